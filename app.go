@@ -1,0 +1,77 @@
+package latchkey
+
+import (
+	"context"
+	"regexp"
+	"time"
+)
+
+// Provider names, the same as the App Services provider types.
+const (
+	ProviderAnonymous = "anon-user"
+	ProviderUserpass  = "local-userpass"
+	ProviderAPIKey    = "api-key"
+)
+
+// Refresh token lifetime bounds, as App Services had them.
+const (
+	DefaultRefreshTokenLifetime = 60 * 24 * time.Hour
+	MinRefreshTokenLifetime     = 30 * time.Minute
+	MaxRefreshTokenLifetime     = 180 * 24 * time.Hour
+)
+
+// App is one application: its users, keys and sessions are separate from every other app's.
+type App struct {
+	ID          string // internal 24-hex id (the profile's domain_id)
+	ClientAppID string // the id SDKs are configured with, e.g. "latchkey-abcde"
+	Name        string
+
+	AutoConfirm          bool // email/password users are confirmed at registration
+	AnonymousEnabled     bool
+	UserpassEnabled      bool
+	APIKeyEnabled        bool
+	RefreshTokenLifetime time.Duration
+	AllowedOrigins       []string // CORS origins; empty means any origin
+
+	CreatedAt time.Time
+}
+
+var clientAppIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{1,63}$`)
+
+// Validate reports whether the app's fields are acceptable.
+func (a *App) Validate() error {
+	if !clientAppIDPattern.MatchString(a.ClientAppID) {
+		return Errorf(EInvalid, "client app id must be 2 to 64 lowercase letters, digits, '-' or '_', starting with a letter or digit")
+	}
+	if a.RefreshTokenLifetime < MinRefreshTokenLifetime || a.RefreshTokenLifetime > MaxRefreshTokenLifetime {
+		return Errorf(EInvalid, "refresh token lifetime must be between 30 minutes and 180 days")
+	}
+	return nil
+}
+
+// ProviderEnabled reports whether the named provider is enabled for the app.
+func (a *App) ProviderEnabled(provider string) bool {
+	switch provider {
+	case ProviderAnonymous:
+		return a.AnonymousEnabled
+	case ProviderUserpass:
+		return a.UserpassEnabled
+	case ProviderAPIKey:
+		return a.APIKeyEnabled
+	}
+	return false
+}
+
+// AppService manages apps.
+type AppService interface {
+	// FindAppByClientID returns the app with the given client app id.
+	// Errors: EAppNotFound.
+	FindAppByClientID(ctx context.Context, clientAppID string) (*App, error)
+
+	// FindApps returns every app, oldest first.
+	FindApps(ctx context.Context) ([]*App, error)
+
+	// CreateApp creates an app with defaults for the unset settings. An empty ClientAppID is
+	// replaced by a generated one. Errors: EInvalid, EConflict.
+	CreateApp(ctx context.Context, app *App) error
+}

@@ -1,0 +1,75 @@
+package latchkey
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each is a stable, machine-readable name of a failure that the caller can act
+// on; httpapi/error.go is the one place that maps them to an HTTP status and a wire code.
+const (
+	EInternal           = "internal"            // anything unexpected: logged, answered blandly
+	EBadRequest         = "bad_request"         // malformed request: bad JSON, wrong types, bad token data
+	EInvalid            = "invalid"             // a parameter breaks a rule (name characters, key cap)
+	ERequired           = "required"            // a required value is missing (answered without a wire code)
+	ETooLarge           = "too_large"           // request body over the limit
+	EUnauthenticated    = "unauthenticated"     // missing, invalid, expired or revoked token
+	EBadAuthHeader      = "bad_auth_header"     // Authorization header present but without a token
+	EInvalidPassword    = "invalid_password"    // wrong email or password
+	EUnauthorized       = "unauthorized"        // any other failed credential: key, unconfirmed user
+	EUserDisabled       = "user_disabled"       // the user was disabled by an admin
+	EForbidden          = "forbidden"           // authenticated, but not allowed to do this
+	EProviderDisabled   = "provider_disabled"   // the auth provider is not enabled for the app
+	EAppNotFound        = "app_not_found"       // no app with that client app id
+	EAPIKeyNotFound     = "api_key_not_found"   // no such key for this user
+	EUserNotFound       = "user_not_found"      // no such user (email/password flows)
+	ENotFound           = "not_found"           // no such route or resource
+	EMethodNotAllowed   = "method_not_allowed"  // route exists, method does not
+	EAPIKeyExists       = "api_key_exists"      // key name already used by this user
+	EAccountNameInUse   = "account_name_in_use" // email already registered
+	EAlreadyConfirmed   = "already_confirmed"   // confirmation asked for a confirmed user
+	EConflict           = "conflict"            // a store-level unique constraint
+	ELimitReached       = "limit_reached"       // a per-owner cap was reached
+	ETooManyRequests    = "too_many_requests"   // rate limited
+	EServiceUnavailable = "unavailable"         // shutting down or overloaded
+)
+
+// Error is a domain error: a code from the list above and a message meant for the caller.
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return fmt.Sprintf("latchkey error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code string, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EInternal for any other
+// error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the message of the first *Error in err's chain, or a bland message
+// for any other error so that internals never reach a caller.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal server error"
+}

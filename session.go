@@ -1,0 +1,96 @@
+package latchkey
+
+import (
+	"context"
+	"time"
+)
+
+// AccessTokenLifetime is how long an access token is valid, as in App Services.
+const AccessTokenLifetime = 30 * time.Minute
+
+// Session is a refresh session: the refresh token is valid only while its session row lives.
+type Session struct {
+	ID       string
+	AppID    string
+	UserID   string
+	DeviceID string
+	Provider string // the provider the session was opened with
+	// APIKeyID is the key the session was opened with, or "" for other providers. Disabling or
+	// deleting that key ends the session.
+	APIKeyID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// TokenType tells access tokens from refresh tokens.
+type TokenType string
+
+// Token types, as they appear in the tokens' "typ" claim.
+const (
+	AccessToken  TokenType = "access"
+	RefreshToken TokenType = "refresh"
+)
+
+// Login is the result of a successful login.
+type Login struct {
+	AccessToken  string
+	RefreshToken string
+	UserID       string
+	DeviceID     string
+}
+
+// Credentials are what a login request presents.
+type Credentials struct {
+	Provider string
+	Username string // local-userpass
+	Password string // local-userpass
+	Key      string // api-key
+	DeviceID string // the device id the client already has, or ""
+}
+
+// Auth is the verified caller of a request: the app, the user, and the session of the token.
+type Auth struct {
+	App       *App
+	User      *User
+	SessionID string
+	TokenType TokenType
+	// Session is set for refresh-token callers (the session row was checked to be live).
+	Session *Session
+	// Claims of an access token: the device and issue time.
+	DeviceID string
+}
+
+// AuthService logs users in and verifies their tokens.
+type AuthService interface {
+	// LogIn checks the credentials and opens a session.
+	// Errors: EProviderDisabled, EInvalidPassword, EUnauthorized, EUserDisabled, EBadRequest.
+	LogIn(ctx context.Context, app *App, creds Credentials) (*Login, error)
+
+	// Authenticate verifies a token of the given type and loads its caller.
+	// Errors: EUnauthenticated.
+	Authenticate(ctx context.Context, token string, typ TokenType) (*Auth, error)
+
+	// Refresh issues a new access token for the caller's refresh session.
+	Refresh(ctx context.Context) (string, error)
+
+	// LogOut ends the caller's refresh session.
+	LogOut(ctx context.Context) error
+
+	// Profile returns the caller with its identities.
+	Profile(ctx context.Context) (*User, error)
+
+	// DeleteUser deletes the caller with its identities, keys and sessions.
+	DeleteUser(ctx context.Context) error
+
+	// JWKS returns the JSON Web Key Set of the public keys that verify access tokens.
+	JWKS(ctx context.Context) ([]byte, error)
+}
+
+// SigningKey is a token signing key pair, kept in the store so that every node shares it
+// and sessions survive restarts.
+type SigningKey struct {
+	ID         string // the JWT "kid"
+	Algorithm  string // "ES256"
+	PrivateKey []byte // PKCS #8, DER
+	CreatedAt  time.Time
+}

@@ -1,0 +1,82 @@
+package latchkey
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps Latchkey's state. Implementations (sqlite, postgres) hold no policy: the rules
+// live in the service package. What must be atomic is one Store call. Every implementation
+// passes the conformance suite in internal/storetest.
+//
+// Lookups that find nothing return an *Error with ENotFound unless a method says otherwise.
+type Store interface {
+	// CreateApp inserts an app. Errors: EConflict when the client app id is taken.
+	CreateApp(ctx context.Context, app *App) error
+	// FindAppByClientID returns an app by its client app id.
+	FindAppByClientID(ctx context.Context, clientAppID string) (*App, error)
+	// FindAppByID returns an app by its internal id.
+	FindAppByID(ctx context.Context, id string) (*App, error)
+	// FindApps returns every app, oldest first.
+	FindApps(ctx context.Context) ([]*App, error)
+
+	// CreateUser inserts a user with its identities (u.Identities).
+	// Errors: EConflict when the app already has a user with that (non-empty) email.
+	CreateUser(ctx context.Context, u *User) error
+	// FindUserByID returns a user of the app with its identities.
+	FindUserByID(ctx context.Context, appID, id string) (*User, error)
+	// FindUserByEmail returns a user of the app by lowercased email, with its identities.
+	FindUserByEmail(ctx context.Context, appID, email string) (*User, error)
+	// AddIdentity adds an identity unless the user already has one of that provider type.
+	AddIdentity(ctx context.Context, ident *Identity) error
+	// DeleteUser deletes a user with its identities, keys, sessions and tokens.
+	DeleteUser(ctx context.Context, appID, id string) error
+
+	// CreateUserToken inserts a confirmation or reset token.
+	CreateUserToken(ctx context.Context, t *UserToken) error
+	// FindUserToken returns a token by id.
+	FindUserToken(ctx context.Context, id string) (*UserToken, error)
+	// ConfirmUserWithToken deletes the token and marks its user confirmed, atomically. A token
+	// that is already gone (used concurrently) returns ENotFound.
+	ConfirmUserWithToken(ctx context.Context, tokenID string) error
+	// ResetPasswordWithToken deletes the token, sets its user's password hash and ends the
+	// user's sessions, atomically. A token already gone returns ENotFound.
+	ResetPasswordWithToken(ctx context.Context, tokenID, passwordHash string) error
+
+	// CreateAPIKey inserts a key unless its user already has max keys or a key of that name.
+	// The check and the insert are one atomic step, also under concurrent calls.
+	// Errors: ELimitReached, EAPIKeyExists.
+	CreateAPIKey(ctx context.Context, k *APIKey, max int) error
+	// FindAPIKeys returns a user's keys in creation order.
+	FindAPIKeys(ctx context.Context, userID string) ([]*APIKey, error)
+	// FindAPIKey returns one of the user's keys.
+	FindAPIKey(ctx context.Context, userID, id string) (*APIKey, error)
+	// FindAPIKeyByHash returns the app's key whose value hashes to hash.
+	FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*APIKey, error)
+	// SetAPIKeyDisabled enables or disables one of the user's keys. Disabling also deletes
+	// every session opened with the key, in the same transaction.
+	SetAPIKeyDisabled(ctx context.Context, userID, id string, disabled bool) error
+	// DeleteAPIKey deletes one of the user's keys and every session opened with it.
+	DeleteAPIKey(ctx context.Context, userID, id string) error
+	// TouchAPIKey records that the key was used at t.
+	TouchAPIKey(ctx context.Context, id string, t time.Time) error
+
+	// CreateSession inserts a session. A session with an APIKeyID is inserted only while that
+	// key exists and is enabled; otherwise ENotFound, so a key disabled during a login cannot
+	// leave a live session behind.
+	CreateSession(ctx context.Context, s *Session) error
+	// FindSession returns a session by id, whether or not it has expired.
+	FindSession(ctx context.Context, id string) (*Session, error)
+	// DeleteSession deletes a session.
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteExpiredSessions deletes the sessions that expired before t and returns how many.
+	DeleteExpiredSessions(ctx context.Context, t time.Time) (int64, error)
+
+	// FindSigningKeys returns the token signing keys, oldest first.
+	FindSigningKeys(ctx context.Context) ([]*SigningKey, error)
+	// CreateSigningKey inserts a signing key.
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+
+	// Close releases the store's resources.
+	Close() error
+}
