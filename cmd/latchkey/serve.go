@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey/httpapi"
+	"github.com/latchkey/latchkey/service"
+	"github.com/latchkey/latchkey/sqlite"
+)
+
+// ServeCommand runs the server until its context ends, then shuts down gracefully.
+type ServeCommand struct {
+	Stdout, Stderr io.Writer
+
+	Addr      string
+	DataDir   string
+	PublicURL string
+	AppID     string
+	LogLevel  string
+}
+
+func (c *ServeCommand) parse(args []string) error {
+	fs := flag.NewFlagSet("latchkey serve", flag.ContinueOnError)
+	fs.SetOutput(c.Stderr)
+	fs.StringVar(&c.Addr, "addr", envOr("LATCHKEY_ADDR", "127.0.0.1:9090"), "listen address (LATCHKEY_ADDR)")
+	fs.StringVar(&c.DataDir, "data", envOr("LATCHKEY_DATA", "./latchkey-data"), "data directory for the embedded database (LATCHKEY_DATA)")
+	fs.StringVar(&c.PublicURL, "public-url", envOr("LATCHKEY_PUBLIC_URL", ""), "base URL clients reach the server at; default http://<addr> (LATCHKEY_PUBLIC_URL)")
+	fs.StringVar(&c.AppID, "app-id", envOr("LATCHKEY_APP_ID", ""), "client app id to serve, created with the quickstart settings if missing (LATCHKEY_APP_ID)")
+	fs.StringVar(&c.LogLevel, "log-level", envOr("LATCHKEY_LOG_LEVEL", "info"), "debug, info, warn or error (LATCHKEY_LOG_LEVEL)")
+	return fs.Parse(args)
+}
+
+// Run serves until ctx is done.
+func (c *ServeCommand) Run(ctx context.Context, args []string) error {
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	logger, err := newLogger(c.Stderr, c.LogLevel)
+	if err != nil {
+		return err
+	}
+
+	store, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "latchkey.db"))
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer store.Close()
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	publicURL := strings.TrimRight(c.PublicURL, "/")
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
+
+	svc, err := service.New(ctx, service.Config{Store: store, Logger: logger, Issuer: publicURL})
+	if err != nil {
+		return err
+	}
+	app, created, err := svc.EnsureApp(ctx, c.AppID)
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+
+	srv := &http.Server{
+		Handler: httpapi.New(httpapi.Config{
+			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Logger: logger, PublicURL: publicURL,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	what := "serving"
+	if created {
+		what = "created"
+	}
+	fmt.Fprintf(c.Stdout, "Latchkey listening on %s\n", publicURL)
+	fmt.Fprintf(c.Stdout, "App ID: %s (%s)\n", app.ClientAppID, what)
+	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "app", app.ClientAppID)
+
+	go c.sweepSessions(ctx, svc, logger)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	// In-flight requests finish; then the deferred Close checkpoints and closes the database.
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// sweepSessions deletes expired sessions once an hour.
+func (c *ServeCommand) sweepSessions(ctx context.Context, svc *service.Service, logger *slog.Logger) {
+	ticker := time.NewTicker(time.Hour)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			if n, err := svc.DeleteExpiredSessions(ctx); err != nil {
+				logger.Warn("delete expired sessions", "err", err)
+			} else if n > 0 {
+				logger.Info("deleted expired sessions", "count", n)
+			}
+		}
+	}
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+}

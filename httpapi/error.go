@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/latchkey/latchkey"
+)
+
+// wireError is how one domain error code goes on the wire: the HTTP status and the App
+// Services error_code ("" sends none, which some SDK error paths match on).
+type wireError struct {
+	status int
+	code   string
+}
+
+// errorTable is the one place where domain error codes become HTTP statuses and wire codes.
+// Wire codes are only ever names that realm-core knows (notes §6.3).
+var errorTable = map[string]wireError{
+	latchkey.EBadRequest:         {http.StatusBadRequest, "BadRequest"},
+	latchkey.EInvalid:            {http.StatusBadRequest, "InvalidParameter"},
+	latchkey.ELimitReached:       {http.StatusBadRequest, "InvalidParameter"},
+	latchkey.ERequired:           {http.StatusBadRequest, ""},
+	latchkey.EProviderDisabled:   {http.StatusBadRequest, "AuthProviderNotFound"},
+	latchkey.EAlreadyConfirmed:   {http.StatusBadRequest, "UserAlreadyConfirmed"},
+	latchkey.EUnauthenticated:    {http.StatusUnauthorized, "InvalidSession"},
+	latchkey.EBadAuthHeader:      {http.StatusUnauthorized, ""},
+	latchkey.EInvalidPassword:    {http.StatusUnauthorized, "InvalidPassword"},
+	latchkey.EUnauthorized:       {http.StatusUnauthorized, "AuthError"},
+	latchkey.EUserDisabled:       {http.StatusUnauthorized, "UserDisabled"},
+	latchkey.EForbidden:          {http.StatusForbidden, "AuthError"},
+	latchkey.EAppNotFound:        {http.StatusNotFound, "InvalidParameter"},
+	latchkey.EAPIKeyNotFound:     {http.StatusNotFound, "APIKeyNotFound"},
+	latchkey.EUserNotFound:       {http.StatusNotFound, "UserNotFound"},
+	latchkey.ENotFound:           {http.StatusNotFound, ""},
+	latchkey.EMethodNotAllowed:   {http.StatusMethodNotAllowed, ""},
+	latchkey.EAPIKeyExists:       {http.StatusConflict, "APIKeyAlreadyExists"},
+	latchkey.EAccountNameInUse:   {http.StatusConflict, "AccountNameInUse"},
+	latchkey.EConflict:           {http.StatusConflict, ""},
+	latchkey.ETooLarge:           {http.StatusRequestEntityTooLarge, "BadRequest"},
+	latchkey.ETooManyRequests:    {http.StatusTooManyRequests, "BadRequest"},
+	latchkey.EServiceUnavailable: {http.StatusServiceUnavailable, "InternalServerError"},
+	latchkey.EInternal:           {http.StatusInternalServerError, "InternalServerError"},
+}
+
+// errorBody is the contract's error body.
+type errorBody struct {
+	Error     string `json:"error"`
+	ErrorCode string `json:"error_code,omitempty"`
+	Link      string `json:"link"`
+}
+
+// Error writes err as the contract's JSON error. Internal errors are logged with the request
+// id and answered with a bland message.
+func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
+	code := latchkey.ErrorCode(err)
+	wire, ok := errorTable[code]
+	if !ok {
+		code, wire = latchkey.EInternal, errorTable[latchkey.EInternal]
+	}
+	if code == latchkey.EInternal {
+		s.logger.ErrorContext(r.Context(), "internal error", slog.String(attrRequestID, requestID(r)), slog.Any("err", err))
+	}
+	writeJSON(w, wire.status, errorBody{
+		Error:     latchkey.ErrorMessage(err),
+		ErrorCode: wire.code,
+		Link:      s.logLink(r),
+	})
+}

@@ -1,0 +1,97 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/latchkey/latchkey"
+)
+
+// maxBodyBytes is the largest request body Latchkey reads.
+const maxBodyBytes = 64 << 10
+
+// writeJSON writes v with the exact content type realm-core needs to read a body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body = []byte(`{"error":"internal server error","error_code":"InternalServerError"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// writeEmpty writes a success without a body, and so without a Content-Type.
+func writeEmpty(w http.ResponseWriter, status int) {
+	w.Header().Del("Content-Type")
+	w.WriteHeader(status)
+}
+
+// decode reads the JSON body into v. An empty body leaves v as it is; unknown fields are
+// ignored, as SDKs send more than a server reads.
+func decode(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errBodyTooLarge()
+		}
+		return latchkey.Errorf(latchkey.EBadRequest, "could not read request body")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			if typeErr.Field == "" {
+				return latchkey.Errorf(latchkey.EBadRequest, "request body must be a JSON object")
+			}
+			return latchkey.Errorf(latchkey.EBadRequest, "invalid JSON: %q must be %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()))
+		}
+		return latchkey.Errorf(latchkey.EBadRequest, "malformed JSON body")
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "struct", "map":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	}
+	return "a number"
+}
+
+func errBodyTooLarge() error {
+	return latchkey.Errorf(latchkey.ETooLarge, "request body too large: the limit is %d KiB", maxBodyBytes>>10)
+}
+
+// optionalString is a JSON value that must be a string if present; it lets a handler tell
+// "missing" from "wrong type" for fields with their own error texts.
+type optionalString struct {
+	Value string
+	Set   bool // present and a string
+	Bad   bool // present and not a string
+}
+
+func (o *optionalString) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(b, &o.Value); err != nil {
+		o.Bad = true
+		return nil
+	}
+	o.Set = true
+	return nil
+}

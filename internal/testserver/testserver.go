@@ -1,0 +1,161 @@
+// Package testserver starts a complete Latchkey server for tests: a real store, the real
+// service and the real HTTP API, listening on a loopback port.
+package testserver
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/httpapi"
+	"github.com/latchkey/latchkey/service"
+	"github.com/latchkey/latchkey/sqlite"
+)
+
+// Server is a running test server.
+type Server struct {
+	URL     string // base URL, e.g. http://127.0.0.1:41234
+	AppID   string // client app id of the default app
+	App     *latchkey.App
+	Service *service.Service
+	Store   latchkey.Store
+	Mailer  *Mailer
+	Clock   *Clock
+}
+
+// Options change how New builds the server.
+type Options struct {
+	// Store is used instead of a new SQLite file in t.TempDir(); the test owns closing it.
+	Store latchkey.Store
+	// AppID is the client app id of the default app; default "test-app".
+	AppID string
+}
+
+// New starts a server and stops it when the test ends.
+func New(t testing.TB, opts Options) *Server {
+	t.Helper()
+	ctx := context.Background()
+	store := opts.Store
+	if store == nil {
+		var err error
+		s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "latchkey.db"))
+		if err != nil {
+			t.Fatalf("open sqlite: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		store = s
+	}
+	if opts.AppID == "" {
+		opts.AppID = "test-app"
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	url := "http://" + ln.Addr().String()
+	clock := &Clock{}
+	mailer := &Mailer{}
+	svc, err := service.New(ctx, service.Config{Store: store, Mailer: mailer, Now: clock.Now, Issuer: url})
+	if err != nil {
+		t.Fatalf("service: %v", err)
+	}
+	app, _, err := svc.EnsureApp(ctx, opts.AppID)
+	if err != nil {
+		t.Fatalf("app: %v", err)
+	}
+	srv := &http.Server{
+		Handler:           httpapi.New(httpapi.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, PublicURL: url, Now: clock.Now}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	return &Server{URL: url, AppID: app.ClientAppID, App: app, Service: svc, Store: store, Mailer: mailer, Clock: clock}
+}
+
+// CreateApp creates another app with the quickstart settings, changed by edit if not nil.
+func (s *Server) CreateApp(t testing.TB, clientAppID string, edit func(*latchkey.App)) *latchkey.App {
+	t.Helper()
+	app := service.NewDefaultApp(clientAppID)
+	if edit != nil {
+		edit(app)
+	}
+	if err := s.Service.CreateApp(context.Background(), app); err != nil {
+		t.Fatalf("create app: %v", err)
+	}
+	return app
+}
+
+// Clock is the server's clock: real time plus an offset that tests can advance.
+type Clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+// Now returns the shifted time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+// Message is one message the server asked to send.
+type Message struct {
+	Kind    string // latchkey.UserTokenConfirm or latchkey.UserTokenReset
+	App     string
+	Email   string
+	Token   string
+	TokenID string
+}
+
+// Mailer records messages instead of sending them: Latchkey has no mail delivery yet, and
+// tests need the tokens the messages would carry.
+type Mailer struct {
+	mu       sync.Mutex
+	messages []Message
+}
+
+// SendConfirmation records a confirmation message.
+func (m *Mailer) SendConfirmation(ctx context.Context, app *latchkey.App, email, token, tokenID string) error {
+	m.record(Message{latchkey.UserTokenConfirm, app.ClientAppID, email, token, tokenID})
+	return nil
+}
+
+// SendPasswordReset records a reset message.
+func (m *Mailer) SendPasswordReset(ctx context.Context, app *latchkey.App, email, token, tokenID string) error {
+	m.record(Message{latchkey.UserTokenReset, app.ClientAppID, email, token, tokenID})
+	return nil
+}
+
+func (m *Mailer) record(msg Message) {
+	m.mu.Lock()
+	m.messages = append(m.messages, msg)
+	m.mu.Unlock()
+}
+
+// Last returns the last message sent to email, and whether there was one.
+func (m *Mailer) Last(email string) (Message, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.messages) - 1; i >= 0; i-- {
+		if m.messages[i].Email == email {
+			return m.messages[i], true
+		}
+	}
+	return Message{}, false
+}

@@ -1,0 +1,278 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// lastUseGranularity coalesces last-use writes: a key's last_used_at is written at most once
+// per this interval, so key logins under load do not each add a write.
+const lastUseGranularity = time.Minute
+
+// LogIn checks the credentials and opens a session.
+func (s *Service) LogIn(ctx context.Context, app *latchkey.App, creds latchkey.Credentials) (*latchkey.Login, error) {
+	if !app.ProviderEnabled(creds.Provider) {
+		return nil, latchkey.Errorf(latchkey.EProviderDisabled, "authentication via '%s' is unsupported", creds.Provider)
+	}
+	var (
+		user *latchkey.User
+		key  *latchkey.APIKey
+		err  error
+	)
+	switch creds.Provider {
+	case latchkey.ProviderAnonymous:
+		user, err = s.createAnonymousUser(ctx, app)
+	case latchkey.ProviderUserpass:
+		user, err = s.checkPassword(ctx, app, creds.Username, creds.Password)
+	case latchkey.ProviderAPIKey:
+		user, key, err = s.checkAPIKey(ctx, app, creds.Key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.openSession(ctx, app, user, key, creds)
+}
+
+func (s *Service) createAnonymousUser(ctx context.Context, app *latchkey.App) (*latchkey.User, error) {
+	now := s.now()
+	u := &latchkey.User{ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeNormal, Confirmed: true, CreatedAt: now}
+	u.Identities = []*latchkey.Identity{s.newIdentity(app, u.ID, latchkey.ProviderAnonymous, now)}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func (s *Service) checkPassword(ctx context.Context, app *latchkey.App, email, password string) (*latchkey.User, error) {
+	u, err := s.store.FindUserByEmail(ctx, app.ID, normalizeEmail(email))
+	if err != nil && latchkey.ErrorCode(err) != latchkey.ENotFound {
+		return nil, err
+	}
+	hash := ""
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	// Verify even when there is no user, so the time taken does not tell whether the email
+	// exists.
+	ok, err := s.hasher.Verify(ctx, password, hash)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil || !ok {
+		return nil, latchkey.Errorf(latchkey.EInvalidPassword, "unauthorized")
+	}
+	if u.Disabled {
+		return nil, latchkey.Errorf(latchkey.EUserDisabled, "user disabled")
+	}
+	if !u.Confirmed {
+		return nil, latchkey.Errorf(latchkey.EUnauthorized, "unauthorized")
+	}
+	return u, nil
+}
+
+func (s *Service) checkAPIKey(ctx context.Context, app *latchkey.App, value string) (*latchkey.User, *latchkey.APIKey, error) {
+	unauthorized := latchkey.Errorf(latchkey.EUnauthorized, "unauthorized")
+	if value == "" || len(value) > maxKeyValueLen {
+		return nil, nil, unauthorized
+	}
+	hash := hashKey(value)
+	k, err := s.store.FindAPIKeyByHash(ctx, app.ID, hash)
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return nil, nil, unauthorized
+	} else if err != nil {
+		return nil, nil, err
+	}
+	// The lookup is by hash; compare again in constant time so that nothing downstream
+	// depends on how the index compared.
+	if subtle.ConstantTimeCompare(k.Hash, hash) != 1 || k.Disabled {
+		return nil, nil, unauthorized
+	}
+	u, err := s.store.FindUserByID(ctx, app.ID, k.UserID)
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return nil, nil, unauthorized
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if u.Disabled {
+		return nil, nil, latchkey.Errorf(latchkey.EUserDisabled, "user disabled")
+	}
+	return u, k, nil
+}
+
+func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchkey.User, key *latchkey.APIKey, creds latchkey.Credentials) (*latchkey.Login, error) {
+	now := s.now()
+	deviceID := creds.DeviceID
+	if !latchkey.IsID(deviceID) || deviceID == latchkey.ZeroID {
+		deviceID = latchkey.NewID(now)
+	}
+	sess := &latchkey.Session{
+		ID:        latchkey.NewID(now),
+		AppID:     app.ID,
+		UserID:    u.ID,
+		DeviceID:  deviceID,
+		Provider:  creds.Provider,
+		CreatedAt: now,
+		ExpiresAt: now.Add(app.RefreshTokenLifetime),
+	}
+	if key != nil {
+		sess.APIKeyID = key.ID
+	}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		if key != nil && latchkey.ErrorCode(err) == latchkey.ENotFound {
+			// The key was disabled or deleted while this login ran.
+			return nil, latchkey.Errorf(latchkey.EUnauthorized, "unauthorized")
+		}
+		return nil, err
+	}
+	if key != nil {
+		if err := s.store.AddIdentity(ctx, s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)); err != nil {
+			return nil, err
+		}
+		if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= lastUseGranularity {
+			if err := s.store.TouchAPIKey(ctx, key.ID, now); err != nil {
+				s.logger.WarnContext(ctx, "record API key use", "key_id", key.ID, "err", err)
+			}
+		}
+	}
+	access, err := s.accessToken(app, u.ID, sess, now)
+	if err != nil {
+		return nil, err
+	}
+	refresh, err := s.tokens.Sign(&claims{
+		Subject: u.ID, Audience: app.ClientAppID, Issuer: s.issuer, IssuedAt: now.Unix(),
+		ExpiresAt: sess.ExpiresAt.Unix(), Type: string(latchkey.RefreshToken), SessionID: sess.ID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &latchkey.Login{AccessToken: access, RefreshToken: refresh, UserID: u.ID, DeviceID: deviceID}, nil
+}
+
+func (s *Service) accessToken(app *latchkey.App, userID string, sess *latchkey.Session, now time.Time) (string, error) {
+	return s.tokens.Sign(&claims{
+		Subject: userID, Audience: app.ClientAppID, Issuer: s.issuer, IssuedAt: now.Unix(),
+		ExpiresAt: now.Add(latchkey.AccessTokenLifetime).Unix(), Type: string(latchkey.AccessToken),
+		SessionID: sess.ID, DeviceID: sess.DeviceID, UserData: json.RawMessage("{}"),
+	})
+}
+
+// Authenticate verifies a token and loads its caller. Refresh tokens are valid only while
+// their session lives and the user is enabled; access tokens live out their 30 minutes, as
+// in App Services, but their user must still exist.
+func (s *Service) Authenticate(ctx context.Context, token string, typ latchkey.TokenType) (*latchkey.Auth, error) {
+	c, err := s.tokens.Verify(ctx, token, typ)
+	if err != nil {
+		return nil, err
+	}
+	invalid := latchkey.Errorf(latchkey.EUnauthenticated, "invalid session")
+	app, err := s.store.FindAppByClientID(ctx, c.Audience)
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return nil, invalid
+	} else if err != nil {
+		return nil, err
+	}
+	auth := &latchkey.Auth{App: app, SessionID: c.SessionID, TokenType: typ, DeviceID: c.DeviceID}
+	if typ == latchkey.RefreshToken {
+		sess, err := s.store.FindSession(ctx, c.SessionID)
+		if latchkey.ErrorCode(err) == latchkey.ENotFound {
+			return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
+		} else if err != nil {
+			return nil, err
+		}
+		if sess.AppID != app.ID || sess.UserID != c.Subject || !s.now().Before(sess.ExpiresAt) {
+			return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
+		}
+		auth.Session, auth.DeviceID = sess, sess.DeviceID
+	}
+	u, err := s.store.FindUserByID(ctx, app.ID, c.Subject)
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return nil, invalid
+	} else if err != nil {
+		return nil, err
+	}
+	if typ == latchkey.RefreshToken && u.Disabled {
+		return nil, invalid
+	}
+	auth.User = u
+	return auth, nil
+}
+
+// Refresh issues a new access token for the caller's refresh session.
+func (s *Service) Refresh(ctx context.Context) (string, error) {
+	auth, err := requireAuth(ctx, latchkey.RefreshToken)
+	if err != nil {
+		return "", err
+	}
+	return s.accessToken(auth.App, auth.User.ID, auth.Session, s.now())
+}
+
+// LogOut ends the caller's refresh session.
+func (s *Service) LogOut(ctx context.Context) error {
+	auth, err := requireAuth(ctx, latchkey.RefreshToken)
+	if err != nil {
+		return err
+	}
+	err = s.store.DeleteSession(ctx, auth.Session.ID)
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
+	}
+	return err
+}
+
+// Profile returns the caller with its identities.
+func (s *Service) Profile(ctx context.Context) (*latchkey.User, error) {
+	auth, err := requireAuth(ctx, latchkey.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	return auth.User, nil
+}
+
+// DeleteUser deletes the caller with its identities, keys and sessions.
+func (s *Service) DeleteUser(ctx context.Context) error {
+	auth, err := requireAuth(ctx, latchkey.AccessToken)
+	if err != nil {
+		return err
+	}
+	err = s.store.DeleteUser(ctx, auth.App.ID, auth.User.ID)
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return latchkey.Errorf(latchkey.EUnauthenticated, "invalid session")
+	}
+	return err
+}
+
+// JWKS returns the public keys that verify access tokens.
+func (s *Service) JWKS(ctx context.Context) ([]byte, error) {
+	return s.tokens.JWKS()
+}
+
+func requireAuth(ctx context.Context, typ latchkey.TokenType) (*latchkey.Auth, error) {
+	auth := latchkey.AuthFromContext(ctx)
+	if auth == nil || auth.User == nil || auth.TokenType != typ || (typ == latchkey.RefreshToken && auth.Session == nil) {
+		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "must authenticate first")
+	}
+	return auth, nil
+}
+
+func (s *Service) newIdentity(app *latchkey.App, userID, provider string, now time.Time) *latchkey.Identity {
+	return &latchkey.Identity{
+		ID:           latchkey.NewID(now),
+		UserID:       userID,
+		ProviderType: provider,
+		ProviderID:   providerID(app, provider),
+		CreatedAt:    now,
+	}
+}
+
+// providerID derives a stable 24-hex id for an app's provider, as App Services showed one
+// in profiles; it needs no storage.
+func providerID(app *latchkey.App, provider string) string {
+	sum := sha256.Sum256([]byte(app.ID + "/" + provider))
+	return hex.EncodeToString(sum[:12])
+}

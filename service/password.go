@@ -1,0 +1,102 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// argon2id parameters: OWASP's minimum recommendation (19 MiB, 2 iterations, 1 lane).
+const (
+	argonMemory  = 19 * 1024
+	argonTime    = 2
+	argonThreads = 1
+	argonKeyLen  = 32
+	argonSaltLen = 16
+)
+
+// passwordHasher hashes and verifies passwords with argon2id, bounding how many hashes run at
+// once so that a burst of logins cannot exhaust memory.
+type passwordHasher struct {
+	slots chan struct{}
+	// dummy is a real hash compared against when a login names no user, so that unknown
+	// emails take as long as wrong passwords.
+	dummy string
+}
+
+func newPasswordHasher(concurrency int) *passwordHasher {
+	h := &passwordHasher{slots: make(chan struct{}, concurrency)}
+	h.dummy = encodeArgon2(randomBytes(argonSaltLen), make([]byte, argonKeyLen))
+	return h
+}
+
+func (h *passwordHasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *passwordHasher) release() { <-h.slots }
+
+// Hash returns the encoded argon2id hash of password.
+func (h *passwordHasher) Hash(ctx context.Context, password string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	salt := randomBytes(argonSaltLen)
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return encodeArgon2(salt, key), nil
+}
+
+// Verify reports whether password matches the encoded hash, in constant time. An empty
+// encoded hash is compared against a dummy so that the time taken does not tell.
+func (h *passwordHasher) Verify(ctx context.Context, password, encoded string) (bool, error) {
+	if encoded == "" {
+		encoded = h.dummy
+	}
+	var m, t uint32
+	var p uint8
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != "v=19" {
+		return false, fmt.Errorf("password hash: unknown format")
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false, fmt.Errorf("password hash: parameters: %w", err)
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil {
+		return false, fmt.Errorf("password hash: salt: %w", err)
+	}
+	want, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil {
+		return false, fmt.Errorf("password hash: key: %w", err)
+	}
+	if err := h.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer h.release()
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1 && encoded != h.dummy, nil
+}
+
+func encodeArgon2(salt, key []byte) string {
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("service: crypto/rand failed: " + err.Error())
+	}
+	return b
+}

@@ -1,0 +1,95 @@
+// Package service holds Latchkey's rules: who may do what, key hashing, limits, sessions and
+// tokens. It implements the root package's service interfaces over a latchkey.Store; the
+// stores hold no policy.
+package service
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Config are the dependencies and settings of a Service.
+type Config struct {
+	Store  latchkey.Store
+	Logger *slog.Logger
+	Mailer latchkey.Mailer // nil: messages are not sent, and a warning is logged
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Issuer is the "iss" claim of tokens: the public base URL.
+	Issuer string
+	// MaxConcurrentHashes bounds how many password hashes run at once (each takes about
+	// 19 MiB); zero means max(2, GOMAXPROCS).
+	MaxConcurrentHashes int
+}
+
+// Service implements latchkey.AppService, AuthService, UserpassService and APIKeyService.
+type Service struct {
+	store  latchkey.Store
+	logger *slog.Logger
+	mailer latchkey.Mailer
+	now    func() time.Time
+	issuer string
+	hasher *passwordHasher
+	tokens *tokenSigner
+}
+
+var (
+	_ latchkey.AppService      = (*Service)(nil)
+	_ latchkey.AuthService     = (*Service)(nil)
+	_ latchkey.UserpassService = (*Service)(nil)
+	_ latchkey.APIKeyService   = (*Service)(nil)
+)
+
+// New returns a Service and loads (or, on first start, creates) the token signing keys.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	s := &Service{
+		store:  cfg.Store,
+		logger: cfg.Logger,
+		mailer: cfg.Mailer,
+		now:    cfg.Now,
+		issuer: cfg.Issuer,
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.mailer == nil {
+		s.mailer = unconfiguredMailer{logger: s.logger}
+	}
+	n := cfg.MaxConcurrentHashes
+	if n <= 0 {
+		n = max(2, runtime.GOMAXPROCS(0))
+	}
+	s.hasher = newPasswordHasher(n)
+	tokens, err := newTokenSigner(ctx, cfg.Store, s.now)
+	if err != nil {
+		return nil, err
+	}
+	s.tokens = tokens
+	return s, nil
+}
+
+// DeleteExpiredSessions removes sessions whose refresh tokens have expired.
+func (s *Service) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	return s.store.DeleteExpiredSessions(ctx, s.now())
+}
+
+// unconfiguredMailer stands in until email delivery is configured: it says that a message
+// was not sent, and never logs the token.
+type unconfiguredMailer struct{ logger *slog.Logger }
+
+func (m unconfiguredMailer) SendConfirmation(ctx context.Context, app *latchkey.App, email, token, tokenID string) error {
+	m.logger.WarnContext(ctx, "email delivery is not configured: confirmation message not sent", "app", app.ClientAppID)
+	return nil
+}
+
+func (m unconfiguredMailer) SendPasswordReset(ctx context.Context, app *latchkey.App, email, token, tokenID string) error {
+	m.logger.WarnContext(ctx, "email delivery is not configured: password reset message not sent", "app", app.ClientAppID)
+	return nil
+}

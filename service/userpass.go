@@ -1,0 +1,177 @@
+package service
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Lifetimes of the email/password provider's single-use tokens.
+const (
+	confirmTokenLifetime = 24 * time.Hour
+	resetTokenLifetime   = 30 * time.Minute
+)
+
+// Register creates an email/password user.
+func (s *Service) Register(ctx context.Context, app *latchkey.App, email, password string) error {
+	if !app.UserpassEnabled {
+		return latchkey.Errorf(latchkey.EProviderDisabled, "authentication via '%s' is unsupported", latchkey.ProviderUserpass)
+	}
+	email = normalizeEmail(email)
+	if err := validateEmail(email); err != nil {
+		return err
+	}
+	if err := validatePassword(password); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	u := &latchkey.User{
+		ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeNormal, Email: email,
+		PasswordHash: hash, Confirmed: app.AutoConfirm, CreatedAt: now,
+	}
+	u.Identities = []*latchkey.Identity{s.newIdentity(app, u.ID, latchkey.ProviderUserpass, now)}
+	if err := s.store.CreateUser(ctx, u); latchkey.ErrorCode(err) == latchkey.EConflict {
+		return latchkey.Errorf(latchkey.EAccountNameInUse, "name already in use")
+	} else if err != nil {
+		return err
+	}
+	if !u.Confirmed {
+		return s.sendToken(ctx, app, u, latchkey.UserTokenConfirm)
+	}
+	return nil
+}
+
+// Confirm confirms a user with a token from a confirmation message.
+func (s *Service) Confirm(ctx context.Context, app *latchkey.App, token, tokenID string) error {
+	if _, err := s.checkToken(ctx, app, latchkey.UserTokenConfirm, token, tokenID); err != nil {
+		return err
+	}
+	return invalidToken(s.store.ConfirmUserWithToken(ctx, tokenID))
+}
+
+// ResendConfirmation sends a new confirmation message.
+func (s *Service) ResendConfirmation(ctx context.Context, app *latchkey.App, email string) error {
+	u, err := s.userByEmail(ctx, app, email)
+	if err != nil {
+		return err
+	}
+	if u.Confirmed {
+		return latchkey.Errorf(latchkey.EAlreadyConfirmed, "already confirmed")
+	}
+	return s.sendToken(ctx, app, u, latchkey.UserTokenConfirm)
+}
+
+// SendPasswordReset sends a password reset message.
+func (s *Service) SendPasswordReset(ctx context.Context, app *latchkey.App, email string) error {
+	u, err := s.userByEmail(ctx, app, email)
+	if err != nil {
+		return err
+	}
+	return s.sendToken(ctx, app, u, latchkey.UserTokenReset)
+}
+
+// ResetPassword sets a new password with a token from a reset message and ends the user's
+// sessions.
+func (s *Service) ResetPassword(ctx context.Context, app *latchkey.App, password, token, tokenID string) error {
+	if err := validatePassword(password); err != nil {
+		return err
+	}
+	if _, err := s.checkToken(ctx, app, latchkey.UserTokenReset, token, tokenID); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	return invalidToken(s.store.ResetPasswordWithToken(ctx, tokenID, hash))
+}
+
+func (s *Service) userByEmail(ctx context.Context, app *latchkey.App, email string) (*latchkey.User, error) {
+	if !app.UserpassEnabled {
+		return nil, latchkey.Errorf(latchkey.EProviderDisabled, "authentication via '%s' is unsupported", latchkey.ProviderUserpass)
+	}
+	email = normalizeEmail(email)
+	if err := validateEmail(email); err != nil {
+		return nil, err
+	}
+	u, err := s.store.FindUserByEmail(ctx, app.ID, email)
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return nil, latchkey.Errorf(latchkey.EUserNotFound, "user not found")
+	}
+	return u, err
+}
+
+func (s *Service) sendToken(ctx context.Context, app *latchkey.App, u *latchkey.User, kind string) error {
+	now := s.now()
+	token := hex.EncodeToString(randomBytes(32))
+	lifetime := confirmTokenLifetime
+	if kind == latchkey.UserTokenReset {
+		lifetime = resetTokenLifetime
+	}
+	t := &latchkey.UserToken{
+		ID: latchkey.NewID(now), UserID: u.ID, Kind: kind, Hash: hashKey(token),
+		ExpiresAt: now.Add(lifetime), CreatedAt: now,
+	}
+	if err := s.store.CreateUserToken(ctx, t); err != nil {
+		return err
+	}
+	if kind == latchkey.UserTokenReset {
+		return s.mailer.SendPasswordReset(ctx, app, u.Email, token, t.ID)
+	}
+	return s.mailer.SendConfirmation(ctx, app, u.Email, token, t.ID)
+}
+
+// checkToken verifies a token of the kind for a user of the app. Every failure reads the
+// same, so a caller learns nothing about which part was wrong.
+func (s *Service) checkToken(ctx context.Context, app *latchkey.App, kind, token, tokenID string) (*latchkey.UserToken, error) {
+	if token == "" || !latchkey.IsID(tokenID) {
+		return nil, errInvalidToken()
+	}
+	t, err := s.store.FindUserToken(ctx, tokenID)
+	if err != nil {
+		return nil, invalidToken(err)
+	}
+	if subtle.ConstantTimeCompare(t.Hash, hashKey(token)) != 1 || t.Kind != kind || !s.now().Before(t.ExpiresAt) {
+		return nil, errInvalidToken()
+	}
+	if _, err := s.store.FindUserByID(ctx, app.ID, t.UserID); err != nil {
+		return nil, invalidToken(err)
+	}
+	return t, nil
+}
+
+func errInvalidToken() error { return latchkey.Errorf(latchkey.EBadRequest, "invalid token data") }
+
+func invalidToken(err error) error {
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return errInvalidToken()
+	}
+	return err
+}
+
+func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+func validateEmail(email string) error {
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 {
+		return latchkey.Errorf(latchkey.EBadRequest, "email invalid")
+	}
+	return nil
+}
+
+func validatePassword(password string) error {
+	if n := utf8.RuneCountInString(password); n < 6 || n > 128 {
+		return latchkey.Errorf(latchkey.EBadRequest, "password must be between 6 and 128 characters")
+	}
+	return nil
+}
