@@ -1,0 +1,482 @@
+package service_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/service"
+	"github.com/latchkey/latchkey/sqlite"
+)
+
+// fixture is a service over a real SQLite file with a clock the test moves.
+type fixture struct {
+	svc   *service.Service
+	store latchkey.Store
+	app   *latchkey.App
+	now   time.Time
+	mu    sync.Mutex
+}
+
+func (f *fixture) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fixture) advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
+func mustOpenStore(t *testing.T, path string) latchkey.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newFixture(t *testing.T, edit func(*latchkey.App)) *fixture {
+	t.Helper()
+	f := &fixture{now: time.Now().UTC().Truncate(time.Second)}
+	f.store = mustOpenStore(t, filepath.Join(t.TempDir(), "latchkey.db"))
+	f.svc = f.newService(t)
+	f.app = service.NewDefaultApp("svc-test")
+	if edit != nil {
+		edit(f.app)
+	}
+	if err := f.svc.CreateApp(context.Background(), f.app); err != nil {
+		t.Fatalf("create app: %v", err)
+	}
+	return f
+}
+
+// newService makes another service over the same store, as a restart or a second node does.
+func (f *fixture) newService(t *testing.T) *service.Service {
+	t.Helper()
+	svc, err := service.New(context.Background(), service.Config{Store: f.store, Now: f.Now, Issuer: "http://latchkey.test"})
+	if err != nil {
+		t.Fatalf("service: %v", err)
+	}
+	return svc
+}
+
+// login registers (if needed) and logs in an email user; it returns the refresh-token caller.
+func (f *fixture) login(t *testing.T, email string) (context.Context, *latchkey.Login) {
+	t.Helper()
+	ctx := context.Background()
+	err := f.svc.Register(ctx, f.app, email, "s3cretpass")
+	if err != nil && latchkey.ErrorCode(err) != latchkey.EAccountNameInUse {
+		t.Fatalf("register: %v", err)
+	}
+	login, err := f.svc.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: email, Password: "s3cretpass"})
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	return f.caller(t, login.RefreshToken, latchkey.RefreshToken), login
+}
+
+func (f *fixture) caller(t *testing.T, token string, typ latchkey.TokenType) context.Context {
+	t.Helper()
+	auth, err := f.svc.Authenticate(context.Background(), token, typ)
+	if err != nil {
+		t.Fatalf("authenticate: %v", err)
+	}
+	return latchkey.NewContextWithAuth(context.Background(), auth)
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := latchkey.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+func TestCreateAPIKey(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		f := newFixture(t, nil)
+		ctx, _ := f.login(t, "ann@example.com")
+		k, err := f.svc.CreateAPIKey(ctx, "build-server")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(k.Value) != 64 || strings.Trim(k.Value, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
+			t.Fatalf("value %q is not 64 base62 characters", k.Value)
+		}
+		sum := sha256.Sum256([]byte(k.Value))
+		stored, err := f.svc.FindAPIKey(ctx, k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored.Value != "" || string(stored.Hash) != string(sum[:]) {
+			t.Fatalf("stored key holds value %q and hash %x, want no value and the SHA-256 hash", stored.Value, stored.Hash)
+		}
+	})
+	t.Run("ValuesDiffer", func(t *testing.T) {
+		f := newFixture(t, nil)
+		ctx, _ := f.login(t, "ann@example.com")
+		a, _ := f.svc.CreateAPIKey(ctx, "a")
+		b, _ := f.svc.CreateAPIKey(ctx, "b")
+		if a.Value == b.Value {
+			t.Fatal("two keys share a value")
+		}
+	})
+	for _, tt := range []struct {
+		name, keyName, code, message string
+	}{
+		{"ErrRequired", "", latchkey.ERequired, "'name' is a required string"},
+		{"ErrInvalidCharacters", "my key", latchkey.EInvalid, "can only contain ASCII letters, numbers, underscores, and hyphens"},
+		{"ErrNonASCII", "clé", latchkey.EInvalid, "can only contain ASCII letters, numbers, underscores, and hyphens"},
+		{"ErrTooLong", strings.Repeat("k", 65), latchkey.EInvalid, "name must be at most 64 characters"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			ctx, _ := f.login(t, "ann@example.com")
+			_, err := f.svc.CreateAPIKey(ctx, tt.keyName)
+			wantCode(t, err, tt.code)
+			if got := latchkey.ErrorMessage(err); got != tt.message {
+				t.Fatalf("message = %q, want %q", got, tt.message)
+			}
+		})
+	}
+	t.Run("MaxLengthOK", func(t *testing.T) {
+		f := newFixture(t, nil)
+		ctx, _ := f.login(t, "ann@example.com")
+		if _, err := f.svc.CreateAPIKey(ctx, strings.Repeat("k", 64)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrLimitReached", func(t *testing.T) {
+		f := newFixture(t, nil)
+		ctx, _ := f.login(t, "ann@example.com")
+		for i := range latchkey.MaxAPIKeysPerUser {
+			if _, err := f.svc.CreateAPIKey(ctx, "key-"+string(rune('a'+i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err := f.svc.CreateAPIKey(ctx, "one-too-many")
+		wantCode(t, err, latchkey.ELimitReached)
+	})
+	t.Run("ErrExists", func(t *testing.T) {
+		f := newFixture(t, nil)
+		ctx, _ := f.login(t, "ann@example.com")
+		f.svc.CreateAPIKey(ctx, "dup")
+		_, err := f.svc.CreateAPIKey(ctx, "dup")
+		wantCode(t, err, latchkey.EAPIKeyExists)
+	})
+	t.Run("ErrAnonymous", func(t *testing.T) {
+		f := newFixture(t, nil)
+		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.CreateAPIKey(f.caller(t, login.RefreshToken, latchkey.RefreshToken), "k")
+		wantCode(t, err, latchkey.EForbidden)
+	})
+	t.Run("ErrKeySession", func(t *testing.T) {
+		f := newFixture(t, nil)
+		ctx, _ := f.login(t, "ann@example.com")
+		k, _ := f.svc.CreateAPIKey(ctx, "k")
+		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyCtx := f.caller(t, login.RefreshToken, latchkey.RefreshToken)
+		_, err = f.svc.CreateAPIKey(keyCtx, "other")
+		wantCode(t, err, latchkey.EForbidden)
+		_, err = f.svc.FindAPIKeys(keyCtx)
+		wantCode(t, err, latchkey.EForbidden)
+		wantCode(t, f.svc.DeleteAPIKey(keyCtx, k.ID), latchkey.EForbidden)
+	})
+	t.Run("ErrUnauthenticated", func(t *testing.T) {
+		f := newFixture(t, nil)
+		_, err := f.svc.CreateAPIKey(context.Background(), "k")
+		wantCode(t, err, latchkey.EUnauthenticated)
+	})
+	t.Run("ErrAccessToken", func(t *testing.T) {
+		f := newFixture(t, nil)
+		_, login := f.login(t, "ann@example.com")
+		_, err := f.svc.CreateAPIKey(f.caller(t, login.AccessToken, latchkey.AccessToken), "k")
+		wantCode(t, err, latchkey.EUnauthenticated)
+	})
+}
+
+func TestAPIKeyOwnership(t *testing.T) {
+	f := newFixture(t, nil)
+	ann, _ := f.login(t, "ann@example.com")
+	bob, _ := f.login(t, "bob@example.com")
+	k, _ := f.svc.CreateAPIKey(ann, "anns")
+	_, err := f.svc.FindAPIKey(bob, k.ID)
+	wantCode(t, err, latchkey.EAPIKeyNotFound)
+	wantCode(t, f.svc.DisableAPIKey(bob, k.ID), latchkey.EAPIKeyNotFound)
+	wantCode(t, f.svc.EnableAPIKey(bob, k.ID), latchkey.EAPIKeyNotFound)
+	wantCode(t, f.svc.DeleteAPIKey(bob, k.ID), latchkey.EAPIKeyNotFound)
+	_, err = f.svc.FindAPIKey(ann, "not-an-id")
+	wantCode(t, err, latchkey.EAPIKeyNotFound)
+	keys, err := f.svc.FindAPIKeys(bob)
+	if err != nil || len(keys) != 0 {
+		t.Fatalf("bob's keys = %v, %v; want none", keys, err)
+	}
+}
+
+func TestLogIn(t *testing.T) {
+	t.Run("APIKeyActsAsOwner", func(t *testing.T) {
+		f := newFixture(t, nil)
+		ctx, pw := f.login(t, "ann@example.com")
+		k, _ := f.svc.CreateAPIKey(ctx, "k")
+		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if login.UserID != pw.UserID {
+			t.Fatalf("key login user = %s, want owner %s", login.UserID, pw.UserID)
+		}
+		u, err := f.svc.Profile(f.caller(t, login.AccessToken, latchkey.AccessToken))
+		if err != nil || !u.HasIdentity(latchkey.ProviderAPIKey) {
+			t.Fatalf("profile after key login = %+v, %v; want an api-key identity", u, err)
+		}
+		got, _ := f.svc.FindAPIKey(ctx, k.ID)
+		if got.LastUsedAt == nil {
+			t.Fatal("last use was not recorded")
+		}
+	})
+	t.Run("DisableEndsKeySessions", func(t *testing.T) {
+		f := newFixture(t, nil)
+		ctx, _ := f.login(t, "ann@example.com")
+		k, _ := f.svc.CreateAPIKey(ctx, "k")
+		login, _ := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		if err := f.svc.DisableAPIKey(ctx, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+		wantCode(t, err, latchkey.EUnauthenticated)
+		_, err = f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		wantCode(t, err, latchkey.EUnauthorized)
+		if err := f.svc.EnableAPIKey(ctx, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value}); err != nil {
+			t.Fatalf("login with re-enabled key: %v", err)
+		}
+	})
+	for _, tt := range []struct {
+		name     string
+		creds    latchkey.Credentials
+		register bool
+		code     string
+	}{
+		{"ErrWrongPassword", latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "wrong-pass"}, true, latchkey.EInvalidPassword},
+		{"ErrUnknownEmail", latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "nobody@example.com", Password: "s3cretpass"}, true, latchkey.EInvalidPassword},
+		{"ErrUnknownKey", latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: "nope"}, false, latchkey.EUnauthorized},
+		{"ErrEmptyKey", latchkey.Credentials{Provider: latchkey.ProviderAPIKey}, false, latchkey.EUnauthorized},
+		{"ErrHugeKey", latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: strings.Repeat("k", 10000)}, false, latchkey.EUnauthorized},
+		{"ErrUnknownProvider", latchkey.Credentials{Provider: "custom-function"}, false, latchkey.EProviderDisabled},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			if tt.register {
+				f.login(t, "ann@example.com")
+			}
+			_, err := f.svc.LogIn(context.Background(), f.app, tt.creds)
+			wantCode(t, err, tt.code)
+		})
+	}
+	t.Run("EmailIsCaseInsensitive", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.login(t, "ann@example.com")
+		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "  ANN@Example.COM ", Password: "s3cretpass"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrProviderDisabled", func(t *testing.T) {
+		f := newFixture(t, func(a *latchkey.App) { a.AnonymousEnabled = false })
+		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
+		wantCode(t, err, latchkey.EProviderDisabled)
+	})
+	t.Run("ErrUnconfirmed", func(t *testing.T) {
+		f := newFixture(t, func(a *latchkey.App) { a.AutoConfirm = false })
+		if err := f.svc.Register(context.Background(), f.app, "ann@example.com", "s3cretpass"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
+		wantCode(t, err, latchkey.EUnauthorized)
+	})
+	t.Run("ErrUserDisabled", func(t *testing.T) {
+		f := newFixture(t, nil)
+		now := f.Now()
+		u := &latchkey.User{ID: latchkey.NewID(now), AppID: f.app.ID, Type: latchkey.UserTypeNormal, Disabled: true, Confirmed: true, CreatedAt: now}
+		if err := f.store.CreateUser(context.Background(), u); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte("disabled-users-key"))
+		k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: f.app.ID, UserID: u.ID, Name: "k", Hash: sum[:], CreatedAt: now}
+		if err := f.store.CreateAPIKey(context.Background(), k, latchkey.MaxAPIKeysPerUser); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: "disabled-users-key"})
+		wantCode(t, err, latchkey.EUserDisabled)
+	})
+	t.Run("DeviceIDReused", func(t *testing.T) {
+		f := newFixture(t, nil)
+		device := latchkey.NewID(f.Now())
+		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous, DeviceID: device})
+		if err != nil || login.DeviceID != device {
+			t.Fatalf("device = %q, %v; want %q", login.DeviceID, err, device)
+		}
+		login, _ = f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous, DeviceID: latchkey.ZeroID})
+		if !latchkey.IsID(login.DeviceID) || login.DeviceID == latchkey.ZeroID {
+			t.Fatalf("device = %q, want a minted id", login.DeviceID)
+		}
+	})
+}
+
+func TestAuthenticate(t *testing.T) {
+	t.Run("ErrWrongType", func(t *testing.T) {
+		f := newFixture(t, nil)
+		_, login := f.login(t, "ann@example.com")
+		_, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.RefreshToken)
+		wantCode(t, err, latchkey.EUnauthenticated)
+		_, err = f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.AccessToken)
+		wantCode(t, err, latchkey.EUnauthenticated)
+	})
+	t.Run("AccessTokenExpires", func(t *testing.T) {
+		f := newFixture(t, nil)
+		_, login := f.login(t, "ann@example.com")
+		f.advance(29 * time.Minute)
+		if _, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken); err != nil {
+			t.Fatalf("at 29 minutes: %v", err)
+		}
+		f.advance(2 * time.Minute)
+		_, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
+		wantCode(t, err, latchkey.EUnauthenticated)
+	})
+	t.Run("RefreshTokenExpires", func(t *testing.T) {
+		f := newFixture(t, func(a *latchkey.App) { a.RefreshTokenLifetime = time.Hour })
+		_, login := f.login(t, "ann@example.com")
+		f.advance(61 * time.Minute)
+		_, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+		wantCode(t, err, latchkey.EUnauthenticated)
+	})
+	t.Run("LogOutEndsSession", func(t *testing.T) {
+		f := newFixture(t, nil)
+		ctx, login := f.login(t, "ann@example.com")
+		if err := f.svc.LogOut(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+		wantCode(t, err, latchkey.EUnauthenticated)
+		if !strings.Contains(latchkey.ErrorMessage(err), "failed to find refresh token") {
+			t.Fatalf("message = %q, want it to say the refresh token was not found", latchkey.ErrorMessage(err))
+		}
+	})
+	t.Run("ErrTampered", func(t *testing.T) {
+		f := newFixture(t, nil)
+		_, login := f.login(t, "ann@example.com")
+		tok := login.AccessToken
+		tampered := tok[:len(tok)-4] + strings.Map(func(r rune) rune {
+			if r == 'A' {
+				return 'B'
+			}
+			return 'A'
+		}, tok[len(tok)-4:])
+		_, err := f.svc.Authenticate(context.Background(), tampered, latchkey.AccessToken)
+		wantCode(t, err, latchkey.EUnauthenticated)
+		_, err = f.svc.Authenticate(context.Background(), "not.a.jwt", latchkey.AccessToken)
+		wantCode(t, err, latchkey.EUnauthenticated)
+	})
+	t.Run("ErrOtherApp", func(t *testing.T) {
+		f := newFixture(t, nil)
+		other := service.NewDefaultApp("other-app")
+		if err := f.svc.CreateApp(context.Background(), other); err != nil {
+			t.Fatal(err)
+		}
+		_, login := f.login(t, "ann@example.com")
+		auth, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
+		if err != nil || auth.App.ID != f.app.ID {
+			t.Fatalf("token's app = %v, %v; want %s", auth, err, f.app.ClientAppID)
+		}
+	})
+	t.Run("DeletedUser", func(t *testing.T) {
+		f := newFixture(t, nil)
+		_, login := f.login(t, "ann@example.com")
+		if err := f.svc.DeleteUser(f.caller(t, login.AccessToken, latchkey.AccessToken)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
+		wantCode(t, err, latchkey.EUnauthenticated)
+		_, err = f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+		wantCode(t, err, latchkey.EUnauthenticated)
+		_, err = f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
+		wantCode(t, err, latchkey.EInvalidPassword)
+	})
+}
+
+func TestTokensSurviveRestart(t *testing.T) {
+	f := newFixture(t, nil)
+	_, login := f.login(t, "ann@example.com")
+	restarted := f.newService(t)
+	if _, err := restarted.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken); err != nil {
+		t.Fatalf("refresh token after restart: %v", err)
+	}
+	if _, err := restarted.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken); err != nil {
+		t.Fatalf("access token after restart: %v", err)
+	}
+}
+
+func TestJWKS(t *testing.T) {
+	f := newFixture(t, nil)
+	a, _ := f.svc.JWKS(context.Background())
+	b, _ := f.newService(t).JWKS(context.Background())
+	if string(a) != string(b) || !strings.Contains(string(a), `"crv":"P-256"`) {
+		t.Fatalf("JWKS of two services over one store:\n%s\n%s", a, b)
+	}
+}
+
+func TestUserpass(t *testing.T) {
+	t.Run("ErrAccountNameInUse", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.login(t, "ann@example.com")
+		wantCode(t, f.svc.Register(context.Background(), f.app, " Ann@example.com", "s3cretpass"), latchkey.EAccountNameInUse)
+	})
+	for _, tt := range []struct{ name, email, password, message string }{
+		{"ErrShortPassword", "ann@example.com", "12345", "password must be between 6 and 128 characters"},
+		{"ErrLongPassword", "ann@example.com", strings.Repeat("p", 129), "password must be between 6 and 128 characters"},
+		{"ErrEmail", "not-an-email", "s3cretpass", "email invalid"},
+		{"ErrEmailWithName", "Ann <ann@example.com>", "s3cretpass", "email invalid"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			err := f.svc.Register(context.Background(), f.app, tt.email, tt.password)
+			wantCode(t, err, latchkey.EBadRequest)
+			if got := latchkey.ErrorMessage(err); got != tt.message {
+				t.Fatalf("message = %q, want %q", got, tt.message)
+			}
+		})
+	}
+	t.Run("ErrInvalidToken", func(t *testing.T) {
+		f := newFixture(t, nil)
+		wantCode(t, f.svc.Confirm(context.Background(), f.app, "abc", latchkey.NewID(f.Now())), latchkey.EBadRequest)
+		wantCode(t, f.svc.Confirm(context.Background(), f.app, "", ""), latchkey.EBadRequest)
+		wantCode(t, f.svc.ResetPassword(context.Background(), f.app, "n3wpassword", "abc", "zz"), latchkey.EBadRequest)
+	})
+	t.Run("ErrUserNotFound", func(t *testing.T) {
+		f := newFixture(t, nil)
+		wantCode(t, f.svc.SendPasswordReset(context.Background(), f.app, "nobody@example.com"), latchkey.EUserNotFound)
+		wantCode(t, f.svc.ResendConfirmation(context.Background(), f.app, "nobody@example.com"), latchkey.EUserNotFound)
+	})
+	t.Run("ErrAlreadyConfirmed", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.login(t, "ann@example.com")
+		wantCode(t, f.svc.ResendConfirmation(context.Background(), f.app, "ann@example.com"), latchkey.EAlreadyConfirmed)
+	})
+}
