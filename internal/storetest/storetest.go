@@ -1,0 +1,298 @@
+// Package storetest is the conformance suite that every latchkey.Store implementation must
+// pass, so that the SQLite and PostgreSQL stores behave the same to the service above them.
+package storetest
+
+import (
+	"crypto/rand"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Run runs the suite. open must return a fresh, empty, migrated store; every subtest opens its
+// own, and closing it is open's business (t.Cleanup). Subtests run one after another, so open
+// may reuse one database between them if it empties it.
+func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	t.Run("App", func(t *testing.T) { testApp(t, open) })
+	t.Run("User", func(t *testing.T) { testUser(t, open) })
+	t.Run("UserToken", func(t *testing.T) { testUserToken(t, open) })
+	t.Run("APIKey", func(t *testing.T) { testAPIKey(t, open) })
+	t.Run("Session", func(t *testing.T) { testSession(t, open) })
+	t.Run("SigningKey", func(t *testing.T) { testSigningKey(t, open) })
+	t.Run("Timestamps", func(t *testing.T) { testTimestamps(t, open) })
+}
+
+// now returns the current time as the stores keep it: UTC, at millisecond precision, so that
+// what goes in compares equal to what comes out.
+func now() time.Time {
+	return time.Now().UTC().Truncate(time.Millisecond)
+}
+
+// newID returns a fresh id.
+func newID() string {
+	return latchkey.NewID(time.Now())
+}
+
+// randomBytes returns n random bytes, for hashes and keys.
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// assertCode fails the test unless err carries the code.
+func assertCode(t *testing.T, err error, want string) {
+	t.Helper()
+	if got := latchkey.ErrorCode(err); got != want {
+		t.Fatalf("error code = %q, want %q (err: %v)", got, want, err)
+	}
+}
+
+// newApp returns an app with every provider enabled, not yet stored.
+func newApp() *latchkey.App {
+	id := newID()
+	return &latchkey.App{
+		ID:                   id,
+		ClientAppID:          "app-" + id,
+		Name:                 "App " + id,
+		AnonymousEnabled:     true,
+		UserpassEnabled:      true,
+		APIKeyEnabled:        true,
+		RefreshTokenLifetime: latchkey.DefaultRefreshTokenLifetime,
+		CreatedAt:            now(),
+	}
+}
+
+// mustCreateApp creates an app with every provider enabled.
+func mustCreateApp(t *testing.T, s latchkey.Store) *latchkey.App {
+	t.Helper()
+	app := newApp()
+	if err := s.CreateApp(t.Context(), app); err != nil {
+		t.Fatalf("CreateApp: %v", err)
+	}
+	return app
+}
+
+// mustCreateUser creates a user of the app: an email/password user when email is set, an
+// anonymous one otherwise.
+func mustCreateUser(t *testing.T, s latchkey.Store, appID, email string) *latchkey.User {
+	t.Helper()
+	u := &latchkey.User{
+		ID:        newID(),
+		AppID:     appID,
+		Type:      latchkey.UserTypeNormal,
+		Email:     email,
+		CreatedAt: now(),
+	}
+	ident := &latchkey.Identity{
+		ID:           newID(),
+		UserID:       u.ID,
+		ProviderType: latchkey.ProviderAnonymous,
+		ProviderID:   newID(),
+		CreatedAt:    u.CreatedAt,
+	}
+	if email != "" {
+		u.PasswordHash = "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"
+		ident.ProviderType, ident.ProviderID = latchkey.ProviderUserpass, email
+	}
+	u.Identities = []*latchkey.Identity{ident}
+	if err := s.CreateUser(t.Context(), u); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	return u
+}
+
+// newAPIKey returns an enabled key of the user, not yet stored.
+func newAPIKey(t *testing.T, u *latchkey.User, name string) *latchkey.APIKey {
+	t.Helper()
+	return &latchkey.APIKey{
+		ID:        newID(),
+		AppID:     u.AppID,
+		UserID:    u.ID,
+		Name:      name,
+		Hash:      randomBytes(t, 32),
+		CreatedAt: now(),
+	}
+}
+
+// mustCreateAPIKey creates an enabled key of the user, under the default cap.
+func mustCreateAPIKey(t *testing.T, s latchkey.Store, u *latchkey.User, name string) *latchkey.APIKey {
+	t.Helper()
+	k := newAPIKey(t, u, name)
+	if err := s.CreateAPIKey(t.Context(), k, latchkey.MaxAPIKeysPerUser); err != nil {
+		t.Fatalf("CreateAPIKey: %v", err)
+	}
+	return k
+}
+
+// newSession returns a live session of the user, opened with the key when apiKeyID is set,
+// not yet stored.
+func newSession(u *latchkey.User, apiKeyID string) *latchkey.Session {
+	provider := latchkey.ProviderAnonymous
+	if apiKeyID != "" {
+		provider = latchkey.ProviderAPIKey
+	}
+	t := now()
+	return &latchkey.Session{
+		ID:        newID(),
+		AppID:     u.AppID,
+		UserID:    u.ID,
+		DeviceID:  newID(),
+		Provider:  provider,
+		APIKeyID:  apiKeyID,
+		CreatedAt: t,
+		ExpiresAt: t.Add(latchkey.DefaultRefreshTokenLifetime),
+	}
+}
+
+// mustCreateSession creates a live session of the user, opened with the key when apiKeyID is
+// set.
+func mustCreateSession(t *testing.T, s latchkey.Store, u *latchkey.User, apiKeyID string) *latchkey.Session {
+	t.Helper()
+	sess := newSession(u, apiKeyID)
+	if err := s.CreateSession(t.Context(), sess); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	return sess
+}
+
+// mustCreateUserToken creates an unexpired token of the kind for the user.
+func mustCreateUserToken(t *testing.T, s latchkey.Store, u *latchkey.User, kind string) *latchkey.UserToken {
+	t.Helper()
+	tok := &latchkey.UserToken{
+		ID:        newID(),
+		UserID:    u.ID,
+		Kind:      kind,
+		Hash:      randomBytes(t, 32),
+		CreatedAt: now(),
+		ExpiresAt: now().Add(time.Hour),
+	}
+	if err := s.CreateUserToken(t.Context(), tok); err != nil {
+		t.Fatalf("CreateUserToken: %v", err)
+	}
+	return tok
+}
+
+// assertSessionExists fails the test unless the session is in the store.
+func assertSessionExists(t *testing.T, s latchkey.Store, id string) {
+	t.Helper()
+	if _, err := s.FindSession(t.Context(), id); err != nil {
+		t.Fatalf("FindSession(%s): %v, want the session", id, err)
+	}
+}
+
+// assertSessionGone fails the test unless the session is not found.
+func assertSessionGone(t *testing.T, s latchkey.Store, id string) {
+	t.Helper()
+	_, err := s.FindSession(t.Context(), id)
+	assertCode(t, err, latchkey.ENotFound)
+}
+
+// keyName returns the i-th of a set of distinct key names.
+func keyName(i int) string {
+	return fmt.Sprintf("key-%02d", i)
+}
+
+func testTimestamps(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	// Times go in with nanoseconds and a zone other than UTC; they must come out at millisecond
+	// precision, in UTC, at the same instant.
+	t.Run("MillisecondUTC", func(t *testing.T) {
+		s := open(t)
+		zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+		base := time.Date(2031, 7, 14, 9, 26, 53, 123456789, zone)
+		at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Hour) }
+		check := func(t *testing.T, what string, got time.Time, i int) {
+			t.Helper()
+			want := at(i).Truncate(time.Millisecond)
+			if !got.Equal(want) {
+				t.Errorf("%s = %v, want %v", what, got, want)
+			}
+			if got.Location() != time.UTC {
+				t.Errorf("%s location = %v, want UTC", what, got.Location())
+			}
+		}
+
+		app := newApp()
+		app.CreatedAt = at(0)
+		if err := s.CreateApp(t.Context(), app); err != nil {
+			t.Fatal(err)
+		}
+		u := &latchkey.User{ID: newID(), AppID: app.ID, Type: latchkey.UserTypeNormal, CreatedAt: at(1)}
+		u.Identities = []*latchkey.Identity{{
+			ID: newID(), UserID: u.ID, ProviderType: latchkey.ProviderAnonymous,
+			ProviderID: newID(), CreatedAt: at(2),
+		}}
+		if err := s.CreateUser(t.Context(), u); err != nil {
+			t.Fatal(err)
+		}
+		tok := &latchkey.UserToken{
+			ID: newID(), UserID: u.ID, Kind: latchkey.UserTokenConfirm, Hash: randomBytes(t, 32),
+			CreatedAt: at(3), ExpiresAt: at(4),
+		}
+		if err := s.CreateUserToken(t.Context(), tok); err != nil {
+			t.Fatal(err)
+		}
+		k := newAPIKey(t, u, "ci")
+		k.CreatedAt = at(5)
+		if err := s.CreateAPIKey(t.Context(), k, latchkey.MaxAPIKeysPerUser); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.TouchAPIKey(t.Context(), k.ID, at(6)); err != nil {
+			t.Fatal(err)
+		}
+		sess := newSession(u, k.ID)
+		sess.CreatedAt, sess.ExpiresAt = at(7), at(8)
+		if err := s.CreateSession(t.Context(), sess); err != nil {
+			t.Fatal(err)
+		}
+		sk := &latchkey.SigningKey{ID: newID(), Algorithm: "ES256", PrivateKey: randomBytes(t, 138), CreatedAt: at(9)}
+		if err := s.CreateSigningKey(t.Context(), sk); err != nil {
+			t.Fatal(err)
+		}
+
+		gotApp, err := s.FindAppByID(t.Context(), app.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, "App.CreatedAt", gotApp.CreatedAt, 0)
+		gotUser, err := s.FindUserByID(t.Context(), app.ID, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, "User.CreatedAt", gotUser.CreatedAt, 1)
+		if len(gotUser.Identities) != 1 {
+			t.Fatalf("got %d identities, want 1", len(gotUser.Identities))
+		}
+		check(t, "Identity.CreatedAt", gotUser.Identities[0].CreatedAt, 2)
+		gotTok, err := s.FindUserToken(t.Context(), tok.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, "UserToken.CreatedAt", gotTok.CreatedAt, 3)
+		check(t, "UserToken.ExpiresAt", gotTok.ExpiresAt, 4)
+		gotKey := mustFindAPIKey(t, s, u.ID, k.ID)
+		check(t, "APIKey.CreatedAt", gotKey.CreatedAt, 5)
+		if gotKey.LastUsedAt == nil {
+			t.Fatal("APIKey.LastUsedAt = nil after TouchAPIKey")
+		}
+		check(t, "APIKey.LastUsedAt", *gotKey.LastUsedAt, 6)
+		gotSess, err := s.FindSession(t.Context(), sess.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, "Session.CreatedAt", gotSess.CreatedAt, 7)
+		check(t, "Session.ExpiresAt", gotSess.ExpiresAt, 8)
+		gotSKs, err := s.FindSigningKeys(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		} else if len(gotSKs) != 1 {
+			t.Fatalf("got %d signing keys, want 1", len(gotSKs))
+		}
+		check(t, "SigningKey.CreatedAt", gotSKs[0].CreatedAt, 9)
+	})
+}

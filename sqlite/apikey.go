@@ -1,0 +1,198 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// apiKeyColumns are the columns scanAPIKey reads, in its order.
+const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, last_used_at`
+
+// CreateAPIKey inserts a key unless its user already has max keys (ELimitReached) or a key of
+// that name (EAPIKeyExists); the cap is checked first. The write pool's single connection and
+// IMMEDIATE transaction make the check and the insert one step under concurrent calls.
+// Errors also: EConflict when the id or hash is taken; ENotFound when the user does not exist.
+func (s *Store) CreateAPIKey(ctx context.Context, k *latchkey.APIKey, max int) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("create api key", err)
+	}
+	defer tx.Rollback()
+
+	n, err := countAPIKeys(ctx, tx, k.UserID)
+	if err != nil {
+		return wrap("create api key", err)
+	} else if n >= max {
+		return latchkey.Errorf(latchkey.ELimitReached, "user already has the maximum of %d API keys", max)
+	}
+	if err := insertAPIKey(ctx, tx, k); err != nil {
+		return wrap("create api key", err)
+	}
+	return wrap("create api key", tx.Commit())
+}
+
+// countAPIKeys returns how many keys the user has.
+func countAPIKeys(ctx context.Context, tx *sql.Tx, userID string) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys WHERE user_id = ?`, userID).Scan(&n)
+	return n, err
+}
+
+// insertAPIKey inserts a key row. The table has two UNIQUE constraints, (user_id, name) and
+// hash, which one result code cannot tell apart; the name is looked up after a violation, in
+// the same transaction, rather than read from the error message.
+func insertAPIKey(ctx context.Context, tx *sql.Tx, k *latchkey.APIKey) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, millis(k.CreatedAt),
+		nullMillis(k.LastUsedAt),
+	)
+	switch {
+	case isUniqueViolation(err):
+		var nameTaken bool
+		if err := tx.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM api_keys WHERE user_id = ? AND name = ?)`, k.UserID, k.Name,
+		).Scan(&nameTaken); err != nil {
+			return err
+		}
+		if nameTaken {
+			return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
+		}
+		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
+	case isPrimaryKeyViolation(err):
+		return latchkey.Errorf(latchkey.EConflict, "an API key with id %q already exists", k.ID)
+	case isForeignKeyViolation(err):
+		return latchkey.Errorf(latchkey.ENotFound, "user not found")
+	}
+	return err
+}
+
+// FindAPIKeys returns a user's keys in creation order; keys created in the same millisecond
+// come in insertion order.
+func (s *Store) FindAPIKeys(ctx context.Context, userID string) ([]*latchkey.APIKey, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE user_id = ? ORDER BY created_at, rowid`, userID)
+	if err != nil {
+		return nil, wrap("find api keys", err)
+	}
+	defer rows.Close()
+
+	var keys []*latchkey.APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, wrap("find api keys", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("find api keys", err)
+	}
+	return keys, nil
+}
+
+// FindAPIKey returns one of the user's keys; another user's key is not found.
+func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.APIKey, error) {
+	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE user_id = ? AND id = ?`, userID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+	}
+	return k, wrap("find api key", err)
+}
+
+// FindAPIKeyByHash returns the app's key whose value hashes to hash.
+func (s *Store) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, error) {
+	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE app_id = ? AND hash = ?`, appID, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+	}
+	return k, wrap("find api key by hash", err)
+}
+
+// SetAPIKeyDisabled enables or disables one of the user's keys. Disabling also deletes every
+// session opened with the key, in the same transaction, so no refresh token of a disabled key
+// outlives the call.
+func (s *Store) SetAPIKeyDisabled(ctx context.Context, userID, id string, disabled bool) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("set api key disabled", err)
+	}
+	defer tx.Rollback()
+
+	// SQLite counts the rows the WHERE matched, so an unchanged value still counts as found.
+	res, err := tx.ExecContext(ctx, `UPDATE api_keys SET disabled = ? WHERE user_id = ? AND id = ?`,
+		disabled, userID, id)
+	if err != nil {
+		return wrap("set api key disabled", err)
+	}
+	if err := requireRows(res, "API key not found"); err != nil {
+		return wrap("set api key disabled", err)
+	}
+	if disabled {
+		if err := deleteAPIKeySessions(ctx, tx, id); err != nil {
+			return wrap("set api key disabled", err)
+		}
+	}
+	return wrap("set api key disabled", tx.Commit())
+}
+
+// DeleteAPIKey deletes one of the user's keys and every session opened with it.
+func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("delete api key", err)
+	}
+	defer tx.Rollback()
+
+	res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE user_id = ? AND id = ?`, userID, id)
+	if err != nil {
+		return wrap("delete api key", err)
+	}
+	if err := requireRows(res, "API key not found"); err != nil {
+		return wrap("delete api key", err)
+	}
+	// The foreign key cascades already; the explicit delete keeps the rule visible here and
+	// independent of the foreign_keys pragma.
+	if err := deleteAPIKeySessions(ctx, tx, id); err != nil {
+		return wrap("delete api key", err)
+	}
+	return wrap("delete api key", tx.Commit())
+}
+
+// deleteAPIKeySessions deletes the sessions opened with a key.
+func deleteAPIKeySessions(ctx context.Context, tx *sql.Tx, keyID string) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE api_key_id = ?`, keyID)
+	return err
+}
+
+// TouchAPIKey records that the key was used at t. Errors: ENotFound when the key is gone.
+func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, millis(t), id)
+	if err != nil {
+		return wrap("touch api key", err)
+	}
+	return wrap("touch api key", requireRows(res, "API key not found"))
+}
+
+// scanAPIKey reads one row of apiKeyColumns.
+func scanAPIKey(row rowScanner) (*latchkey.APIKey, error) {
+	var (
+		k          latchkey.APIKey
+		createdAt  int64
+		lastUsedAt sql.NullInt64
+	)
+	if err := row.Scan(&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &createdAt,
+		&lastUsedAt,
+	); err != nil {
+		return nil, err
+	}
+	k.CreatedAt = fromMillis(createdAt)
+	k.LastUsedAt = fromNullMillis(lastUsedAt)
+	return &k, nil
+}

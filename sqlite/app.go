@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// appColumns are the columns scanApp reads, in its order.
+const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, userpass_enabled,
+	apikey_enabled, refresh_token_lifetime_s, allowed_origins, created_at`
+
+// CreateApp inserts an app. Errors: EConflict when the client app id or the id is taken.
+func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
+	origins := app.AllowedOrigins
+	if origins == nil {
+		origins = []string{} // "[]", not "null", so the column always holds an array
+	}
+	originsJSON, err := json.Marshal(origins)
+	if err != nil {
+		return wrap("create app", err)
+	}
+
+	_, err = s.write.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
+		app.UserpassEnabled, app.APIKeyEnabled, int64(app.RefreshTokenLifetime/time.Second),
+		string(originsJSON), millis(app.CreatedAt),
+	)
+	if isUniqueViolation(err) {
+		return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
+	} else if isPrimaryKeyViolation(err) {
+		return latchkey.Errorf(latchkey.EConflict, "an app with id %q already exists", app.ID)
+	}
+	return wrap("create app", err)
+}
+
+// FindAppByClientID returns an app by its client app id.
+func (s *Store) FindAppByClientID(ctx context.Context, clientAppID string) (*latchkey.App, error) {
+	app, err := scanApp(s.read.QueryRowContext(ctx,
+		`SELECT `+appColumns+` FROM apps WHERE client_app_id = ?`, clientAppID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "app not found")
+	}
+	return app, wrap("find app by client id", err)
+}
+
+// FindAppByID returns an app by its internal id.
+func (s *Store) FindAppByID(ctx context.Context, id string) (*latchkey.App, error) {
+	app, err := scanApp(s.read.QueryRowContext(ctx,
+		`SELECT `+appColumns+` FROM apps WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "app not found")
+	}
+	return app, wrap("find app by id", err)
+}
+
+// FindApps returns every app, oldest first; apps created in the same millisecond come in
+// insertion order.
+func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT `+appColumns+` FROM apps ORDER BY created_at, rowid`)
+	if err != nil {
+		return nil, wrap("find apps", err)
+	}
+	defer rows.Close()
+
+	var apps []*latchkey.App
+	for rows.Next() {
+		app, err := scanApp(rows)
+		if err != nil {
+			return nil, wrap("find apps", err)
+		}
+		apps = append(apps, app)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("find apps", err)
+	}
+	return apps, nil
+}
+
+// scanApp reads one row of appColumns.
+func scanApp(row rowScanner) (*latchkey.App, error) {
+	var (
+		app         latchkey.App
+		lifetime    int64
+		originsJSON string
+		createdAt   int64
+	)
+	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm,
+		&app.AnonymousEnabled, &app.UserpassEnabled, &app.APIKeyEnabled, &lifetime,
+		&originsJSON, &createdAt,
+	); err != nil {
+		return nil, err
+	}
+	app.RefreshTokenLifetime = time.Duration(lifetime) * time.Second
+	if err := json.Unmarshal([]byte(originsJSON), &app.AllowedOrigins); err != nil {
+		return nil, err
+	}
+	if len(app.AllowedOrigins) == 0 {
+		app.AllowedOrigins = nil
+	}
+	app.CreatedAt = fromMillis(createdAt)
+	return &app, nil
+}

@@ -1,0 +1,244 @@
+// Package sqlite implements latchkey.Store on SQLite with the pure-Go driver modernc.org/sqlite,
+// so that the binary needs no C toolchain and the data is one file.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var _ latchkey.Store = (*Store)(nil)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// pragmas apply to every connection of both pools. synchronous(FULL) makes each commit fsync
+// the WAL, so an acknowledged write survives kill -9 and power loss; busy_timeout covers other
+// processes (such as the CLI) holding the write lock.
+const pragmas = "_pragma=busy_timeout(10000)" +
+	"&_pragma=journal_mode(WAL)" +
+	"&_pragma=synchronous(FULL)" +
+	"&_pragma=foreign_keys(ON)"
+
+// Store is a latchkey.Store on one SQLite database file.
+//
+// It holds two pools over the file. Every method that writes uses the write pool: a single
+// connection whose transactions begin IMMEDIATE, so writers queue in Go instead of failing
+// with SQLITE_BUSY when a read lock cannot be upgraded, and a read-then-write inside one
+// transaction (such as CreateAPIKey's count and insert) is atomic. Pure reads use the read
+// pool, which WAL lets run alongside the writer.
+type Store struct {
+	write *sql.DB
+	read  *sql.DB
+}
+
+// Open opens the database file at path, creating it and its parent directory if needed, and
+// applies the pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	// The two pools must see the same database, which an in-memory one is not; the driver
+	// reads everything after a '?' as its parameters, and treats a "file:" URI differently.
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "?") {
+		return nil, fmt.Errorf("sqlite: open: %q is not a plain file path", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+
+	write, err := sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+
+	// query_only guards against a write slipping into the read pool, where it would bypass
+	// the write pool's serialization.
+	read, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	n := 2*runtime.GOMAXPROCS(0) + 2
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxLifetime(0)
+	read.SetConnMaxIdleTime(0)
+
+	s := &Store{write: write, read: read}
+	// Migrating first also switches the file to WAL before any reader connects.
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes both pools. The write pool closes last so that its connection, the last one
+// open, checkpoints the WAL into the database file.
+func (s *Store) Close() error {
+	errRead := s.read.Close()
+	errWrite := s.write.Close()
+	if err := errors.Join(errRead, errWrite); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies the embedded migrations that have not been applied yet, in file name order,
+// each in its own transaction together with its row in schema_migrations. Running it again
+// is a no-op.
+func (s *Store) Migrate(ctx context.Context) error {
+	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    TEXT    PRIMARY KEY,
+		applied_at INTEGER NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := s.migrateFile(ctx, name); err != nil {
+			return fmt.Errorf("sqlite: migrate %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// migrateFile applies one migration unless it is recorded. The check is inside the IMMEDIATE
+// transaction so that two processes migrating at once cannot both apply it.
+func (s *Store) migrateFile(ctx context.Context, name string) error {
+	version := strings.TrimSuffix(filepath.Base(name), ".sql")
+	body, err := fs.ReadFile(migrationFS, name)
+	if err != nil {
+		return err
+	}
+
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+
+	var applied bool
+	if err := tx.QueryRowContext(ctx,
+		`SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, version,
+	).Scan(&applied); err != nil {
+		return err
+	}
+	if applied {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+		version, time.Now().UnixMilli(),
+	); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// errorCode returns the extended SQLite result code of err, or 0 if err is not from SQLite.
+func errorCode(err error) int {
+	var e *sqlitedrv.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+// isUniqueViolation reports whether err is a UNIQUE constraint failure, one on a column list
+// other than the primary key.
+func isUniqueViolation(err error) bool {
+	return errorCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// isPrimaryKeyViolation reports whether err is a duplicate primary key.
+func isPrimaryKeyViolation(err error) bool {
+	return errorCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// isForeignKeyViolation reports whether err is a reference to a row that does not exist.
+func isForeignKeyViolation(err error) bool {
+	return errorCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// rowScanner is what *sql.Row and *sql.Rows share.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+// millis encodes a time as stored: unix milliseconds.
+func millis(t time.Time) int64 {
+	return t.UnixMilli()
+}
+
+// fromMillis decodes a stored time, in UTC so that times compare equal across backends.
+func fromMillis(ms int64) time.Time {
+	return time.UnixMilli(ms).UTC()
+}
+
+// nullMillis encodes an optional time: NULL for nil.
+func nullMillis(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// fromNullMillis decodes an optional time.
+func fromNullMillis(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMillis(v.Int64)
+	return &t
+}
+
+// nullString stores "" as NULL.
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
+// requireRows returns ENotFound with the message when the statement changed no row.
+func requireRows(res sql.Result, notFound string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	} else if n == 0 {
+		return latchkey.Errorf(latchkey.ENotFound, "%s", notFound)
+	}
+	return nil
+}
+
+// wrap names the operation on an unexpected error; domain errors pass unchanged so that
+// callers see their code and message as they are.
+func wrap(op string, err error) error {
+	var e *latchkey.Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}

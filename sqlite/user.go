@@ -1,0 +1,259 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/latchkey/latchkey"
+)
+
+// userColumns are the columns scanUser reads, in its order.
+const userColumns = `id, app_id, type, email, password_hash, confirmed, disabled, created_at`
+
+// CreateUser inserts a user with its identities in one transaction.
+// Errors: EConflict when the app already has a user with that email, or the id is taken;
+// ENotFound when the app does not exist.
+func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("create user", err)
+	}
+	defer tx.Rollback()
+
+	if err := insertUser(ctx, tx, u); err != nil {
+		return wrap("create user", err)
+	}
+	for _, ident := range u.Identities {
+		if err := insertIdentity(ctx, tx, ident); err != nil {
+			return wrap("create user", err)
+		}
+	}
+	return wrap("create user", tx.Commit())
+}
+
+// insertUser inserts the user row alone.
+func insertUser(ctx context.Context, tx *sql.Tx, u *latchkey.User) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.AppID, u.Type, nullString(u.Email), u.PasswordHash, u.Confirmed, u.Disabled,
+		millis(u.CreatedAt),
+	)
+	switch {
+	case isUniqueViolation(err):
+		return latchkey.Errorf(latchkey.EConflict, "a user with that email already exists")
+	case isPrimaryKeyViolation(err):
+		return latchkey.Errorf(latchkey.EConflict, "a user with id %q already exists", u.ID)
+	case isForeignKeyViolation(err):
+		return latchkey.Errorf(latchkey.ENotFound, "app not found")
+	}
+	return err
+}
+
+// insertIdentity inserts an identity unless its user already has one of that provider type.
+func insertIdentity(ctx context.Context, tx *sql.Tx, ident *latchkey.Identity) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO identities
+		(id, user_id, provider_type, provider_id, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, provider_type) DO NOTHING`,
+		ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, millis(ident.CreatedAt),
+	)
+	switch {
+	case isPrimaryKeyViolation(err):
+		return latchkey.Errorf(latchkey.EConflict, "an identity with id %q already exists", ident.ID)
+	case isForeignKeyViolation(err):
+		return latchkey.Errorf(latchkey.ENotFound, "user not found")
+	}
+	return err
+}
+
+// FindUserByID returns a user of the app with its identities.
+func (s *Store) FindUserByID(ctx context.Context, appID, id string) (*latchkey.User, error) {
+	u, err := s.findUser(ctx, `app_id = ? AND id = ?`, appID, id)
+	return u, wrap("find user by id", err)
+}
+
+// FindUserByEmail returns a user of the app by email, with its identities. The email is
+// compared as given: the service lowercases it.
+func (s *Store) FindUserByEmail(ctx context.Context, appID, email string) (*latchkey.User, error) {
+	u, err := s.findUser(ctx, `app_id = ? AND email = ?`, appID, email)
+	return u, wrap("find user by email", err)
+}
+
+// findUser reads the user that matches where, and its identities, in one read transaction so
+// that both come from the same snapshot.
+func (s *Store) findUser(ctx context.Context, where string, args ...any) (*latchkey.User, error) {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
+	} else if err != nil {
+		return nil, err
+	}
+	if u.Identities, err = findIdentities(ctx, tx, u.ID); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// findIdentities returns a user's identities, oldest first.
+func findIdentities(ctx context.Context, tx *sql.Tx, userID string) ([]*latchkey.Identity, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, user_id, provider_type, provider_id, created_at
+		FROM identities WHERE user_id = ? ORDER BY created_at, id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+
+	var idents []*latchkey.Identity
+	for rows.Next() {
+		var (
+			ident     latchkey.Identity
+			createdAt int64
+		)
+		if err := rows.Scan(&ident.ID, &ident.UserID, &ident.ProviderType, &ident.ProviderID, &createdAt); err != nil {
+			return nil, err
+		}
+		ident.CreatedAt = fromMillis(createdAt)
+		idents = append(idents, &ident)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return idents, nil
+}
+
+// scanUser reads one row of userColumns.
+func scanUser(row rowScanner) (*latchkey.User, error) {
+	var (
+		u         latchkey.User
+		email     sql.NullString
+		createdAt int64
+	)
+	if err := row.Scan(&u.ID, &u.AppID, &u.Type, &email, &u.PasswordHash, &u.Confirmed,
+		&u.Disabled, &createdAt,
+	); err != nil {
+		return nil, err
+	}
+	u.Email = email.String
+	u.CreatedAt = fromMillis(createdAt)
+	return &u, nil
+}
+
+// AddIdentity adds an identity unless the user already has one of that provider type, in
+// which case it does nothing. Errors: ENotFound when the user does not exist.
+func (s *Store) AddIdentity(ctx context.Context, ident *latchkey.Identity) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("add identity", err)
+	}
+	defer tx.Rollback()
+
+	if err := insertIdentity(ctx, tx, ident); err != nil {
+		return wrap("add identity", err)
+	}
+	return wrap("add identity", tx.Commit())
+}
+
+// DeleteUser deletes a user of the app; the foreign keys cascade to its identities, tokens,
+// keys and sessions.
+func (s *Store) DeleteUser(ctx context.Context, appID, id string) error {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM users WHERE app_id = ? AND id = ?`, appID, id)
+	if err != nil {
+		return wrap("delete user", err)
+	}
+	return wrap("delete user", requireRows(res, "user not found"))
+}
+
+// CreateUserToken inserts a confirmation or reset token.
+// Errors: ENotFound when the user does not exist; EConflict when the id is taken.
+func (s *Store) CreateUserToken(ctx context.Context, t *latchkey.UserToken) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO user_tokens
+		(id, user_id, kind, hash, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		t.ID, t.UserID, t.Kind, t.Hash, millis(t.ExpiresAt), millis(t.CreatedAt),
+	)
+	switch {
+	case isPrimaryKeyViolation(err):
+		return latchkey.Errorf(latchkey.EConflict, "a user token with id %q already exists", t.ID)
+	case isForeignKeyViolation(err):
+		return latchkey.Errorf(latchkey.ENotFound, "user not found")
+	}
+	return wrap("create user token", err)
+}
+
+// FindUserToken returns a token by id, whether or not it has expired.
+func (s *Store) FindUserToken(ctx context.Context, id string) (*latchkey.UserToken, error) {
+	var (
+		t                    latchkey.UserToken
+		expiresAt, createdAt int64
+	)
+	err := s.read.QueryRowContext(ctx, `SELECT id, user_id, kind, hash, expires_at, created_at
+		FROM user_tokens WHERE id = ?`, id,
+	).Scan(&t.ID, &t.UserID, &t.Kind, &t.Hash, &expiresAt, &createdAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "user token not found")
+	} else if err != nil {
+		return nil, wrap("find user token", err)
+	}
+	t.ExpiresAt = fromMillis(expiresAt)
+	t.CreatedAt = fromMillis(createdAt)
+	return &t, nil
+}
+
+// ConfirmUserWithToken deletes the token and marks its user confirmed, atomically. A token
+// already gone (used concurrently) returns ENotFound.
+func (s *Store) ConfirmUserWithToken(ctx context.Context, tokenID string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("confirm user", err)
+	}
+	defer tx.Rollback()
+
+	userID, err := takeUserToken(ctx, tx, tokenID)
+	if err != nil {
+		return wrap("confirm user", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET confirmed = 1 WHERE id = ?`, userID); err != nil {
+		return wrap("confirm user", err)
+	}
+	return wrap("confirm user", tx.Commit())
+}
+
+// ResetPasswordWithToken deletes the token, sets its user's password hash and deletes the
+// user's sessions, atomically. A token already gone returns ENotFound.
+func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHash string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("reset password", err)
+	}
+	defer tx.Rollback()
+
+	userID, err := takeUserToken(ctx, tx, tokenID)
+	if err != nil {
+		return wrap("reset password", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, userID); err != nil {
+		return wrap("reset password", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
+		return wrap("reset password", err)
+	}
+	return wrap("reset password", tx.Commit())
+}
+
+// takeUserToken deletes a token and returns its user id, so that a token works once.
+func takeUserToken(ctx context.Context, tx *sql.Tx, tokenID string) (string, error) {
+	var userID string
+	err := tx.QueryRowContext(ctx, `DELETE FROM user_tokens WHERE id = ? RETURNING user_id`, tokenID).Scan(&userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", latchkey.Errorf(latchkey.ENotFound, "user token not found")
+	}
+	return userID, err
+}
