@@ -1,0 +1,150 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/latchkey/latchkey"
+)
+
+const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, last_used_at`
+
+// CreateAPIKey inserts a key unless its user already has max keys or a key of that name.
+//
+// Concurrent calls for one user, from any number of pools or nodes, run one at a time: each
+// locks the owner's row before counting, so the count holds until the insert commits.
+func (s *Store) CreateAPIKey(ctx context.Context, k *latchkey.APIKey, max int) error {
+	return s.inTx(ctx, "create api key", func(tx pgx.Tx) error {
+		// FOR NO KEY UPDATE rather than FOR UPDATE: it conflicts with itself, which is all the
+		// serialization needs, but not with the KEY SHARE locks that foreign key checks take,
+		// so logins and identity inserts for the user do not queue behind key creation.
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, k.UserID).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return latchkey.Errorf(latchkey.ENotFound, "user not found")
+		} else if err != nil {
+			return err
+		}
+
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE user_id = $1`, k.UserID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= max {
+			return latchkey.Errorf(latchkey.ELimitReached, "user already has the maximum of %d API keys", max)
+		}
+
+		_, err = tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, dbTime(k.CreatedAt), dbTimePtr(k.LastUsedAt))
+		if constraint, ok := violation(err, codeUniqueViolation); ok {
+			if constraint == "api_keys_user_id_name_key" {
+				return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
+			}
+			return latchkey.Errorf(latchkey.EConflict, "API key already exists")
+		}
+		return err
+	})
+}
+
+// FindAPIKeys returns a user's keys in creation order.
+func (s *Store) FindAPIKeys(ctx context.Context, userID string) ([]*latchkey.APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE user_id = $1 ORDER BY created_at, id`, userID)
+	if err != nil {
+		return nil, wrap("find api keys", err)
+	}
+	defer rows.Close()
+	keys := []*latchkey.APIKey{}
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, wrap("find api keys", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("find api keys", err)
+	}
+	return keys, nil
+}
+
+// FindAPIKey returns one of the user's keys.
+func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.APIKey, error) {
+	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE user_id = $1 AND id = $2`, userID, id))
+	return k, wrap("find api key", err)
+}
+
+// FindAPIKeyByHash returns the app's key whose value hashes to hash.
+func (s *Store) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, error) {
+	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE hash = $2 AND app_id = $1`, appID, hash))
+	return k, wrap("find api key by hash", err)
+}
+
+// SetAPIKeyDisabled enables or disables one of the user's keys. Disabling deletes the key's
+// sessions in the same transaction; CreateSession's share lock on the key keeps a login that
+// runs meanwhile from leaving a session behind.
+func (s *Store) SetAPIKeyDisabled(ctx context.Context, userID, id string, disabled bool) error {
+	return s.inTx(ctx, "set api key disabled", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE api_keys SET disabled = $3 WHERE user_id = $1 AND id = $2`,
+			userID, id, disabled)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		}
+		if disabled {
+			_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE api_key_id = $1`, id)
+		}
+		return err
+	})
+}
+
+// DeleteAPIKey deletes one of the user's keys. The sessions opened with it go in the same
+// statement, by the foreign key's ON DELETE CASCADE.
+func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
+	return s.retry(ctx, "delete api key", func() error {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM api_keys WHERE user_id = $1 AND id = $2`, userID, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		}
+		return nil
+	})
+}
+
+// TouchAPIKey records that the key was used at t.
+func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
+	return s.retry(ctx, "touch api key", func() error {
+		tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1`, id, dbTime(t))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		}
+		return nil
+	})
+}
+
+func scanAPIKey(row scanner) (*latchkey.APIKey, error) {
+	var k latchkey.APIKey
+	if err := row.Scan(&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &k.CreatedAt, &k.LastUsedAt); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		}
+		return nil, err
+	}
+	k.CreatedAt = k.CreatedAt.UTC()
+	if k.LastUsedAt != nil {
+		t := k.LastUsedAt.UTC()
+		k.LastUsedAt = &t
+	}
+	return &k, nil
+}

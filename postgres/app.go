@@ -1,0 +1,86 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/latchkey/latchkey"
+)
+
+const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, userpass_enabled,
+	apikey_enabled, refresh_token_lifetime_s, allowed_origins, created_at`
+
+// CreateApp inserts an app.
+func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
+	origins := app.AllowedOrigins
+	if origins == nil {
+		origins = []string{}
+	}
+	return s.retry(ctx, "create app", func() error {
+		_, err := s.pool.Exec(ctx, `INSERT INTO apps (`+appColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
+			app.UserpassEnabled, app.APIKeyEnabled, int64(app.RefreshTokenLifetime/time.Second),
+			origins, dbTime(app.CreatedAt))
+		if constraint, ok := violation(err, codeUniqueViolation); ok {
+			if constraint == "apps_client_app_id_key" {
+				return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
+			}
+			return latchkey.Errorf(latchkey.EConflict, "app already exists")
+		}
+		return err
+	})
+}
+
+// FindAppByClientID returns an app by its client app id.
+func (s *Store) FindAppByClientID(ctx context.Context, clientAppID string) (*latchkey.App, error) {
+	app, err := scanApp(s.pool.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE client_app_id = $1`, clientAppID))
+	return app, wrap("find app by client id", err)
+}
+
+// FindAppByID returns an app by its internal id.
+func (s *Store) FindAppByID(ctx context.Context, id string) (*latchkey.App, error) {
+	app, err := scanApp(s.pool.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, id))
+	return app, wrap("find app by id", err)
+}
+
+// FindApps returns every app, oldest first.
+func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+appColumns+` FROM apps ORDER BY created_at, id`)
+	if err != nil {
+		return nil, wrap("find apps", err)
+	}
+	defer rows.Close()
+	apps := []*latchkey.App{}
+	for rows.Next() {
+		app, err := scanApp(rows)
+		if err != nil {
+			return nil, wrap("find apps", err)
+		}
+		apps = append(apps, app)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("find apps", err)
+	}
+	return apps, nil
+}
+
+func scanApp(row scanner) (*latchkey.App, error) {
+	var app latchkey.App
+	var lifetime int64
+	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm, &app.AnonymousEnabled,
+		&app.UserpassEnabled, &app.APIKeyEnabled, &lifetime, &app.AllowedOrigins, &app.CreatedAt); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, latchkey.Errorf(latchkey.ENotFound, "app not found")
+		}
+		return nil, err
+	}
+	app.RefreshTokenLifetime = time.Duration(lifetime) * time.Second
+	if len(app.AllowedOrigins) == 0 {
+		app.AllowedOrigins = nil
+	}
+	app.CreatedAt = app.CreatedAt.UTC()
+	return &app, nil
+}

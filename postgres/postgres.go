@@ -1,0 +1,296 @@
+// Package postgres implements latchkey.Store on PostgreSQL with pgx.
+//
+// It uses pgx's native pool (pgxpool) rather than database/sql: the native pool returns typed
+// driver errors (*pgconn.PgError, with the SQLSTATE code and the constraint name) that the
+// store translates into domain errors without reading message text, it exposes pool statistics
+// (Stat), and it keeps the database/sql layer off the hot path.
+//
+// The schema lives in migrations/*.sql, embedded in the binary. Open applies the missing ones
+// in order, one transaction per file, under an advisory lock so that several nodes starting at
+// once migrate safely.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/latchkey/latchkey"
+)
+
+var _ latchkey.Store = (*Store)(nil)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Defaults of Config's zero values.
+const (
+	DefaultMaxConns         = 10
+	DefaultStatementTimeout = 5 * time.Second
+	DefaultConnectTimeout   = 10 * time.Second
+)
+
+// Config configures a Store.
+type Config struct {
+	// URL is a PostgreSQL connection string, e.g.
+	// postgres://user:pass@host:5432/db?sslmode=disable.
+	URL string
+	// MaxConns caps the pool; zero means DefaultMaxConns.
+	MaxConns int32
+	// MinConns is how many idle connections the pool keeps open.
+	MinConns int32
+	// StatementTimeout is set as each connection's statement_timeout, so that a stuck query
+	// or lock wait fails instead of holding a connection forever; zero means
+	// DefaultStatementTimeout.
+	StatementTimeout time.Duration
+	// ConnectTimeout bounds each connection attempt; zero means DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+}
+
+// Store is a latchkey.Store on PostgreSQL. It is safe for concurrent use, also by several
+// processes over one database.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database, checks the connection and applies the missing migrations.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	pc, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse config: %w", err)
+	}
+	pc.MaxConns = cfg.MaxConns
+	if pc.MaxConns <= 0 {
+		pc.MaxConns = DefaultMaxConns
+	}
+	if cfg.MinConns > 0 {
+		pc.MinConns = min(cfg.MinConns, pc.MaxConns)
+	}
+	timeout := cfg.StatementTimeout
+	if timeout <= 0 {
+		timeout = DefaultStatementTimeout
+	}
+	pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
+	pc.ConnConfig.ConnectTimeout = cfg.ConnectTimeout
+	if pc.ConnConfig.ConnectTimeout <= 0 {
+		pc.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: ping: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.Migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the pool, waiting for the connections in use to be released.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Stat returns the pool's statistics, for metrics.
+func (s *Store) Stat() *pgxpool.Stat {
+	return s.pool.Stat()
+}
+
+// migrationLockKey is the advisory lock that serializes migrations across nodes: "latchkey"
+// in ASCII.
+const migrationLockKey int64 = 0x6c617463686b6579
+
+// Migrate applies the embedded migrations that the database lacks, in file name order, each
+// in its own transaction, and records each in schema_migrations.
+func (s *Store) Migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	for _, name := range names { // fs.Glob sorts
+		body, err := fs.ReadFile(migrations, name)
+		if err != nil {
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
+		version := strings.TrimSuffix(path.Base(name), ".sql")
+		if err := s.inTx(ctx, "migrate "+version, func(tx pgx.Tx) error {
+			return migrate(ctx, tx, version, string(body))
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrate applies one migration unless it is recorded as applied. The transaction-level
+// advisory lock makes the check and the apply one step across nodes, and is released by the
+// commit or rollback.
+func migrate(ctx context.Context, tx pgx.Tx, version, body string) error {
+	// A migration, or waiting for another node's, may outlast the per-statement timeout; ctx
+	// still bounds it.
+	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLockKey); err != nil {
+		return err
+	}
+	// Created under the lock: concurrent CREATE TABLE IF NOT EXISTS can fail.
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    TEXT        PRIMARY KEY,
+		applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+	)`); err != nil {
+		return err
+	}
+	var applied bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, version).Scan(&applied); err != nil {
+		return err
+	}
+	if applied {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, body); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, version)
+	return err
+}
+
+// SQLSTATE codes the store acts on.
+const (
+	codeUniqueViolation      = "23505"
+	codeForeignKeyViolation  = "23503"
+	codeSerializationFailure = "40001"
+	codeDeadlockDetected     = "40P01"
+)
+
+// Retries of a transaction that failed with a transient error.
+const (
+	maxAttempts  = 5
+	retryBackoff = 10 * time.Millisecond
+)
+
+// inTx runs fn in a transaction and commits it, running the whole transaction again when it
+// fails with a serialization failure or a deadlock. Errors that are not domain errors come
+// back wrapped with the operation's name.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
+	return s.retry(ctx, op, func() error {
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx) // after Commit, a no-op
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+}
+
+// retry calls fn until it succeeds, fails with a non-transient error or has been tried
+// maxAttempts times, sleeping a growing, jittered interval between attempts. fn must be a
+// whole transaction (or a single statement), so that running it again is safe.
+func (s *Store) retry(ctx context.Context, op string, fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if !isRetryable(err) {
+			return wrap(op, err)
+		}
+		if attempt == maxAttempts {
+			return fmt.Errorf("postgres: %s: giving up after %d attempts: %w", op, attempt, err)
+		}
+		d := retryBackoff << (attempt - 1)
+		d = d/2 + rand.N(d/2+1) // jitter, so that the transactions that collided part ways
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("postgres: %s: %w", op, errors.Join(err, ctx.Err()))
+		case <-t.C:
+		}
+	}
+}
+
+// isRetryable reports whether err is a transient failure after which the whole transaction
+// may succeed when run again.
+func isRetryable(err error) bool {
+	code := pgCode(err)
+	return code == codeSerializationFailure || code == codeDeadlockDetected
+}
+
+// pgCode returns the SQLSTATE code of a PostgreSQL error in err's chain, or "".
+func pgCode(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
+
+// violation returns the name of the constraint that err violated when err is a PostgreSQL
+// error with the given SQLSTATE code, and ok false otherwise.
+func violation(err error, code string) (constraint string, ok bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == code {
+		return pgErr.ConstraintName, true
+	}
+	return "", false
+}
+
+// wrap names the operation in err unless err is a domain error, which goes to the caller as
+// it is.
+func wrap(op string, err error) error {
+	var e *latchkey.Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// dbTime returns t as the store keeps it: UTC, truncated to milliseconds. TIMESTAMPTZ holds
+// microseconds, but every Latchkey store keeps milliseconds (SQLite's precision), so that
+// both behave the same (internal/storetest checks it).
+func dbTime(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Millisecond)
+}
+
+// dbTimePtr is dbTime for optional times.
+func dbTimePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := dbTime(*t)
+	return &u
+}
+
+// nullString maps "" to NULL.
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// scanner is a pgx.Row or pgx.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}

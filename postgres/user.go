@@ -1,0 +1,202 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/latchkey/latchkey"
+)
+
+// CreateUser inserts a user with its identities, in one transaction. The identities are
+// stored as the user's, whatever their UserID says.
+func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
+	return s.inTx(ctx, "create user", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO users (id, app_id, type, email, password_hash, confirmed, disabled, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			u.ID, u.AppID, u.Type, nullString(u.Email), u.PasswordHash, u.Confirmed, u.Disabled, dbTime(u.CreatedAt))
+		if constraint, ok := violation(err, codeUniqueViolation); ok {
+			if constraint == "users_app_id_email_key" {
+				return latchkey.Errorf(latchkey.EConflict, "a user with that email already exists")
+			}
+			return latchkey.Errorf(latchkey.EConflict, "user already exists")
+		} else if _, ok := violation(err, codeForeignKeyViolation); ok {
+			return latchkey.Errorf(latchkey.ENotFound, "app not found")
+		} else if err != nil {
+			return err
+		}
+		for _, ident := range u.Identities {
+			if err := insertIdentity(ctx, tx, u.ID, ident); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func insertIdentity(ctx context.Context, tx pgx.Tx, userID string, ident *latchkey.Identity) error {
+	_, err := tx.Exec(ctx, `INSERT INTO identities (id, user_id, provider_type, provider_id, created_at)
+		VALUES ($1, $2, $3, $4, $5)`,
+		ident.ID, userID, ident.ProviderType, ident.ProviderID, dbTime(ident.CreatedAt))
+	if _, ok := violation(err, codeUniqueViolation); ok {
+		return latchkey.Errorf(latchkey.EConflict, "identity already exists")
+	}
+	return err
+}
+
+// userSelect loads a user with its identities in one query, so that both come from one
+// snapshot; rows without an identity have NULL identity columns.
+const userSelect = `SELECT u.id, u.app_id, u.type, COALESCE(u.email, ''), u.password_hash, u.confirmed,
+		u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.created_at
+	FROM users u LEFT JOIN identities i ON i.user_id = u.id `
+
+const userOrder = ` ORDER BY i.created_at, i.id`
+
+// FindUserByID returns a user of the app with its identities, oldest first.
+func (s *Store) FindUserByID(ctx context.Context, appID, id string) (*latchkey.User, error) {
+	u, err := s.findUser(ctx, userSelect+`WHERE u.app_id = $1 AND u.id = $2`+userOrder, appID, id)
+	return u, wrap("find user by id", err)
+}
+
+// FindUserByEmail returns a user of the app by email, with its identities, oldest first. An
+// empty email matches no user.
+func (s *Store) FindUserByEmail(ctx context.Context, appID, email string) (*latchkey.User, error) {
+	u, err := s.findUser(ctx, userSelect+`WHERE u.app_id = $1 AND u.email = $2`+userOrder, appID, email)
+	return u, wrap("find user by email", err)
+}
+
+func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latchkey.User, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var u *latchkey.User
+	for rows.Next() {
+		var row latchkey.User
+		var identID, providerType, providerID *string
+		var identCreatedAt *time.Time
+		if err := rows.Scan(&row.ID, &row.AppID, &row.Type, &row.Email, &row.PasswordHash, &row.Confirmed,
+			&row.Disabled, &row.CreatedAt, &identID, &providerType, &providerID, &identCreatedAt); err != nil {
+			return nil, err
+		}
+		if u == nil {
+			row.CreatedAt = row.CreatedAt.UTC()
+			u = &row
+		}
+		if identID != nil {
+			u.Identities = append(u.Identities, &latchkey.Identity{
+				ID:           *identID,
+				UserID:       u.ID,
+				ProviderType: *providerType,
+				ProviderID:   *providerID,
+				CreatedAt:    identCreatedAt.UTC(),
+			})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
+	}
+	return u, nil
+}
+
+// AddIdentity adds an identity unless the user already has one of that provider type.
+func (s *Store) AddIdentity(ctx context.Context, ident *latchkey.Identity) error {
+	return s.retry(ctx, "add identity", func() error {
+		_, err := s.pool.Exec(ctx, `INSERT INTO identities (id, user_id, provider_type, provider_id, created_at)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (user_id, provider_type) DO NOTHING`,
+			ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, dbTime(ident.CreatedAt))
+		if _, ok := violation(err, codeForeignKeyViolation); ok {
+			return latchkey.Errorf(latchkey.ENotFound, "user not found")
+		} else if _, ok := violation(err, codeUniqueViolation); ok {
+			return latchkey.Errorf(latchkey.EConflict, "identity already exists")
+		}
+		return err
+	})
+}
+
+// DeleteUser deletes a user; the foreign keys cascade to its identities, tokens, keys and
+// sessions.
+func (s *Store) DeleteUser(ctx context.Context, appID, id string) error {
+	return s.retry(ctx, "delete user", func() error {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM users WHERE app_id = $1 AND id = $2`, appID, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return latchkey.Errorf(latchkey.ENotFound, "user not found")
+		}
+		return nil
+	})
+}
+
+// CreateUserToken inserts a confirmation or reset token.
+func (s *Store) CreateUserToken(ctx context.Context, t *latchkey.UserToken) error {
+	return s.retry(ctx, "create user token", func() error {
+		_, err := s.pool.Exec(ctx, `INSERT INTO user_tokens (id, user_id, kind, hash, expires_at, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`,
+			t.ID, t.UserID, t.Kind, t.Hash, dbTime(t.ExpiresAt), dbTime(t.CreatedAt))
+		if _, ok := violation(err, codeForeignKeyViolation); ok {
+			return latchkey.Errorf(latchkey.ENotFound, "user not found")
+		} else if _, ok := violation(err, codeUniqueViolation); ok {
+			return latchkey.Errorf(latchkey.EConflict, "user token already exists")
+		}
+		return err
+	})
+}
+
+// FindUserToken returns a token by id.
+func (s *Store) FindUserToken(ctx context.Context, id string) (*latchkey.UserToken, error) {
+	var t latchkey.UserToken
+	err := s.pool.QueryRow(ctx, `SELECT id, user_id, kind, hash, expires_at, created_at
+		FROM user_tokens WHERE id = $1`, id).
+		Scan(&t.ID, &t.UserID, &t.Kind, &t.Hash, &t.ExpiresAt, &t.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "user token not found")
+	} else if err != nil {
+		return nil, wrap("find user token", err)
+	}
+	t.ExpiresAt = t.ExpiresAt.UTC()
+	t.CreatedAt = t.CreatedAt.UTC()
+	return &t, nil
+}
+
+// ConfirmUserWithToken deletes the token and marks its user confirmed in one statement. Of
+// concurrent calls with one token, the first deletes it and the others find nothing.
+func (s *Store) ConfirmUserWithToken(ctx context.Context, tokenID string) error {
+	return s.retry(ctx, "confirm user with token", func() error {
+		tag, err := s.pool.Exec(ctx, `WITH t AS (DELETE FROM user_tokens WHERE id = $1 RETURNING user_id)
+			UPDATE users SET confirmed = TRUE FROM t WHERE users.id = t.user_id`, tokenID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return latchkey.Errorf(latchkey.ENotFound, "user token not found")
+		}
+		return nil
+	})
+}
+
+// ResetPasswordWithToken deletes the token, sets its user's password hash and deletes the
+// user's sessions, in one transaction.
+func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHash string) error {
+	return s.inTx(ctx, "reset password with token", func(tx pgx.Tx) error {
+		var userID string
+		err := tx.QueryRow(ctx, `DELETE FROM user_tokens WHERE id = $1 RETURNING user_id`, tokenID).Scan(&userID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return latchkey.Errorf(latchkey.ENotFound, "user token not found")
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, userID, passwordHash); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+		return err
+	})
+}
