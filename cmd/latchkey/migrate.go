@@ -5,30 +5,27 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
-
-	"github.com/latchkey/latchkey/sqlite"
 )
 
 // MigrateCommand applies pending schema migrations and exits.
 type MigrateCommand struct {
 	Stdout, Stderr io.Writer
-	DataDir        string
+	DB             dbConfig
 }
 
-// Run applies the migrations.
+// Run applies the migrations: opening a store migrates it.
 func (c *MigrateCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("latchkey migrate", flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
-	fs.StringVar(&c.DataDir, "data", envOr("LATCHKEY_DATA", "./latchkey-data"), "data directory for the embedded database (LATCHKEY_DATA)")
-	if err := fs.Parse(args); err != nil {
+	c.DB.register(fs)
+	if err := parseFlags(fs, args, dbEnv); err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "latchkey.db"))
+	store, err := c.DB.open(ctx)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return fmt.Errorf("migrate %s: %w", c.DB.kind(), err)
 	}
 	defer store.Close()
-	fmt.Fprintln(c.Stdout, "migrations applied")
+	fmt.Fprintf(c.Stdout, "%s schema is up to date\n", c.DB.kind())
 	return nil
 }

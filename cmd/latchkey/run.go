@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Command is one subcommand of the latchkey binary.
@@ -54,10 +55,31 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// envOr returns the environment variable's value, or def when it is unset.
-func envOr(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
+// parseFlags parses args, then sets every flag not given on the command line from its
+// environment variable, LATCHKEY_ and the flag's name in upper case with '-' as '_' (or the
+// name in rename). A flag wins over its variable; a bad value in either is an error.
+func parseFlags(fs *flag.FlagSet, args []string, rename map[string]string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
-	return def
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name, ok := rename[f.Name]
+		if !ok {
+			name = "LATCHKEY_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		}
+		v, set := os.LookupEnv(name)
+		if given[f.Name] || !set || err != nil {
+			return
+		}
+		if e := fs.Set(f.Name, v); e != nil {
+			err = fmt.Errorf("%s=%q: %w", name, v, e)
+		}
+	})
+	return err
 }

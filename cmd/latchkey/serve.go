@@ -9,13 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey/httpapi"
 	"github.com/latchkey/latchkey/service"
-	"github.com/latchkey/latchkey/sqlite"
 )
 
 // ServeCommand runs the server until its context ends, then shuts down gracefully.
@@ -23,7 +21,7 @@ type ServeCommand struct {
 	Stdout, Stderr io.Writer
 
 	Addr      string
-	DataDir   string
+	DB        dbConfig
 	PublicURL string
 	AppID     string
 	LogLevel  string
@@ -32,12 +30,12 @@ type ServeCommand struct {
 func (c *ServeCommand) parse(args []string) error {
 	fs := flag.NewFlagSet("latchkey serve", flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
-	fs.StringVar(&c.Addr, "addr", envOr("LATCHKEY_ADDR", "127.0.0.1:9090"), "listen address (LATCHKEY_ADDR)")
-	fs.StringVar(&c.DataDir, "data", envOr("LATCHKEY_DATA", "./latchkey-data"), "data directory for the embedded database (LATCHKEY_DATA)")
-	fs.StringVar(&c.PublicURL, "public-url", envOr("LATCHKEY_PUBLIC_URL", ""), "base URL clients reach the server at; default http://<addr> (LATCHKEY_PUBLIC_URL)")
-	fs.StringVar(&c.AppID, "app-id", envOr("LATCHKEY_APP_ID", ""), "client app id to serve, created with the quickstart settings if missing (LATCHKEY_APP_ID)")
-	fs.StringVar(&c.LogLevel, "log-level", envOr("LATCHKEY_LOG_LEVEL", "info"), "debug, info, warn or error (LATCHKEY_LOG_LEVEL)")
-	return fs.Parse(args)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:9090", "listen address (LATCHKEY_ADDR)")
+	c.DB.register(fs)
+	fs.StringVar(&c.PublicURL, "public-url", "", "base URL clients reach the server at; default http://<addr> (LATCHKEY_PUBLIC_URL)")
+	fs.StringVar(&c.AppID, "app-id", "", "client app id to serve, created with the quickstart settings if missing (LATCHKEY_APP_ID)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (LATCHKEY_LOG_LEVEL)")
+	return parseFlags(fs, args, dbEnv)
 }
 
 // Run serves until ctx is done.
@@ -50,7 +48,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 
-	store, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "latchkey.db"))
+	store, err := c.DB.open(ctx)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
@@ -93,7 +91,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.Stdout, "Latchkey listening on %s\n", publicURL)
 	fmt.Fprintf(c.Stdout, "App ID: %s (%s)\n", app.ClientAppID, what)
-	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "app", app.ClientAppID)
+	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "app", app.ClientAppID, "database", c.DB.kind())
 
 	go c.sweepSessions(ctx, svc, logger)
 
