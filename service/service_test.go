@@ -3,18 +3,17 @@ package service_test
 import (
 	"context"
 	"crypto/sha256"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/teststore"
 	"github.com/latchkey/latchkey/service"
-	"github.com/latchkey/latchkey/sqlite"
 )
 
-// fixture is a service over a real SQLite file with a clock the test moves.
+// fixture is a service over a real store (teststore.Open) with a clock the test moves.
 type fixture struct {
 	svc   *service.Service
 	store latchkey.Store
@@ -35,20 +34,10 @@ func (f *fixture) advance(d time.Duration) {
 	f.mu.Unlock()
 }
 
-func mustOpenStore(t *testing.T, path string) latchkey.Store {
-	t.Helper()
-	s, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 func newFixture(t *testing.T, edit func(*latchkey.App)) *fixture {
 	t.Helper()
 	f := &fixture{now: time.Now().UTC().Truncate(time.Second)}
-	f.store = mustOpenStore(t, filepath.Join(t.TempDir(), "latchkey.db"))
+	f.store = teststore.Open(t)
 	f.svc = f.newService(t)
 	f.app = service.NewDefaultApp("svc-test")
 	if edit != nil {

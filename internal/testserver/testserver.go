@@ -6,15 +6,14 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/httpapi"
+	"github.com/latchkey/latchkey/internal/teststore"
 	"github.com/latchkey/latchkey/service"
-	"github.com/latchkey/latchkey/sqlite"
 )
 
 // Server is a running test server.
@@ -30,7 +29,7 @@ type Server struct {
 
 // Options change how New builds the server.
 type Options struct {
-	// Store is used instead of a new SQLite file in t.TempDir(); the test owns closing it.
+	// Store is used instead of a fresh store from teststore.Open; the test owns closing it.
 	Store latchkey.Store
 	// AppID is the client app id of the default app; default "test-app".
 	AppID string
@@ -42,13 +41,7 @@ func New(t testing.TB, opts Options) *Server {
 	ctx := context.Background()
 	store := opts.Store
 	if store == nil {
-		var err error
-		s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "latchkey.db"))
-		if err != nil {
-			t.Fatalf("open sqlite: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		store = s
+		store = teststore.Open(t)
 	}
 	if opts.AppID == "" {
 		opts.AppID = "test-app"

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/latchkey/latchkey/internal/pgtest"
+)
+
+// TestMultiNode runs two latchkey processes over one PostgreSQL database, started at the same
+// moment on an empty database, and uses them interchangeably.
+func TestMultiNode(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	var a, b *process
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a = start(t, t.TempDir(), nil, "--database", db, "--app-id", "shared-app") }()
+	go func() { defer wg.Done(); b = start(t, t.TempDir(), nil, "--database", db, "--app-id", "shared-app") }()
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	l := a.registerAndLogIn(t, "ann@example.com")
+
+	t.Run("KeyCreatedOnALogsInOnB", func(t *testing.T) {
+		var k apiKey
+		if got := a.call(t, "POST", "/api/client/v2.0/auth/api_keys", l.RefreshToken, map[string]string{"name": "from-a"}, &k); got != 201 {
+			t.Fatalf("create on A: status %d", got)
+		}
+		var kl login
+		if got := b.call(t, "POST", b.app()+"/auth/providers/api-key/login", "", map[string]string{"key": k.Key}, &kl); got != 200 || kl.UserID != l.UserID {
+			t.Fatalf("key login on B: status %d, user %q; want 200 as %q", got, kl.UserID, l.UserID)
+		}
+		// Disabling through B ends the key session at once for A too.
+		if got := b.call(t, "PUT", "/api/client/v2.0/auth/api_keys/"+k.ID+"/disable", l.RefreshToken, nil, nil); got != 204 {
+			t.Fatalf("disable on B: status %d", got)
+		}
+		if got := a.call(t, "POST", a.app()+"/auth/providers/api-key/login", "", map[string]string{"key": k.Key}, nil); got != 401 {
+			t.Fatalf("login on A with the key disabled on B: status %d, want 401", got)
+		}
+		if got := a.call(t, "POST", "/api/client/v2.0/auth/session", kl.RefreshToken, nil, nil); got != 401 {
+			t.Fatalf("refresh on A of the key session ended on B: status %d, want 401", got)
+		}
+	})
+
+	t.Run("SessionFromARefreshesOnB", func(t *testing.T) {
+		var r struct {
+			AccessToken string `json:"access_token"`
+		}
+		if got := b.call(t, "POST", "/api/client/v2.0/auth/session", l.RefreshToken, nil, &r); got != 201 {
+			t.Fatalf("refresh on B: status %d", got)
+		}
+		// A verifies B's access token: the signing keys are shared through the database.
+		if got := a.call(t, "GET", "/api/client/v2.0/auth/profile", r.AccessToken, nil, nil); got != 200 {
+			t.Fatalf("profile on A with B's access token: status %d", got)
+		}
+		if got := b.call(t, "GET", "/api/client/v2.0/auth/profile", l.AccessToken, nil, nil); got != 200 {
+			t.Fatalf("profile on B with A's access token: status %d", got)
+		}
+	})
+
+	t.Run("KeyCapAcrossNodes", func(t *testing.T) {
+		m := a.registerAndLogIn(t, "bob@example.com")
+		statuses := make([]int, 50)
+		var wg sync.WaitGroup
+		for i := range statuses {
+			node := a
+			if i%2 == 1 {
+				node = b
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses[i] = node.call(t, "POST", "/api/client/v2.0/auth/api_keys", m.RefreshToken, map[string]string{"name": fmt.Sprintf("k%02d", i)}, nil)
+			}()
+		}
+		wg.Wait()
+		count := map[int]int{}
+		for _, s := range statuses {
+			count[s]++
+		}
+		if count[201] != 20 || count[400] != 30 {
+			t.Fatalf("statuses = %v, want 20 × 201 and 30 × 400", count)
+		}
+		var listed []apiKey
+		if got := b.call(t, "GET", "/api/client/v2.0/auth/api_keys", m.RefreshToken, nil, &listed); got != 200 || len(listed) != 20 {
+			t.Fatalf("list on B: status %d, %d keys; want 20", got, len(listed))
+		}
+	})
+
+	t.Run("SameNameAcrossNodes", func(t *testing.T) {
+		m := a.registerAndLogIn(t, "cy@example.com")
+		statuses := make([]int, 20)
+		var wg sync.WaitGroup
+		for i := range statuses {
+			node := a
+			if i%2 == 1 {
+				node = b
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses[i] = node.call(t, "POST", "/api/client/v2.0/auth/api_keys", m.RefreshToken, map[string]string{"name": "same"}, nil)
+			}()
+		}
+		wg.Wait()
+		count := map[int]int{}
+		for _, s := range statuses {
+			count[s]++
+		}
+		if count[201] != 1 || count[409] != 19 {
+			t.Fatalf("statuses = %v, want 1 × 201 and 19 × 409", count)
+		}
+	})
+}
+
+func TestMigrateCommand(t *testing.T) {
+	t.Run("Postgres", func(t *testing.T) {
+		db := pgtest.NewDatabase(t)
+		for range 2 {
+			out, err := exec.Command(binary, "migrate", "--database", db).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "postgres schema is up to date") {
+				t.Fatalf("migrate: %v: %s", err, out)
+			}
+		}
+	})
+	t.Run("SQLite", func(t *testing.T) {
+		out, err := exec.Command(binary, "migrate", "--data", t.TempDir()).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "sqlite schema is up to date") {
+			t.Fatalf("migrate: %v: %s", err, out)
+		}
+	})
+	t.Run("ErrUnreachable", func(t *testing.T) {
+		out, err := exec.Command(binary, "migrate", "--database", "postgres://nobody:x@127.0.0.1:1/none?connect_timeout=2").CombinedOutput()
+		if err == nil {
+			t.Fatalf("migrate against a closed port succeeded: %s", out)
+		}
+	})
+}

@@ -1,0 +1,38 @@
+// Package teststore opens the store that tests run against: a fresh SQLite file by default,
+// or a fresh PostgreSQL database when LATCHKEY_TEST_STORE=postgres, so that the same tests
+// cover both stores (the test command runs them both ways).
+package teststore
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/pgtest"
+	"github.com/latchkey/latchkey/postgres"
+	"github.com/latchkey/latchkey/sqlite"
+)
+
+// Open returns a fresh, migrated store that is closed when the test ends.
+func Open(t testing.TB) latchkey.Store {
+	t.Helper()
+	var (
+		store latchkey.Store
+		err   error
+	)
+	switch kind := os.Getenv("LATCHKEY_TEST_STORE"); kind {
+	case "", "sqlite":
+		store, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
+	case "postgres":
+		store, err = postgres.Open(context.Background(), postgres.Config{URL: pgtest.NewDatabase(t)})
+	default:
+		t.Fatalf("LATCHKEY_TEST_STORE=%q: want sqlite or postgres", kind)
+	}
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
