@@ -30,11 +30,20 @@ type App struct {
 	AnonymousEnabled     bool
 	UserpassEnabled      bool
 	APIKeyEnabled        bool
+	PasswordMinLength    int // 6 .. 128
 	RefreshTokenLifetime time.Duration
 	AllowedOrigins       []string // CORS origins; empty means any origin
 
 	CreatedAt time.Time
 }
+
+// Password length bounds: an app may raise the minimum, never lower it below 6.
+const (
+	MinPasswordLength = 6
+	MaxPasswordLength = 128
+)
+
+var originPattern = regexp.MustCompile(`^https?://[a-zA-Z0-9.-]+(:[0-9]{1,5})?$`)
 
 var clientAppIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{1,63}$`)
 
@@ -43,10 +52,34 @@ func (a *App) Validate() error {
 	if !clientAppIDPattern.MatchString(a.ClientAppID) {
 		return Errorf(EInvalid, "client app id must be 2 to 64 lowercase letters, digits, '-' or '_', starting with a letter or digit")
 	}
+	if a.PasswordMinLength < MinPasswordLength || a.PasswordMinLength > MaxPasswordLength {
+		return Errorf(EInvalid, "password minimum length must be between %d and %d", MinPasswordLength, MaxPasswordLength)
+	}
+	if a.Name == "" || len(a.Name) > 128 {
+		return Errorf(EInvalid, "app name must be 1 to 128 characters")
+	}
+	for _, o := range a.AllowedOrigins {
+		if o != "*" && !originPattern.MatchString(o) {
+			return Errorf(EInvalid, "allowed origin %q must be a scheme and host, like https://app.example.com", o)
+		}
+	}
 	if a.RefreshTokenLifetime < MinRefreshTokenLifetime || a.RefreshTokenLifetime > MaxRefreshTokenLifetime {
 		return Errorf(EInvalid, "refresh token lifetime must be between 30 minutes and 180 days")
 	}
 	return nil
+}
+
+// OriginAllowed reports whether a browser origin may call the app's API.
+func (a *App) OriginAllowed(origin string) bool {
+	if len(a.AllowedOrigins) == 0 {
+		return true
+	}
+	for _, o := range a.AllowedOrigins {
+		if o == "*" || o == origin {
+			return true
+		}
+	}
+	return false
 }
 
 // ProviderEnabled reports whether the named provider is enabled for the app.

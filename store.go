@@ -77,6 +77,54 @@ type Store interface {
 	// CreateSigningKey inserts a signing key.
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 
+	// UpdateApp writes every setting of the app (all fields but ID, ClientAppID, CreatedAt).
+	UpdateApp(ctx context.Context, app *App) error
+	// DeleteApp deletes an app with all its users, keys, sessions and audit events.
+	DeleteApp(ctx context.Context, id string) error
+
+	// FindUsers returns users of filter.AppID with their identities, ordered by id, after the
+	// cursor filter.After, at most filter.Limit (all if zero).
+	FindUsers(ctx context.Context, filter UserFilter) ([]*User, error)
+	// FindUserStats counts a user's keys and live sessions at t.
+	FindUserStats(ctx context.Context, userID string, t time.Time) (UserStats, error)
+	// SetUserDisabled enables or disables a user of the app. Disabling also deletes the user's
+	// sessions, in the same transaction.
+	SetUserDisabled(ctx context.Context, appID, id string, disabled bool) error
+	// DeleteUserSessions deletes every session of a user and returns how many.
+	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
+
+	// CreateServerAPIKey inserts a server user (u, with its identities) and its key k, unless
+	// the app already has max server keys (ELimitReached) or a server key of that name
+	// (EAPIKeyExists). The checks and inserts are one atomic step.
+	CreateServerAPIKey(ctx context.Context, u *User, k *APIKey, max int) error
+	// FindServerAPIKeys returns the app's server keys (keys of users of type server) in
+	// creation order.
+	FindServerAPIKeys(ctx context.Context, appID string) ([]*APIKey, error)
+	// FindServerAPIKey returns one of the app's server keys.
+	FindServerAPIKey(ctx context.Context, appID, id string) (*APIKey, error)
+
+	// CreateAdmin inserts an admin. Errors: EConflict when the email is taken.
+	CreateAdmin(ctx context.Context, a *Admin) error
+	// FindAdminByEmail returns an admin by lowercased email.
+	FindAdminByEmail(ctx context.Context, email string) (*Admin, error)
+	// FindAdminByID returns an admin by id.
+	FindAdminByID(ctx context.Context, id string) (*Admin, error)
+	// CountAdmins returns how many admins exist.
+	CountAdmins(ctx context.Context) (int, error)
+	// CreateAdminSession inserts an admin session.
+	CreateAdminSession(ctx context.Context, s *AdminSession) error
+	// FindAdminSession returns an admin session by id, whether or not it has expired.
+	FindAdminSession(ctx context.Context, id string) (*AdminSession, error)
+	// DeleteAdminSession deletes an admin session.
+	DeleteAdminSession(ctx context.Context, id string) error
+
+	// CreateAuditEvents inserts audit events in one transaction.
+	CreateAuditEvents(ctx context.Context, events []*AuditEvent) error
+	// FindAuditEvents returns events matching the filter, newest (highest id) first.
+	FindAuditEvents(ctx context.Context, filter AuditFilter) ([]*AuditEvent, error)
+	// DeleteAuditEventsBefore deletes events older than t and returns how many.
+	DeleteAuditEventsBefore(ctx context.Context, t time.Time) (int64, error)
+
 	// Close releases the store's resources.
 	Close() error
 }

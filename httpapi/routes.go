@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/latchkey/latchkey"
 )
@@ -15,10 +13,8 @@ const (
 
 // routes registers the whole client API.
 func (s *Server) routes() {
-	methods := map[string][]string{} // path -> methods, for JSON 405 answers
 	handle := func(method, path string, h http.HandlerFunc) {
 		s.mux.HandleFunc(method+" "+path, h)
-		methods[path] = append(methods[path], method)
 	}
 
 	handle("GET", appPrefix+"/location", s.withApp(s.handleLocation))
@@ -44,16 +40,61 @@ func (s *Server) routes() {
 
 	handle("GET", "/.well-known/jwks.json", s.handleJWKS)
 
-	for path, ms := range methods {
-		allow := strings.Join(slices.Sorted(slices.Values(append(ms, "OPTIONS"))), ", ")
-		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			s.Error(w, r, latchkey.Errorf(latchkey.EMethodNotAllowed, "method %s not allowed", r.Method))
-		})
+	if s.admin != nil {
+		s.adminRoutes(handle)
 	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.Error(w, r, latchkey.Errorf(latchkey.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
-	})
+}
+
+const (
+	adminPrefix = "/api/admin/v3.0"
+	groupApp    = adminPrefix + "/groups/{group}/apps/{appID}"
+)
+
+// adminRoutes registers the admin API, in the App Services Admin API v3.0 shapes where
+// they exist.
+func (s *Server) adminRoutes(handle func(method, path string, h http.HandlerFunc)) {
+	access := func(h http.HandlerFunc) http.HandlerFunc { return s.withAdmin(latchkey.AdminAccessToken, h) }
+	refresh := func(h http.HandlerFunc) http.HandlerFunc { return s.withAdmin(latchkey.AdminRefreshToken, h) }
+
+	handle("POST", adminPrefix+"/auth/providers/local-userpass/login", s.handleAdminLogin)
+	handle("GET", adminPrefix+"/auth/profile", access(s.handleAdminProfile))
+	handle("POST", adminPrefix+"/auth/session", refresh(s.handleAdminRefresh))
+	handle("DELETE", adminPrefix+"/auth/session", refresh(s.handleAdminLogOut))
+	handle("GET", adminPrefix+"/audit", access(s.handleFindAuditEvents))
+
+	handle("GET", adminPrefix+"/groups/{group}/apps", access(s.handleAdminFindApps))
+	handle("POST", adminPrefix+"/groups/{group}/apps", access(s.handleAdminCreateApp))
+	handle("GET", groupApp, access(s.handleAdminFindApp))
+	handle("DELETE", groupApp, access(s.handleAdminDeleteApp))
+	handle("GET", groupApp+"/settings", access(s.handleAdminAppSettings))
+	handle("PATCH", groupApp+"/settings", access(s.handleAdminUpdateAppSettings))
+	handle("GET", groupApp+"/security/refresh_token_expiration", access(s.handleAdminRefreshExpiration))
+	handle("PUT", groupApp+"/security/refresh_token_expiration", access(s.handleAdminSetRefreshExpiration))
+	handle("GET", groupApp+"/security/allowed_request_origins", access(s.handleAdminAllowedOrigins))
+	handle("POST", groupApp+"/security/allowed_request_origins", access(s.handleAdminSetAllowedOrigins))
+	handle("GET", groupApp+"/auth_providers", access(s.handleAdminAuthProviders))
+	handle("PUT", groupApp+"/auth_providers/{provider}/enable", access(s.setProvider(true)))
+	handle("PUT", groupApp+"/auth_providers/{provider}/disable", access(s.setProvider(false)))
+	handle("GET", groupApp+"/audit", access(s.handleFindAuditEvents))
+
+	handle("GET", groupApp+"/api_keys", access(s.handleFindServerAPIKeys))
+	handle("POST", groupApp+"/api_keys", access(s.handleCreateServerAPIKey))
+	handle("GET", groupApp+"/api_keys/{keyID}", access(s.handleFindServerAPIKey))
+	handle("DELETE", groupApp+"/api_keys/{keyID}", access(s.handleDeleteServerAPIKey))
+	handle("PUT", groupApp+"/api_keys/{keyID}/enable", access(s.setServerAPIKey(false)))
+	handle("PUT", groupApp+"/api_keys/{keyID}/disable", access(s.setServerAPIKey(true)))
+
+	handle("GET", groupApp+"/users", access(s.handleFindUsers))
+	handle("POST", groupApp+"/users/verify_token", access(s.handleVerifyToken))
+	handle("GET", groupApp+"/users/{userID}", access(s.handleFindUser))
+	handle("DELETE", groupApp+"/users/{userID}", access(s.handleAdminDeleteUser))
+	handle("PUT", groupApp+"/users/{userID}/enable", access(s.setUser(false)))
+	handle("PUT", groupApp+"/users/{userID}/disable", access(s.setUser(true)))
+	handle("PUT", groupApp+"/users/{userID}/logout", access(s.handleRevokeUserSessions))
+	handle("GET", groupApp+"/users/{userID}/api_keys", access(s.handleFindUserAPIKeys))
+	handle("PUT", groupApp+"/users/{userID}/api_keys/{keyID}/enable", access(s.setUserAPIKey(false)))
+	handle("PUT", groupApp+"/users/{userID}/api_keys/{keyID}/disable", access(s.setUserAPIKey(true)))
+	handle("DELETE", groupApp+"/users/{userID}/api_keys/{keyID}", access(s.handleDeleteUserAPIKey))
 }
 
 type appContextKey struct{}
@@ -67,7 +108,7 @@ func (s *Server) withApp(h http.HandlerFunc) http.HandlerFunc {
 			s.Error(w, r, err)
 			return
 		}
-		setApp(r, app.ClientAppID)
+		setApp(w, r, app)
 		h(w, r.WithContext(contextWithApp(r.Context(), app)))
 	}
 }
@@ -75,15 +116,9 @@ func (s *Server) withApp(h http.HandlerFunc) http.HandlerFunc {
 // withToken verifies the bearer token of the given type and puts its caller in the context.
 func (s *Server) withToken(typ latchkey.TokenType, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		header := r.Header.Get("Authorization")
-		if header == "" {
-			s.Error(w, r, latchkey.Errorf(latchkey.EUnauthenticated, "must authenticate first"))
-			return
-		}
-		scheme, token, _ := strings.Cut(header, " ")
-		token = strings.TrimSpace(token)
-		if !strings.EqualFold(scheme, "Bearer") || token == "" {
-			s.Error(w, r, latchkey.Errorf(latchkey.EBadAuthHeader, "expected Authorization header with JWT (Bearer schema)"))
+		token, err := bearerToken(r)
+		if err != nil {
+			s.Error(w, r, err)
 			return
 		}
 		auth, err := s.auth.Authenticate(r.Context(), token, typ)
@@ -91,7 +126,7 @@ func (s *Server) withToken(typ latchkey.TokenType, h http.HandlerFunc) http.Hand
 			s.Error(w, r, err)
 			return
 		}
-		setApp(r, auth.App.ClientAppID)
+		setApp(w, r, auth.App)
 		h(w, r.WithContext(latchkey.NewContextWithAuth(r.Context(), auth)))
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -30,6 +32,7 @@ type Config struct {
 	Auth     latchkey.AuthService
 	Userpass latchkey.UserpassService
 	APIKeys  latchkey.APIKeyService
+	Admin    latchkey.AdminService
 	Logger   *slog.Logger
 	// PublicURL is the base URL clients reach the server at, without a trailing slash.
 	PublicURL string
@@ -43,6 +46,7 @@ type Server struct {
 	auth      latchkey.AuthService
 	userpass  latchkey.UserpassService
 	apiKeys   latchkey.APIKeyService
+	admin     latchkey.AdminService
 	logger    *slog.Logger
 	publicURL string
 	now       func() time.Time
@@ -56,6 +60,7 @@ func New(cfg Config) *Server {
 		auth:      cfg.Auth,
 		userpass:  cfg.Userpass,
 		apiKeys:   cfg.APIKeys,
+		admin:     cfg.Admin,
 		logger:    cfg.Logger,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		now:       cfg.Now,
@@ -88,9 +93,6 @@ func info(r *http.Request) *requestInfo {
 
 func requestID(r *http.Request) string { return info(r).id }
 
-// setApp records the request's app for error links and the access log.
-func setApp(r *http.Request, clientAppID string) { info(r).appID = clientAppID }
-
 // logLink is the contract's error link: where the request's log line can be found.
 func (s *Server) logLink(r *http.Request) string {
 	ri := info(r)
@@ -105,7 +107,11 @@ func (s *Server) logLink(r *http.Request) string {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	ri := &requestInfo{id: latchkey.NewID(start)}
-	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri))
+	ctx := context.WithValue(r.Context(), requestInfoKey{}, ri)
+	ctx = latchkey.NewContextWithRequestMeta(ctx, latchkey.RequestMeta{
+		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), RequestID: ri.id,
+	})
+	r = r.WithContext(ctx)
 	rec := &statusRecorder{ResponseWriter: w}
 	rec.Header().Set("X-Request-Id", ri.id)
 
@@ -129,12 +135,48 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(rec, r.Body, maxBodyBytes)
+	// The mux would answer an unclean path (//, /../) with an HTML redirect; no client of
+	// this API sends one.
+	if p := r.URL.Path; p == "" || path.Clean(p) != p {
+		s.Error(rec, r, latchkey.Errorf(latchkey.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.noRoute(rec, r)
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
 }
 
+// noRoute answers a request that matches no route with the contract's JSON error: 405 with
+// an Allow header when the path exists for other methods, else 404. The mux knows which; its
+// own plain-text answer is caught and replaced.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	h, _ := s.mux.Handler(r)
+	probe := &headerProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		s.Error(w, r, latchkey.Errorf(latchkey.EMethodNotAllowed, "method %s not allowed", r.Method))
+		return
+	}
+	s.Error(w, r, latchkey.Errorf(latchkey.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
+}
+
+// headerProbe is a ResponseWriter that keeps only the status and the headers.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header         { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *headerProbe) WriteHeader(status int)      { p.status = status }
+
 // cors sets the CORS headers; it answers preflights itself and reports whether it did.
-// Browsers run realm-web, and requests carry bearer tokens rather than cookies, so any
-// origin is allowed.
+// Requests carry bearer tokens rather than cookies, so an origin is allowed unless its app
+// lists allowed origins (setApp withdraws the permission then; for a preflight of an
+// app-scoped route the app is looked up here).
 func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
@@ -147,11 +189,52 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
 		return false
 	}
-	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
+	if clientAppID, ok := appInPath(r.URL.Path); ok {
+		if app, err := s.apps.FindAppByClientID(r.Context(), clientAppID); err == nil && !app.OriginAllowed(origin) {
+			h.Del("Access-Control-Allow-Origin")
+		}
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
 	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Requested-With")
 	h.Set("Access-Control-Max-Age", "600")
 	writeEmpty(w, http.StatusNoContent)
 	return true
+}
+
+// clientIP is the connection's peer address. Forwarded headers are not trusted: anyone can
+// send them.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// setApp records the request's app for error links and the access log, and withdraws the
+// CORS permission when the app does not allow the request's origin.
+func setApp(w http.ResponseWriter, r *http.Request, app *latchkey.App) {
+	info(r).appID = app.ClientAppID
+	if origin := r.Header.Get("Origin"); origin != "" && !app.OriginAllowed(origin) {
+		w.Header().Del("Access-Control-Allow-Origin")
+	}
+}
+
+// appInPath returns the client app id of an app-scoped client API path.
+func appInPath(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, "/api/client/v2.0/app/")
+	if !ok {
+		return "", false
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	return id, id != ""
 }
 
 type statusRecorder struct {

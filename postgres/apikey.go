@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,16 +37,102 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *latchkey.APIKey, max int) e
 			return latchkey.Errorf(latchkey.ELimitReached, "user already has the maximum of %d API keys", max)
 		}
 
-		_, err = tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, dbTime(k.CreatedAt), dbTimePtr(k.LastUsedAt))
-		if constraint, ok := violation(err, codeUniqueViolation); ok {
-			if constraint == "api_keys_user_id_name_key" {
-				return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
-			}
-			return latchkey.Errorf(latchkey.EConflict, "API key already exists")
-		}
-		return err
+		return insertAPIKey(ctx, tx, k)
 	})
+}
+
+// insertAPIKey inserts a key row, telling its two unique constraints apart by name.
+func insertAPIKey(ctx context.Context, tx pgx.Tx, k *latchkey.APIKey) error {
+	_, err := tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, dbTime(k.CreatedAt), dbTimePtr(k.LastUsedAt))
+	if constraint, ok := violation(err, codeUniqueViolation); ok {
+		if constraint == "api_keys_user_id_name_key" {
+			return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
+		}
+		return latchkey.Errorf(latchkey.EConflict, "API key already exists")
+	}
+	return err
+}
+
+// serverKeysOf restricts a query on api_keys to the server keys of the app $1. Going through
+// the users of the app uses the indexes on users (app_id, ...) and api_keys (user_id, ...),
+// where api_keys has none on app_id.
+const serverKeysOf = `app_id = $1 AND user_id IN (SELECT id FROM users WHERE app_id = $1 AND type = '` +
+	latchkey.UserTypeServer + `')`
+
+// CreateServerAPIKey inserts a server user (u, with its identities) and its key k, unless the
+// app already has max server keys (ELimitReached) or a server key of k's name
+// (EAPIKeyExists); the cap is checked first. Errors also: ENotFound when the app does not
+// exist; EConflict when an id or the hash is taken.
+//
+// Concurrent calls for one app, from any number of pools or nodes, run one at a time: each
+// locks the app's row before counting, so the count holds until the inserts commit.
+func (s *Store) CreateServerAPIKey(ctx context.Context, u *latchkey.User, k *latchkey.APIKey, max int) error {
+	if k.UserID != u.ID || k.AppID != u.AppID {
+		return fmt.Errorf("postgres: create server api key: key %s is not of user %s in app %s", k.ID, u.ID, u.AppID)
+	}
+	return s.inTx(ctx, "create server api key", func(tx pgx.Tx) error {
+		// FOR NO KEY UPDATE, as in CreateAPIKey: it conflicts with itself but not with the
+		// KEY SHARE locks of the foreign key checks of users being inserted into the app.
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR NO KEY UPDATE`, k.AppID).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return latchkey.Errorf(latchkey.ENotFound, "app not found")
+		} else if err != nil {
+			return err
+		}
+
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE `+serverKeysOf, k.AppID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= max {
+			return latchkey.Errorf(latchkey.ELimitReached, "app already has the maximum of %d server API keys", max)
+		}
+		var nameTaken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE `+serverKeysOf+` AND name = $2)`,
+			k.AppID, k.Name).Scan(&nameTaken); err != nil {
+			return err
+		}
+		if nameTaken {
+			return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
+		}
+
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		return insertAPIKey(ctx, tx, k)
+	})
+}
+
+// FindServerAPIKeys returns the app's server keys in creation order.
+func (s *Store) FindServerAPIKeys(ctx context.Context, appID string) ([]*latchkey.APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE `+serverKeysOf+` ORDER BY created_at, id`, appID)
+	if err != nil {
+		return nil, wrap("find server api keys", err)
+	}
+	defer rows.Close()
+	keys := []*latchkey.APIKey{}
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, wrap("find server api keys", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("find server api keys", err)
+	}
+	return keys, nil
+}
+
+// FindServerAPIKey returns one of the app's server keys; a user's key, or another app's, is
+// not found.
+func (s *Store) FindServerAPIKey(ctx context.Context, appID, id string) (*latchkey.APIKey, error) {
+	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE `+serverKeysOf+` AND id = $2`, appID, id))
+	return k, wrap("find server api key", err)
 }
 
 // FindAPIKeys returns a user's keys in creation order.

@@ -10,7 +10,7 @@ import (
 )
 
 const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, userpass_enabled,
-	apikey_enabled, refresh_token_lifetime_s, allowed_origins, created_at`
+	apikey_enabled, password_min_length, refresh_token_lifetime_s, allowed_origins, created_at`
 
 // CreateApp inserts an app.
 func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
@@ -20,10 +20,10 @@ func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
 	}
 	return s.retry(ctx, "create app", func() error {
 		_, err := s.pool.Exec(ctx, `INSERT INTO apps (`+appColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
-			app.UserpassEnabled, app.APIKeyEnabled, int64(app.RefreshTokenLifetime/time.Second),
-			origins, dbTime(app.CreatedAt))
+			app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
+			int64(app.RefreshTokenLifetime/time.Second), origins, dbTime(app.CreatedAt))
 		if constraint, ok := violation(err, codeUniqueViolation); ok {
 			if constraint == "apps_client_app_id_key" {
 				return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
@@ -67,11 +67,62 @@ func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
 	return apps, nil
 }
 
+// UpdateApp writes every setting of the app: all fields but ID, ClientAppID and CreatedAt.
+func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
+	origins := app.AllowedOrigins
+	if origins == nil {
+		origins = []string{}
+	}
+	return s.retry(ctx, "update app", func() error {
+		tag, err := s.pool.Exec(ctx, `UPDATE apps SET name = $2, auto_confirm = $3,
+			anonymous_enabled = $4, userpass_enabled = $5, apikey_enabled = $6,
+			password_min_length = $7, refresh_token_lifetime_s = $8, allowed_origins = $9
+			WHERE id = $1`,
+			app.ID, app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled,
+			app.APIKeyEnabled, app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second),
+			origins)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return latchkey.Errorf(latchkey.ENotFound, "app not found")
+		}
+		return nil
+	})
+}
+
+// DeleteApp deletes an app with everything of it, in one transaction. Its users, and through
+// them their identities, tokens, keys and sessions, go by the foreign keys' cascade; the
+// audit events, keys and sessions, whose app_id has no foreign key, are deleted explicitly.
+//
+// The app's row is locked first: users inserted meanwhile wait for the lock (their foreign
+// key check) and then fail, and CreateServerAPIKey, which locks the row too, runs before or
+// after, never half across.
+func (s *Store) DeleteApp(ctx context.Context, id string) error {
+	return s.inTx(ctx, "delete app", func(tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR UPDATE`, id).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return latchkey.Errorf(latchkey.ENotFound, "app not found")
+		} else if err != nil {
+			return err
+		}
+		for _, table := range []string{"audit_events", "sessions", "api_keys"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE app_id = $1`, id); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM apps WHERE id = $1`, id)
+		return err
+	})
+}
+
 func scanApp(row scanner) (*latchkey.App, error) {
 	var app latchkey.App
 	var lifetime int64
 	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm, &app.AnonymousEnabled,
-		&app.UserpassEnabled, &app.APIKeyEnabled, &lifetime, &app.AllowedOrigins, &app.CreatedAt); err != nil {
+		&app.UserpassEnabled, &app.APIKeyEnabled, &app.PasswordMinLength, &lifetime, &app.AllowedOrigins,
+		&app.CreatedAt); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, latchkey.Errorf(latchkey.ENotFound, "app not found")
 		}

@@ -129,7 +129,7 @@ func TestOpen_Concurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := fmt.Sprint(versions), "[0001_init]"; got != want {
+	if got, want := fmt.Sprint(versions), "[0001_init 0002_admin]"; got != want {
 		t.Fatalf("schema_migrations = %s, want %s", got, want)
 	}
 

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,26 +15,31 @@ import (
 // stored as the user's, whatever their UserID says.
 func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 	return s.inTx(ctx, "create user", func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO users (id, app_id, type, email, password_hash, confirmed, disabled, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			u.ID, u.AppID, u.Type, nullString(u.Email), u.PasswordHash, u.Confirmed, u.Disabled, dbTime(u.CreatedAt))
-		if constraint, ok := violation(err, codeUniqueViolation); ok {
-			if constraint == "users_app_id_email_key" {
-				return latchkey.Errorf(latchkey.EConflict, "a user with that email already exists")
-			}
-			return latchkey.Errorf(latchkey.EConflict, "user already exists")
-		} else if _, ok := violation(err, codeForeignKeyViolation); ok {
-			return latchkey.Errorf(latchkey.ENotFound, "app not found")
-		} else if err != nil {
+		return insertUser(ctx, tx, u)
+	})
+}
+
+// insertUser inserts a user with its identities.
+func insertUser(ctx context.Context, tx pgx.Tx, u *latchkey.User) error {
+	_, err := tx.Exec(ctx, `INSERT INTO users (id, app_id, type, email, password_hash, confirmed, disabled, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		u.ID, u.AppID, u.Type, nullString(u.Email), u.PasswordHash, u.Confirmed, u.Disabled, dbTime(u.CreatedAt))
+	if constraint, ok := violation(err, codeUniqueViolation); ok {
+		if constraint == "users_app_id_email_key" {
+			return latchkey.Errorf(latchkey.EConflict, "a user with that email already exists")
+		}
+		return latchkey.Errorf(latchkey.EConflict, "user already exists")
+	} else if _, ok := violation(err, codeForeignKeyViolation); ok {
+		return latchkey.Errorf(latchkey.ENotFound, "app not found")
+	} else if err != nil {
+		return err
+	}
+	for _, ident := range u.Identities {
+		if err := insertIdentity(ctx, tx, u.ID, ident); err != nil {
 			return err
 		}
-		for _, ident := range u.Identities {
-			if err := insertIdentity(ctx, tx, u.ID, ident); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func insertIdentity(ctx context.Context, tx pgx.Tx, userID string, ident *latchkey.Identity) error {
@@ -199,4 +206,116 @@ func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHas
 		_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
 		return err
 	})
+}
+
+// FindUsers returns users of filter.AppID with their identities, ordered by id, after the
+// cursor filter.After, at most filter.Limit (all if zero). The users and their identities are
+// read in one statement, so that both come from one snapshot.
+func (s *Store) FindUsers(ctx context.Context, filter latchkey.UserFilter) ([]*latchkey.User, error) {
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	where := []string{"app_id = " + arg(filter.AppID)}
+	if filter.Email != nil {
+		where = append(where, "email = "+arg(*filter.Email))
+	}
+	if filter.Provider != nil {
+		where = append(where, "EXISTS (SELECT 1 FROM identities WHERE user_id = users.id AND provider_type = "+
+			arg(*filter.Provider)+")")
+	}
+	if filter.Disabled != nil {
+		where = append(where, "disabled = "+arg(*filter.Disabled))
+	}
+	if filter.Type != nil {
+		where = append(where, "type = "+arg(*filter.Type))
+	}
+	if filter.After != "" {
+		where = append(where, "id > "+arg(filter.After))
+	}
+	page := `SELECT id, app_id, type, email, password_hash, confirmed, disabled, created_at
+		FROM users WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id`
+	if filter.Limit > 0 {
+		page += ` LIMIT ` + arg(filter.Limit)
+	}
+
+	rows, err := s.pool.Query(ctx, `WITH u AS (`+page+`)
+		SELECT u.id, u.app_id, u.type, COALESCE(u.email, ''), u.password_hash, u.confirmed,
+			u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.created_at
+		FROM u LEFT JOIN identities i ON i.user_id = u.id
+		ORDER BY u.id, i.created_at, i.id`, args...)
+	if err != nil {
+		return nil, wrap("find users", err)
+	}
+	defer rows.Close()
+	users := []*latchkey.User{}
+	for rows.Next() {
+		var u latchkey.User
+		var identID, providerType, providerID *string
+		var identCreatedAt *time.Time
+		if err := rows.Scan(&u.ID, &u.AppID, &u.Type, &u.Email, &u.PasswordHash, &u.Confirmed,
+			&u.Disabled, &u.CreatedAt, &identID, &providerType, &providerID, &identCreatedAt); err != nil {
+			return nil, wrap("find users", err)
+		}
+		if len(users) == 0 || users[len(users)-1].ID != u.ID {
+			u.CreatedAt = u.CreatedAt.UTC()
+			users = append(users, &u)
+		}
+		if identID != nil {
+			last := users[len(users)-1]
+			last.Identities = append(last.Identities, &latchkey.Identity{
+				ID:           *identID,
+				UserID:       last.ID,
+				ProviderType: *providerType,
+				ProviderID:   *providerID,
+				CreatedAt:    identCreatedAt.UTC(),
+			})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("find users", err)
+	}
+	return users, nil
+}
+
+// FindUserStats counts a user's keys and the sessions that are live at t (expire after it).
+func (s *Store) FindUserStats(ctx context.Context, userID string, t time.Time) (latchkey.UserStats, error) {
+	var stats latchkey.UserStats
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM api_keys WHERE user_id = $1),
+		(SELECT count(*) FROM sessions WHERE user_id = $1 AND expires_at > $2)`,
+		userID, dbTime(t)).Scan(&stats.APIKeys, &stats.Sessions)
+	return stats, wrap("find user stats", err)
+}
+
+// SetUserDisabled enables or disables a user of the app. Disabling also deletes the user's
+// sessions in the same transaction.
+func (s *Store) SetUserDisabled(ctx context.Context, appID, id string, disabled bool) error {
+	return s.inTx(ctx, "set user disabled", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET disabled = $3 WHERE app_id = $1 AND id = $2`,
+			appID, id, disabled)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return latchkey.Errorf(latchkey.ENotFound, "user not found")
+		}
+		if disabled {
+			_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id)
+		}
+		return err
+	})
+}
+
+// DeleteUserSessions deletes every session of a user and returns how many; none is not an
+// error.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, error) {
+	var n int64
+	err := s.retry(ctx, "delete user sessions", func() error {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, err
 }

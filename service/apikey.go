@@ -36,7 +36,9 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string) (*latchkey.APIK
 	}
 	k.Value = newKeyValue()
 	k.Hash = hashKey(k.Value)
-	if err := s.store.CreateAPIKey(ctx, k, latchkey.MaxAPIKeysPerUser); err != nil {
+	err = s.store.CreateAPIKey(ctx, k, latchkey.MaxAPIKeysPerUser)
+	s.audit(ctx, auth.App, latchkey.EventAPIKeyCreated, err, "api_key", k.ID, map[string]string{"name": name})
+	if err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -82,7 +84,13 @@ func (s *Service) setDisabled(ctx context.Context, id string, disabled bool) err
 	if !latchkey.IsID(id) {
 		return errKeyNotFound()
 	}
-	return keyNotFound(s.store.SetAPIKeyDisabled(ctx, auth.User.ID, id, disabled))
+	err = keyNotFound(s.store.SetAPIKeyDisabled(ctx, auth.User.ID, id, disabled))
+	event := latchkey.EventAPIKeyEnabled
+	if disabled {
+		event = latchkey.EventAPIKeyDisabled
+	}
+	s.audit(ctx, auth.App, event, err, "api_key", id, nil)
+	return err
 }
 
 // DeleteAPIKey deletes one of the caller's keys and ends the sessions opened with it.
@@ -94,7 +102,9 @@ func (s *Service) DeleteAPIKey(ctx context.Context, id string) error {
 	if !latchkey.IsID(id) {
 		return errKeyNotFound()
 	}
-	return keyNotFound(s.store.DeleteAPIKey(ctx, auth.User.ID, id))
+	err = keyNotFound(s.store.DeleteAPIKey(ctx, auth.User.ID, id))
+	s.audit(ctx, auth.App, latchkey.EventAPIKeyDeleted, err, "api_key", id, nil)
+	return err
 }
 
 // keyOwner returns the caller if it may manage user API keys: a refresh-token session that

@@ -20,8 +20,8 @@ func (s *Service) FindApps(ctx context.Context) ([]*latchkey.App, error) {
 	return s.store.FindApps(ctx)
 }
 
-// CreateApp creates an app. A zero refresh token lifetime takes the default, and an empty
-// client app id a generated one.
+// CreateApp creates an app. Zero settings take their defaults, and an empty client app id a
+// generated one.
 func (s *Service) CreateApp(ctx context.Context, app *latchkey.App) error {
 	now := s.now()
 	app.ID = latchkey.NewID(now)
@@ -34,6 +34,9 @@ func (s *Service) CreateApp(ctx context.Context, app *latchkey.App) error {
 	}
 	if app.RefreshTokenLifetime == 0 {
 		app.RefreshTokenLifetime = latchkey.DefaultRefreshTokenLifetime
+	}
+	if app.PasswordMinLength == 0 {
+		app.PasswordMinLength = latchkey.MinPasswordLength
 	}
 	if err := app.Validate(); err != nil {
 		return err
@@ -78,6 +81,7 @@ func NewDefaultApp(clientAppID string) *latchkey.App {
 		AnonymousEnabled:     true,
 		UserpassEnabled:      true,
 		APIKeyEnabled:        true,
+		PasswordMinLength:    latchkey.MinPasswordLength,
 		RefreshTokenLifetime: latchkey.DefaultRefreshTokenLifetime,
 	}
 }

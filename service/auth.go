@@ -33,10 +33,32 @@ func (s *Service) LogIn(ctx context.Context, app *latchkey.App, creds latchkey.C
 	case latchkey.ProviderAPIKey:
 		user, key, err = s.checkAPIKey(ctx, app, creds.Key)
 	}
-	if err != nil {
-		return nil, err
+	var login *latchkey.Login
+	if err == nil {
+		login, err = s.openSession(ctx, app, user, key, creds)
 	}
-	return s.openSession(ctx, app, user, key, creds)
+	s.auditLogin(ctx, app, creds, user, key, err)
+	return login, err
+}
+
+// auditLogin records a login attempt: the provider, the key used, and for failures the
+// email tried. Never a password or key value.
+func (s *Service) auditLogin(ctx context.Context, app *latchkey.App, creds latchkey.Credentials, u *latchkey.User, k *latchkey.APIKey, err error) {
+	details := map[string]string{"provider": creds.Provider}
+	subject := ""
+	if u != nil {
+		subject = u.ID
+		if err == nil {
+			ctx = latchkey.NewContextWithAuth(ctx, &latchkey.Auth{App: app, User: u})
+		}
+	}
+	if k != nil {
+		details["api_key_id"] = k.ID
+	}
+	if err != nil && creds.Provider == latchkey.ProviderUserpass {
+		details["email"] = normalizeEmail(creds.Username)
+	}
+	s.audit(ctx, app, latchkey.EventLogin, err, "user", subject, details)
 }
 
 func (s *Service) createAnonymousUser(ctx context.Context, app *latchkey.App) (*latchkey.User, error) {
@@ -220,8 +242,9 @@ func (s *Service) LogOut(ctx context.Context) error {
 	}
 	err = s.store.DeleteSession(ctx, auth.Session.ID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
-		return latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
+		err = latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
 	}
+	s.audit(ctx, auth.App, latchkey.EventLogout, err, "user", auth.User.ID, nil)
 	return err
 }
 
@@ -242,8 +265,9 @@ func (s *Service) DeleteUser(ctx context.Context) error {
 	}
 	err = s.store.DeleteUser(ctx, auth.App.ID, auth.User.ID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
-		return latchkey.Errorf(latchkey.EUnauthenticated, "invalid session")
+		err = latchkey.Errorf(latchkey.EUnauthenticated, "invalid session")
 	}
+	s.audit(ctx, auth.App, latchkey.EventUserDeleted, err, "user", auth.User.ID, nil)
 	return err
 }
 

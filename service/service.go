@@ -28,13 +28,14 @@ type Config struct {
 
 // Service implements latchkey.AppService, AuthService, UserpassService and APIKeyService.
 type Service struct {
-	store  latchkey.Store
-	logger *slog.Logger
-	mailer latchkey.Mailer
-	now    func() time.Time
-	issuer string
-	hasher *passwordHasher
-	tokens *tokenSigner
+	store   latchkey.Store
+	logger  *slog.Logger
+	mailer  latchkey.Mailer
+	now     func() time.Time
+	issuer  string
+	hasher  *passwordHasher
+	tokens  *tokenSigner
+	auditor *auditor
 }
 
 var (
@@ -42,6 +43,7 @@ var (
 	_ latchkey.AuthService     = (*Service)(nil)
 	_ latchkey.UserpassService = (*Service)(nil)
 	_ latchkey.APIKeyService   = (*Service)(nil)
+	_ latchkey.AdminService    = (*Service)(nil)
 )
 
 // New returns a Service and loads (or, on first start, creates) the token signing keys.
@@ -72,7 +74,14 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.tokens = tokens
+	s.auditor = newAuditor(cfg.Store, s.logger)
 	return s, nil
+}
+
+// Close writes the audit events still queued. Call it before closing the store.
+func (s *Service) Close() error {
+	s.auditor.close()
+	return nil
 }
 
 // DeleteExpiredSessions removes sessions whose refresh tokens have expired.

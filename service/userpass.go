@@ -27,7 +27,7 @@ func (s *Service) Register(ctx context.Context, app *latchkey.App, email, passwo
 	if err := validateEmail(email); err != nil {
 		return err
 	}
-	if err := validatePassword(password); err != nil {
+	if err := validatePassword(password, app.PasswordMinLength); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, password)
@@ -40,9 +40,12 @@ func (s *Service) Register(ctx context.Context, app *latchkey.App, email, passwo
 		PasswordHash: hash, Confirmed: app.AutoConfirm, CreatedAt: now,
 	}
 	u.Identities = []*latchkey.Identity{s.newIdentity(app, u.ID, latchkey.ProviderUserpass, now)}
-	if err := s.store.CreateUser(ctx, u); latchkey.ErrorCode(err) == latchkey.EConflict {
-		return latchkey.Errorf(latchkey.EAccountNameInUse, "name already in use")
-	} else if err != nil {
+	err = s.store.CreateUser(ctx, u)
+	if latchkey.ErrorCode(err) == latchkey.EConflict {
+		err = latchkey.Errorf(latchkey.EAccountNameInUse, "name already in use")
+	}
+	s.audit(ctx, app, latchkey.EventRegister, err, "user", u.ID, map[string]string{"email": email})
+	if err != nil {
 		return err
 	}
 	if !u.Confirmed {
@@ -53,10 +56,12 @@ func (s *Service) Register(ctx context.Context, app *latchkey.App, email, passwo
 
 // Confirm confirms a user with a token from a confirmation message.
 func (s *Service) Confirm(ctx context.Context, app *latchkey.App, token, tokenID string) error {
-	if _, err := s.checkToken(ctx, app, latchkey.UserTokenConfirm, token, tokenID); err != nil {
-		return err
+	t, err := s.checkToken(ctx, app, latchkey.UserTokenConfirm, token, tokenID)
+	if err == nil {
+		err = invalidToken(s.store.ConfirmUserWithToken(ctx, tokenID))
 	}
-	return invalidToken(s.store.ConfirmUserWithToken(ctx, tokenID))
+	s.audit(ctx, app, latchkey.EventConfirm, err, "user", tokenUser(t), nil)
+	return err
 }
 
 // ResendConfirmation sends a new confirmation message.
@@ -83,17 +88,18 @@ func (s *Service) SendPasswordReset(ctx context.Context, app *latchkey.App, emai
 // ResetPassword sets a new password with a token from a reset message and ends the user's
 // sessions.
 func (s *Service) ResetPassword(ctx context.Context, app *latchkey.App, password, token, tokenID string) error {
-	if err := validatePassword(password); err != nil {
+	if err := validatePassword(password, app.PasswordMinLength); err != nil {
 		return err
 	}
-	if _, err := s.checkToken(ctx, app, latchkey.UserTokenReset, token, tokenID); err != nil {
-		return err
+	t, err := s.checkToken(ctx, app, latchkey.UserTokenReset, token, tokenID)
+	if err == nil {
+		var hash string
+		if hash, err = s.hasher.Hash(ctx, password); err == nil {
+			err = invalidToken(s.store.ResetPasswordWithToken(ctx, tokenID, hash))
+		}
 	}
-	hash, err := s.hasher.Hash(ctx, password)
-	if err != nil {
-		return err
-	}
-	return invalidToken(s.store.ResetPasswordWithToken(ctx, tokenID, hash))
+	s.audit(ctx, app, latchkey.EventPasswordReset, err, "user", tokenUser(t), nil)
+	return err
 }
 
 func (s *Service) userByEmail(ctx context.Context, app *latchkey.App, email string) (*latchkey.User, error) {
@@ -150,6 +156,13 @@ func (s *Service) checkToken(ctx context.Context, app *latchkey.App, kind, token
 	return t, nil
 }
 
+func tokenUser(t *latchkey.UserToken) string {
+	if t == nil {
+		return ""
+	}
+	return t.UserID
+}
+
 func errInvalidToken() error { return latchkey.Errorf(latchkey.EBadRequest, "invalid token data") }
 
 func invalidToken(err error) error {
@@ -169,9 +182,9 @@ func validateEmail(email string) error {
 	return nil
 }
 
-func validatePassword(password string) error {
-	if n := utf8.RuneCountInString(password); n < 6 || n > 128 {
-		return latchkey.Errorf(latchkey.EBadRequest, "password must be between 6 and 128 characters")
+func validatePassword(password string, min int) error {
+	if n := utf8.RuneCountInString(password); n < min || n > latchkey.MaxPasswordLength {
+		return latchkey.Errorf(latchkey.EBadRequest, "password must be between %d and %d characters", min, latchkey.MaxPasswordLength)
 	}
 	return nil
 }

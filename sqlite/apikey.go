@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -195,4 +196,92 @@ func scanAPIKey(row rowScanner) (*latchkey.APIKey, error) {
 	k.CreatedAt = fromMillis(createdAt)
 	k.LastUsedAt = fromNullMillis(lastUsedAt)
 	return &k, nil
+}
+
+// serverKeysOf restricts a query on api_keys to the server keys of the app given by the next
+// two arguments (the app id twice). Going through the users of the app uses the indexes on
+// users (app_id, ...) and api_keys (user_id, ...), where api_keys has none on app_id.
+const serverKeysOf = `app_id = ? AND user_id IN (SELECT id FROM users WHERE app_id = ? AND type = '` +
+	latchkey.UserTypeServer + `')`
+
+// CreateServerAPIKey inserts a server user (u, with its identities) and its key k, unless the
+// app already has max server keys (ELimitReached) or a server key of k's name
+// (EAPIKeyExists); the cap is checked first. The write pool's single connection and IMMEDIATE
+// transaction make the checks and the inserts one step under concurrent calls.
+// Errors also: ENotFound when the app does not exist; EConflict when an id or the hash is
+// taken.
+func (s *Store) CreateServerAPIKey(ctx context.Context, u *latchkey.User, k *latchkey.APIKey, max int) error {
+	if k.UserID != u.ID || k.AppID != u.AppID {
+		return fmt.Errorf("sqlite: create server api key: key %s is not of user %s in app %s", k.ID, u.ID, u.AppID)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("create server api key", err)
+	}
+	defer tx.Rollback()
+
+	var (
+		n         int
+		nameTaken bool
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys WHERE `+serverKeysOf,
+		k.AppID, k.AppID).Scan(&n); err != nil {
+		return wrap("create server api key", err)
+	} else if n >= max {
+		return latchkey.Errorf(latchkey.ELimitReached, "app already has the maximum of %d server API keys", max)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE `+serverKeysOf+`
+		AND name = ?)`, k.AppID, k.AppID, k.Name).Scan(&nameTaken); err != nil {
+		return wrap("create server api key", err)
+	} else if nameTaken {
+		return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
+	}
+
+	if err := insertUser(ctx, tx, u); err != nil {
+		return wrap("create server api key", err)
+	}
+	for _, ident := range u.Identities {
+		if err := insertIdentity(ctx, tx, ident); err != nil {
+			return wrap("create server api key", err)
+		}
+	}
+	if err := insertAPIKey(ctx, tx, k); err != nil {
+		return wrap("create server api key", err)
+	}
+	return wrap("create server api key", tx.Commit())
+}
+
+// FindServerAPIKeys returns the app's server keys in creation order; keys created in the same
+// millisecond come in insertion order.
+func (s *Store) FindServerAPIKeys(ctx context.Context, appID string) ([]*latchkey.APIKey, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE `+serverKeysOf+` ORDER BY created_at, rowid`, appID, appID)
+	if err != nil {
+		return nil, wrap("find server api keys", err)
+	}
+	defer rows.Close()
+
+	var keys []*latchkey.APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, wrap("find server api keys", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("find server api keys", err)
+	}
+	return keys, nil
+}
+
+// FindServerAPIKey returns one of the app's server keys; a user's key, or another app's, is
+// not found.
+func (s *Store) FindServerAPIKey(ctx context.Context, appID, id string) (*latchkey.APIKey, error) {
+	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE `+serverKeysOf+` AND id = ?`, appID, appID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+	}
+	return k, wrap("find server api key", err)
 }

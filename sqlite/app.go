@@ -12,24 +12,20 @@ import (
 
 // appColumns are the columns scanApp reads, in its order.
 const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, userpass_enabled,
-	apikey_enabled, refresh_token_lifetime_s, allowed_origins, created_at`
+	apikey_enabled, password_min_length, refresh_token_lifetime_s, allowed_origins, created_at`
 
 // CreateApp inserts an app. Errors: EConflict when the client app id or the id is taken.
 func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
-	origins := app.AllowedOrigins
-	if origins == nil {
-		origins = []string{} // "[]", not "null", so the column always holds an array
-	}
-	originsJSON, err := json.Marshal(origins)
+	originsJSON, err := encodeOrigins(app.AllowedOrigins)
 	if err != nil {
 		return wrap("create app", err)
 	}
 
 	_, err = s.write.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
-		app.UserpassEnabled, app.APIKeyEnabled, int64(app.RefreshTokenLifetime/time.Second),
-		string(originsJSON), millis(app.CreatedAt),
+		app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
+		int64(app.RefreshTokenLifetime/time.Second), originsJSON, millis(app.CreatedAt),
 	)
 	if isUniqueViolation(err) {
 		return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
@@ -83,6 +79,63 @@ func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
 	return apps, nil
 }
 
+// UpdateApp writes every setting of the app: all fields but ID, ClientAppID and CreatedAt.
+func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
+	originsJSON, err := encodeOrigins(app.AllowedOrigins)
+	if err != nil {
+		return wrap("update app", err)
+	}
+
+	// SQLite counts the rows the WHERE matched, so an unchanged app still counts as found.
+	res, err := s.write.ExecContext(ctx, `UPDATE apps SET name = ?, auto_confirm = ?,
+		anonymous_enabled = ?, userpass_enabled = ?, apikey_enabled = ?, password_min_length = ?,
+		refresh_token_lifetime_s = ?, allowed_origins = ?
+		WHERE id = ?`,
+		app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled, app.APIKeyEnabled,
+		app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second), originsJSON, app.ID,
+	)
+	if err != nil {
+		return wrap("update app", err)
+	}
+	return wrap("update app", requireRows(res, "app not found"))
+}
+
+// DeleteApp deletes an app with everything of it, in one transaction. Its users, and through
+// them their identities, tokens, keys and sessions, go by the foreign keys' cascade; the
+// audit events have no foreign key, and the keys and sessions are deleted explicitly too, so
+// that the rule is visible here.
+func (s *Store) DeleteApp(ctx context.Context, id string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("delete app", err)
+	}
+	defer tx.Rollback()
+
+	for _, table := range []string{"audit_events", "sessions", "api_keys"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE app_id = ?`, id); err != nil {
+			return wrap("delete app", err)
+		}
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM apps WHERE id = ?`, id)
+	if err != nil {
+		return wrap("delete app", err)
+	}
+	if err := requireRows(res, "app not found"); err != nil {
+		return err
+	}
+	return wrap("delete app", tx.Commit())
+}
+
+// encodeOrigins encodes allowed origins as the column holds them: a JSON array, "[]" rather
+// than "null" when there are none.
+func encodeOrigins(origins []string) (string, error) {
+	if origins == nil {
+		origins = []string{}
+	}
+	b, err := json.Marshal(origins)
+	return string(b), err
+}
+
 // scanApp reads one row of appColumns.
 func scanApp(row rowScanner) (*latchkey.App, error) {
 	var (
@@ -92,8 +145,8 @@ func scanApp(row rowScanner) (*latchkey.App, error) {
 		createdAt   int64
 	)
 	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm,
-		&app.AnonymousEnabled, &app.UserpassEnabled, &app.APIKeyEnabled, &lifetime,
-		&originsJSON, &createdAt,
+		&app.AnonymousEnabled, &app.UserpassEnabled, &app.APIKeyEnabled, &app.PasswordMinLength,
+		&lifetime, &originsJSON, &createdAt,
 	); err != nil {
 		return nil, err
 	}

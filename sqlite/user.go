@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
+	"time"
 
 	"github.com/latchkey/latchkey"
 )
@@ -256,4 +258,125 @@ func takeUserToken(ctx context.Context, tx *sql.Tx, tokenID string) (string, err
 		return "", latchkey.Errorf(latchkey.ENotFound, "user token not found")
 	}
 	return userID, err
+}
+
+// FindUsers returns users of filter.AppID with their identities, ordered by id, after the
+// cursor filter.After, at most filter.Limit (all if zero). The users and their identities are
+// read in one statement, so that both come from the same snapshot.
+func (s *Store) FindUsers(ctx context.Context, filter latchkey.UserFilter) ([]*latchkey.User, error) {
+	where, args := []string{"app_id = ?"}, []any{filter.AppID}
+	if filter.Email != nil {
+		where, args = append(where, "email = ?"), append(args, *filter.Email)
+	}
+	if filter.Provider != nil {
+		where = append(where, "EXISTS (SELECT 1 FROM identities WHERE user_id = users.id AND provider_type = ?)")
+		args = append(args, *filter.Provider)
+	}
+	if filter.Disabled != nil {
+		where, args = append(where, "disabled = ?"), append(args, *filter.Disabled)
+	}
+	if filter.Type != nil {
+		where, args = append(where, "type = ?"), append(args, *filter.Type)
+	}
+	if filter.After != "" {
+		where, args = append(where, "id > ?"), append(args, filter.After)
+	}
+	page := `SELECT ` + userColumns + ` FROM users WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id`
+	if filter.Limit > 0 {
+		page, args = page+` LIMIT ?`, append(args, filter.Limit)
+	}
+
+	rows, err := s.read.QueryContext(ctx, `WITH u AS (`+page+`)
+		SELECT u.id, u.app_id, u.type, u.email, u.password_hash, u.confirmed, u.disabled,
+			u.created_at, i.id, i.provider_type, i.provider_id, i.created_at
+		FROM u LEFT JOIN identities i ON i.user_id = u.id
+		ORDER BY u.id, i.created_at, i.id`, args...)
+	if err != nil {
+		return nil, wrap("find users", err)
+	}
+	defer rows.Close()
+
+	var users []*latchkey.User
+	for rows.Next() {
+		var (
+			u                         latchkey.User
+			email                     sql.NullString
+			createdAt                 int64
+			identID, provider, provID sql.NullString
+			identCreatedAt            sql.NullInt64
+		)
+		if err := rows.Scan(&u.ID, &u.AppID, &u.Type, &email, &u.PasswordHash, &u.Confirmed,
+			&u.Disabled, &createdAt, &identID, &provider, &provID, &identCreatedAt,
+		); err != nil {
+			return nil, wrap("find users", err)
+		}
+		if len(users) == 0 || users[len(users)-1].ID != u.ID {
+			u.Email = email.String
+			u.CreatedAt = fromMillis(createdAt)
+			users = append(users, &u)
+		}
+		if identID.Valid {
+			last := users[len(users)-1]
+			last.Identities = append(last.Identities, &latchkey.Identity{
+				ID:           identID.String,
+				UserID:       last.ID,
+				ProviderType: provider.String,
+				ProviderID:   provID.String,
+				CreatedAt:    fromMillis(identCreatedAt.Int64),
+			})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("find users", err)
+	}
+	return users, nil
+}
+
+// FindUserStats counts a user's keys and the sessions that are live at t (expire after it).
+func (s *Store) FindUserStats(ctx context.Context, userID string, t time.Time) (latchkey.UserStats, error) {
+	var stats latchkey.UserStats
+	err := s.read.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM api_keys WHERE user_id = ?),
+		(SELECT COUNT(*) FROM sessions WHERE user_id = ? AND expires_at > ?)`,
+		userID, userID, millis(t),
+	).Scan(&stats.APIKeys, &stats.Sessions)
+	return stats, wrap("find user stats", err)
+}
+
+// SetUserDisabled enables or disables a user of the app. Disabling also deletes the user's
+// sessions in the same transaction, so that no refresh token of a disabled user outlives the
+// call. Errors: ENotFound when the app has no such user.
+func (s *Store) SetUserDisabled(ctx context.Context, appID, id string, disabled bool) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("set user disabled", err)
+	}
+	defer tx.Rollback()
+
+	// SQLite counts the rows the WHERE matched, so an unchanged value still counts as found.
+	res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE app_id = ? AND id = ?`,
+		disabled, appID, id)
+	if err != nil {
+		return wrap("set user disabled", err)
+	}
+	if err := requireRows(res, "user not found"); err != nil {
+		return wrap("set user disabled", err)
+	}
+	if disabled {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+			return wrap("set user disabled", err)
+		}
+	}
+	return wrap("set user disabled", tx.Commit())
+}
+
+// DeleteUserSessions deletes every session of a user and returns how many; none is not an
+// error.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+	if err != nil {
+		return 0, wrap("delete user sessions", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("delete user sessions", err)
 }

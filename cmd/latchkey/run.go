@@ -20,6 +20,7 @@ const usage = `Latchkey: a self-hosted authentication server with user API keys.
 Usage:
   latchkey serve [flags]     run the server (see latchkey serve -h)
   latchkey migrate [flags]   apply the database schema and exit
+  latchkey admin ...         manage admin accounts (see latchkey admin help)
   latchkey version           print the version
 `
 
@@ -38,6 +39,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cmd = &ServeCommand{Stdout: stdout, Stderr: stderr}
 	case "migrate":
 		cmd = &MigrateCommand{Stdout: stdout, Stderr: stderr}
+	case "admin":
+		cmd = &AdminCommand{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr}
 	case "version":
 		fmt.Fprintln(stdout, "latchkey", version)
 		return nil

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -25,6 +26,8 @@ type ServeCommand struct {
 	PublicURL string
 	AppID     string
 	LogLevel  string
+	// AuditRetention is how long audit events are kept; zero keeps them forever.
+	AuditRetention time.Duration
 }
 
 func (c *ServeCommand) parse(args []string) error {
@@ -35,6 +38,7 @@ func (c *ServeCommand) parse(args []string) error {
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL clients reach the server at; default http://<addr> (LATCHKEY_PUBLIC_URL)")
 	fs.StringVar(&c.AppID, "app-id", "", "client app id to serve, created with the quickstart settings if missing (LATCHKEY_APP_ID)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (LATCHKEY_LOG_LEVEL)")
+	fs.DurationVar(&c.AuditRetention, "audit-retention", 90*24*time.Hour, "how long audit events are kept; 0 keeps them forever (LATCHKEY_AUDIT_RETENTION)")
 	return parseFlags(fs, args, dbEnv)
 }
 
@@ -68,6 +72,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Runs before the deferred store.Close: queued audit events are written first.
+	defer svc.Close()
+	if err := c.bootstrapAdmin(ctx, svc, logger); err != nil {
+		return err
+	}
 	app, created, err := svc.EnsureApp(ctx, c.AppID)
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
@@ -75,7 +84,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
-			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Logger: logger, PublicURL: publicURL,
+			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Logger: logger, PublicURL: publicURL,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -93,7 +102,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	fmt.Fprintf(c.Stdout, "App ID: %s (%s)\n", app.ClientAppID, what)
 	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "app", app.ClientAppID, "database", c.DB.kind())
 
-	go c.sweepSessions(ctx, svc, logger)
+	go c.sweep(ctx, svc, logger)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -117,8 +126,29 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	return nil
 }
 
-// sweepSessions deletes expired sessions once an hour.
-func (c *ServeCommand) sweepSessions(ctx context.Context, svc *service.Service, logger *slog.Logger) {
+// bootstrapAdmin creates the first admin from LATCHKEY_ADMIN_EMAIL and
+// LATCHKEY_ADMIN_PASSWORD when there is no admin yet. The variables are read here rather
+// than as flags so that the password never appears in a process listing.
+func (c *ServeCommand) bootstrapAdmin(ctx context.Context, svc *service.Service, logger *slog.Logger) error {
+	email, password := os.Getenv("LATCHKEY_ADMIN_EMAIL"), os.Getenv("LATCHKEY_ADMIN_PASSWORD")
+	if email == "" && password == "" {
+		return nil
+	}
+	if email == "" || password == "" {
+		return errors.New("LATCHKEY_ADMIN_EMAIL and LATCHKEY_ADMIN_PASSWORD go together")
+	}
+	created, err := svc.EnsureAdmin(ctx, email, password)
+	if err != nil {
+		return fmt.Errorf("first admin: %w", err)
+	}
+	if created {
+		logger.Info("created the first admin", "email", email)
+	}
+	return nil
+}
+
+// sweep deletes expired sessions and audit events past their retention once an hour.
+func (c *ServeCommand) sweep(ctx context.Context, svc *service.Service, logger *slog.Logger) {
 	ticker := time.NewTicker(time.Hour)
 	defer ticker.Stop()
 	for {
@@ -130,6 +160,13 @@ func (c *ServeCommand) sweepSessions(ctx context.Context, svc *service.Service, 
 				logger.Warn("delete expired sessions", "err", err)
 			} else if n > 0 {
 				logger.Info("deleted expired sessions", "count", n)
+			}
+			if c.AuditRetention > 0 {
+				if n, err := svc.DeleteOldAuditEvents(ctx, c.AuditRetention); err != nil {
+					logger.Warn("delete old audit events", "err", err)
+				} else if n > 0 {
+					logger.Info("deleted old audit events", "count", n)
+				}
 			}
 		}
 	}

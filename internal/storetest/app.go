@@ -20,6 +20,7 @@ func testApp(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			AnonymousEnabled:     true,
 			UserpassEnabled:      false,
 			APIKeyEnabled:        true,
+			PasswordMinLength:    12,
 			RefreshTokenLifetime: 45 * time.Minute,
 			AllowedOrigins:       []string{"https://a.example", "http://localhost:3000"},
 			CreatedAt:            now(),
@@ -81,6 +82,160 @@ func testApp(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		assertCode(t, err, latchkey.ENotFound)
 	})
 
+	t.Run("Update", func(t *testing.T) {
+		s := open(t)
+		app, other := mustCreateApp(t, s), mustCreateApp(t, s)
+		upd := &latchkey.App{
+			ID:                   app.ID,
+			ClientAppID:          "not-written",
+			Name:                 "Renamed",
+			AutoConfirm:          !app.AutoConfirm,
+			AnonymousEnabled:     !app.AnonymousEnabled,
+			UserpassEnabled:      !app.UserpassEnabled,
+			APIKeyEnabled:        !app.APIKeyEnabled,
+			PasswordMinLength:    64,
+			RefreshTokenLifetime: 90 * time.Minute,
+			AllowedOrigins:       []string{"https://b.example", "http://localhost:8080"},
+			CreatedAt:            app.CreatedAt.Add(time.Hour),
+		}
+		before := *upd
+		if err := s.UpdateApp(t.Context(), upd); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(&before, upd); diff != "" {
+			t.Fatalf("UpdateApp changed its argument (-before +after):\n%s", diff)
+		}
+
+		// Every setting is written; the id, client app id and creation time are not.
+		want := before
+		want.ClientAppID, want.CreatedAt = app.ClientAppID, app.CreatedAt
+		if diff := cmp.Diff(&want, mustFindApp(t, s, app.ID)); diff != "" {
+			t.Fatalf("after UpdateApp (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(other, mustFindApp(t, s, other.ID), cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("UpdateApp changed another app (-want +got):\n%s", diff)
+		}
+
+		// Clearing the origins and the flags writes them too.
+		upd = &want
+		upd.AllowedOrigins = nil
+		upd.AutoConfirm, upd.AnonymousEnabled, upd.UserpassEnabled, upd.APIKeyEnabled = false, false, false, false
+		if err := s.UpdateApp(t.Context(), upd); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(upd, mustFindApp(t, s, app.ID)); diff != "" {
+			t.Fatalf("after second UpdateApp (-want +got):\n%s", diff)
+		}
+
+		// Writing the same settings again still finds the app.
+		if err := s.UpdateApp(t.Context(), upd); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("UpdateErrNotFound", func(t *testing.T) {
+		s := open(t)
+		mustCreateApp(t, s)
+		app := newApp()
+		assertCode(t, s.UpdateApp(t.Context(), app), latchkey.ENotFound)
+		_, err := s.FindAppByID(t.Context(), app.ID)
+		assertCode(t, err, latchkey.ENotFound)
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		s := open(t)
+		type appData struct {
+			app       *latchkey.App
+			user      *latchkey.User
+			key       *latchkey.APIKey
+			serverKey *latchkey.APIKey
+			sessions  []*latchkey.Session
+			tok       *latchkey.UserToken
+			event     *latchkey.AuditEvent
+		}
+		populate := func() appData {
+			var d appData
+			d.app = mustCreateApp(t, s)
+			d.user = mustCreateUser(t, s, d.app.ID, "ada@example.com")
+			d.key = mustCreateAPIKey(t, s, d.user, "ci")
+			var server *latchkey.User
+			server, d.serverKey = mustCreateServerAPIKey(t, s, d.app.ID, "backend")
+			d.sessions = []*latchkey.Session{
+				mustCreateSession(t, s, d.user, ""),
+				mustCreateSession(t, s, d.user, d.key.ID),
+				mustCreateSession(t, s, server, d.serverKey.ID),
+			}
+			d.tok = mustCreateUserToken(t, s, d.user, latchkey.UserTokenConfirm)
+			d.event = newAuditEvent(d.app.ID, latchkey.EventLogin, d.user.ID, d.user.ID, now())
+			mustCreateAuditEvents(t, s, d.event)
+			return d
+		}
+		gone, kept := populate(), populate()
+		serverWide := newAuditEvent("", latchkey.EventAdminLogin, newID(), newID(), now())
+		mustCreateAuditEvents(t, s, serverWide)
+
+		if err := s.DeleteApp(t.Context(), gone.app.ID); err != nil {
+			t.Fatal(err)
+		}
+
+		_, err := s.FindAppByID(t.Context(), gone.app.ID)
+		assertCode(t, err, latchkey.ENotFound)
+		_, err = s.FindUserByID(t.Context(), gone.app.ID, gone.user.ID)
+		assertCode(t, err, latchkey.ENotFound)
+		_, err = s.FindAPIKeyByHash(t.Context(), gone.app.ID, gone.key.Hash)
+		assertCode(t, err, latchkey.ENotFound)
+		_, err = s.FindAPIKeyByHash(t.Context(), gone.app.ID, gone.serverKey.Hash)
+		assertCode(t, err, latchkey.ENotFound)
+		if keys := mustFindServerAPIKeys(t, s, gone.app.ID); len(keys) != 0 {
+			t.Fatalf("the deleted app still has %d server keys", len(keys))
+		}
+		for _, sess := range gone.sessions {
+			assertSessionGone(t, s, sess.ID)
+		}
+		_, err = s.FindUserToken(t.Context(), gone.tok.ID)
+		assertCode(t, err, latchkey.ENotFound)
+		if events := mustFindAuditEvents(t, s, latchkey.AuditFilter{AppID: gone.app.ID}); len(events) != 0 {
+			t.Fatalf("the deleted app still has %d audit events", len(events))
+		}
+
+		// The other app, and the server-wide events, keep everything.
+		mustFindApp(t, s, kept.app.ID)
+		if _, err := s.FindUserByID(t.Context(), kept.app.ID, kept.user.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.FindAPIKeyByHash(t.Context(), kept.app.ID, kept.key.Hash); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.FindServerAPIKey(t.Context(), kept.app.ID, kept.serverKey.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, sess := range kept.sessions {
+			assertSessionExists(t, s, sess.ID)
+		}
+		if _, err := s.FindUserToken(t.Context(), kept.tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		want := []*latchkey.AuditEvent{serverWide, kept.event}
+		if diff := cmp.Diff(want, mustFindAuditEvents(t, s, latchkey.AuditFilter{})); diff != "" {
+			t.Fatalf("audit events after DeleteApp (-want +got):\n%s", diff)
+		}
+
+		assertCode(t, s.DeleteApp(t.Context(), gone.app.ID), latchkey.ENotFound)
+		// The client app id is free again.
+		again := newApp()
+		again.ClientAppID = gone.app.ClientAppID
+		if err := s.CreateApp(t.Context(), again); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("DeleteErrNotFound", func(t *testing.T) {
+		s := open(t)
+		app := mustCreateApp(t, s)
+		assertCode(t, s.DeleteApp(t.Context(), newID()), latchkey.ENotFound)
+		mustFindApp(t, s, app.ID)
+	})
+
 	t.Run("FindApps", func(t *testing.T) {
 		s := open(t)
 		apps, err := s.FindApps(t.Context())
@@ -109,4 +264,14 @@ func testApp(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			t.Fatalf("FindApps mismatch (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// mustFindApp returns the app with the internal id.
+func mustFindApp(t *testing.T, s latchkey.Store, id string) *latchkey.App {
+	t.Helper()
+	app, err := s.FindAppByID(t.Context(), id)
+	if err != nil {
+		t.Fatalf("FindAppByID: %v", err)
+	}
+	return app
 }

@@ -17,10 +17,14 @@ import (
 func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	t.Run("App", func(t *testing.T) { testApp(t, open) })
 	t.Run("User", func(t *testing.T) { testUser(t, open) })
+	t.Run("UserAdmin", func(t *testing.T) { testUserAdmin(t, open) })
 	t.Run("UserToken", func(t *testing.T) { testUserToken(t, open) })
 	t.Run("APIKey", func(t *testing.T) { testAPIKey(t, open) })
+	t.Run("ServerAPIKey", func(t *testing.T) { testServerAPIKey(t, open) })
 	t.Run("Session", func(t *testing.T) { testSession(t, open) })
 	t.Run("SigningKey", func(t *testing.T) { testSigningKey(t, open) })
+	t.Run("Admin", func(t *testing.T) { testAdmin(t, open) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("Timestamps", func(t *testing.T) { testTimestamps(t, open) })
 }
 
@@ -63,6 +67,7 @@ func newApp() *latchkey.App {
 		AnonymousEnabled:     true,
 		UserpassEnabled:      true,
 		APIKeyEnabled:        true,
+		PasswordMinLength:    latchkey.MinPasswordLength,
 		RefreshTokenLifetime: latchkey.DefaultRefreshTokenLifetime,
 		CreatedAt:            now(),
 	}
@@ -294,5 +299,33 @@ func testTimestamps(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			t.Fatalf("got %d signing keys, want 1", len(gotSKs))
 		}
 		check(t, "SigningKey.CreatedAt", gotSKs[0].CreatedAt, 9)
+
+		a := newAdmin("root@example.com")
+		a.CreatedAt = at(10)
+		if err := s.CreateAdmin(t.Context(), a); err != nil {
+			t.Fatal(err)
+		}
+		as := &latchkey.AdminSession{ID: newID(), AdminID: a.ID, CreatedAt: at(11), ExpiresAt: at(12)}
+		if err := s.CreateAdminSession(t.Context(), as); err != nil {
+			t.Fatal(err)
+		}
+		mustCreateAuditEvents(t, s, newAuditEvent(app.ID, latchkey.EventLogin, u.ID, u.ID, at(13)))
+
+		gotAdmin, err := s.FindAdminByID(t.Context(), a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, "Admin.CreatedAt", gotAdmin.CreatedAt, 10)
+		gotAS, err := s.FindAdminSession(t.Context(), as.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, "AdminSession.CreatedAt", gotAS.CreatedAt, 11)
+		check(t, "AdminSession.ExpiresAt", gotAS.ExpiresAt, 12)
+		gotEvents := mustFindAuditEvents(t, s, latchkey.AuditFilter{})
+		if len(gotEvents) != 1 {
+			t.Fatalf("got %d audit events, want 1", len(gotEvents))
+		}
+		check(t, "AuditEvent.Time", gotEvents[0].Time, 13)
 	})
 }

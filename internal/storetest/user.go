@@ -1,10 +1,13 @@
 package storetest
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/latchkey/latchkey"
 )
 
@@ -277,6 +280,259 @@ func testUser(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// testUserAdmin covers the store methods behind the admin API's user listing and controls.
+func testUserAdmin(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	t.Run("FindUsers", func(t *testing.T) {
+		s := open(t)
+		app, other := mustCreateApp(t, s), mustCreateApp(t, s)
+		ada := mustCreateUser(t, s, app.ID, "ada@example.com")
+		bob := newUser(app.ID, "bob@example.com")
+		bob.Disabled = true
+		if err := s.CreateUser(t.Context(), bob); err != nil {
+			t.Fatal(err)
+		}
+		anon := mustCreateUser(t, s, app.ID, "")
+		server, _ := mustCreateServerAPIKey(t, s, app.ID, "backend")
+		// A user with two identities is one user, not two rows.
+		both := mustCreateUser(t, s, app.ID, "cy@example.com")
+		ident := &latchkey.Identity{
+			ID: newID(), UserID: both.ID, ProviderType: latchkey.ProviderAnonymous,
+			ProviderID: newID(), CreatedAt: both.CreatedAt.Add(time.Millisecond),
+		}
+		if err := s.AddIdentity(t.Context(), ident); err != nil {
+			t.Fatal(err)
+		}
+		both.Identities = append(both.Identities, ident)
+		mustCreateUser(t, s, other.ID, "ada@example.com")
+
+		ptr := func(v string) *string { return &v }
+		yes, no := true, false
+		for _, tt := range []struct {
+			name   string
+			filter latchkey.UserFilter
+			want   []*latchkey.User
+		}{
+			{"All", latchkey.UserFilter{}, []*latchkey.User{ada, bob, anon, server, both}},
+			{"Email", latchkey.UserFilter{Email: ptr("ada@example.com")}, []*latchkey.User{ada}},
+			{"EmailNone", latchkey.UserFilter{Email: ptr("nobody@example.com")}, nil},
+			{"ProviderUserpass", latchkey.UserFilter{Provider: ptr(latchkey.ProviderUserpass)}, []*latchkey.User{ada, bob, both}},
+			{"ProviderAnonymous", latchkey.UserFilter{Provider: ptr(latchkey.ProviderAnonymous)}, []*latchkey.User{anon, both}},
+			{"ProviderAPIKey", latchkey.UserFilter{Provider: ptr(latchkey.ProviderAPIKey)}, []*latchkey.User{server}},
+			{"Disabled", latchkey.UserFilter{Disabled: &yes}, []*latchkey.User{bob}},
+			{"Enabled", latchkey.UserFilter{Disabled: &no}, []*latchkey.User{ada, anon, server, both}},
+			{"TypeServer", latchkey.UserFilter{Type: ptr(latchkey.UserTypeServer)}, []*latchkey.User{server}},
+			{"TypeNormal", latchkey.UserFilter{Type: ptr(latchkey.UserTypeNormal)}, []*latchkey.User{ada, bob, anon, both}},
+			{"Combined", latchkey.UserFilter{Provider: ptr(latchkey.ProviderUserpass), Disabled: &no}, []*latchkey.User{ada, both}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				tt.filter.AppID = app.ID
+				want := slices.Clone(tt.want)
+				slices.SortFunc(want, func(a, b *latchkey.User) int { return strings.Compare(a.ID, b.ID) })
+				got := mustFindUsers(t, s, tt.filter)
+				if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+					t.Fatalf("FindUsers(%+v) mismatch (-want +got):\n%s", tt.filter, diff)
+				}
+			})
+		}
+
+		t.Run("OtherApp", func(t *testing.T) {
+			if got := mustFindUsers(t, s, latchkey.UserFilter{AppID: newID()}); len(got) != 0 {
+				t.Fatalf("FindUsers of an unknown app returned %d users", len(got))
+			}
+			got := mustFindUsers(t, s, latchkey.UserFilter{AppID: other.ID})
+			if len(got) != 1 || got[0].AppID != other.ID {
+				t.Fatalf("FindUsers of the other app = %v, want its one user", got)
+			}
+		})
+	})
+
+	t.Run("FindUsersPaging", func(t *testing.T) {
+		s := open(t)
+		app := mustCreateApp(t, s)
+		var all []*latchkey.User
+		for range 5 {
+			all = append(all, mustCreateUser(t, s, app.ID, ""))
+		}
+		mustCreateUser(t, s, mustCreateApp(t, s).ID, "")
+		slices.SortFunc(all, func(a, b *latchkey.User) int { return strings.Compare(a.ID, b.ID) })
+
+		if diff := cmp.Diff(all, mustFindUsers(t, s, latchkey.UserFilter{AppID: app.ID})); diff != "" {
+			t.Fatalf("FindUsers without a limit (-want +got):\n%s", diff)
+		}
+		var after string
+		for i, want := range [][]*latchkey.User{all[0:2], all[2:4], all[4:5], nil} {
+			got := mustFindUsers(t, s, latchkey.UserFilter{AppID: app.ID, After: after, Limit: 2})
+			if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("page %d (-want +got):\n%s", i, diff)
+			}
+			if len(got) > 0 {
+				after = got[len(got)-1].ID
+			}
+		}
+	})
+
+	t.Run("FindUserStats", func(t *testing.T) {
+		s := open(t)
+		app := mustCreateApp(t, s)
+		u := mustCreateUser(t, s, app.ID, "ada@example.com")
+		k := mustCreateAPIKey(t, s, u, "ci")
+		mustCreateAPIKey(t, s, u, "deploy")
+		mustCreateSession(t, s, u, "")
+		mustCreateSession(t, s, u, k.ID)
+		at := now()
+		expired := newSession(u, "")
+		expired.CreatedAt, expired.ExpiresAt = at.Add(-2*time.Hour), at
+		if err := s.CreateSession(t.Context(), expired); err != nil {
+			t.Fatal(err)
+		}
+		other := mustCreateUser(t, s, app.ID, "bob@example.com")
+		mustCreateAPIKey(t, s, other, "ci")
+		mustCreateSession(t, s, other, "")
+
+		got, err := s.FindUserStats(t.Context(), u.ID, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A session that expires at t is no longer live.
+		if want := (latchkey.UserStats{APIKeys: 2, Sessions: 2}); got != want {
+			t.Fatalf("FindUserStats = %+v, want %+v", got, want)
+		}
+
+		fresh := mustCreateUser(t, s, app.ID, "cy@example.com")
+		if got, err := s.FindUserStats(t.Context(), fresh.ID, at); err != nil {
+			t.Fatal(err)
+		} else if got != (latchkey.UserStats{}) {
+			t.Fatalf("FindUserStats of a new user = %+v, want zeros", got)
+		}
+	})
+
+	t.Run("SetUserDisabled", func(t *testing.T) {
+		s := open(t)
+		app := mustCreateApp(t, s)
+		u := mustCreateUser(t, s, app.ID, "ada@example.com")
+		k := mustCreateAPIKey(t, s, u, "ci")
+		sess := mustCreateSession(t, s, u, "")
+		keySess := mustCreateSession(t, s, u, k.ID)
+		other := mustCreateUser(t, s, app.ID, "bob@example.com")
+		otherSess := mustCreateSession(t, s, other, "")
+
+		if err := s.SetUserDisabled(t.Context(), app.ID, u.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustFindUser(t, s, app.ID, u.ID); !got.Disabled {
+			t.Fatal("user not disabled")
+		}
+		// Every session of the user ends; its keys stay, enabled.
+		assertSessionGone(t, s, sess.ID)
+		assertSessionGone(t, s, keySess.ID)
+		if got := mustFindAPIKey(t, s, u.ID, k.ID); got.Disabled {
+			t.Fatal("disabling the user disabled its key")
+		}
+		assertSessionExists(t, s, otherSess.ID)
+		if got := mustFindUser(t, s, app.ID, other.ID); got.Disabled {
+			t.Fatal("another user was disabled")
+		}
+		// Disabling a disabled user succeeds.
+		if err := s.SetUserDisabled(t.Context(), app.ID, u.ID, true); err != nil {
+			t.Fatal(err)
+		}
+
+		// Enabling keeps the sessions there are.
+		if err := s.SetUserDisabled(t.Context(), app.ID, other.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		assertSessionExists(t, s, otherSess.ID)
+		if err := s.SetUserDisabled(t.Context(), app.ID, u.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustFindUser(t, s, app.ID, u.ID); got.Disabled {
+			t.Fatal("user still disabled")
+		}
+	})
+
+	t.Run("SetUserDisabledErrNotFound", func(t *testing.T) {
+		s := open(t)
+		app, other := mustCreateApp(t, s), mustCreateApp(t, s)
+		u := mustCreateUser(t, s, app.ID, "ada@example.com")
+		sess := mustCreateSession(t, s, u, "")
+
+		assertCode(t, s.SetUserDisabled(t.Context(), app.ID, newID(), true), latchkey.ENotFound)
+		// A user is disabled only through its own app.
+		assertCode(t, s.SetUserDisabled(t.Context(), other.ID, u.ID, true), latchkey.ENotFound)
+		if got := mustFindUser(t, s, app.ID, u.ID); got.Disabled {
+			t.Fatal("user disabled through another app")
+		}
+		assertSessionExists(t, s, sess.ID)
+	})
+
+	t.Run("DeleteUserSessions", func(t *testing.T) {
+		s := open(t)
+		app := mustCreateApp(t, s)
+		u := mustCreateUser(t, s, app.ID, "ada@example.com")
+		k := mustCreateAPIKey(t, s, u, "ci")
+		expired := newSession(u, "")
+		expired.CreatedAt, expired.ExpiresAt = now().Add(-2*time.Hour), now().Add(-time.Hour)
+		if err := s.CreateSession(t.Context(), expired); err != nil {
+			t.Fatal(err)
+		}
+		sessions := []*latchkey.Session{mustCreateSession(t, s, u, ""), mustCreateSession(t, s, u, k.ID), expired}
+		other := mustCreateUser(t, s, app.ID, "bob@example.com")
+		otherSess := mustCreateSession(t, s, other, "")
+
+		n, err := s.DeleteUserSessions(t.Context(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		} else if n != int64(len(sessions)) {
+			t.Fatalf("DeleteUserSessions = %d, want %d", n, len(sessions))
+		}
+		for _, sess := range sessions {
+			assertSessionGone(t, s, sess.ID)
+		}
+		assertSessionExists(t, s, otherSess.ID)
+		mustFindAPIKey(t, s, u.ID, k.ID)
+
+		// None left is not an error.
+		if n, err := s.DeleteUserSessions(t.Context(), u.ID); err != nil {
+			t.Fatal(err)
+		} else if n != 0 {
+			t.Fatalf("second DeleteUserSessions = %d, want 0", n)
+		}
+	})
+}
+
+// newUser returns an email/password user of the app, not yet stored.
+func newUser(appID, email string) *latchkey.User {
+	u := &latchkey.User{
+		ID: newID(), AppID: appID, Type: latchkey.UserTypeNormal, Email: email,
+		PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA", CreatedAt: now(),
+	}
+	u.Identities = []*latchkey.Identity{{
+		ID: newID(), UserID: u.ID, ProviderType: latchkey.ProviderUserpass,
+		ProviderID: email, CreatedAt: u.CreatedAt,
+	}}
+	return u
+}
+
+// mustFindUser returns a user of the app.
+func mustFindUser(t *testing.T, s latchkey.Store, appID, id string) *latchkey.User {
+	t.Helper()
+	u, err := s.FindUserByID(t.Context(), appID, id)
+	if err != nil {
+		t.Fatalf("FindUserByID: %v", err)
+	}
+	return u
+}
+
+// mustFindUsers returns the users that match the filter.
+func mustFindUsers(t *testing.T, s latchkey.Store, filter latchkey.UserFilter) []*latchkey.User {
+	t.Helper()
+	users, err := s.FindUsers(t.Context(), filter)
+	if err != nil {
+		t.Fatalf("FindUsers: %v", err)
+	}
+	return users
 }
 
 // cloneUser returns a deep copy of u.

@@ -57,12 +57,13 @@ func New(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}
+	t.Cleanup(func() { svc.Close() })
 	app, _, err := svc.EnsureApp(ctx, opts.AppID)
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, PublicURL: url, Now: clock.Now}),
+		Handler:           httpapi.New(httpapi.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, PublicURL: url, Now: clock.Now}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go srv.Serve(ln)

@@ -1,0 +1,63 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/latchkey/latchkey"
+)
+
+func (s *Server) handleCreateServerAPIKey(w http.ResponseWriter, r *http.Request) {
+	var req createAPIKeyRequest
+	if err := decode(r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if req.Name.Bad {
+		s.Error(w, r, latchkey.Errorf(latchkey.ERequired, "'name' is a required string"))
+		return
+	}
+	k, err := s.admin.CreateServerAPIKey(r.Context(), r.PathValue("appID"), req.Name.Value)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, newAPIKeyResponse(k))
+}
+
+func (s *Server) handleFindServerAPIKeys(w http.ResponseWriter, r *http.Request) {
+	keys, err := s.admin.FindServerAPIKeys(r.Context(), r.PathValue("appID"))
+	s.writeKeys(w, r, keys, err)
+}
+
+func (s *Server) handleFindServerAPIKey(w http.ResponseWriter, r *http.Request) {
+	k, err := s.admin.FindServerAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("keyID"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, newAPIKeyResponse(k))
+}
+
+func (s *Server) setServerAPIKey(disabled bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.writeOutcome(w, r, s.admin.SetServerAPIKeyDisabled(r.Context(), r.PathValue("appID"), r.PathValue("keyID"), disabled))
+	}
+}
+
+func (s *Server) handleDeleteServerAPIKey(w http.ResponseWriter, r *http.Request) {
+	s.writeOutcome(w, r, s.admin.DeleteServerAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("keyID")))
+}
+
+// writeKeys answers a key listing.
+func (s *Server) writeKeys(w http.ResponseWriter, r *http.Request, keys []*latchkey.APIKey, err error) {
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	resp := make([]apiKeyResponse, 0, len(keys))
+	for _, k := range keys {
+		resp = append(resp, newAPIKeyResponse(k))
+	}
+	writeJSON(w, http.StatusOK, resp)
+}

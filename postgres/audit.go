@@ -1,0 +1,138 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/latchkey/latchkey"
+)
+
+const auditColumns = `id, time, app_id, event, outcome, actor_type, actor_id, subject_type,
+	subject_id, ip, user_agent, request_id, details`
+
+// CreateAuditEvents inserts the events in one transaction, sent as one batch; an empty batch
+// does nothing. Errors: EConflict when an id is taken.
+func (s *Store) CreateAuditEvents(ctx context.Context, events []*latchkey.AuditEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, "create audit events", func(tx pgx.Tx) error {
+		var b pgx.Batch
+		for _, e := range events {
+			details, err := encodeDetails(e.Details)
+			if err != nil {
+				return err
+			}
+			b.Queue(`INSERT INTO audit_events (`+auditColumns+`)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+				e.ID, dbTime(e.Time), nullString(e.AppID), e.Event, e.Outcome, e.ActorType, e.ActorID,
+				e.SubjectType, e.SubjectID, e.IP, e.UserAgent, e.RequestID, details)
+		}
+		err := tx.SendBatch(ctx, &b).Close()
+		if _, ok := violation(err, codeUniqueViolation); ok {
+			return latchkey.Errorf(latchkey.EConflict, "audit event already exists")
+		}
+		return err
+	})
+}
+
+// FindAuditEvents returns the events that match the filter, newest (highest id) first.
+func (s *Store) FindAuditEvents(ctx context.Context, filter latchkey.AuditFilter) ([]*latchkey.AuditEvent, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if filter.AppID != "" {
+		where = append(where, "app_id = "+arg(filter.AppID))
+	}
+	if filter.UserID != "" {
+		p := arg(filter.UserID)
+		where = append(where, "(actor_id = "+p+" OR subject_id = "+p+")")
+	}
+	if filter.Event != "" {
+		where = append(where, "event = "+arg(filter.Event))
+	}
+	if !filter.From.IsZero() {
+		where = append(where, "time >= "+arg(dbTime(filter.From)))
+	}
+	if !filter.To.IsZero() {
+		where = append(where, "time < "+arg(dbTime(filter.To)))
+	}
+	if filter.Before != "" {
+		where = append(where, "id < "+arg(filter.Before))
+	}
+	query := `SELECT ` + auditColumns + ` FROM audit_events`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY id DESC`
+	if filter.Limit > 0 {
+		query += ` LIMIT ` + arg(filter.Limit)
+	}
+
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, wrap("find audit events", err)
+	}
+	defer rows.Close()
+	events := []*latchkey.AuditEvent{}
+	for rows.Next() {
+		var e latchkey.AuditEvent
+		var appID *string
+		var details []byte
+		if err := rows.Scan(&e.ID, &e.Time, &appID, &e.Event, &e.Outcome, &e.ActorType, &e.ActorID,
+			&e.SubjectType, &e.SubjectID, &e.IP, &e.UserAgent, &e.RequestID, &details); err != nil {
+			return nil, wrap("find audit events", err)
+		}
+		e.Time = e.Time.UTC()
+		if appID != nil {
+			e.AppID = *appID
+		}
+		if details != nil {
+			if err := json.Unmarshal(details, &e.Details); err != nil {
+				return nil, wrap("find audit events", err)
+			}
+		}
+		if len(e.Details) == 0 {
+			e.Details = nil
+		}
+		events = append(events, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("find audit events", err)
+	}
+	return events, nil
+}
+
+// DeleteAuditEventsBefore deletes the events older than t and returns how many.
+func (s *Store) DeleteAuditEventsBefore(ctx context.Context, t time.Time) (int64, error) {
+	var n int64
+	err := s.retry(ctx, "delete audit events", func() error {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM audit_events WHERE time < $1`, dbTime(t))
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// encodeDetails encodes an event's details for the JSONB column: SQL NULL, not JSON null,
+// when there are none.
+func encodeDetails(details map[string]string) (*string, error) {
+	if len(details) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(details)
+	if err != nil {
+		return nil, err
+	}
+	js := string(b)
+	return &js, nil
+}

@@ -1,0 +1,159 @@
+package service
+
+import (
+	"context"
+
+	"github.com/latchkey/latchkey"
+)
+
+// maxUsersPage bounds one page of a user listing.
+const maxUsersPage = 1000
+
+// FindUsers lists an app's users, filtered and paged.
+func (s *Service) FindUsers(ctx context.Context, appID string, filter latchkey.UserFilter) ([]*latchkey.User, error) {
+	app, err := s.AdminFindApp(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	filter.AppID = app.ID
+	if filter.Limit <= 0 || filter.Limit > maxUsersPage {
+		filter.Limit = 100
+	}
+	if filter.After != "" && !latchkey.IsID(filter.After) {
+		return nil, latchkey.Errorf(latchkey.EBadRequest, "invalid paging cursor")
+	}
+	if filter.Email != nil {
+		e := normalizeEmail(*filter.Email)
+		filter.Email = &e
+	}
+	return s.store.FindUsers(ctx, filter)
+}
+
+// FindUser returns one of an app's users with counts of its keys and live sessions.
+func (s *Service) FindUser(ctx context.Context, appID, userID string) (*latchkey.User, latchkey.UserStats, error) {
+	_, u, err := s.adminUser(ctx, appID, userID)
+	if err != nil {
+		return nil, latchkey.UserStats{}, err
+	}
+	stats, err := s.store.FindUserStats(ctx, u.ID, s.now())
+	return u, stats, err
+}
+
+func (s *Service) adminUser(ctx context.Context, appID, userID string) (*latchkey.App, *latchkey.User, error) {
+	app, err := s.AdminFindApp(ctx, appID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !latchkey.IsID(userID) {
+		return nil, nil, errUserNotFound()
+	}
+	u, err := s.store.FindUserByID(ctx, app.ID, userID)
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return nil, nil, errUserNotFound()
+	}
+	return app, u, err
+}
+
+func errUserNotFound() error { return latchkey.Errorf(latchkey.EUserNotFound, "user not found") }
+
+// SetUserDisabled disables a user (ending its sessions at once) or enables it again.
+func (s *Service) SetUserDisabled(ctx context.Context, appID, userID string, disabled bool) error {
+	app, u, err := s.adminUser(ctx, appID, userID)
+	if err != nil {
+		return err
+	}
+	err = s.store.SetUserDisabled(ctx, app.ID, u.ID, disabled)
+	event := latchkey.EventUserEnabled
+	if disabled {
+		event = latchkey.EventUserDisabled
+	}
+	s.audit(ctx, app, event, err, "user", u.ID, nil)
+	return err
+}
+
+// AdminDeleteUser deletes a user with its identities, keys and sessions.
+func (s *Service) AdminDeleteUser(ctx context.Context, appID, userID string) error {
+	app, u, err := s.adminUser(ctx, appID, userID)
+	if err != nil {
+		return err
+	}
+	err = s.store.DeleteUser(ctx, app.ID, u.ID)
+	s.audit(ctx, app, latchkey.EventUserDeleted, err, "user", u.ID, nil)
+	return err
+}
+
+// RevokeUserSessions ends every session of a user; the user may log in again.
+func (s *Service) RevokeUserSessions(ctx context.Context, appID, userID string) error {
+	app, u, err := s.adminUser(ctx, appID, userID)
+	if err != nil {
+		return err
+	}
+	_, err = s.store.DeleteUserSessions(ctx, u.ID)
+	s.audit(ctx, app, latchkey.EventSessionsRevoked, err, "user", u.ID, nil)
+	return err
+}
+
+// FindUserAPIKeys lists a user's keys (metadata only: values are never stored).
+func (s *Service) FindUserAPIKeys(ctx context.Context, appID, userID string) ([]*latchkey.APIKey, error) {
+	_, u, err := s.adminUser(ctx, appID, userID)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.FindAPIKeys(ctx, u.ID)
+}
+
+// SetUserAPIKeyDisabled disables (ending its sessions) or enables any user's key.
+func (s *Service) SetUserAPIKeyDisabled(ctx context.Context, appID, userID, keyID string, disabled bool) error {
+	app, u, err := s.adminUser(ctx, appID, userID)
+	if err != nil {
+		return err
+	}
+	if !latchkey.IsID(keyID) {
+		return errKeyNotFound()
+	}
+	err = keyNotFound(s.store.SetAPIKeyDisabled(ctx, u.ID, keyID, disabled))
+	event := latchkey.EventAPIKeyEnabled
+	if disabled {
+		event = latchkey.EventAPIKeyDisabled
+	}
+	s.audit(ctx, app, event, err, "api_key", keyID, map[string]string{"user_id": u.ID})
+	return err
+}
+
+// DeleteUserAPIKey deletes any user's key and the sessions opened with it.
+func (s *Service) DeleteUserAPIKey(ctx context.Context, appID, userID, keyID string) error {
+	app, u, err := s.adminUser(ctx, appID, userID)
+	if err != nil {
+		return err
+	}
+	if !latchkey.IsID(keyID) {
+		return errKeyNotFound()
+	}
+	err = keyNotFound(s.store.DeleteAPIKey(ctx, u.ID, keyID))
+	s.audit(ctx, app, latchkey.EventAPIKeyDeleted, err, "api_key", keyID, map[string]string{"user_id": u.ID})
+	return err
+}
+
+// VerifyToken checks an app user's access token, as App Services' users/verify_token did,
+// and returns its claims.
+func (s *Service) VerifyToken(ctx context.Context, appID, token string) (map[string]any, error) {
+	app, err := s.AdminFindApp(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := s.Authenticate(ctx, token, latchkey.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	if auth.App.ID != app.ID {
+		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session")
+	}
+	c, err := s.tokens.Verify(ctx, token, latchkey.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"sub": c.Subject, "aud": c.Audience, "iss": c.Issuer, "iat": c.IssuedAt, "exp": c.ExpiresAt,
+		"baas_device_id": c.DeviceID, "domain_id": app.ID, "user_data": map[string]any{},
+	}, nil
+}

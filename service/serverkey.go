@@ -1,0 +1,90 @@
+package service
+
+import (
+	"context"
+
+	"github.com/latchkey/latchkey"
+)
+
+// CreateServerAPIKey creates a server API key and the server user it logs in as.
+func (s *Service) CreateServerAPIKey(ctx context.Context, appID, name string) (*latchkey.APIKey, error) {
+	app, err := s.AdminFindApp(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u := &latchkey.User{ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeServer, Confirmed: true, CreatedAt: now}
+	u.Identities = []*latchkey.Identity{s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)}
+	k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: app.ID, UserID: u.ID, Name: name, CreatedAt: now}
+	if err := k.Validate(); err != nil {
+		return nil, err
+	}
+	k.Value = newKeyValue()
+	k.Hash = hashKey(k.Value)
+	err = s.store.CreateServerAPIKey(ctx, u, k, latchkey.MaxServerAPIKeysPerApp)
+	s.audit(ctx, app, latchkey.EventServerKeyCreated, err, "api_key", k.ID, map[string]string{"name": name})
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// FindServerAPIKeys returns an app's server keys.
+func (s *Service) FindServerAPIKeys(ctx context.Context, appID string) ([]*latchkey.APIKey, error) {
+	app, err := s.AdminFindApp(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.FindServerAPIKeys(ctx, app.ID)
+}
+
+// FindServerAPIKey returns one of an app's server keys.
+func (s *Service) FindServerAPIKey(ctx context.Context, appID, id string) (*latchkey.APIKey, error) {
+	app, err := s.AdminFindApp(ctx, appID)
+	if err != nil {
+		return nil, err
+	}
+	return s.serverKey(ctx, app, id)
+}
+
+func (s *Service) serverKey(ctx context.Context, app *latchkey.App, id string) (*latchkey.APIKey, error) {
+	if !latchkey.IsID(id) {
+		return nil, errKeyNotFound()
+	}
+	k, err := s.store.FindServerAPIKey(ctx, app.ID, id)
+	return k, keyNotFound(err)
+}
+
+// SetServerAPIKeyDisabled enables or disables a server key; disabling ends its sessions.
+func (s *Service) SetServerAPIKeyDisabled(ctx context.Context, appID, id string, disabled bool) error {
+	app, err := s.AdminFindApp(ctx, appID)
+	if err != nil {
+		return err
+	}
+	k, err := s.serverKey(ctx, app, id)
+	if err != nil {
+		return err
+	}
+	err = keyNotFound(s.store.SetAPIKeyDisabled(ctx, k.UserID, k.ID, disabled))
+	event := latchkey.EventServerKeyEnabled
+	if disabled {
+		event = latchkey.EventServerKeyDisabled
+	}
+	s.audit(ctx, app, event, err, "api_key", k.ID, nil)
+	return err
+}
+
+// DeleteServerAPIKey deletes a server key with its server user and sessions.
+func (s *Service) DeleteServerAPIKey(ctx context.Context, appID, id string) error {
+	app, err := s.AdminFindApp(ctx, appID)
+	if err != nil {
+		return err
+	}
+	k, err := s.serverKey(ctx, app, id)
+	if err != nil {
+		return err
+	}
+	err = keyNotFound(s.store.DeleteUser(ctx, app.ID, k.UserID))
+	s.audit(ctx, app, latchkey.EventServerKeyDeleted, err, "api_key", k.ID, nil)
+	return err
+}

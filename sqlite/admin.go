@@ -1,0 +1,107 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/latchkey/latchkey"
+)
+
+// adminColumns are the columns scanAdmin reads, in its order.
+const adminColumns = `id, email, password_hash, created_at`
+
+// CreateAdmin inserts an admin. Errors: EConflict when the email or the id is taken.
+func (s *Store) CreateAdmin(ctx context.Context, a *latchkey.Admin) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO admins (`+adminColumns+`) VALUES (?, ?, ?, ?)`,
+		a.ID, a.Email, a.PasswordHash, millis(a.CreatedAt))
+	switch {
+	case isUniqueViolation(err):
+		return latchkey.Errorf(latchkey.EConflict, "an admin with that email already exists")
+	case isPrimaryKeyViolation(err):
+		return latchkey.Errorf(latchkey.EConflict, "an admin with id %q already exists", a.ID)
+	}
+	return wrap("create admin", err)
+}
+
+// FindAdminByEmail returns an admin by email. The email is compared as given: the service
+// lowercases it.
+func (s *Store) FindAdminByEmail(ctx context.Context, email string) (*latchkey.Admin, error) {
+	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminColumns+` FROM admins WHERE email = ?`, email))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "admin not found")
+	}
+	return a, wrap("find admin by email", err)
+}
+
+// FindAdminByID returns an admin by id.
+func (s *Store) FindAdminByID(ctx context.Context, id string) (*latchkey.Admin, error) {
+	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminColumns+` FROM admins WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "admin not found")
+	}
+	return a, wrap("find admin by id", err)
+}
+
+// CountAdmins returns how many admins exist.
+func (s *Store) CountAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM admins`).Scan(&n)
+	return n, wrap("count admins", err)
+}
+
+// scanAdmin reads one row of adminColumns.
+func scanAdmin(row rowScanner) (*latchkey.Admin, error) {
+	var (
+		a         latchkey.Admin
+		createdAt int64
+	)
+	if err := row.Scan(&a.ID, &a.Email, &a.PasswordHash, &createdAt); err != nil {
+		return nil, err
+	}
+	a.CreatedAt = fromMillis(createdAt)
+	return &a, nil
+}
+
+// CreateAdminSession inserts an admin session.
+// Errors: EConflict when the id is taken; ENotFound when the admin does not exist.
+func (s *Store) CreateAdminSession(ctx context.Context, sess *latchkey.AdminSession) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO admin_sessions (id, admin_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?)`, sess.ID, sess.AdminID, millis(sess.CreatedAt), millis(sess.ExpiresAt))
+	switch {
+	case isPrimaryKeyViolation(err):
+		return latchkey.Errorf(latchkey.EConflict, "an admin session with id %q already exists", sess.ID)
+	case isForeignKeyViolation(err):
+		return latchkey.Errorf(latchkey.ENotFound, "admin not found")
+	}
+	return wrap("create admin session", err)
+}
+
+// FindAdminSession returns an admin session by id, whether or not it has expired: expiry is
+// the service's rule.
+func (s *Store) FindAdminSession(ctx context.Context, id string) (*latchkey.AdminSession, error) {
+	var (
+		sess                 latchkey.AdminSession
+		createdAt, expiresAt int64
+	)
+	err := s.read.QueryRowContext(ctx, `SELECT id, admin_id, created_at, expires_at
+		FROM admin_sessions WHERE id = ?`, id,
+	).Scan(&sess.ID, &sess.AdminID, &createdAt, &expiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "admin session not found")
+	} else if err != nil {
+		return nil, wrap("find admin session", err)
+	}
+	sess.CreatedAt = fromMillis(createdAt)
+	sess.ExpiresAt = fromMillis(expiresAt)
+	return &sess, nil
+}
+
+// DeleteAdminSession deletes an admin session. Errors: ENotFound when it is already gone.
+func (s *Store) DeleteAdminSession(ctx context.Context, id string) error {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM admin_sessions WHERE id = ?`, id)
+	if err != nil {
+		return wrap("delete admin session", err)
+	}
+	return wrap("delete admin session", requireRows(res, "admin session not found"))
+}
