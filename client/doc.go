@@ -1,0 +1,20 @@
+// Package client is the Go SDK of Latchkey. It speaks the App Services ("Realm") client API
+// v2.0, so it works with a Latchkey server and with anything else that speaks that API.
+//
+// An App logs users in with email/password, anonymous or API-key credentials and keeps them,
+// with the Realm SDKs' semantics: a current user, every known user, switching between them;
+// a request refused for an expired access token refreshes the token and is retried once; a
+// refused refresh token logs the user out. A TokenStore (a FileStore, say) keeps the users
+// across program runs. A user's APIKeys create, list, fetch, enable, disable and delete the
+// user API keys that let a device or a service log in as that user.
+//
+//	app, err := client.NewApp("http://127.0.0.1:9090", "latchkey-qmzvx")
+//	user, err := app.LogIn(ctx, client.EmailPasswordCredentials("ann@example.com", "s3cretpass"))
+//	key, err := user.APIKeys().Create(ctx, "build-server") // key.Value is shown only now
+//
+// Server errors are *Error values; compare them with the sentinels (ErrAPIKeyNotFound,
+// ErrInvalidSession, ...) through errors.Is.
+//
+// The package imports nothing from the server's implementation: it is a client of the wire
+// contract only.
+package client
