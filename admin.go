@@ -71,6 +71,9 @@ type AppSettings struct {
 	PasswordMinLength    *int
 	RefreshTokenLifetime *time.Duration
 	AllowedOrigins       *[]string
+	KeyPrefix            *string
+	MaxKeyLifetime       *time.Duration
+	Scopes               *[]string
 }
 
 // AdminService is the admin API: admin accounts, apps, server API keys and users. Every
@@ -117,6 +120,10 @@ type AdminService interface {
 	// VerifyToken checks an app user's access token and returns its claims.
 	// Errors: EUnauthenticated.
 	VerifyToken(ctx context.Context, appID, token string) (map[string]any, error)
+
+	// RotateLeakSecret makes a new secret for the app's leak reports and returns it, the only
+	// time it is shown. Errors: EAppNotFound.
+	RotateLeakSecret(ctx context.Context, appID string) (string, error)
 
 	// FindAuditEvents queries the audit log. Errors: EAppNotFound, EBadRequest.
 	FindAuditEvents(ctx context.Context, filter AuditFilter) ([]*AuditEvent, error)

@@ -11,6 +11,12 @@ const (
 	MaxAPIKeyNameLen  = 64
 )
 
+// Key lifetime limits.
+const (
+	MaxRotationGracePeriod = 7 * 24 * time.Hour
+	MaxScopes              = 32
+)
+
 // APIKey is a user API key. Its value is never stored: only its SHA-256 hash.
 type APIKey struct {
 	ID         string
@@ -19,8 +25,16 @@ type APIKey struct {
 	Name       string
 	Disabled   bool
 	Hash       []byte
+	Start      string // the prefix and first characters of the value, safe to show
+	Scopes     []string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
+	ExpiresAt  *time.Time // nil: never expires
+
+	// PreviousHash is the hash of the value before the last rotation, which keeps working
+	// until PreviousExpiresAt.
+	PreviousHash      []byte
+	PreviousExpiresAt *time.Time
 
 	// Value is the secret, set only on the key that CreateAPIKey returns.
 	Value string
@@ -43,13 +57,30 @@ func (k *APIKey) Validate() error {
 	return nil
 }
 
+// APIKeyInput is what a caller asks for when creating a key. At most one of ExpiresAt and
+// ExpiresIn may be set.
+type APIKeyInput struct {
+	Name      string
+	ExpiresAt *time.Time
+	ExpiresIn *time.Duration
+	Scopes    []string
+}
+
+// Expired reports whether the key has expired at t.
+func (k *APIKey) Expired(t time.Time) bool { return k.ExpiresAt != nil && !t.Before(*k.ExpiresAt) }
+
 // APIKeyService manages the authenticated user's own API keys. The caller comes from the
 // context (AuthFromContext); every method returns EUnauthenticated without one, and
 // EForbidden for anonymous users, server-key users and sessions opened with an API key.
 type APIKeyService interface {
 	// CreateAPIKey creates a key and returns it with its value, the only time the value is
 	// available. Errors: ERequired, EInvalid, EAPIKeyExists, ELimitReached.
-	CreateAPIKey(ctx context.Context, name string) (*APIKey, error)
+	CreateAPIKey(ctx context.Context, in APIKeyInput) (*APIKey, error)
+
+	// RotateAPIKey gives a key a new value, returned with the key; the old value keeps
+	// working for the grace period (0 to 7 days), and the sessions opened before the rotation
+	// end with it. Errors: EAPIKeyNotFound, EInvalid.
+	RotateAPIKey(ctx context.Context, id string, grace time.Duration) (*APIKey, error)
 
 	// FindAPIKeys returns the caller's keys in creation order.
 	FindAPIKeys(ctx context.Context) ([]*APIKey, error)
@@ -67,4 +98,13 @@ type APIKeyService interface {
 	// DeleteAPIKey deletes a key and ends every session opened with it.
 	// Errors: EAPIKeyNotFound.
 	DeleteAPIKey(ctx context.Context, id string) error
+}
+
+// LeakService answers secret-scanning services that found key values in public places.
+type LeakService interface {
+	// CheckLeakSecret verifies the app's leak-report secret. Errors: EUnauthenticated.
+	CheckLeakSecret(ctx context.Context, app *App, secret string) error
+	// ReportLeakedKeys disables every key of the app whose current or previous value is in
+	// values, ends its sessions, and reports for each value whether it was a live key.
+	ReportLeakedKeys(ctx context.Context, app *App, values []string) ([]bool, error)
 }

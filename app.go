@@ -34,6 +34,12 @@ type App struct {
 	RefreshTokenLifetime time.Duration
 	AllowedOrigins       []string // CORS origins; empty means any origin
 
+	KeyPrefix      string        // prefix of new key values, 2 to 10 lowercase letters
+	MaxKeyLifetime time.Duration // 0: keys may live forever; else the longest and default lifetime
+	Scopes         []string      // the scopes keys may carry; empty: keys have no scopes
+	// LeakSecretHash is the SHA-256 of the secret that authenticates leak reports.
+	LeakSecretHash []byte
+
 	CreatedAt time.Time
 }
 
@@ -44,6 +50,18 @@ const (
 )
 
 var originPattern = regexp.MustCompile(`^https?://[a-zA-Z0-9.-]+(:[0-9]{1,5})?$`)
+
+var scopePattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
+
+// HasScope reports whether the app declares the scope.
+func (a *App) HasScope(scope string) bool {
+	for _, sc := range a.Scopes {
+		if sc == scope {
+			return true
+		}
+	}
+	return false
+}
 
 var clientAppIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{1,63}$`)
 
@@ -61,6 +79,20 @@ func (a *App) Validate() error {
 	for _, o := range a.AllowedOrigins {
 		if o != "*" && !originPattern.MatchString(o) {
 			return Errorf(EInvalid, "allowed origin %q must be a scheme and host, like https://app.example.com", o)
+		}
+	}
+	if !ValidKeyPrefix(a.KeyPrefix) {
+		return Errorf(EInvalid, "key prefix must be 2 to 10 lowercase letters")
+	}
+	if a.MaxKeyLifetime < 0 {
+		return Errorf(EInvalid, "maximum key lifetime must not be negative")
+	}
+	if len(a.Scopes) > MaxScopes {
+		return Errorf(EInvalid, "an app may declare at most %d scopes", MaxScopes)
+	}
+	for _, sc := range a.Scopes {
+		if !scopePattern.MatchString(sc) {
+			return Errorf(EInvalid, "scope %q must be 1 to 64 characters of letters, digits, '_', '-', ':' or '.'", sc)
 		}
 	}
 	if a.RefreshTokenLifetime < MinRefreshTokenLifetime || a.RefreshTokenLifetime > MaxRefreshTokenLifetime {

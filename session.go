@@ -17,7 +17,9 @@ type Session struct {
 	Provider string // the provider the session was opened with
 	// APIKeyID is the key the session was opened with, or "" for other providers. Disabling or
 	// deleting that key ends the session.
-	APIKeyID  string
+	APIKeyID string
+	// Scopes are the scopes of the key the session was opened with; access tokens carry them.
+	Scopes    []string
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }

@@ -51,13 +51,17 @@ type Store interface {
 	FindAPIKeys(ctx context.Context, userID string) ([]*APIKey, error)
 	// FindAPIKey returns one of the user's keys.
 	FindAPIKey(ctx context.Context, userID, id string) (*APIKey, error)
-	// FindAPIKeyByHash returns the app's key whose value hashes to hash.
+	// FindAPIKeyByHash returns the app's key whose current or previous value hashes to hash.
 	FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*APIKey, error)
 	// SetAPIKeyDisabled enables or disables one of the user's keys. Disabling also deletes
 	// every session opened with the key, in the same transaction.
 	SetAPIKeyDisabled(ctx context.Context, userID, id string, disabled bool) error
 	// DeleteAPIKey deletes one of the user's keys and every session opened with it.
 	DeleteAPIKey(ctx context.Context, userID, id string) error
+	// RotateAPIKey writes k's new Hash, Start, PreviousHash and PreviousExpiresAt (found by
+	// k.UserID and k.ID) and ends the key's existing sessions no later than sessionsEnd, in
+	// one transaction.
+	RotateAPIKey(ctx context.Context, k *APIKey, sessionsEnd time.Time) error
 	// TouchAPIKey records that the key was used at t.
 	TouchAPIKey(ctx context.Context, id string, t time.Time) error
 

@@ -36,6 +36,10 @@ type appSettings struct {
 	PasswordMinLength           *int      `json:"password_min_length,omitempty"`
 	RefreshTokenLifetimeSeconds *int64    `json:"refresh_token_lifetime_seconds,omitempty"`
 	AllowedOrigins              *[]string `json:"allowed_origins,omitempty"`
+	KeyPrefix                   *string   `json:"key_prefix,omitempty"`
+	MaxKeyLifetimeSeconds       *int64    `json:"max_key_lifetime_seconds,omitempty"`
+	Scopes                      *[]string `json:"scopes,omitempty"`
+	LeakSecretSet               *bool     `json:"leak_secret_set,omitempty"` // read only
 }
 
 func newAppSettings(a *latchkey.App) appSettings {
@@ -44,10 +48,17 @@ func newAppSettings(a *latchkey.App) appSettings {
 	if origins == nil {
 		origins = []string{}
 	}
+	maxKey := int64(a.MaxKeyLifetime / time.Second)
+	scopes := a.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	leak := len(a.LeakSecretHash) > 0
 	return appSettings{
 		Name: &a.Name, AutoConfirm: &a.AutoConfirm, AnonUserEnabled: &a.AnonymousEnabled,
 		LocalUserpassEnabled: &a.UserpassEnabled, APIKeyEnabled: &a.APIKeyEnabled,
 		PasswordMinLength: &a.PasswordMinLength, RefreshTokenLifetimeSeconds: &secs, AllowedOrigins: &origins,
+		KeyPrefix: &a.KeyPrefix, MaxKeyLifetimeSeconds: &maxKey, Scopes: &scopes, LeakSecretSet: &leak,
 	}
 }
 
@@ -57,11 +68,26 @@ func (p appSettings) update() latchkey.AppSettings {
 		UserpassEnabled: p.LocalUserpassEnabled, APIKeyEnabled: p.APIKeyEnabled,
 		PasswordMinLength: p.PasswordMinLength, AllowedOrigins: p.AllowedOrigins,
 	}
-	if p.RefreshTokenLifetimeSeconds != nil {
-		d := time.Duration(*p.RefreshTokenLifetimeSeconds) * time.Second
-		upd.RefreshTokenLifetime = &d
-	}
+	upd.KeyPrefix, upd.Scopes = p.KeyPrefix, p.Scopes
+	upd.RefreshTokenLifetime = seconds(p.RefreshTokenLifetimeSeconds)
+	upd.MaxKeyLifetime = seconds(p.MaxKeyLifetimeSeconds)
 	return upd
+}
+
+// seconds converts an optional count of seconds, clamped into time.Duration's range (the
+// service then refuses values out of its own bounds).
+func seconds(n *int64) *time.Duration {
+	if n == nil {
+		return nil
+	}
+	v := *n
+	if v > maxSeconds {
+		v = maxSeconds
+	} else if v < -maxSeconds {
+		v = -maxSeconds
+	}
+	d := time.Duration(v) * time.Second
+	return &d
 }
 
 func (s *Server) handleAdminFindApps(w http.ResponseWriter, r *http.Request) {
@@ -122,6 +148,15 @@ func applySettings(a *latchkey.App, u latchkey.AppSettings) {
 	}
 	if u.AllowedOrigins != nil {
 		a.AllowedOrigins = *u.AllowedOrigins
+	}
+	if u.KeyPrefix != nil {
+		a.KeyPrefix = *u.KeyPrefix
+	}
+	if u.MaxKeyLifetime != nil {
+		a.MaxKeyLifetime = *u.MaxKeyLifetime
+	}
+	if u.Scopes != nil {
+		a.Scopes = *u.Scopes
 	}
 }
 
@@ -194,8 +229,7 @@ func (s *Server) handleAdminSetRefreshExpiration(w http.ResponseWriter, r *http.
 		s.Error(w, r, latchkey.Errorf(latchkey.EBadRequest, "expiration_time_seconds is required"))
 		return
 	}
-	d := time.Duration(*req.ExpirationTimeSeconds) * time.Second
-	s.updateApp(w, r, latchkey.AppSettings{RefreshTokenLifetime: &d}, nil)
+	s.updateApp(w, r, latchkey.AppSettings{RefreshTokenLifetime: seconds(req.ExpirationTimeSeconds)}, nil)
 }
 
 func (s *Server) handleAdminAllowedOrigins(w http.ResponseWriter, r *http.Request) {
@@ -254,4 +288,16 @@ func (s *Server) setProvider(enabled bool) http.HandlerFunc {
 		}
 		s.updateApp(w, r, upd, nil)
 	}
+}
+
+func (s *Server) handleRotateLeakSecret(w http.ResponseWriter, r *http.Request) {
+	secret, err := s.admin.RotateLeakSecret(r.Context(), r.PathValue("appID"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, struct {
+		Secret string `json:"secret"`
+	}{secret})
 }

@@ -7,34 +7,71 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-// apiKeyResponse is a key object. key is present only in the answer to create.
+// apiKeyResponse is a key object. key is present only in the answers to create and rotate.
+// Every field after disabled is a Latchkey addition, which Realm SDKs ignore.
 type apiKeyResponse struct {
-	ID         string  `json:"_id"`
-	Key        string  `json:"key,omitempty"`
-	Name       string  `json:"name"`
-	Disabled   bool    `json:"disabled"`
-	CreatedAt  string  `json:"created_at"`
-	LastUsedAt *string `json:"last_used_at,omitempty"`
+	ID         string   `json:"_id"`
+	Key        string   `json:"key,omitempty"`
+	Name       string   `json:"name"`
+	Disabled   bool     `json:"disabled"`
+	Start      string   `json:"start,omitempty"`
+	Scopes     []string `json:"scopes,omitempty"`
+	CreatedAt  string   `json:"created_at"`
+	LastUsedAt *string  `json:"last_used_at,omitempty"`
+	ExpiresAt  *string  `json:"expires_at,omitempty"`
 }
 
 func newAPIKeyResponse(k *latchkey.APIKey) apiKeyResponse {
-	resp := apiKeyResponse{
-		ID:        k.ID,
-		Key:       k.Value,
-		Name:      k.Name,
-		Disabled:  k.Disabled,
-		CreatedAt: k.CreatedAt.UTC().Format(time.RFC3339),
+	return apiKeyResponse{
+		ID:         k.ID,
+		Key:        k.Value,
+		Name:       k.Name,
+		Disabled:   k.Disabled,
+		Start:      k.Start,
+		Scopes:     k.Scopes,
+		CreatedAt:  k.CreatedAt.UTC().Format(time.RFC3339),
+		LastUsedAt: rfc3339(k.LastUsedAt),
+		ExpiresAt:  rfc3339(k.ExpiresAt),
 	}
-	if k.LastUsedAt != nil {
-		t := k.LastUsedAt.UTC().Format(time.RFC3339)
-		resp.LastUsedAt = &t
+}
+
+func rfc3339(t *time.Time) *string {
+	if t == nil {
+		return nil
 	}
-	return resp
+	s := t.UTC().Format(time.RFC3339)
+	return &s
 }
 
 type createAPIKeyRequest struct {
-	Name optionalString `json:"name"`
+	Name      optionalString `json:"name"`
+	ExpiresAt *string        `json:"expires_at"`
+	ExpiresIn *int64         `json:"expires_in"`
+	Scopes    []string       `json:"scopes"`
 }
+
+// input turns the request's optional fields into the service's terms.
+func (req createAPIKeyRequest) input() (latchkey.APIKeyInput, error) {
+	in := latchkey.APIKeyInput{Name: req.Name.Value, Scopes: req.Scopes}
+	if req.ExpiresAt != nil {
+		t, err := time.Parse(time.RFC3339, *req.ExpiresAt)
+		if err != nil {
+			return in, latchkey.Errorf(latchkey.EBadRequest, "expires_at must be an RFC 3339 time")
+		}
+		in.ExpiresAt = &t
+	}
+	if req.ExpiresIn != nil {
+		if *req.ExpiresIn <= 0 || *req.ExpiresIn > maxSeconds {
+			return in, latchkey.Errorf(latchkey.EInvalid, "expires_in must be a positive number of seconds")
+		}
+		d := time.Duration(*req.ExpiresIn) * time.Second
+		in.ExpiresIn = &d
+	}
+	return in, nil
+}
+
+// maxSeconds keeps a count of seconds inside time.Duration (about 292 years).
+const maxSeconds = int64(1<<63-1) / int64(time.Second)
 
 func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) {
 	var req createAPIKeyRequest
@@ -46,13 +83,45 @@ func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, latchkey.Errorf(latchkey.ERequired, "'name' is a required string"))
 		return
 	}
-	k, err := s.apiKeys.CreateAPIKey(r.Context(), req.Name.Value)
+	in, err := req.input()
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	k, err := s.apiKeys.CreateAPIKey(r.Context(), in)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusCreated, newAPIKeyResponse(k))
+}
+
+type rotateAPIKeyRequest struct {
+	GracePeriod *int64 `json:"grace_period"`
+}
+
+func (s *Server) handleRotateAPIKey(w http.ResponseWriter, r *http.Request) {
+	var req rotateAPIKeyRequest
+	if err := decode(r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var grace time.Duration
+	if req.GracePeriod != nil {
+		if *req.GracePeriod < 0 || *req.GracePeriod > maxSeconds {
+			s.Error(w, r, latchkey.Errorf(latchkey.EInvalid, "grace_period must be between 0 and %d seconds", int64(latchkey.MaxRotationGracePeriod/time.Second)))
+			return
+		}
+		grace = time.Duration(*req.GracePeriod) * time.Second
+	}
+	k, err := s.apiKeys.RotateAPIKey(r.Context(), r.PathValue("id"), grace)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, newAPIKeyResponse(k))
 }
 
 func (s *Server) handleFindAPIKeys(w http.ResponseWriter, r *http.Request) {

@@ -37,11 +37,15 @@ func (s *Server) routes() {
 	handle("PUT", authPrefix+"/api_keys/{id}/enable", s.withToken(latchkey.RefreshToken, s.handleEnableAPIKey))
 	handle("PUT", authPrefix+"/api_keys/{id}/disable", s.withToken(latchkey.RefreshToken, s.handleDisableAPIKey))
 	handle("DELETE", authPrefix+"/api_keys/{id}", s.withToken(latchkey.RefreshToken, s.handleDeleteAPIKey))
+	handle("POST", authPrefix+"/api_keys/{id}/rotate", s.withToken(latchkey.RefreshToken, s.handleRotateAPIKey))
 
 	handle("GET", "/.well-known/jwks.json", s.handleJWKS)
 
 	if s.admin != nil {
 		s.adminRoutes(handle)
+		if s.leaks != nil {
+			handle("POST", appPrefix+"/auth/api_keys/leaked", s.withApp(s.handleLeakReport))
+		}
 	}
 }
 
@@ -76,6 +80,7 @@ func (s *Server) adminRoutes(handle func(method, path string, h http.HandlerFunc
 	handle("PUT", groupApp+"/auth_providers/{provider}/enable", access(s.setProvider(true)))
 	handle("PUT", groupApp+"/auth_providers/{provider}/disable", access(s.setProvider(false)))
 	handle("GET", groupApp+"/audit", access(s.handleFindAuditEvents))
+	handle("POST", groupApp+"/leak_secret", access(s.handleRotateLeakSecret))
 
 	handle("GET", groupApp+"/api_keys", access(s.handleFindServerAPIKeys))
 	handle("POST", groupApp+"/api_keys", access(s.handleCreateServerAPIKey))

@@ -33,6 +33,7 @@ type Config struct {
 	Userpass latchkey.UserpassService
 	APIKeys  latchkey.APIKeyService
 	Admin    latchkey.AdminService
+	Leaks    latchkey.LeakService
 	Logger   *slog.Logger
 	// PublicURL is the base URL clients reach the server at, without a trailing slash.
 	PublicURL string
@@ -47,6 +48,7 @@ type Server struct {
 	userpass  latchkey.UserpassService
 	apiKeys   latchkey.APIKeyService
 	admin     latchkey.AdminService
+	leaks     latchkey.LeakService
 	logger    *slog.Logger
 	publicURL string
 	now       func() time.Time
@@ -61,6 +63,7 @@ func New(cfg Config) *Server {
 		userpass:  cfg.Userpass,
 		apiKeys:   cfg.APIKeys,
 		admin:     cfg.Admin,
+		leaks:     cfg.Leaks,
 		logger:    cfg.Logger,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		now:       cfg.Now,

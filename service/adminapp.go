@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/hex"
 
 	"github.com/latchkey/latchkey"
 )
@@ -66,6 +67,9 @@ func (s *Service) AdminUpdateApp(ctx context.Context, id string, upd latchkey.Ap
 	setIf(&changed.PasswordMinLength, upd.PasswordMinLength)
 	setIf(&changed.RefreshTokenLifetime, upd.RefreshTokenLifetime)
 	setIf(&changed.AllowedOrigins, upd.AllowedOrigins)
+	setIf(&changed.KeyPrefix, upd.KeyPrefix)
+	setIf(&changed.MaxKeyLifetime, upd.MaxKeyLifetime)
+	setIf(&changed.Scopes, upd.Scopes)
 	if err := changed.Validate(); err != nil {
 		return nil, err
 	}
@@ -93,4 +97,20 @@ func (s *Service) AdminDeleteApp(ctx context.Context, id string) error {
 	// The app's own events went with it; this one is kept server-wide.
 	s.audit(ctx, nil, latchkey.EventAppDeleted, err, "app", app.ID, map[string]string{"client_app_id": app.ClientAppID})
 	return err
+}
+
+// RotateLeakSecret makes a new secret for the app's leak reports; the old one stops working.
+func (s *Service) RotateLeakSecret(ctx context.Context, appID string) (string, error) {
+	app, err := s.AdminFindApp(ctx, appID)
+	if err != nil {
+		return "", err
+	}
+	secret := "lkleak_" + hex.EncodeToString(randomBytes(32))
+	app.LeakSecretHash = hashKey(secret)
+	err = s.store.UpdateApp(ctx, app)
+	s.audit(ctx, app, latchkey.EventLeakSecretRotated, err, "app", app.ID, nil)
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
 }

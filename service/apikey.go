@@ -2,23 +2,20 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
+	"slices"
+	"strconv"
+	"time"
 
 	"github.com/latchkey/latchkey"
 )
 
-const (
-	// keyValueLen characters of base62 carry about 381 random bits, well over the 160 the
-	// contract asks for, in the 64-character shape App Services keys had.
-	keyValueLen = 64
-	// maxKeyValueLen bounds what a login may present before it is hashed.
-	maxKeyValueLen = 256
-	base62         = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-)
+// maxLeakReport bounds how many values one leak report may carry.
+const maxLeakReport = 1000
 
 // CreateAPIKey creates a key for the caller and returns it with its value.
-func (s *Service) CreateAPIKey(ctx context.Context, name string) (*latchkey.APIKey, error) {
+func (s *Service) CreateAPIKey(ctx context.Context, in latchkey.APIKeyInput) (*latchkey.APIKey, error) {
 	auth, err := s.keyOwner(ctx, "anonymous users cannot create API keys")
 	if err != nil {
 		return nil, err
@@ -28,16 +25,105 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string) (*latchkey.APIK
 		ID:        latchkey.NewID(now),
 		AppID:     auth.App.ID,
 		UserID:    auth.User.ID,
-		Name:      name,
+		Name:      in.Name,
 		CreatedAt: now,
 	}
 	if err := k.Validate(); err != nil {
 		return nil, err
 	}
-	k.Value = newKeyValue()
-	k.Hash = hashKey(k.Value)
+	if k.ExpiresAt, err = keyExpiry(auth.App, in, now); err != nil {
+		return nil, err
+	}
+	if k.Scopes, err = keyScopes(auth.App, in.Scopes); err != nil {
+		return nil, err
+	}
+	setKeyValue(auth.App, k)
 	err = s.store.CreateAPIKey(ctx, k, latchkey.MaxAPIKeysPerUser)
-	s.audit(ctx, auth.App, latchkey.EventAPIKeyCreated, err, "api_key", k.ID, map[string]string{"name": name})
+	s.audit(ctx, auth.App, latchkey.EventAPIKeyCreated, err, "api_key", k.ID, map[string]string{"name": k.Name})
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// setKeyValue gives k a new value in the app's format, with its hash and start.
+func setKeyValue(app *latchkey.App, k *latchkey.APIKey) {
+	k.Value = latchkey.NewKeyValue(app.KeyPrefix)
+	k.Hash = hashKey(k.Value)
+	k.Start = latchkey.KeyStart(k.Value)
+}
+
+// keyExpiry works out when a new key expires: as asked, within the app's maximum lifetime,
+// which is also the default when the app sets one.
+func keyExpiry(app *latchkey.App, in latchkey.APIKeyInput, now time.Time) (*time.Time, error) {
+	var at *time.Time
+	switch {
+	case in.ExpiresAt != nil && in.ExpiresIn != nil:
+		return nil, latchkey.Errorf(latchkey.EInvalid, "give expires_at or expires_in, not both")
+	case in.ExpiresAt != nil:
+		t := in.ExpiresAt.UTC()
+		at = &t
+	case in.ExpiresIn != nil:
+		t := now.Add(*in.ExpiresIn)
+		at = &t
+	}
+	if at != nil && !at.After(now) {
+		return nil, latchkey.Errorf(latchkey.EInvalid, "a key's expiry must be in the future")
+	}
+	if app.MaxKeyLifetime > 0 {
+		limit := now.Add(app.MaxKeyLifetime)
+		if at == nil {
+			at = &limit
+		} else if at.After(limit) {
+			return nil, latchkey.Errorf(latchkey.EInvalid, "keys of this app must expire within %d seconds", int64(app.MaxKeyLifetime/time.Second))
+		}
+	}
+	return at, nil
+}
+
+// keyScopes checks requested scopes against the app's vocabulary.
+func keyScopes(app *latchkey.App, scopes []string) ([]string, error) {
+	if len(scopes) == 0 {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	for _, sc := range scopes {
+		if !app.HasScope(sc) {
+			return nil, latchkey.Errorf(latchkey.EInvalid, "unknown scope %q", sc)
+		}
+		if seen[sc] {
+			return nil, latchkey.Errorf(latchkey.EInvalid, "scope %q is listed twice", sc)
+		}
+		seen[sc] = true
+	}
+	return slices.Clone(scopes), nil
+}
+
+// RotateAPIKey gives one of the caller's keys a new value; the old one works for grace.
+func (s *Service) RotateAPIKey(ctx context.Context, id string, grace time.Duration) (*latchkey.APIKey, error) {
+	auth, err := s.keyOwner(ctx, "anonymous users cannot have API keys")
+	if err != nil {
+		return nil, err
+	}
+	if grace < 0 || grace > latchkey.MaxRotationGracePeriod {
+		return nil, latchkey.Errorf(latchkey.EInvalid, "grace_period must be between 0 and %d seconds", int64(latchkey.MaxRotationGracePeriod/time.Second))
+	}
+	if !latchkey.IsID(id) {
+		return nil, errKeyNotFound()
+	}
+	k, err := s.store.FindAPIKey(ctx, auth.User.ID, id)
+	if err != nil {
+		return nil, keyNotFound(err)
+	}
+	now := s.now()
+	graceEnd := now.Add(grace)
+	k.PreviousHash, k.PreviousExpiresAt = nil, nil
+	if grace > 0 {
+		k.PreviousHash, k.PreviousExpiresAt = k.Hash, &graceEnd
+	}
+	setKeyValue(auth.App, k)
+	err = keyNotFound(s.store.RotateAPIKey(ctx, k, graceEnd))
+	s.audit(ctx, auth.App, latchkey.EventAPIKeyRotated, err, "api_key", k.ID, map[string]string{"grace_period_s": strconv.FormatInt(int64(grace/time.Second), 10)})
 	if err != nil {
 		return nil, err
 	}
@@ -134,27 +220,55 @@ func keyNotFound(err error) error {
 	return err
 }
 
-// newKeyValue returns a random base62 key value, drawn without modulo bias.
-func newKeyValue() string {
-	out := make([]byte, 0, keyValueLen)
-	buf := make([]byte, keyValueLen*2)
-	for len(out) < keyValueLen {
-		if _, err := rand.Read(buf); err != nil {
-			panic("service: crypto/rand failed: " + err.Error())
-		}
-		for _, b := range buf {
-			// 248 = 4*62: values at or above it would favour the first characters.
-			if b < 248 && len(out) < keyValueLen {
-				out = append(out, base62[b%62])
-			}
-		}
-	}
-	return string(out)
-}
-
 // hashKey is how key values are stored and looked up: SHA-256 is right for a random secret
 // of this size (no stretching is needed against guessing).
 func hashKey(value string) []byte {
 	sum := sha256.Sum256([]byte(value))
 	return sum[:]
+}
+
+// CheckLeakSecret verifies the secret that authenticates the app's leak reports.
+func (s *Service) CheckLeakSecret(ctx context.Context, app *latchkey.App, secret string) error {
+	if len(app.LeakSecretHash) == 0 || subtle.ConstantTimeCompare(app.LeakSecretHash, hashKey(secret)) != 1 {
+		return latchkey.Errorf(latchkey.EUnauthenticated, "invalid leak report secret")
+	}
+	return nil
+}
+
+// ReportLeakedKeys acts on values that a secret scanner found in public: a key whose current
+// value leaked is disabled (ending its sessions); a key whose previous value leaked during a
+// rotation's grace period loses that grace at once. It reports which values were live keys.
+func (s *Service) ReportLeakedKeys(ctx context.Context, app *latchkey.App, values []string) ([]bool, error) {
+	if len(values) > maxLeakReport {
+		return nil, latchkey.Errorf(latchkey.EBadRequest, "a report may carry at most %d keys", maxLeakReport)
+	}
+	found := make([]bool, len(values))
+	for i, v := range values {
+		if !latchkey.CheckKeyValue(v) {
+			continue
+		}
+		hash := hashKey(v)
+		k, err := s.store.FindAPIKeyByHash(ctx, app.ID, hash)
+		if latchkey.ErrorCode(err) == latchkey.ENotFound {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		switch {
+		case subtle.ConstantTimeCompare(k.Hash, hash) == 1:
+			err = s.store.SetAPIKeyDisabled(ctx, k.UserID, k.ID, true)
+		case k.PreviousExpiresAt != nil && now.Before(*k.PreviousExpiresAt):
+			k.PreviousHash, k.PreviousExpiresAt = nil, nil
+			err = s.store.RotateAPIKey(ctx, k, now)
+		default:
+			continue // an old value whose grace is over: already refused
+		}
+		s.audit(ctx, app, latchkey.EventAPIKeyLeaked, err, "api_key", k.ID, map[string]string{"user_id": k.UserID})
+		if err != nil {
+			return nil, err
+		}
+		found[i] = true
+	}
+	return found, nil
 }

@@ -38,6 +38,9 @@ func (s *Service) CreateApp(ctx context.Context, app *latchkey.App) error {
 	if app.PasswordMinLength == 0 {
 		app.PasswordMinLength = latchkey.MinPasswordLength
 	}
+	if app.KeyPrefix == "" {
+		app.KeyPrefix = latchkey.DefaultKeyPrefix
+	}
 	if err := app.Validate(); err != nil {
 		return err
 	}
@@ -82,6 +85,7 @@ func NewDefaultApp(clientAppID string) *latchkey.App {
 		UserpassEnabled:      true,
 		APIKeyEnabled:        true,
 		PasswordMinLength:    latchkey.MinPasswordLength,
+		KeyPrefix:            latchkey.DefaultKeyPrefix,
 		RefreshTokenLifetime: latchkey.DefaultRefreshTokenLifetime,
 	}
 }

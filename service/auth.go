@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -100,7 +101,8 @@ func (s *Service) checkPassword(ctx context.Context, app *latchkey.App, email, p
 
 func (s *Service) checkAPIKey(ctx context.Context, app *latchkey.App, value string) (*latchkey.User, *latchkey.APIKey, error) {
 	unauthorized := latchkey.Errorf(latchkey.EUnauthorized, "unauthorized")
-	if value == "" || len(value) > maxKeyValueLen {
+	// The format and checksum turn away made-up values before the database is asked.
+	if !latchkey.CheckKeyValue(value) {
 		return nil, nil, unauthorized
 	}
 	hash := hashKey(value)
@@ -111,9 +113,17 @@ func (s *Service) checkAPIKey(ctx context.Context, app *latchkey.App, value stri
 		return nil, nil, err
 	}
 	// The lookup is by hash; compare again in constant time so that nothing downstream
-	// depends on how the index compared.
-	if subtle.ConstantTimeCompare(k.Hash, hash) != 1 || k.Disabled {
+	// depends on how the index compared. A previous value works until its grace period ends,
+	// and so do the sessions it opens.
+	now := s.now()
+	current := subtle.ConstantTimeCompare(k.Hash, hash) == 1
+	previous := len(k.PreviousHash) > 0 && subtle.ConstantTimeCompare(k.PreviousHash, hash) == 1 &&
+		k.PreviousExpiresAt != nil && now.Before(*k.PreviousExpiresAt)
+	if !current && !previous || k.Disabled || k.Expired(now) {
 		return nil, nil, unauthorized
+	}
+	if !current {
+		k.ExpiresAt = earliest(k.ExpiresAt, k.PreviousExpiresAt)
 	}
 	u, err := s.store.FindUserByID(ctx, app.ID, k.UserID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
@@ -143,7 +153,11 @@ func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchke
 		ExpiresAt: now.Add(app.RefreshTokenLifetime),
 	}
 	if key != nil {
-		sess.APIKeyID = key.ID
+		// A session ends no later than the key that opened it.
+		sess.APIKeyID, sess.Scopes = key.ID, key.Scopes
+		if key.ExpiresAt != nil && key.ExpiresAt.Before(sess.ExpiresAt) {
+			sess.ExpiresAt = *key.ExpiresAt
+		}
 	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		if key != nil && latchkey.ErrorCode(err) == latchkey.ENotFound {
@@ -156,11 +170,7 @@ func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchke
 		if err := s.store.AddIdentity(ctx, s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)); err != nil {
 			return nil, err
 		}
-		if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= lastUseGranularity {
-			if err := s.store.TouchAPIKey(ctx, key.ID, now); err != nil {
-				s.logger.WarnContext(ctx, "record API key use", "key_id", key.ID, "err", err)
-			}
-		}
+		s.touchKey(ctx, key, now)
 	}
 	access, err := s.accessToken(app, u.ID, sess, now)
 	if err != nil {
@@ -176,12 +186,42 @@ func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchke
 	return &latchkey.Login{AccessToken: access, RefreshToken: refresh, UserID: u.ID, DeviceID: deviceID}, nil
 }
 
+// touchKey records a key's use, at most once per lastUseGranularity per key: the store's
+// last_used_at answers across nodes and restarts, and this node's memory answers between
+// concurrent logins that read the same stale value.
+func (s *Service) touchKey(ctx context.Context, key *latchkey.APIKey, now time.Time) {
+	if key.LastUsedAt != nil && now.Sub(*key.LastUsedAt) < lastUseGranularity {
+		return
+	}
+	if prev, loaded := s.lastTouch.Swap(key.ID, now); loaded && now.Sub(prev.(time.Time)) < lastUseGranularity {
+		s.lastTouch.Store(key.ID, prev)
+		return
+	}
+	if err := s.store.TouchAPIKey(ctx, key.ID, now); err != nil {
+		s.logger.WarnContext(ctx, "record API key use", "key_id", key.ID, "err", err)
+	}
+}
+
+// accessToken signs an access token for the session. It expires with the session if that
+// comes first (a key that expires sooner), and carries the session's scopes.
 func (s *Service) accessToken(app *latchkey.App, userID string, sess *latchkey.Session, now time.Time) (string, error) {
+	exp := now.Add(latchkey.AccessTokenLifetime)
+	if !sess.ExpiresAt.IsZero() && sess.ExpiresAt.Before(exp) {
+		exp = sess.ExpiresAt
+	}
 	return s.tokens.Sign(&claims{
 		Subject: userID, Audience: app.ClientAppID, Issuer: s.issuer, IssuedAt: now.Unix(),
-		ExpiresAt: now.Add(latchkey.AccessTokenLifetime).Unix(), Type: string(latchkey.AccessToken),
-		SessionID: sess.ID, DeviceID: sess.DeviceID, UserData: json.RawMessage("{}"),
+		ExpiresAt: exp.Unix(), Type: string(latchkey.AccessToken), SessionID: sess.ID, DeviceID: sess.DeviceID,
+		UserData: json.RawMessage("{}"), Scope: strings.Join(sess.Scopes, " "),
 	})
+}
+
+// earliest returns the earlier of two optional times.
+func earliest(a, b *time.Time) *time.Time {
+	if a == nil || (b != nil && b.Before(*a)) {
+		return b
+	}
+	return a
 }
 
 // Authenticate verifies a token and loads its caller. Refresh tokens are valid only while

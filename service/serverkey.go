@@ -19,8 +19,7 @@ func (s *Service) CreateServerAPIKey(ctx context.Context, appID, name string) (*
 	if err := k.Validate(); err != nil {
 		return nil, err
 	}
-	k.Value = newKeyValue()
-	k.Hash = hashKey(k.Value)
+	setKeyValue(app, k)
 	err = s.store.CreateServerAPIKey(ctx, u, k, latchkey.MaxServerAPIKeysPerApp)
 	s.audit(ctx, app, latchkey.EventServerKeyCreated, err, "api_key", k.ID, map[string]string{"name": name})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -36,6 +37,8 @@ type Service struct {
 	hasher  *passwordHasher
 	tokens  *tokenSigner
 	auditor *auditor
+	// lastTouch remembers when this node last wrote each key's last use.
+	lastTouch sync.Map
 }
 
 var (
@@ -44,6 +47,7 @@ var (
 	_ latchkey.UserpassService = (*Service)(nil)
 	_ latchkey.APIKeyService   = (*Service)(nil)
 	_ latchkey.AdminService    = (*Service)(nil)
+	_ latchkey.LeakService     = (*Service)(nil)
 )
 
 // New returns a Service and loads (or, on first start, creates) the token signing keys.

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"crypto/sha256"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -94,12 +95,15 @@ func TestCreateAPIKey(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, err := f.svc.CreateAPIKey(ctx, "build-server")
+		k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "build-server"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(k.Value) != 64 || strings.Trim(k.Value, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
-			t.Fatalf("value %q is not 64 base62 characters", k.Value)
+		if !regexp.MustCompile(`^`+latchkey.KeyPattern+`$`).MatchString(k.Value) || !strings.HasPrefix(k.Value, "lk_") || !latchkey.CheckKeyValue(k.Value) {
+			t.Fatalf("value %q is not an lk_ key with a valid checksum", k.Value)
+		}
+		if k.Start != k.Value[:7] {
+			t.Fatalf("start = %q, want %q", k.Start, k.Value[:7])
 		}
 		sum := sha256.Sum256([]byte(k.Value))
 		stored, err := f.svc.FindAPIKey(ctx, k.ID)
@@ -113,8 +117,8 @@ func TestCreateAPIKey(t *testing.T) {
 	t.Run("ValuesDiffer", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		a, _ := f.svc.CreateAPIKey(ctx, "a")
-		b, _ := f.svc.CreateAPIKey(ctx, "b")
+		a, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "a"})
+		b, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "b"})
 		if a.Value == b.Value {
 			t.Fatal("two keys share a value")
 		}
@@ -130,7 +134,7 @@ func TestCreateAPIKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, nil)
 			ctx, _ := f.login(t, "ann@example.com")
-			_, err := f.svc.CreateAPIKey(ctx, tt.keyName)
+			_, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: tt.keyName})
 			wantCode(t, err, tt.code)
 			if got := latchkey.ErrorMessage(err); got != tt.message {
 				t.Fatalf("message = %q, want %q", got, tt.message)
@@ -140,7 +144,7 @@ func TestCreateAPIKey(t *testing.T) {
 	t.Run("MaxLengthOK", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		if _, err := f.svc.CreateAPIKey(ctx, strings.Repeat("k", 64)); err != nil {
+		if _, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: strings.Repeat("k", 64)}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -148,18 +152,18 @@ func TestCreateAPIKey(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
 		for i := range latchkey.MaxAPIKeysPerUser {
-			if _, err := f.svc.CreateAPIKey(ctx, "key-"+string(rune('a'+i))); err != nil {
+			if _, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "key-" + string(rune('a'+i))}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		_, err := f.svc.CreateAPIKey(ctx, "one-too-many")
+		_, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "one-too-many"})
 		wantCode(t, err, latchkey.ELimitReached)
 	})
 	t.Run("ErrExists", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		f.svc.CreateAPIKey(ctx, "dup")
-		_, err := f.svc.CreateAPIKey(ctx, "dup")
+		f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "dup"})
+		_, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "dup"})
 		wantCode(t, err, latchkey.EAPIKeyExists)
 	})
 	t.Run("ErrAnonymous", func(t *testing.T) {
@@ -168,19 +172,19 @@ func TestCreateAPIKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.svc.CreateAPIKey(f.caller(t, login.RefreshToken, latchkey.RefreshToken), "k")
+		_, err = f.svc.CreateAPIKey(f.caller(t, login.RefreshToken, latchkey.RefreshToken), latchkey.APIKeyInput{Name: "k"})
 		wantCode(t, err, latchkey.EForbidden)
 	})
 	t.Run("ErrKeySession", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, _ := f.svc.CreateAPIKey(ctx, "k")
+		k, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
 		if err != nil {
 			t.Fatal(err)
 		}
 		keyCtx := f.caller(t, login.RefreshToken, latchkey.RefreshToken)
-		_, err = f.svc.CreateAPIKey(keyCtx, "other")
+		_, err = f.svc.CreateAPIKey(keyCtx, latchkey.APIKeyInput{Name: "other"})
 		wantCode(t, err, latchkey.EForbidden)
 		_, err = f.svc.FindAPIKeys(keyCtx)
 		wantCode(t, err, latchkey.EForbidden)
@@ -188,13 +192,13 @@ func TestCreateAPIKey(t *testing.T) {
 	})
 	t.Run("ErrUnauthenticated", func(t *testing.T) {
 		f := newFixture(t, nil)
-		_, err := f.svc.CreateAPIKey(context.Background(), "k")
+		_, err := f.svc.CreateAPIKey(context.Background(), latchkey.APIKeyInput{Name: "k"})
 		wantCode(t, err, latchkey.EUnauthenticated)
 	})
 	t.Run("ErrAccessToken", func(t *testing.T) {
 		f := newFixture(t, nil)
 		_, login := f.login(t, "ann@example.com")
-		_, err := f.svc.CreateAPIKey(f.caller(t, login.AccessToken, latchkey.AccessToken), "k")
+		_, err := f.svc.CreateAPIKey(f.caller(t, login.AccessToken, latchkey.AccessToken), latchkey.APIKeyInput{Name: "k"})
 		wantCode(t, err, latchkey.EUnauthenticated)
 	})
 }
@@ -203,7 +207,7 @@ func TestAPIKeyOwnership(t *testing.T) {
 	f := newFixture(t, nil)
 	ann, _ := f.login(t, "ann@example.com")
 	bob, _ := f.login(t, "bob@example.com")
-	k, _ := f.svc.CreateAPIKey(ann, "anns")
+	k, _ := f.svc.CreateAPIKey(ann, latchkey.APIKeyInput{Name: "anns"})
 	_, err := f.svc.FindAPIKey(bob, k.ID)
 	wantCode(t, err, latchkey.EAPIKeyNotFound)
 	wantCode(t, f.svc.DisableAPIKey(bob, k.ID), latchkey.EAPIKeyNotFound)
@@ -221,7 +225,7 @@ func TestLogIn(t *testing.T) {
 	t.Run("APIKeyActsAsOwner", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, pw := f.login(t, "ann@example.com")
-		k, _ := f.svc.CreateAPIKey(ctx, "k")
+		k, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
 		if err != nil {
 			t.Fatal(err)
@@ -241,7 +245,7 @@ func TestLogIn(t *testing.T) {
 	t.Run("DisableEndsKeySessions", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, _ := f.svc.CreateAPIKey(ctx, "k")
+		k, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 		login, _ := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
 		if err := f.svc.DisableAPIKey(ctx, k.ID); err != nil {
 			t.Fatal(err)
@@ -307,12 +311,13 @@ func TestLogIn(t *testing.T) {
 		if err := f.store.CreateUser(context.Background(), u); err != nil {
 			t.Fatal(err)
 		}
-		sum := sha256.Sum256([]byte("disabled-users-key"))
+		value := latchkey.NewKeyValue("lk")
+		sum := sha256.Sum256([]byte(value))
 		k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: f.app.ID, UserID: u.ID, Name: "k", Hash: sum[:], CreatedAt: now}
 		if err := f.store.CreateAPIKey(context.Background(), k, latchkey.MaxAPIKeysPerUser); err != nil {
 			t.Fatal(err)
 		}
-		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: "disabled-users-key"})
+		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
 		wantCode(t, err, latchkey.EUserDisabled)
 	})
 	t.Run("DeviceIDReused", func(t *testing.T) {

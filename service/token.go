@@ -34,6 +34,9 @@ type claims struct {
 	SessionID string          `json:"sid"`
 	DeviceID  string          `json:"baas_device_id,omitempty"`
 	UserData  json.RawMessage `json:"user_data,omitempty"`
+	// Scope lists the scopes of the API key that opened the session, space-separated as in
+	// OAuth; absent for sessions with the user's full rights.
+	Scope string `json:"scope,omitempty"`
 }
 
 func (c *claims) GetExpirationTime() (*jwt.NumericDate, error) {

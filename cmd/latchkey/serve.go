@@ -84,7 +84,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
-			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Logger: logger, PublicURL: publicURL,
+			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

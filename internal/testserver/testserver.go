@@ -63,7 +63,7 @@ func New(t testing.TB, opts Options) *Server {
 		t.Fatalf("app: %v", err)
 	}
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, PublicURL: url, Now: clock.Now}),
+		Handler:           httpapi.New(httpapi.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go srv.Serve(ln)
