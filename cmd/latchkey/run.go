@@ -21,6 +21,13 @@ Usage:
   latchkey serve [flags]     run the server (see latchkey serve -h)
   latchkey migrate [flags]   apply the database schema and exit
   latchkey version           print the version
+
+As a user of a server:
+  latchkey register [flags]  register an email/password user
+  latchkey login [flags]     log in with an email and password, or with an API key
+  latchkey logout            end the session and forget it
+  latchkey whoami            show the logged-in user
+  latchkey keys COMMAND      manage your API keys: create, list, get, disable, enable, delete
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -38,6 +45,16 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cmd = &ServeCommand{Stdout: stdout, Stderr: stderr}
 	case "migrate":
 		cmd = &MigrateCommand{Stdout: stdout, Stderr: stderr}
+	case "register":
+		cmd = &RegisterCommand{userIO: newUserIO(stdout, stderr)}
+	case "login":
+		cmd = &LoginCommand{userIO: newUserIO(stdout, stderr)}
+	case "logout":
+		cmd = &LogoutCommand{userIO: newUserIO(stdout, stderr)}
+	case "whoami":
+		cmd = &WhoamiCommand{userIO: newUserIO(stdout, stderr)}
+	case "keys":
+		cmd = &KeysCommand{userIO: newUserIO(stdout, stderr)}
 	case "version":
 		fmt.Fprintln(stdout, "latchkey", version)
 		return nil
