@@ -140,7 +140,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(rec, r.Body, maxBodyBytes)
 	// The mux would answer an unclean path (//, /../) with an HTML redirect; no client of
 	// this API sends one.
-	if p := r.URL.Path; p == "" || path.Clean(p) != p {
+	if p := r.URL.EscapedPath(); p == "" || path.Clean(p) != p {
 		s.Error(rec, r, latchkey.Errorf(latchkey.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
 		return
 	}

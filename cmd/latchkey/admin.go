@@ -1,25 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
-	"strings"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/service"
-	"golang.org/x/term"
 )
 
 // AdminCommand groups the admin subcommands that work on the database directly.
 type AdminCommand struct {
-	Stdin          io.Reader
-	Stdout, Stderr io.Writer
+	userIO
 }
 
 const adminUsage = `Usage:
@@ -53,7 +47,7 @@ func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
 	if *email == "" {
 		return errors.New("--email is required")
 	}
-	password, err := promptSecret(c.Stdin, c.Stderr, "Password: ")
+	password, err := c.readSecret("Password: ")
 	if err != nil {
 		return err
 	}
@@ -73,22 +67,4 @@ func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.Stdout, "created admin %s (%s)\n", a.Email, a.ID)
 	return nil
-}
-
-// promptSecret reads a secret without echo from a terminal, or one line from a pipe.
-func promptSecret(stdin io.Reader, prompt io.Writer, label string) (string, error) {
-	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(prompt, label)
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(prompt)
-		if err != nil {
-			return "", fmt.Errorf("read password: %w", err)
-		}
-		return string(b), nil
-	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return "", errors.New("no password on stdin")
-	}
-	return strings.TrimRight(line, "\r\n"), nil
 }

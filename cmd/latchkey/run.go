@@ -22,6 +22,13 @@ Usage:
   latchkey migrate [flags]   apply the database schema and exit
   latchkey admin ...         manage admin accounts (see latchkey admin help)
   latchkey version           print the version
+
+As a user of a server:
+  latchkey register [flags]  register an email/password user
+  latchkey login [flags]     log in with an email and password, or with an API key
+  latchkey logout            end the session and forget it
+  latchkey whoami            show the logged-in user
+  latchkey keys COMMAND      manage your API keys: create, list, get, disable, enable, delete
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -40,7 +47,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "migrate":
 		cmd = &MigrateCommand{Stdout: stdout, Stderr: stderr}
 	case "admin":
-		cmd = &AdminCommand{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr}
+		cmd = &AdminCommand{userIO: newUserIO(stdout, stderr)}
+	case "register":
+		cmd = &RegisterCommand{userIO: newUserIO(stdout, stderr)}
+	case "login":
+		cmd = &LoginCommand{userIO: newUserIO(stdout, stderr)}
+	case "logout":
+		cmd = &LogoutCommand{userIO: newUserIO(stdout, stderr)}
+	case "whoami":
+		cmd = &WhoamiCommand{userIO: newUserIO(stdout, stderr)}
+	case "keys":
+		cmd = &KeysCommand{userIO: newUserIO(stdout, stderr)}
 	case "version":
 		fmt.Fprintln(stdout, "latchkey", version)
 		return nil

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/latchkey/latchkey/client"
+)
+
+// This file holds what the user-side commands (register, login, logout, whoami, keys) share.
+// They reach the server only through the client package.
+
+// userIO is the terminal of a user-side command.
+type userIO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+func newUserIO(stdout, stderr io.Writer) userIO {
+	return userIO{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr}
+}
+
+// perCallFlags are flags that say what one invocation does rather than configure the CLI, so
+// no environment variable sets them: LATCHKEY_YES must not delete keys unasked. The empty
+// variable name is never set.
+var perCallFlags = map[string]string{"json": "", "yes": "", "api-key": ""}
+
+// configDir is the --config-dir flag: where the CLI keeps its files.
+type configDir struct {
+	Dir string
+}
+
+func (c *configDir) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.Dir, "config-dir", "", "directory of the CLI's credentials; default <user config dir>/latchkey (LATCHKEY_CONFIG_DIR)")
+}
+
+func (c *configDir) path() (string, error) {
+	if c.Dir != "" {
+		return c.Dir, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("config directory: %w (set --config-dir)", err)
+	}
+	return filepath.Join(dir, "latchkey"), nil
+}
+
+// target is the server and app of the latest login, kept in config.json beside the
+// credentials so that later commands need no --url and --app.
+type target struct {
+	URL string `json:"url"`
+	App string `json:"app"`
+}
+
+func loadTarget(dir string) (target, error) {
+	var t target
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return t, nil
+	} else if err != nil {
+		return t, err
+	}
+	if err := json.Unmarshal(b, &t); err != nil {
+		return t, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	return t, nil
+}
+
+func saveTarget(dir string, t target) error {
+	b, err := json.MarshalIndent(t, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "config.json"), append(b, '\n'), 0o600)
+}
+
+// openApp returns the client of t's app, with its users in dir/credentials.json.
+func openApp(dir string, t target) (*client.App, error) {
+	store := client.NewFileStore(filepath.Join(dir, "credentials.json"))
+	// A bound on each request, so a server that stops answering does not hang the terminal.
+	httpClient := &http.Client{Timeout: 30 * time.Second}
+	return client.NewApp(t.URL, t.App, client.WithTokenStore(store), client.WithHTTPClient(httpClient))
+}
+
+var errNotLoggedIn = errors.New("not logged in: run latchkey login --url URL --app APP_ID --email EMAIL")
+
+// currentUser returns the logged-in user of the latest login's app.
+func currentUser(c configDir) (*client.User, error) {
+	dir, err := c.path()
+	if err != nil {
+		return nil, err
+	}
+	t, err := loadTarget(dir)
+	if err != nil {
+		return nil, err
+	}
+	if t.URL == "" || t.App == "" {
+		return nil, errNotLoggedIn
+	}
+	app, err := openApp(dir, t)
+	if err != nil {
+		return nil, err
+	}
+	u := app.CurrentUser()
+	if u == nil {
+		return nil, errNotLoggedIn
+	}
+	return u, nil
+}
+
+// explain adds what the user can do about an error of a call made as u.
+func explain(u *client.User, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, client.ErrNotLoggedIn):
+		return errNotLoggedIn
+	case !u.IsLoggedIn():
+		return fmt.Errorf("%w; the session has ended, so you are logged out: run latchkey login again", err)
+	}
+	return err
+}
+
+// newFlagSet returns a flag set whose usage shows synopsis and about before the flags.
+func newFlagSet(name, synopsis, about string, w io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.Usage = func() {
+		fmt.Fprintf(w, "Usage: %s\n\n%s\n", synopsis, about)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintln(w, "\nFlags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseArgs parses flags given anywhere among args, so `keys create NAME --json` works as
+// well as `keys create --json NAME`, and returns the positional arguments, which must be as
+// many as names. A "--" ends the flags.
+func parseArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil && !isBoolFlag(f) && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	if err := parseFlags(fs, flags, perCallFlags); err != nil {
+		return nil, err
+	}
+	if len(pos) != len(names) {
+		fs.Usage()
+		if len(pos) < len(names) {
+			return nil, fmt.Errorf("%s: missing %s", fs.Name(), names[len(pos)])
+		}
+		return nil, fmt.Errorf("%s: unexpected argument %q", fs.Name(), pos[len(names)])
+	}
+	return pos, nil
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// isTerminal reports whether r is a terminal: only then does the CLI prompt.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// readSecret reads a password or an API key: typed at a prompt without echo when stdin is a
+// terminal, else the first line of stdin, so scripts can pipe it in. Never from a flag,
+// which would leave it in the shell history and the process list.
+func (c userIO) readSecret(prompt string) (string, error) {
+	if isTerminal(c.Stdin) {
+		fmt.Fprint(c.Stderr, prompt)
+		b, err := term.ReadPassword(int(c.Stdin.(*os.File).Fd()))
+		fmt.Fprintln(c.Stderr)
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", strings.TrimSuffix(prompt, ": "), err)
+		}
+		if len(b) == 0 {
+			return "", fmt.Errorf("no %s given", strings.ToLower(strings.TrimSuffix(prompt, ": ")))
+		}
+		return string(b), nil
+	}
+	line, err := readLine(c.Stdin)
+	if err != nil {
+		return "", fmt.Errorf("read %s from standard input: %w", strings.ToLower(strings.TrimSuffix(prompt, ": ")), err)
+	}
+	if line == "" {
+		return "", fmt.Errorf("no %s on standard input: pipe it in, or run on a terminal to be asked", strings.ToLower(strings.TrimSuffix(prompt, ": ")))
+	}
+	return line, nil
+}
+
+// confirm asks a yes/no question on the terminal; without one it refuses, so a script never
+// deletes by accident.
+func (c userIO) confirm(question string) (bool, error) {
+	if !isTerminal(c.Stdin) {
+		return false, errors.New("standard input is not a terminal, so there is no one to confirm: pass --yes to do it anyway")
+	}
+	fmt.Fprintf(c.Stderr, "%s [y/N] ", question)
+	answer, err := readLine(c.Stdin)
+	if err != nil {
+		return false, err
+	}
+	answer = strings.ToLower(strings.TrimSpace(answer))
+	return answer == "y" || answer == "yes", nil
+}
+
+// readLine reads one line without its line ending, a byte at a time so that nothing after it
+// is consumed from a shared stdin.
+func readLine(r io.Reader) (string, error) {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for {
+		n, err := r.Read(buf)
+		if n == 1 {
+			if buf[0] == '\n' {
+				break
+			}
+			b.WriteByte(buf[0])
+		}
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return "", err
+		}
+	}
+	return strings.TrimSuffix(b.String(), "\r"), nil
+}
+
+// printJSON writes v as indented JSON, for scripts.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

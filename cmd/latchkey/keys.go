@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/latchkey/latchkey/client"
+)
+
+const keysUsage = `Usage: latchkey keys COMMAND [flags]
+
+Manages the API keys of the logged-in user (see latchkey login).
+
+Commands:
+  create NAME [--json]   create a key; prints its value, which is shown only this once
+  list [--json]          list the keys: id, name, enabled, created, last used
+  get ID [--json]        show one key
+  disable ID             disable a key: it stops logging in and its sessions end
+  enable ID              enable a disabled key
+  delete ID [--yes]      delete a key; asks first on a terminal, --yes for scripts
+
+Each command takes --config-dir DIR (LATCHKEY_CONFIG_DIR) and -h for help.
+`
+
+// KeysCommand runs the keys subcommand named by its first argument.
+type KeysCommand struct {
+	userIO
+}
+
+// Run dispatches to the subcommand.
+func (c *KeysCommand) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(c.Stderr, keysUsage)
+		return errors.New("keys: no command given")
+	}
+	var cmd Command
+	switch args[0] {
+	case "create":
+		cmd = &KeysCreateCommand{userIO: c.userIO}
+	case "list":
+		cmd = &KeysListCommand{userIO: c.userIO}
+	case "get":
+		cmd = &KeysGetCommand{userIO: c.userIO}
+	case "disable":
+		cmd = &KeysToggleCommand{userIO: c.userIO, Disable: true}
+	case "enable":
+		cmd = &KeysToggleCommand{userIO: c.userIO}
+	case "delete":
+		cmd = &KeysDeleteCommand{userIO: c.userIO}
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(c.Stdout, keysUsage)
+		return nil
+	default:
+		fmt.Fprint(c.Stderr, keysUsage)
+		return fmt.Errorf("keys: unknown command %q", args[0])
+	}
+	return cmd.Run(ctx, args[1:])
+}
+
+// keyWarning is printed with every new key: the server keeps only the key's hash.
+const keyWarning = "Store this key now, somewhere safe: it is shown only once and cannot be retrieved again."
+
+// KeysCreateCommand creates a key and prints its value.
+type KeysCreateCommand struct {
+	userIO
+	Config configDir
+	JSON   bool
+}
+
+// Run creates the key.
+func (c *KeysCreateCommand) Run(ctx context.Context, args []string) error {
+	fs := newFlagSet("latchkey keys create", "latchkey keys create NAME [--json]",
+		"Creates an API key and prints it with its value. The value is shown only this once.\n"+
+			"NAME: ASCII letters, digits, '_' and '-', at most 64 characters, unique per user.", c.Stderr)
+	c.Config.register(fs)
+	fs.BoolVar(&c.JSON, "json", false, "print the key as JSON, value included")
+	pos, err := parseArgs(fs, args, "NAME")
+	if err != nil {
+		return err
+	}
+	u, err := currentUser(c.Config)
+	if err != nil {
+		return err
+	}
+	k, err := u.APIKeys().Create(ctx, pos[0])
+	if err != nil {
+		return explain(u, err)
+	}
+	if c.JSON {
+		err = printJSON(c.Stdout, k)
+	} else {
+		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "id\t%s\nname\t%s\nkey\t%s\n", k.ID, k.Name, k.Value)
+		err = tw.Flush()
+	}
+	fmt.Fprintln(c.Stderr, keyWarning)
+	return err
+}
+
+// KeysListCommand lists the keys.
+type KeysListCommand struct {
+	userIO
+	Config configDir
+	JSON   bool
+}
+
+// Run lists the keys in creation order.
+func (c *KeysListCommand) Run(ctx context.Context, args []string) error {
+	fs := newFlagSet("latchkey keys list", "latchkey keys list [--json]",
+		"Lists your API keys, oldest first, without their values.", c.Stderr)
+	c.Config.register(fs)
+	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	u, err := currentUser(c.Config)
+	if err != nil {
+		return err
+	}
+	keys, err := u.APIKeys().FetchAll(ctx)
+	if err != nil {
+		return explain(u, err)
+	}
+	if c.JSON {
+		return printJSON(c.Stdout, keys)
+	}
+	if len(keys) == 0 {
+		fmt.Fprintln(c.Stdout, "No API keys.")
+		return nil
+	}
+	extra := extraFields(keys...)
+	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+	head := append([]string{"ID", "NAME", "ENABLED", "CREATED", "LAST USED"}, upper(extra)...)
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, k := range keys {
+		row := []string{k.ID, k.Name, yesNo(k.Enabled()), formatTime(&k.CreatedAt, "-"), formatTime(k.LastUsedAt, "never")}
+		for _, name := range extra {
+			row = append(row, formatRaw(k.Extra[name]))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
+// KeysGetCommand shows one key.
+type KeysGetCommand struct {
+	userIO
+	Config configDir
+	JSON   bool
+}
+
+// Run fetches the key.
+func (c *KeysGetCommand) Run(ctx context.Context, args []string) error {
+	fs := newFlagSet("latchkey keys get", "latchkey keys get ID [--json]",
+		"Shows one of your API keys, without its value.", c.Stderr)
+	c.Config.register(fs)
+	fs.BoolVar(&c.JSON, "json", false, "print JSON")
+	pos, err := parseArgs(fs, args, "ID")
+	if err != nil {
+		return err
+	}
+	u, err := currentUser(c.Config)
+	if err != nil {
+		return err
+	}
+	k, err := u.APIKeys().Fetch(ctx, pos[0])
+	if err != nil {
+		return explain(u, err)
+	}
+	if c.JSON {
+		return printJSON(c.Stdout, k)
+	}
+	printKey(c.Stdout, k)
+	return nil
+}
+
+// KeysToggleCommand disables or enables a key.
+type KeysToggleCommand struct {
+	userIO
+	Config  configDir
+	Disable bool
+}
+
+// Run disables or enables the key; doing it twice is no error.
+func (c *KeysToggleCommand) Run(ctx context.Context, args []string) error {
+	verb, about := "enable", "Enables an API key, so that it logs in again."
+	if c.Disable {
+		verb, about = "disable", "Disables an API key: it stops logging in, and every session opened with it ends."
+	}
+	fs := newFlagSet("latchkey keys "+verb, "latchkey keys "+verb+" ID", about, c.Stderr)
+	c.Config.register(fs)
+	pos, err := parseArgs(fs, args, "ID")
+	if err != nil {
+		return err
+	}
+	u, err := currentUser(c.Config)
+	if err != nil {
+		return err
+	}
+	if c.Disable {
+		err = u.APIKeys().Disable(ctx, pos[0])
+	} else {
+		err = u.APIKeys().Enable(ctx, pos[0])
+	}
+	if err != nil {
+		return explain(u, err)
+	}
+	fmt.Fprintf(c.Stdout, "%sd API key %s.\n", strings.ToUpper(verb[:1])+verb[1:], pos[0])
+	return nil
+}
+
+// KeysDeleteCommand deletes a key, after asking.
+type KeysDeleteCommand struct {
+	userIO
+	Config configDir
+	Yes    bool
+}
+
+// Run asks for confirmation on a terminal, refuses without one unless --yes, and deletes.
+func (c *KeysDeleteCommand) Run(ctx context.Context, args []string) error {
+	fs := newFlagSet("latchkey keys delete", "latchkey keys delete ID [--yes]",
+		"Deletes an API key; every session opened with it ends. Asks first on a terminal;\n"+
+			"from a script (no terminal), --yes is required.", c.Stderr)
+	c.Config.register(fs)
+	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
+	pos, err := parseArgs(fs, args, "ID")
+	if err != nil {
+		return err
+	}
+	if !c.Yes && !isTerminal(c.Stdin) {
+		return errors.New("keys delete: refusing to delete without confirmation: standard input is not a terminal; pass --yes")
+	}
+	u, err := currentUser(c.Config)
+	if err != nil {
+		return err
+	}
+	id := pos[0]
+	if !c.Yes {
+		// Fetch first, to name the key in the question and to fail before asking if it is gone.
+		k, err := u.APIKeys().Fetch(ctx, id)
+		if err != nil {
+			return explain(u, err)
+		}
+		ok, err := c.confirm(fmt.Sprintf("Delete API key %s (%s)? This cannot be undone.", k.Name, k.ID))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("keys delete: not confirmed; nothing was deleted")
+		}
+	}
+	if err := u.APIKeys().Delete(ctx, id); err != nil {
+		return explain(u, err)
+	}
+	fmt.Fprintf(c.Stdout, "Deleted API key %s.\n", id)
+	return nil
+}
+
+// printKey prints one key as name/value lines.
+func printKey(w io.Writer, k client.APIKey) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "id\t%s\nname\t%s\nenabled\t%s\ncreated\t%s\nlast used\t%s\n",
+		k.ID, k.Name, yesNo(k.Enabled()), formatTime(&k.CreatedAt, "-"), formatTime(k.LastUsedAt, "never"))
+	for _, name := range extraFields(k) {
+		fmt.Fprintf(tw, "%s\t%s\n", strings.ReplaceAll(name, "_", " "), formatRaw(k.Extra[name]))
+	}
+	tw.Flush()
+}
+
+// extraFields returns the names of the fields beyond the known ones that any of keys has,
+// sorted, so that a newer server's additions show up as columns.
+func extraFields(keys ...client.APIKey) []string {
+	names := map[string]bool{}
+	for _, k := range keys {
+		for name := range k.Extra {
+			names[name] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(names))
+}
+
+func upper(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.ToUpper(strings.ReplaceAll(n, "_", " "))
+	}
+	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// formatTime writes a time in UTC, or none for no time.
+func formatTime(t *time.Time, none string) string {
+	if t == nil || t.IsZero() {
+		return none
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// formatRaw writes a JSON value for a table: strings without quotes, others as JSON, "-" for
+// none.
+func formatRaw(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "-"
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
