@@ -10,7 +10,8 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, last_used_at`
+const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, last_used_at, start,
+	scopes, expires_at, previous_hash, previous_expires_at`
 
 // CreateAPIKey inserts a key unless its user already has max keys or a key of that name.
 //
@@ -41,10 +42,19 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *latchkey.APIKey, max int) e
 	})
 }
 
-// insertAPIKey inserts a key row, telling its two unique constraints apart by name.
+// insertAPIKey inserts a key row, telling its unique constraints apart by name. A hash that
+// is another key's previous hash is taken too, so that a hash finds at most one key.
 func insertAPIKey(ctx context.Context, tx pgx.Tx, k *latchkey.APIKey) error {
-	_, err := tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, dbTime(k.CreatedAt), dbTimePtr(k.LastUsedAt))
+	if taken, err := hashTaken(ctx, tx, k.Hash, ""); err != nil {
+		return err
+	} else if taken {
+		return latchkey.Errorf(latchkey.EConflict, "API key already exists")
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, dbTime(k.CreatedAt),
+		dbTimePtr(k.LastUsedAt), k.Start, list(k.Scopes), dbTimePtr(k.ExpiresAt),
+		nullBytes(k.PreviousHash), dbTimePtr(k.PreviousExpiresAt))
 	if constraint, ok := violation(err, codeUniqueViolation); ok {
 		if constraint == "api_keys_user_id_name_key" {
 			return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
@@ -52,6 +62,17 @@ func insertAPIKey(ctx context.Context, tx pgx.Tx, k *latchkey.APIKey) error {
 		return latchkey.Errorf(latchkey.EConflict, "API key already exists")
 	}
 	return err
+}
+
+// hashTaken reports whether hash is any key's current or previous hash. The unique indexes
+// guard each column alone, also against concurrent writers; this check guards one column
+// against the other, which only two equal random hashes written at once could slip past.
+// A rotation passes its key's id as except: the key may keep its own hash.
+func hashTaken(ctx context.Context, tx pgx.Tx, hash []byte, except string) (bool, error) {
+	var taken bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE hash = $1 AND id <> $2)
+		OR EXISTS (SELECT 1 FROM api_keys WHERE previous_hash = $1 AND id <> $2)`, hash, except).Scan(&taken)
+	return taken, err
 }
 
 // serverKeysOf restricts a query on api_keys to the server keys of the app $1. Going through
@@ -164,11 +185,46 @@ func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.AP
 	return k, wrap("find api key", err)
 }
 
-// FindAPIKeyByHash returns the app's key whose value hashes to hash.
+// FindAPIKeyByHash returns the app's key whose current or previous hash is hash; whether a
+// previous hash still works is the service's rule. The two lookups are two branches so that
+// each uses its column's index; a hash is in at most one key (insertAPIKey, RotateAPIKey).
 func (s *Store) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, error) {
-	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE hash = $2 AND app_id = $1`, appID, hash))
+	k, err := scanAPIKey(s.pool.QueryRow(ctx, `
+		SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $2 AND app_id = $1
+		UNION ALL
+		SELECT `+apiKeyColumns+` FROM api_keys WHERE previous_hash = $2 AND app_id = $1
+		LIMIT 1`, appID, hash))
 	return k, wrap("find api key by hash", err)
+}
+
+// RotateAPIKey writes k's Hash, Start, PreviousHash and PreviousExpiresAt to the user's key
+// k.ID and ends the key's sessions no later than sessionsEnd, in one transaction. The
+// update locks the key's row, so a login with the key (CreateSession's share lock) commits
+// either before, and its session is cut short, or after.
+// Errors: ENotFound when the user has no such key; EConflict when k.Hash is a key's current or
+// previous hash, or k.PreviousHash another key's previous hash.
+func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEnd time.Time) error {
+	return s.inTx(ctx, "rotate api key", func(tx pgx.Tx) error {
+		if taken, err := hashTaken(ctx, tx, k.Hash, k.ID); err != nil {
+			return err
+		} else if taken {
+			return latchkey.Errorf(latchkey.EConflict, "API key already exists")
+		}
+		tag, err := tx.Exec(ctx, `UPDATE api_keys SET hash = $3, start = $4, previous_hash = $5,
+			previous_expires_at = $6 WHERE user_id = $1 AND id = $2`,
+			k.UserID, k.ID, k.Hash, k.Start, nullBytes(k.PreviousHash), dbTimePtr(k.PreviousExpiresAt))
+		if _, ok := violation(err, codeUniqueViolation); ok {
+			return latchkey.Errorf(latchkey.EConflict, "API key already exists")
+		} else if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		}
+		_, err = tx.Exec(ctx, `UPDATE sessions SET expires_at = $2 WHERE api_key_id = $1 AND expires_at > $2`,
+			k.ID, dbTime(sessionsEnd))
+		return err
+	})
 }
 
 // SetAPIKeyDisabled enables or disables one of the user's keys. Disabling deletes the key's
@@ -222,16 +278,18 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 
 func scanAPIKey(row scanner) (*latchkey.APIKey, error) {
 	var k latchkey.APIKey
-	if err := row.Scan(&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &k.CreatedAt, &k.LastUsedAt); err != nil {
+	if err := row.Scan(&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &k.CreatedAt,
+		&k.LastUsedAt, &k.Start, &k.Scopes, &k.ExpiresAt, &k.PreviousHash, &k.PreviousExpiresAt); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
 		}
 		return nil, err
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
-	if k.LastUsedAt != nil {
-		t := k.LastUsedAt.UTC()
-		k.LastUsedAt = &t
-	}
+	k.LastUsedAt = utcPtr(k.LastUsedAt)
+	k.Scopes = nilIfEmpty(k.Scopes)
+	k.ExpiresAt = utcPtr(k.ExpiresAt)
+	k.PreviousHash = nullBytes(k.PreviousHash)
+	k.PreviousExpiresAt = utcPtr(k.PreviousExpiresAt)
 	return &k, nil
 }

@@ -10,20 +10,19 @@ import (
 )
 
 const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, userpass_enabled,
-	apikey_enabled, password_min_length, refresh_token_lifetime_s, allowed_origins, created_at`
+	apikey_enabled, password_min_length, refresh_token_lifetime_s, allowed_origins, key_prefix,
+	max_key_lifetime_s, scopes, leak_secret_hash, created_at`
 
 // CreateApp inserts an app.
 func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
-	origins := app.AllowedOrigins
-	if origins == nil {
-		origins = []string{}
-	}
 	return s.retry(ctx, "create app", func() error {
 		_, err := s.pool.Exec(ctx, `INSERT INTO apps (`+appColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
 			app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
-			int64(app.RefreshTokenLifetime/time.Second), origins, dbTime(app.CreatedAt))
+			int64(app.RefreshTokenLifetime/time.Second), list(app.AllowedOrigins), app.KeyPrefix,
+			int64(app.MaxKeyLifetime/time.Second), list(app.Scopes), nullBytes(app.LeakSecretHash),
+			dbTime(app.CreatedAt))
 		if constraint, ok := violation(err, codeUniqueViolation); ok {
 			if constraint == "apps_client_app_id_key" {
 				return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
@@ -69,18 +68,16 @@ func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
 
 // UpdateApp writes every setting of the app: all fields but ID, ClientAppID and CreatedAt.
 func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
-	origins := app.AllowedOrigins
-	if origins == nil {
-		origins = []string{}
-	}
 	return s.retry(ctx, "update app", func() error {
 		tag, err := s.pool.Exec(ctx, `UPDATE apps SET name = $2, auto_confirm = $3,
 			anonymous_enabled = $4, userpass_enabled = $5, apikey_enabled = $6,
-			password_min_length = $7, refresh_token_lifetime_s = $8, allowed_origins = $9
+			password_min_length = $7, refresh_token_lifetime_s = $8, allowed_origins = $9,
+			key_prefix = $10, max_key_lifetime_s = $11, scopes = $12, leak_secret_hash = $13
 			WHERE id = $1`,
 			app.ID, app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled,
 			app.APIKeyEnabled, app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second),
-			origins)
+			list(app.AllowedOrigins), app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second),
+			list(app.Scopes), nullBytes(app.LeakSecretHash))
 		if err != nil {
 			return err
 		}
@@ -119,19 +116,20 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 
 func scanApp(row scanner) (*latchkey.App, error) {
 	var app latchkey.App
-	var lifetime int64
+	var lifetime, maxKeyLifetime int64
 	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm, &app.AnonymousEnabled,
 		&app.UserpassEnabled, &app.APIKeyEnabled, &app.PasswordMinLength, &lifetime, &app.AllowedOrigins,
-		&app.CreatedAt); err != nil {
+		&app.KeyPrefix, &maxKeyLifetime, &app.Scopes, &app.LeakSecretHash, &app.CreatedAt); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, latchkey.Errorf(latchkey.ENotFound, "app not found")
 		}
 		return nil, err
 	}
 	app.RefreshTokenLifetime = time.Duration(lifetime) * time.Second
-	if len(app.AllowedOrigins) == 0 {
-		app.AllowedOrigins = nil
-	}
+	app.MaxKeyLifetime = time.Duration(maxKeyLifetime) * time.Second
+	app.AllowedOrigins = nilIfEmpty(app.AllowedOrigins)
+	app.Scopes = nilIfEmpty(app.Scopes)
+	app.LeakSecretHash = nullBytes(app.LeakSecretHash)
 	app.CreatedAt = app.CreatedAt.UTC()
 	return &app, nil
 }

@@ -290,6 +290,41 @@ func nullString(s string) *string {
 	return &s
 }
 
+// nullBytes maps an empty byte slice to NULL, so that "none" has one form: a UNIQUE index
+// lets many NULLs through but not two empty values.
+func nullBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// list returns l, or an empty list for nil: the list columns are NOT NULL, and pgx would
+// write a nil slice as NULL (arrays) or as JSON null (JSONB).
+func list(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+// nilIfEmpty returns nil for an empty list, as lists come back from every store.
+func nilIfEmpty(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// utcPtr returns an optional time in UTC.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
 // scanner is a pgx.Row or pgx.Rows.
 type scanner interface {
 	Scan(dest ...any) error

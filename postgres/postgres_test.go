@@ -56,6 +56,7 @@ func MustCreateUser(t testing.TB, s latchkey.Store) *latchkey.User {
 		UserpassEnabled:      true,
 		APIKeyEnabled:        true,
 		RefreshTokenLifetime: latchkey.DefaultRefreshTokenLifetime,
+		KeyPrefix:            latchkey.DefaultKeyPrefix,
 		CreatedAt:            now,
 	}
 	if err := s.CreateApp(ctx, app); err != nil {
@@ -129,7 +130,7 @@ func TestOpen_Concurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := fmt.Sprint(versions), "[0001_init 0002_admin]"; got != want {
+	if got, want := fmt.Sprint(versions), "[0001_init 0002_admin 0003_key_controls]"; got != want {
 		t.Fatalf("schema_migrations = %s, want %s", got, want)
 	}
 

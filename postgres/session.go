@@ -9,7 +9,8 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-const sessionColumns = `id, app_id, user_id, device_id, provider, api_key_id, created_at, expires_at`
+const sessionColumns = `id, app_id, user_id, device_id, provider, api_key_id, created_at, expires_at,
+	scopes`
 
 // CreateSession inserts a session.
 //
@@ -18,17 +19,18 @@ const sessionColumns = `id, app_id, user_id, device_id, provider, api_key_id, cr
 // either waits for this insert to commit and then deletes the new session, or commits first
 // and makes the check fail.
 func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error {
-	query := `INSERT INTO sessions (` + sessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	query := `INSERT INTO sessions (` + sessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 	if sess.APIKeyID != "" {
 		query = `INSERT INTO sessions (` + sessionColumns + `)
-			SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::timestamptz, $8::timestamptz
+			SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::timestamptz, $8::timestamptz,
+				$9::jsonb
 			WHERE EXISTS (
 				SELECT 1 FROM api_keys WHERE id = $6 AND user_id = $3 AND NOT disabled FOR SHARE
 			)`
 	}
 	return s.retry(ctx, "create session", func() error {
 		tag, err := s.pool.Exec(ctx, query, sess.ID, sess.AppID, sess.UserID, sess.DeviceID, sess.Provider,
-			nullString(sess.APIKeyID), dbTime(sess.CreatedAt), dbTime(sess.ExpiresAt))
+			nullString(sess.APIKeyID), dbTime(sess.CreatedAt), dbTime(sess.ExpiresAt), list(sess.Scopes))
 		if _, ok := violation(err, codeForeignKeyViolation); ok {
 			return latchkey.Errorf(latchkey.ENotFound, "user or API key not found")
 		} else if _, ok := violation(err, codeUniqueViolation); ok {
@@ -49,7 +51,7 @@ func (s *Store) FindSession(ctx context.Context, id string) (*latchkey.Session, 
 	var apiKeyID *string
 	err := s.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id).
 		Scan(&sess.ID, &sess.AppID, &sess.UserID, &sess.DeviceID, &sess.Provider, &apiKeyID,
-			&sess.CreatedAt, &sess.ExpiresAt)
+			&sess.CreatedAt, &sess.ExpiresAt, &sess.Scopes)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "session not found")
 	} else if err != nil {
@@ -58,6 +60,7 @@ func (s *Store) FindSession(ctx context.Context, id string) (*latchkey.Session, 
 	if apiKeyID != nil {
 		sess.APIKeyID = *apiKeyID
 	}
+	sess.Scopes = nilIfEmpty(sess.Scopes)
 	sess.CreatedAt = sess.CreatedAt.UTC()
 	sess.ExpiresAt = sess.ExpiresAt.UTC()
 	return &sess, nil

@@ -11,7 +11,8 @@ import (
 )
 
 // apiKeyColumns are the columns scanAPIKey reads, in its order.
-const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, last_used_at`
+const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, last_used_at, start,
+	scopes, expires_at, previous_hash, previous_expires_at`
 
 // CreateAPIKey inserts a key unless its user already has max keys (ELimitReached) or a key of
 // that name (EAPIKeyExists); the cap is checked first. The write pool's single connection and
@@ -45,12 +46,23 @@ func countAPIKeys(ctx context.Context, tx *sql.Tx, userID string) (int, error) {
 
 // insertAPIKey inserts a key row. The table has two UNIQUE constraints, (user_id, name) and
 // hash, which one result code cannot tell apart; the name is looked up after a violation, in
-// the same transaction, rather than read from the error message.
+// the same transaction, rather than read from the error message. A hash that is another key's
+// previous hash is taken too, so that a hash finds at most one key.
 func insertAPIKey(ctx context.Context, tx *sql.Tx, k *latchkey.APIKey) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	if taken, err := hashTaken(ctx, tx, k.Hash, ""); err != nil {
+		return err
+	} else if taken {
+		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
+	}
+	scopesJSON, err := encodeList(k.Scopes)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, millis(k.CreatedAt),
-		nullMillis(k.LastUsedAt),
+		nullMillis(k.LastUsedAt), k.Start, scopesJSON, nullMillis(k.ExpiresAt),
+		nullBytes(k.PreviousHash), nullMillis(k.PreviousExpiresAt),
 	)
 	switch {
 	case isUniqueViolation(err):
@@ -70,6 +82,16 @@ func insertAPIKey(ctx context.Context, tx *sql.Tx, k *latchkey.APIKey) error {
 		return latchkey.Errorf(latchkey.ENotFound, "user not found")
 	}
 	return err
+}
+
+// hashTaken reports whether hash is any key's current or previous hash: the UNIQUE indexes
+// guard each column alone, not one against the other.
+// A rotation passes its key's id as except: the key may keep its own hash.
+func hashTaken(ctx context.Context, tx *sql.Tx, hash []byte, except string) (bool, error) {
+	var taken bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE hash = ? AND id <> ?)
+		OR EXISTS (SELECT 1 FROM api_keys WHERE previous_hash = ? AND id <> ?)`, hash, except, hash, except).Scan(&taken)
+	return taken, err
 }
 
 // FindAPIKeys returns a user's keys in creation order; keys created in the same millisecond
@@ -106,14 +128,54 @@ func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.AP
 	return k, wrap("find api key", err)
 }
 
-// FindAPIKeyByHash returns the app's key whose value hashes to hash.
+// FindAPIKeyByHash returns the app's key whose current or previous hash is hash; whether a
+// previous hash still works is the service's rule. The two lookups are two branches so that
+// each uses its column's index; a hash is in at most one key (insertAPIKey, RotateAPIKey).
 func (s *Store) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, error) {
-	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE app_id = ? AND hash = ?`, appID, hash))
+	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `
+		SELECT `+apiKeyColumns+` FROM api_keys WHERE app_id = ? AND hash = ?
+		UNION ALL
+		SELECT `+apiKeyColumns+` FROM api_keys WHERE app_id = ? AND previous_hash = ?
+		LIMIT 1`, appID, hash, appID, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
 	}
 	return k, wrap("find api key by hash", err)
+}
+
+// RotateAPIKey writes k's Hash, Start, PreviousHash and PreviousExpiresAt to the user's key
+// k.ID and ends the key's sessions no later than sessionsEnd, in one transaction.
+// Errors: ENotFound when the user has no such key; EConflict when k.Hash is a key's current or
+// previous hash, or k.PreviousHash another key's previous hash.
+func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEnd time.Time) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("rotate api key", err)
+	}
+	defer tx.Rollback()
+
+	if taken, err := hashTaken(ctx, tx, k.Hash, k.ID); err != nil {
+		return wrap("rotate api key", err)
+	} else if taken {
+		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE api_keys SET hash = ?, start = ?, previous_hash = ?,
+		previous_expires_at = ? WHERE user_id = ? AND id = ?`,
+		k.Hash, k.Start, nullBytes(k.PreviousHash), nullMillis(k.PreviousExpiresAt), k.UserID, k.ID)
+	if isUniqueViolation(err) {
+		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
+	} else if err != nil {
+		return wrap("rotate api key", err)
+	}
+	if err := requireRows(res, "API key not found"); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = ?
+		WHERE api_key_id = ? AND expires_at > ?`,
+		millis(sessionsEnd), k.ID, millis(sessionsEnd)); err != nil {
+		return wrap("rotate api key", err)
+	}
+	return wrap("rotate api key", tx.Commit())
 }
 
 // SetAPIKeyDisabled enables or disables one of the user's keys. Disabling also deletes every
@@ -184,17 +246,25 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 // scanAPIKey reads one row of apiKeyColumns.
 func scanAPIKey(row rowScanner) (*latchkey.APIKey, error) {
 	var (
-		k          latchkey.APIKey
-		createdAt  int64
-		lastUsedAt sql.NullInt64
+		k                                        latchkey.APIKey
+		createdAt                                int64
+		lastUsedAt, expiresAt, previousExpiresAt sql.NullInt64
+		scopesJSON                               string
 	)
 	if err := row.Scan(&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &createdAt,
-		&lastUsedAt,
+		&lastUsedAt, &k.Start, &scopesJSON, &expiresAt, &k.PreviousHash, &previousExpiresAt,
 	); err != nil {
+		return nil, err
+	}
+	var err error
+	if k.Scopes, err = decodeList(scopesJSON); err != nil {
 		return nil, err
 	}
 	k.CreatedAt = fromMillis(createdAt)
 	k.LastUsedAt = fromNullMillis(lastUsedAt)
+	k.ExpiresAt = fromNullMillis(expiresAt)
+	k.PreviousHash = nullBytes(k.PreviousHash)
+	k.PreviousExpiresAt = fromNullMillis(previousExpiresAt)
 	return &k, nil
 }
 

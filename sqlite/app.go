@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -12,20 +11,27 @@ import (
 
 // appColumns are the columns scanApp reads, in its order.
 const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, userpass_enabled,
-	apikey_enabled, password_min_length, refresh_token_lifetime_s, allowed_origins, created_at`
+	apikey_enabled, password_min_length, refresh_token_lifetime_s, allowed_origins, key_prefix,
+	max_key_lifetime_s, scopes, leak_secret_hash, created_at`
 
 // CreateApp inserts an app. Errors: EConflict when the client app id or the id is taken.
 func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
-	originsJSON, err := encodeOrigins(app.AllowedOrigins)
+	originsJSON, err := encodeList(app.AllowedOrigins)
+	if err != nil {
+		return wrap("create app", err)
+	}
+	scopesJSON, err := encodeList(app.Scopes)
 	if err != nil {
 		return wrap("create app", err)
 	}
 
 	_, err = s.write.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
 		app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
-		int64(app.RefreshTokenLifetime/time.Second), originsJSON, millis(app.CreatedAt),
+		int64(app.RefreshTokenLifetime/time.Second), originsJSON, app.KeyPrefix,
+		int64(app.MaxKeyLifetime/time.Second), scopesJSON, nullBytes(app.LeakSecretHash),
+		millis(app.CreatedAt),
 	)
 	if isUniqueViolation(err) {
 		return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
@@ -81,7 +87,11 @@ func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
 
 // UpdateApp writes every setting of the app: all fields but ID, ClientAppID and CreatedAt.
 func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
-	originsJSON, err := encodeOrigins(app.AllowedOrigins)
+	originsJSON, err := encodeList(app.AllowedOrigins)
+	if err != nil {
+		return wrap("update app", err)
+	}
+	scopesJSON, err := encodeList(app.Scopes)
 	if err != nil {
 		return wrap("update app", err)
 	}
@@ -89,10 +99,13 @@ func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
 	// SQLite counts the rows the WHERE matched, so an unchanged app still counts as found.
 	res, err := s.write.ExecContext(ctx, `UPDATE apps SET name = ?, auto_confirm = ?,
 		anonymous_enabled = ?, userpass_enabled = ?, apikey_enabled = ?, password_min_length = ?,
-		refresh_token_lifetime_s = ?, allowed_origins = ?
+		refresh_token_lifetime_s = ?, allowed_origins = ?, key_prefix = ?, max_key_lifetime_s = ?,
+		scopes = ?, leak_secret_hash = ?
 		WHERE id = ?`,
 		app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled, app.APIKeyEnabled,
-		app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second), originsJSON, app.ID,
+		app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second), originsJSON,
+		app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second), scopesJSON,
+		nullBytes(app.LeakSecretHash), app.ID,
 	)
 	if err != nil {
 		return wrap("update app", err)
@@ -126,37 +139,31 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 	return wrap("delete app", tx.Commit())
 }
 
-// encodeOrigins encodes allowed origins as the column holds them: a JSON array, "[]" rather
-// than "null" when there are none.
-func encodeOrigins(origins []string) (string, error) {
-	if origins == nil {
-		origins = []string{}
-	}
-	b, err := json.Marshal(origins)
-	return string(b), err
-}
-
 // scanApp reads one row of appColumns.
 func scanApp(row rowScanner) (*latchkey.App, error) {
 	var (
-		app         latchkey.App
-		lifetime    int64
-		originsJSON string
-		createdAt   int64
+		app                     latchkey.App
+		lifetime, maxKeyLife    int64
+		originsJSON, scopesJSON string
+		createdAt               int64
 	)
 	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm,
 		&app.AnonymousEnabled, &app.UserpassEnabled, &app.APIKeyEnabled, &app.PasswordMinLength,
-		&lifetime, &originsJSON, &createdAt,
+		&lifetime, &originsJSON, &app.KeyPrefix, &maxKeyLife, &scopesJSON, &app.LeakSecretHash,
+		&createdAt,
 	); err != nil {
 		return nil, err
 	}
-	app.RefreshTokenLifetime = time.Duration(lifetime) * time.Second
-	if err := json.Unmarshal([]byte(originsJSON), &app.AllowedOrigins); err != nil {
+	var err error
+	if app.AllowedOrigins, err = decodeList(originsJSON); err != nil {
 		return nil, err
 	}
-	if len(app.AllowedOrigins) == 0 {
-		app.AllowedOrigins = nil
+	if app.Scopes, err = decodeList(scopesJSON); err != nil {
+		return nil, err
 	}
+	app.RefreshTokenLifetime = time.Duration(lifetime) * time.Second
+	app.MaxKeyLifetime = time.Duration(maxKeyLife) * time.Second
+	app.LeakSecretHash = nullBytes(app.LeakSecretHash)
 	app.CreatedAt = fromMillis(createdAt)
 	return &app, nil
 }

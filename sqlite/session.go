@@ -10,21 +10,26 @@ import (
 )
 
 // sessionColumns are the columns of a session row, in the order of its inserts and scans.
-const sessionColumns = `id, app_id, user_id, device_id, provider, api_key_id, created_at, expires_at`
+const sessionColumns = `id, app_id, user_id, device_id, provider, api_key_id, created_at, expires_at,
+	scopes`
 
 // CreateSession inserts a session. A session with an APIKeyID is inserted only while that key
 // exists, belongs to the session's user and is enabled, checked in the INSERT itself so that a
 // key disabled during a login cannot leave a live session behind; otherwise ENotFound.
 // Errors also: EConflict when the id is taken; ENotFound when the user does not exist.
 func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error {
+	scopesJSON, err := encodeList(sess.Scopes)
+	if err != nil {
+		return wrap("create session", err)
+	}
 	args := []any{
 		sess.ID, sess.AppID, sess.UserID, sess.DeviceID, sess.Provider, nullString(sess.APIKeyID),
-		millis(sess.CreatedAt), millis(sess.ExpiresAt),
+		millis(sess.CreatedAt), millis(sess.ExpiresAt), scopesJSON,
 	}
-	query := `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	query := `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	if sess.APIKeyID != "" {
 		query = `INSERT INTO sessions (` + sessionColumns + `)
-			SELECT ?, ?, ?, ?, ?, ?, ?, ?
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
 			WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ? AND user_id = ? AND disabled = 0)`
 		args = append(args, sess.APIKeyID, sess.UserID)
 	}
@@ -48,14 +53,18 @@ func (s *Store) FindSession(ctx context.Context, id string) (*latchkey.Session, 
 		sess                 latchkey.Session
 		apiKeyID             sql.NullString
 		createdAt, expiresAt int64
+		scopesJSON           string
 	)
 	err := s.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id).Scan(
 		&sess.ID, &sess.AppID, &sess.UserID, &sess.DeviceID, &sess.Provider, &apiKeyID,
-		&createdAt, &expiresAt,
+		&createdAt, &expiresAt, &scopesJSON,
 	)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "session not found")
 	} else if err != nil {
+		return nil, wrap("find session", err)
+	}
+	if sess.Scopes, err = decodeList(scopesJSON); err != nil {
 		return nil, wrap("find session", err)
 	}
 	sess.APIKeyID = apiKeyID.String

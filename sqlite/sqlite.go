@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -220,6 +221,37 @@ func fromNullMillis(v sql.NullInt64) *time.Time {
 // nullString stores "" as NULL.
 func nullString(s string) sql.NullString {
 	return sql.NullString{String: s, Valid: s != ""}
+}
+
+// nullBytes stores an empty byte slice as NULL, so that "none" has one form: a UNIQUE index
+// lets many NULLs through but not two empty blobs.
+func nullBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// encodeList encodes a list of strings as the columns hold them: a JSON array, "[]" rather
+// than "null" when there are none.
+func encodeList(list []string) (string, error) {
+	if list == nil {
+		list = []string{}
+	}
+	b, err := json.Marshal(list)
+	return string(b), err
+}
+
+// decodeList decodes a JSON array of strings; an empty one comes back nil.
+func decodeList(s string) ([]string, error) {
+	var list []string
+	if err := json.Unmarshal([]byte(s), &list); err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	return list, nil
 }
 
 // requireRows returns ENotFound with the message when the statement changed no row.

@@ -182,8 +182,8 @@ func populate(t *testing.T, s *sqlite.Store) (*latchkey.App, *latchkey.User, *la
 	id := latchkey.NewID(now)
 	app := &latchkey.App{
 		ID: id, ClientAppID: "app-" + id, Name: "App", APIKeyEnabled: true,
-		RefreshTokenLifetime: latchkey.DefaultRefreshTokenLifetime,
-		AllowedOrigins:       []string{"https://a.example"}, CreatedAt: now,
+		KeyPrefix: latchkey.DefaultKeyPrefix, RefreshTokenLifetime: latchkey.DefaultRefreshTokenLifetime,
+		AllowedOrigins: []string{"https://a.example"}, CreatedAt: now,
 	}
 	u := &latchkey.User{
 		ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeNormal,

@@ -23,6 +23,7 @@ func testApp(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			PasswordMinLength:    12,
 			RefreshTokenLifetime: 45 * time.Minute,
 			AllowedOrigins:       []string{"https://a.example", "http://localhost:3000"},
+			KeyPrefix:            latchkey.DefaultKeyPrefix,
 			CreatedAt:            now(),
 		}
 		want := *app
@@ -96,6 +97,7 @@ func testApp(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			PasswordMinLength:    64,
 			RefreshTokenLifetime: 90 * time.Minute,
 			AllowedOrigins:       []string{"https://b.example", "http://localhost:8080"},
+			KeyPrefix:            app.KeyPrefix,
 			CreatedAt:            app.CreatedAt.Add(time.Hour),
 		}
 		before := *upd
@@ -130,6 +132,70 @@ func testApp(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		// Writing the same settings again still finds the app.
 		if err := s.UpdateApp(t.Context(), upd); err != nil {
 			t.Fatal(err)
+		}
+	})
+
+	t.Run("KeyControls", func(t *testing.T) {
+		s := open(t)
+		app := newApp()
+		app.KeyPrefix = "acme"
+		app.MaxKeyLifetime = 90 * 24 * time.Hour
+		app.Scopes = []string{"read", "write:all"}
+		app.LeakSecretHash = randomBytes(t, 32)
+		before := *app
+		if err := s.CreateApp(t.Context(), app); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(&before, app); diff != "" {
+			t.Fatalf("CreateApp changed its argument (-before +after):\n%s", diff)
+		}
+		if diff := cmp.Diff(app, mustFindApp(t, s, app.ID)); diff != "" {
+			t.Fatalf("FindAppByID mismatch (-want +got):\n%s", diff)
+		}
+		got, err := s.FindAppByClientID(t.Context(), app.ClientAppID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(app, got); diff != "" {
+			t.Fatalf("FindAppByClientID mismatch (-want +got):\n%s", diff)
+		}
+
+		// An app without them: none come back as nil or zero, an empty list too.
+		bare := newApp()
+		bare.Scopes = []string{}
+		if err := s.CreateApp(t.Context(), bare); err != nil {
+			t.Fatal(err)
+		}
+		bare.Scopes = nil
+		apps, err := s.FindApps(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]*latchkey.App{app, bare}, apps); diff != "" {
+			t.Fatalf("FindApps mismatch (-want +got):\n%s", diff)
+		}
+
+		// UpdateApp writes them, and clears them.
+		upd := *app
+		upd.KeyPrefix = "other"
+		upd.MaxKeyLifetime = time.Hour
+		upd.Scopes = []string{"admin"}
+		upd.LeakSecretHash = randomBytes(t, 32)
+		if err := s.UpdateApp(t.Context(), &upd); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(&upd, mustFindApp(t, s, app.ID)); diff != "" {
+			t.Fatalf("after UpdateApp (-want +got):\n%s", diff)
+		}
+		upd.MaxKeyLifetime, upd.Scopes, upd.LeakSecretHash = 0, nil, nil
+		if err := s.UpdateApp(t.Context(), &upd); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(&upd, mustFindApp(t, s, app.ID)); diff != "" {
+			t.Fatalf("after clearing UpdateApp (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(bare, mustFindApp(t, s, bare.ID)); diff != "" {
+			t.Fatalf("UpdateApp changed another app (-want +got):\n%s", diff)
 		}
 	})
 

@@ -33,6 +33,35 @@ func testSession(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 	})
 
+	t.Run("Scopes", func(t *testing.T) {
+		s := open(t)
+		app := mustCreateApp(t, s)
+		u := mustCreateUser(t, s, app.ID, "ada@example.com")
+		k := mustCreateAPIKey(t, s, u, "ci")
+
+		scoped := newSession(u, k.ID)
+		scoped.Scopes = []string{"read", "write:all"}
+		unscoped := newSession(u, k.ID)
+		unscoped.Scopes = []string{}
+		plain := newSession(u, "")
+		for _, sess := range []*latchkey.Session{scoped, unscoped, plain} {
+			if err := s.CreateSession(t.Context(), sess); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// An empty list comes back nil, as from every store.
+		unscoped.Scopes = nil
+		for _, sess := range []*latchkey.Session{scoped, unscoped, plain} {
+			got, err := s.FindSession(t.Context(), sess.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(sess, got); diff != "" {
+				t.Fatalf("FindSession mismatch (-want +got):\n%s", diff)
+			}
+		}
+	})
+
 	t.Run("FindExpired", func(t *testing.T) {
 		s := open(t)
 		app := mustCreateApp(t, s)

@@ -69,6 +69,7 @@ func newApp() *latchkey.App {
 		APIKeyEnabled:        true,
 		PasswordMinLength:    latchkey.MinPasswordLength,
 		RefreshTokenLifetime: latchkey.DefaultRefreshTokenLifetime,
+		KeyPrefix:            latchkey.DefaultKeyPrefix,
 		CreatedAt:            now(),
 	}
 }
@@ -244,6 +245,7 @@ func testTimestamps(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 		k := newAPIKey(t, u, "ci")
 		k.CreatedAt = at(5)
+		k.ExpiresAt, k.PreviousExpiresAt = timePtr(at(14)), timePtr(at(15))
 		if err := s.CreateAPIKey(t.Context(), k, latchkey.MaxAPIKeysPerUser); err != nil {
 			t.Fatal(err)
 		}
@@ -286,6 +288,11 @@ func testTimestamps(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			t.Fatal("APIKey.LastUsedAt = nil after TouchAPIKey")
 		}
 		check(t, "APIKey.LastUsedAt", *gotKey.LastUsedAt, 6)
+		if gotKey.ExpiresAt == nil || gotKey.PreviousExpiresAt == nil {
+			t.Fatalf("APIKey.ExpiresAt = %v, PreviousExpiresAt = %v, want both set", gotKey.ExpiresAt, gotKey.PreviousExpiresAt)
+		}
+		check(t, "APIKey.ExpiresAt", *gotKey.ExpiresAt, 14)
+		check(t, "APIKey.PreviousExpiresAt", *gotKey.PreviousExpiresAt, 15)
 		gotSess, err := s.FindSession(t.Context(), sess.ID)
 		if err != nil {
 			t.Fatal(err)
