@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
+
+	"github.com/latchkey/latchkey"
 )
 
 // APIKey is a user API key as the server describes it.
@@ -15,24 +18,36 @@ type APIKey struct {
 	ID       string
 	Name     string
 	Disabled bool
-	// Value is the secret key, set only on the key that Create returns: the server shows it
-	// once and keeps only its hash.
+	// Value is the secret key, set only on the key that Create and Rotate return: the server
+	// shows it once and keeps only its hash.
 	Value string
-	// CreatedAt and LastUsedAt are Latchkey's additions to the App Services key object; an App
-	// Services server leaves them zero and nil. LastUsedAt is nil for a key never logged in
-	// with, and is updated at most once a minute.
+
+	// The fields below are Latchkey's additions to the App Services key object; an App
+	// Services server leaves them zero and nil.
+
+	// Start is the safe beginning of the value (the prefix and a few characters, "lk_3xQa"),
+	// to tell keys apart in a list.
+	Start string
+	// Scopes are the scopes that sessions opened with the key carry in their access tokens
+	// (the "scope" claim); none means the user's full rights.
+	Scopes []string
+	// CreatedAt is when the key was created. LastUsedAt is the latest login with the key, nil
+	// for a key never used; the server records it at most once a minute.
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
+	// ExpiresAt is when the key stops logging in and its sessions end; nil: never.
+	ExpiresAt *time.Time
+
 	// Extra holds the fields of the key object that the SDK does not know, so that a newer
-	// server's additions (expires_at, say) are not lost.
+	// server's additions are not lost.
 	Extra map[string]json.RawMessage
 }
 
 // Enabled reports whether the key can log in.
 func (k APIKey) Enabled() bool { return !k.Disabled }
 
-// UnmarshalJSON reads the server's key object: {"_id", "name", "disabled", "key",
-// "created_at", "last_used_at", ...}. A field of an unexpected type goes to Extra rather than
+// UnmarshalJSON reads the server's key object: {"_id", "name", "disabled", "key", "start",
+// "scopes", "created_at", "last_used_at", "expires_at", ...}. A field of an unexpected type goes to Extra rather than
 // failing the call.
 func (k *APIKey) UnmarshalJSON(b []byte) error {
 	var fields map[string]json.RawMessage
@@ -45,17 +60,23 @@ func (k *APIKey) UnmarshalJSON(b []byte) error {
 		var ok bool
 		switch name {
 		case "_id":
-			ok = json.Unmarshal(raw, &k.ID) == nil
+			ok = decodeField(raw, &k.ID)
 		case "name":
-			ok = json.Unmarshal(raw, &k.Name) == nil
+			ok = decodeField(raw, &k.Name)
 		case "disabled":
-			ok = json.Unmarshal(raw, &k.Disabled) == nil
+			ok = decodeField(raw, &k.Disabled)
 		case "key":
-			ok = json.Unmarshal(raw, &k.Value) == nil
+			ok = decodeField(raw, &k.Value)
+		case "start":
+			ok = decodeField(raw, &k.Start)
+		case "scopes":
+			ok = decodeField(raw, &k.Scopes)
 		case "created_at":
-			ok = json.Unmarshal(raw, &k.CreatedAt) == nil
+			ok = decodeField(raw, &k.CreatedAt)
 		case "last_used_at":
-			ok = json.Unmarshal(raw, &k.LastUsedAt) == nil
+			ok = decodeField(raw, &k.LastUsedAt)
+		case "expires_at":
+			ok = decodeField(raw, &k.ExpiresAt)
 		}
 		if !ok {
 			extra[name] = raw
@@ -67,10 +88,21 @@ func (k *APIKey) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// decodeField decodes raw into *dst, leaving *dst as it was if raw does not fit.
+func decodeField[T any](raw json.RawMessage, dst *T) bool {
+	var v T
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	*dst = v
+	return true
+}
+
 // MarshalJSON writes the key in the server's shape, so that a program can pass on what it
-// got: "key" only if the value is known, the time fields only if set, and the extra fields.
+// got: "key" only if the value is known, the other additions only if set, and the extra
+// fields.
 func (k APIKey) MarshalJSON() ([]byte, error) {
-	m := make(map[string]any, 6+len(k.Extra))
+	m := make(map[string]any, 9+len(k.Extra))
 	for name, raw := range k.Extra {
 		m[name] = raw
 	}
@@ -78,11 +110,20 @@ func (k APIKey) MarshalJSON() ([]byte, error) {
 	if k.Value != "" {
 		m["key"] = k.Value
 	}
+	if k.Start != "" {
+		m["start"] = k.Start
+	}
+	if len(k.Scopes) > 0 {
+		m["scopes"] = k.Scopes
+	}
 	if !k.CreatedAt.IsZero() {
 		m["created_at"] = k.CreatedAt.UTC().Format(time.RFC3339)
 	}
 	if k.LastUsedAt != nil {
 		m["last_used_at"] = k.LastUsedAt.UTC().Format(time.RFC3339)
+	}
+	if k.ExpiresAt != nil {
+		m["expires_at"] = k.ExpiresAt.UTC().Format(time.RFC3339)
 	}
 	return json.Marshal(m)
 }
@@ -99,12 +140,71 @@ type APIKeys struct {
 }
 
 // Create creates a key named name (ASCII letters, digits, '_' and '-', at most 64
-// characters) and returns it with its value, the only time the value is available.
-// Errors: ErrAPIKeyExists, ErrInvalidParameter (bad name, or the user already has 20 keys);
-// an empty name is refused with status 400 and no code.
-func (k *APIKeys) Create(ctx context.Context, name string) (APIKey, error) {
+// characters) and returns it with its value, the only time the value is available. Options
+// set an expiry (KeyExpiresIn, KeyExpiresAt) and scopes (KeyScopes); without them the key
+// has no scopes and lives as long as the app allows.
+// Errors: ErrAPIKeyExists, ErrInvalidParameter (bad name, the user already has 20 keys, an
+// expiry in the past or beyond the app's maximum, both expiry options, a scope the app does
+// not declare); an empty name is refused with status 400 and no code.
+func (k *APIKeys) Create(ctx context.Context, name string, opts ...KeyOption) (APIKey, error) {
+	req := createKeyRequest{Name: name}
+	for _, opt := range opts {
+		opt(&req)
+	}
 	var key APIKey
-	err := k.user.request(ctx, http.MethodPost, "/auth/api_keys", refreshToken, map[string]string{"name": name}, &key)
+	err := k.user.request(ctx, http.MethodPost, "/auth/api_keys", refreshToken, req, &key)
+	return key, err
+}
+
+// createKeyRequest is the body of a create call; the Latchkey fields are left out unless an
+// option sets them, so that an App Services server gets what it expects.
+type createKeyRequest struct {
+	Name      string   `json:"name"`
+	ExpiresIn *int64   `json:"expires_in,omitempty"`
+	ExpiresAt *string  `json:"expires_at,omitempty"`
+	Scopes    []string `json:"scopes,omitempty"`
+}
+
+// KeyOption sets an optional property of a key that Create makes.
+type KeyOption func(*createKeyRequest)
+
+// KeyExpiresIn makes the key expire d from now, counted in whole seconds (a fraction is
+// dropped). The server refuses a key that would not live at least a second, and one that
+// would outlive the app's maximum key lifetime. Not with KeyExpiresAt.
+func KeyExpiresIn(d time.Duration) KeyOption {
+	secs := int64(d / time.Second)
+	return func(r *createKeyRequest) { r.ExpiresIn = &secs }
+}
+
+// KeyExpiresAt makes the key expire at t, to the second. Not with KeyExpiresIn.
+func KeyExpiresAt(t time.Time) KeyOption {
+	s := t.UTC().Format(time.RFC3339)
+	return func(r *createKeyRequest) { r.ExpiresAt = &s }
+}
+
+// KeyScopes gives the key scopes from the app's vocabulary: the access tokens of sessions
+// opened with the key carry them in their "scope" claim, for the app's own services to
+// enforce.
+func KeyScopes(scopes ...string) KeyOption {
+	scopes = slices.Clone(scopes)
+	return func(r *createKeyRequest) { r.Scopes = scopes }
+}
+
+// Rotate gives a key a new value and returns the key with it, the only time the new value is
+// available. The key keeps its id, name and scopes. The old value, and the sessions opened
+// with it, keep working for grace (whole seconds, 0 to 7 days), so that the new value can
+// be rolled out first; with 0 they stop at once.
+// Errors: ErrAPIKeyNotFound, ErrInvalidParameter (grace out of range).
+func (k *APIKeys) Rotate(ctx context.Context, id string, grace time.Duration) (APIKey, error) {
+	var key APIKey
+	path, err := keyPath(id, "/rotate")
+	if err != nil {
+		return key, err
+	}
+	body := struct {
+		GracePeriod int64 `json:"grace_period"`
+	}{int64(grace / time.Second)}
+	err = k.user.request(ctx, http.MethodPost, path, refreshToken, body, &key)
 	return key, err
 }
 
@@ -148,8 +248,13 @@ func (k *APIKeys) Delete(ctx context.Context, id string) error {
 }
 
 // CreateAsync is Create in the background.
-func (k *APIKeys) CreateAsync(ctx context.Context, name string) <-chan Result[APIKey] {
-	return async(ctx, func(ctx context.Context) (APIKey, error) { return k.Create(ctx, name) })
+func (k *APIKeys) CreateAsync(ctx context.Context, name string, opts ...KeyOption) <-chan Result[APIKey] {
+	return async(ctx, func(ctx context.Context) (APIKey, error) { return k.Create(ctx, name, opts...) })
+}
+
+// RotateAsync is Rotate in the background.
+func (k *APIKeys) RotateAsync(ctx context.Context, id string, grace time.Duration) <-chan Result[APIKey] {
+	return async(ctx, func(ctx context.Context) (APIKey, error) { return k.Rotate(ctx, id, grace) })
 }
 
 // FetchAllAsync is FetchAll in the background.
@@ -193,3 +298,9 @@ func keyPath(id, suffix string) (string, error) {
 	}
 	return fmt.Sprintf("/auth/api_keys/%s%s", url.PathEscape(id), suffix), nil
 }
+
+// ValidKeyValue reports whether s looks like a Latchkey key value: the format
+// <prefix>_<32 base62><6 base62 checksum> with a correct checksum, or the 64 base62
+// characters of a key made before the format. It reads nothing but s, so a program can turn
+// away a mistyped key before calling the server; the server checks the same way.
+func ValidKeyValue(s string) bool { return latchkey.CheckKeyValue(s) }

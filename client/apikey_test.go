@@ -25,11 +25,14 @@ func TestAPIKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !latchkey.IsID(created.ID) || created.Name != "build-server" || created.Disabled || !created.Enabled() || len(created.Value) < 27 {
+		if !latchkey.IsID(created.ID) || created.Name != "build-server" || created.Disabled || !created.Enabled() || !keyPattern.MatchString(created.Value) {
 			t.Fatalf("created = %+v", created)
 		}
-		if d := time.Since(created.CreatedAt); d < -time.Minute || d > time.Minute || created.LastUsedAt != nil || created.Extra != nil {
-			t.Fatalf("created at %v, last used %v, extra %v", created.CreatedAt, created.LastUsedAt, created.Extra)
+		if !strings.HasPrefix(created.Value, "lk_") || created.Start != latchkey.KeyStart(created.Value) || !client.ValidKeyValue(created.Value) {
+			t.Fatalf("value %q, start %q: want an lk_ value that starts with its start", created.Value, created.Start)
+		}
+		if d := time.Since(created.CreatedAt); d < -time.Minute || d > time.Minute || created.LastUsedAt != nil || created.ExpiresAt != nil || created.Scopes != nil || created.Extra != nil {
+			t.Fatalf("created at %v, last used %v, expires %v, scopes %v, extra %v", created.CreatedAt, created.LastUsedAt, created.ExpiresAt, created.Scopes, created.Extra)
 		}
 		want := created
 		want.Value = "" // shown once
@@ -253,16 +256,18 @@ func TestAPIKeyJSON(t *testing.T) {
 	t.Run("ExtraFields", func(t *testing.T) {
 		var k client.APIKey
 		in := `{"_id":"65a0c0ffee0000000000c001","name":"n","disabled":true,"created_at":"2024-01-12T10:00:00Z",` +
-			`"last_used_at":null,"expires_at":"2025-01-01T00:00:00Z","scopes":["read"],"key":"secret"}`
+			`"last_used_at":null,"expires_at":"2025-01-01T00:00:00Z","scopes":["read"],"key":"secret","start":"lk_abcd",` +
+			`"owner_note":"from a newer server","rotated_at":null}`
 		if err := json.Unmarshal([]byte(in), &k); err != nil {
 			t.Fatal(err)
 		}
+		expires := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 		want := client.APIKey{
-			ID: "65a0c0ffee0000000000c001", Name: "n", Disabled: true, Value: "secret",
-			CreatedAt: time.Date(2024, 1, 12, 10, 0, 0, 0, time.UTC),
+			ID: "65a0c0ffee0000000000c001", Name: "n", Disabled: true, Value: "secret", Start: "lk_abcd",
+			Scopes: []string{"read"}, CreatedAt: time.Date(2024, 1, 12, 10, 0, 0, 0, time.UTC), ExpiresAt: &expires,
 			Extra: map[string]json.RawMessage{
-				"expires_at": json.RawMessage(`"2025-01-01T00:00:00Z"`),
-				"scopes":     json.RawMessage(`["read"]`),
+				"owner_note": json.RawMessage(`"from a newer server"`),
+				"rotated_at": json.RawMessage(`null`),
 			},
 		}
 		if diff := cmp.Diff(want, k); diff != "" {
@@ -282,10 +287,10 @@ func TestAPIKeyJSON(t *testing.T) {
 	})
 	t.Run("BadTypesGoToExtra", func(t *testing.T) {
 		var k client.APIKey
-		if err := json.Unmarshal([]byte(`{"_id":"x","created_at":"yesterday","disabled":"no"}`), &k); err != nil {
+		if err := json.Unmarshal([]byte(`{"_id":"x","created_at":"yesterday","disabled":"no","scopes":"read","expires_at":5}`), &k); err != nil {
 			t.Fatal(err)
 		}
-		if k.ID != "x" || !k.CreatedAt.IsZero() || len(k.Extra) != 2 {
+		if k.ID != "x" || !k.CreatedAt.IsZero() || k.Scopes != nil || k.ExpiresAt != nil || len(k.Extra) != 4 {
 			t.Fatalf("key = %+v", k)
 		}
 	})

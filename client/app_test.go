@@ -108,12 +108,13 @@ func TestLogIn(t *testing.T) {
 		if err := srv.Store.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		sum := sha256.Sum256([]byte("disabled-users-key"))
-		k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: srv.App.ID, UserID: u.ID, Name: "k", Hash: sum[:], CreatedAt: now}
+		value := latchkey.NewKeyValue(latchkey.DefaultKeyPrefix)
+		sum := sha256.Sum256([]byte(value))
+		k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: srv.App.ID, UserID: u.ID, Name: "k", Hash: sum[:], Start: latchkey.KeyStart(value), CreatedAt: now}
 		if err := srv.Store.CreateAPIKey(ctx, k, latchkey.MaxAPIKeysPerUser); err != nil {
 			t.Fatal(err)
 		}
-		_, err := mustNewApp(t, srv).LogIn(ctx, client.APIKeyCredentials("disabled-users-key"))
+		_, err := mustNewApp(t, srv).LogIn(ctx, client.APIKeyCredentials(value))
 		wantError(t, err, 401, client.ErrUserDisabled)
 	})
 	t.Run("ErrAuthProviderNotFound", func(t *testing.T) {

@@ -5,8 +5,8 @@
 // with the Realm SDKs' semantics: a current user, every known user, switching between them;
 // a request refused for an expired access token refreshes the token and is retried once; a
 // refused refresh token logs the user out. A TokenStore (a FileStore, say) keeps the users
-// across program runs. A user's APIKeys create, list, fetch, enable, disable and delete the
-// user API keys that let a device or a service log in as that user.
+// across program runs. A user's APIKeys create, list, fetch, rotate, enable, disable and
+// delete the user API keys that let a device or a service log in as that user.
 //
 //	app, err := client.NewApp("http://127.0.0.1:9090", "latchkey-qmzvx")
 //	user, err := app.LogIn(ctx, client.EmailPasswordCredentials("ann@example.com", "s3cretpass"))

@@ -46,6 +46,40 @@ func ExampleAPIKeys_CreateAsync() {
 	// Output: Successfully created API key: Name-of-the-API-Key
 }
 
+// Latchkey's additions: a key that expires, with scopes when the app declares some.
+func ExampleAPIKeys_Create_options() {
+	ctx := context.Background()
+	app := exampleApp()
+	user := app.CurrentUser()
+
+	key, err := user.APIKeys().Create(ctx, "ci-runner", client.KeyExpiresIn(90*24*time.Hour))
+	if err != nil {
+		log.Fatal("Error creating API key: ", err)
+	}
+	fmt.Println("start:", key.Start[:3]+"...", "valid format:", client.ValidKeyValue(key.Value))
+	fmt.Println("lives 90 days:", key.ExpiresAt.Sub(key.CreatedAt) == 90*24*time.Hour)
+	// Output:
+	// start: lk_... valid format: true
+	// lives 90 days: true
+}
+
+// Rotate a key: it gets a new value, and the old one keeps working for a day while the new
+// one is rolled out.
+func ExampleAPIKeys_Rotate() {
+	ctx := context.Background()
+	app := exampleApp()
+	user := app.CurrentUser()
+	key, _ := user.APIKeys().Create(ctx, "build-server")
+
+	rotated, err := user.APIKeys().Rotate(ctx, key.ID, 24*time.Hour)
+	if err != nil {
+		log.Fatal("Error rotating API key: ", err)
+	}
+	// rotated.Value is the new secret, shown only now.
+	fmt.Println("same key:", rotated.ID == key.ID, "new value:", rotated.Value != key.Value)
+	// Output: same key: true new value: true
+}
+
 func ExampleAPIKeys_FetchAll() {
 	ctx := context.Background()
 	app := exampleApp()
