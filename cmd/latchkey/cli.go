@@ -34,7 +34,7 @@ func newUserIO(stdout, stderr io.Writer) userIO {
 // perCallFlags are flags that say what one invocation does rather than configure the CLI, so
 // no environment variable sets them: LATCHKEY_YES must not delete keys unasked. The empty
 // variable name is never set.
-var perCallFlags = map[string]string{"json": "", "yes": "", "api-key": ""}
+var perCallFlags = map[string]string{"json": "", "yes": "", "api-key": "", "expires-in": "", "scopes": "", "grace-period": ""}
 
 // configDir is the --config-dir flag: where the CLI keeps its files.
 type configDir struct {

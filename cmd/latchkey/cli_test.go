@@ -93,12 +93,15 @@ func (u *cliUser) okJSON(out any, stdin string, args ...string) result {
 
 // cliKey is a key as `keys ... --json` prints it.
 type cliKey struct {
-	ID         string  `json:"_id"`
-	Key        *string `json:"key"`
-	Name       string  `json:"name"`
-	Disabled   bool    `json:"disabled"`
-	CreatedAt  string  `json:"created_at"`
-	LastUsedAt *string `json:"last_used_at"`
+	ID         string   `json:"_id"`
+	Key        *string  `json:"key"`
+	Name       string   `json:"name"`
+	Disabled   bool     `json:"disabled"`
+	Start      string   `json:"start"`
+	Scopes     []string `json:"scopes"`
+	CreatedAt  string   `json:"created_at"`
+	LastUsedAt *string  `json:"last_used_at"`
+	ExpiresAt  *string  `json:"expires_at"`
 }
 
 // TestCLISeedFlow runs the Realm "Manage User API Keys" flow through the CLI: register, log
@@ -136,7 +139,8 @@ func TestCLISeedFlow(t *testing.T) {
 	// create: the value once, with a warning.
 	var build cliKey
 	r = ann.okJSON(&build, "", "keys", "create", "build-server", "--json")
-	if build.Key == nil || len(*build.Key) < 27 || build.Name != "build-server" || build.Disabled || build.CreatedAt == "" {
+	if build.Key == nil || len(*build.Key) < 27 || build.Name != "build-server" || build.Disabled || build.CreatedAt == "" ||
+		build.Start == "" || !strings.HasPrefix(*build.Key, build.Start) || build.ExpiresAt != nil || build.Scopes != nil {
 		t.Fatalf("keys create --json = %+v", build)
 	}
 	if !strings.Contains(r.stderr, "shown only once") {
@@ -161,8 +165,9 @@ func TestCLISeedFlow(t *testing.T) {
 	}
 	r = keep(ann.ok("", "keys", "list"))
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "ID NAME ENABLED CREATED LAST USED" ||
-		!strings.HasPrefix(lines[1], build.ID) || !strings.Contains(lines[1], "build-server") || !strings.Contains(lines[1], "yes") || !strings.Contains(lines[1], "never") {
+	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "ID NAME START ENABLED CREATED LAST USED EXPIRES SCOPES" ||
+		!strings.HasPrefix(lines[1], build.ID) || !strings.Contains(lines[1], "build-server") || !strings.Contains(lines[1], build.Start) ||
+		!strings.Contains(lines[1], "yes") || !strings.Contains(lines[1], "never") {
 		t.Fatalf("keys list printed:\n%s", r.stdout)
 	}
 	var got cliKey
@@ -316,7 +321,7 @@ func TestCLIErrors(t *testing.T) {
 		u.fails("missing NAME", "", "keys", "create")
 		u.fails(`unexpected argument "b"`, "", "keys", "get", "a", "b")
 		u.fails("flag provided but not defined: -nope", "", "keys", "list", "--nope")
-		u.fails(`keys: unknown command "rotate"`, "", "keys", "rotate")
+		u.fails(`keys: unknown command "renew"`, "", "keys", "renew")
 		u.fails("keys: no command given", "", "keys")
 		if r := u.ok("", "keys", "list"); !strings.Contains(r.stdout, "dup") {
 			t.Fatalf("keys list after the errors: %q", r.stdout)
@@ -337,7 +342,7 @@ func TestCLIHelp(t *testing.T) {
 	u := newCLIUser(t)
 	for _, args := range [][]string{
 		{"register"}, {"login"}, {"logout"}, {"whoami"},
-		{"keys", "create"}, {"keys", "list"}, {"keys", "get"}, {"keys", "disable"}, {"keys", "enable"}, {"keys", "delete"},
+		{"keys", "create"}, {"keys", "rotate"}, {"keys", "list"}, {"keys", "get"}, {"keys", "disable"}, {"keys", "enable"}, {"keys", "delete"},
 	} {
 		for _, help := range []string{"--help", "-h"} {
 			r := u.ok("", append(args, help)...)
@@ -346,7 +351,7 @@ func TestCLIHelp(t *testing.T) {
 			}
 		}
 	}
-	if r := u.ok("", "keys", "--help"); !strings.Contains(r.stdout, "create NAME") || !strings.Contains(r.stdout, "delete ID") {
+	if r := u.ok("", "keys", "--help"); !strings.Contains(r.stdout, "create NAME") || !strings.Contains(r.stdout, "rotate ID") || !strings.Contains(r.stdout, "delete ID") {
 		t.Errorf("keys --help printed %q", r.stdout)
 	}
 	if r := u.ok("", "help"); !strings.Contains(r.stdout, "latchkey login") || !strings.Contains(r.stdout, "latchkey keys") {

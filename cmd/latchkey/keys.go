@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,12 +21,18 @@ const keysUsage = `Usage: latchkey keys COMMAND [flags]
 Manages the API keys of the logged-in user (see latchkey login).
 
 Commands:
-  create NAME [--json]   create a key; prints its value, which is shown only this once
-  list [--json]          list the keys: id, name, enabled, created, last used
+  create NAME [--expires-in DURATION] [--scopes a,b] [--json]
+                         create a key; prints its value, which is shown only this once
+  rotate ID [--grace-period DURATION] [--json]
+                         give a key a new value, shown only this once; the old value
+                         keeps working for the grace period (default none)
+  list [--json]          list the keys: id, name, start, enabled, dates, scopes
   get ID [--json]        show one key
   disable ID             disable a key: it stops logging in and its sessions end
   enable ID              enable a disabled key
   delete ID [--yes]      delete a key; asks first on a terminal, --yes for scripts
+
+DURATION is a number of seconds (3600), a Go duration (90m, 720h) or days (90d).
 
 Each command takes --config-dir DIR (LATCHKEY_CONFIG_DIR) and -h for help.
 `
@@ -45,6 +52,8 @@ func (c *KeysCommand) Run(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "create":
 		cmd = &KeysCreateCommand{userIO: c.userIO}
+	case "rotate":
+		cmd = &KeysRotateCommand{userIO: c.userIO}
 	case "list":
 		cmd = &KeysListCommand{userIO: c.userIO}
 	case "get":
@@ -71,18 +80,84 @@ const keyWarning = "Store this key now, somewhere safe: it is shown only once an
 // KeysCreateCommand creates a key and prints its value.
 type KeysCreateCommand struct {
 	userIO
-	Config configDir
-	JSON   bool
+	Config    configDir
+	ExpiresIn durationFlag
+	Scopes    listFlag
+	JSON      bool
 }
 
 // Run creates the key.
 func (c *KeysCreateCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey keys create", "latchkey keys create NAME [--json]",
+	fs := newFlagSet("latchkey keys create", "latchkey keys create NAME [--expires-in DURATION] [--scopes a,b] [--json]",
 		"Creates an API key and prints it with its value. The value is shown only this once.\n"+
-			"NAME: ASCII letters, digits, '_' and '-', at most 64 characters, unique per user.", c.Stderr)
+			"NAME: ASCII letters, digits, '_' and '-', at most 64 characters, unique per user.\n"+
+			"Without --expires-in the key lives as long as the app allows (forever, unless the app\n"+
+			"sets a maximum); without --scopes it acts with your full rights.", c.Stderr)
 	c.Config.register(fs)
+	fs.Var(&c.ExpiresIn, "expires-in", "the key expires after `DURATION`: seconds (3600), a Go duration (90m, 720h) or days (90d)")
+	fs.Var(&c.Scopes, "scopes", "comma-separated `SCOPES` from the app's vocabulary, carried in the access tokens of the key's sessions")
 	fs.BoolVar(&c.JSON, "json", false, "print the key as JSON, value included")
 	pos, err := parseArgs(fs, args, "NAME")
+	if err != nil {
+		return err
+	}
+	var opts []client.KeyOption
+	if c.ExpiresIn.Given {
+		opts = append(opts, client.KeyExpiresIn(c.ExpiresIn.D))
+	}
+	if len(c.Scopes) > 0 {
+		opts = append(opts, client.KeyScopes(c.Scopes...))
+	}
+	u, err := currentUser(c.Config)
+	if err != nil {
+		return err
+	}
+	k, err := u.APIKeys().Create(ctx, pos[0], opts...)
+	if err != nil {
+		return explain(u, err)
+	}
+	if err := printNewKey(c.Stdout, k, c.JSON); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.Stderr, keyWarning)
+	return nil
+}
+
+// printNewKey prints a key with its value, as JSON or as name/value lines.
+func printNewKey(w io.Writer, k client.APIKey, asJSON bool) error {
+	if asJSON {
+		return printJSON(w, k)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "id\t%s\nname\t%s\nkey\t%s\n", k.ID, k.Name, k.Value)
+	if k.ExpiresAt != nil {
+		fmt.Fprintf(tw, "expires\t%s\n", formatTime(k.ExpiresAt, "never"))
+	}
+	if len(k.Scopes) > 0 {
+		fmt.Fprintf(tw, "scopes\t%s\n", formatScopes(k.Scopes))
+	}
+	return tw.Flush()
+}
+
+// KeysRotateCommand gives a key a new value and prints it.
+type KeysRotateCommand struct {
+	userIO
+	Config      configDir
+	GracePeriod durationFlag
+	JSON        bool
+}
+
+// Run rotates the key.
+func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
+	fs := newFlagSet("latchkey keys rotate", "latchkey keys rotate ID [--grace-period DURATION] [--json]",
+		"Gives an API key a new value and prints it; the value is shown only this once. The key\n"+
+			"keeps its id, name, expiry and scopes. The old value, and the sessions opened with it,\n"+
+			"keep working for the grace period (at most 7 days), so you can roll out the new value\n"+
+			"first; without --grace-period they stop at once.", c.Stderr)
+	c.Config.register(fs)
+	fs.Var(&c.GracePeriod, "grace-period", "how long the old value keeps working: `DURATION` in seconds (3600), a Go duration (90m, 24h) or days (7d)")
+	fs.BoolVar(&c.JSON, "json", false, "print the key as JSON, new value included")
+	pos, err := parseArgs(fs, args, "ID")
 	if err != nil {
 		return err
 	}
@@ -90,19 +165,20 @@ func (c *KeysCreateCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, err := u.APIKeys().Create(ctx, pos[0])
+	k, err := u.APIKeys().Rotate(ctx, pos[0], c.GracePeriod.D)
 	if err != nil {
 		return explain(u, err)
 	}
-	if c.JSON {
-		err = printJSON(c.Stdout, k)
-	} else {
-		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "id\t%s\nname\t%s\nkey\t%s\n", k.ID, k.Name, k.Value)
-		err = tw.Flush()
+	if err := printNewKey(c.Stdout, k, c.JSON); err != nil {
+		return err
 	}
 	fmt.Fprintln(c.Stderr, keyWarning)
-	return err
+	if grace := c.GracePeriod.D.Truncate(time.Second); grace > 0 {
+		fmt.Fprintf(c.Stderr, "The old value keeps working for %s, then stops.\n", grace)
+	} else {
+		fmt.Fprintln(c.Stderr, "The old value no longer works.")
+	}
+	return nil
 }
 
 // KeysListCommand lists the keys.
@@ -138,10 +214,13 @@ func (c *KeysListCommand) Run(ctx context.Context, args []string) error {
 	}
 	extra := extraFields(keys...)
 	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
-	head := append([]string{"ID", "NAME", "ENABLED", "CREATED", "LAST USED"}, upper(extra)...)
+	head := append([]string{"ID", "NAME", "START", "ENABLED", "CREATED", "LAST USED", "EXPIRES", "SCOPES"}, upper(extra)...)
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, k := range keys {
-		row := []string{k.ID, k.Name, yesNo(k.Enabled()), formatTime(&k.CreatedAt, "-"), formatTime(k.LastUsedAt, "never")}
+		row := []string{
+			k.ID, k.Name, orDash(k.Start), yesNo(k.Enabled()), formatTime(&k.CreatedAt, "-"), formatTime(k.LastUsedAt, "never"),
+			formatTime(k.ExpiresAt, "never"), formatScopes(k.Scopes),
+		}
 		for _, name := range extra {
 			row = append(row, formatRaw(k.Extra[name]))
 		}
@@ -267,8 +346,9 @@ func (c *KeysDeleteCommand) Run(ctx context.Context, args []string) error {
 // printKey prints one key as name/value lines.
 func printKey(w io.Writer, k client.APIKey) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "id\t%s\nname\t%s\nenabled\t%s\ncreated\t%s\nlast used\t%s\n",
-		k.ID, k.Name, yesNo(k.Enabled()), formatTime(&k.CreatedAt, "-"), formatTime(k.LastUsedAt, "never"))
+	fmt.Fprintf(tw, "id\t%s\nname\t%s\nstart\t%s\nenabled\t%s\ncreated\t%s\nlast used\t%s\nexpires\t%s\nscopes\t%s\n",
+		k.ID, k.Name, orDash(k.Start), yesNo(k.Enabled()), formatTime(&k.CreatedAt, "-"), formatTime(k.LastUsedAt, "never"),
+		formatTime(k.ExpiresAt, "never"), formatScopes(k.Scopes))
 	for _, name := range extraFields(k) {
 		fmt.Fprintf(tw, "%s\t%s\n", strings.ReplaceAll(name, "_", " "), formatRaw(k.Extra[name]))
 	}
@@ -293,6 +373,21 @@ func upper(names []string) []string {
 		out[i] = strings.ToUpper(strings.ReplaceAll(n, "_", " "))
 	}
 	return out
+}
+
+// formatScopes writes a key's scopes for a table, "-" for none (the user's full rights).
+func formatScopes(scopes []string) string {
+	if len(scopes) == 0 {
+		return "-"
+	}
+	return strings.Join(scopes, ",")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func yesNo(b bool) string {
@@ -321,4 +416,71 @@ func formatRaw(raw json.RawMessage) string {
 		return s
 	}
 	return string(raw)
+}
+
+// durationFlag is a length of time given as whole seconds ("3600"), a Go duration ("90m",
+// "720h") or whole days ("90d"): key lifetimes are usually counted in days, which Go
+// durations lack.
+type durationFlag struct {
+	D     time.Duration
+	Given bool
+}
+
+func (f *durationFlag) String() string {
+	if f == nil || !f.Given {
+		return ""
+	}
+	return f.D.String()
+}
+
+// Set parses the flag's value.
+func (f *durationFlag) Set(s string) error {
+	d, err := parseDuration(s)
+	if err != nil {
+		return err
+	}
+	f.D, f.Given = d, true
+	return nil
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	const maxSeconds = int64(1<<63-1) / int64(time.Second)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n > maxSeconds || n < -maxSeconds {
+			return 0, errors.New("too many seconds")
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n > maxSeconds/86400 || n < -maxSeconds/86400 {
+			return 0, fmt.Errorf("%q is not a whole number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number of seconds, a duration like 90m or 720h, or days like 90d", s)
+	}
+	return d, nil
+}
+
+// listFlag is a comma-separated list; given twice, the lists add up.
+type listFlag []string
+
+func (f *listFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return strings.Join(*f, ",")
+}
+
+// Set adds the flag's items.
+func (f *listFlag) Set(s string) error {
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*f = append(*f, item)
+		}
+	}
+	return nil
 }

@@ -28,7 +28,7 @@ As a user of a server:
   latchkey login [flags]     log in with an email and password, or with an API key
   latchkey logout            end the session and forget it
   latchkey whoami            show the logged-in user
-  latchkey keys COMMAND      manage your API keys: create, list, get, disable, enable, delete
+  latchkey keys COMMAND      manage your API keys: create, rotate, list, get, disable, enable, delete
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
