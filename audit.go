@@ -21,6 +21,7 @@ const (
 	EventAPIKeyEnabled     = "api_key_enabled"
 	EventAPIKeyDeleted     = "api_key_deleted"
 	EventAdminLogin        = "admin_login"
+	EventAdminLogout       = "admin_logout"
 	EventAdminCreated      = "admin_created"
 	EventAppCreated        = "app_created"
 	EventAppUpdated        = "app_updated"

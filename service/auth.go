@@ -112,17 +112,22 @@ func (s *Service) checkAPIKey(ctx context.Context, app *latchkey.App, value stri
 	}
 	// The lookup is by hash; compare again in constant time so that nothing downstream
 	// depends on how the index compared.
-	if subtle.ConstantTimeCompare(k.Hash, hash) != 1 || k.Disabled {
+	if subtle.ConstantTimeCompare(k.Hash, hash) != 1 {
 		return nil, nil, unauthorized
+	}
+	// From here the caller presented a real key: it is returned with any refusal, so that
+	// the audit log can name it.
+	if k.Disabled {
+		return nil, k, unauthorized
 	}
 	u, err := s.store.FindUserByID(ctx, app.ID, k.UserID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
-		return nil, nil, unauthorized
+		return nil, k, unauthorized
 	} else if err != nil {
-		return nil, nil, err
+		return nil, k, err
 	}
 	if u.Disabled {
-		return nil, nil, latchkey.Errorf(latchkey.EUserDisabled, "user disabled")
+		return nil, k, latchkey.Errorf(latchkey.EUserDisabled, "user disabled")
 	}
 	return u, k, nil
 }
