@@ -24,6 +24,7 @@ const (
 	EventAPIKeyLeaked      = "api_key_leaked"
 	EventLeakSecretRotated = "leak_secret_rotated"
 	EventAdminLogin        = "admin_login"
+	EventAdminLogout       = "admin_logout"
 	EventAdminCreated      = "admin_created"
 	EventAppCreated        = "app_created"
 	EventAppUpdated        = "app_updated"

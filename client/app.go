@@ -45,18 +45,37 @@ type App struct {
 	deviceID string
 }
 
-// Option configures an App.
-type Option func(*App)
+// Option configures an App or an Admin.
+type Option func(*options)
 
-// WithHTTPClient makes the App send its requests through c instead of http.DefaultClient.
-func WithHTTPClient(c *http.Client) Option {
-	return func(a *App) { a.http = c }
+type options struct {
+	http  *http.Client
+	store TokenStore
 }
 
-// WithTokenStore makes the App remember its users in s (for example a FileStore, so that
-// CurrentUser survives a program restart) instead of in a fresh MemoryStore.
+// newOptions applies opts over the defaults: http.DefaultClient and a fresh MemoryStore.
+func newOptions(opts []Option) options {
+	o := options{http: http.DefaultClient}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.store == nil {
+		o.store = NewMemoryStore()
+	}
+	return o
+}
+
+// WithHTTPClient makes the App or Admin send its requests through c instead of
+// http.DefaultClient.
+func WithHTTPClient(c *http.Client) Option {
+	return func(o *options) { o.http = c }
+}
+
+// WithTokenStore makes the App remember its users, or the Admin its session, in s (for
+// example a FileStore, so that they survive a program restart) instead of in a fresh
+// MemoryStore.
 func WithTokenStore(s TokenStore) Option {
-	return func(a *App) { a.store = s }
+	return func(o *options) { o.store = s }
 }
 
 // NewApp returns a client of the app with the client app id appID on the server at baseURL
@@ -64,13 +83,8 @@ func WithTokenStore(s TokenStore) Option {
 // request: the first call asks the server for the app's location and uses the hostname it
 // answers from then on. NewApp fails only if the token store cannot be read.
 func NewApp(baseURL, appID string, opts ...Option) (*App, error) {
-	a := &App{baseURL: strings.TrimRight(baseURL, "/"), appID: appID, http: http.DefaultClient}
-	for _, opt := range opts {
-		opt(a)
-	}
-	if a.store == nil {
-		a.store = NewMemoryStore()
-	}
+	o := newOptions(opts)
+	a := &App{baseURL: strings.TrimRight(baseURL, "/"), appID: appID, http: o.http, store: o.store}
 	a.storeKey = a.appID + "@" + a.baseURL
 	state, err := a.store.Load(a.storeKey)
 	if err != nil {
@@ -303,6 +317,12 @@ func (a *App) send(ctx context.Context, method, path, token string, body, out an
 }
 
 func (a *App) roundTrip(ctx context.Context, method, url, token string, body, out any) error {
+	return roundTrip(ctx, a.http, method, url, token, body, out)
+}
+
+// roundTrip sends one JSON request with c and decodes a JSON answer into out if out is not
+// nil; an answer outside 2xx is an *Error.
+func roundTrip(ctx context.Context, c *http.Client, method, url, token string, body, out any) error {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -322,7 +342,7 @@ func (a *App) roundTrip(ctx context.Context, method, url, token string, body, ou
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := a.http.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return fmt.Errorf("client: %w", err)
 	}

@@ -12,6 +12,15 @@
 //	user, err := app.LogIn(ctx, client.EmailPasswordCredentials("ann@example.com", "s3cretpass"))
 //	key, err := user.APIKeys().Create(ctx, "build-server") // key.Value is shown only now
 //
+// An Admin is a client of the admin API v3.0: an administrator logs in with LogIn, and its
+// calls manage apps and their settings, server API keys (ServerAPIKeys), an app's users
+// (Users) and the audit log (AuditEvents), refreshing the admin access token as an App
+// does.
+//
+//	admin, err := client.NewAdmin("http://127.0.0.1:9090")
+//	err = admin.LogIn(ctx, "root@example.com", password)
+//	users, err := admin.Users("latchkey-qmzvx").Find(ctx, client.UserFilter{Disabled: new(true)})
+//
 // Server errors are *Error values; compare them with the sentinels (ErrAPIKeyNotFound,
 // ErrInvalidSession, ...) through errors.Is.
 //

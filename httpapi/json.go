@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/latchkey/latchkey"
 )
@@ -49,7 +50,7 @@ func decode(r *http.Request, v any) error {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
 			if typeErr.Field == "" {
-				return latchkey.Errorf(latchkey.EBadRequest, "request body must be a JSON object")
+				return latchkey.Errorf(latchkey.EBadRequest, "request body must be a JSON %s", strings.TrimPrefix(strings.TrimPrefix(jsonKind(typeErr.Type.Kind().String()), "a "), "an "))
 			}
 			return latchkey.Errorf(latchkey.EBadRequest, "invalid JSON: %q must be %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()))
 		}

@@ -19,8 +19,6 @@ import (
 
 var keyPattern = regexp.MustCompile(`^` + latchkey.KeyPattern + `$`)
 
-const adminPath = "/api/admin/v3.0"
-
 func groupAppPath(app, rest string) string {
 	return adminPath + "/groups/" + latchkey.GroupID + "/apps/" + app + rest
 }

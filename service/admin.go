@@ -150,8 +150,9 @@ func (s *Service) LogOutAdmin(ctx context.Context) error {
 	}
 	err := s.store.DeleteAdminSession(ctx, auth.SessionID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
-		return latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
+		err = latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
 	}
+	s.audit(ctx, nil, latchkey.EventAdminLogout, err, "admin", auth.Admin.ID, nil)
 	return err
 }
 

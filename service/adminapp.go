@@ -93,6 +93,10 @@ func (s *Service) AdminDeleteApp(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	// Events about the app still queued would otherwise be written after it is gone.
+	if err := s.auditor.flush(ctx); err != nil {
+		return err
+	}
 	err = s.store.DeleteApp(ctx, app.ID)
 	// The app's own events went with it; this one is kept server-wide.
 	s.audit(ctx, nil, latchkey.EventAppDeleted, err, "app", app.ID, map[string]string{"client_app_id": app.ClientAppID})

@@ -201,10 +201,10 @@ func (s *Service) keyOwner(ctx context.Context, anonymousMessage string) (*latch
 		return nil, err
 	}
 	switch {
-	case auth.Session.APIKeyID != "":
-		return nil, latchkey.Errorf(latchkey.EForbidden, "API key sessions cannot manage API keys")
 	case auth.User.Type == latchkey.UserTypeServer:
 		return nil, latchkey.Errorf(latchkey.EForbidden, "server API key users cannot manage user API keys")
+	case auth.Session.APIKeyID != "":
+		return nil, latchkey.Errorf(latchkey.EForbidden, "API key sessions cannot manage API keys")
 	case auth.User.IsAnonymous():
 		return nil, latchkey.Errorf(latchkey.EForbidden, "%s", anonymousMessage)
 	}

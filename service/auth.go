@@ -119,20 +119,25 @@ func (s *Service) checkAPIKey(ctx context.Context, app *latchkey.App, value stri
 	current := subtle.ConstantTimeCompare(k.Hash, hash) == 1
 	previous := len(k.PreviousHash) > 0 && subtle.ConstantTimeCompare(k.PreviousHash, hash) == 1 &&
 		k.PreviousExpiresAt != nil && now.Before(*k.PreviousExpiresAt)
-	if !current && !previous || k.Disabled || k.Expired(now) {
+	if !current && !previous {
 		return nil, nil, unauthorized
+	}
+	// From here the caller presented a real key: it is returned with any refusal, so that
+	// the audit log can name it.
+	if k.Disabled || k.Expired(now) {
+		return nil, k, unauthorized
 	}
 	if !current {
 		k.ExpiresAt = earliest(k.ExpiresAt, k.PreviousExpiresAt)
 	}
 	u, err := s.store.FindUserByID(ctx, app.ID, k.UserID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
-		return nil, nil, unauthorized
+		return nil, k, unauthorized
 	} else if err != nil {
-		return nil, nil, err
+		return nil, k, err
 	}
 	if u.Disabled {
-		return nil, nil, latchkey.Errorf(latchkey.EUserDisabled, "user disabled")
+		return nil, k, latchkey.Errorf(latchkey.EUserDisabled, "user disabled")
 	}
 	return u, k, nil
 }

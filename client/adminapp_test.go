@@ -1,0 +1,173 @@
+package client_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/client"
+)
+
+func TestAdminApps(t *testing.T) {
+	ctx := context.Background()
+	srv := newAdminServer(t)
+	a := mustLogInAdmin(t, srv)
+
+	t.Run("OK", func(t *testing.T) {
+		apps, err := a.Apps(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(apps) != 1 || apps[0].ClientAppID != srv.AppID || apps[0].ID != srv.App.ID || apps[0].GroupID != latchkey.GroupID {
+			t.Fatalf("Apps = %+v, want the default app", apps)
+		}
+
+		created, err := a.CreateApp(ctx, "shop", client.AppSettingsUpdate{Name: new("The shop"), AutoConfirm: new(false)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !latchkey.IsID(created.ID) || created.ClientAppID != "shop" || created.Name != "The shop" || created.DomainID != created.ID ||
+			time.Since(created.CreatedAt).Abs() > time.Minute {
+			t.Fatalf("created = %+v", created)
+		}
+		for _, id := range []string{created.ID, "shop"} {
+			got, err := a.App(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(created, got); diff != "" {
+				t.Fatalf("App(%q) (-want +got):\n%s", id, diff)
+			}
+		}
+		if apps, _ := a.Apps(ctx); len(apps) != 2 || apps[1].ID != created.ID {
+			t.Fatalf("Apps after CreateApp = %+v", apps)
+		}
+
+		// A generated client app id and the quickstart settings.
+		gen, err := a.CreateApp(ctx, "", client.AppSettingsUpdate{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := a.AppSettings(ctx, gen.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := client.AppSettings{
+			Name: gen.ClientAppID, AutoConfirm: true, AnonUserEnabled: true, LocalUserpassEnabled: true, APIKeyEnabled: true,
+			PasswordMinLength: 6, RefreshTokenLifetimeSeconds: int64(latchkey.DefaultRefreshTokenLifetime / time.Second), AllowedOrigins: []string{},
+		}
+		if diff := cmp.Diff(want, s); diff != "" {
+			t.Fatalf("settings of a new app (-want +got):\n%s", diff)
+		}
+
+		if err := a.DeleteApp(ctx, gen.ClientAppID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.App(ctx, gen.ID)
+		wantError(t, err, 404, client.ErrInvalidParameter)
+	})
+	t.Run("Settings", func(t *testing.T) {
+		if _, err := a.CreateApp(ctx, "settings-app", client.AppSettingsUpdate{}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := a.UpdateAppSettings(ctx, "settings-app", client.AppSettingsUpdate{
+			AutoConfirm: new(false), AnonUserEnabled: new(false), PasswordMinLength: new(12),
+			RefreshTokenLifetimeSeconds: new(int64(3600)), AllowedOrigins: &[]string{"https://app.example.com"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := client.AppSettings{
+			Name: "settings-app", LocalUserpassEnabled: true, APIKeyEnabled: true, PasswordMinLength: 12,
+			RefreshTokenLifetimeSeconds: 3600, AllowedOrigins: []string{"https://app.example.com"},
+		}
+		if diff := cmp.Diff(want, s); diff != "" {
+			t.Fatalf("UpdateAppSettings (-want +got):\n%s", diff)
+		}
+		if got, err := a.AppSettings(ctx, "settings-app"); err != nil || got.RefreshTokenLifetime() != time.Hour {
+			t.Fatalf("AppSettings = %+v, %v", got, err)
+		}
+		// All or nothing: a bad value changes nothing.
+		_, err = a.UpdateAppSettings(ctx, "settings-app", client.AppSettingsUpdate{AutoConfirm: new(true), PasswordMinLength: new(3)})
+		wantError(t, err, 400, client.ErrInvalidParameter)
+		if got, _ := a.AppSettings(ctx, "settings-app"); got.AutoConfirm || got.PasswordMinLength != 12 {
+			t.Fatalf("a refused update changed the settings: %+v", got)
+		}
+
+		if err := a.SetRefreshTokenExpiration(ctx, "settings-app", 48*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := a.RefreshTokenExpiration(ctx, "settings-app"); err != nil || d != 48*time.Hour {
+			t.Fatalf("RefreshTokenExpiration = %v, %v; want 48h", d, err)
+		}
+		wantError(t, a.SetRefreshTokenExpiration(ctx, "settings-app", time.Minute), 400, client.ErrInvalidParameter)
+
+		origins := []string{"https://a.example.com", "http://localhost:3000"}
+		if err := a.SetAllowedRequestOrigins(ctx, "settings-app", origins); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := a.AllowedRequestOrigins(ctx, "settings-app"); err != nil || !slices.Equal(got, origins) {
+			t.Fatalf("AllowedRequestOrigins = %v, %v", got, err)
+		}
+		if err := a.SetAllowedRequestOrigins(ctx, "settings-app", nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := a.AllowedRequestOrigins(ctx, "settings-app"); err != nil || got == nil || len(got) != 0 {
+			t.Fatalf("AllowedRequestOrigins after clearing = %#v, %v", got, err)
+		}
+		wantError(t, a.SetAllowedRequestOrigins(ctx, "settings-app", []string{"not an origin"}), 400, client.ErrInvalidParameter)
+	})
+	t.Run("AuthProviders", func(t *testing.T) {
+		if _, err := a.CreateApp(ctx, "providers-app", client.AppSettingsUpdate{}); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := a.AuthProviders(ctx, "providers-app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []client.AuthProvider{
+			{ID: "anon-user", Name: "anon-user", Type: "anon-user"},
+			{ID: "local-userpass", Name: "local-userpass", Type: "local-userpass"},
+			{ID: "api-key", Name: "api-key", Type: "api-key"},
+		}
+		if diff := cmp.Diff(want, ps); diff != "" {
+			t.Fatalf("AuthProviders (-want +got):\n%s", diff)
+		}
+		if err := a.DisableAuthProvider(ctx, "providers-app", client.ProviderAnonymous); err != nil {
+			t.Fatal(err)
+		}
+		app, err := client.NewApp(srv.URL, "providers-app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = app.LogIn(ctx, client.AnonymousCredentials())
+		wantError(t, err, 400, client.ErrAuthProviderNotFound)
+		if ps, _ := a.AuthProviders(ctx, "providers-app"); !ps[0].Disabled {
+			t.Fatalf("anon-user is enabled after DisableAuthProvider: %+v", ps)
+		}
+		if err := a.EnableAuthProvider(ctx, "providers-app", client.ProviderAnonymous); err != nil {
+			t.Fatal(err)
+		}
+		mustLogIn(t, app, client.AnonymousCredentials())
+		wantError(t, a.EnableAuthProvider(ctx, "providers-app", "oauth2-google"), 404, nil)
+	})
+	t.Run("Errors", func(t *testing.T) {
+		_, err := a.App(ctx, "nope")
+		wantError(t, err, 404, client.ErrInvalidParameter)
+		_, err = a.AppSettings(ctx, latchkey.ZeroID)
+		wantError(t, err, 404, client.ErrInvalidParameter)
+		wantError(t, a.DeleteApp(ctx, "nope"), 404, client.ErrInvalidParameter)
+		_, err = a.CreateApp(ctx, srv.AppID, client.AppSettingsUpdate{})
+		e := wantError(t, err, 409, nil)
+		if e.Message != "an app with client app id '"+srv.AppID+"' already exists" {
+			t.Errorf("conflict message = %q", e.Message)
+		}
+		_, err = a.CreateApp(ctx, "Bad Id", client.AppSettingsUpdate{})
+		wantError(t, err, 400, client.ErrInvalidParameter)
+		_, err = a.UpdateAppSettings(ctx, "nope", client.AppSettingsUpdate{AutoConfirm: new(true)})
+		wantError(t, err, 404, client.ErrInvalidParameter)
+	})
+}
