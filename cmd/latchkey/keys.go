@@ -132,12 +132,17 @@ func (c *KeysListCommand) Run(ctx context.Context, args []string) error {
 	if c.JSON {
 		return printJSON(c.Stdout, keys)
 	}
+	return printKeys(c.Stdout, keys)
+}
+
+// printKeys prints keys as a table, with a column for each field beyond the known ones.
+func printKeys(w io.Writer, keys []client.APIKey) error {
 	if len(keys) == 0 {
-		fmt.Fprintln(c.Stdout, "No API keys.")
+		fmt.Fprintln(w, "No API keys.")
 		return nil
 	}
 	extra := extraFields(keys...)
-	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := append([]string{"ID", "NAME", "ENABLED", "CREATED", "LAST USED"}, upper(extra)...)
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, k := range keys {
