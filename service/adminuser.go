@@ -16,9 +16,10 @@ func (s *Service) FindUsers(ctx context.Context, appID string, filter latchkey.U
 		return nil, err
 	}
 	filter.AppID = app.ID
-	if filter.Limit <= 0 || filter.Limit > maxUsersPage {
+	if filter.Limit <= 0 {
 		filter.Limit = 100
 	}
+	filter.Limit = min(filter.Limit, maxUsersPage)
 	if filter.After != "" && !latchkey.IsID(filter.After) {
 		return nil, latchkey.Errorf(latchkey.EBadRequest, "invalid paging cursor")
 	}

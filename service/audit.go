@@ -157,9 +157,10 @@ func (s *Service) FindAuditEvents(ctx context.Context, filter latchkey.AuditFilt
 		}
 		filter.AppID = app.ID
 	}
-	if filter.Limit <= 0 || filter.Limit > 1000 {
+	if filter.Limit <= 0 {
 		filter.Limit = 100
 	}
+	filter.Limit = min(filter.Limit, 1000)
 	if filter.Before != "" && !latchkey.IsID(filter.Before) {
 		return nil, latchkey.Errorf(latchkey.EBadRequest, "invalid paging cursor")
 	}

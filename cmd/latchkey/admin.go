@@ -3,41 +3,156 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/service"
 )
 
-// AdminCommand groups the admin subcommands that work on the database directly.
+// AdminCommand runs the `latchkey admin` command named by its arguments. create-user works
+// on the database directly, to make the first admin; every other command calls the admin API
+// through the client package, as the admin logged in with `latchkey admin login`.
 type AdminCommand struct {
 	userIO
 }
 
-const adminUsage = `Usage:
-  latchkey admin create-user --email EMAIL [--data DIR | --database URL]
-      create an admin account; the password is read from the terminal, or from stdin when piped
+const adminUsage = `Usage: latchkey admin COMMAND [flags]
+
+Bootstrap (on the server's machine, against its database):
+  create-user --email EMAIL [--data DIR | --database URL]
+      create an admin account; the password is read from the terminal, or stdin when piped
+
+Session (through the admin API):
+  login --url URL --email EMAIL     log in as an admin; the password is asked for or piped
+  logout                            end the admin session and forget it
+  whoami [--json]                   show the logged-in admin
+
+Apps:
+  apps list [--json]
+  apps get APP [--json]
+  apps create [--client-app-id ID] [--name NAME] [--json]
+  apps delete APP [--yes]
+  apps settings APP [--set KEY=VALUE ...] [--json]
+
+Server API keys of an app:
+  server-keys list --app APP [--json]
+  server-keys create NAME --app APP [--json]   prints the key's value, this once only
+  server-keys get|enable|disable KEY --app APP
+  server-keys delete KEY --app APP [--yes]
+
+Users of an app:
+  users list --app APP [--email E] [--provider P] [--type T] [--disabled[=false]] [--limit N] [--after ID] [--json]
+  users get USER --app APP [--json]
+  users disable|enable|logout USER --app APP
+  users delete USER --app APP [--yes]
+
+A user's API keys:
+  user-keys list --app APP --user USER [--json]
+  user-keys disable|enable KEY --app APP --user USER
+  user-keys delete KEY --app APP --user USER [--yes]
+
+Audit log:
+  audit [--app APP] [--event E] [--user ID] [--from T] [--to T] [--limit N] [--before ID] [--json]
+
+APP is a client app id or an app id. Each command takes --config-dir DIR
+(LATCHKEY_CONFIG_DIR) and -h for help. The admin session is kept in
+<config dir>/admin-credentials.json (mode 0600), apart from the user commands' session.
 `
+
+// adminCommands makes each API command of `latchkey admin`, by its one- or two-word name.
+var adminCommands = map[string]func(userIO) Command{
+	"login":  func(io userIO) Command { return &AdminLoginCommand{userIO: io} },
+	"logout": func(io userIO) Command { return &AdminLogoutCommand{userIO: io} },
+	"whoami": adminWhoami,
+
+	"apps list":     adminAppsList,
+	"apps get":      adminAppsGet,
+	"apps create":   adminAppsCreate,
+	"apps delete":   adminAppsDelete,
+	"apps settings": adminAppsSettings,
+
+	"server-keys list":    adminServerKeysList,
+	"server-keys create":  adminServerKeysCreate,
+	"server-keys get":     adminServerKeysGet,
+	"server-keys enable":  func(io userIO) Command { return adminServerKeysToggle(io, false) },
+	"server-keys disable": func(io userIO) Command { return adminServerKeysToggle(io, true) },
+	"server-keys delete":  adminServerKeysDelete,
+
+	"users list":    adminUsersList,
+	"users get":     adminUsersGet,
+	"users disable": func(io userIO) Command { return adminUsersAction(io, "disable") },
+	"users enable":  func(io userIO) Command { return adminUsersAction(io, "enable") },
+	"users logout":  func(io userIO) Command { return adminUsersAction(io, "logout") },
+	"users delete":  adminUsersDelete,
+
+	"user-keys list":    adminUserKeysList,
+	"user-keys disable": func(io userIO) Command { return adminUserKeysToggle(io, true) },
+	"user-keys enable":  func(io userIO) Command { return adminUserKeysToggle(io, false) },
+	"user-keys delete":  adminUserKeysDelete,
+
+	"audit": adminAudit,
+}
+
+// adminGroups are the first words of the two-word commands.
+var adminGroups = map[string]bool{"apps": true, "server-keys": true, "users": true, "user-keys": true}
 
 // Run dispatches to the admin subcommand.
 func (c *AdminCommand) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		fmt.Fprint(c.Stderr, adminUsage)
+		return errors.New("admin: no command given")
+	}
+	if isHelp(args[0]) {
 		fmt.Fprint(c.Stdout, adminUsage)
 		return nil
 	}
-	switch args[0] {
-	case "create-user":
+	if args[0] == "create-user" {
 		return c.createUser(ctx, args[1:])
 	}
-	fmt.Fprint(c.Stderr, adminUsage)
-	return fmt.Errorf("unknown admin command %q", args[0])
+	name, rest := args[0], args[1:]
+	if adminGroups[name] {
+		if len(rest) == 0 {
+			fmt.Fprint(c.Stderr, groupUsage(name))
+			return fmt.Errorf("admin %s: no command given", name)
+		}
+		if isHelp(rest[0]) {
+			fmt.Fprint(c.Stdout, groupUsage(name))
+			return nil
+		}
+		name, rest = name+" "+rest[0], rest[1:]
+	}
+	newCmd, ok := adminCommands[name]
+	if !ok {
+		fmt.Fprint(c.Stderr, adminUsage)
+		return fmt.Errorf("unknown admin command %q", name)
+	}
+	return newCmd(c.userIO).Run(ctx, rest)
+}
+
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// groupUsage is the part of the usage that lists the commands of one group.
+func groupUsage(group string) string {
+	var b strings.Builder
+	b.WriteString("Usage: latchkey admin " + group + " COMMAND [flags]\n\n")
+	for _, line := range strings.Split(adminUsage, "\n") {
+		if strings.HasPrefix(line, "  "+group+" ") {
+			b.WriteString(line + "\n")
+		}
+	}
+	b.WriteString("\nEach command takes -h for help.\n")
+	return b.String()
 }
 
 func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("latchkey admin create-user", flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
+	fs := newFlagSet("latchkey admin create-user", "latchkey admin create-user --email EMAIL [--data DIR | --database URL]",
+		"Creates an admin account in the server's database; run it where the server runs. The\n"+
+			"password (at least 10 characters) is asked for on a terminal, or read from the first\n"+
+			"line of standard input.", c.Stderr)
 	var db dbConfig
 	db.register(fs)
 	email := fs.String("email", "", "the admin's email")

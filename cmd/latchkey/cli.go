@@ -155,6 +155,11 @@ func newFlagSet(name, synopsis, about string, w io.Writer) *flag.FlagSet {
 // well as `keys create --json NAME`, and returns the positional arguments, which must be as
 // many as names. A "--" ends the flags.
 func parseArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
+	return parseArgsEnv(fs, args, perCallFlags, names...)
+}
+
+// parseArgsEnv is parseArgs with rename telling parseFlags which variable sets which flag.
+func parseArgsEnv(fs *flag.FlagSet, args []string, rename map[string]string, names ...string) ([]string, error) {
 	var flags, pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -176,7 +181,7 @@ func parseArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, erro
 			flags = append(flags, args[i])
 		}
 	}
-	if err := parseFlags(fs, flags, perCallFlags); err != nil {
+	if err := parseFlags(fs, flags, rename); err != nil {
 		return nil, err
 	}
 	if len(pos) != len(names) {

@@ -208,12 +208,17 @@ func (c *KeysListCommand) Run(ctx context.Context, args []string) error {
 	if c.JSON {
 		return printJSON(c.Stdout, keys)
 	}
+	return printKeys(c.Stdout, keys)
+}
+
+// printKeys prints keys as a table, with a column for each field beyond the known ones.
+func printKeys(w io.Writer, keys []client.APIKey) error {
 	if len(keys) == 0 {
-		fmt.Fprintln(c.Stdout, "No API keys.")
+		fmt.Fprintln(w, "No API keys.")
 		return nil
 	}
 	extra := extraFields(keys...)
-	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := append([]string{"ID", "NAME", "START", "ENABLED", "CREATED", "LAST USED", "EXPIRES", "SCOPES"}, upper(extra)...)
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, k := range keys {
@@ -377,12 +382,10 @@ func upper(names []string) []string {
 
 // formatScopes writes a key's scopes for a table, "-" for none (the user's full rights).
 func formatScopes(scopes []string) string {
-	if len(scopes) == 0 {
-		return "-"
-	}
-	return strings.Join(scopes, ",")
+	return orDash(strings.Join(scopes, ","))
 }
 
+// orDash shows an empty value as "-" in a table.
 func orDash(s string) string {
 	if s == "" {
 		return "-"

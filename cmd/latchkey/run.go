@@ -20,7 +20,8 @@ const usage = `Latchkey: a self-hosted authentication server with user API keys.
 Usage:
   latchkey serve [flags]     run the server (see latchkey serve -h)
   latchkey migrate [flags]   apply the database schema and exit
-  latchkey admin ...         manage admin accounts (see latchkey admin help)
+  latchkey admin ...         create admin accounts; manage apps, server API keys, users and
+                             the audit log through the admin API (see latchkey admin help)
   latchkey version           print the version
 
 As a user of a server:

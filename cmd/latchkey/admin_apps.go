@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/latchkey/latchkey/client"
+)
+
+func adminAppsList(io userIO) Command {
+	var asJSON bool
+	c := &adminCommand{userIO: io, name: "apps list", synopsis: "apps list [--json]",
+		about: "Lists every app, oldest first."}
+	c.flags = func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print a JSON array") }
+	c.run = func(ctx context.Context, a *client.Admin, _ []string) error {
+		apps, err := a.Apps(ctx)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(c.Stdout, apps)
+		}
+		if len(apps) == 0 {
+			fmt.Fprintln(c.Stdout, "No apps.")
+			return nil
+		}
+		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tCLIENT APP ID\tNAME\tCREATED")
+		for _, app := range apps {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", app.ID, app.ClientAppID, app.Name, formatTime(&app.CreatedAt, "-"))
+		}
+		return tw.Flush()
+	}
+	return c
+}
+
+func adminAppsGet(io userIO) Command {
+	var asJSON bool
+	c := &adminCommand{userIO: io, name: "apps get", synopsis: "apps get APP [--json]",
+		about: "Shows one app. APP is its client app id or its id.", args: []string{"APP"}}
+	c.flags = func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") }
+	c.run = func(ctx context.Context, a *client.Admin, args []string) error {
+		app, err := a.App(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(c.Stdout, app)
+		}
+		printApp(c.Stdout, app)
+		return nil
+	}
+	return c
+}
+
+func printApp(w io.Writer, app client.AppInfo) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "id\t%s\nclient app id\t%s\nname\t%s\ngroup\t%s\nlocation\t%s\ndeployment model\t%s\ncreated\t%s\n",
+		app.ID, app.ClientAppID, app.Name, app.GroupID, app.Location, app.DeploymentModel, formatTime(&app.CreatedAt, "-"))
+	tw.Flush()
+}
+
+func adminAppsCreate(io userIO) Command {
+	var clientAppID, name string
+	var asJSON bool
+	c := &adminCommand{userIO: io, name: "apps create", synopsis: "apps create [--client-app-id ID] [--name NAME] [--json]",
+		about: "Creates an app with the quickstart settings: every provider enabled and auto-confirm on\n" +
+			"(change them with latchkey admin apps settings APP --set). Without --client-app-id the\n" +
+			"server makes one up, like latchkey-qmzvx."}
+	c.flags = func(fs *flag.FlagSet) {
+		fs.StringVar(&clientAppID, "client-app-id", "", "the id SDKs will be configured with: 2 to 64 lowercase letters, digits, '-', '_'")
+		fs.StringVar(&name, "name", "", "display name; default the client app id")
+		fs.BoolVar(&asJSON, "json", false, "print the app as JSON")
+	}
+	c.run = func(ctx context.Context, a *client.Admin, _ []string) error {
+		var settings client.AppSettingsUpdate
+		if name != "" {
+			settings.Name = &name
+		}
+		app, err := a.CreateApp(ctx, clientAppID, settings)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(c.Stdout, app)
+		}
+		fmt.Fprintf(c.Stdout, "Created app %s (%s).\n", app.ClientAppID, app.ID)
+		return nil
+	}
+	return c
+}
+
+func adminAppsDelete(io userIO) Command {
+	var yes bool
+	c := &adminCommand{userIO: io, name: "apps delete", synopsis: "apps delete APP [--yes]",
+		about: "Deletes an app with all its users, keys, sessions and audit events. Asks first on a\n" +
+			"terminal; from a script (no terminal), --yes is required.", args: []string{"APP"}}
+	c.flags = func(fs *flag.FlagSet) { fs.BoolVar(&yes, "yes", false, "delete without asking") }
+	c.run = func(ctx context.Context, a *client.Admin, args []string) error {
+		if err := c.canConfirm(yes); err != nil {
+			return err
+		}
+		id := args[0]
+		if !yes {
+			app, err := a.App(ctx, id)
+			if err != nil {
+				return err
+			}
+			q := fmt.Sprintf("Delete app %s (%s) with all its users, keys and sessions? This cannot be undone.", app.ClientAppID, app.ID)
+			if err := c.confirmDelete(yes, q); err != nil {
+				return err
+			}
+		}
+		if err := a.DeleteApp(ctx, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "Deleted app %s.\n", id)
+		return nil
+	}
+	return c
+}
+
+// settingNames are the keys of --set, as the settings endpoint names them.
+var settingNames = []string{
+	"name", "auto_confirm", "anon_user_enabled", "local_userpass_enabled", "api_key_enabled",
+	"password_min_length", "refresh_token_lifetime_seconds", "allowed_origins",
+}
+
+func adminAppsSettings(io userIO) Command {
+	var sets stringList
+	var asJSON bool
+	c := &adminCommand{userIO: io, name: "apps settings", synopsis: "apps settings APP [--set KEY=VALUE ...] [--json]",
+		about: "Shows an app's settings; with --set, changes them first (all or none) and shows the\n" +
+			"result. KEY is one of:\n" +
+			"  name                            display name\n" +
+			"  auto_confirm                    true: email/password users are confirmed at registration\n" +
+			"  anon_user_enabled               true or false: the anon-user provider\n" +
+			"  local_userpass_enabled          true or false: the local-userpass provider\n" +
+			"  api_key_enabled                 true or false: the api-key provider\n" +
+			"  password_min_length             6 to 128\n" +
+			"  refresh_token_lifetime_seconds  1800 (30 minutes) to 15552000 (180 days)\n" +
+			"  allowed_origins                 comma-separated, e.g. https://app.example.com; empty allows any",
+		args: []string{"APP"}}
+	c.flags = func(fs *flag.FlagSet) {
+		fs.Var(&sets, "set", "KEY=VALUE to change; may be repeated")
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	}
+	c.run = func(ctx context.Context, a *client.Admin, args []string) error {
+		upd, err := parseSettings(sets)
+		if err != nil {
+			return fmt.Errorf("admin apps settings: %w", err)
+		}
+		var s client.AppSettings
+		if len(sets) > 0 {
+			s, err = a.UpdateAppSettings(ctx, args[0], upd)
+		} else {
+			s, err = a.AppSettings(ctx, args[0])
+		}
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(c.Stdout, s)
+		}
+		origins := strings.Join(s.AllowedOrigins, ",")
+		if origins == "" {
+			origins = "(any origin)"
+		}
+		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "name\t%s\nauto_confirm\t%t\nanon_user_enabled\t%t\nlocal_userpass_enabled\t%t\napi_key_enabled\t%t\n",
+			s.Name, s.AutoConfirm, s.AnonUserEnabled, s.LocalUserpassEnabled, s.APIKeyEnabled)
+		fmt.Fprintf(tw, "password_min_length\t%d\nrefresh_token_lifetime_seconds\t%d (%s)\nallowed_origins\t%s\n",
+			s.PasswordMinLength, s.RefreshTokenLifetimeSeconds, formatDuration(s.RefreshTokenLifetime()), origins)
+		return tw.Flush()
+	}
+	return c
+}
+
+// parseSettings reads --set KEY=VALUE pairs into an update.
+func parseSettings(sets []string) (client.AppSettingsUpdate, error) {
+	var upd client.AppSettingsUpdate
+	for _, kv := range sets {
+		key, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			return upd, fmt.Errorf("--set %q: want KEY=VALUE", kv)
+		}
+		bad := func(want string) error { return fmt.Errorf("--set %s: %q is not %s", key, value, want) }
+		boolean := func(dst **bool) error {
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				return bad("true or false")
+			}
+			*dst = &b
+			return nil
+		}
+		var err error
+		switch key {
+		case "name":
+			upd.Name = &value
+		case "auto_confirm":
+			err = boolean(&upd.AutoConfirm)
+		case "anon_user_enabled":
+			err = boolean(&upd.AnonUserEnabled)
+		case "local_userpass_enabled":
+			err = boolean(&upd.LocalUserpassEnabled)
+		case "api_key_enabled":
+			err = boolean(&upd.APIKeyEnabled)
+		case "password_min_length":
+			n, perr := strconv.Atoi(value)
+			if perr != nil {
+				return upd, bad("a whole number")
+			}
+			upd.PasswordMinLength = &n
+		case "refresh_token_lifetime_seconds":
+			n, perr := strconv.ParseInt(value, 10, 64)
+			if perr != nil {
+				return upd, bad("a whole number of seconds")
+			}
+			upd.RefreshTokenLifetimeSeconds = &n
+		case "allowed_origins":
+			origins := []string{}
+			for _, o := range strings.Split(value, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					origins = append(origins, o)
+				}
+			}
+			upd.AllowedOrigins = &origins
+		default:
+			return upd, fmt.Errorf("--set: unknown setting %q; the settings are %s", key, strings.Join(settingNames, ", "))
+		}
+		if err != nil {
+			return upd, err
+		}
+	}
+	return upd, nil
+}
+
+// formatDuration writes a duration in days, hours or minutes, whichever is whole.
+func formatDuration(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
+}

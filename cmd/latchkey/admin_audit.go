@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/latchkey/latchkey/client"
+)
+
+// auditPageSize is the server's page size when --limit is left out.
+const auditPageSize = 100
+
+// timeFlag is a point in time: RFC 3339, or a duration meaning that long ago.
+type timeFlag struct {
+	t   *time.Time
+	now func() time.Time
+}
+
+func (f timeFlag) String() string {
+	if f.t == nil || f.t.IsZero() {
+		return ""
+	}
+	return f.t.Format(time.RFC3339)
+}
+
+func (f timeFlag) Set(s string) error {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		*f.t = t
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return fmt.Errorf("want an RFC 3339 time like 2025-06-01T12:00:00Z, or a duration ago like 24h")
+	}
+	*f.t = f.now().Add(-d)
+	return nil
+}
+
+func adminAudit(io userIO) Command {
+	var filter client.AuditFilter
+	var asJSON bool
+	c := &adminCommand{userIO: io, name: "audit",
+		synopsis: "audit [--app APP] [--event E] [--user ID] [--from T] [--to T] [--limit N] [--before ID] [--json]",
+		about: "Shows the audit log, newest first, a page at a time (100 unless --limit says otherwise,\n" +
+			"at most 1000): the next page is --before the last id. Without --app it shows every app's\n" +
+			"events and the server-wide ones (admin logins, deleted apps). Events are e.g. login,\n" +
+			"register, api_key_created, api_key_disabled, user_disabled, sessions_revoked,\n" +
+			"server_api_key_created, app_updated, admin_login. The log holds no secrets."}
+	c.flags = func(fs *flag.FlagSet) {
+		fs.StringVar(&filter.App, "app", "", "only this app's events: its client app id or its id")
+		fs.StringVar(&filter.Event, "event", "", "only events of this type")
+		fs.StringVar(&filter.User, "user", "", "only events whose actor or subject has this id")
+		fs.Var(timeFlag{&filter.From, time.Now}, "from", "only events at or after T: RFC 3339, or a duration ago like 24h")
+		fs.Var(timeFlag{&filter.To, time.Now}, "to", "only events before T: RFC 3339, or a duration ago")
+		fs.IntVar(&filter.Limit, "limit", 0, "page size, 1 to 1000 (default 100)")
+		fs.StringVar(&filter.Before, "before", "", "the page after (older than) the event with this id")
+		fs.BoolVar(&asJSON, "json", false, "print a JSON array")
+	}
+	c.run = func(ctx context.Context, a *client.Admin, _ []string) error {
+		if err := checkLimit(c.name, filter.Limit); err != nil {
+			return err
+		}
+		events, err := a.AuditEvents(ctx, filter)
+		if err != nil {
+			return err
+		}
+		page := filter.Limit
+		if page <= 0 {
+			page = auditPageSize
+		}
+		if len(events) > 0 && len(events) == page {
+			fmt.Fprintf(c.Stderr, "There may be more events: add --before %s for the next page.\n", events[len(events)-1].ID)
+		}
+		if asJSON {
+			return printJSON(c.Stdout, events)
+		}
+		if len(events) == 0 {
+			fmt.Fprintln(c.Stdout, "No events.")
+			return nil
+		}
+		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "TIME\tEVENT\tOUTCOME\tACTOR\tSUBJECT\tAPP\tIP\tDETAILS")
+		for _, e := range events {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", formatTime(&e.Time, "-"), e.Event, e.Outcome,
+				party(e.Actor), party(e.Subject), orDash(e.AppID), orDash(e.IP), details(e.Details))
+		}
+		return tw.Flush()
+	}
+	return c
+}
+
+func party(p client.AuditParty) string {
+	if p.ID == "" {
+		return orDash(p.Type)
+	}
+	return p.Type + ":" + p.ID
+}
+
+func details(m map[string]string) string {
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		kv = append(kv, k+"="+m[k])
+	}
+	return orDash(strings.Join(kv, " "))
+}
