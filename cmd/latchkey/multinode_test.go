@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -132,6 +134,20 @@ func TestMigrateCommand(t *testing.T) {
 		out, err := exec.Command(binary, "migrate", "--data", t.TempDir()).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "sqlite schema is up to date") {
 			t.Fatalf("migrate: %v: %s", err, out)
+		}
+	})
+	t.Run("SQLiteURLAndPath", func(t *testing.T) {
+		dir := t.TempDir()
+		for _, db := range []string{"sqlite:" + filepath.Join(dir, "a.db"), "sqlite://" + filepath.Join(dir, "b.db"), filepath.Join(dir, "c.db")} {
+			out, err := exec.Command(binary, "migrate", "--database", db).CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "sqlite schema is up to date") {
+				t.Fatalf("migrate --database %s: %v: %s", db, err, out)
+			}
+		}
+		for _, name := range []string{"a.db", "b.db", "c.db"} {
+			if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+				t.Errorf("no database file %s: %v", name, err)
+			}
 		}
 	})
 	t.Run("ErrUnreachable", func(t *testing.T) {
