@@ -288,9 +288,10 @@ func TestAdminKeyListings(t *testing.T) {
 		if k.Start != latchkey.KeyStart(k.Value) || !strings.HasPrefix(k.Value, "acme_") || k.CreatedAt.IsZero() {
 			t.Fatalf("created = %+v", k)
 		}
+		mustLogIn(t, app, client.APIKeyCredentials(k.Value))
 		all, err := a.ServerAPIKeys("scoped-app").FetchAll(ctx)
-		if err != nil || len(all) != 1 || all[0].Start != k.Start || all[0].Value != "" {
-			t.Fatalf("FetchAll = %+v, %v", all, err)
+		if err != nil || len(all) != 1 || all[0].Start != k.Start || all[0].Value != "" || all[0].LastUsedAt == nil {
+			t.Fatalf("FetchAll after a login with the key = %+v, %v", all, err)
 		}
 	})
 }
