@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -29,11 +30,29 @@ type AppSettings struct {
 	PasswordMinLength           int      `json:"password_min_length"`
 	RefreshTokenLifetimeSeconds int64    `json:"refresh_token_lifetime_seconds"`
 	AllowedOrigins              []string `json:"allowed_origins"` // CORS origins; empty: any
+
+	// The fields below are Latchkey's key controls.
+
+	// KeyPrefix starts the values of new keys ("lk" by default): lk_3xQa….
+	KeyPrefix string `json:"key_prefix"`
+	// MaxKeyLifetimeSeconds is the longest, and the default, lifetime of new user keys; 0:
+	// they may live forever.
+	MaxKeyLifetimeSeconds int64 `json:"max_key_lifetime_seconds"`
+	// Scopes are the scopes the app's keys may carry; none: keys have no scopes.
+	Scopes []string `json:"scopes"`
+	// LeakSecretSet reports whether the app has a leak-report secret (see RotateLeakSecret).
+	// It cannot be set.
+	LeakSecretSet bool `json:"leak_secret_set"`
 }
 
 // RefreshTokenLifetime returns the lifetime of the app users' refresh tokens.
 func (s AppSettings) RefreshTokenLifetime() time.Duration {
 	return time.Duration(s.RefreshTokenLifetimeSeconds) * time.Second
+}
+
+// MaxKeyLifetime returns the longest lifetime of new keys, 0 for no maximum.
+func (s AppSettings) MaxKeyLifetime() time.Duration {
+	return time.Duration(s.MaxKeyLifetimeSeconds) * time.Second
 }
 
 // AppSettingsUpdate changes the settings it sets; nil fields stay as they are. Go 1.26's
@@ -47,6 +66,13 @@ type AppSettingsUpdate struct {
 	PasswordMinLength           *int      `json:"password_min_length,omitempty"`            // 6 .. 128
 	RefreshTokenLifetimeSeconds *int64    `json:"refresh_token_lifetime_seconds,omitempty"` // 30 minutes .. 180 days
 	AllowedOrigins              *[]string `json:"allowed_origins,omitempty"`                // an empty list allows any origin
+	// KeyPrefix applies to keys created or rotated afterwards: 2 to 10 lowercase letters.
+	KeyPrefix *string `json:"key_prefix,omitempty"`
+	// MaxKeyLifetimeSeconds applies to keys created afterwards; 0 removes the maximum.
+	MaxKeyLifetimeSeconds *int64 `json:"max_key_lifetime_seconds,omitempty"`
+	// Scopes replaces the app's scope vocabulary (at most 32; letters, digits, _ - : .); an
+	// empty list removes it. Existing keys keep their scopes.
+	Scopes *[]string `json:"scopes,omitempty"`
 }
 
 // AuthProvider is one of an app's auth providers and whether it is on.
@@ -172,4 +198,21 @@ func (a *Admin) EnableAuthProvider(ctx context.Context, appID, provider string) 
 // ErrAuthProviderNotFound. Errors: status 404 without a code for an unknown provider.
 func (a *Admin) DisableAuthProvider(ctx context.Context, appID, provider string) error {
 	return a.appCall(ctx, http.MethodPut, nil, nil, appID, "auth_providers", provider, "disable")
+}
+
+// RotateLeakSecret makes a new leak-report secret for an app, replacing any earlier one, and
+// returns it: the only time it is available, as the server keeps only its hash. A secret
+// scanner (or a relay in front of one) passes it to ReportLeakedKeys.
+// Errors: ErrInvalidParameter (404: no such app).
+func (a *Admin) RotateLeakSecret(ctx context.Context, appID string) (string, error) {
+	var resp struct {
+		Secret string `json:"secret"`
+	}
+	if err := a.appCall(ctx, http.MethodPost, nil, &resp, appID, "leak_secret"); err != nil {
+		return "", err
+	}
+	if resp.Secret == "" {
+		return "", errors.New("client: rotate leak secret: the server's answer lacks the secret")
+	}
+	return resp.Secret, nil
 }

@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,7 @@ func TestAdminApps(t *testing.T) {
 		want := client.AppSettings{
 			Name: gen.ClientAppID, AutoConfirm: true, AnonUserEnabled: true, LocalUserpassEnabled: true, APIKeyEnabled: true,
 			PasswordMinLength: 6, RefreshTokenLifetimeSeconds: int64(latchkey.DefaultRefreshTokenLifetime / time.Second), AllowedOrigins: []string{},
+			KeyPrefix: latchkey.DefaultKeyPrefix, Scopes: []string{},
 		}
 		if diff := cmp.Diff(want, s); diff != "" {
 			t.Fatalf("settings of a new app (-want +got):\n%s", diff)
@@ -83,6 +85,7 @@ func TestAdminApps(t *testing.T) {
 		want := client.AppSettings{
 			Name: "settings-app", LocalUserpassEnabled: true, APIKeyEnabled: true, PasswordMinLength: 12,
 			RefreshTokenLifetimeSeconds: 3600, AllowedOrigins: []string{"https://app.example.com"},
+			KeyPrefix: latchkey.DefaultKeyPrefix, Scopes: []string{},
 		}
 		if diff := cmp.Diff(want, s); diff != "" {
 			t.Fatalf("UpdateAppSettings (-want +got):\n%s", diff)
@@ -119,6 +122,53 @@ func TestAdminApps(t *testing.T) {
 			t.Fatalf("AllowedRequestOrigins after clearing = %#v, %v", got, err)
 		}
 		wantError(t, a.SetAllowedRequestOrigins(ctx, "settings-app", []string{"not an origin"}), 400, client.ErrInvalidParameter)
+	})
+	t.Run("KeyControls", func(t *testing.T) {
+		if _, err := a.CreateApp(ctx, "keys-app", client.AppSettingsUpdate{KeyPrefix: new("shop")}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := a.UpdateAppSettings(ctx, "keys-app", client.AppSettingsUpdate{
+			MaxKeyLifetimeSeconds: new(int64(7776000)), Scopes: &[]string{"read", "write"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.KeyPrefix != "shop" || s.MaxKeyLifetime() != 90*24*time.Hour || !slices.Equal(s.Scopes, []string{"read", "write"}) || s.LeakSecretSet {
+			t.Fatalf("UpdateAppSettings = %+v", s)
+		}
+
+		// New keys get the prefix and the maximum lifetime, and may carry the scopes.
+		app, err := client.NewApp(srv.URL, "keys-app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := mustRegister(t, app)
+		k, err := u.APIKeys().Create(ctx, "ci", client.KeyScopes("write"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(k.Value, "shop_") || k.ExpiresAt == nil || k.ExpiresAt.Sub(k.CreatedAt) != 90*24*time.Hour {
+			t.Fatalf("key of keys-app: value %q, created %v, expires %v", k.Value, k.CreatedAt, k.ExpiresAt)
+		}
+		_, err = u.APIKeys().Create(ctx, "long", client.KeyExpiresIn(91*24*time.Hour))
+		wantError(t, err, 400, client.ErrInvalidParameter)
+
+		// 0 and an empty list remove the maximum and the vocabulary.
+		s, err = a.UpdateAppSettings(ctx, "keys-app", client.AppSettingsUpdate{MaxKeyLifetimeSeconds: new(int64(0)), Scopes: &[]string{}})
+		if err != nil || s.MaxKeyLifetimeSeconds != 0 || s.Scopes == nil || len(s.Scopes) != 0 {
+			t.Fatalf("UpdateAppSettings clearing = %+v, %v", s, err)
+		}
+		if k, err := u.APIKeys().Create(ctx, "forever"); err != nil || k.ExpiresAt != nil {
+			t.Fatalf("key after clearing the maximum: %+v, %v", k, err)
+		}
+
+		for _, upd := range []client.AppSettingsUpdate{
+			{KeyPrefix: new("A")}, {KeyPrefix: new("toolongprefix")}, {MaxKeyLifetimeSeconds: new(int64(-1))},
+			{Scopes: &[]string{"no spaces"}},
+		} {
+			_, err := a.UpdateAppSettings(ctx, "keys-app", upd)
+			wantError(t, err, 400, client.ErrInvalidParameter)
+		}
 	})
 	t.Run("AuthProviders", func(t *testing.T) {
 		if _, err := a.CreateApp(ctx, "providers-app", client.AppSettingsUpdate{}); err != nil {

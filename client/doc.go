@@ -15,7 +15,8 @@
 // An Admin is a client of the admin API v3.0: an administrator logs in with LogIn, and its
 // calls manage apps and their settings, server API keys (ServerAPIKeys), an app's users
 // (Users) and the audit log (AuditEvents), refreshing the admin access token as an App
-// does.
+// does. RotateLeakSecret makes an app's leak-report secret, with which ReportLeakedKeys
+// disables keys found in public.
 //
 //	admin, err := client.NewAdmin("http://127.0.0.1:9090")
 //	err = admin.LogIn(ctx, "root@example.com", password)

@@ -247,3 +247,51 @@ func TestValidKeyValue(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminKeyListings checks that admins see the key controls' fields of user and server keys.
+func TestAdminKeyListings(t *testing.T) {
+	ctx := context.Background()
+	srv := newAdminServer(t)
+	a := mustLogInAdmin(t, srv)
+	app := mustNewScopedApp(t, srv, "scoped-app")
+	if _, err := a.UpdateAppSettings(ctx, "scoped-app", client.AppSettingsUpdate{KeyPrefix: new("acme")}); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("UserKeys", func(t *testing.T) {
+		u := mustRegister(t, app)
+		k, err := u.APIKeys().Create(ctx, "ci", client.KeyExpiresIn(time.Hour), client.KeyScopes("read"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine, err := u.APIKeys().FetchAll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs, err := a.Users("scoped-app").APIKeys(ctx, u.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(mine, theirs); diff != "" {
+			t.Fatalf("the admin's listing differs from the owner's (-owner +admin):\n%s", diff)
+		}
+		if got := theirs[0]; got.Start != latchkey.KeyStart(k.Value) || got.ExpiresAt == nil || !slices.Equal(got.Scopes, []string{"read"}) ||
+			!strings.HasPrefix(got.Start, "acme_") {
+			t.Fatalf("the admin's listing = %+v", got)
+		}
+	})
+	t.Run("ServerKeys", func(t *testing.T) {
+		k, err := a.ServerAPIKeys("scoped-app").Create(ctx, "backend")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.Start != latchkey.KeyStart(k.Value) || !strings.HasPrefix(k.Value, "acme_") || k.CreatedAt.IsZero() {
+			t.Fatalf("created = %+v", k)
+		}
+		mustLogIn(t, app, client.APIKeyCredentials(k.Value))
+		all, err := a.ServerAPIKeys("scoped-app").FetchAll(ctx)
+		if err != nil || len(all) != 1 || all[0].Start != k.Start || all[0].Value != "" || all[0].LastUsedAt == nil {
+			t.Fatalf("FetchAll after a login with the key = %+v, %v", all, err)
+		}
+	})
+}

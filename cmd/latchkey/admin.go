@@ -35,6 +35,7 @@ Apps:
   apps create [--client-app-id ID] [--name NAME] [--json]
   apps delete APP [--yes]
   apps settings APP [--set KEY=VALUE ...] [--json]
+  apps leak-secret APP [--json]                make the app's leak-report secret; prints it once
 
 Server API keys of an app:
   server-keys list --app APP [--json]
@@ -53,6 +54,11 @@ A user's API keys:
   user-keys disable|enable KEY --app APP --user USER
   user-keys delete KEY --app APP --user USER [--yes]
 
+Leaked keys (with the app's leak-report secret, not the admin session):
+  leak-report --app APP [--url URL] [--json] [VALUE ...]
+      disable keys found in public; the secret is asked for or piped, then the values
+      come from the arguments or, one a line, from stdin
+
 Audit log:
   audit [--app APP] [--event E] [--user ID] [--from T] [--to T] [--limit N] [--before ID] [--json]
 
@@ -67,11 +73,12 @@ var adminCommands = map[string]func(userIO) Command{
 	"logout": func(io userIO) Command { return &AdminLogoutCommand{userIO: io} },
 	"whoami": adminWhoami,
 
-	"apps list":     adminAppsList,
-	"apps get":      adminAppsGet,
-	"apps create":   adminAppsCreate,
-	"apps delete":   adminAppsDelete,
-	"apps settings": adminAppsSettings,
+	"apps list":        adminAppsList,
+	"apps get":         adminAppsGet,
+	"apps create":      adminAppsCreate,
+	"apps delete":      adminAppsDelete,
+	"apps settings":    adminAppsSettings,
+	"apps leak-secret": adminAppsLeakSecret,
 
 	"server-keys list":    adminServerKeysList,
 	"server-keys create":  adminServerKeysCreate,
@@ -91,6 +98,8 @@ var adminCommands = map[string]func(userIO) Command{
 	"user-keys disable": func(io userIO) Command { return adminUserKeysToggle(io, true) },
 	"user-keys enable":  func(io userIO) Command { return adminUserKeysToggle(io, false) },
 	"user-keys delete":  adminUserKeysDelete,
+
+	"leak-report": func(io userIO) Command { return &AdminLeakReportCommand{userIO: io} },
 
 	"audit": adminAudit,
 }

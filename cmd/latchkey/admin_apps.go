@@ -130,6 +130,7 @@ func adminAppsDelete(io userIO) Command {
 var settingNames = []string{
 	"name", "auto_confirm", "anon_user_enabled", "local_userpass_enabled", "api_key_enabled",
 	"password_min_length", "refresh_token_lifetime_seconds", "allowed_origins",
+	"key_prefix", "max_key_lifetime_seconds", "scopes",
 }
 
 func adminAppsSettings(io userIO) Command {
@@ -145,7 +146,11 @@ func adminAppsSettings(io userIO) Command {
 			"  api_key_enabled                 true or false: the api-key provider\n" +
 			"  password_min_length             6 to 128\n" +
 			"  refresh_token_lifetime_seconds  1800 (30 minutes) to 15552000 (180 days)\n" +
-			"  allowed_origins                 comma-separated, e.g. https://app.example.com; empty allows any",
+			"  allowed_origins                 comma-separated, e.g. https://app.example.com; empty allows any\n" +
+			"  key_prefix                      2 to 10 lowercase letters starting new key values (default lk)\n" +
+			"  max_key_lifetime_seconds        longest and default lifetime of new user keys; 0: no maximum\n" +
+			"  scopes                          comma-separated scopes keys may carry, e.g. read,write; empty: none\n" +
+			"The output also shows leak_secret_set (see latchkey admin apps leak-secret).",
 		args: []string{"APP"}}
 	c.flags = func(fs *flag.FlagSet) {
 		fs.Var(&sets, "set", "KEY=VALUE to change; may be repeated")
@@ -168,18 +173,45 @@ func adminAppsSettings(io userIO) Command {
 		if asJSON {
 			return printJSON(c.Stdout, s)
 		}
-		origins := strings.Join(s.AllowedOrigins, ",")
-		if origins == "" {
-			origins = "(any origin)"
-		}
-		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "name\t%s\nauto_confirm\t%t\nanon_user_enabled\t%t\nlocal_userpass_enabled\t%t\napi_key_enabled\t%t\n",
-			s.Name, s.AutoConfirm, s.AnonUserEnabled, s.LocalUserpassEnabled, s.APIKeyEnabled)
-		fmt.Fprintf(tw, "password_min_length\t%d\nrefresh_token_lifetime_seconds\t%d (%s)\nallowed_origins\t%s\n",
-			s.PasswordMinLength, s.RefreshTokenLifetimeSeconds, formatDuration(s.RefreshTokenLifetime()), origins)
-		return tw.Flush()
+		printSettings(c.Stdout, s)
+		return nil
 	}
 	return c
+}
+
+// printSettings prints an app's settings as name/value lines, named as --set names them.
+func printSettings(w io.Writer, s client.AppSettings) {
+	origins := strings.Join(s.AllowedOrigins, ",")
+	if origins == "" {
+		origins = "(any origin)"
+	}
+	maxKey := "0 (no maximum)"
+	if s.MaxKeyLifetimeSeconds > 0 {
+		maxKey = fmt.Sprintf("%d (%s)", s.MaxKeyLifetimeSeconds, formatDuration(s.MaxKeyLifetime()))
+	}
+	scopes := strings.Join(s.Scopes, ",")
+	if scopes == "" {
+		scopes = "(none)"
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "name\t%s\nauto_confirm\t%t\nanon_user_enabled\t%t\nlocal_userpass_enabled\t%t\napi_key_enabled\t%t\n",
+		s.Name, s.AutoConfirm, s.AnonUserEnabled, s.LocalUserpassEnabled, s.APIKeyEnabled)
+	fmt.Fprintf(tw, "password_min_length\t%d\nrefresh_token_lifetime_seconds\t%d (%s)\nallowed_origins\t%s\n",
+		s.PasswordMinLength, s.RefreshTokenLifetimeSeconds, formatDuration(s.RefreshTokenLifetime()), origins)
+	fmt.Fprintf(tw, "key_prefix\t%s\nmax_key_lifetime_seconds\t%s\nscopes\t%s\nleak_secret_set\t%t\n",
+		s.KeyPrefix, maxKey, scopes, s.LeakSecretSet)
+	tw.Flush()
+}
+
+// commaList splits a comma-separated --set value, dropping blanks: "" is the empty list.
+func commaList(value string) []string {
+	items := []string{}
+	for _, item := range strings.Split(value, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
 }
 
 // parseSettings reads --set KEY=VALUE pairs into an update.
@@ -224,13 +256,19 @@ func parseSettings(sets []string) (client.AppSettingsUpdate, error) {
 			}
 			upd.RefreshTokenLifetimeSeconds = &n
 		case "allowed_origins":
-			origins := []string{}
-			for _, o := range strings.Split(value, ",") {
-				if o = strings.TrimSpace(o); o != "" {
-					origins = append(origins, o)
-				}
-			}
+			origins := commaList(value)
 			upd.AllowedOrigins = &origins
+		case "key_prefix":
+			upd.KeyPrefix = &value
+		case "max_key_lifetime_seconds":
+			n, perr := strconv.ParseInt(value, 10, 64)
+			if perr != nil {
+				return upd, bad("a whole number of seconds")
+			}
+			upd.MaxKeyLifetimeSeconds = &n
+		case "scopes":
+			scopes := commaList(value)
+			upd.Scopes = &scopes
 		default:
 			return upd, fmt.Errorf("--set: unknown setting %q; the settings are %s", key, strings.Join(settingNames, ", "))
 		}

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/latchkey/latchkey/client"
 )
@@ -56,13 +55,7 @@ func adminServerKeysCreate(io userIO) Command {
 		if err != nil {
 			return err
 		}
-		if asJSON {
-			err = printJSON(c.Stdout, k)
-		} else {
-			tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintf(tw, "id\t%s\nname\t%s\nkey\t%s\n", k.ID, k.Name, k.Value)
-			err = tw.Flush()
-		}
+		err = printNewKey(c.Stdout, k, asJSON)
 		fmt.Fprintln(c.Stderr, keyWarning)
 		return err
 	}

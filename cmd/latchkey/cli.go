@@ -153,7 +153,8 @@ func newFlagSet(name, synopsis, about string, w io.Writer) *flag.FlagSet {
 
 // parseArgs parses flags given anywhere among args, so `keys create NAME --json` works as
 // well as `keys create --json NAME`, and returns the positional arguments, which must be as
-// many as names. A "--" ends the flags.
+// many as names; a last name ending in "..." (VALUE...) takes any number more. A "--" ends
+// the flags.
 func parseArgs(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
 	return parseArgsEnv(fs, args, perCallFlags, names...)
 }
@@ -184,12 +185,16 @@ func parseArgsEnv(fs *flag.FlagSet, args []string, rename map[string]string, nam
 	if err := parseFlags(fs, flags, rename); err != nil {
 		return nil, err
 	}
-	if len(pos) != len(names) {
+	fixed, more := names, false
+	if n := len(names); n > 0 && strings.HasSuffix(names[n-1], "...") {
+		fixed, more = names[:n-1], true
+	}
+	if len(pos) < len(fixed) || !more && len(pos) > len(fixed) {
 		fs.Usage()
-		if len(pos) < len(names) {
-			return nil, fmt.Errorf("%s: missing %s", fs.Name(), names[len(pos)])
+		if len(pos) < len(fixed) {
+			return nil, fmt.Errorf("%s: missing %s", fs.Name(), fixed[len(pos)])
 		}
-		return nil, fmt.Errorf("%s: unexpected argument %q", fs.Name(), pos[len(names)])
+		return nil, fmt.Errorf("%s: unexpected argument %q", fs.Name(), pos[len(fixed)])
 	}
 	return pos, nil
 }

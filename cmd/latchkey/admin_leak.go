@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/client"
+)
+
+// This file holds the leak response commands: apps leak-secret and leak-report.
+
+// leakSecretWarning is printed with every new leak-report secret.
+const leakSecretWarning = "Store this secret now, where your secret scanner or its relay can read it: it is shown only once.\n" +
+	"Any earlier secret of the app no longer works."
+
+func adminAppsLeakSecret(io userIO) Command {
+	var asJSON bool
+	c := &adminCommand{userIO: io, name: "apps leak-secret", synopsis: "apps leak-secret APP [--json]",
+		about: "Makes a new leak-report secret for an app and prints it, this once only; any earlier\n" +
+			"secret stops working at once. With it a secret scanner, or latchkey admin leak-report,\n" +
+			"reports key values found in public, and the server disables those keys.",
+		args: []string{"APP"}}
+	c.flags = func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, `print {"secret": ...}`) }
+	c.run = func(ctx context.Context, a *client.Admin, args []string) error {
+		secret, err := a.RotateLeakSecret(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			err = printJSON(c.Stdout, struct {
+				Secret string `json:"secret"`
+			}{secret})
+		} else {
+			_, err = fmt.Fprintln(c.Stdout, secret)
+		}
+		fmt.Fprintln(c.Stderr, leakSecretWarning)
+		return err
+	}
+	return c
+}
+
+// AdminLeakReportCommand reports key values found in public with an app's leak-report
+// secret, as a secret scanner does, rather than with the admin session.
+type AdminLeakReportCommand struct {
+	userIO
+	Config configDir
+	URL    string
+	App    string
+	JSON   bool
+}
+
+// Run reads the secret and the values, reports them and prints each value's label.
+func (c *AdminLeakReportCommand) Run(ctx context.Context, args []string) error {
+	fs := newFlagSet("latchkey admin leak-report", "latchkey admin leak-report --app APP [--url URL] [--json] [VALUE ...]",
+		"Reports API key values found in public, as a secret scanner does: the server disables each\n"+
+			"value that is a key of the app, ends its sessions at once, and labels every value\n"+
+			"true_positive or false_positive. It authenticates with the app's leak-report secret (see\n"+
+			"latchkey admin apps leak-secret), not the admin session. The secret is asked for on a\n"+
+			"terminal, or read from the first line of standard input; the values are the arguments,\n"+
+			"or else the following lines of standard input, one a line:\n\n"+
+			"  (echo \"$LEAK_SECRET\"; cat found.txt) | latchkey admin leak-report --app shop", c.Stderr)
+	c.Config.register(fs)
+	fs.StringVar(&c.URL, "url", "", "base URL of the server; default the latest admin login's (LATCHKEY_URL)")
+	fs.StringVar(&c.App, "app", "", "the app's client app id (required)")
+	fs.BoolVar(&c.JSON, "json", false, "print the server's answer as JSON, values included")
+	values, err := parseArgsEnv(fs, args, adminEnv(fs), "VALUE...")
+	if err != nil {
+		return err
+	}
+	if c.App == "" {
+		return errors.New("admin leak-report: --app is required")
+	}
+	if c.URL == "" {
+		dir, err := c.Config.path()
+		if err != nil {
+			return err
+		}
+		saved, err := loadAdminTarget(dir)
+		if err != nil {
+			return err
+		}
+		if c.URL = saved.URL; c.URL == "" {
+			return errors.New("admin leak-report: --url is required (there is no admin login to take it from)")
+		}
+	}
+	secret, err := c.readSecret("Leak secret: ")
+	if err != nil {
+		return err
+	}
+	if len(values) == 0 {
+		if values, err = c.readValues(); err != nil {
+			return err
+		}
+	}
+	if len(values) == 0 {
+		return errors.New("admin leak-report: no values to report: give them as arguments or on standard input")
+	}
+	httpClient := &http.Client{Timeout: 30 * time.Second}
+	results, err := client.ReportLeakedKeys(ctx, c.URL, c.App, secret, values, client.WithHTTPClient(httpClient))
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		if err := printJSON(c.Stdout, results); err != nil {
+			return err
+		}
+	} else {
+		// The start of each value is enough to tell them apart, and keeps whole keys out of
+		// terminals and logs.
+		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "#\tLABEL\tSTART")
+		for i, r := range results {
+			fmt.Fprintf(tw, "%d\t%s\t%s\n", i+1, r.Label, orDash(latchkey.KeyStart(r.Token)))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	found := 0
+	for _, r := range results {
+		if r.Found() {
+			found++
+		}
+	}
+	fmt.Fprintf(c.Stderr, "%d of %d values are keys of app %s: they are disabled now, and their sessions ended.\n", found, len(results), c.App)
+	return nil
+}
+
+// readValues reads the values to report, one a line, until the end of standard input.
+func (c *AdminLeakReportCommand) readValues() ([]string, error) {
+	if isTerminal(c.Stdin) {
+		fmt.Fprintln(c.Stderr, "Values, one a line; end with Ctrl-D:")
+	}
+	var values []string
+	lines := bufio.NewScanner(c.Stdin)
+	lines.Buffer(make([]byte, 0, 4096), 1<<20)
+	for lines.Scan() {
+		if v := strings.TrimSpace(lines.Text()); v != "" {
+			values = append(values, v)
+		}
+	}
+	if err := lines.Err(); err != nil {
+		return nil, fmt.Errorf("admin leak-report: read values from standard input: %w", err)
+	}
+	return values, nil
+}
