@@ -102,7 +102,7 @@ type AdminService interface {
 
 	// Server API keys of an app. Errors: EAppNotFound, EAPIKeyNotFound, ERequired, EInvalid,
 	// EAPIKeyExists, ELimitReached.
-	CreateServerAPIKey(ctx context.Context, appID, name string) (*APIKey, error)
+	CreateServerAPIKey(ctx context.Context, appID string, in APIKeyInput) (*APIKey, error)
 	FindServerAPIKeys(ctx context.Context, appID string) ([]*APIKey, error)
 	FindServerAPIKey(ctx context.Context, appID, id string) (*APIKey, error)
 	SetServerAPIKeyDisabled(ctx context.Context, appID, id string, disabled bool) error

@@ -90,10 +90,15 @@ func (a *App) Validate() error {
 	if len(a.Scopes) > MaxScopes {
 		return Errorf(EInvalid, "an app may declare at most %d scopes", MaxScopes)
 	}
+	seen := map[string]bool{}
 	for _, sc := range a.Scopes {
 		if !scopePattern.MatchString(sc) {
 			return Errorf(EInvalid, "scope %q must be 1 to 64 characters of letters, digits, '_', '-', ':' or '.'", sc)
 		}
+		if seen[sc] {
+			return Errorf(EInvalid, "scope %q is declared twice", sc)
+		}
+		seen[sc] = true
 	}
 	if a.RefreshTokenLifetime < MinRefreshTokenLifetime || a.RefreshTokenLifetime > MaxRefreshTokenLifetime {
 		return Errorf(EInvalid, "refresh token lifetime must be between 30 minutes and 180 days")

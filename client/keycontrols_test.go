@@ -288,6 +288,13 @@ func TestAdminKeyListings(t *testing.T) {
 		if k.Start != latchkey.KeyStart(k.Value) || !strings.HasPrefix(k.Value, "acme_") || k.CreatedAt.IsZero() {
 			t.Fatalf("created = %+v", k)
 		}
+		scoped, err := a.ServerAPIKeys("scoped-app").Create(ctx, "scoped", client.KeyScopes("read"), client.KeyExpiresIn(time.Hour))
+		if err != nil || !slices.Equal(scoped.Scopes, []string{"read"}) || scoped.ExpiresAt == nil {
+			t.Fatalf("server key with scopes and expiry = %+v, %v", scoped, err)
+		}
+		if err := a.ServerAPIKeys("scoped-app").Delete(ctx, scoped.ID); err != nil {
+			t.Fatal(err)
+		}
 		mustLogIn(t, app, client.APIKeyCredentials(k.Value))
 		all, err := a.ServerAPIKeys("scoped-app").FetchAll(ctx)
 		if err != nil || len(all) != 1 || all[0].Start != k.Start || all[0].Value != "" || all[0].LastUsedAt == nil {

@@ -20,11 +20,17 @@ func (a *Admin) ServerAPIKeys(appID string) *ServerAPIKeys {
 }
 
 // Create creates a server key named name and returns it with its value, the only time the
-// value is available. Errors: ErrAPIKeyExists, ErrInvalidParameter (bad name, the cap, no
-// such app); an empty name is refused with status 400 and no code.
-func (k *ServerAPIKeys) Create(ctx context.Context, name string) (APIKey, error) {
+// value is available. The options are those of user keys (KeyExpiresIn, KeyExpiresAt,
+// KeyScopes), and the app's maximum key lifetime applies. Errors: ErrAPIKeyExists,
+// ErrInvalidParameter (bad name, the cap, no such app, expiry or scopes out of bounds); an
+// empty name is refused with status 400 and no code.
+func (k *ServerAPIKeys) Create(ctx context.Context, name string, opts ...KeyOption) (APIKey, error) {
+	req := createKeyRequest{Name: name}
+	for _, opt := range opts {
+		opt(&req)
+	}
 	var key APIKey
-	err := k.admin.appCall(ctx, http.MethodPost, map[string]string{"name": name}, &key, k.appID, "api_keys")
+	err := k.admin.appCall(ctx, http.MethodPost, req, &key, k.appID, "api_keys")
 	return key, err
 }
 

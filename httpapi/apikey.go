@@ -73,17 +73,20 @@ func (req createAPIKeyRequest) input() (latchkey.APIKeyInput, error) {
 // maxSeconds keeps a count of seconds inside time.Duration (about 292 years).
 const maxSeconds = int64(1<<63-1) / int64(time.Second)
 
-func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) {
+// decodeKeyInput reads a create request for a user or a server key.
+func decodeKeyInput(r *http.Request) (latchkey.APIKeyInput, error) {
 	var req createAPIKeyRequest
 	if err := decode(r, &req); err != nil {
-		s.Error(w, r, err)
-		return
+		return latchkey.APIKeyInput{}, err
 	}
 	if req.Name.Bad {
-		s.Error(w, r, latchkey.Errorf(latchkey.ERequired, "'name' is a required string"))
-		return
+		return latchkey.APIKeyInput{}, latchkey.Errorf(latchkey.ERequired, "'name' is a required string")
 	}
-	in, err := req.input()
+	return req.input()
+}
+
+func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) {
+	in, err := decodeKeyInput(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return

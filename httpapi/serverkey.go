@@ -7,16 +7,12 @@ import (
 )
 
 func (s *Server) handleCreateServerAPIKey(w http.ResponseWriter, r *http.Request) {
-	var req createAPIKeyRequest
-	if err := decode(r, &req); err != nil {
+	in, err := decodeKeyInput(r)
+	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	if req.Name.Bad {
-		s.Error(w, r, latchkey.Errorf(latchkey.ERequired, "'name' is a required string"))
-		return
-	}
-	k, err := s.admin.CreateServerAPIKey(r.Context(), r.PathValue("appID"), req.Name.Value)
+	k, err := s.admin.CreateServerAPIKey(r.Context(), r.PathValue("appID"), in)
 	if err != nil {
 		s.Error(w, r, err)
 		return

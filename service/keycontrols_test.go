@@ -254,3 +254,36 @@ func TestReportLeakedKeys(t *testing.T) {
 	}
 	wantCode(t, f.svc.CheckLeakSecret(context.Background(), f.app, "anything"), latchkey.EUnauthenticated)
 }
+
+func TestServerAPIKeyControls(t *testing.T) {
+	f := newFixture(t, func(a *latchkey.App) {
+		a.MaxKeyLifetime = 24 * time.Hour
+		a.Scopes = []string{"read", "write"}
+	})
+	a, err := f.svc.CreateAdmin(context.Background(), "root@example.com", "rootpassword1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := latchkey.NewContextWithAdmin(context.Background(), &latchkey.AdminAuth{Admin: a, TokenType: latchkey.AdminAccessToken})
+	k, err := f.svc.CreateServerAPIKey(ctx, f.app.ID, latchkey.APIKeyInput{Name: "backend", Scopes: []string{"read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := f.Now().Add(24 * time.Hour); k.ExpiresAt == nil || !k.ExpiresAt.Equal(want) || !slices.Equal(k.Scopes, []string{"read"}) {
+		t.Fatalf("server key expires %v with scopes %v; want the app maximum %v and [read]", k.ExpiresAt, k.Scopes, want)
+	}
+	login, err := f.keyLogin(k.Value)
+	if err != nil || claimsOf(t, login.AccessToken)["scope"] != "read" {
+		t.Fatalf("server key login: %v, scope %v", err, claimsOf(t, login.AccessToken)["scope"])
+	}
+	_, err = f.svc.CreateServerAPIKey(ctx, f.app.ID, latchkey.APIKeyInput{Name: "long", ExpiresIn: ptr(48 * time.Hour)})
+	wantCode(t, err, latchkey.EInvalid)
+	_, err = f.svc.CreateServerAPIKey(ctx, f.app.ID, latchkey.APIKeyInput{Name: "bad", Scopes: []string{"admin"}})
+	wantCode(t, err, latchkey.EInvalid)
+}
+
+func TestAppScopesUnique(t *testing.T) {
+	app := service.NewDefaultApp("dup-scopes")
+	app.Name, app.Scopes = "dup-scopes", []string{"read", "read"}
+	wantCode(t, app.Validate(), latchkey.EInvalid)
+}

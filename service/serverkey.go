@@ -6,8 +6,9 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-// CreateServerAPIKey creates a server API key and the server user it logs in as.
-func (s *Service) CreateServerAPIKey(ctx context.Context, appID, name string) (*latchkey.APIKey, error) {
+// CreateServerAPIKey creates a server API key and the server user it logs in as. Expiry,
+// the app's maximum key lifetime and scopes apply as to user keys.
+func (s *Service) CreateServerAPIKey(ctx context.Context, appID string, in latchkey.APIKeyInput) (*latchkey.APIKey, error) {
 	app, err := s.AdminFindApp(ctx, appID)
 	if err != nil {
 		return nil, err
@@ -15,13 +16,19 @@ func (s *Service) CreateServerAPIKey(ctx context.Context, appID, name string) (*
 	now := s.now()
 	u := &latchkey.User{ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeServer, Confirmed: true, CreatedAt: now}
 	u.Identities = []*latchkey.Identity{s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)}
-	k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: app.ID, UserID: u.ID, Name: name, CreatedAt: now}
+	k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: app.ID, UserID: u.ID, Name: in.Name, CreatedAt: now}
 	if err := k.Validate(); err != nil {
+		return nil, err
+	}
+	if k.ExpiresAt, err = keyExpiry(app, in, now); err != nil {
+		return nil, err
+	}
+	if k.Scopes, err = keyScopes(app, in.Scopes); err != nil {
 		return nil, err
 	}
 	setKeyValue(app, k)
 	err = s.store.CreateServerAPIKey(ctx, u, k, latchkey.MaxServerAPIKeysPerApp)
-	s.audit(ctx, app, latchkey.EventServerKeyCreated, err, "api_key", k.ID, map[string]string{"name": name})
+	s.audit(ctx, app, latchkey.EventServerKeyCreated, err, "api_key", k.ID, map[string]string{"name": in.Name})
 	if err != nil {
 		return nil, err
 	}
