@@ -14,9 +14,12 @@ import (
 	"errors"
 	"io"
 	"math/big"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/mail"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,6 +59,29 @@ func (m Message) Parsed(t testing.TB) *mail.Message {
 		t.Fatalf("parse message: %v\n%s", err, m.Data)
 	}
 	return msg
+}
+
+// Text returns the decoded text/plain part of a multipart message, or the whole body of a
+// single-part one.
+func (m Message) Text(t testing.TB) string {
+	t.Helper()
+	msg := m.Parsed(t)
+	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || !strings.HasPrefix(mediaType, "multipart/") {
+		b, _ := io.ReadAll(msg.Body)
+		return string(b)
+	}
+	r := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := r.NextPart() // decodes quoted-printable
+		if err != nil {
+			t.Fatalf("no text/plain part: %v", err)
+		}
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
+			b, _ := io.ReadAll(p)
+			return string(b)
+		}
+	}
 }
 
 // Server is a running SMTP server on a loopback port.
