@@ -2,16 +2,22 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/latchkey/latchkey/internal/pgtest"
 	"github.com/latchkey/latchkey/internal/testserver"
 	"github.com/latchkey/latchkey/internal/teststore"
+	"github.com/latchkey/latchkey/postgres"
 )
 
 func TestHealth(t *testing.T) {
@@ -114,4 +120,48 @@ func TestOpenAPIServed(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || json.Unmarshal(body, &doc) != nil || doc.OpenAPI != "3.1.0" {
 		t.Fatalf("GET /openapi.json: %d %s, openapi %q", resp.StatusCode, resp.Header.Get("Content-Type"), doc.OpenAPI)
 	}
+}
+
+// TestHealthPostgres stops a PostgreSQL database under a running server (its connections are
+// ended and no new ones allowed), then lets it back.
+func TestHealthPostgres(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dbURL := pgtest.NewDatabase(t)
+	store, err := postgres.Open(ctx, postgres.Config{URL: dbURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	e := &env{Server: testserver.New(t, testserver.Options{Store: store})}
+	e.do(t, "GET", "/readyz", "", nil).wantJSON(t, http.StatusOK, nil)
+
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	admin, err := pgx.Connect(ctx, os.Getenv(pgtest.EnvURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := admin.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec(`ALTER DATABASE ` + pgx.Identifier{name}.Sanitize() + ` ALLOW_CONNECTIONS false`)
+	exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name)
+
+	var got struct{ Status, Reason string }
+	e.do(t, "GET", "/readyz", "", nil).wantJSON(t, http.StatusServiceUnavailable, &got)
+	if got.Status != "unavailable" {
+		t.Errorf("/readyz = %+v with the database stopped, want unavailable", got)
+	}
+	e.do(t, "GET", "/healthz", "", nil).wantJSON(t, http.StatusOK, nil)
+
+	exec(`ALTER DATABASE ` + pgx.Identifier{name}.Sanitize() + ` ALLOW_CONNECTIONS true`)
+	e.do(t, "GET", "/readyz", "", nil).wantJSON(t, http.StatusOK, nil)
 }

@@ -43,8 +43,12 @@ func (s *Server) handleConfirmPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if r.Method != http.MethodPost || data.Error != "" {
+	if r.Method != http.MethodPost {
 		s.renderPage(w, r, "confirm", http.StatusOK, data)
+		return
+	}
+	if data.Error != "" {
+		s.renderPage(w, r, "confirm", http.StatusBadRequest, data)
 		return
 	}
 	if err := s.userpass.Confirm(r.Context(), app, data.Token, data.TokenID); err != nil {
@@ -59,8 +63,12 @@ func (s *Server) handleResetPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if r.Method != http.MethodPost || data.Error != "" {
+	if r.Method != http.MethodPost {
 		s.renderPage(w, r, "reset", http.StatusOK, data)
+		return
+	}
+	if data.Error != "" {
+		s.renderPage(w, r, "reset", http.StatusBadRequest, data)
 		return
 	}
 	password := r.PostForm.Get("password")

@@ -121,7 +121,15 @@ func TestFlow(t *testing.T) {
 				t.Errorf("GET %s: %s", path, page.body)
 			}
 		}
-		resp, err := http.Get(srv.URL + "/app/no-such-app/confirm?token=a&tokenId=b")
+		resp, err := http.PostForm(srv.URL+"/app/strict/reset", url.Values{"password": {"whatever1"}, "confirm": {"whatever1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("POST without a token: %d, want 400", resp.StatusCode)
+		}
+		resp, err = http.Get(srv.URL + "/app/no-such-app/confirm?token=a&tokenId=b")
 		if err != nil {
 			t.Fatal(err)
 		}
