@@ -174,6 +174,7 @@ func (e *env) check(r *response) []string {
 	if r.Status < 400 && (r.HasError || r.HasErrorCode) {
 		fail("success body holds an error key")
 	}
+	msgs = append(msgs, checkOpenAPI(r)...)
 	var header bytes.Buffer
 	r.Header.Write(&header)
 	e.mu.Lock()

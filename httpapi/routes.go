@@ -15,6 +15,7 @@ const (
 func (s *Server) routes() {
 	handle := func(method, path string, h http.HandlerFunc) {
 		s.mux.HandleFunc(method+" "+path, h)
+		s.patterns = append(s.patterns, method+" "+path)
 	}
 
 	handle("GET", appPrefix+"/location", s.withApp(s.handleLocation))
@@ -40,6 +41,8 @@ func (s *Server) routes() {
 	handle("POST", authPrefix+"/api_keys/{id}/rotate", s.withToken(latchkey.RefreshToken, s.handleRotateAPIKey))
 
 	handle("GET", "/.well-known/jwks.json", s.handleJWKS)
+
+	s.opsRoutes(handle)
 
 	if s.admin != nil {
 		s.adminRoutes(handle)

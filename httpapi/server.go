@@ -24,6 +24,7 @@ const (
 	attrStatus    = "status"
 	attrDuration  = "duration"
 	attrApp       = "app"
+	attrRoute     = "route"
 )
 
 // Config are a Server's dependencies.
@@ -39,6 +40,12 @@ type Config struct {
 	PublicURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Observer receives a measurement of every request; nil discards them.
+	Observer latchkey.Observer
+	// Health answers /readyz; nil answers ready.
+	Health latchkey.ReadyChecker
+	// Metrics, if not nil, is served at /metrics.
+	Metrics http.Handler
 }
 
 // Server serves the client API.
@@ -53,6 +60,10 @@ type Server struct {
 	publicURL string
 	now       func() time.Time
 	mux       *http.ServeMux
+	observer  latchkey.Observer
+	health    latchkey.ReadyChecker
+	metrics   http.Handler
+	patterns  []string
 }
 
 // New returns a Server with its routes registered.
@@ -75,6 +86,10 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.observer, s.health, s.metrics = cfg.Observer, cfg.Health, cfg.Metrics
+	if s.observer == nil {
+		s.observer = latchkey.NopObserver{}
+	}
 	s.routes()
 	return s
 }
@@ -83,6 +98,7 @@ func New(cfg Config) *Server {
 type requestInfo struct {
 	id    string
 	appID string // client app id, once known
+	route string // the matching route pattern, "" if none
 }
 
 type requestInfoKey struct{}
@@ -125,10 +141,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				s.Error(rec, r, fmt.Errorf("panic: %v", p))
 			}
 		}
+		elapsed := s.now().Sub(start)
 		s.logger.InfoContext(r.Context(), "request",
 			slog.String(attrRequestID, ri.id), slog.String(attrMethod, r.Method), slog.String(attrPath, r.URL.Path),
-			slog.Int(attrStatus, rec.status), slog.Duration(attrDuration, s.now().Sub(start)), slog.String(attrApp, ri.appID))
+			slog.Int(attrStatus, rec.status), slog.Duration(attrDuration, elapsed), slog.String(attrApp, ri.appID),
+			slog.String(attrRoute, ri.route))
+		s.observer.ObserveRequest(ri.route, rec.status, elapsed)
 	}()
+	_, ri.route = s.mux.Handler(r)
 
 	if s.cors(rec, r) {
 		return
@@ -141,10 +161,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The mux would answer an unclean path (//, /../) with an HTML redirect; no client of
 	// this API sends one.
 	if p := r.URL.EscapedPath(); p == "" || path.Clean(p) != p {
+		ri.route = ""
 		s.Error(rec, r, latchkey.Errorf(latchkey.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
 		return
 	}
-	if _, pattern := s.mux.Handler(r); pattern == "" {
+	if ri.route == "" {
 		s.noRoute(rec, r)
 		return
 	}

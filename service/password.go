@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -24,6 +25,8 @@ const (
 // once so that a burst of logins cannot exhaust memory.
 type passwordHasher struct {
 	slots chan struct{}
+	// waiting counts the hashes queued for a slot, for metrics.
+	waiting atomic.Int64
 	// dummy is a real hash compared against when a login names no user, so that unknown
 	// emails take as long as wrong passwords.
 	dummy string
@@ -36,6 +39,8 @@ func newPasswordHasher(concurrency int) *passwordHasher {
 }
 
 func (h *passwordHasher) acquire(ctx context.Context) error {
+	h.waiting.Add(1)
+	defer h.waiting.Add(-1)
 	select {
 	case h.slots <- struct{}{}:
 		return nil

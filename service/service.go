@@ -4,6 +4,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"runtime"
@@ -25,6 +26,11 @@ type Config struct {
 	// MaxConcurrentHashes bounds how many password hashes run at once (each takes about
 	// 19 MiB); zero means max(2, GOMAXPROCS).
 	MaxConcurrentHashes int
+	// Observer receives audit events for metrics; nil discards them.
+	Observer latchkey.Observer
+	// ConfirmTokenLifetime and ResetTokenLifetime bound the email/password provider's
+	// tokens; zero means 24 hours and 30 minutes.
+	ConfirmTokenLifetime, ResetTokenLifetime time.Duration
 }
 
 // Service implements latchkey.AppService, AuthService, UserpassService and APIKeyService.
@@ -39,6 +45,9 @@ type Service struct {
 	auditor *auditor
 	// lastTouch remembers when this node last wrote each key's last use.
 	lastTouch sync.Map
+	observer  latchkey.Observer
+	// tokenLifetimes are the lifetimes of confirm and reset tokens, by kind.
+	tokenLifetimes map[string]time.Duration
 }
 
 var (
@@ -58,6 +67,13 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		mailer: cfg.Mailer,
 		now:    cfg.Now,
 		issuer: cfg.Issuer,
+	}
+	if s.observer = cfg.Observer; s.observer == nil {
+		s.observer = latchkey.NopObserver{}
+	}
+	s.tokenLifetimes = map[string]time.Duration{
+		latchkey.UserTokenConfirm: cmp.Or(cfg.ConfirmTokenLifetime, confirmTokenLifetime),
+		latchkey.UserTokenReset:   cmp.Or(cfg.ResetTokenLifetime, resetTokenLifetime),
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

@@ -12,7 +12,7 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-// Lifetimes of the email/password provider's single-use tokens.
+// Default lifetimes of the email/password provider's single-use tokens.
 const (
 	confirmTokenLifetime = 24 * time.Hour
 	resetTokenLifetime   = 30 * time.Minute
@@ -120,10 +120,7 @@ func (s *Service) userByEmail(ctx context.Context, app *latchkey.App, email stri
 func (s *Service) sendToken(ctx context.Context, app *latchkey.App, u *latchkey.User, kind string) error {
 	now := s.now()
 	token := hex.EncodeToString(randomBytes(32))
-	lifetime := confirmTokenLifetime
-	if kind == latchkey.UserTokenReset {
-		lifetime = resetTokenLifetime
-	}
+	lifetime := s.tokenLifetimes[kind]
 	t := &latchkey.UserToken{
 		ID: latchkey.NewID(now), UserID: u.ID, Kind: kind, Hash: hashKey(token),
 		ExpiresAt: now.Add(lifetime), CreatedAt: now,

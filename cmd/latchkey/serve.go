@@ -28,6 +28,9 @@ type ServeCommand struct {
 	LogLevel  string
 	// AuditRetention is how long audit events are kept; zero keeps them forever.
 	AuditRetention time.Duration
+	// Ops are the config file, log format, metrics and email settings (config.go).
+	Ops   opsConfig
+	flags *flag.FlagSet
 }
 
 func (c *ServeCommand) parse(args []string) error {
@@ -39,7 +42,9 @@ func (c *ServeCommand) parse(args []string) error {
 	fs.StringVar(&c.AppID, "app-id", "", "client app id to serve, created with the quickstart settings if missing (LATCHKEY_APP_ID)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (LATCHKEY_LOG_LEVEL)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", 90*24*time.Hour, "how long audit events are kept; 0 keeps them forever (LATCHKEY_AUDIT_RETENTION)")
-	return parseFlags(fs, args, dbEnv)
+	c.Ops.register(fs)
+	c.flags = fs
+	return c.Ops.parse(fs, args, dbEnv)
 }
 
 // Run serves until ctx is done.
@@ -47,7 +52,13 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err := c.parse(args); err != nil {
 		return err
 	}
-	logger, err := newLogger(c.Stderr, c.LogLevel)
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	if c.Ops.PrintConfig {
+		return c.printConfig(c.flags, c.Stdout)
+	}
+	logger, err := newFormatLogger(c.Stderr, c.LogLevel, c.Ops.LogFormat)
 	if err != nil {
 		return err
 	}
@@ -68,9 +79,25 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		publicURL = "http://" + ln.Addr().String()
 	}
 
-	svc, err := service.New(ctx, service.Config{Store: store, Logger: logger, Issuer: publicURL})
+	ops, err := c.startOps(logger, store, publicURL)
 	if err != nil {
 		return err
+	}
+	// Runs after the HTTP server's shutdown: requests in flight queue their email first.
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ops.close(closeCtx)
+	}()
+
+	svc, err := service.New(ctx, service.Config{Store: store, Logger: logger, Issuer: publicURL,
+		Mailer: ops.sender(), Observer: ops.observer(),
+		ConfirmTokenLifetime: c.Ops.ConfirmLifetime, ResetTokenLifetime: c.Ops.ResetLifetime})
+	if err != nil {
+		return err
+	}
+	if ops.metrics != nil {
+		ops.metrics.WatchPasswordHashes(svc.PasswordHashQueue)
 	}
 	// Runs before the deferred store.Close: queued audit events are written first.
 	defer svc.Close()
@@ -85,6 +112,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
+			Observer: ops.observer(), Health: svc, Metrics: ops.mainHandler(),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -103,6 +131,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "app", app.ClientAppID, "database", c.DB.kind())
 
 	go c.sweep(ctx, svc, logger)
+	ops.serve(c.Stdout, logger)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -4,6 +4,7 @@ package testserver
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -33,6 +34,15 @@ type Options struct {
 	Store latchkey.Store
 	// AppID is the client app id of the default app; default "test-app".
 	AppID string
+	// NewMailer, if not nil, makes the mailer that sends the messages, given the server's
+	// URL, instead of the recording Server.Mailer, which then stays empty.
+	NewMailer func(url string) latchkey.Mailer
+	// Observer, if not nil, receives the service's and the HTTP server's measurements.
+	Observer latchkey.Observer
+	// Metrics, if not nil, is served at /metrics.
+	Metrics http.Handler
+	// Logger, if not nil, receives the service's and the HTTP server's logs.
+	Logger *slog.Logger
 }
 
 // New starts a server and stops it when the test ends.
@@ -53,7 +63,11 @@ func New(t testing.TB, opts Options) *Server {
 	url := "http://" + ln.Addr().String()
 	clock := &Clock{}
 	mailer := &Mailer{}
-	svc, err := service.New(ctx, service.Config{Store: store, Mailer: mailer, Now: clock.Now, Issuer: url})
+	var sender latchkey.Mailer = mailer
+	if opts.NewMailer != nil {
+		sender = opts.NewMailer(url)
+	}
+	svc, err := service.New(ctx, service.Config{Store: store, Mailer: sender, Now: clock.Now, Issuer: url, Observer: opts.Observer, Logger: opts.Logger})
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}
@@ -63,7 +77,10 @@ func New(t testing.TB, opts Options) *Server {
 		t.Fatalf("app: %v", err)
 	}
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now}),
+		Handler: httpapi.New(httpapi.Config{
+			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now,
+			Observer: opts.Observer, Health: svc, Metrics: opts.Metrics, Logger: opts.Logger,
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go srv.Serve(ln)
