@@ -39,6 +39,8 @@ type Config struct {
 	PublicURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// UI serves the web pages under /console and /app/ (package ui); nil serves none.
+	UI http.Handler
 }
 
 // Server serves the client API.
@@ -49,6 +51,7 @@ type Server struct {
 	apiKeys   latchkey.APIKeyService
 	admin     latchkey.AdminService
 	leaks     latchkey.LeakService
+	ui        http.Handler
 	logger    *slog.Logger
 	publicURL string
 	now       func() time.Time
@@ -64,6 +67,7 @@ func New(cfg Config) *Server {
 		apiKeys:   cfg.APIKeys,
 		admin:     cfg.Admin,
 		leaks:     cfg.Leaks,
+		ui:        cfg.UI,
 		logger:    cfg.Logger,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		now:       cfg.Now,
@@ -130,6 +134,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int(attrStatus, rec.status), slog.Duration(attrDuration, s.now().Sub(start)), slog.String(attrApp, ri.appID))
 	}()
 
+	if s.ui != nil && isUIPath(r.URL.Path) {
+		// Pages get the request id, log line and recovery, but not the API's CORS or JSON.
+		s.ui.ServeHTTP(rec, r)
+		return
+	}
 	if s.cors(rec, r) {
 		return
 	}
@@ -228,6 +237,11 @@ func setApp(w http.ResponseWriter, r *http.Request, app *latchkey.App) {
 	if origin := r.Header.Get("Origin"); origin != "" && !app.OriginAllowed(origin) {
 		w.Header().Del("Access-Control-Allow-Origin")
 	}
+}
+
+// isUIPath reports whether a path is the web pages': the client API lives under /api/.
+func isUIPath(p string) bool {
+	return p == "/console" || strings.HasPrefix(p, "/console/") || strings.HasPrefix(p, "/app/")
 }
 
 // appInPath returns the client app id of an app-scoped client API path.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/latchkey/latchkey/httpapi"
 	"github.com/latchkey/latchkey/service"
+	"github.com/latchkey/latchkey/ui"
 )
 
 // ServeCommand runs the server until its context ends, then shuts down gracefully.
@@ -85,6 +86,10 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
+			UI: ui.New(ui.Config{
+				Apps: svc, Auth: svc, APIKeys: svc, Admin: svc, Logger: logger,
+				SecureCookies: strings.HasPrefix(publicURL, "https://"),
+			}),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

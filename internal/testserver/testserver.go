@@ -14,6 +14,7 @@ import (
 	"github.com/latchkey/latchkey/httpapi"
 	"github.com/latchkey/latchkey/internal/teststore"
 	"github.com/latchkey/latchkey/service"
+	"github.com/latchkey/latchkey/ui"
 )
 
 // Server is a running test server.
@@ -63,7 +64,8 @@ func New(t testing.TB, opts Options) *Server {
 		t.Fatalf("app: %v", err)
 	}
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now}),
+		Handler: httpapi.New(httpapi.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now,
+			UI: ui.New(ui.Config{Apps: svc, Auth: svc, APIKeys: svc, Admin: svc, Now: clock.Now})}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go srv.Serve(ln)
