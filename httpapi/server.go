@@ -46,6 +46,8 @@ type Config struct {
 	Health latchkey.ReadyChecker
 	// Metrics, if not nil, is served at /metrics.
 	Metrics http.Handler
+	// UI serves the web pages under /console and /app/ (package ui); nil serves none.
+	UI http.Handler
 }
 
 // Server serves the client API.
@@ -56,6 +58,7 @@ type Server struct {
 	apiKeys   latchkey.APIKeyService
 	admin     latchkey.AdminService
 	leaks     latchkey.LeakService
+	ui        http.Handler
 	logger    *slog.Logger
 	publicURL string
 	now       func() time.Time
@@ -75,6 +78,7 @@ func New(cfg Config) *Server {
 		apiKeys:   cfg.APIKeys,
 		admin:     cfg.Admin,
 		leaks:     cfg.Leaks,
+		ui:        cfg.UI,
 		logger:    cfg.Logger,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		now:       cfg.Now,
@@ -150,6 +154,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	_, ri.route = s.mux.Handler(r)
 
+	if s.ui != nil && isUIPath(r.URL.Path) {
+		// Pages get the request id, log line and recovery, but not the API's CORS or JSON.
+		s.ui.ServeHTTP(rec, r)
+		return
+	}
 	if s.cors(rec, r) {
 		return
 	}
@@ -249,6 +258,20 @@ func setApp(w http.ResponseWriter, r *http.Request, app *latchkey.App) {
 	if origin := r.Header.Get("Origin"); origin != "" && !app.OriginAllowed(origin) {
 		w.Header().Del("Access-Control-Allow-Origin")
 	}
+}
+
+// isUIPath reports whether a path is the web console's: /console and each app's /account
+// pages. The email link pages (/app/{app}/confirm, /reset) are this package's own.
+func isUIPath(p string) bool {
+	if p == "/console" || strings.HasPrefix(p, "/console/") {
+		return true
+	}
+	rest, ok := strings.CutPrefix(p, "/app/")
+	if !ok {
+		return false
+	}
+	_, page, _ := strings.Cut(rest, "/")
+	return page == "account" || strings.HasPrefix(page, "account/")
 }
 
 // appInPath returns the client app id of an app-scoped client API path.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/latchkey/latchkey/httpapi"
 	"github.com/latchkey/latchkey/service"
+	"github.com/latchkey/latchkey/ui"
 )
 
 // ServeCommand runs the server until its context ends, then shuts down gracefully.
@@ -113,6 +114,10 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
 			Observer: ops.observer(), Health: svc, Metrics: ops.mainHandler(),
+			UI: ui.New(ui.Config{
+				Apps: svc, Auth: svc, APIKeys: svc, Admin: svc, Logger: logger,
+				SecureCookies: strings.HasPrefix(publicURL, "https://"),
+			}),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

@@ -15,6 +15,7 @@ import (
 	"github.com/latchkey/latchkey/httpapi"
 	"github.com/latchkey/latchkey/internal/teststore"
 	"github.com/latchkey/latchkey/service"
+	"github.com/latchkey/latchkey/ui"
 )
 
 // Server is a running test server.
@@ -80,6 +81,7 @@ func New(t testing.TB, opts Options) *Server {
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now,
 			Observer: opts.Observer, Health: svc, Metrics: opts.Metrics, Logger: opts.Logger,
+			UI: ui.New(ui.Config{Apps: svc, Auth: svc, APIKeys: svc, Admin: svc, Now: clock.Now}),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}

@@ -1,0 +1,284 @@
+package ui
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/latchkey/latchkey"
+)
+
+// usersPageSize is how many users one page of the listing shows.
+const usersPageSize = 25
+
+type usersData struct {
+	Users    []*latchkey.User
+	Filter   usersFilter
+	Next     string // the next page's URL, or ""
+	First    string // the first page's URL when this is a later one, or ""
+	Error    string
+	Filtered bool
+}
+
+// usersFilter is the listing's search form, as the query string carries it.
+type usersFilter struct {
+	Email, Provider, Type, Disabled, After string
+}
+
+func (f usersFilter) query() url.Values {
+	q := url.Values{}
+	for k, v := range map[string]string{"email": f.Email, "provider": f.Provider, "type": f.Type, "disabled": f.Disabled, "after": f.After} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+func (h *Handler) handleUsers(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	app, err := h.admin.AdminFindApp(ctx, r.PathValue("app"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := usersFilter{
+		Email: strings.TrimSpace(q.Get("email")), Provider: q.Get("provider"), Type: q.Get("type"),
+		Disabled: q.Get("disabled"), After: q.Get("after"),
+	}
+	filter := latchkey.UserFilter{After: f.After, Limit: usersPageSize + 1}
+	if f.Email != "" {
+		filter.Email = &f.Email
+	}
+	if f.Provider != "" {
+		filter.Provider = &f.Provider
+	}
+	if f.Type != "" {
+		filter.Type = &f.Type
+	}
+	if f.Disabled != "" {
+		d := f.Disabled == "true"
+		filter.Disabled = &d
+	}
+	d := usersData{Filter: f, Filtered: f.Email != "" || f.Provider != "" || f.Type != "" || f.Disabled != ""}
+	users, err := h.admin.FindUsers(ctx, app.ID, filter)
+	switch latchkey.ErrorCode(err) {
+	case "":
+	case latchkey.EBadRequest:
+		d.Error = sentence(latchkey.ErrorMessage(err))
+	default:
+		h.fail(w, r, err)
+		return
+	}
+	base := appURL(app.ClientAppID, "/users")
+	if len(users) > usersPageSize {
+		users = users[:usersPageSize]
+		next := f
+		next.After = users[len(users)-1].ID
+		d.Next = base + "?" + next.query().Encode()
+	}
+	if f.After != "" {
+		first := f
+		first.After = ""
+		d.First = base + "?" + first.query().Encode()
+	}
+	d.Users = users
+	h.render(w, r, http.StatusOK, "users", h.consolePage(r, app.Name+": users", "users", app, d))
+}
+
+type userData struct {
+	User  *latchkey.User
+	Stats latchkey.UserStats
+	Keys  []*latchkey.APIKey
+	URL   string
+}
+
+func (h *Handler) handleUser(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	app, err := h.admin.AdminFindApp(ctx, r.PathValue("app"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u, stats, err := h.admin.FindUser(ctx, app.ID, r.PathValue("user"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	keys, err := h.admin.FindUserAPIKeys(ctx, app.ID, u.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	title := u.Email
+	if title == "" {
+		title = "User " + u.ID
+	}
+	d := userData{User: u, Stats: stats, Keys: keys, URL: userURL(app.ClientAppID, u.ID)}
+	h.render(w, r, http.StatusOK, "user", h.consolePage(r, title, "users", app, d))
+}
+
+func userURL(clientAppID, userID string) string {
+	return appURL(clientAppID, "/users/"+url.PathEscape(userID))
+}
+
+// userName is how confirmation pages and messages name a user.
+func userName(u *latchkey.User) string {
+	if u.Email != "" {
+		return u.Email
+	}
+	return "user " + u.ID
+}
+
+// userAction is one of the changes to a user that asks for confirmation first.
+type userAction struct {
+	path, question, detail, button, done string
+	do                                   func(ctx context.Context, a latchkey.AdminService, app, user string) error
+	toList                               bool // after it, go to the users listing rather than the user
+}
+
+var userActions = []userAction{
+	{
+		path: "disable", question: "Disable %s?", button: "Disable user", done: "Disabled %s.",
+		detail: "The user's sessions end at once and their logins are refused until you enable them again. Access tokens already issued live out their 30 minutes.",
+		do: func(ctx context.Context, a latchkey.AdminService, app, user string) error {
+			return a.SetUserDisabled(ctx, app, user, true)
+		},
+	},
+	{
+		path: "logout", question: "Revoke every session of %s?", button: "Revoke sessions", done: "Revoked every session of %s.",
+		detail: "Every refresh token of the user stops working; the user may sign in again.",
+		do: func(ctx context.Context, a latchkey.AdminService, app, user string) error {
+			return a.RevokeUserSessions(ctx, app, user)
+		},
+	},
+	{
+		path: "delete", question: "Delete %s?", button: "Delete user", done: "Deleted %s.", toList: true,
+		detail: "The user's identities, API keys and sessions are deleted with it. This cannot be undone.",
+		do: func(ctx context.Context, a latchkey.AdminService, app, user string) error {
+			return a.AdminDeleteUser(ctx, app, user)
+		},
+	},
+}
+
+func (h *Handler) handleUserActionConfirm(a userAction) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		app, err := h.admin.AdminFindApp(ctx, r.PathValue("app"))
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		u, _, err := h.admin.FindUser(ctx, app.ID, r.PathValue("user"))
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		back := userURL(app.ClientAppID, u.ID)
+		h.render(w, r, http.StatusOK, "confirm", h.consolePage(r, a.button, "users", app, confirmData{
+			Question: strings.Replace(a.question, "%s", userName(u), 1), Detail: a.detail,
+			Action: back + "/" + a.path, Button: a.button, Cancel: back,
+		}))
+	}
+}
+
+func (h *Handler) handleUserAction(a userAction) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		app := r.PathValue("app")
+		u, _, err := h.admin.FindUser(ctx, app, r.PathValue("user"))
+		if err == nil {
+			err = a.do(ctx, h.admin, app, u.ID)
+		}
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		target := userURL(app, u.ID)
+		if a.toList {
+			target = appURL(app, "/users")
+		}
+		h.done(w, r, target, strings.Replace(a.done, "%s", userName(u), 1))
+	}
+}
+
+func (h *Handler) handleEnableUser(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	app := r.PathValue("app")
+	u, _, err := h.admin.FindUser(ctx, app, r.PathValue("user"))
+	if err == nil {
+		err = h.admin.SetUserDisabled(ctx, app, u.ID, false)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.done(w, r, userURL(app, u.ID), "Enabled "+userName(u)+".")
+}
+
+// userKey finds one key of a user; the admin service has no single-key lookup.
+func (h *Handler) userKey(ctx context.Context, app, user, key string) (*latchkey.APIKey, error) {
+	keys, err := h.admin.FindUserAPIKeys(ctx, app, user)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if k.ID == key {
+			return k, nil
+		}
+	}
+	return nil, latchkey.Errorf(latchkey.EAPIKeyNotFound, "API key not found")
+}
+
+func (h *Handler) handleSetUserKey(disabled bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		app, user := r.PathValue("app"), r.PathValue("user")
+		k, err := h.userKey(ctx, app, user, r.PathValue("key"))
+		if err == nil {
+			err = h.admin.SetUserAPIKeyDisabled(ctx, app, user, k.ID, disabled)
+		}
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.done(w, r, userURL(app, user), "Key "+k.Name+" "+enabledWord(!disabled)+".")
+	}
+}
+
+func (h *Handler) handleDeleteUserKeyConfirm(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	app, err := h.admin.AdminFindApp(ctx, r.PathValue("app"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	user := r.PathValue("user")
+	k, err := h.userKey(ctx, app.ID, user, r.PathValue("key"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	back := userURL(app.ClientAppID, user)
+	h.render(w, r, http.StatusOK, "confirm", h.consolePage(r, "Delete key", "users", app, confirmData{
+		Question: "Delete the key " + k.Name + " (" + k.Start + "…) of this user?",
+		Detail:   "Whatever uses it can no longer log in, and its sessions end at once. This cannot be undone.",
+		Action:   back + "/keys/" + url.PathEscape(k.ID) + "/delete", Button: "Delete key", Cancel: back,
+	}))
+}
+
+func (h *Handler) handleDeleteUserKey(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	app, user := r.PathValue("app"), r.PathValue("user")
+	k, err := h.userKey(ctx, app, user, r.PathValue("key"))
+	if err == nil {
+		err = h.admin.DeleteUserAPIKey(ctx, app, user, k.ID)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.done(w, r, userURL(app, user), "Key "+k.Name+" deleted.")
+}

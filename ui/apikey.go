@@ -1,0 +1,255 @@
+package ui
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// The self-service page: an app's user signs in with email and password and manages their
+// own API keys, through the same APIKeyService as the client API, so the same rules hold.
+
+type appContextKey struct{}
+
+func appOf(r *http.Request) *latchkey.App {
+	a, _ := r.Context().Value(appContextKey{}).(*latchkey.App)
+	return a
+}
+
+// withAccountApp resolves the path's app; an unknown app is a 404 page.
+func (h *Handler) withAccountApp(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		app, err := h.apps.FindAppByClientID(r.Context(), r.PathValue("app"))
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), appContextKey{}, app)))
+	}
+}
+
+// withAccount runs next for a user signed in to the path's app, with the user's refresh
+// session in the context as the client API's key calls have it.
+func (h *Handler) withAccount(next http.HandlerFunc) http.HandlerFunc {
+	return h.withAccountApp(func(w http.ResponseWriter, r *http.Request) {
+		app := appOf(r)
+		ctx, c, err := h.accountSession(r)
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		} else if c == nil {
+			seeOther(w, r, accountURL(app.ClientAppID)+"?ended=1")
+			return
+		}
+		next(w, r.WithContext(ctx))
+	})
+}
+
+// accountSession returns the request's context with the signed-in user and their browser
+// session, or a nil session when nobody is signed in here (any more).
+func (h *Handler) accountSession(r *http.Request) (context.Context, *current, error) {
+	app := appOf(r)
+	id := sessionID(r)
+	s := h.sessions.get(id, "app:"+app.ClientAppID)
+	if s == nil {
+		return nil, nil, nil
+	}
+	auth, err := h.auth.Authenticate(r.Context(), s.refresh, latchkey.RefreshToken)
+	if latchkey.ErrorCode(err) == latchkey.EUnauthenticated || err == nil && auth.App.ID != app.ID {
+		// Signed out elsewhere, disabled or deleted by an admin, or the session expired.
+		h.sessions.remove(id)
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	c := &current{id: id, s: s}
+	ctx := latchkey.NewContextWithAuth(r.Context(), auth)
+	return context.WithValue(ctx, sessionContextKey{}, c), c, nil
+}
+
+func (h *Handler) handleAccount(w http.ResponseWriter, r *http.Request) {
+	ctx, c, err := h.accountSession(r)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	if c == nil {
+		h.renderAccountSignIn(w, r, http.StatusOK, signInData{Info: signInInfo(r)})
+		return
+	}
+	h.renderKeys(w, r.WithContext(ctx), http.StatusOK, keysData{})
+}
+
+func (h *Handler) renderAccountSignIn(w http.ResponseWriter, r *http.Request, status int, d signInData) {
+	app := appOf(r)
+	if !app.UserpassEnabled && d.Error == "" {
+		d.Error = "This app does not allow signing in with an email and password."
+	}
+	id := h.ensureSessionID(w, r)
+	h.render(w, r, status, "account_sign_in", &pageData{Title: "Sign in to " + app.Name, CSRF: h.csrfToken(r, id), App: app, Data: d})
+}
+
+func (h *Handler) handleAccountSignIn(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	app := appOf(r)
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	login, err := h.auth.LogIn(ctx, app, latchkey.Credentials{
+		Provider: latchkey.ProviderUserpass, Username: email, Password: r.PostForm.Get("password"),
+	})
+	if msg := signInError(err); msg != "" {
+		h.renderAccountSignIn(w, r, http.StatusUnauthorized, signInData{Email: email, Error: msg})
+		return
+	} else if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.sessions.remove(sessionID(r))
+	id := h.sessions.create("app:"+app.ClientAppID, email, login.RefreshToken)
+	h.setSessionCookie(w, r, id)
+	seeOther(w, r, accountURL(app.ClientAppID))
+}
+
+func signInError(err error) string {
+	switch latchkey.ErrorCode(err) {
+	case latchkey.EInvalidPassword:
+		return "Wrong email or password."
+	case latchkey.EUserDisabled:
+		return "This account is disabled. Ask the app's administrator."
+	case latchkey.EUnauthorized:
+		return "This account's email address is not confirmed yet."
+	case latchkey.EProviderDisabled:
+		return "This app does not allow signing in with an email and password."
+	case latchkey.EBadRequest:
+		return sentence(latchkey.ErrorMessage(err))
+	}
+	return ""
+}
+
+func (h *Handler) handleAccountSignOut(w http.ResponseWriter, r *http.Request) {
+	c := currentOf(r)
+	h.sessions.remove(c.id)
+	if err := h.auth.LogOut(r.Context()); err != nil && latchkey.ErrorCode(err) != latchkey.EUnauthenticated {
+		h.logger.WarnContext(r.Context(), "sign out", "err", err)
+	}
+	h.setSessionCookie(w, r, "")
+	seeOther(w, r, accountURL(appOf(r).ClientAppID)+"?signed_out=1")
+}
+
+// expiryChoices are the lifetimes the create form offers.
+var expiryChoices = []struct {
+	Value, Label string
+	D            time.Duration
+}{
+	{"7d", "7 days", 7 * 24 * time.Hour},
+	{"30d", "30 days", 30 * 24 * time.Hour},
+	{"90d", "90 days", 90 * 24 * time.Hour},
+	{"365d", "1 year", 365 * 24 * time.Hour},
+}
+
+type keysData struct {
+	Keys    []*latchkey.APIKey
+	Max     int
+	Now     time.Time
+	Choices any
+	// The create form's values, kept when it is refused.
+	Name    string
+	Expires string
+	Scopes  []string
+	Error   string
+}
+
+func (h *Handler) renderKeys(w http.ResponseWriter, r *http.Request, status int, d keysData) {
+	keys, err := h.apiKeys.FindAPIKeys(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d.Keys, d.Max, d.Now, d.Choices = keys, latchkey.MaxAPIKeysPerUser, h.now(), expiryChoices
+	c := currentOf(r)
+	app := appOf(r)
+	h.render(w, r, status, "account", &pageData{
+		Title: "Your API keys", CSRF: h.csrfToken(r, c.id), Who: c.s.email, App: app,
+		Flash: h.sessions.takeFlash(c.s), Data: d,
+	})
+}
+
+func (h *Handler) handleCreateKey(w http.ResponseWriter, r *http.Request) {
+	f := r.PostForm
+	in := latchkey.APIKeyInput{Name: strings.TrimSpace(f.Get("name")), Scopes: f["scope"]}
+	expires := f.Get("expires")
+	for _, c := range expiryChoices {
+		if c.Value == expires {
+			in.ExpiresIn = &c.D
+		}
+	}
+	k, err := h.apiKeys.CreateAPIKey(r.Context(), in)
+	if msg := keyErrorMessage(err, in.Name, latchkey.MaxAPIKeysPerUser, "You have"); msg != "" {
+		h.renderKeys(w, r, http.StatusUnprocessableEntity, keysData{Name: in.Name, Expires: expires, Scopes: in.Scopes, Error: msg})
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.sessions.setFlash(currentOf(r).s, &flash{Secret: &secret{Name: k.Name, Value: k.Value}})
+	seeOther(w, r, accountURL(appOf(r).ClientAppID))
+}
+
+func (h *Handler) handleSetKey(disabled bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		k, err := h.apiKeys.FindAPIKey(ctx, r.PathValue("key"))
+		if err == nil && disabled {
+			err = h.apiKeys.DisableAPIKey(ctx, k.ID)
+		} else if err == nil {
+			err = h.apiKeys.EnableAPIKey(ctx, k.ID)
+		}
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.done(w, r, accountURL(appOf(r).ClientAppID), "Key "+k.Name+" "+enabledWord(!disabled)+".")
+	}
+}
+
+func (h *Handler) handleDeleteKeyConfirm(w http.ResponseWriter, r *http.Request) {
+	k, err := h.apiKeys.FindAPIKey(r.Context(), r.PathValue("key"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	c := currentOf(r)
+	app := appOf(r)
+	back := accountURL(app.ClientAppID)
+	h.render(w, r, http.StatusOK, "confirm", &pageData{
+		Title: "Delete key", CSRF: h.csrfToken(r, c.id), Who: c.s.email, App: app,
+		Data: confirmData{
+			Question: "Delete the key " + k.Name + " (" + k.Start + "…)?",
+			Detail:   "Anything that uses it can no longer log in, and its sessions end at once. This cannot be undone.",
+			Action:   back + "keys/" + url.PathEscape(k.ID) + "/delete", Button: "Delete key", Cancel: back,
+		},
+	})
+}
+
+func (h *Handler) handleDeleteKey(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	k, err := h.apiKeys.FindAPIKey(ctx, r.PathValue("key"))
+	if err == nil {
+		err = h.apiKeys.DeleteAPIKey(ctx, k.ID)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.done(w, r, accountURL(appOf(r).ClientAppID), "Key "+k.Name+" deleted.")
+}
+
+// expired reports whether a key has expired by now, for the template.
+func (d keysData) Expired(k *latchkey.APIKey) bool { return k.Expired(d.Now) }
+
+// Checked reports whether the form had the scope ticked.
+func (d keysData) Checked(scope string) bool { return slices.Contains(d.Scopes, scope) }

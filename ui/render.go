@@ -1,0 +1,184 @@
+package ui
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+//go:embed templates/*.html
+var templatesFS embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+const staticPath = consolePath + "/static/"
+
+func staticFS() fs.FS {
+	sub, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // the directory is embedded above
+	}
+	return sub
+}
+
+// page is one parsed page: the layout with the page's own "content".
+type page struct{ t *template.Template }
+
+var pageNames = []string{
+	"error", "confirm", "sign_in", "apps", "app_settings", "server_keys", "users", "user", "audit",
+	"account", "account_sign_in",
+}
+
+func parsePages() map[string]*page {
+	pages := map[string]*page{}
+	for _, name := range pageNames {
+		t := template.Must(template.New(name).Funcs(funcs).ParseFS(templatesFS, "templates/layout.html", "templates/"+name+".html"))
+		pages[name] = &page{t}
+	}
+	return pages
+}
+
+var funcs = template.FuncMap{
+	"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"whenOr": func(t *time.Time, none string) string {
+		if t == nil {
+			return none
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"join": strings.Join,
+	"list": func(s ...string) []string { return s },
+	// short abbreviates a 24-hex id; the page keeps the whole id in a title or a link.
+	"short": func(id string) string {
+		if len(id) > 10 {
+			return id[:8] + "…"
+		}
+		return id
+	},
+	"duration": humanDuration,
+	"seconds":  func(d time.Duration) int64 { return int64(d / time.Second) },
+	"providers": func(u *latchkey.User) string {
+		var ps []string
+		for _, id := range u.Identities {
+			ps = append(ps, id.ProviderType)
+		}
+		return strings.Join(ps, ", ")
+	},
+}
+
+// humanDuration writes a duration in the largest whole unit that fits it.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "none"
+	case d%(24*time.Hour) == 0:
+		return plural(int64(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return plural(int64(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return plural(int64(d/time.Minute), "minute")
+	}
+	return plural(int64(d/time.Second), "second")
+}
+
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.FormatInt(n, 10) + " " + unit + "s"
+}
+
+// pageData is what every page template gets.
+type pageData struct {
+	Title   string
+	Console bool          // a console page, rather than an app's account page
+	Nav     string        // the console section the page belongs to
+	CSRF    string        // the token every form carries
+	Who     string        // the signed-in admin's or user's email
+	App     *latchkey.App // the app the page is about
+	Flash   *flash
+	Data    any
+}
+
+// render writes a page. The template runs into a buffer first, so a failing template
+// answers a clean 500 rather than half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, d *pageData) {
+	var buf bytes.Buffer
+	if err := h.pages[name].t.ExecuteTemplate(&buf, "layout", d); err != nil {
+		h.internal(w, r, fmt.Errorf("render %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// renderError writes an error page.
+func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int, title, message string) {
+	a, _, _ := area(r.URL.Path)
+	home := consolePath + "/"
+	if app, ok := accountApp(r.URL.Path); ok {
+		home = accountURL(app)
+	}
+	d := &pageData{Title: title, Console: a == consoleArea, Data: errorData{Message: message, Home: home, RequestID: w.Header().Get("X-Request-Id")}}
+	var buf bytes.Buffer
+	if err := h.pages["error"].t.ExecuteTemplate(&buf, "layout", d); err != nil {
+		h.logger.ErrorContext(r.Context(), "render error page", "err", err)
+		http.Error(w, title, status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+type errorData struct {
+	Message   string
+	Home      string
+	RequestID string
+}
+
+// internal answers an unexpected error: logged with the request id, shown blandly.
+func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
+	h.logger.ErrorContext(r.Context(), "web console", "err", err, "request_id", w.Header().Get("X-Request-Id"), "path", r.URL.Path)
+	h.renderError(w, r, http.StatusInternalServerError, "Something went wrong",
+		"The server could not do this. If it happens again, give your administrator the request id below.")
+}
+
+// fail answers a service error as a page: not found, refused, or internal.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch latchkey.ErrorCode(err) {
+	case latchkey.EUnauthenticated:
+		if app, ok := accountApp(r.URL.Path); ok {
+			seeOther(w, r, accountURL(app)+"?ended=1")
+		} else {
+			seeOther(w, r, consolePath+"/sign-in?ended=1")
+		}
+	case latchkey.EAppNotFound, latchkey.EUserNotFound, latchkey.EAPIKeyNotFound, latchkey.ENotFound:
+		h.renderError(w, r, http.StatusNotFound, "Not found", latchkey.ErrorMessage(err))
+	case latchkey.EBadRequest, latchkey.EInvalid, latchkey.ERequired:
+		h.renderError(w, r, http.StatusBadRequest, "Cannot do that", latchkey.ErrorMessage(err))
+	case latchkey.EForbidden:
+		h.renderError(w, r, http.StatusForbidden, "Not allowed", latchkey.ErrorMessage(err))
+	default:
+		h.internal(w, r, err)
+	}
+}
+
+// confirmData is a confirmation page: a question, and a form that does it.
+type confirmData struct {
+	Question string
+	Detail   string
+	Action   string // the URL the form posts to
+	Button   string
+	Cancel   string // where "Cancel" goes back to
+}

@@ -1,0 +1,206 @@
+// Package ui is Latchkey's web console: the admin console at /console/ and each app's
+// self-service page at /app/{client_app_id}/account/, where a user manages their own API
+// keys. A server mounting it sends it every path under /console and /app/. Pages are server-rendered html/template with embedded assets and work without
+// JavaScript; the one script only adds copy buttons.
+//
+// The pages reach Latchkey only through the root package's service interfaces. A browser
+// holds an opaque random session id in an HttpOnly cookie; the tokens it stands for stay in
+// this process's memory (see session.go), so console sessions are per node.
+package ui
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Config are a Handler's dependencies.
+type Config struct {
+	Apps    latchkey.AppService
+	Auth    latchkey.AuthService
+	APIKeys latchkey.APIKeyService
+	Admin   latchkey.AdminService
+	Logger  *slog.Logger
+	// SecureCookies marks cookies Secure even on plain-HTTP requests, for a server behind a
+	// TLS-terminating proxy. Requests that arrive over TLS always get Secure cookies.
+	SecureCookies bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler serves the console and the self-service pages.
+type Handler struct {
+	apps     latchkey.AppService
+	auth     latchkey.AuthService
+	apiKeys  latchkey.APIKeyService
+	admin    latchkey.AdminService
+	logger   *slog.Logger
+	secure   bool
+	now      func() time.Time
+	mux      *http.ServeMux
+	pages    map[string]*page
+	sessions *sessionStore
+	csrfKey  []byte
+}
+
+// New returns a Handler with its routes registered.
+func New(cfg Config) *Handler {
+	h := &Handler{
+		apps:    cfg.Apps,
+		auth:    cfg.Auth,
+		apiKeys: cfg.APIKeys,
+		admin:   cfg.Admin,
+		logger:  cfg.Logger,
+		secure:  cfg.SecureCookies,
+		now:     cfg.Now,
+		mux:     http.NewServeMux(),
+		pages:   parsePages(),
+		csrfKey: randomBytes(32),
+	}
+	if h.logger == nil {
+		h.logger = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.sessions = newSessionStore(h.now)
+	h.sessions.end = func(s *session) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		h.endSession(ctx, s)
+	}
+	h.routes()
+	return h
+}
+
+// accountApp returns the client app id of a self-service path /app/{id}/account[/...].
+func accountApp(p string) (string, bool) {
+	rest, ok := strings.CutPrefix(p, "/app/")
+	if !ok {
+		return "", false
+	}
+	id, rest, _ := strings.Cut(rest, "/")
+	if id == "" || !(rest == "account" || strings.HasPrefix(rest, "account/")) {
+		return "", false
+	}
+	return id, true
+}
+
+const consolePath = "/console"
+
+// maxFormBytes bounds a form body; every form here is a few fields.
+const maxFormBytes = 64 << 10
+
+// contentSecurityPolicy allows the pages' own stylesheet and script and nothing inline.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// ServeHTTP sets the security headers every answer carries and refuses a POST whose CSRF
+// token does not match the browser's session before any handler runs.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", contentSecurityPolicy)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if strings.HasPrefix(r.URL.Path, staticPath) {
+		hd.Set("Cache-Control", "public, max-age=3600")
+	} else {
+		hd.Set("Cache-Control", "no-store")
+	}
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if !h.checkPost(r) {
+			h.renderError(w, r, http.StatusForbidden, "This form has expired",
+				"The page was open too long, or the form came from another site. Go back, reload the page and try again.")
+			return
+		}
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// routes lists every page. GET pages read; every change is a POST with a CSRF token, and the
+// destructive ones first GET a confirmation page that holds the POST form.
+func (h *Handler) routes() {
+	m := h.mux
+	static := http.StripPrefix(staticPath, http.FileServerFS(staticFS()))
+	m.HandleFunc("GET "+staticPath+"{file}", func(w http.ResponseWriter, r *http.Request) {
+		static.ServeHTTP(w, r)
+	})
+
+	m.HandleFunc("GET /console", redirectTo(consolePath+"/"))
+	m.HandleFunc("GET /console/{$}", h.handleConsoleHome)
+	m.HandleFunc("GET /console/sign-in", h.handleAdminSignInPage)
+	m.HandleFunc("POST /console/sign-in", h.handleAdminSignIn)
+	m.HandleFunc("POST /console/sign-out", h.withAdmin(h.handleAdminSignOut))
+
+	m.HandleFunc("GET /console/apps", h.withAdmin(h.handleApps))
+	m.HandleFunc("POST /console/apps", h.withAdmin(h.handleCreateApp))
+	m.HandleFunc("GET /console/apps/{app}", h.withAdmin(h.handleAppSettings))
+	m.HandleFunc("POST /console/apps/{app}", h.withAdmin(h.handleUpdateAppSettings))
+	m.HandleFunc("GET /console/apps/{app}/delete", h.withAdmin(h.handleDeleteAppConfirm))
+	m.HandleFunc("POST /console/apps/{app}/delete", h.withAdmin(h.handleDeleteApp))
+
+	m.HandleFunc("GET /console/apps/{app}/server-keys", h.withAdmin(h.handleServerKeys))
+	m.HandleFunc("POST /console/apps/{app}/server-keys", h.withAdmin(h.handleCreateServerKey))
+	m.HandleFunc("POST /console/apps/{app}/server-keys/{key}/disable", h.withAdmin(h.handleSetServerKey(true)))
+	m.HandleFunc("POST /console/apps/{app}/server-keys/{key}/enable", h.withAdmin(h.handleSetServerKey(false)))
+	m.HandleFunc("GET /console/apps/{app}/server-keys/{key}/delete", h.withAdmin(h.handleDeleteServerKeyConfirm))
+	m.HandleFunc("POST /console/apps/{app}/server-keys/{key}/delete", h.withAdmin(h.handleDeleteServerKey))
+
+	m.HandleFunc("GET /console/apps/{app}/users", h.withAdmin(h.handleUsers))
+	m.HandleFunc("GET /console/apps/{app}/users/{user}", h.withAdmin(h.handleUser))
+	m.HandleFunc("POST /console/apps/{app}/users/{user}/enable", h.withAdmin(h.handleEnableUser))
+	for _, a := range userActions {
+		m.HandleFunc("GET /console/apps/{app}/users/{user}/"+a.path, h.withAdmin(h.handleUserActionConfirm(a)))
+		m.HandleFunc("POST /console/apps/{app}/users/{user}/"+a.path, h.withAdmin(h.handleUserAction(a)))
+	}
+	m.HandleFunc("POST /console/apps/{app}/users/{user}/keys/{key}/disable", h.withAdmin(h.handleSetUserKey(true)))
+	m.HandleFunc("POST /console/apps/{app}/users/{user}/keys/{key}/enable", h.withAdmin(h.handleSetUserKey(false)))
+	m.HandleFunc("GET /console/apps/{app}/users/{user}/keys/{key}/delete", h.withAdmin(h.handleDeleteUserKeyConfirm))
+	m.HandleFunc("POST /console/apps/{app}/users/{user}/keys/{key}/delete", h.withAdmin(h.handleDeleteUserKey))
+
+	m.HandleFunc("GET /console/audit", h.withAdmin(h.handleAudit))
+
+	m.HandleFunc("GET /app/{app}/account", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, accountURL(r.PathValue("app")), http.StatusSeeOther)
+	})
+	m.HandleFunc("GET /app/{app}/account/{$}", h.withAccountApp(h.handleAccount))
+	m.HandleFunc("POST /app/{app}/account/sign-in", h.withAccountApp(h.handleAccountSignIn))
+	m.HandleFunc("POST /app/{app}/account/sign-out", h.withAccount(h.handleAccountSignOut))
+	m.HandleFunc("POST /app/{app}/account/keys", h.withAccount(h.handleCreateKey))
+	m.HandleFunc("POST /app/{app}/account/keys/{key}/disable", h.withAccount(h.handleSetKey(true)))
+	m.HandleFunc("POST /app/{app}/account/keys/{key}/enable", h.withAccount(h.handleSetKey(false)))
+	m.HandleFunc("GET /app/{app}/account/keys/{key}/delete", h.withAccount(h.handleDeleteKeyConfirm))
+	m.HandleFunc("POST /app/{app}/account/keys/{key}/delete", h.withAccount(h.handleDeleteKey))
+
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.renderError(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
+	})
+}
+
+func redirectTo(target string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, target, http.StatusSeeOther) }
+}
+
+// seeOther answers a POST with a redirect to a page, so that reloading the page does not
+// send the form again.
+func seeOther(w http.ResponseWriter, r *http.Request, target string) {
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// appURL is the console's address of an app's page; rest starts with "/" or is empty.
+func appURL(clientAppID, rest string) string {
+	return consolePath + "/apps/" + url.PathEscape(clientAppID) + rest
+}
+
+// accountURL is the self-service page of an app.
+func accountURL(clientAppID string) string {
+	return "/app/" + url.PathEscape(clientAppID) + "/account/"
+}
