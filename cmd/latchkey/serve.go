@@ -28,6 +28,8 @@ type ServeCommand struct {
 	LogLevel  string
 	// AuditRetention is how long audit events are kept; zero keeps them forever.
 	AuditRetention time.Duration
+	// PprofAddr, when set, serves Go's profiles there (pprof.go).
+	PprofAddr string
 }
 
 func (c *ServeCommand) parse(args []string) error {
@@ -39,6 +41,7 @@ func (c *ServeCommand) parse(args []string) error {
 	fs.StringVar(&c.AppID, "app-id", "", "client app id to serve, created with the quickstart settings if missing (LATCHKEY_APP_ID)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (LATCHKEY_LOG_LEVEL)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", 90*24*time.Hour, "how long audit events are kept; 0 keeps them forever (LATCHKEY_AUDIT_RETENTION)")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go's profiles (/debug/pprof/) at this address, e.g. 127.0.0.1:6060; off by default (LATCHKEY_PPROF_ADDR)")
 	return parseFlags(fs, args, dbEnv)
 }
 
@@ -103,6 +106,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "app", app.ClientAppID, "database", c.DB.kind())
 
 	go c.sweep(ctx, svc, logger)
+	if c.PprofAddr != "" {
+		if err := servePprof(ctx, c.PprofAddr, logger); err != nil {
+			return err
+		}
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
