@@ -172,8 +172,12 @@ func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchke
 		return nil, err
 	}
 	if key != nil {
-		if err := s.store.AddIdentity(ctx, s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)); err != nil {
-			return nil, err
+		// Only the first key login of a user adds the identity: the store would ignore a
+		// second one anyway, but only after taking the write lock.
+		if !hasIdentity(u, latchkey.ProviderAPIKey) {
+			if err := s.store.AddIdentity(ctx, s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)); err != nil {
+				return nil, err
+			}
 		}
 		s.touchKey(ctx, key, now)
 	}
@@ -189,6 +193,16 @@ func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchke
 		return nil, err
 	}
 	return &latchkey.Login{AccessToken: access, RefreshToken: refresh, UserID: u.ID, DeviceID: deviceID}, nil
+}
+
+// hasIdentity reports whether u, as loaded, has an identity of the provider.
+func hasIdentity(u *latchkey.User, provider string) bool {
+	for _, ident := range u.Identities {
+		if ident.ProviderType == provider {
+			return true
+		}
+	}
+	return false
 }
 
 // touchKey records a key's use, at most once per lastUseGranularity per key: the store's

@@ -94,11 +94,22 @@ func hashTaken(ctx context.Context, tx *sql.Tx, hash []byte, except string) (boo
 	return taken, err
 }
 
+// The hot queries on api_keys, prepared when the store opens (stmt.go).
+const (
+	findAPIKeysQuery = `SELECT ` + apiKeyColumns + ` FROM api_keys
+		WHERE user_id = ? ORDER BY created_at, rowid`
+	findAPIKeyByHashQuery = `
+		SELECT ` + apiKeyColumns + ` FROM api_keys WHERE app_id = ? AND hash = ?
+		UNION ALL
+		SELECT ` + apiKeyColumns + ` FROM api_keys WHERE app_id = ? AND previous_hash = ?
+		LIMIT 1`
+	touchAPIKeyQuery = `UPDATE api_keys SET last_used_at = ? WHERE id = ?`
+)
+
 // FindAPIKeys returns a user's keys in creation order; keys created in the same millisecond
 // come in insertion order.
 func (s *Store) FindAPIKeys(ctx context.Context, userID string) ([]*latchkey.APIKey, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE user_id = ? ORDER BY created_at, rowid`, userID)
+	rows, err := s.readStmts.QueryContext(ctx, findAPIKeysQuery, userID)
 	if err != nil {
 		return nil, wrap("find api keys", err)
 	}
@@ -132,11 +143,7 @@ func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.AP
 // previous hash still works is the service's rule. The two lookups are two branches so that
 // each uses its column's index; a hash is in at most one key (insertAPIKey, RotateAPIKey).
 func (s *Store) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, error) {
-	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `
-		SELECT `+apiKeyColumns+` FROM api_keys WHERE app_id = ? AND hash = ?
-		UNION ALL
-		SELECT `+apiKeyColumns+` FROM api_keys WHERE app_id = ? AND previous_hash = ?
-		LIMIT 1`, appID, hash, appID, hash))
+	k, err := scanAPIKey(s.readStmts.QueryRowContext(ctx, findAPIKeyByHashQuery, appID, hash, appID, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
 	}
@@ -236,11 +243,14 @@ func deleteAPIKeySessions(ctx context.Context, tx *sql.Tx, keyID string) error {
 
 // TouchAPIKey records that the key was used at t. Errors: ENotFound when the key is gone.
 func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, millis(t), id)
+	// A key's first login in a while writes its last use too: it shares the sessions' commit.
+	n, err := s.group.exec(ctx, touchAPIKeyQuery, millis(t), id)
 	if err != nil {
 		return wrap("touch api key", err)
+	} else if n == 0 {
+		return latchkey.Errorf(latchkey.ENotFound, "API key not found")
 	}
-	return wrap("touch api key", requireRows(res, "API key not found"))
+	return nil
 }
 
 // scanAPIKey reads one row of apiKeyColumns.

@@ -42,9 +42,10 @@ func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
 }
 
 // FindAppByClientID returns an app by its client app id.
+const findAppByClientIDQuery = `SELECT ` + appColumns + ` FROM apps WHERE client_app_id = ?`
+
 func (s *Store) FindAppByClientID(ctx context.Context, clientAppID string) (*latchkey.App, error) {
-	app, err := scanApp(s.read.QueryRowContext(ctx,
-		`SELECT `+appColumns+` FROM apps WHERE client_app_id = ?`, clientAppID))
+	app, err := scanApp(s.readStmts.QueryRowContext(ctx, findAppByClientIDQuery, clientAppID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "app not found")
 	}

@@ -13,6 +13,15 @@ import (
 const sessionColumns = `id, app_id, user_id, device_id, provider, api_key_id, created_at, expires_at,
 	scopes`
 
+// The queries of every login and refresh, prepared when the store opens (stmt.go).
+const (
+	insertSessionQuery    = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertKeySessionQuery = `INSERT INTO sessions (` + sessionColumns + `)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ? AND user_id = ? AND disabled = 0)`
+	findSessionQuery = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`
+)
+
 // CreateSession inserts a session. A session with an APIKeyID is inserted only while that key
 // exists, belongs to the session's user and is enabled, checked in the INSERT itself so that a
 // key disabled during a login cannot leave a live session behind; otherwise ENotFound.
@@ -26,15 +35,14 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 		sess.ID, sess.AppID, sess.UserID, sess.DeviceID, sess.Provider, nullString(sess.APIKeyID),
 		millis(sess.CreatedAt), millis(sess.ExpiresAt), scopesJSON,
 	}
-	query := `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	query := insertSessionQuery
 	if sess.APIKeyID != "" {
-		query = `INSERT INTO sessions (` + sessionColumns + `)
-			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
-			WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ? AND user_id = ? AND disabled = 0)`
+		query = insertKeySessionQuery
 		args = append(args, sess.APIKeyID, sess.UserID)
 	}
 
-	res, err := s.write.ExecContext(ctx, query, args...)
+	// Concurrent logins share one commit (groupcommit.go); this returns after it.
+	n, err := s.group.exec(ctx, query, args...)
 	switch {
 	case isPrimaryKeyViolation(err):
 		return latchkey.Errorf(latchkey.EConflict, "a session with id %q already exists", sess.ID)
@@ -43,7 +51,10 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 	case err != nil:
 		return wrap("create session", err)
 	}
-	return wrap("create session", requireRows(res, "API key not found or disabled"))
+	if n == 0 {
+		return latchkey.Errorf(latchkey.ENotFound, "API key not found or disabled")
+	}
+	return nil
 }
 
 // FindSession returns a session by id, whether or not it has expired: expiry is the
@@ -55,7 +66,7 @@ func (s *Store) FindSession(ctx context.Context, id string) (*latchkey.Session, 
 		createdAt, expiresAt int64
 		scopesJSON           string
 	)
-	err := s.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id).Scan(
+	err := s.readStmts.QueryRowContext(ctx, findSessionQuery, id).Scan(
 		&sess.ID, &sess.AppID, &sess.UserID, &sess.DeviceID, &sess.Provider, &apiKeyID,
 		&createdAt, &expiresAt, &scopesJSON,
 	)

@@ -45,6 +45,10 @@ const pragmas = "_pragma=busy_timeout(10000)" +
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
+	// readStmts and writeStmts hold the hot queries' prepared statements (stmt.go).
+	readStmts, writeStmts *stmtCache
+	// group batches the session inserts of concurrent logins into shared commits.
+	group *groupWriter
 }
 
 // Open opens the database file at path, creating it and its parent directory if needed, and
@@ -84,18 +88,29 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{write: write, read: read}
 	// Migrating first also switches the file to WAL before any reader connects.
 	if err := s.Migrate(ctx); err != nil {
-		s.Close()
+		errors.Join(read.Close(), write.Close())
 		return nil, err
 	}
+	if s.readStmts, err = newStmtCache(ctx, read, readQueries); err != nil {
+		errors.Join(read.Close(), write.Close())
+		return nil, err
+	}
+	if s.writeStmts, err = newStmtCache(ctx, write, writeQueries); err != nil {
+		errors.Join(s.readStmts.Close(), read.Close(), write.Close())
+		return nil, err
+	}
+	s.group = newGroupWriter(write, s.writeStmts)
 	return s, nil
 }
 
 // Close closes both pools. The write pool closes last so that its connection, the last one
 // open, checkpoints the WAL into the database file.
 func (s *Store) Close() error {
+	s.group.close()
+	errStmts := errors.Join(s.readStmts.Close(), s.writeStmts.Close())
 	errRead := s.read.Close()
 	errWrite := s.write.Close()
-	if err := errors.Join(errRead, errWrite); err != nil {
+	if err := errors.Join(errStmts, errRead, errWrite); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil

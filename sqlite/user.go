@@ -70,33 +70,47 @@ func insertIdentity(ctx context.Context, tx *sql.Tx, ident *latchkey.Identity) e
 
 // FindUserByID returns a user of the app with its identities.
 func (s *Store) FindUserByID(ctx context.Context, appID, id string) (*latchkey.User, error) {
-	u, err := s.findUser(ctx, `app_id = ? AND id = ?`, appID, id)
+	u, err := s.findUser(ctx, findUserByIDQuery, appID, id)
 	return u, wrap("find user by id", err)
 }
 
 // FindUserByEmail returns a user of the app by email, with its identities. The email is
 // compared as given: the service lowercases it.
 func (s *Store) FindUserByEmail(ctx context.Context, appID, email string) (*latchkey.User, error) {
-	u, err := s.findUser(ctx, `app_id = ? AND email = ?`, appID, email)
+	u, err := s.findUser(ctx, findUserByEmailQuery, appID, email)
 	return u, wrap("find user by email", err)
 }
 
-// findUser reads the user that matches where, and its identities, in one read transaction so
+// The queries of findUser, prepared when the store opens (stmt.go).
+const (
+	findUserByIDQuery    = `SELECT ` + userColumns + ` FROM users WHERE app_id = ? AND id = ?`
+	findUserByEmailQuery = `SELECT ` + userColumns + ` FROM users WHERE app_id = ? AND email = ?`
+)
+
+// findUser reads the user that query finds, and its identities, in one read transaction so
 // that both come from the same snapshot.
-func (s *Store) findUser(ctx context.Context, where string, args ...any) (*latchkey.User, error) {
+func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latchkey.User, error) {
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
 
-	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, args...))
+	userStmt, err := s.readStmts.Tx(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	u, err := scanUser(userStmt.QueryRowContext(ctx, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
 	} else if err != nil {
 		return nil, err
 	}
-	if u.Identities, err = findIdentities(ctx, tx, u.ID); err != nil {
+	identStmt, err := s.readStmts.Tx(ctx, tx, identitiesQuery)
+	if err != nil {
+		return nil, err
+	}
+	if u.Identities, err = scanIdentities(identStmt.QueryContext(ctx, u.ID)); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -105,10 +119,12 @@ func (s *Store) findUser(ctx context.Context, where string, args ...any) (*latch
 	return u, nil
 }
 
-// findIdentities returns a user's identities, oldest first.
-func findIdentities(ctx context.Context, tx *sql.Tx, userID string) ([]*latchkey.Identity, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, user_id, provider_type, provider_id, created_at
-		FROM identities WHERE user_id = ? ORDER BY created_at, id`, userID)
+// identitiesQuery reads a user's identities, oldest first.
+const identitiesQuery = `SELECT id, user_id, provider_type, provider_id, created_at
+	FROM identities WHERE user_id = ? ORDER BY created_at, id`
+
+// scanIdentities reads the rows of identitiesQuery.
+func scanIdentities(rows *sql.Rows, err error) ([]*latchkey.Identity, error) {
 	if err != nil {
 		return nil, err
 	}

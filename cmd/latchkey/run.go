@@ -22,6 +22,7 @@ Usage:
   latchkey migrate [flags]   apply the database schema and exit
   latchkey admin ...         create admin accounts; manage apps, server API keys, users and
                              the audit log through the admin API (see latchkey admin help)
+  latchkey bench seed ...    fill a store for the load benchmark (see bench/run)
   latchkey version           print the version
 
 As a user of a server:
@@ -59,6 +60,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cmd = &WhoamiCommand{userIO: newUserIO(stdout, stderr)}
 	case "keys":
 		cmd = &KeysCommand{userIO: newUserIO(stdout, stderr)}
+	case "bench":
+		cmd = &BenchCommand{Stdout: stdout, Stderr: stderr}
 	case "version":
 		fmt.Fprintln(stdout, "latchkey", version)
 		return nil

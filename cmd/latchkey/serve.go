@@ -32,6 +32,8 @@ type ServeCommand struct {
 	// Ops are the config file, log format, metrics and email settings (config.go).
 	Ops   opsConfig
 	flags *flag.FlagSet
+	// PprofAddr, when set, serves Go's profiles there (pprof.go).
+	PprofAddr string
 }
 
 func (c *ServeCommand) parse(args []string) error {
@@ -44,6 +46,7 @@ func (c *ServeCommand) parse(args []string) error {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (LATCHKEY_LOG_LEVEL)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", 90*24*time.Hour, "how long audit events are kept; 0 keeps them forever (LATCHKEY_AUDIT_RETENTION)")
 	c.Ops.register(fs)
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go's profiles (/debug/pprof/) at this address, e.g. 127.0.0.1:6060; off by default (LATCHKEY_PPROF_ADDR)")
 	c.flags = fs
 	return c.Ops.parse(fs, args, dbEnv)
 }
@@ -137,6 +140,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 
 	go c.sweep(ctx, svc, logger)
 	ops.serve(c.Stdout, logger)
+	if c.PprofAddr != "" {
+		if err := servePprof(ctx, c.PprofAddr, logger); err != nil {
+			return err
+		}
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

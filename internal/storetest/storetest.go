@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("Timestamps", func(t *testing.T) { testTimestamps(t, open) })
 	t.Run("Health", func(t *testing.T) { testHealth(t, open) })
+	t.Run("Bulk", func(t *testing.T) { testBulk(t, open) })
 }
 
 // now returns the current time as the stores keep it: UTC, at millisecond precision, so that

@@ -1,0 +1,39 @@
+-- Shared by bench/*.lua (loaded with dofile from the repository root, where bench/run runs
+-- wrk). Each wrk thread has its own Lua state; setup() numbers them so that threads start at
+-- different places in the lists.
+
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+
+-- lines returns the non-empty lines of the file named by the environment variable.
+function lines(env)
+  local path = os.getenv(env)
+  assert(path, env .. " is not set")
+  local t = {}
+  for l in io.lines(path) do
+    if #l > 0 then t[#t + 1] = l end
+  end
+  assert(#t > 0, path .. " is empty")
+  return t
+end
+
+-- field returns the n-th space-separated field of s.
+function field(s, n)
+  local i = 0
+  for f in s:gmatch("%S+") do
+    i = i + 1
+    if i == n then return f end
+  end
+end
+
+-- done prints one machine-readable line for bench/run: scenario, requests/s, p50 and p99 in
+-- milliseconds, requests, non-2xx/3xx answers, socket errors.
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %s %.1f %.2f %.2f %d %d %d\n", os.getenv("LK_SCENARIO") or "?",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, summary.requests, e.status, e.connect + e.read + e.write + e.timeout))
+end

@@ -1,0 +1,203 @@
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// Bulk is implemented by the stores that can be filled fast, for `latchkey bench seed` and
+// the benchmarks below. It is not part of latchkey.Store: it skips the key cap.
+type Bulk interface {
+	BulkInsert(ctx context.Context, users []*latchkey.User, keys []*latchkey.APIKey) error
+}
+
+// benchUsers and benchKeysPerUser size the store the benchmarks read from.
+const (
+	benchUsers       = 2000
+	benchKeysPerUser = 5
+)
+
+// testBulk checks that bulk-inserted rows read back like rows inserted one by one, and that
+// the unique hash still holds.
+func testBulk(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s := open(t)
+	bulk, ok := s.(Bulk)
+	if !ok {
+		t.Fatalf("%T has no BulkInsert", s)
+	}
+	app := mustCreateApp(t, s)
+	users, keys := bulkRows(t, app, 3, 2)
+	if err := bulk.BulkInsert(t.Context(), users, keys); err != nil {
+		t.Fatalf("BulkInsert: %v", err)
+	}
+	for _, u := range users {
+		got, err := s.FindUserByID(t.Context(), app.ID, u.ID)
+		if err != nil {
+			t.Fatalf("FindUserByID: %v", err)
+		}
+		if len(got.Identities) != 1 || got.Identities[0].ProviderType != latchkey.ProviderAPIKey {
+			t.Fatalf("identities = %+v, want one api-key identity", got.Identities)
+		}
+		if got := mustFindAPIKeys(t, s, u.ID); len(got) != 2 {
+			t.Fatalf("FindAPIKeys: %d keys, want 2", len(got))
+		}
+	}
+	k, err := s.FindAPIKeyByHash(t.Context(), app.ID, keys[3].Hash)
+	if err != nil || k.ID != keys[3].ID || k.UserID != keys[3].UserID {
+		t.Fatalf("FindAPIKeyByHash = %+v, %v; want key %s", k, err, keys[3].ID)
+	}
+	// The same hash again: the UNIQUE index refuses the whole batch.
+	more, moreKeys := bulkRows(t, app, 1, 1)
+	moreKeys[0].Hash = keys[0].Hash
+	if err := bulk.BulkInsert(t.Context(), more, moreKeys); err == nil {
+		t.Fatal("BulkInsert of a taken hash succeeded")
+	}
+	if _, err := s.FindUserByID(t.Context(), app.ID, more[0].ID); latchkey.ErrorCode(err) != latchkey.ENotFound {
+		t.Fatalf("user of a refused batch: err = %v, want ENotFound", err)
+	}
+}
+
+// bulkRows returns n users of the app, each with an api-key identity and k keys with random
+// hashes.
+func bulkRows(tb testing.TB, app *latchkey.App, n, k int) ([]*latchkey.User, []*latchkey.APIKey) {
+	tb.Helper()
+	t := time.Now().UTC().Truncate(time.Millisecond)
+	users := make([]*latchkey.User, 0, n)
+	keys := make([]*latchkey.APIKey, 0, n*k)
+	for range n {
+		u := &latchkey.User{ID: latchkey.NewID(t), AppID: app.ID, Type: latchkey.UserTypeNormal, Confirmed: true, CreatedAt: t}
+		u.Identities = []*latchkey.Identity{{
+			ID: latchkey.NewID(t), UserID: u.ID, ProviderType: latchkey.ProviderAPIKey, ProviderID: "bench", CreatedAt: t,
+		}}
+		users = append(users, u)
+		for j := range k {
+			hash := make([]byte, 32)
+			rand.Read(hash)
+			keys = append(keys, &latchkey.APIKey{
+				ID: latchkey.NewID(t), AppID: app.ID, UserID: u.ID, Name: fmt.Sprintf("key-%d", j),
+				Hash: hash, Start: "lk_bnch", CreatedAt: t,
+			})
+		}
+	}
+	return users, keys
+}
+
+// Benchmark runs the store's hot lookups and writes against s, an empty migrated store that
+// implements Bulk: the lookups of every key login (the app, the key by hash, the user) and of
+// every refresh (the session), and the session insert of every login.
+func Benchmark(b *testing.B, s latchkey.Store) {
+	ctx := context.Background()
+	bulk, ok := s.(Bulk)
+	if !ok {
+		b.Fatalf("%T has no BulkInsert", s)
+	}
+	app := newApp()
+	if err := s.CreateApp(ctx, app); err != nil {
+		b.Fatalf("CreateApp: %v", err)
+	}
+	users, keys := bulkRows(b, app, benchUsers, benchKeysPerUser)
+	if err := bulk.BulkInsert(ctx, users, keys); err != nil {
+		b.Fatalf("BulkInsert: %v", err)
+	}
+	sessions := make([]*latchkey.Session, 0, 100)
+	for i := range cap(sessions) {
+		sess := newSession(users[i], keys[i*benchKeysPerUser].ID)
+		if err := s.CreateSession(ctx, sess); err != nil {
+			b.Fatalf("CreateSession: %v", err)
+		}
+		sessions = append(sessions, sess)
+	}
+
+	b.Run("FindAppByClientID", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.FindAppByClientID(ctx, app.ClientAppID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("FindAPIKeyByHash", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := s.FindAPIKeyByHash(ctx, app.ID, keys[i%len(keys)].Hash); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("FindAPIKeyByHash/parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				if _, err := s.FindAPIKeyByHash(ctx, app.ID, keys[i%len(keys)].Hash); err != nil {
+					b.Error(err)
+					return
+				}
+				i += 7
+			}
+		})
+	})
+	b.Run("FindUserByID", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := s.FindUserByID(ctx, app.ID, users[i%len(users)].ID); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("FindSession", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := s.FindSession(ctx, sessions[i%len(sessions)].ID); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("FindAPIKeys", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := s.FindAPIKeys(ctx, users[i%len(users)].ID); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	// A key login's session: the insert checks the key in the same statement.
+	b.Run("CreateSession", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			u := users[i%len(users)]
+			if err := s.CreateSession(ctx, newSession(u, keys[(i%len(users))*benchKeysPerUser].ID)); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("CreateSession/parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				u := users[i%len(users)]
+				if err := s.CreateSession(ctx, newSession(u, keys[(i%len(users))*benchKeysPerUser].ID)); err != nil {
+					b.Error(err)
+					return
+				}
+				i++
+			}
+		})
+	})
+}

@@ -1,0 +1,127 @@
+package service
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/teststore"
+)
+
+func BenchmarkHashKey(b *testing.B) {
+	v := latchkey.NewKeyValue(latchkey.DefaultKeyPrefix)
+	b.ReportAllocs()
+	for b.Loop() {
+		hashKey(v)
+	}
+}
+
+// benchClaims are an access token's claims as a key login signs them.
+func benchClaims() *claims {
+	now := time.Now()
+	return &claims{
+		Subject: latchkey.NewID(now), Audience: "bench-app", Issuer: "http://127.0.0.1:9090",
+		IssuedAt: now.Unix(), ExpiresAt: now.Add(latchkey.AccessTokenLifetime).Unix(),
+		Type: string(latchkey.AccessToken), SessionID: latchkey.NewID(now), DeviceID: latchkey.NewID(now),
+		UserData: []byte("{}"),
+	}
+}
+
+func newBenchSigner(b *testing.B) *tokenSigner {
+	b.Helper()
+	t, err := newTokenSigner(context.Background(), teststore.Open(b), time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return t
+}
+
+func BenchmarkTokenSign(b *testing.B) {
+	t := newBenchSigner(b)
+	c := benchClaims()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := t.Sign(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkTokenVerify(b *testing.B) {
+	t := newBenchSigner(b)
+	tok, err := t.Sign(benchClaims())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := t.Verify(ctx, tok, latchkey.AccessToken); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPasswordVerify is one argon2id verification at the parameters logins use.
+func BenchmarkPasswordVerify(b *testing.B) {
+	h := newPasswordHasher(1)
+	ctx := context.Background()
+	enc, err := h.Hash(ctx, "s3cretpass")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if ok, err := h.Verify(ctx, "s3cretpass", enc); err != nil || !ok {
+			b.Fatalf("Verify = %v, %v", ok, err)
+		}
+	}
+}
+
+// BenchmarkLogInAPIKey is a whole key login below HTTP: the key check, the lookups, the
+// session insert and both tokens. Its CPU profile is the key-login path's:
+//
+//	go test -run '^$' -bench LogInAPIKey -cpuprofile cpu.out ./service
+func BenchmarkLogInAPIKey(b *testing.B) {
+	ctx := context.Background()
+	store := teststore.Open(b)
+	s, err := New(ctx, Config{Store: store, Issuer: "http://127.0.0.1:9090"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	app, _, err := s.EnsureApp(ctx, "bench-app")
+	if err != nil {
+		b.Fatal(err)
+	}
+	bulk, ok := store.(interface {
+		BulkInsert(context.Context, []*latchkey.User, []*latchkey.APIKey) error
+	})
+	if !ok {
+		b.Fatalf("%T has no BulkInsert", store)
+	}
+	var (
+		users []*latchkey.User
+		keys  []*latchkey.APIKey
+	)
+	for range 100 {
+		u, ks := NewSeedUser(app, time.Now(), 2)
+		users, keys = append(users, u), append(keys, ks...)
+	}
+	if err := bulk.BulkInsert(ctx, users, keys); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			creds := latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: keys[i%len(keys)].Value}
+			if _, err := s.LogIn(ctx, app, creds); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+}
