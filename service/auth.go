@@ -26,6 +26,10 @@ func (s *Service) LogIn(ctx context.Context, app *latchkey.App, creds latchkey.C
 		key  *latchkey.APIKey
 		err  error
 	)
+	done, err := s.limitLogIn(ctx, app, creds)
+	if err != nil {
+		return nil, err
+	}
 	switch creds.Provider {
 	case latchkey.ProviderAnonymous:
 		user, err = s.createAnonymousUser(ctx, app)
@@ -39,6 +43,7 @@ func (s *Service) LogIn(ctx context.Context, app *latchkey.App, creds latchkey.C
 		login, err = s.openSession(ctx, app, user, key, creds)
 	}
 	s.auditLogin(ctx, app, creds, user, key, err)
+	done(err)
 	return login, err
 }
 

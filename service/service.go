@@ -25,6 +25,9 @@ type Config struct {
 	// MaxConcurrentHashes bounds how many password hashes run at once (each takes about
 	// 19 MiB); zero means max(2, GOMAXPROCS).
 	MaxConcurrentHashes int
+	// Limits are the brute-force limits of the credential endpoints; nil means
+	// DefaultLimits().
+	Limits *Limits
 }
 
 // Service implements latchkey.AppService, AuthService, UserpassService and APIKeyService.
@@ -37,6 +40,7 @@ type Service struct {
 	hasher  *passwordHasher
 	tokens  *tokenSigner
 	auditor *auditor
+	limits  *limiter
 	// lastTouch remembers when this node last wrote each key's last use.
 	lastTouch sync.Map
 }
@@ -73,6 +77,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		n = max(2, runtime.GOMAXPROCS(0))
 	}
 	s.hasher = newPasswordHasher(n)
+	limits := DefaultLimits()
+	if cfg.Limits != nil {
+		limits = *cfg.Limits
+	}
+	s.limits = newLimiter(limits)
 	tokens, err := newTokenSigner(ctx, cfg.Store, s.now)
 	if err != nil {
 		return nil, err

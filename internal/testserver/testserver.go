@@ -4,6 +4,7 @@ package testserver
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -33,6 +34,22 @@ type Options struct {
 	Store latchkey.Store
 	// AppID is the client app id of the default app; default "test-app".
 	AppID string
+	// Limits are the service's brute-force limits; nil means GenerousLimits, so that tests
+	// may log in hundreds of times from 127.0.0.1.
+	Limits *service.Limits
+	// Logger receives the service's and the HTTP server's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// GenerousLimits are limits that no test reaches by accident but that still run on every
+// request.
+func GenerousLimits() *service.Limits {
+	return &service.Limits{
+		PerIP:           service.Rate{N: 1_000_000, Per: time.Second},
+		PerAccount:      service.Rate{N: 1_000_000, Per: time.Second},
+		LockoutFailures: 1000,
+		LockoutDuration: time.Minute,
+	}
 }
 
 // New starts a server and stops it when the test ends.
@@ -53,7 +70,10 @@ func New(t testing.TB, opts Options) *Server {
 	url := "http://" + ln.Addr().String()
 	clock := &Clock{}
 	mailer := &Mailer{}
-	svc, err := service.New(ctx, service.Config{Store: store, Mailer: mailer, Now: clock.Now, Issuer: url})
+	if opts.Limits == nil {
+		opts.Limits = GenerousLimits()
+	}
+	svc, err := service.New(ctx, service.Config{Store: store, Mailer: mailer, Now: clock.Now, Issuer: url, Limits: opts.Limits, Logger: opts.Logger})
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}
@@ -63,7 +83,7 @@ func New(t testing.TB, opts Options) *Server {
 		t.Fatalf("app: %v", err)
 	}
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now}),
+		Handler:           httpapi.New(httpapi.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now, Logger: opts.Logger}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go srv.Serve(ln)
