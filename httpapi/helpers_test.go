@@ -174,6 +174,9 @@ func (e *env) check(r *response) []string {
 	if r.Status < 400 && (r.HasError || r.HasErrorCode) {
 		fail("success body holds an error key")
 	}
+	for _, msg := range wrongSecurityHeaders(r) {
+		fail("%s", msg)
+	}
 	var header bytes.Buffer
 	r.Header.Write(&header)
 	e.mu.Lock()

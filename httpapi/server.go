@@ -117,6 +117,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	rec := &statusRecorder{ResponseWriter: w}
 	rec.Header().Set("X-Request-Id", ri.id)
+	s.securityHeaders(rec, r)
 
 	defer func() {
 		if p := recover(); p != nil {
