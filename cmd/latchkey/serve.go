@@ -28,6 +28,8 @@ type ServeCommand struct {
 	LogLevel  string
 	// AuditRetention is how long audit events are kept; zero keeps them forever.
 	AuditRetention time.Duration
+	Limits         limitsConfig
+	TLS            tlsConfig
 }
 
 func (c *ServeCommand) parse(args []string) error {
@@ -39,7 +41,15 @@ func (c *ServeCommand) parse(args []string) error {
 	fs.StringVar(&c.AppID, "app-id", "", "client app id to serve, created with the quickstart settings if missing (LATCHKEY_APP_ID)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (LATCHKEY_LOG_LEVEL)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", 90*24*time.Hour, "how long audit events are kept; 0 keeps them forever (LATCHKEY_AUDIT_RETENTION)")
-	return parseFlags(fs, args, dbEnv)
+	c.Limits.register(fs)
+	c.TLS.register(fs)
+	if err := parseFlags(fs, args, dbEnv); err != nil {
+		return err
+	}
+	if err := c.TLS.validate(); err != nil {
+		return err
+	}
+	return c.Limits.validate()
 }
 
 // Run serves until ctx is done.
@@ -65,10 +75,10 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	defer ln.Close()
 	publicURL := strings.TrimRight(c.PublicURL, "/")
 	if publicURL == "" {
-		publicURL = "http://" + ln.Addr().String()
+		publicURL = c.TLS.scheme() + "://" + ln.Addr().String()
 	}
 
-	svc, err := service.New(ctx, service.Config{Store: store, Logger: logger, Issuer: publicURL})
+	svc, err := service.New(ctx, service.Config{Store: store, Logger: logger, Issuer: publicURL, Limits: c.Limits.service()})
 	if err != nil {
 		return err
 	}
@@ -82,16 +92,14 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("app: %w", err)
 	}
 
-	srv := &http.Server{
+	srv := c.Limits.httpServer(&http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
 		}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	})
+	if err := c.TLS.load(srv); err != nil {
+		return err
 	}
 
 	what := "serving"
@@ -105,7 +113,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	go c.sweep(ctx, svc, logger)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- c.TLS.serve(srv, ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
