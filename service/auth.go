@@ -169,6 +169,14 @@ func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchke
 			sess.ExpiresAt = *key.ExpiresAt
 		}
 	}
+	if key != nil {
+		// The identity before the session: a crash between the two writes then leaves a user
+		// with its api-key identity and no new session, as after a logout, never a session
+		// whose user lacks the identity.
+		if err := s.store.AddIdentity(ctx, s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		if key != nil && latchkey.ErrorCode(err) == latchkey.ENotFound {
 			// The key was disabled or deleted while this login ran.
@@ -177,9 +185,6 @@ func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchke
 		return nil, err
 	}
 	if key != nil {
-		if err := s.store.AddIdentity(ctx, s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)); err != nil {
-			return nil, err
-		}
 		s.touchKey(ctx, key, now)
 	}
 	access, err := s.accessToken(app, u.ID, sess, now)
