@@ -26,8 +26,8 @@ type Limits struct {
 	// twice as long, up to 16 times LockoutDuration. Zero never locks.
 	LockoutFailures int
 	LockoutDuration time.Duration
-	// MaxEntries bounds how many addresses, accounts and lockouts each table remembers;
-	// entries that have nothing left to remember are dropped first.
+	// MaxEntries bounds how many addresses, accounts and lockouts each table remembers
+	// (zero: 100 000); entries that have nothing left to remember are dropped first.
 	MaxEntries int
 }
 
