@@ -3,6 +3,8 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/latchkey/latchkey"
 )
@@ -60,6 +62,9 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if code == latchkey.EInternal {
 		s.logger.ErrorContext(r.Context(), "internal error", slog.String(attrRequestID, requestID(r)), slog.Any("err", err))
+	}
+	if d, ok := latchkey.RetryAfter(err); ok {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(max(1, (d+time.Second-1)/time.Second)), 10))
 	}
 	writeJSON(w, wire.status, errorBody{
 		Error:     latchkey.ErrorMessage(err),

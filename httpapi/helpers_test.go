@@ -175,6 +175,9 @@ func (e *env) check(r *response) []string {
 		fail("success body holds an error key")
 	}
 	msgs = append(msgs, checkOpenAPI(r)...)
+	for _, msg := range wrongSecurityHeaders(r) {
+		fail("%s", msg)
+	}
 	var header bytes.Buffer
 	r.Header.Write(&header)
 	e.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/latchkey/latchkey"
@@ -55,6 +56,9 @@ func decode(r *http.Request, v any) error {
 			return latchkey.Errorf(latchkey.EBadRequest, "invalid JSON: %q must be %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()))
 		}
 		return latchkey.Errorf(latchkey.EBadRequest, "malformed JSON body")
+	}
+	if hasNUL(reflect.ValueOf(v)) {
+		return latchkey.Errorf(latchkey.EBadRequest, "invalid JSON: strings may not contain NUL characters")
 	}
 	return nil
 }

@@ -137,6 +137,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	rec := &statusRecorder{ResponseWriter: w}
 	rec.Header().Set("X-Request-Id", ri.id)
+	s.securityHeaders(rec, r)
 
 	defer func() {
 		if p := recover(); p != nil {
@@ -172,6 +173,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := r.URL.EscapedPath(); p == "" || path.Clean(p) != p {
 		ri.route = ""
 		s.Error(rec, r, latchkey.Errorf(latchkey.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
+		return
+	}
+	if err := checkQuery(r); err != nil {
+		s.Error(rec, r, err)
 		return
 	}
 	if ri.route == "" {

@@ -55,8 +55,13 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (crea
 }
 
 // LogInAdmin checks an admin's credentials and opens an admin session.
-func (s *Service) LogInAdmin(ctx context.Context, email, password string) (*latchkey.Login, error) {
+func (s *Service) LogInAdmin(ctx context.Context, email, password string) (_ *latchkey.Login, err error) {
 	email = normalizeEmail(email)
+	done, err := s.limitAdminLogIn(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { done(err) }()
 	a, err := s.store.FindAdminByEmail(ctx, email)
 	if err != nil && latchkey.ErrorCode(err) != latchkey.ENotFound {
 		return nil, err

@@ -139,6 +139,7 @@ func (s *Service) audit(ctx context.Context, app *latchkey.App, event string, er
 		}
 		e.Details["error"] = latchkey.ErrorCode(err)
 	}
+	sanitizeEvent(e)
 	s.observer.ObserveEvent(e)
 	s.auditor.record(e)
 }

@@ -26,6 +26,10 @@ func (s *Service) LogIn(ctx context.Context, app *latchkey.App, creds latchkey.C
 		key  *latchkey.APIKey
 		err  error
 	)
+	done, err := s.limitLogIn(ctx, app, creds)
+	if err != nil {
+		return nil, err
+	}
 	switch creds.Provider {
 	case latchkey.ProviderAnonymous:
 		user, err = s.createAnonymousUser(ctx, app)
@@ -39,6 +43,7 @@ func (s *Service) LogIn(ctx context.Context, app *latchkey.App, creds latchkey.C
 		login, err = s.openSession(ctx, app, user, key, creds)
 	}
 	s.auditLogin(ctx, app, creds, user, key, err)
+	done(err)
 	return login, err
 }
 
@@ -164,6 +169,15 @@ func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchke
 			sess.ExpiresAt = *key.ExpiresAt
 		}
 	}
+	if key != nil && !hasIdentity(u, latchkey.ProviderAPIKey) {
+		// The identity before the session: a crash between the two writes then leaves a user
+		// with its api-key identity and no new session, as after a logout, never a session
+		// whose user lacks the identity. Only the first key login of a user writes it: the
+		// store would ignore a second one, but only after taking the write lock.
+		if err := s.store.AddIdentity(ctx, s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		if key != nil && latchkey.ErrorCode(err) == latchkey.ENotFound {
 			// The key was disabled or deleted while this login ran.
@@ -172,13 +186,6 @@ func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchke
 		return nil, err
 	}
 	if key != nil {
-		// Only the first key login of a user adds the identity: the store would ignore a
-		// second one anyway, but only after taking the write lock.
-		if !hasIdentity(u, latchkey.ProviderAPIKey) {
-			if err := s.store.AddIdentity(ctx, s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)); err != nil {
-				return nil, err
-			}
-		}
 		s.touchKey(ctx, key, now)
 	}
 	access, err := s.accessToken(app, u.ID, sess, now)

@@ -31,6 +31,9 @@ type Config struct {
 	// ConfirmTokenLifetime and ResetTokenLifetime bound the email/password provider's
 	// tokens; zero means 24 hours and 30 minutes.
 	ConfirmTokenLifetime, ResetTokenLifetime time.Duration
+	// Limits are the brute-force limits of the credential endpoints; nil means
+	// DefaultLimits().
+	Limits *Limits
 }
 
 // Service implements latchkey.AppService, AuthService, UserpassService and APIKeyService.
@@ -43,6 +46,7 @@ type Service struct {
 	hasher  *passwordHasher
 	tokens  *tokenSigner
 	auditor *auditor
+	limits  *limiter
 	// lastTouch remembers when this node last wrote each key's last use.
 	lastTouch sync.Map
 	observer  latchkey.Observer
@@ -89,6 +93,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		n = max(2, runtime.GOMAXPROCS(0))
 	}
 	s.hasher = newPasswordHasher(n)
+	limits := DefaultLimits()
+	if cfg.Limits != nil {
+		limits = *cfg.Limits
+	}
+	s.limits = newLimiter(limits)
 	tokens, err := newTokenSigner(ctx, cfg.Store, s.now)
 	if err != nil {
 		return nil, err

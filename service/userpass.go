@@ -20,6 +20,9 @@ const (
 
 // Register creates an email/password user.
 func (s *Service) Register(ctx context.Context, app *latchkey.App, email, password string) error {
+	if err := s.allow(ctx, emailAccount(app, email)); err != nil {
+		return err
+	}
 	if !app.UserpassEnabled {
 		return latchkey.Errorf(latchkey.EProviderDisabled, "authentication via '%s' is unsupported", latchkey.ProviderUserpass)
 	}
@@ -56,6 +59,9 @@ func (s *Service) Register(ctx context.Context, app *latchkey.App, email, passwo
 
 // Confirm confirms a user with a token from a confirmation message.
 func (s *Service) Confirm(ctx context.Context, app *latchkey.App, token, tokenID string) error {
+	if err := s.allow(ctx, tokenAccount(tokenID)); err != nil {
+		return err
+	}
 	t, err := s.checkToken(ctx, app, latchkey.UserTokenConfirm, token, tokenID)
 	if err == nil {
 		err = invalidToken(s.store.ConfirmUserWithToken(ctx, tokenID))
@@ -66,6 +72,9 @@ func (s *Service) Confirm(ctx context.Context, app *latchkey.App, token, tokenID
 
 // ResendConfirmation sends a new confirmation message.
 func (s *Service) ResendConfirmation(ctx context.Context, app *latchkey.App, email string) error {
+	if err := s.allow(ctx, emailAccount(app, email)); err != nil {
+		return err
+	}
 	u, err := s.userByEmail(ctx, app, email)
 	if err != nil {
 		return err
@@ -78,6 +87,9 @@ func (s *Service) ResendConfirmation(ctx context.Context, app *latchkey.App, ema
 
 // SendPasswordReset sends a password reset message.
 func (s *Service) SendPasswordReset(ctx context.Context, app *latchkey.App, email string) error {
+	if err := s.allow(ctx, emailAccount(app, email)); err != nil {
+		return err
+	}
 	u, err := s.userByEmail(ctx, app, email)
 	if err != nil {
 		return err
@@ -88,6 +100,9 @@ func (s *Service) SendPasswordReset(ctx context.Context, app *latchkey.App, emai
 // ResetPassword sets a new password with a token from a reset message and ends the user's
 // sessions.
 func (s *Service) ResetPassword(ctx context.Context, app *latchkey.App, password, token, tokenID string) error {
+	if err := s.allow(ctx, tokenAccount(tokenID)); err != nil {
+		return err
+	}
 	if err := validatePassword(password, app.PasswordMinLength); err != nil {
 		return err
 	}

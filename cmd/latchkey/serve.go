@@ -34,6 +34,8 @@ type ServeCommand struct {
 	flags *flag.FlagSet
 	// PprofAddr, when set, serves Go's profiles there (pprof.go).
 	PprofAddr string
+	Limits    limitsConfig
+	TLS       tlsConfig
 }
 
 func (c *ServeCommand) parse(args []string) error {
@@ -46,9 +48,17 @@ func (c *ServeCommand) parse(args []string) error {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (LATCHKEY_LOG_LEVEL)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", 90*24*time.Hour, "how long audit events are kept; 0 keeps them forever (LATCHKEY_AUDIT_RETENTION)")
 	c.Ops.register(fs)
+	c.Limits.register(fs)
+	c.TLS.register(fs)
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go's profiles (/debug/pprof/) at this address, e.g. 127.0.0.1:6060; off by default (LATCHKEY_PPROF_ADDR)")
 	c.flags = fs
-	return c.Ops.parse(fs, args, dbEnv)
+	if err := c.Ops.parse(fs, args, dbEnv); err != nil {
+		return err
+	}
+	if err := c.TLS.validate(); err != nil {
+		return err
+	}
+	return c.Limits.validate()
 }
 
 // Run serves until ctx is done.
@@ -80,7 +90,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	defer ln.Close()
 	publicURL := strings.TrimRight(c.PublicURL, "/")
 	if publicURL == "" {
-		publicURL = "http://" + ln.Addr().String()
+		publicURL = c.TLS.scheme() + "://" + ln.Addr().String()
 	}
 
 	ops, err := c.startOps(logger, store, publicURL)
@@ -95,7 +105,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}()
 
 	svc, err := service.New(ctx, service.Config{Store: store, Logger: logger, Issuer: publicURL,
-		Mailer: ops.sender(), Observer: ops.observer(),
+		Mailer: ops.sender(), Observer: ops.observer(), Limits: c.Limits.service(),
 		ConfirmTokenLifetime: c.Ops.ConfirmLifetime, ResetTokenLifetime: c.Ops.ResetLifetime})
 	if err != nil {
 		return err
@@ -113,7 +123,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("app: %w", err)
 	}
 
-	srv := &http.Server{
+	srv := c.Limits.httpServer(&http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
 			Observer: ops.observer(), Health: svc, Metrics: ops.mainHandler(),
@@ -122,12 +132,10 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 				SecureCookies: strings.HasPrefix(publicURL, "https://"),
 			}),
 		}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	})
+	if err := c.TLS.load(srv); err != nil {
+		return err
 	}
 
 	what := "serving"
@@ -147,7 +155,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- c.TLS.serve(srv, ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

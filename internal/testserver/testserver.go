@@ -44,6 +44,20 @@ type Options struct {
 	Metrics http.Handler
 	// Logger, if not nil, receives the service's and the HTTP server's logs.
 	Logger *slog.Logger
+	// Limits are the service's brute-force limits; nil means GenerousLimits, so that tests
+	// may log in hundreds of times from 127.0.0.1.
+	Limits *service.Limits
+}
+
+// GenerousLimits are limits that no test reaches by accident but that still run on every
+// request.
+func GenerousLimits() *service.Limits {
+	return &service.Limits{
+		PerIP:           service.Rate{N: 1_000_000, Per: time.Second},
+		PerAccount:      service.Rate{N: 1_000_000, Per: time.Second},
+		LockoutFailures: 1000,
+		LockoutDuration: time.Minute,
+	}
 }
 
 // New starts a server and stops it when the test ends.
@@ -68,7 +82,10 @@ func New(t testing.TB, opts Options) *Server {
 	if opts.NewMailer != nil {
 		sender = opts.NewMailer(url)
 	}
-	svc, err := service.New(ctx, service.Config{Store: store, Mailer: sender, Now: clock.Now, Issuer: url, Observer: opts.Observer, Logger: opts.Logger})
+	if opts.Limits == nil {
+		opts.Limits = GenerousLimits()
+	}
+	svc, err := service.New(ctx, service.Config{Store: store, Mailer: sender, Now: clock.Now, Issuer: url, Observer: opts.Observer, Logger: opts.Logger, Limits: opts.Limits})
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}

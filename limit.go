@@ -1,0 +1,38 @@
+package latchkey
+
+import (
+	"errors"
+	"time"
+)
+
+// EventAccountLocked is the audit event of an account locked after repeated password failures.
+const EventAccountLocked = "account_locked"
+
+// RetryError is a refusal that the caller may retry after a while: a rate limit or a
+// temporary lockout. Its code is ETooManyRequests.
+type RetryError struct {
+	Err   *Error
+	After time.Duration
+}
+
+// Error implements the error interface.
+func (e *RetryError) Error() string { return e.Err.Error() }
+
+// Unwrap lets ErrorCode and ErrorMessage find the *Error.
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// TooManyRequests returns the error of a request refused by a rate limit or a lockout, to be
+// retried after d. Its message is the contract's "too many requests", whatever the reason, so
+// that a locked account reads like a busy one.
+func TooManyRequests(d time.Duration) error {
+	return &RetryError{Err: Errorf(ETooManyRequests, "too many requests"), After: d}
+}
+
+// RetryAfter returns how long the caller of a refused request should wait, if err says.
+func RetryAfter(err error) (time.Duration, bool) {
+	var e *RetryError
+	if errors.As(err, &e) {
+		return e.After, true
+	}
+	return 0, false
+}
