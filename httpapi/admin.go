@@ -86,13 +86,7 @@ func (s *Server) handleAdminProfile(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleAdminRefresh(w http.ResponseWriter, r *http.Request) {
 	token, err := s.admin.RefreshAdmin(r.Context())
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, struct {
-		AccessToken string `json:"access_token"`
-	}{token})
+	s.writeAccessToken(w, r, token, err)
 }
 
 func (s *Server) handleAdminLogOut(w http.ResponseWriter, r *http.Request) {

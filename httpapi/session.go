@@ -42,6 +42,12 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	token, err := s.auth.Refresh(r.Context())
+	s.writeAccessToken(w, r, token, err)
+}
+
+// writeAccessToken answers a refresh, of a user's session or an admin's: 201 with the new
+// access token, or the error.
+func (s *Server) writeAccessToken(w http.ResponseWriter, r *http.Request, token string, err error) {
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -52,17 +58,9 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleLogOut(w http.ResponseWriter, r *http.Request) {
-	if err := s.auth.LogOut(r.Context()); err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeEmpty(w, http.StatusNoContent)
+	s.writeOutcome(w, r, s.auth.LogOut(r.Context()))
 }
 
 func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
-	if err := s.auth.DeleteUser(r.Context()); err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeEmpty(w, http.StatusNoContent)
+	s.writeOutcome(w, r, s.auth.DeleteUser(r.Context()))
 }
