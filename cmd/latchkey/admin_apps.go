@@ -50,11 +50,7 @@ func adminAppsGet(io userIO) Command {
 		if err != nil {
 			return err
 		}
-		if asJSON {
-			return printJSON(c.Stdout, app)
-		}
-		printApp(c.Stdout, app)
-		return nil
+		return printOne(c.Stdout, app, asJSON, printApp)
 	}
 	return c
 }
@@ -170,11 +166,7 @@ func adminAppsSettings(io userIO) Command {
 		if err != nil {
 			return err
 		}
-		if asJSON {
-			return printJSON(c.Stdout, s)
-		}
-		printSettings(c.Stdout, s)
-		return nil
+		return printOne(c.Stdout, s, asJSON, printSettings)
 	}
 	return c
 }

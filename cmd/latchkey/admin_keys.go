@@ -76,11 +76,7 @@ func adminServerKeysGet(io userIO) Command {
 		if err != nil {
 			return err
 		}
-		if asJSON {
-			return printJSON(c.Stdout, k)
-		}
-		printKey(c.Stdout, k)
-		return nil
+		return printOne(c.Stdout, k, asJSON, printKey)
 	}
 	return c
 }

@@ -84,11 +84,7 @@ func adminUsersGet(io userIO) Command {
 		if err != nil {
 			return err
 		}
-		if asJSON {
-			return printJSON(c.Stdout, u)
-		}
-		printUser(c.Stdout, u)
-		return nil
+		return printOne(c.Stdout, u, asJSON, printUser)
 	}
 	return c
 }

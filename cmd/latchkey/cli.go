@@ -279,3 +279,12 @@ func printJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// printOne shows the one thing a get command fetched: as JSON with --json, else with text.
+func printOne[T any](w io.Writer, v T, asJSON bool, text func(io.Writer, T)) error {
+	if asJSON {
+		return printJSON(w, v)
+	}
+	text(w, v)
+	return nil
+}

@@ -259,11 +259,7 @@ func (c *KeysGetCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return explain(u, err)
 	}
-	if c.JSON {
-		return printJSON(c.Stdout, k)
-	}
-	printKey(c.Stdout, k)
-	return nil
+	return printOne(c.Stdout, k, c.JSON, printKey)
 }
 
 // KeysToggleCommand disables or enables a key.
@@ -297,7 +293,7 @@ func (c *KeysToggleCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return explain(u, err)
 	}
-	fmt.Fprintf(c.Stdout, "%sd API key %s.\n", strings.ToUpper(verb[:1])+verb[1:], pos[0])
+	fmt.Fprintf(c.Stdout, "%sd API key %s.\n", capitalize(verb), pos[0])
 	return nil
 }
 
