@@ -46,28 +46,27 @@ func (s *Service) FindServerAPIKeys(ctx context.Context, appID string) ([]*latch
 
 // FindServerAPIKey returns one of an app's server keys.
 func (s *Service) FindServerAPIKey(ctx context.Context, appID, id string) (*latchkey.APIKey, error) {
-	app, err := s.AdminFindApp(ctx, appID)
-	if err != nil {
-		return nil, err
-	}
-	return s.serverKey(ctx, app, id)
+	_, k, err := s.serverKey(ctx, appID, id)
+	return k, err
 }
 
-func (s *Service) serverKey(ctx context.Context, app *latchkey.App, id string) (*latchkey.APIKey, error) {
+// serverKey finds an app, as an admin sees it, and one of its server keys, as adminUser does
+// for users.
+func (s *Service) serverKey(ctx context.Context, appID, id string) (*latchkey.App, *latchkey.APIKey, error) {
+	app, err := s.AdminFindApp(ctx, appID)
+	if err != nil {
+		return nil, nil, err
+	}
 	if !latchkey.IsID(id) {
-		return nil, errKeyNotFound()
+		return nil, nil, errKeyNotFound()
 	}
 	k, err := s.store.FindServerAPIKey(ctx, app.ID, id)
-	return k, keyNotFound(err)
+	return app, k, keyNotFound(err)
 }
 
 // SetServerAPIKeyDisabled enables or disables a server key; disabling ends its sessions.
 func (s *Service) SetServerAPIKeyDisabled(ctx context.Context, appID, id string, disabled bool) error {
-	app, err := s.AdminFindApp(ctx, appID)
-	if err != nil {
-		return err
-	}
-	k, err := s.serverKey(ctx, app, id)
+	app, k, err := s.serverKey(ctx, appID, id)
 	if err != nil {
 		return err
 	}
@@ -82,11 +81,7 @@ func (s *Service) SetServerAPIKeyDisabled(ctx context.Context, appID, id string,
 
 // DeleteServerAPIKey deletes a server key with its server user and sessions.
 func (s *Service) DeleteServerAPIKey(ctx context.Context, appID, id string) error {
-	app, err := s.AdminFindApp(ctx, appID)
-	if err != nil {
-		return err
-	}
-	k, err := s.serverKey(ctx, app, id)
+	app, k, err := s.serverKey(ctx, appID, id)
 	if err != nil {
 		return err
 	}
