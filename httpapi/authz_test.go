@@ -307,7 +307,6 @@ type principal struct {
 // row's success has ended them.
 type authzFixture struct {
 	e          *env
-	admin      login
 	signingKey *ecdsa.PrivateKey
 	principals map[caller]*principal
 	targetApp  bool // the app that admin routes name exists
