@@ -64,11 +64,7 @@ func (s *Service) SetUserDisabled(ctx context.Context, appID, userID string, dis
 		return err
 	}
 	err = s.store.SetUserDisabled(ctx, app.ID, u.ID, disabled)
-	event := latchkey.EventUserEnabled
-	if disabled {
-		event = latchkey.EventUserDisabled
-	}
-	s.audit(ctx, app, event, err, "user", u.ID, nil)
+	s.audit(ctx, app, pick(disabled, latchkey.EventUserDisabled, latchkey.EventUserEnabled), err, "user", u.ID, nil)
 	return err
 }
 
@@ -113,11 +109,7 @@ func (s *Service) SetUserAPIKeyDisabled(ctx context.Context, appID, userID, keyI
 		return errKeyNotFound()
 	}
 	err = keyNotFound(s.store.SetAPIKeyDisabled(ctx, u.ID, keyID, disabled))
-	event := latchkey.EventAPIKeyEnabled
-	if disabled {
-		event = latchkey.EventAPIKeyDisabled
-	}
-	s.audit(ctx, app, event, err, "api_key", keyID, map[string]string{"user_id": u.ID})
+	s.audit(ctx, app, pick(disabled, latchkey.EventAPIKeyDisabled, latchkey.EventAPIKeyEnabled), err, "api_key", keyID, map[string]string{"user_id": u.ID})
 	return err
 }
 

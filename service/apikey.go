@@ -141,12 +141,9 @@ func (s *Service) FindAPIKeys(ctx context.Context) ([]*latchkey.APIKey, error) {
 
 // FindAPIKey returns one of the caller's keys.
 func (s *Service) FindAPIKey(ctx context.Context, id string) (*latchkey.APIKey, error) {
-	auth, err := s.keyOwner(ctx, "anonymous users cannot have API keys")
+	auth, err := s.ownKey(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	if !latchkey.IsID(id) {
-		return nil, errKeyNotFound()
 	}
 	k, err := s.store.FindAPIKey(ctx, auth.User.ID, id)
 	return k, keyNotFound(err)
@@ -163,34 +160,45 @@ func (s *Service) DisableAPIKey(ctx context.Context, id string) error {
 }
 
 func (s *Service) setDisabled(ctx context.Context, id string, disabled bool) error {
-	auth, err := s.keyOwner(ctx, "anonymous users cannot have API keys")
+	auth, err := s.ownKey(ctx, id)
 	if err != nil {
 		return err
 	}
-	if !latchkey.IsID(id) {
-		return errKeyNotFound()
-	}
 	err = keyNotFound(s.store.SetAPIKeyDisabled(ctx, auth.User.ID, id, disabled))
-	event := latchkey.EventAPIKeyEnabled
-	if disabled {
-		event = latchkey.EventAPIKeyDisabled
-	}
-	s.audit(ctx, auth.App, event, err, "api_key", id, nil)
+	s.audit(ctx, auth.App, pick(disabled, latchkey.EventAPIKeyDisabled, latchkey.EventAPIKeyEnabled), err, "api_key", id, nil)
 	return err
 }
 
 // DeleteAPIKey deletes one of the caller's keys and ends the sessions opened with it.
 func (s *Service) DeleteAPIKey(ctx context.Context, id string) error {
-	auth, err := s.keyOwner(ctx, "anonymous users cannot have API keys")
+	auth, err := s.ownKey(ctx, id)
 	if err != nil {
 		return err
-	}
-	if !latchkey.IsID(id) {
-		return errKeyNotFound()
 	}
 	err = keyNotFound(s.store.DeleteAPIKey(ctx, auth.User.ID, id))
 	s.audit(ctx, auth.App, latchkey.EventAPIKeyDeleted, err, "api_key", id, nil)
 	return err
+}
+
+// ownKey returns the caller if it may manage user API keys and id can name a key at all; a
+// malformed id is answered like a missing key, without asking the store.
+func (s *Service) ownKey(ctx context.Context, id string) (*latchkey.Auth, error) {
+	auth, err := s.keyOwner(ctx, "anonymous users cannot have API keys")
+	if err != nil {
+		return nil, err
+	}
+	if !latchkey.IsID(id) {
+		return nil, errKeyNotFound()
+	}
+	return auth, nil
+}
+
+// pick returns a when cond holds, else b: the audit event of an enable/disable pair.
+func pick(cond bool, a, b string) string {
+	if cond {
+		return a
+	}
+	return b
 }
 
 // keyOwner returns the caller if it may manage user API keys: a refresh-token session that

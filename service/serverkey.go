@@ -71,11 +71,7 @@ func (s *Service) SetServerAPIKeyDisabled(ctx context.Context, appID, id string,
 		return err
 	}
 	err = keyNotFound(s.store.SetAPIKeyDisabled(ctx, k.UserID, k.ID, disabled))
-	event := latchkey.EventServerKeyEnabled
-	if disabled {
-		event = latchkey.EventServerKeyDisabled
-	}
-	s.audit(ctx, app, event, err, "api_key", k.ID, nil)
+	s.audit(ctx, app, pick(disabled, latchkey.EventServerKeyDisabled, latchkey.EventServerKeyEnabled), err, "api_key", k.ID, nil)
 	return err
 }
 
