@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -45,6 +47,10 @@ var errorTable = map[string]wireError{
 	latchkey.EInternal:           {http.StatusInternalServerError, "InternalServerError"},
 }
 
+// statusClientClosed is the status logged for a request whose client went away before it was
+// answered (nginx's 499): no one reads the answer, and it is not the server's fault.
+const statusClientClosed = 499
+
 // errorBody is the contract's error body.
 type errorBody struct {
 	Error     string `json:"error"`
@@ -60,7 +66,11 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		code, wire = latchkey.EInternal, errorTable[latchkey.EInternal]
 	}
-	if code == latchkey.EInternal {
+	if code == latchkey.EInternal && errors.Is(r.Context().Err(), context.Canceled) {
+		// The store gave up because the client closed the connection: not an internal error.
+		s.logger.DebugContext(r.Context(), "client closed the request", slog.String(attrRequestID, requestID(r)), slog.Any("err", err))
+		wire = wireError{statusClientClosed, ""}
+	} else if code == latchkey.EInternal {
 		s.logger.ErrorContext(r.Context(), "internal error", slog.String(attrRequestID, requestID(r)), slog.Any("err", err))
 	}
 	if d, ok := latchkey.RetryAfter(err); ok {
