@@ -168,6 +168,10 @@ func TestNoSecretsInLogs(t *testing.T) {
 		t.Fatalf("signing keys: %v", err)
 	}
 	for _, sk := range keys {
+		if sk.Algorithm == "HS256" {
+			s.addBytes("refresh-token HMAC key", sk.PrivateKey)
+			continue
+		}
 		s.addBytes("signing key (PKCS #8)", sk.PrivateKey)
 		parsed, err := x509.ParsePKCS8PrivateKey(sk.PrivateKey)
 		if err != nil {

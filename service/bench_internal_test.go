@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -37,6 +38,7 @@ func newBenchSigner(b *testing.B) *tokenSigner {
 	return t
 }
 
+// BenchmarkTokenSign signs an access token (ES256).
 func BenchmarkTokenSign(b *testing.B) {
 	t := newBenchSigner(b)
 	c := benchClaims()
@@ -48,7 +50,39 @@ func BenchmarkTokenSign(b *testing.B) {
 	}
 }
 
+// BenchmarkTokenSignRefresh signs a refresh token (HS256).
+func BenchmarkTokenSignRefresh(b *testing.B) {
+	t := newBenchSigner(b)
+	c := benchClaims()
+	c.Type = string(latchkey.RefreshToken)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := t.Sign(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTokenVerify is the first verification of an access token: the ES256 signature.
 func BenchmarkTokenVerify(b *testing.B) {
+	t := newBenchSigner(b)
+	tok, err := t.Sign(benchClaims())
+	if err != nil {
+		b.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(tok))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		t.verified.remove(sum)
+		if _, err := t.Verify(ctx, tok, latchkey.AccessToken); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTokenVerifyRemembered verifies an access token that has verified before.
+func BenchmarkTokenVerifyRemembered(b *testing.B) {
 	t := newBenchSigner(b)
 	tok, err := t.Sign(benchClaims())
 	if err != nil {

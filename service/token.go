@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -22,6 +23,17 @@ import (
 // Access tokens are verified by the app's own backends with the JWKS, so they are signed
 // with an asymmetric key; ES256 is widely supported and fast to sign.
 const signingAlgorithm = "ES256"
+
+// Refresh tokens are verified only by Latchkey, so they are signed with HMAC-SHA256 and a key
+// that every node reads from the store: a fraction of an ES256 signature's cost, and nothing
+// for anyone else to verify. Refresh tokens signed with ES256 by earlier versions still verify.
+const refreshAlgorithm = "HS256"
+
+// hmacKeyLen is the length of a new HS256 key: the hash's output size, as RFC 7518 asks.
+const hmacKeyLen = 32
+
+// verifiedCacheLen bounds how many verified tokens are remembered.
+const verifiedCacheLen = 16384
 
 // claims are the claims of both token types. iat and exp are integers, as realm-core needs.
 type claims struct {
@@ -50,6 +62,11 @@ func (c *claims) GetIssuer() (string, error)              { return c.Issuer, nil
 func (c *claims) GetSubject() (string, error)             { return c.Subject, nil }
 func (c *claims) GetAudience() (jwt.ClaimStrings, error)  { return jwt.ClaimStrings{c.Audience}, nil }
 
+// isRefresh tells the token types that only Latchkey verifies.
+func isRefresh(typ string) bool {
+	return typ == string(latchkey.RefreshToken) || typ == string(latchkey.AdminRefreshToken)
+}
+
 // tokenSigner signs and verifies tokens with the signing keys kept in the store, so every
 // node shares them and tokens survive restarts.
 type tokenSigner struct {
@@ -60,21 +77,36 @@ type tokenSigner struct {
 	current    *ecdsa.PrivateKey
 	currentKID string
 	public     map[string]*ecdsa.PublicKey
+	hmacKey    []byte
+	hmacKID    string
+	hmacKeys   map[string][]byte
 	lastReload time.Time
+
+	verified verifiedCache
 }
 
 func newTokenSigner(ctx context.Context, store latchkey.Store, now func() time.Time) (*tokenSigner, error) {
-	t := &tokenSigner{store: store, now: now}
+	t := &tokenSigner{store: store, now: now, verified: verifiedCache{entries: make(map[[sha256.Size]byte]verifiedToken)}}
 	keys, err := store.FindSigningKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	if len(keys) == 0 {
+	created := false
+	if !hasAlgorithm(keys, signingAlgorithm) {
 		if err := t.createKey(ctx); err != nil {
 			return nil, err
 		}
-		// Reload rather than use the new key: when several nodes start at once, all of them
-		// then sign with the oldest key.
+		created = true
+	}
+	if !hasAlgorithm(keys, refreshAlgorithm) {
+		if err := t.createHMACKey(ctx); err != nil {
+			return nil, err
+		}
+		created = true
+	}
+	if created {
+		// Reload rather than use the new keys: when several nodes start at once, all of them
+		// then sign with the oldest key of each algorithm.
 		if keys, err = store.FindSigningKeys(ctx); err != nil {
 			return nil, fmt.Errorf("load signing keys: %w", err)
 		}
@@ -83,6 +115,10 @@ func newTokenSigner(ctx context.Context, store latchkey.Store, now func() time.T
 		return nil, err
 	}
 	return t, nil
+}
+
+func hasAlgorithm(keys []*latchkey.SigningKey, alg string) bool {
+	return slices.ContainsFunc(keys, func(k *latchkey.SigningKey) bool { return k.Algorithm == alg })
 }
 
 func (t *tokenSigner) createKey(ctx context.Context) error {
@@ -94,8 +130,18 @@ func (t *tokenSigner) createKey(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("encode signing key: %w", err)
 	}
+	return t.storeKey(ctx, signingAlgorithm, der)
+}
+
+func (t *tokenSigner) createHMACKey(ctx context.Context) error {
+	key := make([]byte, hmacKeyLen)
+	rand.Read(key)
+	return t.storeKey(ctx, refreshAlgorithm, key)
+}
+
+func (t *tokenSigner) storeKey(ctx context.Context, alg string, secret []byte) error {
 	now := t.now()
-	k := &latchkey.SigningKey{ID: latchkey.NewID(now), Algorithm: signingAlgorithm, PrivateKey: der, CreatedAt: now}
+	k := &latchkey.SigningKey{ID: latchkey.NewID(now), Algorithm: alg, PrivateKey: secret, CreatedAt: now}
 	if err := t.store.CreateSigningKey(ctx, k); err != nil {
 		return fmt.Errorf("store signing key: %w", err)
 	}
@@ -104,41 +150,59 @@ func (t *tokenSigner) createKey(ctx context.Context) error {
 
 func (t *tokenSigner) setKeys(keys []*latchkey.SigningKey) error {
 	public := make(map[string]*ecdsa.PublicKey, len(keys))
+	hmacKeys := make(map[string][]byte, len(keys))
 	var current *ecdsa.PrivateKey
-	var currentKID string
+	var currentKID, hmacKID string
 	for _, k := range keys {
-		if k.Algorithm != signingAlgorithm {
-			continue
-		}
-		parsed, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
-		if err != nil {
-			return fmt.Errorf("parse signing key %s: %w", k.ID, err)
-		}
-		priv, ok := parsed.(*ecdsa.PrivateKey)
-		if !ok {
-			return fmt.Errorf("signing key %s is not an ECDSA key", k.ID)
-		}
-		public[k.ID] = &priv.PublicKey
-		if current == nil {
-			current, currentKID = priv, k.ID
+		switch k.Algorithm {
+		case signingAlgorithm:
+			parsed, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
+			if err != nil {
+				return fmt.Errorf("parse signing key %s: %w", k.ID, err)
+			}
+			priv, ok := parsed.(*ecdsa.PrivateKey)
+			if !ok {
+				return fmt.Errorf("signing key %s is not an ECDSA key", k.ID)
+			}
+			public[k.ID] = &priv.PublicKey
+			if current == nil {
+				current, currentKID = priv, k.ID
+			}
+		case refreshAlgorithm:
+			if len(k.PrivateKey) < hmacKeyLen {
+				return fmt.Errorf("signing key %s: an HS256 key of %d bytes, want at least %d", k.ID, len(k.PrivateKey), hmacKeyLen)
+			}
+			hmacKeys[k.ID] = k.PrivateKey
+			if hmacKID == "" {
+				hmacKID = k.ID
+			}
 		}
 	}
-	if current == nil {
+	if current == nil || hmacKID == "" {
 		return errors.New("no usable signing key")
 	}
 	t.mu.Lock()
 	t.current, t.currentKID, t.public = current, currentKID, public
+	t.hmacKey, t.hmacKID, t.hmacKeys = hmacKeys[hmacKID], hmacKID, hmacKeys
 	t.mu.Unlock()
 	return nil
 }
 
-// Sign returns the signed token for c.
+// Sign returns the signed token for c: ES256 for access tokens, HS256 for refresh tokens.
 func (t *tokenSigner) Sign(c *claims) (string, error) {
+	var (
+		tok *jwt.Token
+		key any
+	)
 	t.mu.RLock()
-	key, kid := t.current, t.currentKID
+	if isRefresh(c.Type) {
+		tok, key = jwt.NewWithClaims(jwt.SigningMethodHS256, c), t.hmacKey
+		tok.Header["kid"] = t.hmacKID
+	} else {
+		tok, key = jwt.NewWithClaims(jwt.SigningMethodES256, c), t.current
+		tok.Header["kid"] = t.currentKID
+	}
 	t.mu.RUnlock()
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, c)
-	tok.Header["kid"] = kid
 	s, err := tok.SignedString(key)
 	if err != nil {
 		return "", fmt.Errorf("sign token: %w", err)
@@ -147,60 +211,161 @@ func (t *tokenSigner) Sign(c *claims) (string, error) {
 }
 
 // Verify checks the token's signature, expiry and type, and returns its claims.
-// Any failure is EUnauthenticated.
+// Any failure is EUnauthenticated. A token whose signature has verified once is remembered
+// (by its SHA-256) until it expires, so that a client using its access token for many
+// requests pays for one signature check; expiry, type and the signing key's presence are
+// checked again on every call.
 func (t *tokenSigner) Verify(ctx context.Context, token string, typ latchkey.TokenType) (*claims, error) {
-	c := &claims{}
-	_, err := jwt.ParseWithClaims(token, c, func(tok *jwt.Token) (any, error) {
-		kid, _ := tok.Header["kid"].(string)
+	sum := sha256.Sum256([]byte(token))
+	now := t.now()
+	c, kid, ok := t.verified.get(sum)
+	switch {
+	case ok && !t.hasKey(kid):
+		t.verified.remove(sum)
+	case ok && !now.Before(time.Unix(c.ExpiresAt, 0)):
+		t.verified.remove(sum)
+		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: token expired")
+	case ok && now.Before(time.Unix(c.IssuedAt, 0)):
+		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: token is invalid")
+	case ok:
+		return checkClaims(&c, typ)
+	}
+
+	parsed := &claims{}
+	_, err := jwt.ParseWithClaims(token, parsed, func(tok *jwt.Token) (any, error) {
+		kid, _ = tok.Header["kid"].(string)
+		if tok.Method.Alg() == refreshAlgorithm {
+			// Only Latchkey signs with HMAC, and only refresh tokens.
+			if !isRefresh(parsed.Type) {
+				return nil, errors.New("an HMAC-signed token that is not a refresh token")
+			}
+			return t.hmacSecret(ctx, kid)
+		}
 		return t.publicKey(ctx, kid)
 	},
-		jwt.WithValidMethods([]string{signingAlgorithm}),
+		jwt.WithValidMethods([]string{signingAlgorithm, refreshAlgorithm}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithTimeFunc(t.now),
+		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	if err != nil {
 		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: %s", tokenProblem(err))
 	}
+	if !latchkey.IsID(parsed.Subject) || !latchkey.IsID(parsed.SessionID) {
+		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: malformed claims")
+	}
+	t.verified.put(sum, *parsed, kid, now)
+	return checkClaims(parsed, typ)
+}
+
+// checkClaims checks the type of verified claims and returns a copy the caller may keep.
+func checkClaims(c *claims, typ latchkey.TokenType) (*claims, error) {
 	if c.Type != string(typ) {
 		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: incorrect token type")
 	}
-	if !latchkey.IsID(c.Subject) || !latchkey.IsID(c.SessionID) {
-		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: malformed claims")
-	}
-	return c, nil
+	out := *c
+	return &out, nil
 }
 
-// publicKey finds the key for kid, reloading from the store at most once a second so that
-// keys created by another node are found and forged kids cannot hammer the database.
-func (t *tokenSigner) publicKey(ctx context.Context, kid string) (*ecdsa.PublicKey, error) {
+// hasKey tells whether kid still names a signing key of either algorithm.
+func (t *tokenSigner) hasKey(kid string) bool {
 	t.mu.RLock()
-	key, ok := t.public[kid]
+	defer t.mu.RUnlock()
+	_, ok := t.public[kid]
+	if !ok {
+		_, ok = t.hmacKeys[kid]
+	}
+	return ok
+}
+
+// publicKey finds the ES256 key for kid; see findKey.
+func (t *tokenSigner) publicKey(ctx context.Context, kid string) (*ecdsa.PublicKey, error) {
+	return findKey(ctx, t, func() (*ecdsa.PublicKey, bool) { k, ok := t.public[kid]; return k, ok })
+}
+
+// hmacSecret finds the HS256 key for kid; see findKey.
+func (t *tokenSigner) hmacSecret(ctx context.Context, kid string) ([]byte, error) {
+	return findKey(ctx, t, func() ([]byte, bool) { k, ok := t.hmacKeys[kid]; return k, ok })
+}
+
+// findKey looks a key up with lookup, reloading the keys from the store at most once a
+// second when it is missing, so that keys created by another node are found and forged kids
+// cannot hammer the database.
+func findKey[K any](ctx context.Context, t *tokenSigner, lookup func() (K, bool)) (K, error) {
+	var zero K
+	t.mu.RLock()
+	key, ok := lookup()
 	stale := t.now().Sub(t.lastReload) > time.Second
 	t.mu.RUnlock()
 	if ok {
 		return key, nil
 	}
 	if !stale {
-		return nil, errors.New("unknown key id")
+		return zero, errors.New("unknown key id")
 	}
 	t.mu.Lock()
 	t.lastReload = t.now()
 	t.mu.Unlock()
 	keys, err := t.store.FindSigningKeys(ctx)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	if err := t.setKeys(keys); err != nil {
-		return nil, err
+		return zero, err
 	}
 	t.mu.RLock()
-	key, ok = t.public[kid]
+	key, ok = lookup()
 	t.mu.RUnlock()
 	if !ok {
-		return nil, errors.New("unknown key id")
+		return zero, errors.New("unknown key id")
 	}
 	return key, nil
+}
+
+// verifiedCache remembers the claims of tokens whose signatures have verified, by the SHA-256
+// of the token (never the token itself), with the kid that signed them.
+type verifiedCache struct {
+	mu      sync.RWMutex
+	entries map[[sha256.Size]byte]verifiedToken
+}
+
+type verifiedToken struct {
+	claims claims
+	kid    string
+}
+
+func (v *verifiedCache) get(sum [sha256.Size]byte) (claims, string, bool) {
+	v.mu.RLock()
+	e, ok := v.entries[sum]
+	v.mu.RUnlock()
+	return e.claims, e.kid, ok
+}
+
+func (v *verifiedCache) remove(sum [sha256.Size]byte) {
+	v.mu.Lock()
+	delete(v.entries, sum)
+	v.mu.Unlock()
+}
+
+// put remembers c. When the cache is full it first drops the expired entries and then, if
+// still more than three quarters full, arbitrary ones (Go's map order is random).
+func (v *verifiedCache) put(sum [sha256.Size]byte, c claims, kid string, now time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(v.entries) >= verifiedCacheLen {
+		for k, e := range v.entries {
+			if !now.Before(time.Unix(e.claims.ExpiresAt, 0)) {
+				delete(v.entries, k)
+			}
+		}
+		for k := range v.entries {
+			if len(v.entries) <= verifiedCacheLen*3/4 {
+				break
+			}
+			delete(v.entries, k)
+		}
+	}
+	v.entries[sum] = verifiedToken{claims: c, kid: kid}
 }
 
 func tokenProblem(err error) string {

@@ -17,6 +17,13 @@ const fuzzSigningKey = "308187020100301306072a8648ce3d020106082a8648ce3d03010704
 // fuzzKeyID is the kid of fuzzSigningKey.
 const fuzzKeyID = "6b0800000000000000000001"
 
+// fuzzHMACKey and fuzzHMACKeyID are the fixed HS256 key that signs the fuzz target's refresh
+// tokens.
+const (
+	fuzzHMACKey   = "5c1f0e8a2b7d4c6e9f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60"
+	fuzzHMACKeyID = "6b0800000000000000000004"
+)
+
 // signingKeyStore is a Store that holds only signing keys; any other call panics.
 type signingKeyStore struct {
 	latchkey.Store
@@ -32,7 +39,14 @@ func newFuzzSigner(t testing.TB) *tokenSigner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := &signingKeyStore{keys: []*latchkey.SigningKey{{ID: fuzzKeyID, Algorithm: signingAlgorithm, PrivateKey: der}}}
+	secret, err := hex.DecodeString(fuzzHMACKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &signingKeyStore{keys: []*latchkey.SigningKey{
+		{ID: fuzzKeyID, Algorithm: signingAlgorithm, PrivateKey: der},
+		{ID: fuzzHMACKeyID, Algorithm: refreshAlgorithm, PrivateKey: secret},
+	}}
 	// The clock stands still, so that the committed seed tokens stay unexpired.
 	now := func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) }
 	signer, err := newTokenSigner(context.Background(), store, now)
