@@ -24,7 +24,8 @@ type Config struct {
 	// Issuer is the "iss" claim of tokens: the public base URL.
 	Issuer string
 	// MaxConcurrentHashes bounds how many password hashes run at once (each takes about
-	// 19 MiB); zero means max(2, GOMAXPROCS).
+	// 19 MiB and a core for about 20 ms); zero means one fewer than GOMAXPROCS, at least one,
+	// so that a flood of password logins always leaves a core to key logins and tokens.
 	MaxConcurrentHashes int
 	// Observer receives audit events for metrics; nil discards them.
 	Observer latchkey.Observer
@@ -90,7 +91,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	n := cfg.MaxConcurrentHashes
 	if n <= 0 {
-		n = max(2, runtime.GOMAXPROCS(0))
+		n = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	s.hasher = newPasswordHasher(n)
 	limits := DefaultLimits()

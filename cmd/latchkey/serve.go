@@ -105,7 +105,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}()
 
 	svc, err := service.New(ctx, service.Config{Store: store, Logger: logger, Issuer: publicURL,
-		Mailer: ops.sender(), Observer: ops.observer(), Limits: c.Limits.service(),
+		Mailer: ops.sender(), Observer: ops.observer(), Limits: c.Limits.service(), MaxConcurrentHashes: c.Limits.PasswordHashes,
 		ConfirmTokenLifetime: c.Ops.ConfirmLifetime, ResetTokenLifetime: c.Ops.ResetLifetime})
 	if err != nil {
 		return err

@@ -168,6 +168,7 @@ func TestServeRateLimitFlags(t *testing.T) {
 		{[]string{"--rate-limit-account", "5/0s"}, "positive duration"},
 		{[]string{"--read-header-timeout", "0"}, "read-header-timeout must be positive"},
 		{[]string{"--lockout-failures", "-1"}, "lockout-failures"},
+		{[]string{"--password-hashes", "-1"}, "password-hashes"},
 		{[]string{"--max-header-bytes", "10"}, "max-header-bytes"},
 		{[]string{"--tls-cert", "cert.pem"}, "--tls-cert and --tls-key go together"},
 	} {

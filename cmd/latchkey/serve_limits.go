@@ -19,6 +19,7 @@ type limitsConfig struct {
 	PerIP, PerAccount rateFlag
 	LockoutFailures   int
 	LockoutDuration   time.Duration
+	PasswordHashes    int
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -34,6 +35,7 @@ func (c *limitsConfig) register(fs *flag.FlagSet) {
 	fs.Var(&c.PerAccount, "rate-limit-account", "credential requests per account, as N/DURATION (burst N); 0 for none (LATCHKEY_RATE_LIMIT_ACCOUNT)")
 	fs.IntVar(&c.LockoutFailures, "lockout-failures", d.LockoutFailures, "password failures in a row that lock an account; 0 never locks (LATCHKEY_LOCKOUT_FAILURES)")
 	fs.DurationVar(&c.LockoutDuration, "lockout-duration", d.LockoutDuration, "how long a first lock lasts; each further one doubles, up to 16 times (LATCHKEY_LOCKOUT_DURATION)")
+	fs.IntVar(&c.PasswordHashes, "password-hashes", 0, "password hashes that run at once (argon2id, 19 MiB and one core each); 0 for one fewer than the cores, at least 1 (LATCHKEY_PASSWORD_HASHES)")
 	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send a request's headers (LATCHKEY_READ_HEADER_TIMEOUT)")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 30*time.Second, "time a client has to send a whole request (LATCHKEY_READ_TIMEOUT)")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 30*time.Second, "time to answer a request, from the end of its headers (LATCHKEY_WRITE_TIMEOUT)")
@@ -53,6 +55,9 @@ func (c *limitsConfig) validate() error {
 	}
 	if c.MaxHeaderBytes < 4<<10 {
 		return errors.New("--max-header-bytes must be at least 4096")
+	}
+	if c.PasswordHashes < 0 {
+		return errors.New("--password-hashes must be 0 (automatic) or more")
 	}
 	if c.LockoutFailures < 0 || (c.LockoutFailures > 0 && c.LockoutDuration <= 0) {
 		return errors.New("--lockout-failures must be 0 or more, with a positive --lockout-duration")
