@@ -11,7 +11,7 @@ import (
 // prepared once per pool when the store opens (stmt.go).
 var (
 	readQueries = []string{findAppByClientIDQuery, findAPIKeyByHashQuery, findAPIKeysQuery,
-		findSessionQuery, findUserByIDQuery, findUserByEmailQuery, identitiesQuery}
+		findSessionQuery, findUserByIDQuery, findUserByEmailQuery}
 	writeQueries = []string{insertSessionQuery, insertKeySessionQuery, touchAPIKeyQuery}
 )
 

@@ -81,88 +81,78 @@ func (s *Store) FindUserByEmail(ctx context.Context, appID, email string) (*latc
 	return u, wrap("find user by email", err)
 }
 
-// The queries of findUser, prepared when the store opens (stmt.go).
+// The queries of findUser, prepared when the store opens (stmt.go). A user with its
+// identities is one statement, which reads one snapshot, so no transaction is needed: a lookup
+// is one step into SQLite instead of a BEGIN, two queries and a COMMIT. The user comes as one
+// row per identity, or one row with NULL identity columns when it has none.
 const (
-	findUserByIDQuery    = `SELECT ` + userColumns + ` FROM users WHERE app_id = ? AND id = ?`
-	findUserByEmailQuery = `SELECT ` + userColumns + ` FROM users WHERE app_id = ? AND email = ?`
+	findUserByIDQuery = `SELECT ` + userIdentityColumns + `
+		FROM users u LEFT JOIN identities i ON i.user_id = u.id
+		WHERE u.app_id = ? AND u.id = ? ORDER BY i.created_at, i.id`
+	findUserByEmailQuery = `SELECT ` + userIdentityColumns + `
+		FROM users u LEFT JOIN identities i ON i.user_id = u.id
+		WHERE u.app_id = ? AND u.email = ? ORDER BY i.created_at, i.id`
 )
 
-// findUser reads the user that query finds, and its identities, in one read transaction so
-// that both come from the same snapshot.
-func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latchkey.User, error) {
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
+// userIdentityColumns are the columns scanUsers reads, in its order, of users u LEFT JOIN
+// identities i.
+const userIdentityColumns = `u.id, u.app_id, u.type, u.email, u.password_hash, u.confirmed,
+	u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.created_at`
 
-	userStmt, err := s.readStmts.Tx(ctx, tx, query)
+// findUser reads the user that query finds, with its identities.
+func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latchkey.User, error) {
+	users, err := scanUsers(s.readStmts.QueryContext(ctx, query, args...))
 	if err != nil {
 		return nil, err
 	}
-	u, err := scanUser(userStmt.QueryRowContext(ctx, args...))
-	if errors.Is(err, sql.ErrNoRows) {
+	if len(users) == 0 {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
-	} else if err != nil {
-		return nil, err
 	}
-	identStmt, err := s.readStmts.Tx(ctx, tx, identitiesQuery)
-	if err != nil {
-		return nil, err
-	}
-	if u.Identities, err = scanIdentities(identStmt.QueryContext(ctx, u.ID)); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return users[0], nil
 }
 
-// identitiesQuery reads a user's identities, oldest first.
-const identitiesQuery = `SELECT id, user_id, provider_type, provider_id, created_at
-	FROM identities WHERE user_id = ? ORDER BY created_at, id`
-
-// scanIdentities reads the rows of identitiesQuery.
-func scanIdentities(rows *sql.Rows, err error) ([]*latchkey.Identity, error) {
+// scanUsers reads rows of userIdentityColumns, ordered so that the rows of a user come
+// together and its identities oldest first.
+func scanUsers(rows *sql.Rows, err error) ([]*latchkey.User, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 
-	var idents []*latchkey.Identity
+	var users []*latchkey.User
 	for rows.Next() {
 		var (
-			ident     latchkey.Identity
-			createdAt int64
+			u                         latchkey.User
+			email                     sql.NullString
+			createdAt                 int64
+			identID, provider, provID sql.NullString
+			identCreatedAt            sql.NullInt64
 		)
-		if err := rows.Scan(&ident.ID, &ident.UserID, &ident.ProviderType, &ident.ProviderID, &createdAt); err != nil {
+		if err := rows.Scan(&u.ID, &u.AppID, &u.Type, &email, &u.PasswordHash, &u.Confirmed,
+			&u.Disabled, &createdAt, &identID, &provider, &provID, &identCreatedAt,
+		); err != nil {
 			return nil, err
 		}
-		ident.CreatedAt = fromMillis(createdAt)
-		idents = append(idents, &ident)
+		if len(users) == 0 || users[len(users)-1].ID != u.ID {
+			u.Email = email.String
+			u.CreatedAt = fromMillis(createdAt)
+			users = append(users, &u)
+		}
+		if identID.Valid {
+			last := users[len(users)-1]
+			last.Identities = append(last.Identities, &latchkey.Identity{
+				ID:           identID.String,
+				UserID:       last.ID,
+				ProviderType: provider.String,
+				ProviderID:   provID.String,
+				CreatedAt:    fromMillis(identCreatedAt.Int64),
+			})
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return idents, nil
-}
-
-// scanUser reads one row of userColumns.
-func scanUser(row rowScanner) (*latchkey.User, error) {
-	var (
-		u         latchkey.User
-		email     sql.NullString
-		createdAt int64
-	)
-	if err := row.Scan(&u.ID, &u.AppID, &u.Type, &email, &u.PasswordHash, &u.Confirmed,
-		&u.Disabled, &createdAt,
-	); err != nil {
-		return nil, err
-	}
-	u.Email = email.String
-	u.CreatedAt = fromMillis(createdAt)
-	return &u, nil
+	return users, nil
 }
 
 // AddIdentity adds an identity unless the user already has one of that provider type, in
@@ -302,50 +292,10 @@ func (s *Store) FindUsers(ctx context.Context, filter latchkey.UserFilter) ([]*l
 		page, args = page+` LIMIT ?`, append(args, filter.Limit)
 	}
 
-	rows, err := s.read.QueryContext(ctx, `WITH u AS (`+page+`)
-		SELECT u.id, u.app_id, u.type, u.email, u.password_hash, u.confirmed, u.disabled,
-			u.created_at, i.id, i.provider_type, i.provider_id, i.created_at
-		FROM u LEFT JOIN identities i ON i.user_id = u.id
-		ORDER BY u.id, i.created_at, i.id`, args...)
-	if err != nil {
-		return nil, wrap("find users", err)
-	}
-	defer rows.Close()
-
-	var users []*latchkey.User
-	for rows.Next() {
-		var (
-			u                         latchkey.User
-			email                     sql.NullString
-			createdAt                 int64
-			identID, provider, provID sql.NullString
-			identCreatedAt            sql.NullInt64
-		)
-		if err := rows.Scan(&u.ID, &u.AppID, &u.Type, &email, &u.PasswordHash, &u.Confirmed,
-			&u.Disabled, &createdAt, &identID, &provider, &provID, &identCreatedAt,
-		); err != nil {
-			return nil, wrap("find users", err)
-		}
-		if len(users) == 0 || users[len(users)-1].ID != u.ID {
-			u.Email = email.String
-			u.CreatedAt = fromMillis(createdAt)
-			users = append(users, &u)
-		}
-		if identID.Valid {
-			last := users[len(users)-1]
-			last.Identities = append(last.Identities, &latchkey.Identity{
-				ID:           identID.String,
-				UserID:       last.ID,
-				ProviderType: provider.String,
-				ProviderID:   provID.String,
-				CreatedAt:    fromMillis(identCreatedAt.Int64),
-			})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("find users", err)
-	}
-	return users, nil
+	users, err := scanUsers(s.read.QueryContext(ctx, `WITH u AS (`+page+`)
+		SELECT `+userIdentityColumns+` FROM u LEFT JOIN identities i ON i.user_id = u.id
+		ORDER BY u.id, i.created_at, i.id`, args...))
+	return users, wrap("find users", err)
 }
 
 // FindUserStats counts a user's keys and the sessions that are live at t (expire after it).
