@@ -77,6 +77,7 @@ func (s *Service) AdminUpdateApp(ctx context.Context, id string, upd latchkey.Ap
 		return nil, err
 	}
 	err = s.store.UpdateApp(ctx, &changed)
+	s.apps.forget()
 	s.audit(ctx, app, latchkey.EventAppUpdated, err, "app", app.ID, nil)
 	if err != nil {
 		return nil, err
@@ -101,6 +102,7 @@ func (s *Service) AdminDeleteApp(ctx context.Context, id string) error {
 		return err
 	}
 	err = s.store.DeleteApp(ctx, app.ID)
+	s.apps.forget()
 	// The app's own events went with it; this one is kept server-wide.
 	s.audit(ctx, nil, latchkey.EventAppDeleted, err, "app", app.ID, map[string]string{"client_app_id": app.ClientAppID})
 	return err
@@ -115,6 +117,7 @@ func (s *Service) RotateLeakSecret(ctx context.Context, appID string) (string, e
 	secret := "lkleak_" + hex.EncodeToString(randomBytes(32))
 	app.LeakSecretHash = hashKey(secret)
 	err = s.store.UpdateApp(ctx, app)
+	s.apps.forget()
 	s.audit(ctx, app, latchkey.EventLeakSecretRotated, err, "app", app.ID, nil)
 	if err != nil {
 		return "", err

@@ -11,7 +11,7 @@ func (s *Service) FindAppByClientID(ctx context.Context, clientAppID string) (*l
 	if !storable(clientAppID) {
 		return nil, latchkey.Errorf(latchkey.EAppNotFound, "cannot find app using Client App ID '%s'", clientAppID)
 	}
-	app, err := s.store.FindAppByClientID(ctx, clientAppID)
+	app, err := s.appByClientID(ctx, clientAppID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
 		return nil, latchkey.Errorf(latchkey.EAppNotFound, "cannot find app using Client App ID '%s'", clientAppID)
 	}

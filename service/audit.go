@@ -30,6 +30,10 @@ type auditItem struct {
 const (
 	auditQueueLen = 4096
 	auditBatchLen = 256
+	// auditLinger is how long a batch waits for more events after its first, so that a busy
+	// server writes (and syncs) the audit log a few dozen times a second rather than once per
+	// login, and leaves the store's writer to the requests waiting on it.
+	auditLinger = 50 * time.Millisecond
 )
 
 func newAuditor(store latchkey.Store, logger *slog.Logger) *auditor {
@@ -42,21 +46,26 @@ func (a *auditor) run() {
 	defer close(a.done)
 	batch := make([]*latchkey.AuditEvent, 0, auditBatchLen)
 	var waiting []chan struct{}
+	linger := time.NewTimer(auditLinger)
+	linger.Stop()
 	for item := range a.queue {
 		batch, waiting = a.add(batch, waiting, item)
-		// Take whatever else is already queued into the same transaction.
-	drain:
-		for len(batch) < auditBatchLen {
+		// Gather what else comes within auditLinger into the same transaction; a flush
+		// request or a full batch writes at once.
+		linger.Reset(auditLinger)
+	gather:
+		for len(batch) < auditBatchLen && len(waiting) == 0 {
 			select {
 			case item, ok := <-a.queue:
 				if !ok {
-					break drain
+					break gather
 				}
 				batch, waiting = a.add(batch, waiting, item)
-			default:
-				break drain
+			case <-linger.C:
+				break gather
 			}
 		}
+		linger.Stop()
 		a.write(batch)
 		batch = batch[:0]
 		for _, w := range waiting {

@@ -259,7 +259,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, typ latchkey.T
 		return nil, err
 	}
 	invalid := latchkey.Errorf(latchkey.EUnauthenticated, "invalid session")
-	app, err := s.store.FindAppByClientID(ctx, c.Audience)
+	app, err := s.appByClientID(ctx, c.Audience)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
 		return nil, invalid
 	} else if err != nil {

@@ -46,6 +46,7 @@ type Service struct {
 	issuer  string
 	hasher  *passwordHasher
 	tokens  *tokenSigner
+	apps    *appCache
 	auditor *auditor
 	limits  *limiter
 	// lastTouch remembers when this node last wrote each key's last use.
@@ -94,6 +95,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		n = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	s.hasher = newPasswordHasher(n)
+	s.apps = newAppCache()
 	limits := DefaultLimits()
 	if cfg.Limits != nil {
 		limits = *cfg.Limits
