@@ -104,8 +104,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		ops.close(closeCtx)
 	}()
 
+	hashes, procs := c.Limits.schedulePasswordHashes()
 	svc, err := service.New(ctx, service.Config{Store: store, Logger: logger, Issuer: publicURL,
-		Mailer: ops.sender(), Observer: ops.observer(), Limits: c.Limits.service(), MaxConcurrentHashes: c.Limits.PasswordHashes,
+		Mailer: ops.sender(), Observer: ops.observer(), Limits: c.Limits.service(), MaxConcurrentHashes: hashes,
 		ConfirmTokenLifetime: c.Ops.ConfirmLifetime, ResetTokenLifetime: c.Ops.ResetLifetime})
 	if err != nil {
 		return err
@@ -144,7 +145,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.Stdout, "Latchkey listening on %s\n", publicURL)
 	fmt.Fprintf(c.Stdout, "App ID: %s (%s)\n", app.ClientAppID, what)
-	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "app", app.ClientAppID, "database", c.DB.kind())
+	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "app", app.ClientAppID, "database", c.DB.kind(),
+		"password_hashes", hashes, "gomaxprocs", procs)
 
 	go c.sweep(ctx, svc, logger)
 	ops.serve(c.Stdout, logger)

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -275,4 +277,45 @@ func selfSignedCert(t *testing.T, dir string) (certFile, keyFile string, pool *x
 	pool = x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// TestServePasswordHashes checks how many password hashes serve runs at once, and that it
+// gives the Go scheduler one slot more per hash than its default (so that hashes, which hold
+// a slot for their whole 20 ms, never take slots from key logins), while a GOMAXPROCS set
+// in the environment is left as it is.
+func TestServePasswordHashes(t *testing.T) {
+	t.Parallel()
+	base := runtime.GOMAXPROCS(0)
+	if v, ok := os.LookupEnv("GOMAXPROCS"); ok {
+		t.Fatalf("run this test without GOMAXPROCS in the environment (it is %s)", v)
+	}
+	for _, tt := range []struct {
+		name          string
+		env, args     []string
+		hashes, procs int
+	}{
+		{"Flag", nil, []string{"--password-hashes", "2"}, 2, base + 2},
+		{"FlagAndEnvironment", []string{"GOMAXPROCS=5"}, []string{"--password-hashes", "2"}, 2, 5},
+		{"Default", []string{"GOMAXPROCS=4"}, nil, 3, 4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := start(t, t.TempDir(), tt.env, tt.args...)
+			p.stop(t)
+			var line struct {
+				Hashes int `json:"password_hashes"`
+				Procs  int `json:"gomaxprocs"`
+			}
+			for _, l := range strings.Split(p.stderr.String(), "\n") {
+				if strings.Contains(l, `"msg":"listening"`) {
+					if err := json.Unmarshal([]byte(l), &line); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if line.Hashes != tt.hashes || line.Procs != tt.procs {
+				t.Errorf("password_hashes %d, gomaxprocs %d; want %d and %d\n%s", line.Hashes, line.Procs, tt.hashes, tt.procs, p.stderr)
+			}
+		})
+	}
 }

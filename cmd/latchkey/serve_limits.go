@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -71,6 +73,26 @@ func (c *limitsConfig) service() *service.Limits {
 	l.PerIP, l.PerAccount = service.Rate(c.PerIP), service.Rate(c.PerAccount)
 	l.LockoutFailures, l.LockoutDuration = c.LockoutFailures, c.LockoutDuration
 	return &l
+}
+
+// schedulePasswordHashes returns how many password hashes run at once (--password-hashes,
+// or one fewer than the cores, at least one) and gives the Go scheduler that many more
+// threads of Go code (GOMAXPROCS) than the cores, unless GOMAXPROCS is set in the
+// environment. A hash holds its scheduler slot for the whole of its ~20 ms; without the extra
+// slots, a flood of password logins on 2 cores leaves key logins and token checks one slot,
+// and the kernel, which sees every thread, no longer shares the CPU between them. It returns
+// the GOMAXPROCS in effect.
+func (c *limitsConfig) schedulePasswordHashes() (hashes, procs int) {
+	procs = runtime.GOMAXPROCS(0)
+	hashes = c.PasswordHashes
+	if hashes == 0 {
+		hashes = max(1, procs-1)
+	}
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		procs += hashes
+		runtime.GOMAXPROCS(procs)
+	}
+	return hashes, procs
 }
 
 // httpServer applies the connection bounds to srv.
