@@ -259,6 +259,9 @@ func encodeList(list []string) (string, error) {
 
 // decodeList decodes a JSON array of strings; an empty one comes back nil.
 func decodeList(s string) ([]string, error) {
+	if s == "[]" {
+		return nil, nil // most rows: keys and sessions without scopes
+	}
 	var list []string
 	if err := json.Unmarshal([]byte(s), &list); err != nil {
 		return nil, err
