@@ -53,6 +53,11 @@ type Store interface {
 	FindAPIKey(ctx context.Context, userID, id string) (*APIKey, error)
 	// FindAPIKeyByHash returns the app's key whose current or previous value hashes to hash.
 	FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*APIKey, error)
+	// FindAPIKeyAndUser returns the app's key whose current or previous value hashes to hash,
+	// with its user and the user's identities, in one read: a key login's lookup. ENotFound
+	// with a nil key when no key of the app has the hash; ENotFound with the key and a nil
+	// user when the key's user is not a user of the app.
+	FindAPIKeyAndUser(ctx context.Context, appID string, hash []byte) (*APIKey, *User, error)
 	// SetAPIKeyDisabled enables or disables one of the user's keys. Disabling also deletes
 	// every session opened with the key, in the same transaction.
 	SetAPIKeyDisabled(ctx context.Context, userID, id string, disabled bool) error

@@ -185,16 +185,67 @@ func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.AP
 	return k, wrap("find api key", err)
 }
 
+// findAPIKeyByHashQuery finds the key of app $1 whose current or previous hash is $2. The
+// two lookups are two branches so that each uses its column's index; a hash is in at most
+// one key (insertAPIKey, RotateAPIKey).
+const findAPIKeyByHashQuery = `
+	SELECT ` + apiKeyColumns + ` FROM api_keys WHERE hash = $2 AND app_id = $1
+	UNION ALL
+	SELECT ` + apiKeyColumns + ` FROM api_keys WHERE previous_hash = $2 AND app_id = $1
+	LIMIT 1`
+
 // FindAPIKeyByHash returns the app's key whose current or previous hash is hash; whether a
-// previous hash still works is the service's rule. The two lookups are two branches so that
-// each uses its column's index; a hash is in at most one key (insertAPIKey, RotateAPIKey).
+// previous hash still works is the service's rule.
 func (s *Store) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, error) {
-	k, err := scanAPIKey(s.pool.QueryRow(ctx, `
-		SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $2 AND app_id = $1
-		UNION ALL
-		SELECT `+apiKeyColumns+` FROM api_keys WHERE previous_hash = $2 AND app_id = $1
-		LIMIT 1`, appID, hash))
+	k, err := scanAPIKey(s.pool.QueryRow(ctx, findAPIKeyByHashQuery, appID, hash))
 	return k, wrap("find api key by hash", err)
+}
+
+// findAPIKeyAndUserQuery is findAPIKeyByHashQuery as a CTE with the key's user and
+// identities joined in; k.* is apiKeyColumns. The user comes as in FindUserByID, or as NULL
+// columns when it is not a user of the key's app.
+const findAPIKeyAndUserQuery = `WITH k AS (` + findAPIKeyByHashQuery + `)
+	SELECT k.*, ` + userIdentityColumns + `
+	FROM k LEFT JOIN users u ON u.id = k.user_id AND u.app_id = k.app_id
+	LEFT JOIN identities i ON i.user_id = u.id` + userOrder
+
+// FindAPIKeyAndUser returns the app's key whose current or previous hash is hash, with its
+// user and the user's identities, in one query: one snapshot and one round trip where
+// FindAPIKeyByHash and FindUserByID take two. Errors: ENotFound with a nil key when no key of
+// the app has the hash, with the key when its user is not a user of the app.
+func (s *Store) FindAPIKeyAndUser(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, *latchkey.User, error) {
+	rows, err := s.pool.Query(ctx, findAPIKeyAndUserQuery, appID, hash)
+	if err != nil {
+		return nil, nil, wrap("find api key and user", err)
+	}
+	defer rows.Close()
+
+	var (
+		k     *latchkey.APIKey
+		users []*latchkey.User
+	)
+	for rows.Next() {
+		var r userRow
+		// Every row repeats the key; the first one's is kept.
+		rk, err := scanAPIKey(rowThen{rows, r.dest()})
+		if err != nil {
+			return nil, nil, wrap("find api key and user", err)
+		}
+		if k == nil {
+			k = rk
+		}
+		users = r.appendTo(users)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, wrap("find api key and user", err)
+	}
+	switch {
+	case k == nil:
+		return nil, nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+	case len(users) == 0:
+		return k, nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
+	}
+	return k, users[0], nil
 }
 
 // RotateAPIKey writes k's Hash, Start, PreviousHash and PreviousExpiresAt to the user's key

@@ -329,3 +329,15 @@ func utcPtr(t *time.Time) *time.Time {
 type scanner interface {
 	Scan(dest ...any) error
 }
+
+// rowThen is a row whose leading columns go to the destinations that Scan is given and the
+// others to rest, so that a scan function of one table reads its part of a joined row.
+type rowThen struct {
+	rows pgx.Rows
+	rest []any
+}
+
+// Scan scans the row into dest, then rest.
+func (r rowThen) Scan(dest ...any) error {
+	return r.rows.Scan(append(dest, r.rest...)...)
+}

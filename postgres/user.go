@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/latchkey/latchkey"
 )
 
@@ -52,10 +53,14 @@ func insertIdentity(ctx context.Context, tx pgx.Tx, userID string, ident *latchk
 	return err
 }
 
+// userIdentityColumns are the columns userRow reads, in its order, of users u LEFT JOIN
+// identities i.
+const userIdentityColumns = `u.id, u.app_id, u.type, COALESCE(u.email, ''), u.password_hash,
+	u.confirmed, u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.created_at`
+
 // userSelect loads a user with its identities in one query, so that both come from one
 // snapshot; rows without an identity have NULL identity columns.
-const userSelect = `SELECT u.id, u.app_id, u.type, COALESCE(u.email, ''), u.password_hash, u.confirmed,
-		u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.created_at
+const userSelect = `SELECT ` + userIdentityColumns + `
 	FROM users u LEFT JOIN identities i ON i.user_id = u.id `
 
 const userOrder = ` ORDER BY i.created_at, i.id`
@@ -79,36 +84,68 @@ func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latch
 		return nil, err
 	}
 	defer rows.Close()
-	var u *latchkey.User
+	var users []*latchkey.User
 	for rows.Next() {
-		var row latchkey.User
-		var identID, providerType, providerID *string
-		var identCreatedAt *time.Time
-		if err := rows.Scan(&row.ID, &row.AppID, &row.Type, &row.Email, &row.PasswordHash, &row.Confirmed,
-			&row.Disabled, &row.CreatedAt, &identID, &providerType, &providerID, &identCreatedAt); err != nil {
+		var r userRow
+		if err := rows.Scan(r.dest()...); err != nil {
 			return nil, err
 		}
-		if u == nil {
-			row.CreatedAt = row.CreatedAt.UTC()
-			u = &row
-		}
-		if identID != nil {
-			u.Identities = append(u.Identities, &latchkey.Identity{
-				ID:           *identID,
-				UserID:       u.ID,
-				ProviderType: *providerType,
-				ProviderID:   *providerID,
-				CreatedAt:    identCreatedAt.UTC(),
-			})
-		}
+		users = r.appendTo(users)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if u == nil {
+	if len(users) == 0 {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
 	}
-	return u, nil
+	return users[0], nil
+}
+
+// userRow holds one row of userIdentityColumns. The user's columns are nullable too, for a
+// LEFT JOIN to users that finds none (FindAPIKeyAndUser).
+type userRow struct {
+	id, appID, typ, email, passwordHash pgtype.Text
+	confirmed, disabled                 pgtype.Bool
+	createdAt                           pgtype.Timestamptz
+	identID, provider, provID           pgtype.Text
+	identCreatedAt                      pgtype.Timestamptz
+}
+
+// dest returns the scan destinations of userIdentityColumns.
+func (r *userRow) dest() []any {
+	return []any{&r.id, &r.appID, &r.typ, &r.email, &r.passwordHash, &r.confirmed, &r.disabled,
+		&r.createdAt, &r.identID, &r.provider, &r.provID, &r.identCreatedAt}
+}
+
+// appendTo adds the row to users: its user unless it is the last one already, then its
+// identity, if any, to that user. A row without a user adds nothing.
+func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
+	if !r.id.Valid {
+		return users
+	}
+	if len(users) == 0 || users[len(users)-1].ID != r.id.String {
+		users = append(users, &latchkey.User{
+			ID:           r.id.String,
+			AppID:        r.appID.String,
+			Type:         r.typ.String,
+			Email:        r.email.String,
+			PasswordHash: r.passwordHash.String,
+			Confirmed:    r.confirmed.Bool,
+			Disabled:     r.disabled.Bool,
+			CreatedAt:    r.createdAt.Time.UTC(),
+		})
+	}
+	if r.identID.Valid {
+		last := users[len(users)-1]
+		last.Identities = append(last.Identities, &latchkey.Identity{
+			ID:           r.identID.String,
+			UserID:       last.ID,
+			ProviderType: r.provider.String,
+			ProviderID:   r.provID.String,
+			CreatedAt:    r.identCreatedAt.Time.UTC(),
+		})
+	}
+	return users
 }
 
 // AddIdentity adds an identity unless the user already has one of that provider type.
@@ -241,9 +278,7 @@ func (s *Store) FindUsers(ctx context.Context, filter latchkey.UserFilter) ([]*l
 	}
 
 	rows, err := s.pool.Query(ctx, `WITH u AS (`+page+`)
-		SELECT u.id, u.app_id, u.type, COALESCE(u.email, ''), u.password_hash, u.confirmed,
-			u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.created_at
-		FROM u LEFT JOIN identities i ON i.user_id = u.id
+		SELECT `+userIdentityColumns+` FROM u LEFT JOIN identities i ON i.user_id = u.id
 		ORDER BY u.id, i.created_at, i.id`, args...)
 	if err != nil {
 		return nil, wrap("find users", err)
@@ -251,27 +286,11 @@ func (s *Store) FindUsers(ctx context.Context, filter latchkey.UserFilter) ([]*l
 	defer rows.Close()
 	users := []*latchkey.User{}
 	for rows.Next() {
-		var u latchkey.User
-		var identID, providerType, providerID *string
-		var identCreatedAt *time.Time
-		if err := rows.Scan(&u.ID, &u.AppID, &u.Type, &u.Email, &u.PasswordHash, &u.Confirmed,
-			&u.Disabled, &u.CreatedAt, &identID, &providerType, &providerID, &identCreatedAt); err != nil {
+		var r userRow
+		if err := rows.Scan(r.dest()...); err != nil {
 			return nil, wrap("find users", err)
 		}
-		if len(users) == 0 || users[len(users)-1].ID != u.ID {
-			u.CreatedAt = u.CreatedAt.UTC()
-			users = append(users, &u)
-		}
-		if identID != nil {
-			last := users[len(users)-1]
-			last.Identities = append(last.Identities, &latchkey.Identity{
-				ID:           *identID,
-				UserID:       last.ID,
-				ProviderType: *providerType,
-				ProviderID:   *providerID,
-				CreatedAt:    identCreatedAt.UTC(),
-			})
-		}
+		users = r.appendTo(users)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, wrap("find users", err)

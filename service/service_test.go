@@ -320,6 +320,38 @@ func TestLogIn(t *testing.T) {
 		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
 		wantCode(t, err, latchkey.EUserDisabled)
 	})
+	t.Run("ErrKeyUserOfAnotherApp", func(t *testing.T) {
+		// The store does not tie a key's app to its user's: a key whose user is not of the
+		// app is refused like a key without a user, and the refusal names the key.
+		f := newFixture(t, nil)
+		other := service.NewDefaultApp("svc-other")
+		if err := f.svc.CreateApp(context.Background(), other); err != nil {
+			t.Fatal(err)
+		}
+		now := f.Now()
+		u := &latchkey.User{ID: latchkey.NewID(now), AppID: other.ID, Type: latchkey.UserTypeNormal, Confirmed: true, CreatedAt: now}
+		if err := f.store.CreateUser(context.Background(), u); err != nil {
+			t.Fatal(err)
+		}
+		value := latchkey.NewKeyValue("lk")
+		sum := sha256.Sum256([]byte(value))
+		k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: f.app.ID, UserID: u.ID, Name: "k", Hash: sum[:], CreatedAt: now}
+		if err := f.store.CreateAPIKey(context.Background(), k, latchkey.MaxAPIKeysPerUser); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
+		wantCode(t, err, latchkey.EUnauthorized)
+		if err := f.svc.FlushAudit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		events, err := f.store.FindAuditEvents(context.Background(), latchkey.AuditFilter{AppID: f.app.ID, Event: latchkey.EventLogin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 1 || events[0].Details["api_key_id"] != k.ID || events[0].SubjectID != "" {
+			t.Fatalf("login events = %+v, want one naming key %s and no user", events, k.ID)
+		}
+	})
 	t.Run("DeviceIDReused", func(t *testing.T) {
 		f := newFixture(t, nil)
 		device := latchkey.NewID(f.Now())

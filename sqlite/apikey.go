@@ -103,6 +103,14 @@ const (
 		UNION ALL
 		SELECT ` + apiKeyColumns + ` FROM api_keys WHERE app_id = ? AND previous_hash = ?
 		LIMIT 1`
+	// findAPIKeyAndUserQuery is findAPIKeyByHashQuery, whose branches keep their indexes as a
+	// CTE, with the key's user and identities joined in; k.* is apiKeyColumns. The user comes
+	// as in findUserByIDQuery, or as NULL columns when it is not a user of the key's app.
+	findAPIKeyAndUserQuery = `WITH k AS (` + findAPIKeyByHashQuery + `)
+		SELECT k.*, ` + userIdentityColumns + `
+		FROM k LEFT JOIN users u ON u.id = k.user_id AND u.app_id = k.app_id
+		LEFT JOIN identities i ON i.user_id = u.id
+		ORDER BY i.created_at, i.id`
 	touchAPIKeyQuery = `UPDATE api_keys SET last_used_at = ? WHERE id = ?`
 )
 
@@ -148,6 +156,45 @@ func (s *Store) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte)
 		return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
 	}
 	return k, wrap("find api key by hash", err)
+}
+
+// FindAPIKeyAndUser returns the app's key whose current or previous hash is hash, with its
+// user and the user's identities, in one statement: one snapshot and one step into SQLite
+// where FindAPIKeyByHash and FindUserByID take two. Errors: ENotFound with a nil key when no
+// key of the app has the hash, with the key when its user is not a user of the app.
+func (s *Store) FindAPIKeyAndUser(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, *latchkey.User, error) {
+	rows, err := s.readStmts.QueryContext(ctx, findAPIKeyAndUserQuery, appID, hash, appID, hash)
+	if err != nil {
+		return nil, nil, wrap("find api key and user", err)
+	}
+	defer rows.Close()
+
+	var (
+		k     *latchkey.APIKey
+		users []*latchkey.User
+	)
+	for rows.Next() {
+		var r userRow
+		// Every row repeats the key; the first one's is kept.
+		rk, err := scanAPIKey(rowThen{rows, r.dest()})
+		if err != nil {
+			return nil, nil, wrap("find api key and user", err)
+		}
+		if k == nil {
+			k = rk
+		}
+		users = r.appendTo(users)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, wrap("find api key and user", err)
+	}
+	switch {
+	case k == nil:
+		return nil, nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+	case len(users) == 0:
+		return k, nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
+	}
+	return k, users[0], nil
 }
 
 // RotateAPIKey writes k's Hash, Start, PreviousHash and PreviousExpiresAt to the user's key

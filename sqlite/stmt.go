@@ -10,8 +10,8 @@ import (
 // readQueries and writeQueries are the hot queries, those of every login and token check,
 // prepared once per pool when the store opens (stmt.go).
 var (
-	readQueries = []string{findAppByClientIDQuery, findAPIKeyByHashQuery, findAPIKeysQuery,
-		findSessionQuery, findUserByIDQuery, findUserByEmailQuery}
+	readQueries = []string{findAppByClientIDQuery, findAPIKeyByHashQuery, findAPIKeyAndUserQuery,
+		findAPIKeysQuery, findSessionQuery, findUserByIDQuery, findUserByEmailQuery}
 	writeQueries = []string{insertSessionQuery, insertKeySessionQuery, touchAPIKeyQuery}
 )
 

@@ -121,38 +121,63 @@ func scanUsers(rows *sql.Rows, err error) ([]*latchkey.User, error) {
 
 	var users []*latchkey.User
 	for rows.Next() {
-		var (
-			u                         latchkey.User
-			email                     sql.NullString
-			createdAt                 int64
-			identID, provider, provID sql.NullString
-			identCreatedAt            sql.NullInt64
-		)
-		if err := rows.Scan(&u.ID, &u.AppID, &u.Type, &email, &u.PasswordHash, &u.Confirmed,
-			&u.Disabled, &createdAt, &identID, &provider, &provID, &identCreatedAt,
-		); err != nil {
+		var r userRow
+		if err := rows.Scan(r.dest()...); err != nil {
 			return nil, err
 		}
-		if len(users) == 0 || users[len(users)-1].ID != u.ID {
-			u.Email = email.String
-			u.CreatedAt = fromMillis(createdAt)
-			users = append(users, &u)
-		}
-		if identID.Valid {
-			last := users[len(users)-1]
-			last.Identities = append(last.Identities, &latchkey.Identity{
-				ID:           identID.String,
-				UserID:       last.ID,
-				ProviderType: provider.String,
-				ProviderID:   provID.String,
-				CreatedAt:    fromMillis(identCreatedAt.Int64),
-			})
-		}
+		users = r.appendTo(users)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return users, nil
+}
+
+// userRow holds one row of userIdentityColumns. The user's columns are nullable too, for a
+// LEFT JOIN to users that finds none (FindAPIKeyAndUser).
+type userRow struct {
+	id, appID, typ, email, passwordHash sql.NullString
+	confirmed, disabled                 sql.NullBool
+	createdAt                           sql.NullInt64
+	identID, provider, provID           sql.NullString
+	identCreatedAt                      sql.NullInt64
+}
+
+// dest returns the scan destinations of userIdentityColumns.
+func (r *userRow) dest() []any {
+	return []any{&r.id, &r.appID, &r.typ, &r.email, &r.passwordHash, &r.confirmed, &r.disabled,
+		&r.createdAt, &r.identID, &r.provider, &r.provID, &r.identCreatedAt}
+}
+
+// appendTo adds the row to users: its user unless it is the last one already, then its
+// identity, if any, to that user. A row without a user adds nothing.
+func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
+	if !r.id.Valid {
+		return users
+	}
+	if len(users) == 0 || users[len(users)-1].ID != r.id.String {
+		users = append(users, &latchkey.User{
+			ID:           r.id.String,
+			AppID:        r.appID.String,
+			Type:         r.typ.String,
+			Email:        r.email.String,
+			PasswordHash: r.passwordHash.String,
+			Confirmed:    r.confirmed.Bool,
+			Disabled:     r.disabled.Bool,
+			CreatedAt:    fromMillis(r.createdAt.Int64),
+		})
+	}
+	if r.identID.Valid {
+		last := users[len(users)-1]
+		last.Identities = append(last.Identities, &latchkey.Identity{
+			ID:           r.identID.String,
+			UserID:       last.ID,
+			ProviderType: r.provider.String,
+			ProviderID:   r.provID.String,
+			CreatedAt:    fromMillis(r.identCreatedAt.Int64),
+		})
+	}
+	return users
 }
 
 // AddIdentity adds an identity unless the user already has one of that provider type, in

@@ -280,6 +280,96 @@ func testAPIKey(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		assertCode(t, err, latchkey.ENotFound)
 	})
 
+	t.Run("FindAPIKeyAndUser", func(t *testing.T) {
+		s := open(t)
+		app, other := mustCreateApp(t, s), mustCreateApp(t, s)
+		u := mustCreateUser(t, s, app.ID, "ada@example.com")
+		k := newAPIKey(t, u, "ci")
+		k.Scopes = []string{"read"}
+		k.ExpiresAt = timePtr(now().Add(24 * time.Hour))
+		k.PreviousHash = randomBytes(t, 32)
+		k.PreviousExpiresAt = timePtr(now().Add(time.Hour))
+		if err := s.CreateAPIKey(t.Context(), k, latchkey.MaxAPIKeysPerUser); err != nil {
+			t.Fatal(err)
+		}
+		mustCreateAPIKey(t, s, u, "deploy")
+		mustCreateAPIKey(t, s, mustCreateUser(t, s, app.ID, "bob@example.com"), "ci")
+
+		// By the current hash and by the previous one, whether or not it is still valid:
+		// that is the caller's rule.
+		assertKeyAndUser(t, s, app.ID, k.Hash, k, u)
+		assertKeyAndUser(t, s, app.ID, k.PreviousHash, k, u)
+
+		for name, hash := range map[string][]byte{"Unknown": randomBytes(t, 32), "Empty": nil} {
+			gotKey, gotUser, err := s.FindAPIKeyAndUser(t.Context(), app.ID, hash)
+			assertCode(t, err, latchkey.ENotFound)
+			if gotKey != nil || gotUser != nil {
+				t.Fatalf("%s hash: got key %v and user %v, want neither", name, gotKey, gotUser)
+			}
+		}
+		// A key works only in its own app.
+		for _, hash := range [][]byte{k.Hash, k.PreviousHash} {
+			gotKey, gotUser, err := s.FindAPIKeyAndUser(t.Context(), other.ID, hash)
+			assertCode(t, err, latchkey.ENotFound)
+			if gotKey != nil || gotUser != nil {
+				t.Fatalf("another app: got key %v and user %v, want neither", gotKey, gotUser)
+			}
+		}
+	})
+
+	t.Run("FindAPIKeyAndUserIdentities", func(t *testing.T) {
+		s := open(t)
+		app := mustCreateApp(t, s)
+		base := now()
+		u := &latchkey.User{
+			ID: newID(), AppID: app.ID, Type: latchkey.UserTypeNormal, Email: "ada@example.com",
+			PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA", Confirmed: true,
+			Disabled: true, CreatedAt: base,
+		}
+		ident := func(provider string, at time.Time) *latchkey.Identity {
+			return &latchkey.Identity{ID: newID(), UserID: u.ID, ProviderType: provider, ProviderID: newID(), CreatedAt: at}
+		}
+		third := ident(latchkey.ProviderAPIKey, base.Add(2*time.Millisecond))
+		first := ident(latchkey.ProviderAnonymous, base)
+		second := ident(latchkey.ProviderUserpass, base.Add(time.Millisecond))
+		u.Identities = []*latchkey.Identity{third, first, second}
+		if err := s.CreateUser(t.Context(), u); err != nil {
+			t.Fatal(err)
+		}
+		k := mustCreateAPIKey(t, s, u, "ci")
+		u.Identities = []*latchkey.Identity{first, second, third}
+		assertKeyAndUser(t, s, app.ID, k.Hash, k, u)
+
+		// A user without identities comes too.
+		bare := &latchkey.User{ID: newID(), AppID: app.ID, Type: latchkey.UserTypeServer, CreatedAt: base}
+		if err := s.CreateUser(t.Context(), bare); err != nil {
+			t.Fatal(err)
+		}
+		bareKey := mustCreateAPIKey(t, s, bare, "ci")
+		assertKeyAndUser(t, s, app.ID, bareKey.Hash, bareKey, bare)
+	})
+
+	t.Run("FindAPIKeyAndUserOfAnotherApp", func(t *testing.T) {
+		s := open(t)
+		app, other := mustCreateApp(t, s), mustCreateApp(t, s)
+		u := mustCreateUser(t, s, app.ID, "ada@example.com")
+		// The store does not tie a key's app to its user's; the service does. A key whose
+		// user is not of the key's app comes without its user.
+		k := newAPIKey(t, u, "ci")
+		k.AppID = other.ID
+		if err := s.CreateAPIKey(t.Context(), k, latchkey.MaxAPIKeysPerUser); err != nil {
+			t.Fatal(err)
+		}
+		gotKey, gotUser, err := s.FindAPIKeyAndUser(t.Context(), other.ID, k.Hash)
+		assertCode(t, err, latchkey.ENotFound)
+		if diff := cmp.Diff(k, gotKey); diff != "" {
+			t.Fatalf("FindAPIKeyAndUser key mismatch (-want +got):\n%s", diff)
+		}
+		if gotUser != nil {
+			t.Fatalf("FindAPIKeyAndUser user = %+v, want none", gotUser)
+		}
+	})
+
 	t.Run("Rotate", func(t *testing.T) {
 		s := open(t)
 		app := mustCreateApp(t, s)
@@ -545,6 +635,32 @@ func mustFindAPIKey(t *testing.T, s latchkey.Store, userID, id string) *latchkey
 		t.Fatalf("FindAPIKey: %v", err)
 	}
 	return k
+}
+
+// assertKeyAndUser checks that FindAPIKeyAndUser finds the key by hash with its user, and
+// that both equal what FindAPIKeyByHash and FindUserByID return.
+func assertKeyAndUser(t *testing.T, s latchkey.Store, appID string, hash []byte, wantKey *latchkey.APIKey, wantUser *latchkey.User) {
+	t.Helper()
+	gotKey, gotUser, err := s.FindAPIKeyAndUser(t.Context(), appID, hash)
+	if err != nil {
+		t.Fatalf("FindAPIKeyAndUser: %v", err)
+	}
+	if diff := cmp.Diff(wantKey, gotKey); diff != "" {
+		t.Fatalf("FindAPIKeyAndUser key mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantUser, gotUser); diff != "" {
+		t.Fatalf("FindAPIKeyAndUser user mismatch (-want +got):\n%s", diff)
+	}
+	byHash, err := s.FindAPIKeyByHash(t.Context(), appID, hash)
+	if err != nil {
+		t.Fatalf("FindAPIKeyByHash: %v", err)
+	}
+	if diff := cmp.Diff(byHash, gotKey); diff != "" {
+		t.Fatalf("FindAPIKeyAndUser key differs from FindAPIKeyByHash (-FindAPIKeyByHash +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(mustFindUser(t, s, appID, byHash.UserID), gotUser); diff != "" {
+		t.Fatalf("FindAPIKeyAndUser user differs from FindUserByID (-FindUserByID +got):\n%s", diff)
+	}
 }
 
 // timePtr returns a pointer to t, for the optional times.

@@ -88,7 +88,7 @@ func bulkRows(tb testing.TB, app *latchkey.App, n, k int) ([]*latchkey.User, []*
 }
 
 // Benchmark runs the store's hot lookups and writes against s, an empty migrated store that
-// implements Bulk: the lookups of every key login (the app, the key by hash, the user) and of
+// implements Bulk: the lookups of every key login (the app, the key with its user) and of
 // every refresh (the session), and the session insert of every login.
 func Benchmark(b *testing.B, s latchkey.Store) {
 	ctx := context.Background()
@@ -137,6 +137,44 @@ func Benchmark(b *testing.B, s latchkey.Store) {
 			i := 0
 			for pb.Next() {
 				if _, err := s.FindAPIKeyByHash(ctx, app.ID, keys[i%len(keys)].Hash); err != nil {
+					b.Error(err)
+					return
+				}
+				i += 7
+			}
+		})
+	})
+	// A key login's reads: the key by hash, then its user, as two lookups and as one.
+	b.Run("FindAPIKeyByHash+FindUserByID", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			k, err := s.FindAPIKeyByHash(ctx, app.ID, keys[i%len(keys)].Hash)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.FindUserByID(ctx, app.ID, k.UserID); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("FindAPIKeyAndUser", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, _, err := s.FindAPIKeyAndUser(ctx, app.ID, keys[i%len(keys)].Hash); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("FindAPIKeyAndUser/parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				if _, _, err := s.FindAPIKeyAndUser(ctx, app.ID, keys[i%len(keys)].Hash); err != nil {
 					b.Error(err)
 					return
 				}
