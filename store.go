@@ -76,6 +76,9 @@ type Store interface {
 	CreateSession(ctx context.Context, s *Session) error
 	// FindSession returns a session by id, whether or not it has expired.
 	FindSession(ctx context.Context, id string) (*Session, error)
+	// FindSessionAndUser returns a session, whether or not it has expired, with its user and
+	// the user's identities, in one read. ENotFound when there is no such session.
+	FindSessionAndUser(ctx context.Context, id string) (*Session, *User, error)
 	// DeleteSession deletes a session.
 	DeleteSession(ctx context.Context, id string) error
 	// DeleteExpiredSessions deletes the sessions that expired before t and returns how many.

@@ -47,23 +47,79 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 
 // FindSession returns a session by id, whether or not it has expired.
 func (s *Store) FindSession(ctx context.Context, id string) (*latchkey.Session, error) {
-	var sess latchkey.Session
-	var apiKeyID *string
-	err := s.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id).
-		Scan(&sess.ID, &sess.AppID, &sess.UserID, &sess.DeviceID, &sess.Provider, &apiKeyID,
-			&sess.CreatedAt, &sess.ExpiresAt, &sess.Scopes)
+	var r sessionRow
+	err := s.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id).Scan(r.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "session not found")
 	} else if err != nil {
 		return nil, wrap("find session", err)
 	}
-	if apiKeyID != nil {
-		sess.APIKeyID = *apiKeyID
+	return r.session(), nil
+}
+
+// findSessionAndUserQuery reads a session's columns, then its user's with the identities as
+// FindUserByID reads them: one row per identity, or one with NULL identity columns.
+const findSessionAndUserQuery = `SELECT s.id, s.app_id, s.user_id, s.device_id, s.provider, s.api_key_id,
+		s.created_at, s.expires_at, s.scopes, ` + userIdentityColumns + `
+	FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN identities i ON i.user_id = u.id
+	WHERE s.id = $1` + userOrder
+
+// FindSessionAndUser returns a session by id, whether or not it has expired, with its user
+// and the user's identities. It is one query, so one round trip that reads one snapshot,
+// where FindSession and FindUserByID are two. The foreign key keeps a session's user in
+// place, so a session is found with its user or not at all.
+func (s *Store) FindSessionAndUser(ctx context.Context, id string) (*latchkey.Session, *latchkey.User, error) {
+	rows, err := s.pool.Query(ctx, findSessionAndUserQuery, id)
+	if err != nil {
+		return nil, nil, wrap("find session and user", err)
 	}
-	sess.Scopes = nilIfEmpty(sess.Scopes)
-	sess.CreatedAt = sess.CreatedAt.UTC()
-	sess.ExpiresAt = sess.ExpiresAt.UTC()
-	return &sess, nil
+	defer rows.Close()
+
+	var (
+		sr    sessionRow
+		ur    userRow
+		users []*latchkey.User
+	)
+	sessDest := sr.dest()
+	dest := append(sessDest, ur.dest()...)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, nil, wrap("find session and user", err)
+		}
+		// Every row repeats the session: the later ones skip it (pgx skips nil destinations).
+		clear(dest[:len(sessDest)])
+		users = ur.appendTo(users)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, wrap("find session and user", err)
+	}
+	if len(users) == 0 {
+		return nil, nil, latchkey.Errorf(latchkey.ENotFound, "session not found")
+	}
+	return sr.session(), users[0], nil
+}
+
+// sessionRow receives a row's sessionColumns.
+type sessionRow struct {
+	sess     latchkey.Session
+	apiKeyID *string
+}
+
+// dest returns the scan destinations of sessionColumns, in their order.
+func (r *sessionRow) dest() []any {
+	return []any{&r.sess.ID, &r.sess.AppID, &r.sess.UserID, &r.sess.DeviceID, &r.sess.Provider,
+		&r.apiKeyID, &r.sess.CreatedAt, &r.sess.ExpiresAt, &r.sess.Scopes}
+}
+
+// session completes the scanned session and returns it.
+func (r *sessionRow) session() *latchkey.Session {
+	if r.apiKeyID != nil {
+		r.sess.APIKeyID = *r.apiKeyID
+	}
+	r.sess.Scopes = nilIfEmpty(r.sess.Scopes)
+	r.sess.CreatedAt = r.sess.CreatedAt.UTC()
+	r.sess.ExpiresAt = r.sess.ExpiresAt.UTC()
+	return &r.sess
 }
 
 // DeleteSession deletes a session.

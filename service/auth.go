@@ -271,16 +271,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, typ latchkey.T
 	}
 	auth := &latchkey.Auth{App: app, SessionID: c.SessionID, TokenType: typ, DeviceID: c.DeviceID}
 	if typ == latchkey.RefreshToken {
-		sess, err := s.store.FindSession(ctx, c.SessionID)
-		if latchkey.ErrorCode(err) == latchkey.ENotFound {
-			return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
-		} else if err != nil {
-			return nil, err
-		}
-		if sess.AppID != app.ID || sess.UserID != c.Subject || !s.now().Before(sess.ExpiresAt) {
-			return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
-		}
-		auth.Session, auth.DeviceID = sess, sess.DeviceID
+		return s.authenticateSession(ctx, auth, c)
 	}
 	u, err := s.store.FindUserByID(ctx, app.ID, c.Subject)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
@@ -288,10 +279,30 @@ func (s *Service) Authenticate(ctx context.Context, token string, typ latchkey.T
 	} else if err != nil {
 		return nil, err
 	}
-	if typ == latchkey.RefreshToken && u.Disabled {
-		return nil, invalid
-	}
 	auth.User = u
+	return auth, nil
+}
+
+// authenticateSession completes auth for a verified refresh token with claims c: its session
+// must be live and belong to the token's app and subject, and its user enabled. The session
+// and the user are one store read, the only one of a refresh after the app.
+func (s *Service) authenticateSession(ctx context.Context, auth *latchkey.Auth, c *claims) (*latchkey.Auth, error) {
+	app := auth.App
+	sess, u, err := s.store.FindSessionAndUser(ctx, c.SessionID)
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
+	} else if err != nil {
+		return nil, err
+	}
+	if sess.AppID != app.ID || sess.UserID != c.Subject || !s.now().Before(sess.ExpiresAt) {
+		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
+	}
+	// The user is the session's, not looked up by app and subject as FindUserByID would: check
+	// both here.
+	if u.AppID != app.ID || u.ID != c.Subject || u.Disabled {
+		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session")
+	}
+	auth.Session, auth.DeviceID, auth.User = sess, sess.DeviceID, u
 	return auth, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -444,6 +445,100 @@ func TestAuthenticate(t *testing.T) {
 		wantCode(t, err, latchkey.EUnauthenticated)
 		_, err = f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
 		wantCode(t, err, latchkey.EInvalidPassword)
+	})
+}
+
+// sessionUserStore is a real store that counts the reads of a session or a user, and passes
+// what FindSessionAndUser returns through edit, to fake rows the store would not hold.
+type sessionUserStore struct {
+	latchkey.Store
+	edit  func(*latchkey.Session, *latchkey.User)
+	reads atomic.Int64
+}
+
+func (s *sessionUserStore) FindSession(ctx context.Context, id string) (*latchkey.Session, error) {
+	s.reads.Add(1)
+	return s.Store.FindSession(ctx, id)
+}
+
+func (s *sessionUserStore) FindUserByID(ctx context.Context, appID, id string) (*latchkey.User, error) {
+	s.reads.Add(1)
+	return s.Store.FindUserByID(ctx, appID, id)
+}
+
+func (s *sessionUserStore) FindSessionAndUser(ctx context.Context, id string) (*latchkey.Session, *latchkey.User, error) {
+	s.reads.Add(1)
+	sess, u, err := s.Store.FindSessionAndUser(ctx, id)
+	if err == nil && s.edit != nil {
+		s.edit(sess, u)
+	}
+	return sess, u, err
+}
+
+// TestAuthenticateRefreshSession checks that a refresh token's session and user are one read,
+// and that a session or user that does not match the token is refused as before.
+func TestAuthenticateRefreshSession(t *testing.T) {
+	f := &fixture{now: time.Now().UTC().Truncate(time.Second)}
+	store := &sessionUserStore{Store: teststore.Open(t)}
+	f.store = store
+	f.svc = f.newService(t)
+	f.app = service.NewDefaultApp("svc-test")
+	if err := f.svc.CreateApp(context.Background(), f.app); err != nil {
+		t.Fatal(err)
+	}
+	_, login := f.login(t, "ann@example.com")
+
+	t.Run("OK", func(t *testing.T) {
+		store.reads.Store(0)
+		auth, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth.Session == nil || auth.User == nil || auth.User.ID != login.UserID ||
+			auth.Session.UserID != login.UserID || auth.DeviceID != login.DeviceID {
+			t.Fatalf("auth = %+v, want the session and user of login %+v", auth, login)
+		}
+		if len(auth.User.Identities) != 1 || auth.User.Identities[0].ProviderType != latchkey.ProviderUserpass {
+			t.Fatalf("identities = %+v, want the user's email/password identity", auth.User.Identities)
+		}
+		if got := store.reads.Load(); got != 1 {
+			t.Fatalf("%d session and user reads, want 1", got)
+		}
+	})
+
+	const noSession, invalid = "invalid session: failed to find refresh token", "invalid session"
+	for _, tc := range []struct {
+		name string
+		edit func(*latchkey.Session, *latchkey.User)
+		want string
+	}{
+		{"ErrSessionOfOtherApp", func(s *latchkey.Session, _ *latchkey.User) { s.AppID = latchkey.NewID(f.Now()) }, noSession},
+		{"ErrSessionOfOtherUser", func(s *latchkey.Session, _ *latchkey.User) { s.UserID = latchkey.NewID(f.Now()) }, noSession},
+		{"ErrSessionExpired", func(s *latchkey.Session, _ *latchkey.User) { s.ExpiresAt = f.Now() }, noSession},
+		{"ErrUserOfOtherApp", func(_ *latchkey.Session, u *latchkey.User) { u.AppID = latchkey.NewID(f.Now()) }, invalid},
+		{"ErrOtherUser", func(_ *latchkey.Session, u *latchkey.User) { u.ID = latchkey.NewID(f.Now()) }, invalid},
+		{"ErrUserDisabled", func(_ *latchkey.Session, u *latchkey.User) { u.Disabled = true }, invalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store.edit = tc.edit
+			defer func() { store.edit = nil }()
+			_, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+			wantCode(t, err, latchkey.EUnauthenticated)
+			if got := latchkey.ErrorMessage(err); got != tc.want {
+				t.Fatalf("message = %q, want %q", got, tc.want)
+			}
+		})
+	}
+
+	t.Run("AccessTokenReadsUserOnly", func(t *testing.T) {
+		store.reads.Store(0)
+		auth, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
+		if err != nil || auth.User.ID != login.UserID || auth.Session != nil {
+			t.Fatalf("auth = %+v, %v; want the user and no session", auth, err)
+		}
+		if got := store.reads.Load(); got != 1 {
+			t.Fatalf("%d session and user reads, want 1", got)
+		}
 	})
 }
 

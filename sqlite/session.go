@@ -20,6 +20,12 @@ const (
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ? AND user_id = ? AND disabled = 0)`
 	findSessionQuery = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`
+	// The session's columns, then its user's with the identities as findUserByIDQuery reads
+	// them: one row per identity, or one with NULL identity columns.
+	findSessionAndUserQuery = `SELECT s.id, s.app_id, s.user_id, s.device_id, s.provider, s.api_key_id,
+		s.created_at, s.expires_at, s.scopes, ` + userIdentityColumns + `
+		FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN identities i ON i.user_id = u.id
+		WHERE s.id = ? ORDER BY i.created_at, i.id`
 )
 
 // CreateSession inserts a session. A session with an APIKeyID is inserted only while that key
@@ -60,28 +66,79 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 // FindSession returns a session by id, whether or not it has expired: expiry is the
 // service's rule.
 func (s *Store) FindSession(ctx context.Context, id string) (*latchkey.Session, error) {
-	var (
-		sess                 latchkey.Session
-		apiKeyID             sql.NullString
-		createdAt, expiresAt int64
-		scopesJSON           string
-	)
-	err := s.readStmts.QueryRowContext(ctx, findSessionQuery, id).Scan(
-		&sess.ID, &sess.AppID, &sess.UserID, &sess.DeviceID, &sess.Provider, &apiKeyID,
-		&createdAt, &expiresAt, &scopesJSON,
-	)
+	var r sessionRow
+	err := s.readStmts.QueryRowContext(ctx, findSessionQuery, id).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "session not found")
 	} else if err != nil {
 		return nil, wrap("find session", err)
 	}
-	if sess.Scopes, err = decodeList(scopesJSON); err != nil {
-		return nil, wrap("find session", err)
+	sess, err := r.session()
+	return sess, wrap("find session", err)
+}
+
+// FindSessionAndUser returns a session by id, whether or not it has expired, with its user
+// and the user's identities. It is one statement, so one step into SQLite that reads one
+// snapshot, where FindSession and FindUserByID are two. The foreign key keeps a session's
+// user in place, so a session is found with its user or not at all.
+func (s *Store) FindSessionAndUser(ctx context.Context, id string) (*latchkey.Session, *latchkey.User, error) {
+	rows, err := s.readStmts.QueryContext(ctx, findSessionAndUserQuery, id)
+	if err != nil {
+		return nil, nil, wrap("find session and user", err)
 	}
-	sess.APIKeyID = apiKeyID.String
-	sess.CreatedAt = fromMillis(createdAt)
-	sess.ExpiresAt = fromMillis(expiresAt)
-	return &sess, nil
+	defer rows.Close()
+
+	var (
+		sr    sessionRow
+		ur    userRow
+		users []*latchkey.User
+	)
+	// Every row repeats the session: it is decoded once, after the loop. The driver has
+	// already made every column's value, so scanning them again only copies them.
+	dest := append(sr.dest(), ur.dest()...)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, nil, wrap("find session and user", err)
+		}
+		users = ur.appendTo(users)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, wrap("find session and user", err)
+	}
+	if len(users) == 0 {
+		return nil, nil, latchkey.Errorf(latchkey.ENotFound, "session not found")
+	}
+	sess, err := sr.session()
+	if err != nil {
+		return nil, nil, wrap("find session and user", err)
+	}
+	return sess, users[0], nil
+}
+
+// sessionRow receives a row's sessionColumns.
+type sessionRow struct {
+	sess                 latchkey.Session
+	apiKeyID             sql.NullString
+	createdAt, expiresAt int64
+	scopesJSON           string
+}
+
+// dest returns the scan destinations of sessionColumns, in their order.
+func (r *sessionRow) dest() []any {
+	return []any{&r.sess.ID, &r.sess.AppID, &r.sess.UserID, &r.sess.DeviceID, &r.sess.Provider,
+		&r.apiKeyID, &r.createdAt, &r.expiresAt, &r.scopesJSON}
+}
+
+// session completes the scanned session and returns it.
+func (r *sessionRow) session() (*latchkey.Session, error) {
+	var err error
+	if r.sess.Scopes, err = decodeList(r.scopesJSON); err != nil {
+		return nil, err
+	}
+	r.sess.APIKeyID = r.apiKeyID.String
+	r.sess.CreatedAt = fromMillis(r.createdAt)
+	r.sess.ExpiresAt = fromMillis(r.expiresAt)
+	return &r.sess, nil
 }
 
 // DeleteSession deletes a session. Errors: ENotFound when it is already gone.

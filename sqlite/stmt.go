@@ -11,7 +11,8 @@ import (
 // prepared once per pool when the store opens (stmt.go).
 var (
 	readQueries = []string{findAppByClientIDQuery, findAPIKeyByHashQuery, findAPIKeyAndUserQuery,
-		findAPIKeysQuery, findSessionQuery, findUserByIDQuery, findUserByEmailQuery}
+		findAPIKeysQuery, findSessionQuery, findSessionAndUserQuery, findUserByIDQuery,
+		findUserByEmailQuery}
 	writeQueries = []string{insertSessionQuery, insertKeySessionQuery, touchAPIKeyQuery}
 )
 

@@ -89,7 +89,7 @@ func bulkRows(tb testing.TB, app *latchkey.App, n, k int) ([]*latchkey.User, []*
 
 // Benchmark runs the store's hot lookups and writes against s, an empty migrated store that
 // implements Bulk: the lookups of every key login (the app, the key with its user) and of
-// every refresh (the session), and the session insert of every login.
+// every refresh (the session with its user), and the session insert of every login.
 func Benchmark(b *testing.B, s latchkey.Store) {
 	ctx := context.Background()
 	bulk, ok := s.(Bulk)
@@ -197,6 +197,31 @@ func Benchmark(b *testing.B, s latchkey.Store) {
 		i := 0
 		for b.Loop() {
 			if _, err := s.FindSession(ctx, sessions[i%len(sessions)].ID); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	// Every refresh-token request reads its session and user: as two lookups, and as one.
+	b.Run("FindSession+FindUserByID", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			sess, err := s.FindSession(ctx, sessions[i%len(sessions)].ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.FindUserByID(ctx, sess.AppID, sess.UserID); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("FindSessionAndUser", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, _, err := s.FindSessionAndUser(ctx, sessions[i%len(sessions)].ID); err != nil {
 				b.Fatal(err)
 			}
 			i++

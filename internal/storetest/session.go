@@ -172,3 +172,133 @@ func testSession(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 	})
 }
+
+func testSessionAndUser(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	t.Run("OK", func(t *testing.T) {
+		s := open(t)
+		app := mustCreateApp(t, s)
+		base := now()
+		u := newUser(app.ID, "ada@example.com")
+		u.Confirmed = true
+		// Inserted out of order; read oldest first, the tie of equal times broken by id.
+		first, second, third := u.Identities[0], &latchkey.Identity{
+			ID: newID(), UserID: u.ID, ProviderType: latchkey.ProviderAnonymous,
+			ProviderID: newID(), CreatedAt: base,
+		}, &latchkey.Identity{
+			ID: newID(), UserID: u.ID, ProviderType: latchkey.ProviderAPIKey,
+			ProviderID: newID(), CreatedAt: base.Add(time.Millisecond),
+		}
+		first.CreatedAt = base
+		if first.ID > second.ID {
+			first, second = second, first
+		}
+		u.Identities = []*latchkey.Identity{third, second}
+		if err := s.CreateUser(t.Context(), u); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddIdentity(t.Context(), first); err != nil {
+			t.Fatal(err)
+		}
+		u.Identities = []*latchkey.Identity{first, second, third}
+		k := mustCreateAPIKey(t, s, u, "ci")
+		sess := newSession(u, k.ID)
+		sess.Scopes = []string{"read", "write:all"}
+		if err := s.CreateSession(t.Context(), sess); err != nil {
+			t.Fatal(err)
+		}
+		mustCreateSession(t, s, u, "") // another session of the user, not asked for
+
+		gotSess, gotUser, err := s.FindSessionAndUser(t.Context(), sess.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(sess, gotSess); diff != "" {
+			t.Fatalf("session mismatch (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(u, gotUser); diff != "" {
+			t.Fatalf("user mismatch (-want +got):\n%s", diff)
+		}
+		assertSessionAndUserAsTwoReads(t, s, sess.ID, gotSess, gotUser)
+	})
+
+	// A user without identities comes as one row of NULL identity columns; the session has
+	// expired and the user is disabled, which are the service's rules, not the store's.
+	t.Run("NoIdentitiesExpiredDisabled", func(t *testing.T) {
+		s := open(t)
+		app := mustCreateApp(t, s)
+		u := &latchkey.User{
+			ID: newID(), AppID: app.ID, Type: latchkey.UserTypeServer, Confirmed: true,
+			CreatedAt: now(),
+		}
+		if err := s.CreateUser(t.Context(), u); err != nil {
+			t.Fatal(err)
+		}
+		sess := newSession(u, "")
+		sess.CreatedAt = now().Add(-2 * time.Hour)
+		sess.ExpiresAt = now().Add(-time.Hour)
+		if err := s.CreateSession(t.Context(), sess); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetUserDisabled(t.Context(), app.ID, u.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		// Disabling ended the user's sessions; one opened since then is still found.
+		assertSessionGone(t, s, sess.ID)
+		if err := s.CreateSession(t.Context(), sess); err != nil {
+			t.Fatal(err)
+		}
+		u.Disabled = true
+
+		gotSess, gotUser, err := s.FindSessionAndUser(t.Context(), sess.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(sess, gotSess); diff != "" {
+			t.Fatalf("session mismatch (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(u, gotUser); diff != "" {
+			t.Fatalf("user mismatch (-want +got):\n%s", diff)
+		}
+		assertSessionAndUserAsTwoReads(t, s, sess.ID, gotSess, gotUser)
+	})
+
+	t.Run("ErrNotFound", func(t *testing.T) {
+		s := open(t)
+		app := mustCreateApp(t, s)
+		u := mustCreateUser(t, s, app.ID, "ada@example.com")
+		deleted := mustCreateSession(t, s, u, "")
+		if err := s.DeleteSession(t.Context(), deleted.ID); err != nil {
+			t.Fatal(err)
+		}
+		other := mustCreateUser(t, s, app.ID, "")
+		ofDeletedUser := mustCreateSession(t, s, other, "")
+		if err := s.DeleteUser(t.Context(), app.ID, other.ID); err != nil {
+			t.Fatal(err)
+		}
+
+		for _, id := range []string{newID(), deleted.ID, ofDeletedUser.ID} {
+			sess, u, err := s.FindSessionAndUser(t.Context(), id)
+			assertCode(t, err, latchkey.ENotFound)
+			if sess != nil || u != nil {
+				t.Fatalf("FindSessionAndUser(%s) = %v, %v with ENotFound, want nil, nil", id, sess, u)
+			}
+		}
+	})
+}
+
+// assertSessionAndUserAsTwoReads fails the test unless FindSessionAndUser's results equal
+// FindSession's and FindUserByID's.
+func assertSessionAndUserAsTwoReads(t *testing.T, s latchkey.Store, id string, sess *latchkey.Session, u *latchkey.User) {
+	t.Helper()
+	wantSess, err := s.FindSession(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantSess, sess); diff != "" {
+		t.Fatalf("FindSessionAndUser's session differs from FindSession's (-FindSession +got):\n%s", diff)
+	}
+	wantUser := mustFindUser(t, s, wantSess.AppID, wantSess.UserID)
+	if diff := cmp.Diff(wantUser, u); diff != "" {
+		t.Fatalf("FindSessionAndUser's user differs from FindUserByID's (-FindUserByID +got):\n%s", diff)
+	}
+}
