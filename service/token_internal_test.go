@@ -173,8 +173,13 @@ func TestTokenVerifiedCache(t *testing.T) {
 			_, err := s.Verify(ctx, tok, other)
 			wantUnauthenticated(t, err, "invalid session: incorrect token type")
 
+			// Another base64url character as the signature's first: other signature bytes.
 			i := strings.LastIndex(tok, ".") + 1
-			flipped := tok[:i] + string(rune(tok[i]^1)) + tok[i+1:]
+			swap := byte('A')
+			if tok[i] == 'A' {
+				swap = 'B'
+			}
+			flipped := tok[:i] + string(swap) + tok[i+1:]
 			_, err = s.Verify(ctx, flipped, typ)
 			wantUnauthenticated(t, err, "invalid session: signature is invalid")
 
