@@ -208,17 +208,7 @@ func testSessionAndUser(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 		mustCreateSession(t, s, u, "") // another session of the user, not asked for
 
-		gotSess, gotUser, err := s.FindSessionAndUser(t.Context(), sess.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(sess, gotSess); diff != "" {
-			t.Fatalf("session mismatch (-want +got):\n%s", diff)
-		}
-		if diff := cmp.Diff(u, gotUser); diff != "" {
-			t.Fatalf("user mismatch (-want +got):\n%s", diff)
-		}
-		assertSessionAndUserAsTwoReads(t, s, sess.ID, gotSess, gotUser)
+		assertFindSessionAndUser(t, s, sess, u)
 	})
 
 	// A user without identities comes as one row of NULL identity columns; the session has
@@ -249,17 +239,7 @@ func testSessionAndUser(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 		u.Disabled = true
 
-		gotSess, gotUser, err := s.FindSessionAndUser(t.Context(), sess.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(sess, gotSess); diff != "" {
-			t.Fatalf("session mismatch (-want +got):\n%s", diff)
-		}
-		if diff := cmp.Diff(u, gotUser); diff != "" {
-			t.Fatalf("user mismatch (-want +got):\n%s", diff)
-		}
-		assertSessionAndUserAsTwoReads(t, s, sess.ID, gotSess, gotUser)
+		assertFindSessionAndUser(t, s, sess, u)
 	})
 
 	t.Run("ErrNotFound", func(t *testing.T) {
@@ -286,19 +266,28 @@ func testSessionAndUser(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	})
 }
 
-// assertSessionAndUserAsTwoReads fails the test unless FindSessionAndUser's results equal
-// FindSession's and FindUserByID's.
-func assertSessionAndUserAsTwoReads(t *testing.T, s latchkey.Store, id string, sess *latchkey.Session, u *latchkey.User) {
+// assertFindSessionAndUser fails the test unless FindSessionAndUser finds the session and
+// its user as want and wantUser, and as FindSession and FindUserByID read them.
+func assertFindSessionAndUser(t *testing.T, s latchkey.Store, want *latchkey.Session, wantUser *latchkey.User) {
 	t.Helper()
-	wantSess, err := s.FindSession(t.Context(), id)
+	sess, u, err := s.FindSessionAndUser(t.Context(), want.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(wantSess, sess); diff != "" {
+	if diff := cmp.Diff(want, sess); diff != "" {
+		t.Fatalf("session mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantUser, u); diff != "" {
+		t.Fatalf("user mismatch (-want +got):\n%s", diff)
+	}
+	twoReads, err := s.FindSession(t.Context(), want.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(twoReads, sess); diff != "" {
 		t.Fatalf("FindSessionAndUser's session differs from FindSession's (-FindSession +got):\n%s", diff)
 	}
-	wantUser := mustFindUser(t, s, wantSess.AppID, wantSess.UserID)
-	if diff := cmp.Diff(wantUser, u); diff != "" {
+	if diff := cmp.Diff(mustFindUser(t, s, twoReads.AppID, twoReads.UserID), u); diff != "" {
 		t.Fatalf("FindSessionAndUser's user differs from FindUserByID's (-FindUserByID +got):\n%s", diff)
 	}
 }
