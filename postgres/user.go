@@ -79,7 +79,19 @@ func (s *Store) FindUserByEmail(ctx context.Context, appID, email string) (*latc
 }
 
 func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latchkey.User, error) {
-	rows, err := s.pool.Query(ctx, query, args...)
+	users, err := scanUsers(s.pool.Query(ctx, query, args...))
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 0 {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
+	}
+	return users[0], nil
+}
+
+// scanUsers reads rows of userIdentityColumns, ordered so that the rows of a user come
+// together and its identities oldest first.
+func scanUsers(rows pgx.Rows, err error) ([]*latchkey.User, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -92,13 +104,7 @@ func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latch
 		}
 		users = r.appendTo(users)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(users) == 0 {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
-	}
-	return users[0], nil
+	return users, rows.Err()
 }
 
 // userRow holds one row of userIdentityColumns. The user's columns are nullable too, for a
@@ -277,23 +283,14 @@ func (s *Store) FindUsers(ctx context.Context, filter latchkey.UserFilter) ([]*l
 		page += ` LIMIT ` + arg(filter.Limit)
 	}
 
-	rows, err := s.pool.Query(ctx, `WITH u AS (`+page+`)
+	users, err := scanUsers(s.pool.Query(ctx, `WITH u AS (`+page+`)
 		SELECT `+userIdentityColumns+` FROM u LEFT JOIN identities i ON i.user_id = u.id
-		ORDER BY u.id, i.created_at, i.id`, args...)
+		ORDER BY u.id, i.created_at, i.id`, args...))
 	if err != nil {
 		return nil, wrap("find users", err)
 	}
-	defer rows.Close()
-	users := []*latchkey.User{}
-	for rows.Next() {
-		var r userRow
-		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, wrap("find users", err)
-		}
-		users = r.appendTo(users)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("find users", err)
+	if users == nil {
+		users = []*latchkey.User{}
 	}
 	return users, nil
 }
