@@ -258,13 +258,13 @@ func (t *tokenSigner) Verify(ctx context.Context, token string, typ latchkey.Tok
 	return checkClaims(parsed, typ)
 }
 
-// checkClaims checks the type of verified claims and returns a copy the caller may keep.
+// checkClaims checks the type of verified claims. Both callers pass claims of their own (the
+// cache stores and returns copies), so the caller may keep them.
 func checkClaims(c *claims, typ latchkey.TokenType) (*claims, error) {
 	if c.Type != string(typ) {
 		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: incorrect token type")
 	}
-	out := *c
-	return &out, nil
+	return c, nil
 }
 
 // hasKey tells whether kid still names a signing key of either algorithm.
