@@ -51,6 +51,20 @@ func newFixture(t *testing.T, edit func(*latchkey.App)) *fixture {
 	return f
 }
 
+// storeKey writes a key of the fixture's app for u straight to the store, past the service's
+// rules, and returns it with its value.
+func (f *fixture) storeKey(t *testing.T, u *latchkey.User) (*latchkey.APIKey, string) {
+	t.Helper()
+	now := f.Now()
+	value := latchkey.NewKeyValue("lk")
+	sum := sha256.Sum256([]byte(value))
+	k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: f.app.ID, UserID: u.ID, Name: "k", Hash: sum[:], CreatedAt: now}
+	if err := f.store.CreateAPIKey(context.Background(), k, latchkey.MaxAPIKeysPerUser); err != nil {
+		t.Fatal(err)
+	}
+	return k, value
+}
+
 // newService makes another service over the same store, as a restart or a second node does.
 func (f *fixture) newService(t *testing.T) *service.Service {
 	t.Helper()
@@ -312,12 +326,7 @@ func TestLogIn(t *testing.T) {
 		if err := f.store.CreateUser(context.Background(), u); err != nil {
 			t.Fatal(err)
 		}
-		value := latchkey.NewKeyValue("lk")
-		sum := sha256.Sum256([]byte(value))
-		k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: f.app.ID, UserID: u.ID, Name: "k", Hash: sum[:], CreatedAt: now}
-		if err := f.store.CreateAPIKey(context.Background(), k, latchkey.MaxAPIKeysPerUser); err != nil {
-			t.Fatal(err)
-		}
+		_, value := f.storeKey(t, u)
 		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
 		wantCode(t, err, latchkey.EUserDisabled)
 	})
@@ -334,12 +343,7 @@ func TestLogIn(t *testing.T) {
 		if err := f.store.CreateUser(context.Background(), u); err != nil {
 			t.Fatal(err)
 		}
-		value := latchkey.NewKeyValue("lk")
-		sum := sha256.Sum256([]byte(value))
-		k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: f.app.ID, UserID: u.ID, Name: "k", Hash: sum[:], CreatedAt: now}
-		if err := f.store.CreateAPIKey(context.Background(), k, latchkey.MaxAPIKeysPerUser); err != nil {
-			t.Fatal(err)
-		}
+		k, value := f.storeKey(t, u)
 		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
 		wantCode(t, err, latchkey.EUnauthorized)
 		if err := f.svc.FlushAudit(context.Background()); err != nil {
