@@ -292,8 +292,8 @@ func TestAdminRevokeSessions(t *testing.T) {
 	if got := e.getUser(t, tok, e.App.ID, u.UserID); *got.SessionCount != 0 || got.Disabled || *got.APIKeyCount != 1 {
 		t.Errorf("user = %+v, want enabled, no sessions, its key kept", got)
 	}
-	// Access tokens live out their lifetime, as in App Services.
-	e.getProfile(t, u.AccessToken)
+	// Their access tokens end with them.
+	e.do(t, "GET", authPath+"/profile", u.AccessToken, nil).wantError(t, http.StatusUnauthorized, "InvalidSession", "invalid session")
 	e.wantLive(t, bystander.RefreshToken)
 
 	// The user may log in again, with its password or its key.

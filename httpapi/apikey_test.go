@@ -403,8 +403,8 @@ func TestAPIKeyLogin_EndsSessions(t *testing.T) {
 			for _, s := range []login{s1, s2} {
 				e.wantEnded(t, s.RefreshToken)
 				e.do(t, "DELETE", authPath+"/session", s.RefreshToken, nil).wantErrorBody(t, http.StatusUnauthorized, "InvalidSession")
-				// Access tokens already issued live out their 30 minutes.
-				e.getProfile(t, s.AccessToken)
+				// Their access tokens end with them.
+				e.do(t, "GET", authPath+"/profile", s.AccessToken, nil).wantError(t, http.StatusUnauthorized, "InvalidSession", "invalid session")
 			}
 			e.wantLive(t, owner.RefreshToken)
 			e.wantLive(t, other.RefreshToken)

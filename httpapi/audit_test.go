@@ -187,11 +187,11 @@ func TestAudit(t *testing.T) {
 	rEnableKey := e.doUA(t, "PUT", keyPath(k.ID)+"/enable", l.RefreshToken, nil)
 	rEnableKey.wantEmpty(t, http.StatusNoContent)
 	rKeyLogin := e.doUA(t, "POST", loginPath(e.AppID, "api-key"), "", map[string]string{"key": k.Key})
-	loginOf(rKeyLogin)
+	keySession := loginOf(rKeyLogin)
+	rLogout := e.doUA(t, "DELETE", authPath+"/session", keySession.RefreshToken, nil)
+	rLogout.wantEmpty(t, http.StatusNoContent)
 	rDeleteKey := e.doUA(t, "DELETE", keyPath(k.ID), l.RefreshToken, nil)
 	rDeleteKey.wantEmpty(t, http.StatusNoContent)
-	rLogout := e.doUA(t, "DELETE", authPath+"/session", l.RefreshToken, nil)
-	rLogout.wantEmpty(t, http.StatusNoContent)
 	rDeleteUser := e.doUA(t, "DELETE", authPath+"/delete", l.AccessToken, nil)
 	rDeleteUser.wantEmpty(t, http.StatusNoContent)
 
@@ -257,8 +257,8 @@ func TestAudit(t *testing.T) {
 		{rDisableKey, app, "api_key_disabled", success, userP(uid), apiKeyP(k.ID), nil},
 		{rEnableKey, app, "api_key_enabled", success, userP(uid), apiKeyP(k.ID), nil},
 		{rKeyLogin, app, "login", success, userP(uid), userP(uid), d("provider", "api-key", "api_key_id", k.ID)},
-		{rDeleteKey, app, "api_key_deleted", success, userP(uid), apiKeyP(k.ID), nil},
 		{rLogout, app, "logout", success, userP(uid), userP(uid), nil},
+		{rDeleteKey, app, "api_key_deleted", success, userP(uid), apiKeyP(k.ID), nil},
 		{rDeleteUser, app, "user_deleted", success, userP(uid), userP(uid), nil},
 
 		{rRegister2, app, "register", success, anonymous, userP(uid2), d("email", email2)},

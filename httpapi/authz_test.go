@@ -34,6 +34,9 @@ const (
 	cOtherUser     caller = "OtherUser"     // another user of the same app
 	cAnonymous     caller = "Anonymous"     // an anonymous user
 	cKeySession    caller = "KeySession"    // a session opened by logging in with a user API key
+	cScopedKey     caller = "ScopedKey"     // a session opened with a user API key scoped ["read"]
+	cDisabledKey   caller = "DisabledKey"   // a key session whose key its owner disabled after it logged in
+	cEndedSession  caller = "EndedSession"  // a password session that logged out
 	cServerKeyUser caller = "ServerKeyUser" // a session of a server API key's user
 	cDisabledUser  caller = "DisabledUser"  // a user an admin disabled after it logged in
 	cDeletedUser   caller = "DeletedUser"   // a user deleted after it logged in
@@ -43,7 +46,8 @@ const (
 
 var callers = []caller{
 	cNoToken, cEmptyBearer, cMalformed, cBadSignature, cExpired, cWrongType, cOtherApp, cOtherUser,
-	cAnonymous, cKeySession, cServerKeyUser, cDisabledUser, cDeletedUser, cAppUser, cAdmin,
+	cAnonymous, cKeySession, cScopedKey, cDisabledKey, cEndedSession, cServerKeyUser, cDisabledUser,
+	cDeletedUser, cAppUser, cAdmin,
 }
 
 // routeClass is what a route takes as a credential, which decides most of its row.
@@ -52,6 +56,7 @@ type routeClass int
 const (
 	public       routeClass = iota // nothing: every caller gets the same answer
 	access                         // an app user's access token
+	owner                          // access, from a session of the user's own password or anonymous identity
 	refresh                        // an app user's refresh token
 	keys                           // refresh, from a user who may manage user API keys
 	keyByID                        // keys, for one of the AppUser's keys
@@ -72,6 +77,7 @@ var (
 	invalidSession = want{http.StatusUnauthorized, "InvalidSession"}
 	badAuthHeader  = want{http.StatusUnauthorized, noCode}
 	keysForbidden  = want{http.StatusForbidden, "AuthError"}
+	ownerOnly      = want{http.StatusForbidden, "AuthError"}
 	noSuchKey      = want{http.StatusNotFound, "APIKeyNotFound"}
 	noSuchUser     = want{http.StatusNotFound, "UserNotFound"}
 )
@@ -91,10 +97,11 @@ type authzRoute struct {
 
 // want gives the contract's answer to caller c. The client API's rules (wire contract
 // §"Wire rules" 6-7, "User API key rules"): no or a bad token 401 InvalidSession, an empty
-// bearer 401 without a code; refresh tokens die with their session (disabled and deleted
-// users), access tokens live out their 30 minutes unless their user is gone; anonymous, key
-// session and server-key callers may not manage keys (403), before any key is looked up;
-// another user's key is 404. Admin and app tokens never open each other's API.
+// bearer 401 without a code; both kinds of token die with their session (a logout, a disabled
+// key, a disabled or deleted user); anonymous, key session (scoped or not) and server-key
+// callers may not manage keys (403), before any key is looked up; another user's key is 404;
+// only the user's own password or anonymous session may delete the account. Admin and app
+// tokens never open each other's API.
 func (r authzRoute) want(c caller) want {
 	if r.class == public {
 		return r.ok
@@ -113,16 +120,18 @@ func (r authzRoute) want(c caller) want {
 		return invalidSession
 	}
 	switch c {
-	case cAdmin, cDeletedUser:
+	case cAdmin, cDeletedUser, cDisabledUser, cDisabledKey, cEndedSession:
 		return invalidSession
-	case cDisabledUser:
-		if r.class != access {
-			return invalidSession
-		}
 	}
-	if r.class == keys || r.class == keyByID {
+	switch r.class {
+	case owner:
 		switch c {
-		case cAnonymous, cKeySession, cServerKeyUser:
+		case cKeySession, cScopedKey, cServerKeyUser:
+			return ownerOnly
+		}
+	case keys, keyByID:
+		switch c {
+		case cAnonymous, cKeySession, cScopedKey, cServerKeyUser:
 			return keysForbidden
 		}
 	}
@@ -148,7 +157,7 @@ var authzRoutes = []authzRoute{
 	{"POST", "/api/client/v2.0/app/{app}/auth/api_keys/leaked", leak, []any{}, want{200, ""}, false},
 
 	{"GET", "/api/client/v2.0/auth/profile", access, nil, want{200, ""}, false},
-	{"DELETE", "/api/client/v2.0/auth/delete", access, nil, want{204, ""}, true},
+	{"DELETE", "/api/client/v2.0/auth/delete", owner, nil, want{204, ""}, true},
 	{"POST", "/api/client/v2.0/auth/session", refresh, nil, want{201, ""}, false},
 	{"DELETE", "/api/client/v2.0/auth/session", refresh, nil, want{204, ""}, true},
 
@@ -310,6 +319,7 @@ type authzFixture struct {
 	signingKey *ecdsa.PrivateKey
 	principals map[caller]*principal
 	targetApp  bool // the app that admin routes name exists
+	scopes     bool // the app has scopes for cScopedKey's key
 }
 
 const (
@@ -363,6 +373,22 @@ func (fx *authzFixture) principal(t *testing.T, c caller) *principal {
 	case cKeySession:
 		u := e.newUser(t, e.AppID)
 		p = fromLogin(e.loginKey(t, e.AppID, e.createKey(t, u.RefreshToken, "session").Key))
+	case cScopedKey:
+		if !fx.scopes {
+			e.patchSettings(t, fx.principal(t, cAdmin).access, e.AppID, map[string]any{"scopes": []string{"read", "write"}})
+			fx.scopes = true
+		}
+		u := e.newUser(t, e.AppID)
+		k := e.createKeyWith(t, u.RefreshToken, map[string]any{"name": "scoped", "scopes": []string{"read"}})
+		p = fromLogin(e.loginKey(t, e.AppID, k.Key))
+	case cDisabledKey:
+		u := e.newUser(t, e.AppID)
+		k := e.createKey(t, u.RefreshToken, "disabled")
+		p = fromLogin(e.loginKey(t, e.AppID, k.Key))
+		e.do(t, "PUT", keyPath(k.ID)+"/disable", u.RefreshToken, nil).wantEmpty(t, http.StatusNoContent)
+	case cEndedSession:
+		p = fromLogin(e.newUser(t, e.AppID).login)
+		e.do(t, "DELETE", authPath+"/session", p.refresh, nil).wantEmpty(t, http.StatusNoContent)
 	case cServerKeyUser:
 		name := "server-" + strconv.FormatInt(e.seq.Add(1), 10)
 		p = fromLogin(e.loginKey(t, e.AppID, e.createServerKey(t, fx.principal(t, cAdmin).access, e.App.ID, name).Key))

@@ -14,7 +14,7 @@ import (
 	"github.com/latchkey/latchkey/internal/teststore"
 )
 
-// stallingStore is a real store whose user lookups, once stall is set, wait until the
+// stallingStore is a real store whose session and user lookups, once stall is set, wait until the
 // request is given up and then fail as the store does then, with the context's error.
 type stallingStore struct {
 	latchkey.Store
@@ -22,13 +22,13 @@ type stallingStore struct {
 	stalled chan struct{}
 }
 
-func (s *stallingStore) FindUserByID(ctx context.Context, appID, id string) (*latchkey.User, error) {
+func (s *stallingStore) FindSessionAndUser(ctx context.Context, id string) (*latchkey.Session, *latchkey.User, error) {
 	if s.stall.Load() {
 		close(s.stalled)
 		<-ctx.Done()
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	}
-	return s.Store.FindUserByID(ctx, appID, id)
+	return s.Store.FindSessionAndUser(ctx, id)
 }
 
 // TestClientGoneIsNotAnInternalError checks that a request whose client hangs up while the

@@ -158,8 +158,8 @@ func TestNoSecretsInLogs(t *testing.T) {
 	u2 := e.loginPassword(t, e.AppID, u.Email, u.Password)
 	s.addLogin("user again", u2)
 	e.do(t, "GET", adminPath+"/audit", admin.AccessToken, nil).wantJSON(t, http.StatusOK, nil)
-	e.do(t, "DELETE", authPath+"/session", u2.RefreshToken, nil).wantEmpty(t, http.StatusNoContent)
 	e.do(t, "DELETE", authPath+"/delete", u2.AccessToken, nil).wantEmpty(t, http.StatusNoContent)
+	e.do(t, "DELETE", authPath+"/session", u2.RefreshToken, nil).wantErrorBody(t, http.StatusUnauthorized, "InvalidSession")
 	e.do(t, "DELETE", adminPath+"/auth/session", admin.RefreshToken, nil).wantEmpty(t, http.StatusNoContent)
 
 	// The token signing keys, in every encoding checked.

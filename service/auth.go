@@ -254,48 +254,42 @@ func earliest(a, b *time.Time) *time.Time {
 	return a
 }
 
-// Authenticate verifies a token and loads its caller. Refresh tokens are valid only while
-// their session lives and the user is enabled; access tokens live out their 30 minutes, as
-// in App Services, but their user must still exist.
+// Authenticate verifies a token and loads its caller. Both kinds of token are valid only
+// while their session lives and its user is enabled: ending a session (a logout, a disabled
+// or deleted key, a disabled user) refuses its access tokens at once too, on every node.
+// The session and the user are one store read.
 func (s *Service) Authenticate(ctx context.Context, token string, typ latchkey.TokenType) (*latchkey.Auth, error) {
 	c, err := s.tokens.Verify(ctx, token, typ)
 	if err != nil {
 		return nil, err
 	}
-	invalid := latchkey.Errorf(latchkey.EUnauthenticated, "invalid session")
 	app, err := s.appByClientID(ctx, c.Audience)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
-		return nil, invalid
+		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session")
 	} else if err != nil {
 		return nil, err
 	}
 	auth := &latchkey.Auth{App: app, SessionID: c.SessionID, TokenType: typ, DeviceID: c.DeviceID}
-	if typ == latchkey.RefreshToken {
-		return s.authenticateSession(ctx, auth, c)
-	}
-	u, err := s.store.FindUserByID(ctx, app.ID, c.Subject)
-	if latchkey.ErrorCode(err) == latchkey.ENotFound {
-		return nil, invalid
-	} else if err != nil {
-		return nil, err
-	}
-	auth.User = u
-	return auth, nil
+	return s.authenticateSession(ctx, auth, c)
 }
 
-// authenticateSession completes auth for a verified refresh token with claims c: its session
-// must be live and belong to the token's app and subject, and its user enabled. The session
-// and the user are one store read, the only one of a refresh after the app.
+// authenticateSession completes auth for verified claims c: the session must be live and
+// belong to the token's app and subject, and its user enabled. A refresh token's refusal
+// says "failed to find refresh token", which realm-web's deleteUser relies on.
 func (s *Service) authenticateSession(ctx context.Context, auth *latchkey.Auth, c *claims) (*latchkey.Auth, error) {
 	app := auth.App
+	ended := latchkey.Errorf(latchkey.EUnauthenticated, "invalid session")
+	if auth.TokenType == latchkey.RefreshToken {
+		ended = latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
+	}
 	sess, u, err := s.store.FindSessionAndUser(ctx, c.SessionID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
-		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
+		return nil, ended
 	} else if err != nil {
 		return nil, err
 	}
 	if sess.AppID != app.ID || sess.UserID != c.Subject || !s.now().Before(sess.ExpiresAt) {
-		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
+		return nil, ended
 	}
 	// The user is the session's, not looked up by app and subject as FindUserByID would: check
 	// both here.
@@ -338,11 +332,19 @@ func (s *Service) Profile(ctx context.Context) (*latchkey.User, error) {
 	return auth.User, nil
 }
 
-// DeleteUser deletes the caller with its identities, keys and sessions.
+// DeleteUser deletes the caller with its identities, keys and sessions. Only a session of
+// one of the user's own interactive identities may: a key, even a scoped one, acts for its
+// owner but must not end the owner's account, and a server user belongs to the admin's key.
 func (s *Service) DeleteUser(ctx context.Context) error {
 	auth, err := requireAuth(ctx, latchkey.AccessToken)
 	if err != nil {
 		return err
+	}
+	switch {
+	case auth.User.Type == latchkey.UserTypeServer:
+		return latchkey.Errorf(latchkey.EForbidden, "server API key users cannot delete their user")
+	case auth.Session.APIKeyID != "" || auth.Session.Provider == latchkey.ProviderAPIKey:
+		return latchkey.Errorf(latchkey.EForbidden, "API key sessions cannot delete their user")
 	}
 	err = s.store.DeleteUser(ctx, auth.App.ID, auth.User.ID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
@@ -359,7 +361,7 @@ func (s *Service) JWKS(ctx context.Context) ([]byte, error) {
 
 func requireAuth(ctx context.Context, typ latchkey.TokenType) (*latchkey.Auth, error) {
 	auth := latchkey.AuthFromContext(ctx)
-	if auth == nil || auth.User == nil || auth.TokenType != typ || (typ == latchkey.RefreshToken && auth.Session == nil) {
+	if auth == nil || auth.User == nil || auth.Session == nil || auth.TokenType != typ {
 		return nil, latchkey.Errorf(latchkey.EUnauthenticated, "must authenticate first")
 	}
 	return auth, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -479,9 +480,10 @@ func (s *sessionUserStore) FindSessionAndUser(ctx context.Context, id string) (*
 	return sess, u, err
 }
 
-// TestAuthenticateRefreshSession checks that a refresh token's session and user are one read,
-// and that a session or user that does not match the token is refused as before.
-func TestAuthenticateRefreshSession(t *testing.T) {
+// TestAuthenticateSession checks that a token's session and user are one read, for refresh
+// and access tokens alike, and that a session or user that does not match the token, or has
+// ended, refuses both.
+func TestAuthenticateSession(t *testing.T) {
 	f := &fixture{now: time.Now().UTC().Truncate(time.Second)}
 	store := &sessionUserStore{Store: teststore.Open(t)}
 	f.store = store
@@ -491,57 +493,72 @@ func TestAuthenticateRefreshSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, login := f.login(t, "ann@example.com")
-
-	t.Run("OK", func(t *testing.T) {
-		store.reads.Store(0)
-		auth, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if auth.Session == nil || auth.User == nil || auth.User.ID != login.UserID ||
-			auth.Session.UserID != login.UserID || auth.DeviceID != login.DeviceID {
-			t.Fatalf("auth = %+v, want the session and user of login %+v", auth, login)
-		}
-		if len(auth.User.Identities) != 1 || auth.User.Identities[0].ProviderType != latchkey.ProviderUserpass {
-			t.Fatalf("identities = %+v, want the user's email/password identity", auth.User.Identities)
-		}
-		if got := store.reads.Load(); got != 1 {
-			t.Fatalf("%d session and user reads, want 1", got)
-		}
-	})
-
-	const noSession, invalid = "invalid session: failed to find refresh token", "invalid session"
-	for _, tc := range []struct {
-		name string
-		edit func(*latchkey.Session, *latchkey.User)
-		want string
+	tokens := []struct {
+		typ   latchkey.TokenType
+		token string
+		ended string // the message when the session has ended
 	}{
-		{"ErrSessionOfOtherApp", func(s *latchkey.Session, _ *latchkey.User) { s.AppID = latchkey.NewID(f.Now()) }, noSession},
-		{"ErrSessionOfOtherUser", func(s *latchkey.Session, _ *latchkey.User) { s.UserID = latchkey.NewID(f.Now()) }, noSession},
-		{"ErrSessionExpired", func(s *latchkey.Session, _ *latchkey.User) { s.ExpiresAt = f.Now() }, noSession},
-		{"ErrUserOfOtherApp", func(_ *latchkey.Session, u *latchkey.User) { u.AppID = latchkey.NewID(f.Now()) }, invalid},
-		{"ErrOtherUser", func(_ *latchkey.Session, u *latchkey.User) { u.ID = latchkey.NewID(f.Now()) }, invalid},
-		{"ErrUserDisabled", func(_ *latchkey.Session, u *latchkey.User) { u.Disabled = true }, invalid},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			store.edit = tc.edit
-			defer func() { store.edit = nil }()
-			_, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
-			wantCode(t, err, latchkey.EUnauthenticated)
-			if got := latchkey.ErrorMessage(err); got != tc.want {
-				t.Fatalf("message = %q, want %q", got, tc.want)
+		{latchkey.RefreshToken, login.RefreshToken, "invalid session: failed to find refresh token"},
+		{latchkey.AccessToken, login.AccessToken, "invalid session"},
+	}
+
+	for _, tok := range tokens {
+		t.Run(string(tok.typ), func(t *testing.T) {
+			t.Run("OK", func(t *testing.T) {
+				store.reads.Store(0)
+				auth, err := f.svc.Authenticate(context.Background(), tok.token, tok.typ)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if auth.Session == nil || auth.User == nil || auth.User.ID != login.UserID ||
+					auth.Session.UserID != login.UserID || auth.DeviceID != login.DeviceID {
+					t.Fatalf("auth = %+v, want the session and user of login %+v", auth, login)
+				}
+				if len(auth.User.Identities) != 1 || auth.User.Identities[0].ProviderType != latchkey.ProviderUserpass {
+					t.Fatalf("identities = %+v, want the user's email/password identity", auth.User.Identities)
+				}
+				if got := store.reads.Load(); got != 1 {
+					t.Fatalf("%d session and user reads, want 1", got)
+				}
+			})
+
+			const invalid = "invalid session"
+			for _, tc := range []struct {
+				name string
+				edit func(*latchkey.Session, *latchkey.User)
+				want string
+			}{
+				{"ErrSessionOfOtherApp", func(s *latchkey.Session, _ *latchkey.User) { s.AppID = latchkey.NewID(f.Now()) }, tok.ended},
+				{"ErrSessionOfOtherUser", func(s *latchkey.Session, _ *latchkey.User) { s.UserID = latchkey.NewID(f.Now()) }, tok.ended},
+				{"ErrSessionExpired", func(s *latchkey.Session, _ *latchkey.User) { s.ExpiresAt = f.Now() }, tok.ended},
+				{"ErrUserOfOtherApp", func(_ *latchkey.Session, u *latchkey.User) { u.AppID = latchkey.NewID(f.Now()) }, invalid},
+				{"ErrOtherUser", func(_ *latchkey.Session, u *latchkey.User) { u.ID = latchkey.NewID(f.Now()) }, invalid},
+				{"ErrUserDisabled", func(_ *latchkey.Session, u *latchkey.User) { u.Disabled = true }, invalid},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					store.edit = tc.edit
+					defer func() { store.edit = nil }()
+					_, err := f.svc.Authenticate(context.Background(), tok.token, tok.typ)
+					wantCode(t, err, latchkey.EUnauthenticated)
+					if got := latchkey.ErrorMessage(err); got != tc.want {
+						t.Fatalf("message = %q, want %q", got, tc.want)
+					}
+				})
 			}
 		})
 	}
 
-	t.Run("AccessTokenReadsUserOnly", func(t *testing.T) {
-		store.reads.Store(0)
-		auth, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
-		if err != nil || auth.User.ID != login.UserID || auth.Session != nil {
-			t.Fatalf("auth = %+v, %v; want the user and no session", auth, err)
+	// A logout ends the session: its access token is refused with its refresh token.
+	t.Run("ErrLoggedOut", func(t *testing.T) {
+		if err := f.svc.LogOut(f.caller(t, login.RefreshToken, latchkey.RefreshToken)); err != nil {
+			t.Fatal(err)
 		}
-		if got := store.reads.Load(); got != 1 {
-			t.Fatalf("%d session and user reads, want 1", got)
+		for _, tok := range tokens {
+			_, err := f.svc.Authenticate(context.Background(), tok.token, tok.typ)
+			wantCode(t, err, latchkey.EUnauthenticated)
+			if got := latchkey.ErrorMessage(err); got != tok.ended {
+				t.Fatalf("%s: message = %q, want %q", tok.typ, got, tok.ended)
+			}
 		}
 	})
 }
@@ -603,5 +620,117 @@ func TestUserpass(t *testing.T) {
 		f := newFixture(t, nil)
 		f.login(t, "ann@example.com")
 		wantCode(t, f.svc.ResendConfirmation(context.Background(), f.app, "ann@example.com"), latchkey.EAlreadyConfirmed)
+	})
+}
+
+// TestDeleteUser checks who may delete the caller's account: only a session of the user's own
+// email/password or anonymous identity. A key acts for its owner but must not end the account,
+// and an access token of a disabled user or an ended session is refused outright.
+func TestDeleteUser(t *testing.T) {
+	// keySession logs in with a new key of the user at ctx (with scopes, if any) and returns the
+	// key session's access-token caller.
+	keySession := func(t *testing.T, f *fixture, ctx context.Context, scopes ...string) context.Context {
+		t.Helper()
+		k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k" + strconv.Itoa(len(scopes)), Scopes: scopes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.caller(t, login.AccessToken, latchkey.AccessToken)
+	}
+	// wantUser checks that the user of login still logs in (its account was not deleted).
+	wantUser := func(t *testing.T, f *fixture, email string) {
+		t.Helper()
+		if _, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: email, Password: "s3cretpass"}); err != nil {
+			t.Fatalf("the account is gone: %v", err)
+		}
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		f := newFixture(t, nil)
+		_, login := f.login(t, "ann@example.com")
+		if err := f.svc.DeleteUser(f.caller(t, login.AccessToken, latchkey.AccessToken)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
+		wantCode(t, err, latchkey.EInvalidPassword)
+	})
+	t.Run("OKAnonymous", func(t *testing.T) {
+		f := newFixture(t, nil)
+		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.DeleteUser(f.caller(t, login.AccessToken, latchkey.AccessToken)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrKeySession", func(t *testing.T) {
+		f := newFixture(t, nil)
+		ctx, _ := f.login(t, "ann@example.com")
+		err := f.svc.DeleteUser(keySession(t, f, ctx))
+		wantCode(t, err, latchkey.EForbidden)
+		if got := latchkey.ErrorMessage(err); got != "API key sessions cannot delete their user" {
+			t.Fatalf("message = %q", got)
+		}
+		wantUser(t, f, "ann@example.com")
+	})
+	t.Run("ErrScopedKeySession", func(t *testing.T) {
+		f := newFixture(t, func(app *latchkey.App) { app.Scopes = []string{"read"} })
+		ctx, _ := f.login(t, "ann@example.com")
+		wantCode(t, f.svc.DeleteUser(keySession(t, f, ctx, "read")), latchkey.EForbidden)
+		wantUser(t, f, "ann@example.com")
+	})
+	// adminContext is an admin's caller, for the admin's side of the rules.
+	adminContext := func(t *testing.T, f *fixture) context.Context {
+		t.Helper()
+		a, err := f.svc.CreateAdmin(context.Background(), "root@example.com", "rootpassword1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return latchkey.NewContextWithAdmin(context.Background(), &latchkey.AdminAuth{Admin: a, TokenType: latchkey.AdminAccessToken})
+	}
+
+	t.Run("ErrServerKeyUser", func(t *testing.T) {
+		f := newFixture(t, nil)
+		admin := adminContext(t, f)
+		k, err := f.svc.CreateServerAPIKey(admin, f.app.ID, latchkey.APIKeyInput{Name: "backend"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = f.svc.DeleteUser(f.caller(t, login.AccessToken, latchkey.AccessToken))
+		wantCode(t, err, latchkey.EForbidden)
+		if got := latchkey.ErrorMessage(err); got != "server API key users cannot delete their user" {
+			t.Fatalf("message = %q", got)
+		}
+		if _, err := f.svc.FindServerAPIKey(admin, f.app.ID, k.ID); err != nil {
+			t.Fatalf("the server key is gone: %v", err)
+		}
+	})
+	t.Run("ErrDisabledUser", func(t *testing.T) {
+		f := newFixture(t, nil)
+		_, login := f.login(t, "ann@example.com")
+		if err := f.svc.SetUserDisabled(adminContext(t, f), f.app.ID, login.UserID, true); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
+		wantCode(t, err, latchkey.EUnauthenticated)
+	})
+	t.Run("ErrEndedSession", func(t *testing.T) {
+		f := newFixture(t, nil)
+		_, login := f.login(t, "ann@example.com")
+		if err := f.svc.LogOut(f.caller(t, login.RefreshToken, latchkey.RefreshToken)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
+		wantCode(t, err, latchkey.EUnauthenticated)
+		wantUser(t, f, "ann@example.com")
 	})
 }
