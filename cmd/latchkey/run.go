@@ -33,9 +33,6 @@ As a user of a server:
   latchkey keys COMMAND      manage your API keys: create, rotate, list, get, disable, enable, delete
 `
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 // Run runs the subcommand named by args[0].
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -63,7 +60,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "bench":
 		cmd = &BenchCommand{Stdout: stdout, Stderr: stderr}
 	case "version":
-		fmt.Fprintln(stdout, "latchkey", version)
+		fmt.Fprintln(stdout, "latchkey", versionString())
 		return nil
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)

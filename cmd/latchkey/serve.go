@@ -44,7 +44,7 @@ func (c *ServeCommand) parse(args []string) error {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:9090", "listen address (LATCHKEY_ADDR)")
 	c.DB.register(fs)
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL clients reach the server at; default http://<addr> (LATCHKEY_PUBLIC_URL)")
-	fs.StringVar(&c.AppID, "app-id", "", "client app id to serve, created with the quickstart settings if missing (LATCHKEY_APP_ID)")
+	fs.StringVar(&c.AppID, "app-id", "", "client app id to create with the quickstart settings if it does not exist, and to print at start; every app is served (LATCHKEY_APP_ID)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (LATCHKEY_LOG_LEVEL)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", 90*24*time.Hour, "how long audit events are kept; 0 keeps them forever (LATCHKEY_AUDIT_RETENTION)")
 	c.Ops.register(fs)
@@ -139,12 +139,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 
-	what := "serving"
-	if created {
-		what = "created"
+	admins, err := store.CountAdmins(ctx)
+	if err != nil {
+		return fmt.Errorf("count admins: %w", err)
 	}
-	fmt.Fprintf(c.Stdout, "Latchkey listening on %s\n", publicURL)
-	fmt.Fprintf(c.Stdout, "App ID: %s (%s)\n", app.ClientAppID, what)
+	c.printBanner(publicURL, app.ClientAppID, created, admins == 0)
 	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "app", app.ClientAppID, "database", c.DB.kind(),
 		"password_hashes", hashes, "gomaxprocs", procs)
 
@@ -181,6 +180,36 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 // bootstrapAdmin creates the first admin from LATCHKEY_ADMIN_EMAIL and
 // LATCHKEY_ADMIN_PASSWORD when there is no admin yet. The variables are read here rather
 // than as flags so that the password never appears in a process listing.
+// printBanner tells whoever started the server where to go next: the app's id, the console,
+// the app's self-service page and, while there is no admin, the command that makes one.
+func (c *ServeCommand) printBanner(publicURL, appID string, created, noAdmin bool) {
+	what := "serving"
+	if created {
+		what = "created"
+	}
+	fmt.Fprintf(c.Stdout, "Latchkey listening on %s\n", publicURL)
+	fmt.Fprintf(c.Stdout, "App ID: %s (%s)\n", appID, what)
+	if noAdmin {
+		where := "--data " + shellQuote(c.DB.DataDir)
+		if c.DB.isPostgres() {
+			where = `--database "$LATCHKEY_DATABASE_URL"`
+		} else if c.DB.Database != "" {
+			where = "--database " + shellQuote(c.DB.Database)
+		}
+		fmt.Fprintf(c.Stdout, "No admin yet. Create one (it asks for a password):\n  latchkey admin create-user --email you@example.com %s\n", where)
+	}
+	fmt.Fprintf(c.Stdout, "Console: %s/console/\n", publicURL)
+	fmt.Fprintf(c.Stdout, "Self-service keys: %s/app/%s/account/\n", publicURL, appID)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%_+=:,./-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+}
+
 func (c *ServeCommand) bootstrapAdmin(ctx context.Context, svc *service.Service, logger *slog.Logger) error {
 	email, password := os.Getenv("LATCHKEY_ADMIN_EMAIL"), os.Getenv("LATCHKEY_ADMIN_PASSWORD")
 	if email == "" && password == "" {

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"runtime/debug"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=..."; otherwise the build
+// info says it.
+var version = ""
+
+// versionString names the build: the module version ("v1.2.0" from go install …@v1.2.0,
+// "(devel)" from a checkout) and, where the build recorded them, the VCS revision, its time
+// and whether the tree had uncommitted changes.
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, at string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	var details []string
+	if rev != "" {
+		details = append(details, "revision "+rev[:min(len(rev), 12)])
+	}
+	if at != "" {
+		details = append(details, at)
+	}
+	if modified {
+		details = append(details, "modified")
+	}
+	details = append(details, info.GoVersion)
+	return v + " (" + strings.Join(details, ", ") + ")"
+}
