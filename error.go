@@ -23,7 +23,8 @@ const (
 	EAppNotFound        = "app_not_found"       // no app with that client app id
 	EAPIKeyNotFound     = "api_key_not_found"   // no such key for this user
 	EUserNotFound       = "user_not_found"      // no such user (email/password flows)
-	ENotFound           = "not_found"           // no such route or resource
+	ENotFound           = "not_found"           // no such resource
+	ENoRoute            = "no_route"            // no such route
 	EMethodNotAllowed   = "method_not_allowed"  // route exists, method does not
 	EAPIKeyExists       = "api_key_exists"      // key name already used by this user
 	EAccountNameInUse   = "account_name_in_use" // email already registered

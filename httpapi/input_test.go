@@ -211,7 +211,6 @@ func TestRoutes(t *testing.T) {
 
 	t.Run("ErrNotFound", func(t *testing.T) {
 		for _, tt := range []struct{ method, path string }{
-			{"GET", "/"},
 			{"GET", "/nope"},
 			{"POST", "/api/client/v2.0/nope"},
 			{"GET", authPath + "/nope"},
@@ -219,7 +218,7 @@ func TestRoutes(t *testing.T) {
 			{"POST", appPath(e.AppID, "/auth/providers/anon-user/nope")},
 			{"GET", "/api/client/v1.0/app/" + e.AppID + "/location"},
 		} {
-			e.do(t, tt.method, tt.path, u.RefreshToken, nil).wantErrorBody(t, http.StatusNotFound, noCodeOrAny)
+			e.do(t, tt.method, tt.path, u.RefreshToken, nil).wantError(t, http.StatusNotFound, "InvalidParameter", "no route for "+tt.method+" "+tt.path)
 		}
 	})
 
@@ -241,7 +240,7 @@ func TestRoutes(t *testing.T) {
 			{"POST", "/.well-known/jwks.json", []string{"GET"}},
 		} {
 			r := e.do(t, tt.method, tt.path, u.RefreshToken, nil)
-			r.wantErrorBody(t, http.StatusMethodNotAllowed, noCodeOrAny)
+			r.wantError(t, http.StatusMethodNotAllowed, "BadRequest", "method "+tt.method+" not allowed")
 			allow := strings.Split(r.Header.Get("Allow"), ",")
 			for i := range allow {
 				allow[i] = strings.TrimSpace(allow[i])

@@ -172,7 +172,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// this API sends one.
 	if p := r.URL.EscapedPath(); p == "" || path.Clean(p) != p {
 		ri.route = ""
-		s.Error(rec, r, latchkey.Errorf(latchkey.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
+		s.Error(rec, r, latchkey.Errorf(latchkey.ENoRoute, "no route for %s %s", r.Method, r.URL.Path))
 		return
 	}
 	if err := checkQuery(r); err != nil {
@@ -198,7 +198,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, latchkey.Errorf(latchkey.EMethodNotAllowed, "method %s not allowed", r.Method))
 		return
 	}
-	s.Error(w, r, latchkey.Errorf(latchkey.ENotFound, "no route for %s %s", r.Method, r.URL.Path))
+	s.Error(w, r, latchkey.Errorf(latchkey.ENoRoute, "no route for %s %s", r.Method, r.URL.Path))
 }
 
 // headerProbe is a ResponseWriter that keeps only the status and the headers.
@@ -265,10 +265,10 @@ func setApp(w http.ResponseWriter, r *http.Request, app *latchkey.App) {
 	}
 }
 
-// isUIPath reports whether a path is the web console's: /console and each app's /account
-// pages. The email link pages (/app/{app}/confirm, /reset) are this package's own.
+// isUIPath reports whether a path is a web page's: the start page, /console and each app's
+// /account pages. The email link pages (/app/{app}/confirm, /reset) are this package's own.
 func isUIPath(p string) bool {
-	if p == "/console" || strings.HasPrefix(p, "/console/") {
+	if p == "/" || p == "/console" || strings.HasPrefix(p, "/console/") {
 		return true
 	}
 	rest, ok := strings.CutPrefix(p, "/app/")

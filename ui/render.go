@@ -35,7 +35,7 @@ type page struct{ t *template.Template }
 
 var pageNames = []string{
 	"error", "confirm", "sign_in", "apps", "app_settings", "server_keys", "users", "user", "audit",
-	"account", "account_sign_in",
+	"account", "account_sign_in", "home",
 }
 
 func parsePages() map[string]*page {

@@ -180,6 +180,9 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /app/{app}/account/keys/{key}/delete", h.withAccount(h.handleDeleteKeyConfirm))
 	m.HandleFunc("POST /app/{app}/account/keys/{key}/delete", h.withAccount(h.handleDeleteKey))
 
+	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		h.render(w, r, http.StatusOK, "home", &pageData{Title: "Latchkey", Console: true})
+	})
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 	})
