@@ -24,7 +24,8 @@ import (
 
 type openAPIDoc struct {
 	Paths map[string]map[string]struct {
-		Responses map[string]struct {
+		OperationID string `json:"operationId"`
+		Responses   map[string]struct {
 			Ref     string `json:"$ref"`
 			Content map[string]json.RawMessage
 		}

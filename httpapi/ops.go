@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -65,5 +67,29 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Write(openAPIDocument)
+	w.Write(s.openAPI)
+}
+
+// openAPIServers is the committed document's servers list, which names the default address.
+const openAPIServers = `"servers": [
+    {
+      "url": "http://127.0.0.1:9090",
+      "description": "the default listen address"
+    }
+  ]`
+
+// openAPIFor returns the OpenAPI document with publicURL as its one server, so that tools
+// reading it from a server call that server.
+func openAPIFor(publicURL string) []byte {
+	if publicURL == "" {
+		return openAPIDocument
+	}
+	url, _ := json.Marshal(publicURL)
+	servers := `"servers": [
+    {
+      "url": ` + string(url) + `,
+      "description": "this server"
+    }
+  ]`
+	return bytes.Replace(openAPIDocument, []byte(openAPIServers), []byte(servers), 1)
 }

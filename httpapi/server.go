@@ -67,6 +67,7 @@ type Server struct {
 	health    latchkey.ReadyChecker
 	metrics   http.Handler
 	patterns  []string
+	openAPI   []byte // the OpenAPI document, naming this server's public URL
 }
 
 // New returns a Server with its routes registered.
@@ -94,6 +95,7 @@ func New(cfg Config) *Server {
 	if s.observer == nil {
 		s.observer = latchkey.NopObserver{}
 	}
+	s.openAPI = openAPIFor(s.publicURL)
 	s.routes()
 	return s
 }
