@@ -163,10 +163,10 @@ func TestLogIn_RacesUserDisable(t *testing.T) {
 					t.Errorf("disable: %v", err)
 				}
 			})
-			wantCode(t, err, tt.code)
 			if err := f.store.SetUserDisabled(context.Background(), f.app.ID, auth.User.ID, false); err != nil {
 				t.Fatal(err)
 			}
+			wantCode(t, err, tt.code)
 			// Enabled again, the user has no session from before, and the racing login's
 			// refresh token, had it got one, does not come back to life.
 			stats, err := f.store.FindUserStats(context.Background(), auth.User.ID, f.Now())
