@@ -22,6 +22,11 @@ type Session struct {
 	Scopes    []string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+
+	// KeyHash is the hash of the key value that the login presented, for a session with an
+	// APIKeyID. CreateSession checks it against the key as it stands when the session is
+	// inserted; it is not stored, and sessions read back have none.
+	KeyHash []byte
 }
 
 // TokenType tells access tokens from refresh tokens.

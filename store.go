@@ -19,6 +19,11 @@ type Store interface {
 	FindAppByID(ctx context.Context, id string) (*App, error)
 	// FindApps returns every app, oldest first.
 	FindApps(ctx context.Context) ([]*App, error)
+	// CreateFirstApp inserts app when there is no app yet and returns it, created true;
+	// otherwise it returns the oldest app, created false. The check and the insert are one
+	// step, also for nodes starting at once over one database.
+	// Errors: EConflict when app's client app id or id is taken.
+	CreateFirstApp(ctx context.Context, app *App) (first *App, created bool, err error)
 
 	// CreateUser inserts a user with its identities (u.Identities).
 	// Errors: EConflict when the app already has a user with that (non-empty) email.
@@ -63,16 +68,21 @@ type Store interface {
 	SetAPIKeyDisabled(ctx context.Context, userID, id string, disabled bool) error
 	// DeleteAPIKey deletes one of the user's keys and every session opened with it.
 	DeleteAPIKey(ctx context.Context, userID, id string) error
-	// RotateAPIKey writes k's new Hash, Start, PreviousHash and PreviousExpiresAt (found by
-	// k.UserID and k.ID) and ends the key's existing sessions no later than sessionsEnd, in
-	// one transaction.
+	// RotateAPIKey gives the user's key k.ID the value of k.Hash and k.Start and ends the key's
+	// existing sessions no later than sessionsEnd, in one transaction. With k.PreviousExpiresAt
+	// set, the key's hash as the store reads it under the rotation's lock becomes its previous
+	// hash until then, and k.PreviousHash is set to it; without, the key keeps no previous
+	// value. Rotations of one key run one at a time, each from the value the last one wrote.
 	RotateAPIKey(ctx context.Context, k *APIKey, sessionsEnd time.Time) error
 	// TouchAPIKey records that the key was used at t.
 	TouchAPIKey(ctx context.Context, id string, t time.Time) error
 
-	// CreateSession inserts a session. A session with an APIKeyID is inserted only while that
-	// key exists and is enabled; otherwise ENotFound, so a key disabled during a login cannot
-	// leave a live session behind.
+	// CreateSession inserts a session, only while its user exists and is enabled, and, for a
+	// session with an APIKeyID, while that key of the user is enabled and s.KeyHash is its
+	// current hash, or its previous hash before the previous value's expiry with s.ExpiresAt
+	// no later than that; otherwise ENotFound. The check holds against a disable or rotation
+	// committed at the same moment: either the session is inserted first and ended by it, or
+	// it is refused.
 	CreateSession(ctx context.Context, s *Session) error
 	// FindSession returns a session by id, whether or not it has expired.
 	FindSession(ctx context.Context, id string) (*Session, error)

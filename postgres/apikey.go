@@ -248,34 +248,50 @@ func (s *Store) FindAPIKeyAndUser(ctx context.Context, appID string, hash []byte
 	return k, users[0], nil
 }
 
-// RotateAPIKey writes k's Hash, Start, PreviousHash and PreviousExpiresAt to the user's key
-// k.ID and ends the key's sessions no later than sessionsEnd, in one transaction. The
-// update locks the key's row, so a login with the key (CreateSession's share lock) commits
-// either before, and its session is cut short, or after.
+// RotateAPIKey gives the user's key k.ID the value of k.Hash and k.Start and ends the key's
+// sessions no later than sessionsEnd, in one transaction. The previous hash, when
+// k.PreviousExpiresAt asks for one, is the hash read under the row's FOR UPDATE lock, so
+// that concurrent rotations of the key, from any node, run one at a time and each keeps the
+// value the one before it wrote. A login with the key (CreateSession's share lock) commits
+// either before, and its session is cut short, or after, and is checked against the new row.
 // Errors: ENotFound when the user has no such key; EConflict when k.Hash is a key's current or
-// previous hash, or k.PreviousHash another key's previous hash.
+// previous hash.
 func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEnd time.Time) error {
-	return s.inTx(ctx, "rotate api key", func(tx pgx.Tx) error {
+	var previous []byte
+	err := s.inTx(ctx, "rotate api key", func(tx pgx.Tx) error {
+		var current []byte
+		err := tx.QueryRow(ctx, `SELECT hash FROM api_keys WHERE user_id = $1 AND id = $2 FOR UPDATE`,
+			k.UserID, k.ID).Scan(&current)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		} else if err != nil {
+			return err
+		}
+		previous = nil
+		if k.PreviousExpiresAt != nil {
+			previous = current
+		}
 		if taken, err := hashTaken(ctx, tx, k.Hash, k.ID); err != nil {
 			return err
 		} else if taken {
 			return latchkey.Errorf(latchkey.EConflict, "API key already exists")
 		}
-		tag, err := tx.Exec(ctx, `UPDATE api_keys SET hash = $3, start = $4, previous_hash = $5,
+		_, err = tx.Exec(ctx, `UPDATE api_keys SET hash = $3, start = $4, previous_hash = $5,
 			previous_expires_at = $6 WHERE user_id = $1 AND id = $2`,
-			k.UserID, k.ID, k.Hash, k.Start, nullBytes(k.PreviousHash), dbTimePtr(k.PreviousExpiresAt))
+			k.UserID, k.ID, k.Hash, k.Start, nullBytes(previous), dbTimePtr(k.PreviousExpiresAt))
 		if _, ok := violation(err, codeUniqueViolation); ok {
 			return latchkey.Errorf(latchkey.EConflict, "API key already exists")
 		} else if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
-		}
 		_, err = tx.Exec(ctx, `UPDATE sessions SET expires_at = $2 WHERE api_key_id = $1 AND expires_at > $2`,
 			k.ID, dbTime(sessionsEnd))
 		return err
 	})
+	if err == nil {
+		k.PreviousHash = nullBytes(previous)
+	}
+	return err
 }
 
 // SetAPIKeyDisabled enables or disables one of the user's keys. Disabling deletes the key's

@@ -16,21 +16,64 @@ const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, us
 // CreateApp inserts an app.
 func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
 	return s.retry(ctx, "create app", func() error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO apps (`+appColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-			app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
-			app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
-			int64(app.RefreshTokenLifetime/time.Second), list(app.AllowedOrigins), app.KeyPrefix,
-			int64(app.MaxKeyLifetime/time.Second), list(app.Scopes), nullBytes(app.LeakSecretHash),
-			dbTime(app.CreatedAt))
-		if constraint, ok := violation(err, codeUniqueViolation); ok {
-			if constraint == "apps_client_app_id_key" {
-				return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
-			}
-			return latchkey.Errorf(latchkey.EConflict, "app already exists")
-		}
-		return err
+		return insertApp(ctx, s.pool, app)
 	})
+}
+
+// firstAppLockKey is the advisory lock that makes CreateFirstApp's read and insert one step
+// across nodes: "lk1stapp" in ASCII.
+const firstAppLockKey int64 = 0x6c6b317374617070
+
+// CreateFirstApp inserts app when there is no app yet and returns it, created true; otherwise
+// it returns the oldest app. Nodes starting at once on an empty database take a
+// transaction-level advisory lock, so that one inserts and the others then read its app: a
+// plain check-then-insert would let each insert its own.
+// Errors: EConflict when the client app id or the id is taken.
+func (s *Store) CreateFirstApp(ctx context.Context, app *latchkey.App) (*latchkey.App, bool, error) {
+	var (
+		first   *latchkey.App
+		created bool
+	)
+	err := s.inTx(ctx, "create first app", func(tx pgx.Tx) error {
+		first, created = nil, false
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, firstAppLockKey); err != nil {
+			return err
+		}
+		a, err := scanApp(tx.QueryRow(ctx, `SELECT `+appColumns+` FROM apps ORDER BY created_at, id LIMIT 1`))
+		if err == nil {
+			first = a
+			return nil
+		} else if latchkey.ErrorCode(err) != latchkey.ENotFound {
+			return err
+		}
+		if err := insertApp(ctx, tx, app); err != nil {
+			return err
+		}
+		first, created = app, true
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return first, created, nil
+}
+
+// insertApp inserts an app row. Errors: EConflict when the client app id or the id is taken.
+func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
+	_, err := db.Exec(ctx, `INSERT INTO apps (`+appColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
+		app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
+		int64(app.RefreshTokenLifetime/time.Second), list(app.AllowedOrigins), app.KeyPrefix,
+		int64(app.MaxKeyLifetime/time.Second), list(app.Scopes), nullBytes(app.LeakSecretHash),
+		dbTime(app.CreatedAt))
+	if constraint, ok := violation(err, codeUniqueViolation); ok {
+		if constraint == "apps_client_app_id_key" {
+			return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
+		}
+		return latchkey.Errorf(latchkey.EConflict, "app already exists")
+	}
+	return err
 }
 
 // FindAppByClientID returns an app by its client app id.

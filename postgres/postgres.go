@@ -341,3 +341,8 @@ type rowThen struct {
 func (r rowThen) Scan(dest ...any) error {
 	return r.rows.Scan(append(dest, r.rest...)...)
 }
+
+// execer is a pool or a transaction, for the writes that run alone or in a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}

@@ -205,6 +205,7 @@ func TestCreateSession_ConcurrentDisable(t *testing.T) {
 					DeviceID:  latchkey.ZeroID,
 					Provider:  latchkey.ProviderAPIKey,
 					APIKeyID:  k.ID,
+					KeyHash:   k.Hash,
 					CreatedAt: now,
 					ExpiresAt: now.Add(time.Hour),
 				})

@@ -12,25 +12,41 @@ import (
 const sessionColumns = `id, app_id, user_id, device_id, provider, api_key_id, created_at, expires_at,
 	scopes`
 
-// CreateSession inserts a session.
-//
-// A session with an APIKeyID is inserted only while that key of the user exists and is
-// enabled. The check takes a share lock on the key's row: a concurrent disable or delete
-// either waits for this insert to commit and then deletes the new session, or commits first
-// and makes the check fail.
+// insertSessionQuery inserts a session ($1 to $9, sessionColumns) while its user is an
+// enabled user of the app. The check locks the user's row FOR SHARE: a concurrent disable
+// (an UPDATE, which conflicts) either commits first, and the check, run again on the row
+// it wrote, fails; or waits for this insert to commit and then deletes the new session with
+// the others. The foreign key's own KEY SHARE lock does not conflict with that UPDATE.
+const insertSessionQuery = `INSERT INTO sessions (` + sessionColumns + `)
+	SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::timestamptz,
+		$8::timestamptz, $9::jsonb
+	WHERE EXISTS (SELECT 1 FROM users WHERE id = $3 AND app_id = $2 AND NOT disabled FOR SHARE)`
+
+// insertKeySessionQuery also requires the key $6 of the user to be enabled with the hash $10
+// as its current value, or as its previous value still in its grace period (at the session's
+// creation $7) for a session that ends with it ($8). The key's row is locked FOR SHARE, so
+// that a disable or rotation of the key either commits first and the check, run again on
+// the row it wrote, fails; or commits after this insert and ends the new session.
+const insertKeySessionQuery = insertSessionQuery + `
+	AND EXISTS (
+		SELECT 1 FROM api_keys WHERE id = $6 AND user_id = $3 AND NOT disabled
+			AND (hash = $10 OR (previous_hash = $10 AND previous_expires_at > $7 AND previous_expires_at >= $8))
+		FOR SHARE
+	)`
+
+// CreateSession inserts a session while its user is enabled and, for a session with an
+// APIKeyID, while sess.KeyHash is a working value of that enabled key of the user (see
+// insertKeySessionQuery); otherwise ENotFound. Errors also: EConflict when the id is taken.
 func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error {
-	query := `INSERT INTO sessions (` + sessionColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	query := insertSessionQuery
+	args := []any{sess.ID, sess.AppID, sess.UserID, sess.DeviceID, sess.Provider,
+		nullString(sess.APIKeyID), dbTime(sess.CreatedAt), dbTime(sess.ExpiresAt), list(sess.Scopes)}
 	if sess.APIKeyID != "" {
-		query = `INSERT INTO sessions (` + sessionColumns + `)
-			SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::timestamptz, $8::timestamptz,
-				$9::jsonb
-			WHERE EXISTS (
-				SELECT 1 FROM api_keys WHERE id = $6 AND user_id = $3 AND NOT disabled FOR SHARE
-			)`
+		query = insertKeySessionQuery
+		args = append(args, nullBytes(sess.KeyHash))
 	}
 	return s.retry(ctx, "create session", func() error {
-		tag, err := s.pool.Exec(ctx, query, sess.ID, sess.AppID, sess.UserID, sess.DeviceID, sess.Provider,
-			nullString(sess.APIKeyID), dbTime(sess.CreatedAt), dbTime(sess.ExpiresAt), list(sess.Scopes))
+		tag, err := s.pool.Exec(ctx, query, args...)
 		if _, ok := violation(err, codeForeignKeyViolation); ok {
 			return latchkey.Errorf(latchkey.ENotFound, "user or API key not found")
 		} else if _, ok := violation(err, codeUniqueViolation); ok {
@@ -39,7 +55,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+			return latchkey.Errorf(latchkey.ENotFound, "user disabled or API key value no longer valid")
 		}
 		return nil
 	})

@@ -117,9 +117,11 @@ func (s *Service) RotateAPIKey(ctx context.Context, id string, grace time.Durati
 	}
 	now := s.now()
 	graceEnd := now.Add(grace)
+	// The previous value is the one the store holds when the rotation commits, not the one
+	// read above: a concurrent rotation may have replaced it since.
 	k.PreviousHash, k.PreviousExpiresAt = nil, nil
 	if grace > 0 {
-		k.PreviousHash, k.PreviousExpiresAt = k.Hash, &graceEnd
+		k.PreviousExpiresAt = &graceEnd
 	}
 	setKeyValue(auth.App, k)
 	err = keyNotFound(s.store.RotateAPIKey(ctx, k, graceEnd))

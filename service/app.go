@@ -26,6 +26,15 @@ func (s *Service) FindApps(ctx context.Context) ([]*latchkey.App, error) {
 // CreateApp creates an app. Zero settings take their defaults, and an empty client app id a
 // generated one.
 func (s *Service) CreateApp(ctx context.Context, app *latchkey.App) error {
+	if err := s.prepareApp(app); err != nil {
+		return err
+	}
+	return s.store.CreateApp(ctx, app)
+}
+
+// prepareApp gives a new app its id, creation time and the defaults of its unset settings,
+// and validates it.
+func (s *Service) prepareApp(app *latchkey.App) error {
 	now := s.now()
 	app.ID = latchkey.NewID(now)
 	app.CreatedAt = now
@@ -44,29 +53,32 @@ func (s *Service) CreateApp(ctx context.Context, app *latchkey.App) error {
 	if app.KeyPrefix == "" {
 		app.KeyPrefix = latchkey.DefaultKeyPrefix
 	}
-	if err := app.Validate(); err != nil {
-		return err
-	}
-	return s.store.CreateApp(ctx, app)
+	return app.Validate()
 }
 
 // EnsureApp returns the app to serve at start: the one with clientAppID, created with the
 // quickstart defaults if it does not exist; with an empty clientAppID, the oldest app, or a
 // new one with a generated id when there is none. created tells whether it was made now.
+// Nodes starting at once on an empty database end with one app, which each of them returns.
 func (s *Service) EnsureApp(ctx context.Context, clientAppID string) (app *latchkey.App, created bool, err error) {
-	if clientAppID != "" {
-		app, err = s.store.FindAppByClientID(ctx, clientAppID)
-		if latchkey.ErrorCode(err) != latchkey.ENotFound {
-			return app, false, err
-		}
-	} else {
+	if clientAppID == "" {
 		apps, err := s.store.FindApps(ctx)
-		if err != nil || len(apps) > 0 {
-			if err != nil {
-				return nil, false, err
-			}
+		if err != nil {
+			return nil, false, err
+		} else if len(apps) > 0 {
 			return apps[0], false, nil
 		}
+		// The store checks again, in one step with the insert: another node may be creating
+		// its own first app at this moment.
+		app = NewDefaultApp("")
+		if err := s.prepareApp(app); err != nil {
+			return nil, false, err
+		}
+		return s.store.CreateFirstApp(ctx, app)
+	}
+	app, err = s.store.FindAppByClientID(ctx, clientAppID)
+	if latchkey.ErrorCode(err) != latchkey.ENotFound {
+		return app, false, err
 	}
 	app = NewDefaultApp(clientAppID)
 	err = s.CreateApp(ctx, app)

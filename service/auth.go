@@ -167,8 +167,10 @@ func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchke
 		ExpiresAt: now.Add(app.RefreshTokenLifetime),
 	}
 	if key != nil {
-		// A session ends no later than the key that opened it.
-		sess.APIKeyID, sess.Scopes = key.ID, key.Scopes
+		// A session ends no later than the key that opened it. The store inserts it only while
+		// the value the login presented still works: a rotation or disable committed since
+		// the key was read refuses it.
+		sess.APIKeyID, sess.Scopes, sess.KeyHash = key.ID, key.Scopes, hashKey(creds.Key)
 		if key.ExpiresAt != nil && key.ExpiresAt.Before(sess.ExpiresAt) {
 			sess.ExpiresAt = *key.ExpiresAt
 		}
@@ -183,9 +185,13 @@ func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchke
 		}
 	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
-		if key != nil && latchkey.ErrorCode(err) == latchkey.ENotFound {
-			// The key was disabled or deleted while this login ran.
-			return nil, latchkey.Errorf(latchkey.EUnauthorized, "unauthorized")
+		if latchkey.ErrorCode(err) == latchkey.ENotFound {
+			// While this login ran, the key was disabled, deleted or rotated away from the
+			// value presented, or the user was disabled or deleted.
+			if key != nil {
+				return nil, latchkey.Errorf(latchkey.EUnauthorized, "unauthorized")
+			}
+			return nil, latchkey.Errorf(latchkey.EUserDisabled, "user disabled")
 		}
 		return nil, err
 	}

@@ -197,10 +197,13 @@ func (s *Store) FindAPIKeyAndUser(ctx context.Context, appID string, hash []byte
 	return k, users[0], nil
 }
 
-// RotateAPIKey writes k's Hash, Start, PreviousHash and PreviousExpiresAt to the user's key
-// k.ID and ends the key's sessions no later than sessionsEnd, in one transaction.
+// RotateAPIKey gives the user's key k.ID the value of k.Hash and k.Start and ends the key's
+// sessions no later than sessionsEnd, in one transaction. The previous hash, when
+// k.PreviousExpiresAt asks for one, is the hash read inside the IMMEDIATE write transaction,
+// so that concurrent rotations of the key, also from other processes, run one at a time and
+// each keeps the value the one before it wrote.
 // Errors: ENotFound when the user has no such key; EConflict when k.Hash is a key's current or
-// previous hash, or k.PreviousHash another key's previous hash.
+// previous hash.
 func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEnd time.Time) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -208,28 +211,41 @@ func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEn
 	}
 	defer tx.Rollback()
 
+	var current []byte
+	err = tx.QueryRowContext(ctx, `SELECT hash FROM api_keys WHERE user_id = ? AND id = ?`,
+		k.UserID, k.ID).Scan(&current)
+	if errors.Is(err, sql.ErrNoRows) {
+		return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+	} else if err != nil {
+		return wrap("rotate api key", err)
+	}
+	var previous []byte
+	if k.PreviousExpiresAt != nil {
+		previous = current
+	}
 	if taken, err := hashTaken(ctx, tx, k.Hash, k.ID); err != nil {
 		return wrap("rotate api key", err)
 	} else if taken {
 		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE api_keys SET hash = ?, start = ?, previous_hash = ?,
+	_, err = tx.ExecContext(ctx, `UPDATE api_keys SET hash = ?, start = ?, previous_hash = ?,
 		previous_expires_at = ? WHERE user_id = ? AND id = ?`,
-		k.Hash, k.Start, nullBytes(k.PreviousHash), nullMillis(k.PreviousExpiresAt), k.UserID, k.ID)
+		k.Hash, k.Start, nullBytes(previous), nullMillis(k.PreviousExpiresAt), k.UserID, k.ID)
 	if isUniqueViolation(err) {
 		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
 	} else if err != nil {
 		return wrap("rotate api key", err)
-	}
-	if err := requireRows(res, "API key not found"); err != nil {
-		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = ?
 		WHERE api_key_id = ? AND expires_at > ?`,
 		millis(sessionsEnd), k.ID, millis(sessionsEnd)); err != nil {
 		return wrap("rotate api key", err)
 	}
-	return wrap("rotate api key", tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return wrap("rotate api key", err)
+	}
+	k.PreviousHash = nullBytes(previous)
+	return nil
 }
 
 // SetAPIKeyDisabled enables or disables one of the user's keys. Disabling also deletes every

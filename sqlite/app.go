@@ -16,16 +16,49 @@ const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, us
 
 // CreateApp inserts an app. Errors: EConflict when the client app id or the id is taken.
 func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
+	return wrap("create app", insertApp(ctx, s.write, app))
+}
+
+// CreateFirstApp inserts app when there is no app yet and returns it, created true; otherwise
+// it returns the oldest app. The read and the insert are one IMMEDIATE write transaction, so
+// they are one step also for several processes over one database file.
+// Errors: EConflict when the client app id or the id is taken.
+func (s *Store) CreateFirstApp(ctx context.Context, app *latchkey.App) (*latchkey.App, bool, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, false, wrap("create first app", err)
+	}
+	defer tx.Rollback()
+
+	first, err := scanApp(tx.QueryRowContext(ctx,
+		`SELECT `+appColumns+` FROM apps ORDER BY created_at, rowid LIMIT 1`))
+	switch {
+	case err == nil:
+		return first, false, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, false, wrap("create first app", err)
+	}
+	if err := insertApp(ctx, tx, app); err != nil {
+		return nil, false, wrap("create first app", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, false, wrap("create first app", err)
+	}
+	return app, true, nil
+}
+
+// insertApp inserts an app row. Errors: EConflict when the client app id or the id is taken.
+func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
 	originsJSON, err := encodeList(app.AllowedOrigins)
 	if err != nil {
-		return wrap("create app", err)
+		return err
 	}
 	scopesJSON, err := encodeList(app.Scopes)
 	if err != nil {
-		return wrap("create app", err)
+		return err
 	}
 
-	_, err = s.write.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`)
+	_, err = db.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
 		app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
@@ -38,7 +71,7 @@ func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
 	} else if isPrimaryKeyViolation(err) {
 		return latchkey.Errorf(latchkey.EConflict, "an app with id %q already exists", app.ID)
 	}
-	return wrap("create app", err)
+	return err
 }
 
 // FindAppByClientID returns an app by its client app id.

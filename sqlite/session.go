@@ -15,10 +15,17 @@ const sessionColumns = `id, app_id, user_id, device_id, provider, api_key_id, cr
 
 // The queries of every login and refresh, prepared when the store opens (stmt.go).
 const (
-	insertSessionQuery    = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	insertKeySessionQuery = `INSERT INTO sessions (` + sessionColumns + `)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
-		WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ? AND user_id = ? AND disabled = 0)`
+	// insertSessionQuery inserts a session (?1 to ?9, sessionColumns) while its user is an
+	// enabled user of the app.
+	insertSessionQuery = `INSERT INTO sessions (` + sessionColumns + `)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+		WHERE EXISTS (SELECT 1 FROM users WHERE id = ?3 AND app_id = ?2 AND disabled = 0)`
+	// insertKeySessionQuery also requires the key ?6 of the user to be enabled with the hash
+	// ?10 as its current value, or as its previous value still in its grace period (at the
+	// session's creation ?7) for a session that ends with it (?8).
+	insertKeySessionQuery = insertSessionQuery + `
+		AND EXISTS (SELECT 1 FROM api_keys WHERE id = ?6 AND user_id = ?3 AND disabled = 0
+			AND (hash = ?10 OR (previous_hash = ?10 AND previous_expires_at > ?7 AND previous_expires_at >= ?8)))`
 	findSessionQuery = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`
 	// The session's columns, then its user's with the identities as findUserByIDQuery reads
 	// them: one row per identity, or one with NULL identity columns.
@@ -28,10 +35,12 @@ const (
 		WHERE s.id = ? ORDER BY i.created_at, i.id`
 )
 
-// CreateSession inserts a session. A session with an APIKeyID is inserted only while that key
-// exists, belongs to the session's user and is enabled, checked in the INSERT itself so that a
-// key disabled during a login cannot leave a live session behind; otherwise ENotFound.
-// Errors also: EConflict when the id is taken; ENotFound when the user does not exist.
+// CreateSession inserts a session while its user is enabled and, for a session with an
+// APIKeyID, while sess.KeyHash is a working value of that enabled key of the user (see
+// insertKeySessionQuery); otherwise ENotFound. The check is in the INSERT itself, and SQLite
+// runs one write at a time: a disable or rotation commits either before the check, which
+// then fails, or after the insert, and then ends the new session with the others.
+// Errors also: EConflict when the id is taken.
 func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error {
 	scopesJSON, err := encodeList(sess.Scopes)
 	if err != nil {
@@ -44,7 +53,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 	query := insertSessionQuery
 	if sess.APIKeyID != "" {
 		query = insertKeySessionQuery
-		args = append(args, sess.APIKeyID, sess.UserID)
+		args = append(args, nullBytes(sess.KeyHash))
 	}
 
 	// Concurrent logins share one commit (groupcommit.go); this returns after it.
@@ -53,12 +62,12 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 	case isPrimaryKeyViolation(err):
 		return latchkey.Errorf(latchkey.EConflict, "a session with id %q already exists", sess.ID)
 	case isForeignKeyViolation(err):
-		return latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return latchkey.Errorf(latchkey.ENotFound, "user or API key not found")
 	case err != nil:
 		return wrap("create session", err)
 	}
 	if n == 0 {
-		return latchkey.Errorf(latchkey.ENotFound, "API key not found or disabled")
+		return latchkey.Errorf(latchkey.ENotFound, "user disabled or API key value no longer valid")
 	}
 	return nil
 }

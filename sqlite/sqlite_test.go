@@ -200,6 +200,7 @@ func populate(t *testing.T, s *sqlite.Store) (*latchkey.App, *latchkey.User, *la
 	sess := &latchkey.Session{
 		ID: latchkey.NewID(now), AppID: app.ID, UserID: u.ID, DeviceID: latchkey.ZeroID,
 		Provider: latchkey.ProviderAPIKey, APIKeyID: k.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+		KeyHash: k.Hash,
 	}
 	tok := &latchkey.UserToken{
 		ID: latchkey.NewID(now), UserID: u.ID, Kind: latchkey.UserTokenConfirm,

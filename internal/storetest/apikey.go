@@ -383,14 +383,15 @@ func testAPIKey(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 		otherKey := mustCreateAPIKey(t, s, u, "deploy")
 		sessionsEnd := now().Add(time.Hour)
-		longSess := mustCreateSession(t, s, u, k.ID)
-		shortSess := newSession(u, k.ID)
+		longSess := mustCreateSession(t, s, u, k)
+		shortSess := newSession(u, k)
 		shortSess.ExpiresAt = sessionsEnd.Add(-time.Minute)
 		if err := s.CreateSession(t.Context(), shortSess); err != nil {
 			t.Fatal(err)
 		}
-		otherKeySess := mustCreateSession(t, s, u, otherKey.ID)
-		plainSess := mustCreateSession(t, s, u, "")
+		shortSess.KeyHash = nil
+		otherKeySess := mustCreateSession(t, s, u, otherKey)
+		plainSess := mustCreateSession(t, s, u, nil)
 
 		rot := *k
 		rot.Hash, rot.Start = randomBytes(t, 32), "lk_New2"
@@ -452,7 +453,7 @@ func testAPIKey(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		owner := mustCreateUser(t, s, app.ID, "ada@example.com")
 		other := mustCreateUser(t, s, app.ID, "bob@example.com")
 		k := mustCreateAPIKey(t, s, owner, "ci")
-		sess := mustCreateSession(t, s, owner, k.ID)
+		sess := mustCreateSession(t, s, owner, k)
 
 		// Another user cannot rotate the key.
 		rot := *k
@@ -500,10 +501,10 @@ func testAPIKey(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		u := mustCreateUser(t, s, app.ID, "ada@example.com")
 		k := mustCreateAPIKey(t, s, u, "ci")
 		otherKey := mustCreateAPIKey(t, s, u, "deploy")
-		keySess1 := mustCreateSession(t, s, u, k.ID)
-		keySess2 := mustCreateSession(t, s, u, k.ID)
-		otherKeySess := mustCreateSession(t, s, u, otherKey.ID)
-		plainSess := mustCreateSession(t, s, u, "")
+		keySess1 := mustCreateSession(t, s, u, k)
+		keySess2 := mustCreateSession(t, s, u, k)
+		otherKeySess := mustCreateSession(t, s, u, otherKey)
+		plainSess := mustCreateSession(t, s, u, nil)
 
 		if err := s.SetAPIKeyDisabled(t.Context(), u.ID, k.ID, true); err != nil {
 			t.Fatal(err)
@@ -546,7 +547,7 @@ func testAPIKey(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			t.Fatal("key still disabled")
 		}
 		// An enabled key opens sessions again.
-		mustCreateSession(t, s, u, k.ID)
+		mustCreateSession(t, s, u, k)
 	})
 
 	t.Run("Delete", func(t *testing.T) {
@@ -555,9 +556,9 @@ func testAPIKey(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		u := mustCreateUser(t, s, app.ID, "ada@example.com")
 		k := mustCreateAPIKey(t, s, u, "ci")
 		otherKey := mustCreateAPIKey(t, s, u, "deploy")
-		keySess := mustCreateSession(t, s, u, k.ID)
-		otherKeySess := mustCreateSession(t, s, u, otherKey.ID)
-		plainSess := mustCreateSession(t, s, u, "")
+		keySess := mustCreateSession(t, s, u, k)
+		otherKeySess := mustCreateSession(t, s, u, otherKey)
+		plainSess := mustCreateSession(t, s, u, nil)
 
 		if err := s.DeleteAPIKey(t.Context(), u.ID, k.ID); err != nil {
 			t.Fatal(err)

@@ -227,9 +227,9 @@ func testApp(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			var server *latchkey.User
 			server, d.serverKey = mustCreateServerAPIKey(t, s, d.app.ID, "backend")
 			d.sessions = []*latchkey.Session{
-				mustCreateSession(t, s, d.user, ""),
-				mustCreateSession(t, s, d.user, d.key.ID),
-				mustCreateSession(t, s, server, d.serverKey.ID),
+				mustCreateSession(t, s, d.user, nil),
+				mustCreateSession(t, s, d.user, d.key),
+				mustCreateSession(t, s, server, d.serverKey),
 			}
 			d.tok = mustCreateUserToken(t, s, d.user, latchkey.UserTokenConfirm)
 			d.event = newAuditEvent(d.app.ID, latchkey.EventLogin, d.user.ID, d.user.ID, now())

@@ -106,7 +106,7 @@ func Benchmark(b *testing.B, s latchkey.Store) {
 	}
 	sessions := make([]*latchkey.Session, 0, 100)
 	for i := range cap(sessions) {
-		sess := newSession(users[i], keys[i*benchKeysPerUser].ID)
+		sess := newSession(users[i], keys[i*benchKeysPerUser])
 		if err := s.CreateSession(ctx, sess); err != nil {
 			b.Fatalf("CreateSession: %v", err)
 		}
@@ -243,7 +243,7 @@ func Benchmark(b *testing.B, s latchkey.Store) {
 		i := 0
 		for b.Loop() {
 			u := users[i%len(users)]
-			if err := s.CreateSession(ctx, newSession(u, keys[(i%len(users))*benchKeysPerUser].ID)); err != nil {
+			if err := s.CreateSession(ctx, newSession(u, keys[(i%len(users))*benchKeysPerUser])); err != nil {
 				b.Fatal(err)
 			}
 			i++
@@ -255,7 +255,7 @@ func Benchmark(b *testing.B, s latchkey.Store) {
 			i := 0
 			for pb.Next() {
 				u := users[i%len(users)]
-				if err := s.CreateSession(ctx, newSession(u, keys[(i%len(users))*benchKeysPerUser].ID)); err != nil {
+				if err := s.CreateSession(ctx, newSession(u, keys[(i%len(users))*benchKeysPerUser])); err != nil {
 					b.Error(err)
 					return
 				}

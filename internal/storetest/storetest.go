@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	t.Run("Timestamps", func(t *testing.T) { testTimestamps(t, open) })
 	t.Run("Health", func(t *testing.T) { testHealth(t, open) })
 	t.Run("Bulk", func(t *testing.T) { testBulk(t, open) })
+	t.Run("Race", func(t *testing.T) { testRace(t, open) })
 }
 
 // now returns the current time as the stores keep it: UTC, at millisecond precision, so that
@@ -139,34 +140,34 @@ func mustCreateAPIKey(t *testing.T, s latchkey.Store, u *latchkey.User, name str
 	return k
 }
 
-// newSession returns a live session of the user, opened with the key when apiKeyID is set,
-// not yet stored.
-func newSession(u *latchkey.User, apiKeyID string) *latchkey.Session {
-	provider := latchkey.ProviderAnonymous
-	if apiKeyID != "" {
-		provider = latchkey.ProviderAPIKey
-	}
+// newSession returns a live session of the user, opened with the key's current value when k
+// is set, not yet stored.
+func newSession(u *latchkey.User, k *latchkey.APIKey) *latchkey.Session {
 	t := now()
-	return &latchkey.Session{
+	sess := &latchkey.Session{
 		ID:        newID(),
 		AppID:     u.AppID,
 		UserID:    u.ID,
 		DeviceID:  newID(),
-		Provider:  provider,
-		APIKeyID:  apiKeyID,
+		Provider:  latchkey.ProviderAnonymous,
 		CreatedAt: t,
 		ExpiresAt: t.Add(latchkey.DefaultRefreshTokenLifetime),
 	}
+	if k != nil {
+		sess.Provider, sess.APIKeyID, sess.KeyHash = latchkey.ProviderAPIKey, k.ID, k.Hash
+	}
+	return sess
 }
 
-// mustCreateSession creates a live session of the user, opened with the key when apiKeyID is
-// set.
-func mustCreateSession(t *testing.T, s latchkey.Store, u *latchkey.User, apiKeyID string) *latchkey.Session {
+// mustCreateSession creates a live session of the user, opened with the key's current value
+// when k is set. The session returned is as the store reads it back, without KeyHash.
+func mustCreateSession(t *testing.T, s latchkey.Store, u *latchkey.User, k *latchkey.APIKey) *latchkey.Session {
 	t.Helper()
-	sess := newSession(u, apiKeyID)
+	sess := newSession(u, k)
 	if err := s.CreateSession(t.Context(), sess); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
+	sess.KeyHash = nil
 	return sess
 }
 
@@ -255,7 +256,7 @@ func testTimestamps(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		if err := s.TouchAPIKey(t.Context(), k.ID, at(6)); err != nil {
 			t.Fatal(err)
 		}
-		sess := newSession(u, k.ID)
+		sess := newSession(u, k)
 		sess.CreatedAt, sess.ExpiresAt = at(7), at(8)
 		if err := s.CreateSession(t.Context(), sess); err != nil {
 			t.Fatal(err)

@@ -222,13 +222,13 @@ func testUser(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		app := mustCreateApp(t, s)
 		u := mustCreateUser(t, s, app.ID, "ada@example.com")
 		key := mustCreateAPIKey(t, s, u, "ci")
-		keySess := mustCreateSession(t, s, u, key.ID)
-		sess := mustCreateSession(t, s, u, "")
+		keySess := mustCreateSession(t, s, u, key)
+		sess := mustCreateSession(t, s, u, nil)
 		tok := mustCreateUserToken(t, s, u, latchkey.UserTokenReset)
 
 		other := mustCreateUser(t, s, app.ID, "bob@example.com")
 		otherKey := mustCreateAPIKey(t, s, other, "ci")
-		otherSess := mustCreateSession(t, s, other, otherKey.ID)
+		otherSess := mustCreateSession(t, s, other, otherKey)
 		otherTok := mustCreateUserToken(t, s, other, latchkey.UserTokenReset)
 
 		if err := s.DeleteUser(t.Context(), app.ID, u.ID); err != nil {
@@ -379,17 +379,17 @@ func testUserAdmin(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		u := mustCreateUser(t, s, app.ID, "ada@example.com")
 		k := mustCreateAPIKey(t, s, u, "ci")
 		mustCreateAPIKey(t, s, u, "deploy")
-		mustCreateSession(t, s, u, "")
-		mustCreateSession(t, s, u, k.ID)
+		mustCreateSession(t, s, u, nil)
+		mustCreateSession(t, s, u, k)
 		at := now()
-		expired := newSession(u, "")
+		expired := newSession(u, nil)
 		expired.CreatedAt, expired.ExpiresAt = at.Add(-2*time.Hour), at
 		if err := s.CreateSession(t.Context(), expired); err != nil {
 			t.Fatal(err)
 		}
 		other := mustCreateUser(t, s, app.ID, "bob@example.com")
 		mustCreateAPIKey(t, s, other, "ci")
-		mustCreateSession(t, s, other, "")
+		mustCreateSession(t, s, other, nil)
 
 		got, err := s.FindUserStats(t.Context(), u.ID, at)
 		if err != nil {
@@ -413,10 +413,10 @@ func testUserAdmin(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		app := mustCreateApp(t, s)
 		u := mustCreateUser(t, s, app.ID, "ada@example.com")
 		k := mustCreateAPIKey(t, s, u, "ci")
-		sess := mustCreateSession(t, s, u, "")
-		keySess := mustCreateSession(t, s, u, k.ID)
+		sess := mustCreateSession(t, s, u, nil)
+		keySess := mustCreateSession(t, s, u, k)
 		other := mustCreateUser(t, s, app.ID, "bob@example.com")
-		otherSess := mustCreateSession(t, s, other, "")
+		otherSess := mustCreateSession(t, s, other, nil)
 
 		if err := s.SetUserDisabled(t.Context(), app.ID, u.ID, true); err != nil {
 			t.Fatal(err)
@@ -456,7 +456,7 @@ func testUserAdmin(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		s := open(t)
 		app, other := mustCreateApp(t, s), mustCreateApp(t, s)
 		u := mustCreateUser(t, s, app.ID, "ada@example.com")
-		sess := mustCreateSession(t, s, u, "")
+		sess := mustCreateSession(t, s, u, nil)
 
 		assertCode(t, s.SetUserDisabled(t.Context(), app.ID, newID(), true), latchkey.ENotFound)
 		// A user is disabled only through its own app.
@@ -472,14 +472,14 @@ func testUserAdmin(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		app := mustCreateApp(t, s)
 		u := mustCreateUser(t, s, app.ID, "ada@example.com")
 		k := mustCreateAPIKey(t, s, u, "ci")
-		expired := newSession(u, "")
+		expired := newSession(u, nil)
 		expired.CreatedAt, expired.ExpiresAt = now().Add(-2*time.Hour), now().Add(-time.Hour)
 		if err := s.CreateSession(t.Context(), expired); err != nil {
 			t.Fatal(err)
 		}
-		sessions := []*latchkey.Session{mustCreateSession(t, s, u, ""), mustCreateSession(t, s, u, k.ID), expired}
+		sessions := []*latchkey.Session{mustCreateSession(t, s, u, nil), mustCreateSession(t, s, u, k), expired}
 		other := mustCreateUser(t, s, app.ID, "bob@example.com")
-		otherSess := mustCreateSession(t, s, other, "")
+		otherSess := mustCreateSession(t, s, other, nil)
 
 		n, err := s.DeleteUserSessions(t.Context(), u.ID)
 		if err != nil {
@@ -623,10 +623,10 @@ func testUserToken(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		app := mustCreateApp(t, s)
 		u := mustCreateUser(t, s, app.ID, "ada@example.com")
 		key := mustCreateAPIKey(t, s, u, "ci")
-		sess := mustCreateSession(t, s, u, "")
-		keySess := mustCreateSession(t, s, u, key.ID)
+		sess := mustCreateSession(t, s, u, nil)
+		keySess := mustCreateSession(t, s, u, key)
 		other := mustCreateUser(t, s, app.ID, "bob@example.com")
-		otherSess := mustCreateSession(t, s, other, "")
+		otherSess := mustCreateSession(t, s, other, nil)
 		tok := mustCreateUserToken(t, s, u, latchkey.UserTokenReset)
 
 		if err := s.ResetPasswordWithToken(t.Context(), tok.ID, "new-hash"); err != nil {
@@ -660,7 +660,7 @@ func testUserToken(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		if err := s.ResetPasswordWithToken(t.Context(), tok.ID, "first"); err != nil {
 			t.Fatal(err)
 		}
-		sess := mustCreateSession(t, s, u, "")
+		sess := mustCreateSession(t, s, u, nil)
 		assertCode(t, s.ResetPasswordWithToken(t.Context(), tok.ID, "second"), latchkey.ENotFound)
 
 		got, err := s.FindUserByID(t.Context(), app.ID, u.ID)
