@@ -70,3 +70,26 @@ func TestAuditBoundsCallerText(t *testing.T) {
 		}
 	})
 }
+
+func TestAuditSizeBound(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	for range 3 {
+		if _, err := f.svc.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Unflushed on purpose: the bound counts the events still queued.
+	f.login(t, "ann@example.com") // a register and a login event, the newest two
+	if n, err := f.svc.DeleteExcessAuditEvents(ctx, 0); err != nil || n != 0 {
+		t.Fatalf("DeleteExcessAuditEvents(0) = %d, %v; want 0, nil: no bound", n, err)
+	}
+	n, err := f.svc.DeleteExcessAuditEvents(ctx, 2)
+	if err != nil || n != 3 {
+		t.Fatalf("DeleteExcessAuditEvents(2) = %d, %v; want the 3 oldest deleted", n, err)
+	}
+	left, err := f.store.FindAuditEvents(ctx, latchkey.AuditFilter{AppID: f.app.ID})
+	if err != nil || len(left) != 2 || left[0].Event != latchkey.EventLogin || left[1].Event != latchkey.EventRegister {
+		t.Fatalf("events left = %v, %v; want ann's register and login", left, err)
+	}
+}

@@ -255,6 +255,9 @@ func (c *ServeCommand) validate() error {
 	if c.AuditRetention < 0 {
 		return fmt.Errorf("audit-retention %v: want 0 (forever) or more", c.AuditRetention)
 	}
+	if c.AuditMaxEvents < 0 {
+		return fmt.Errorf("audit-max-events %d: want 0 (no bound) or more", c.AuditMaxEvents)
+	}
 	if o.ConfirmLifetime <= 0 || o.ResetLifetime <= 0 {
 		return errors.New("confirm-token-lifetime and reset-token-lifetime: want more than 0")
 	}
