@@ -59,7 +59,7 @@ var funcs = template.FuncMap{
 	// visible writes out the hidden runes (bidi controls and the like) of stored text that a
 	// caller chose, an email or an audit detail, so that it cannot show as something else.
 	"visible": latchkey.Visible,
-	"list": func(s ...string) []string { return s },
+	"list":    func(s ...string) []string { return s },
 	// short abbreviates a 24-hex id; the page keeps the whole id in a title or a link.
 	"short": func(id string) string {
 		if len(id) > 10 {
