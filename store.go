@@ -146,6 +146,9 @@ type Store interface {
 	FindAuditEvents(ctx context.Context, filter AuditFilter) ([]*AuditEvent, error)
 	// DeleteAuditEventsBefore deletes events older than t and returns how many.
 	DeleteAuditEventsBefore(ctx context.Context, t time.Time) (int64, error)
+	// DeleteAuditEventsBeyond deletes the oldest (lowest id) events, keeping the newest keep,
+	// and returns how many went; keep 0 deletes them all.
+	DeleteAuditEventsBeyond(ctx context.Context, keep int64) (int64, error)
 
 	// Close releases the store's resources.
 	Close() error

@@ -161,7 +161,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	e := newEnv(t)
 	srv := httpapi.New(httpapi.Config{
 		Apps: e.Service, Auth: e.Service, Userpass: e.Service, APIKeys: e.Service, Admin: e.Service, Leaks: e.Service,
-		Metrics: http.NotFoundHandler(), Health: e.Service,
+		Health: e.Service,
 	})
 	routes := srv.Routes()
 	var documented []string

@@ -44,8 +44,6 @@ type Config struct {
 	Observer latchkey.Observer
 	// Health answers /readyz; nil answers ready.
 	Health latchkey.ReadyChecker
-	// Metrics, if not nil, is served at /metrics.
-	Metrics http.Handler
 	// UI serves the web pages under /console and /app/ (package ui); nil serves none.
 	UI http.Handler
 }
@@ -65,7 +63,6 @@ type Server struct {
 	mux       *http.ServeMux
 	observer  latchkey.Observer
 	health    latchkey.ReadyChecker
-	metrics   http.Handler
 	patterns  []string
 	openAPI   []byte // the OpenAPI document, naming this server's public URL
 }
@@ -91,7 +88,7 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.observer, s.health, s.metrics = cfg.Observer, cfg.Health, cfg.Metrics
+	s.observer, s.health = cfg.Observer, cfg.Health
 	if s.observer == nil {
 		s.observer = latchkey.NopObserver{}
 	}

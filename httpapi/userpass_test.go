@@ -55,6 +55,10 @@ func TestRegister(t *testing.T) {
 		{"ErrEmailTwoAts", "a@b@example.com", "good password!", 400, "BadRequest", "email invalid"},
 		{"ErrEmailWithName", "Name <name@example.com>", "good password!", 400, "BadRequest", "email invalid"},
 		{"ErrEmailMissing", "", "good password!", 400, "BadRequest", "email invalid"},
+		// Bidi and other invisible characters would show the address as another one.
+		{"ErrEmailBidi", "ann\u202Emoc.elpmaxe@evil.example", "good password!", 400, "BadRequest", "email invalid"},
+		{"ErrEmailBidiIsolate", "\u2067ann@example.com", "good password!", 400, "BadRequest", "email invalid"},
+		{"ErrEmailZeroWidth", "ann\u200B@example.com", "good password!", 400, "BadRequest", "email invalid"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e.remember(&e.passwords, tt.password)

@@ -20,7 +20,10 @@ import (
 // TestScrape runs a flow through a real server, scrapes /metrics and checks the numbers.
 func TestScrape(t *testing.T) {
 	m := metrics.New()
-	srv := testserver.New(t, testserver.Options{Observer: m, Metrics: m.Handler()})
+	srv := testserver.New(t, testserver.Options{Observer: m})
+	// Metrics have a listener of their own, as latchkey serve --metrics-addr gives them.
+	metricsSrv := httptest.NewServer(m.Handler())
+	t.Cleanup(metricsSrv.Close)
 	m.WatchPools(srv.Store.(latchkey.PoolStatser))
 	m.WatchPasswordHashes(srv.Service.PasswordHashQueue)
 
@@ -43,7 +46,7 @@ func TestScrape(t *testing.T) {
 	call(t, "DELETE", srv.URL+"/api/client/v2.0/auth/api_keys/"+key.ID, login.RefreshToken, nil, 204, nil)
 	call(t, "GET", srv.URL+"/no/such/route/ann@example.com", "", nil, 404, nil)
 
-	body := scrape(t, srv.URL)
+	body := scrape(t, metricsSrv.URL)
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(bytes.NewReader(body))
 	if err != nil {

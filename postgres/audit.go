@@ -123,6 +123,20 @@ func (s *Store) DeleteAuditEventsBefore(ctx context.Context, t time.Time) (int64
 	return n, err
 }
 
+// DeleteAuditEventsBeyond deletes the events older (by id) than the newest keep and returns
+// how many.
+func (s *Store) DeleteAuditEventsBeyond(ctx context.Context, keep int64) (int64, error) {
+	var n int64
+	err := s.retry(ctx, "delete audit events", func() error {
+		// The subquery names the newest event that goes: none when there are keep or fewer.
+		tag, err := s.pool.Exec(ctx, `DELETE FROM audit_events
+			WHERE id <= (SELECT id FROM audit_events ORDER BY id DESC OFFSET $1 LIMIT 1)`, keep)
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
 // encodeDetails encodes an event's details for the JSONB column: SQL NULL, not JSON null,
 // when there are none.
 func encodeDetails(details map[string]string) (*string, error) {

@@ -185,3 +185,17 @@ func (s *Service) FindAuditEvents(ctx context.Context, filter latchkey.AuditFilt
 func (s *Service) DeleteOldAuditEvents(ctx context.Context, retention time.Duration) (int64, error) {
 	return s.store.DeleteAuditEventsBefore(ctx, s.now().Add(-retention))
 }
+
+// DeleteExcessAuditEvents applies the audit log's size bound: beyond the newest max events,
+// the oldest go, so that a flood of failed logins cannot grow the table without end within
+// the retention. max 0 keeps every event.
+func (s *Service) DeleteExcessAuditEvents(ctx context.Context, max int64) (int64, error) {
+	if max <= 0 {
+		return 0, nil
+	}
+	// Events still queued count too: write them first.
+	if err := s.auditor.flush(ctx); err != nil {
+		return 0, err
+	}
+	return s.store.DeleteAuditEventsBeyond(ctx, max)
+}

@@ -595,6 +595,9 @@ func TestUserpass(t *testing.T) {
 		{"ErrLongPassword", "ann@example.com", strings.Repeat("p", 129), "password must be between 6 and 128 characters"},
 		{"ErrEmail", "not-an-email", "s3cretpass", "email invalid"},
 		{"ErrEmailWithName", "Ann <ann@example.com>", "s3cretpass", "email invalid"},
+		{"ErrEmailBidi", "ann\u202Emoc.elpmaxe@evil.example", "s3cretpass", "email invalid"},
+		{"ErrEmailLRM", "ann\u200E@example.com", "s3cretpass", "email invalid"},
+		{"ErrEmailArabicMark", "ann\u061C@example.com", "s3cretpass", "email invalid"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, nil)
@@ -615,6 +618,15 @@ func TestUserpass(t *testing.T) {
 		f := newFixture(t, nil)
 		wantCode(t, f.svc.SendPasswordReset(context.Background(), f.app, "nobody@example.com"), latchkey.EUserNotFound)
 		wantCode(t, f.svc.ResendConfirmation(context.Background(), f.app, "nobody@example.com"), latchkey.EUserNotFound)
+	})
+	t.Run("ErrEmailBidiSend", func(t *testing.T) {
+		// Every door an email comes in by refuses one that would show as another.
+		f := newFixture(t, nil)
+		const spoof = "ann\u202Emoc.elpmaxe@evil.example"
+		wantCode(t, f.svc.SendPasswordReset(context.Background(), f.app, spoof), latchkey.EBadRequest)
+		wantCode(t, f.svc.ResendConfirmation(context.Background(), f.app, spoof), latchkey.EBadRequest)
+		_, err := f.svc.CreateAdmin(context.Background(), spoof, "s3cretpassword")
+		wantCode(t, err, latchkey.EBadRequest)
 	})
 	t.Run("ErrAlreadyConfirmed", func(t *testing.T) {
 		f := newFixture(t, nil)

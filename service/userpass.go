@@ -186,7 +186,13 @@ func invalidToken(err error) error {
 
 func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
+// validateEmail refuses what is not one plain address, and addresses holding a Hidden rune: a
+// bidi control such as U+202E makes "ann\u202Emoc.elpmaxe@evil.example" show in a console
+// or a log as another address.
 func validateEmail(email string) error {
+	if latchkey.HasHidden(email) {
+		return latchkey.Errorf(latchkey.EBadRequest, "email invalid")
+	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" || len(email) > 254 {
 		return latchkey.Errorf(latchkey.EBadRequest, "email invalid")

@@ -111,6 +111,19 @@ func (s *Store) DeleteAuditEventsBefore(ctx context.Context, t time.Time) (int64
 	return n, wrap("delete audit events", err)
 }
 
+// DeleteAuditEventsBeyond deletes the events older (by id) than the newest keep and returns
+// how many.
+func (s *Store) DeleteAuditEventsBeyond(ctx context.Context, keep int64) (int64, error) {
+	// The subquery names the newest event that goes: none when there are keep or fewer.
+	res, err := s.write.ExecContext(ctx, `DELETE FROM audit_events
+		WHERE id <= (SELECT id FROM audit_events ORDER BY id DESC LIMIT 1 OFFSET ?)`, keep)
+	if err != nil {
+		return 0, wrap("delete audit events", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("delete audit events", err)
+}
+
 // scanAuditEvent reads one row of auditColumns.
 func scanAuditEvent(row rowScanner) (*latchkey.AuditEvent, error) {
 	var (

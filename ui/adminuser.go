@@ -127,7 +127,7 @@ func userURL(clientAppID, userID string) string {
 // userName is how confirmation pages and messages name a user.
 func userName(u *latchkey.User) string {
 	if u.Email != "" {
-		return u.Email
+		return latchkey.Visible(u.Email)
 	}
 	return "user " + u.ID
 }

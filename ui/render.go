@@ -56,7 +56,10 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 	"join": strings.Join,
-	"list": func(s ...string) []string { return s },
+	// visible writes out the hidden runes (bidi controls and the like) of stored text that a
+	// caller chose, an email or an audit detail, so that it cannot show as something else.
+	"visible": latchkey.Visible,
+	"list":    func(s ...string) []string { return s },
 	// short abbreviates a 24-hex id; the page keeps the whole id in a title or a link.
 	"short": func(id string) string {
 		if len(id) > 10 {

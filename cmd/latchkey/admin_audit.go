@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/client"
 )
 
@@ -87,7 +88,7 @@ func adminAudit(io userIO) Command {
 		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "TIME\tEVENT\tOUTCOME\tACTOR\tSUBJECT\tAPP\tIP\tDETAILS")
 		for _, e := range events {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", formatTime(&e.Time, "-"), e.Event, e.Outcome,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", formatTime(&e.Time, "-"), orDash(e.Event), orDash(e.Outcome),
 				party(e.Actor), party(e.Subject), orDash(e.AppID), orDash(e.IP), details(e.Details))
 		}
 		return tw.Flush()
@@ -99,13 +100,13 @@ func party(p client.AuditParty) string {
 	if p.ID == "" {
 		return orDash(p.Type)
 	}
-	return p.Type + ":" + p.ID
+	return orDash(p.Type + ":" + p.ID)
 }
 
 func details(m map[string]string) string {
 	var kv []string
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		kv = append(kv, k+"="+m[k])
+		kv = append(kv, latchkey.Visible(k)+"="+latchkey.Visible(m[k]))
 	}
 	return orDash(strings.Join(kv, " "))
 }

@@ -328,7 +328,7 @@ func adminWhoami(io userIO) Command {
 			return printJSON(c.Stdout, w)
 		}
 		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "admin\t%s\nemail\t%s\nserver\t%s\ngroup\t%s\n", w.UserID, w.Email, w.URL, w.GroupID)
+		fmt.Fprintf(tw, "admin\t%s\nemail\t%s\nserver\t%s\ngroup\t%s\n", w.UserID, orDash(w.Email), w.URL, w.GroupID)
 		return tw.Flush()
 	}
 	return c

@@ -163,7 +163,7 @@ func adminUsersDelete(io userIO) Command {
 			}
 			who := u.ID
 			if u.Email() != "" {
-				who = u.Email() + " (" + u.ID + ")"
+				who = orDash(u.Email()) + " (" + u.ID + ")"
 			}
 			if err := c.confirmDelete(yes, fmt.Sprintf("Delete user %s with its keys and sessions? This cannot be undone.", who)); err != nil {
 				return err

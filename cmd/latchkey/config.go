@@ -65,14 +65,15 @@ const (
 	envAdminPassword = "LATCHKEY_ADMIN_PASSWORD"
 )
 
-// metricsOff is the --metrics-addr value that serves no metrics.
+// metricsOff is the --metrics-addr value that serves no metrics, and its default: metrics are
+// an operator's choice, on an address the operator picks, never the public listener.
 const metricsOff = "off"
 
 func (c *opsConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.ConfigFile, "config", "", "TOML config file; flags and LATCHKEY_* variables override it (LATCHKEY_CONFIG)")
 	fs.BoolVar(&c.PrintConfig, "print-config", false, "print the effective configuration, secrets redacted, and exit")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "json or text (LATCHKEY_LOG_FORMAT)")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address instead of the main listener; 'off' serves none (LATCHKEY_METRICS_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", metricsOff, "serve /metrics on a listener of its own at this address, e.g. 127.0.0.1:9100; 'off' serves none. Never on the main listener (LATCHKEY_METRICS_ADDR)")
 	fs.StringVar(&c.SMTPHost, "smtp-host", "", "SMTP server for confirmation and reset emails; empty sends none (LATCHKEY_SMTP_HOST)")
 	fs.IntVar(&c.SMTPPort, "smtp-port", 0, "SMTP port; default 587 for starttls, 465 for tls, 25 for none (LATCHKEY_SMTP_PORT)")
 	fs.StringVar(&c.SMTPSecurity, "smtp-security", "starttls", "starttls, tls (implicit TLS) or none (LATCHKEY_SMTP_SECURITY)")
@@ -232,13 +233,18 @@ func (c *ServeCommand) validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr %q: %v", c.Addr, err)
 	}
-	if o.MetricsAddr != "" && o.MetricsAddr != metricsOff {
+	if o.MetricsAddr != metricsOff {
+		// Empty once meant /metrics on the main listener, which publishes them with the API:
+		// refused rather than quietly turned off, so that a scraper's target is not lost unseen.
+		if o.MetricsAddr == "" {
+			return errors.New("metrics-addr is empty: /metrics is no longer served on the main listener; set a host:port of its own, e.g. 127.0.0.1:9100, or off")
+		}
 		_, port, err := net.SplitHostPort(o.MetricsAddr)
 		if err != nil {
 			return fmt.Errorf("metrics-addr %q: want host:port, or off: %v", o.MetricsAddr, err)
 		}
 		if o.MetricsAddr == c.Addr && port != "0" {
-			return fmt.Errorf("metrics-addr %q: the same as addr; leave it empty to serve /metrics there", o.MetricsAddr)
+			return fmt.Errorf("metrics-addr %q: the same as addr; metrics need a listener of their own", o.MetricsAddr)
 		}
 	}
 	if c.PublicURL != "" {
@@ -254,6 +260,9 @@ func (c *ServeCommand) validate() error {
 	}
 	if c.AuditRetention < 0 {
 		return fmt.Errorf("audit-retention %v: want 0 (forever) or more", c.AuditRetention)
+	}
+	if c.AuditMaxEvents < 0 {
+		return fmt.Errorf("audit-max-events %d: want 0 (no bound) or more", c.AuditMaxEvents)
 	}
 	if o.ConfirmLifetime <= 0 || o.ResetLifetime <= 0 {
 		return errors.New("confirm-token-lifetime and reset-token-lifetime: want more than 0")

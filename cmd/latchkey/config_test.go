@@ -96,6 +96,7 @@ func TestConfigInvalid(t *testing.T) {
 		{"MetricsAddr", []string{"--metrics-addr", "9100"}, "", "metrics-addr"},
 		{"PublicURL", []string{"--public-url", "auth.example.com"}, "", "public-url"},
 		{"DBMaxConns", []string{"--db-max-conns", "0"}, "", "db-max-conns"},
+		{"AuditMaxEvents", []string{"--audit-max-events", "-1"}, "", "audit-max-events"},
 		{"SMTPWithoutFrom", []string{"--smtp-host", "mail.example.com"}, "", "mail-from"},
 		{"SMTPSecurity", []string{"--smtp-host", "m", "--mail-from", "a@b.c", "--smtp-security", "ssl"}, "", "smtp-security"},
 		{"MailWithoutSMTP", []string{"--mail-from", "a@b.c"}, "", "smtp-host"},

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/client"
 )
 
@@ -382,11 +383,14 @@ func formatScopes(scopes []string) string {
 }
 
 // orDash shows an empty value as "-" in a table.
+// orDash is how text output shows a value: "-" when empty, and with its hidden runes (bidi
+// controls, terminal escapes) written out, so that a stored email or audit detail cannot
+// show as something else.
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return latchkey.Visible(s)
 }
 
 func yesNo(b bool) string {

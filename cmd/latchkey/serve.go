@@ -29,6 +29,8 @@ type ServeCommand struct {
 	LogLevel  string
 	// AuditRetention is how long audit events are kept; zero keeps them forever.
 	AuditRetention time.Duration
+	// AuditMaxEvents bounds the audit log's rows; the oldest beyond it go. Zero: no bound.
+	AuditMaxEvents int64
 	// Ops are the config file, log format, metrics and email settings (config.go).
 	Ops   opsConfig
 	flags *flag.FlagSet
@@ -47,6 +49,7 @@ func (c *ServeCommand) parse(args []string) error {
 	fs.StringVar(&c.AppID, "app-id", "", "client app id to create with the quickstart settings if it does not exist, and to print at start; every app is served (LATCHKEY_APP_ID)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (LATCHKEY_LOG_LEVEL)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", 90*24*time.Hour, "how long audit events are kept; 0 keeps them forever (LATCHKEY_AUDIT_RETENTION)")
+	fs.Int64Var(&c.AuditMaxEvents, "audit-max-events", 1_000_000, "most audit events kept; the oldest beyond it are deleted hourly; 0 keeps any number (LATCHKEY_AUDIT_MAX_EVENTS)")
 	c.Ops.register(fs)
 	c.Limits.register(fs)
 	c.TLS.register(fs)
@@ -127,7 +130,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	srv := c.Limits.httpServer(&http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
-			Observer: ops.observer(), Health: svc, Metrics: ops.mainHandler(),
+			Observer: ops.observer(), Health: svc,
 			UI: ui.New(ui.Config{
 				Apps: svc, Auth: svc, APIKeys: svc, Admin: svc, Logger: logger,
 				SecureCookies: strings.HasPrefix(publicURL, "https://"),
@@ -228,7 +231,8 @@ func (c *ServeCommand) bootstrapAdmin(ctx context.Context, svc *service.Service,
 	return nil
 }
 
-// sweep deletes expired sessions and audit events past their retention once an hour.
+// sweep deletes expired sessions, and audit events past their retention or beyond the
+// audit log's size bound, once an hour.
 func (c *ServeCommand) sweep(ctx context.Context, svc *service.Service, logger *slog.Logger) {
 	ticker := time.NewTicker(time.Hour)
 	defer ticker.Stop()
@@ -248,6 +252,11 @@ func (c *ServeCommand) sweep(ctx context.Context, svc *service.Service, logger *
 				} else if n > 0 {
 					logger.Info("deleted old audit events", "count", n)
 				}
+			}
+			if n, err := svc.DeleteExcessAuditEvents(ctx, c.AuditMaxEvents); err != nil {
+				logger.Warn("delete audit events beyond audit-max-events", "err", err)
+			} else if n > 0 {
+				logger.Warn("deleted the oldest audit events beyond audit-max-events", "count", n, "max", c.AuditMaxEvents)
 			}
 		}
 	}

@@ -19,12 +19,12 @@ import (
 type opsRuntime struct {
 	metrics    *metrics.Metrics // nil when --metrics-addr is off
 	mailer     *smtp.Mailer     // nil without --smtp-host
-	metricsSrv *http.Server     // nil unless metrics have a listener of their own
+	metricsSrv *http.Server     // the metrics listener's server, nil when off
 	metricsLn  net.Listener
-	onMain     bool // /metrics is served on the main listener
 }
 
-// startOps creates the metrics and the mailer, and listens on the metrics address.
+// startOps creates the metrics and the mailer, and listens on the metrics address. Metrics
+// are never served on the main listener: whoever reaches the API would read them.
 func (c *ServeCommand) startOps(logger *slog.Logger, store latchkey.Store, publicURL string) (*opsRuntime, error) {
 	r := &opsRuntime{}
 	if c.Ops.MetricsAddr != metricsOff {
@@ -32,18 +32,14 @@ func (c *ServeCommand) startOps(logger *slog.Logger, store latchkey.Store, publi
 		if ps, ok := store.(latchkey.PoolStatser); ok {
 			r.metrics.WatchPools(ps)
 		}
-		if c.Ops.MetricsAddr == "" {
-			r.onMain = true
-		} else {
-			ln, err := net.Listen("tcp", c.Ops.MetricsAddr)
-			if err != nil {
-				return nil, fmt.Errorf("metrics-addr: listen: %w", err)
-			}
-			mux := http.NewServeMux()
-			mux.Handle("GET /metrics", r.metrics.Handler())
-			r.metricsLn = ln
-			r.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		ln, err := net.Listen("tcp", c.Ops.MetricsAddr)
+		if err != nil {
+			return nil, fmt.Errorf("metrics-addr: listen: %w", err)
 		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", r.metrics.Handler())
+		r.metricsLn = ln
+		r.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	}
 	if c.Ops.SMTPHost != "" {
 		cfg := c.mailConfig(publicURL)
@@ -88,14 +84,6 @@ func (r *opsRuntime) sender() latchkey.Mailer {
 		return nil
 	}
 	return r.mailer
-}
-
-// mainHandler is the /metrics handler of the main listener, or nil.
-func (r *opsRuntime) mainHandler() http.Handler {
-	if !r.onMain {
-		return nil
-	}
-	return r.metrics.Handler()
 }
 
 // serve serves the metrics listener, if any, until close.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -36,13 +37,15 @@ func TestMain(m *testing.M) {
 
 // process is a running latchkey binary.
 type process struct {
-	cmd    *exec.Cmd
-	url    string
-	appID  string
-	stderr *bytes.Buffer
+	cmd        *exec.Cmd
+	url        string
+	appID      string
+	metricsURL string // with --metrics-addr: the metrics listener's /metrics
+	stderr     *bytes.Buffer
 }
 
-// start runs `latchkey serve` on a free loopback port and waits until it listens.
+// start runs `latchkey serve` on a free loopback port and waits until it listens, and with
+// --metrics-addr until its metrics listener does.
 func start(t *testing.T, dataDir string, env []string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, args...)...)
@@ -57,8 +60,9 @@ func start(t *testing.T, dataDir string, env []string, args ...string) *process 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	wantMetrics := slices.Contains(args, "--metrics-addr")
 	lines := bufio.NewScanner(stdout)
-	for p.url == "" || p.appID == "" {
+	for p.url == "" || p.appID == "" || (wantMetrics && p.metricsURL == "") {
 		if !lines.Scan() {
 			t.Fatalf("latchkey exited before listening: %s", p.stderr)
 		}
@@ -68,6 +72,9 @@ func start(t *testing.T, dataDir string, env []string, args ...string) *process 
 		}
 		if app, ok := strings.CutPrefix(line, "App ID: "); ok {
 			p.appID, _, _ = strings.Cut(app, " ")
+		}
+		if url, ok := strings.CutPrefix(line, "Metrics on "); ok {
+			p.metricsURL = url
 		}
 	}
 	go io.Copy(io.Discard, stdout)
@@ -202,6 +209,42 @@ func TestServeKill9(t *testing.T) {
 	if got := p.call(t, "POST", p.app()+"/auth/providers/api-key/login", "", map[string]string{"key": keys[9].Key}, nil); got != 200 {
 		t.Fatalf("login with the last acknowledged key: status %d", got)
 	}
+}
+
+// TestServeMetrics checks that /metrics is never on the main listener: off by default, and
+// with --metrics-addr only on a listener of its own.
+func TestServeMetrics(t *testing.T) {
+	wantNotFound := func(t *testing.T, p *process) {
+		t.Helper()
+		got := get(t, p.url+"/metrics")
+		var body struct {
+			Error string `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(got.body), &body); got.status != 404 || err != nil || body.Error != "no route for GET /metrics" {
+			t.Fatalf("GET /metrics on the main listener: %d %s, want 404 with a JSON error", got.status, got.body)
+		}
+	}
+	t.Run("OffByDefault", func(t *testing.T) {
+		p := start(t, t.TempDir(), nil)
+		p.registerAndLogIn(t, "ann@example.com")
+		wantNotFound(t, p)
+	})
+	t.Run("OwnListener", func(t *testing.T) {
+		p := start(t, t.TempDir(), nil, "--metrics-addr", "127.0.0.1:0")
+		p.registerAndLogIn(t, "ann@example.com")
+		wantNotFound(t, p)
+		m := get(t, p.metricsURL)
+		if want := `latchkey_logins_total{outcome="success",provider="local-userpass"} 1`; m.status != 200 || !strings.Contains(m.body, want) {
+			t.Fatalf("GET %s: %d, lacks %s", p.metricsURL, m.status, want)
+		}
+	})
+	t.Run("ErrEmpty", func(t *testing.T) {
+		// Empty once meant the main listener: refused, not quietly turned off.
+		out, err := exec.Command(binary, "serve", "--metrics-addr", "", "--print-config").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "metrics-addr") {
+			t.Fatalf("--metrics-addr '': err %v, output %s", err, out)
+		}
+	})
 }
 
 func TestServeConfig(t *testing.T) {

@@ -50,7 +50,7 @@ func (c *WhoamiCommand) Run(ctx context.Context, args []string) error {
 	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "user\t%s\n", w.UserID)
 	if w.Email != "" {
-		fmt.Fprintf(tw, "email\t%s\n", w.Email)
+		fmt.Fprintf(tw, "email\t%s\n", orDash(w.Email))
 	}
 	fmt.Fprintf(tw, "session\t%s\n", w.Provider)
 	fmt.Fprintf(tw, "server\t%s\n", w.URL)

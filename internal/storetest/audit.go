@@ -192,6 +192,43 @@ func testAudit(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			t.Fatalf("second DeleteAuditEventsBefore = %d, want 0", n)
 		}
 	})
+
+	t.Run("DeleteBeyond", func(t *testing.T) {
+		s := open(t)
+		// Ids, not times, order the events: the oldest id goes first even with a later time.
+		base := now()
+		var events []*latchkey.AuditEvent
+		for i := range 5 {
+			events = append(events, newAuditEvent(newID(), latchkey.EventLogin, newID(), newID(), base.Add(time.Duration(-i)*time.Minute)))
+		}
+		mustCreateAuditEvents(t, s, events...)
+		newest := slices.Clone(events)
+		slices.Reverse(newest)
+
+		for _, step := range []struct {
+			keep int64
+			n    int64
+			left []*latchkey.AuditEvent
+		}{
+			{keep: 10, n: 0, left: newest},
+			{keep: 5, n: 0, left: newest},
+			{keep: 3, n: 2, left: newest[:3]},
+			{keep: 3, n: 0, left: newest[:3]},
+			{keep: 1, n: 2, left: newest[:1]},
+			{keep: 0, n: 1, left: nil},
+			{keep: 0, n: 0, left: nil},
+		} {
+			n, err := s.DeleteAuditEventsBeyond(t.Context(), step.keep)
+			if err != nil {
+				t.Fatal(err)
+			} else if n != step.n {
+				t.Fatalf("DeleteAuditEventsBeyond(%d) = %d, want %d", step.keep, n, step.n)
+			}
+			if diff := cmp.Diff(step.left, mustFindAuditEvents(t, s, latchkey.AuditFilter{}), cmpopts.EquateEmpty()); diff != "" {
+				t.Fatalf("events left after keeping %d (-want +got):\n%s", step.keep, diff)
+			}
+		}
+	})
 }
 
 // newAuditEvent returns a successful user event with details, not yet stored.

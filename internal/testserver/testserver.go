@@ -40,8 +40,6 @@ type Options struct {
 	NewMailer func(url string) latchkey.Mailer
 	// Observer, if not nil, receives the service's and the HTTP server's measurements.
 	Observer latchkey.Observer
-	// Metrics, if not nil, is served at /metrics.
-	Metrics http.Handler
 	// Logger, if not nil, receives the service's and the HTTP server's logs.
 	Logger *slog.Logger
 	// Limits are the service's brute-force limits; nil means GenerousLimits, so that tests
@@ -97,7 +95,7 @@ func New(t testing.TB, opts Options) *Server {
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now,
-			Observer: opts.Observer, Health: svc, Metrics: opts.Metrics, Logger: opts.Logger,
+			Observer: opts.Observer, Health: svc, Logger: opts.Logger,
 			UI: ui.New(ui.Config{Apps: svc, Auth: svc, APIKeys: svc, Admin: svc, Now: clock.Now}),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
