@@ -147,10 +147,7 @@ type APIKeys struct {
 // expiry in the past or beyond the app's maximum, both expiry options, a scope the app does
 // not declare); an empty name is refused with status 400 and no code.
 func (k *APIKeys) Create(ctx context.Context, name string, opts ...KeyOption) (APIKey, error) {
-	req := createKeyRequest{Name: name}
-	for _, opt := range opts {
-		opt(&req)
-	}
+	req := newCreateKeyRequest(name, opts)
 	var key APIKey
 	err := k.user.request(ctx, http.MethodPost, "/auth/api_keys", refreshToken, req, &key)
 	return key, err
@@ -165,21 +162,30 @@ type createKeyRequest struct {
 	Scopes    []string `json:"scopes,omitempty"`
 }
 
-// KeyOption sets an optional property of a key that Create makes.
-type KeyOption func(*createKeyRequest)
+func newCreateKeyRequest(name string, opts []KeyOption) createKeyRequest {
+	req := createKeyRequest{Name: name}
+	for _, opt := range opts {
+		opt.apply(&req)
+	}
+	return req
+}
+
+// KeyOption sets an optional property of a key that Create and CreateAsync make: see
+// KeyExpiresIn, KeyExpiresAt and KeyScopes.
+type KeyOption struct{ apply func(*createKeyRequest) }
 
 // KeyExpiresIn makes the key expire d from now, counted in whole seconds (a fraction is
 // dropped). The server refuses a key that would not live at least a second, and one that
 // would outlive the app's maximum key lifetime. Not with KeyExpiresAt.
 func KeyExpiresIn(d time.Duration) KeyOption {
 	secs := int64(d / time.Second)
-	return func(r *createKeyRequest) { r.ExpiresIn = &secs }
+	return KeyOption{func(r *createKeyRequest) { r.ExpiresIn = &secs }}
 }
 
 // KeyExpiresAt makes the key expire at t, to the second. Not with KeyExpiresIn.
 func KeyExpiresAt(t time.Time) KeyOption {
 	s := t.UTC().Format(time.RFC3339)
-	return func(r *createKeyRequest) { r.ExpiresAt = &s }
+	return KeyOption{func(r *createKeyRequest) { r.ExpiresAt = &s }}
 }
 
 // KeyScopes gives the key scopes from the app's vocabulary: the access tokens of sessions
@@ -187,7 +193,7 @@ func KeyExpiresAt(t time.Time) KeyOption {
 // enforce.
 func KeyScopes(scopes ...string) KeyOption {
 	scopes = slices.Clone(scopes)
-	return func(r *createKeyRequest) { r.Scopes = scopes }
+	return KeyOption{func(r *createKeyRequest) { r.Scopes = scopes }}
 }
 
 // Rotate gives a key a new value and returns the key with it, the only time the new value is

@@ -45,8 +45,8 @@ type App struct {
 	deviceID string
 }
 
-// Option configures an App or an Admin.
-type Option func(*options)
+// Option configures an App or an Admin: see WithHTTPClient and WithTokenStore.
+type Option struct{ apply func(*options) }
 
 type options struct {
 	http  *http.Client
@@ -57,7 +57,7 @@ type options struct {
 func newOptions(opts []Option) options {
 	o := options{http: http.DefaultClient}
 	for _, opt := range opts {
-		opt(&o)
+		opt.apply(&o)
 	}
 	if o.store == nil {
 		o.store = NewMemoryStore()
@@ -68,14 +68,14 @@ func newOptions(opts []Option) options {
 // WithHTTPClient makes the App or Admin send its requests through c instead of
 // http.DefaultClient.
 func WithHTTPClient(c *http.Client) Option {
-	return func(o *options) { o.http = c }
+	return Option{func(o *options) { o.http = c }}
 }
 
 // WithTokenStore makes the App remember its users, or the Admin its session, in s (for
 // example a FileStore, so that they survive a program restart) instead of in a fresh
 // MemoryStore.
 func WithTokenStore(s TokenStore) Option {
-	return func(o *options) { o.store = s }
+	return Option{func(o *options) { o.store = s }}
 }
 
 // NewApp returns a client of the app with the client app id appID on the server at baseURL
@@ -172,10 +172,15 @@ func (a *App) DeleteUser(ctx context.Context, u *User) error {
 	return a.save()
 }
 
-// LogIn logs in with creds and makes the user the current user. Logging in as a user the
-// App already knows (an API key logs in as its owner) replaces that user's session, so
-// there is one User value per user id, as in the Realm SDKs. If the tokens cannot be saved
-// to the token store, LogIn returns the logged-in user together with the error.
+// LogIn logs in with creds and makes the user the current user. If the tokens cannot be
+// saved to the token store, LogIn returns the logged-in user together with the error.
+//
+// An App holds one User per user id, as the Realm SDKs do, so logging in as a user the App
+// already knows replaces that user's session. In particular, an API key logs in as its
+// owner: logging in with a key on the App where its owner is logged in turns the owner's
+// User into the key session, which may not manage keys (ErrAuth) nor delete the user. To
+// hold both, log in with the key on a second App (NewApp with the same base URL and app id,
+// and a token store of its own, which is the default).
 func (a *App) LogIn(ctx context.Context, creds Credentials) (*User, error) {
 	if creds.provider == "" {
 		return nil, errors.New("client: log in: empty credentials")

@@ -27,7 +27,9 @@ func AnonymousCredentials() Credentials {
 	return Credentials{provider: ProviderAnonymous, body: map[string]string{}}
 }
 
-// APIKeyCredentials log in with a user API key, as the key's owner.
+// APIKeyCredentials log in with a user API key, as the key's owner, or with a server API
+// key, as its server user. On an App where the owner is logged in, the key session replaces
+// the owner's: see App.LogIn.
 func APIKeyCredentials(key string) Credentials {
 	return Credentials{provider: ProviderAPIKey, body: map[string]string{"key": key}}
 }

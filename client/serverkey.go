@@ -25,10 +25,7 @@ func (a *Admin) ServerAPIKeys(appID string) *ServerAPIKeys {
 // ErrInvalidParameter (bad name, the cap, no such app, expiry or scopes out of bounds); an
 // empty name is refused with status 400 and no code.
 func (k *ServerAPIKeys) Create(ctx context.Context, name string, opts ...KeyOption) (APIKey, error) {
-	req := createKeyRequest{Name: name}
-	for _, opt := range opts {
-		opt(&req)
-	}
+	req := newCreateKeyRequest(name, opts)
 	var key APIKey
 	err := k.admin.appCall(ctx, http.MethodPost, req, &key, k.appID, "api_keys")
 	return key, err
