@@ -39,8 +39,9 @@ type Store interface {
 	// ConfirmUserWithToken deletes the token and marks its user confirmed, atomically. A token
 	// that is already gone (used concurrently) returns ENotFound.
 	ConfirmUserWithToken(ctx context.Context, tokenID string) error
-	// ResetPasswordWithToken deletes the token, sets its user's password hash and ends the
-	// user's sessions, atomically. A token already gone returns ENotFound.
+	// ResetPasswordWithToken deletes the token and every other reset token of its user, sets
+	// the user's password hash and ends the user's sessions, atomically; the user's
+	// confirmation tokens stay. A token already gone returns ENotFound.
 	ResetPasswordWithToken(ctx context.Context, tokenID, passwordHash string) error
 
 	// CreateAPIKey inserts a key unless its user already has max keys or a key of that name.

@@ -95,6 +95,6 @@ type UserpassService interface {
 	SendPasswordReset(ctx context.Context, app *App, email string) error
 
 	// ResetPassword sets a new password with a token from a reset message and ends the user's
-	// sessions. Errors: EBadRequest.
+	// sessions and every other reset link of the user. Errors: EBadRequest.
 	ResetPassword(ctx context.Context, app *App, password, token, tokenID string) error
 }

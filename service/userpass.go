@@ -98,7 +98,8 @@ func (s *Service) SendPasswordReset(ctx context.Context, app *latchkey.App, emai
 }
 
 // ResetPassword sets a new password with a token from a reset message and ends the user's
-// sessions.
+// sessions and the user's other reset links, so that an older message cannot set the
+// password again.
 func (s *Service) ResetPassword(ctx context.Context, app *latchkey.App, password, token, tokenID string) error {
 	if err := s.allow(ctx, tokenAccount(tokenID)); err != nil {
 		return err
