@@ -133,8 +133,13 @@ func (s *Service) userByEmail(ctx context.Context, app *latchkey.App, email stri
 	return u, err
 }
 
+// sendToken makes a token of the kind and mails it to the user, unless the mail limits hold
+// the message back; either way the caller answers the same.
 func (s *Service) sendToken(ctx context.Context, app *latchkey.App, u *latchkey.User, kind string) error {
 	now := s.now()
+	if ok, err := s.allowMail(ctx, app, u, kind, now); !ok {
+		return err
+	}
 	token := hex.EncodeToString(randomBytes(32))
 	lifetime := s.tokenLifetimes[kind]
 	t := &latchkey.UserToken{
