@@ -71,6 +71,7 @@ type AppSettings struct {
 	PasswordMinLength    *int
 	RefreshTokenLifetime *time.Duration
 	AllowedOrigins       *[]string
+	HideAccountExistence *bool
 	KeyPrefix            *string
 	MaxKeyLifetime       *time.Duration
 	Scopes               *[]string

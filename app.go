@@ -33,6 +33,10 @@ type App struct {
 	PasswordMinLength    int // 6 .. 128
 	RefreshTokenLifetime time.Duration
 	AllowedOrigins       []string // CORS origins; empty means any origin
+	// HideAccountExistence makes reset/send and confirm/send answer an unknown email, and
+	// confirm/send an already confirmed user, as they answer a message sent (204), instead
+	// of App Services' 404 UserNotFound and 400 UserAlreadyConfirmed.
+	HideAccountExistence bool
 
 	KeyPrefix      string        // prefix of new key values, 2 to 10 lowercase letters
 	MaxKeyLifetime time.Duration // 0: keys may live forever; else the longest and default lifetime

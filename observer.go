@@ -25,6 +25,9 @@ const (
 	MailRetried = "retried" // an attempt failed and another is scheduled
 	MailFailed  = "failed"  // given up after the last attempt, or refused for good
 	MailDropped = "dropped" // not queued: the queue was full
+	// MailSuppressed: not sent, as the recipient had reached a per-recipient limit; the
+	// caller was answered as if it had been.
+	MailSuppressed = "suppressed"
 )
 
 // NopObserver discards every measurement.

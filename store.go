@@ -44,9 +44,20 @@ type Store interface {
 	// ConfirmUserWithToken deletes the token and marks its user confirmed, atomically. A token
 	// that is already gone (used concurrently) returns ENotFound.
 	ConfirmUserWithToken(ctx context.Context, tokenID string) error
-	// ResetPasswordWithToken deletes the token, sets its user's password hash and ends the
-	// user's sessions, atomically. A token already gone returns ENotFound.
+	// ResetPasswordWithToken deletes the token and every other reset token of its user, sets
+	// the user's password hash and ends the user's sessions, atomically; the user's
+	// confirmation tokens stay. A token already gone returns ENotFound.
 	ResetPasswordWithToken(ctx context.Context, tokenID, passwordHash string) error
+
+	// CreateMailSend records a message unless the limit refuses it (ELimitReached): the
+	// recipient got a message of any kind after m.SentAt-limit.Cooldown, or limit.Max of
+	// m.Kind after m.SentAt-limit.Window. The check and the insert are one atomic step, also
+	// between nodes over one database. It deletes the recipient's records that have left
+	// both periods.
+	CreateMailSend(ctx context.Context, m *MailSend, limit MailLimit) error
+	// DeleteMailSendsBefore deletes the records of messages sent before t and returns how
+	// many.
+	DeleteMailSendsBefore(ctx context.Context, t time.Time) (int64, error)
 
 	// CreateAPIKey inserts a key unless its user already has max keys or a key of that name.
 	// The check and the insert are one atomic step, also under concurrent calls.

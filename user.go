@@ -87,14 +87,15 @@ type UserpassService interface {
 	// Confirm confirms a user with a token from a confirmation message. Errors: EBadRequest.
 	Confirm(ctx context.Context, app *App, token, tokenID string) error
 
-	// ResendConfirmation sends a new confirmation message.
-	// Errors: EUserNotFound, EAlreadyConfirmed, EBadRequest.
+	// ResendConfirmation sends a new confirmation message. Errors: EUserNotFound,
+	// EAlreadyConfirmed (neither when app.HideAccountExistence), EBadRequest.
 	ResendConfirmation(ctx context.Context, app *App, email string) error
 
-	// SendPasswordReset sends a password reset message. Errors: EUserNotFound, EBadRequest.
+	// SendPasswordReset sends a password reset message. Errors: EUserNotFound (not when
+	// app.HideAccountExistence), EBadRequest.
 	SendPasswordReset(ctx context.Context, app *App, email string) error
 
 	// ResetPassword sets a new password with a token from a reset message and ends the user's
-	// sessions. Errors: EBadRequest.
+	// sessions and every other reset link of the user. Errors: EBadRequest.
 	ResetPassword(ctx context.Context, app *App, password, token, tokenID string) error
 }

@@ -30,6 +30,10 @@ type AppSettings struct {
 	PasswordMinLength           int      `json:"password_min_length"`
 	RefreshTokenLifetimeSeconds int64    `json:"refresh_token_lifetime_seconds"`
 	AllowedOrigins              []string `json:"allowed_origins"` // CORS origins; empty: any
+	// HideAccountExistence: reset/send and confirm/send answer an unknown email, and
+	// confirm/send a confirmed user, as a message sent, instead of App Services' 404
+	// UserNotFound and 400 UserAlreadyConfirmed.
+	HideAccountExistence bool `json:"hide_account_existence"`
 
 	// The fields below are Latchkey's key controls.
 
@@ -66,6 +70,9 @@ type AppSettingsUpdate struct {
 	PasswordMinLength           *int      `json:"password_min_length,omitempty"`            // 6 .. 128
 	RefreshTokenLifetimeSeconds *int64    `json:"refresh_token_lifetime_seconds,omitempty"` // 30 minutes .. 180 days
 	AllowedOrigins              *[]string `json:"allowed_origins,omitempty"`                // an empty list allows any origin
+	// HideAccountExistence answers unknown (and confirmed) emails on reset/send and
+	// confirm/send as known ones.
+	HideAccountExistence *bool `json:"hide_account_existence,omitempty"`
 	// KeyPrefix applies to keys created or rotated afterwards: 2 to 10 lowercase letters.
 	KeyPrefix *string `json:"key_prefix,omitempty"`
 	// MaxKeyLifetimeSeconds applies to keys created afterwards; 0 removes the maximum.

@@ -78,13 +78,14 @@ func TestAdminApps(t *testing.T) {
 		s, err := a.UpdateAppSettings(ctx, "settings-app", client.AppSettingsUpdate{
 			AutoConfirm: new(false), AnonUserEnabled: new(false), PasswordMinLength: new(12),
 			RefreshTokenLifetimeSeconds: new(int64(3600)), AllowedOrigins: &[]string{"https://app.example.com"},
+			HideAccountExistence: new(true),
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := client.AppSettings{
 			Name: "settings-app", LocalUserpassEnabled: true, APIKeyEnabled: true, PasswordMinLength: 12,
-			RefreshTokenLifetimeSeconds: 3600, AllowedOrigins: []string{"https://app.example.com"},
+			RefreshTokenLifetimeSeconds: 3600, AllowedOrigins: []string{"https://app.example.com"}, HideAccountExistence: true,
 			KeyPrefix: latchkey.DefaultKeyPrefix, Scopes: []string{},
 		}
 		if diff := cmp.Diff(want, s); diff != "" {

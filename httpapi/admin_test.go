@@ -81,6 +81,7 @@ type settings struct {
 	PasswordMinLength           int      `json:"password_min_length"`
 	RefreshTokenLifetimeSeconds int64    `json:"refresh_token_lifetime_seconds"`
 	AllowedOrigins              []string `json:"allowed_origins"`
+	HideAccountExistence        bool     `json:"hide_account_existence"`
 }
 
 // adminUser is a user as the admin API shows it.

@@ -36,6 +36,7 @@ type appSettings struct {
 	PasswordMinLength           *int      `json:"password_min_length,omitempty"`
 	RefreshTokenLifetimeSeconds *int64    `json:"refresh_token_lifetime_seconds,omitempty"`
 	AllowedOrigins              *[]string `json:"allowed_origins,omitempty"`
+	HideAccountExistence        *bool     `json:"hide_account_existence,omitempty"`
 	KeyPrefix                   *string   `json:"key_prefix,omitempty"`
 	MaxKeyLifetimeSeconds       *int64    `json:"max_key_lifetime_seconds,omitempty"`
 	Scopes                      *[]string `json:"scopes,omitempty"`
@@ -58,7 +59,8 @@ func newAppSettings(a *latchkey.App) appSettings {
 		Name: &a.Name, AutoConfirm: &a.AutoConfirm, AnonUserEnabled: &a.AnonymousEnabled,
 		LocalUserpassEnabled: &a.UserpassEnabled, APIKeyEnabled: &a.APIKeyEnabled,
 		PasswordMinLength: &a.PasswordMinLength, RefreshTokenLifetimeSeconds: &secs, AllowedOrigins: &origins,
-		KeyPrefix: &a.KeyPrefix, MaxKeyLifetimeSeconds: &maxKey, Scopes: &scopes, LeakSecretSet: &leak,
+		HideAccountExistence: &a.HideAccountExistence,
+		KeyPrefix:            &a.KeyPrefix, MaxKeyLifetimeSeconds: &maxKey, Scopes: &scopes, LeakSecretSet: &leak,
 	}
 }
 
@@ -67,6 +69,7 @@ func (p appSettings) update() latchkey.AppSettings {
 		Name: p.Name, AutoConfirm: p.AutoConfirm, AnonymousEnabled: p.AnonUserEnabled,
 		UserpassEnabled: p.LocalUserpassEnabled, APIKeyEnabled: p.APIKeyEnabled,
 		PasswordMinLength: p.PasswordMinLength, AllowedOrigins: p.AllowedOrigins,
+		HideAccountExistence: p.HideAccountExistence,
 	}
 	upd.KeyPrefix, upd.Scopes = p.KeyPrefix, p.Scopes
 	upd.RefreshTokenLifetime = seconds(p.RefreshTokenLifetimeSeconds)
@@ -140,6 +143,7 @@ func applySettings(a *latchkey.App, u latchkey.AppSettings) {
 	set(&a.AnonymousEnabled, u.AnonymousEnabled)
 	set(&a.UserpassEnabled, u.UserpassEnabled)
 	set(&a.APIKeyEnabled, u.APIKeyEnabled)
+	set(&a.HideAccountExistence, u.HideAccountExistence)
 	if u.PasswordMinLength != nil {
 		a.PasswordMinLength = *u.PasswordMinLength
 	}

@@ -157,6 +157,7 @@ func TestAdminAppSettings(t *testing.T) {
 		want := settings{
 			Name: "Renamed", AutoConfirm: false, AnonUserEnabled: false, LocalUserpassEnabled: true, APIKeyEnabled: false,
 			PasswordMinLength: 12, RefreshTokenLifetimeSeconds: 7200, AllowedOrigins: []string{"https://a.example.com", "http://localhost:3000"},
+			HideAccountExistence: true,
 		}
 		var got settings
 		e.do(t, "PATCH", path, tok, want).wantJSON(t, http.StatusOK, &got)

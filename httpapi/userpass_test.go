@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -225,6 +227,39 @@ func TestResetPassword(t *testing.T) {
 		e.loginPassword(t, e.AppID, u.Email, newPW)
 	})
 
+	t.Run("EndsOtherResetLinks", func(t *testing.T) {
+		u := e.newUser(t, e.AppID)
+		first := sendReset(t, u.Email)
+		second := sendReset(t, u.Email)
+		newPW := e.newPassword()
+		e.do(t, "POST", resetPath, "", map[string]string{"password": newPW, "token": second.Token, "tokenId": second.TokenID}).
+			wantEmpty(t, http.StatusNoContent)
+		// The link mailed first no longer sets the password.
+		e.do(t, "POST", resetPath, "", map[string]string{"password": e.newPassword(), "token": first.Token, "tokenId": first.TokenID}).
+			wantError(t, http.StatusBadRequest, "BadRequest", "invalid token data")
+		e.loginPassword(t, e.AppID, u.Email, newPW)
+	})
+
+	t.Run("PageEndsOtherResetLinks", func(t *testing.T) {
+		u := e.newUser(t, e.AppID)
+		first := sendReset(t, u.Email)
+		second := sendReset(t, u.Email)
+		newPW := e.newPassword()
+		resp, err := http.PostForm(e.URL+"/app/"+e.AppID+"/reset", url.Values{
+			"token": {second.Token}, "tokenId": {second.TokenID}, "password": {newPW}, "confirm": {newPW},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("reset page: %d, want 200", resp.StatusCode)
+		}
+		e.do(t, "POST", resetPath, "", map[string]string{"password": e.newPassword(), "token": first.Token, "tokenId": first.TokenID}).
+			wantError(t, http.StatusBadRequest, "BadRequest", "invalid token data")
+		e.loginPassword(t, e.AppID, u.Email, newPW)
+	})
+
 	t.Run("ErrPassword", func(t *testing.T) {
 		u := e.newUser(t, e.AppID)
 		msg := sendReset(t, u.Email)
@@ -277,4 +312,60 @@ func TestResetPassword(t *testing.T) {
 		e.do(t, "POST", userpassPath("no-such-app", "/reset/send"), "", map[string]string{"email": u.Email}).
 			wantError(t, http.StatusNotFound, "InvalidParameter", "cannot find app using Client App ID 'no-such-app'")
 	})
+}
+
+// TestHideAccountExistence checks reset/send and confirm/send under both values of the app
+// setting: App Services' answers by default, and the answer of a sent message for unknown
+// and confirmed emails when the app hides which emails have accounts. Registration says
+// that an email is taken either way.
+func TestHideAccountExistence(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, hide := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Default", true: "Hidden"}[hide], func(t *testing.T) {
+			app := e.CreateApp(t, fmt.Sprintf("hide-%v", hide), func(a *latchkey.App) {
+				a.AutoConfirm, a.HideAccountExistence = false, hide
+			}).ClientAppID
+			send := func(t *testing.T, what, email string) *response {
+				t.Helper()
+				return e.do(t, "POST", userpassPath(app, what), "", map[string]string{"email": email})
+			}
+			unknown := e.newEmail()
+			confirmed, pending := e.newEmail(), e.newEmail()
+			e.register(t, app, confirmed, e.newPassword())
+			msg := lastMessage(t, e.Mailer, confirmed, latchkey.UserTokenConfirm)
+			e.do(t, "POST", userpassPath(app, "/confirm"), "", map[string]string{"token": msg.Token, "tokenId": msg.TokenID}).
+				wantEmpty(t, http.StatusNoContent)
+			e.register(t, app, pending, e.newPassword())
+			before := e.Mailer.Count(confirmed)
+
+			if hide {
+				send(t, "/reset/send", unknown).wantEmpty(t, http.StatusNoContent)
+				send(t, "/confirm/send", unknown).wantEmpty(t, http.StatusNoContent)
+				send(t, "/confirm/send", confirmed).wantEmpty(t, http.StatusNoContent)
+			} else {
+				send(t, "/reset/send", unknown).wantError(t, http.StatusNotFound, "UserNotFound", "user not found")
+				send(t, "/confirm/send", unknown).wantError(t, http.StatusNotFound, "UserNotFound", "user not found")
+				send(t, "/confirm/send", confirmed).wantError(t, http.StatusBadRequest, "UserAlreadyConfirmed", "already confirmed")
+			}
+			// Nothing is sent where there is nothing to send.
+			if n := e.Mailer.Count(unknown); n != 0 {
+				t.Errorf("%d messages to an unknown email", n)
+			}
+			if n := e.Mailer.Count(confirmed); n != before {
+				t.Errorf("confirm/send mailed a confirmed user")
+			}
+			// Known emails answer the same as ever, and get their messages.
+			send(t, "/reset/send", confirmed).wantEmpty(t, http.StatusNoContent)
+			lastMessage(t, e.Mailer, confirmed, latchkey.UserTokenReset)
+			send(t, "/confirm/send", pending).wantEmpty(t, http.StatusNoContent)
+			if n := e.Mailer.Count(pending); n != 2 {
+				t.Errorf("%d messages to the pending user, want 2", n)
+			}
+			// Bad input is refused either way, and registration still tells a taken email.
+			send(t, "/reset/send", "not-an-email").wantError(t, http.StatusBadRequest, "BadRequest", "email invalid")
+			e.do(t, "POST", userpassPath(app, "/register"), "", map[string]string{"email": confirmed, "password": e.newPassword()}).
+				wantError(t, http.StatusConflict, "AccountNameInUse", "name already in use")
+		})
+	}
 }

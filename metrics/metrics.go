@@ -66,7 +66,7 @@ func New() *Metrics {
 		}, []string{"limit"}),
 		mail: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "latchkey_mail_messages_total",
-			Help: "Email messages, by kind (confirm or reset) and outcome (sent, retried, failed, dropped).",
+			Help: "Email messages, by kind (confirm or reset) and outcome (sent, retried, failed, dropped, suppressed).",
 		}, []string{"kind", "outcome"}),
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.logins, m.keys, m.rateLimited, m.mail,
@@ -141,7 +141,7 @@ func (m *Metrics) ObserveEvent(e *latchkey.AuditEvent) {
 // ObserveMail counts what became of a message.
 func (m *Metrics) ObserveMail(kind, outcome string) {
 	m.mail.WithLabelValues(oneOf(kind, latchkey.UserTokenConfirm, latchkey.UserTokenReset),
-		oneOf(outcome, latchkey.MailSent, latchkey.MailRetried, latchkey.MailFailed, latchkey.MailDropped)).Inc()
+		oneOf(outcome, latchkey.MailSent, latchkey.MailRetried, latchkey.MailFailed, latchkey.MailDropped, latchkey.MailSuppressed)).Inc()
 }
 
 // ObserveRateLimited counts a request refused by the named limit.

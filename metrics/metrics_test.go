@@ -104,6 +104,7 @@ func TestLabels(t *testing.T) {
 	m.ObserveRequest("", 999, 0)
 	m.ObserveEvent(&latchkey.AuditEvent{Event: latchkey.EventLogin, Outcome: "success", Details: map[string]string{"provider": "6b08aa@example.com"}})
 	m.ObserveMail("confirm", "sent")
+	m.ObserveMail("reset", "suppressed")
 	m.ObserveMail("x@example.com", "whatever")
 	m.ObserveRateLimited("login")
 
@@ -115,6 +116,7 @@ func TestLabels(t *testing.T) {
 		`latchkey_http_requests_total{route="unmatched",status="other"} 1`,
 		`latchkey_logins_total{outcome="success",provider="other"} 1`,
 		`latchkey_mail_messages_total{kind="confirm",outcome="sent"} 1`,
+		`latchkey_mail_messages_total{kind="reset",outcome="suppressed"} 1`,
 		`latchkey_mail_messages_total{kind="other",outcome="other"} 1`,
 		`latchkey_rate_limited_total{limit="login"} 1`,
 	} {

@@ -11,7 +11,7 @@ import (
 
 const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, userpass_enabled,
 	apikey_enabled, password_min_length, refresh_token_lifetime_s, allowed_origins, key_prefix,
-	max_key_lifetime_s, scopes, leak_secret_hash, created_at`
+	max_key_lifetime_s, scopes, leak_secret_hash, hide_account_existence, created_at`
 
 // CreateApp inserts an app.
 func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
@@ -61,12 +61,12 @@ func (s *Store) CreateFirstApp(ctx context.Context, app *latchkey.App) (*latchke
 // insertApp inserts an app row. Errors: EConflict when the client app id or the id is taken.
 func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
 	_, err := db.Exec(ctx, `INSERT INTO apps (`+appColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
 		app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
 		int64(app.RefreshTokenLifetime/time.Second), list(app.AllowedOrigins), app.KeyPrefix,
 		int64(app.MaxKeyLifetime/time.Second), list(app.Scopes), nullBytes(app.LeakSecretHash),
-		dbTime(app.CreatedAt))
+		app.HideAccountExistence, dbTime(app.CreatedAt))
 	if constraint, ok := violation(err, codeUniqueViolation); ok {
 		if constraint == "apps_client_app_id_key" {
 			return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
@@ -115,12 +115,13 @@ func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
 		tag, err := s.pool.Exec(ctx, `UPDATE apps SET name = $2, auto_confirm = $3,
 			anonymous_enabled = $4, userpass_enabled = $5, apikey_enabled = $6,
 			password_min_length = $7, refresh_token_lifetime_s = $8, allowed_origins = $9,
-			key_prefix = $10, max_key_lifetime_s = $11, scopes = $12, leak_secret_hash = $13
+			key_prefix = $10, max_key_lifetime_s = $11, scopes = $12, leak_secret_hash = $13,
+			hide_account_existence = $14
 			WHERE id = $1`,
 			app.ID, app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled,
 			app.APIKeyEnabled, app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second),
 			list(app.AllowedOrigins), app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second),
-			list(app.Scopes), nullBytes(app.LeakSecretHash))
+			list(app.Scopes), nullBytes(app.LeakSecretHash), app.HideAccountExistence)
 		if err != nil {
 			return err
 		}
@@ -162,7 +163,8 @@ func scanApp(row scanner) (*latchkey.App, error) {
 	var lifetime, maxKeyLifetime int64
 	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm, &app.AnonymousEnabled,
 		&app.UserpassEnabled, &app.APIKeyEnabled, &app.PasswordMinLength, &lifetime, &app.AllowedOrigins,
-		&app.KeyPrefix, &maxKeyLifetime, &app.Scopes, &app.LeakSecretHash, &app.CreatedAt); err != nil {
+		&app.KeyPrefix, &maxKeyLifetime, &app.Scopes, &app.LeakSecretHash, &app.HideAccountExistence,
+		&app.CreatedAt); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, latchkey.Errorf(latchkey.ENotFound, "app not found")
 		}

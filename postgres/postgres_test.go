@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,7 +131,7 @@ func TestOpen_Concurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := fmt.Sprint(versions), "[0001_init 0002_admin 0003_key_controls]"; got != want {
+	if got, want := fmt.Sprint(versions), "[0001_init 0002_admin 0003_key_controls 0005_mail_guards]"; got != want {
 		t.Fatalf("schema_migrations = %s, want %s", got, want)
 	}
 
@@ -178,6 +179,35 @@ func TestCreateAPIKey_ConcurrentAcrossPools(t *testing.T) {
 	}
 	if got, want := len(keys), latchkey.MaxAPIKeysPerUser; got != want {
 		t.Fatalf("FindAPIKeys returned %d keys, want %d", got, want)
+	}
+}
+
+// The per-recipient mail cap must hold with concurrent sends that come through separate
+// pools, as they would from separate nodes.
+func TestCreateMailSend_ConcurrentAcrossPools(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	stores := []*postgres.Store{MustOpen(t, url), MustOpen(t, url)}
+	u := MustCreateUser(t, stores[0])
+	recipient, at := []byte("0123456789abcdef0123456789abcdef"), time.Now()
+	limit := latchkey.MailLimit{Max: 5, Window: time.Hour}
+
+	const n = 35
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			m := &latchkey.MailSend{AppID: u.AppID, Recipient: recipient, Kind: latchkey.UserTokenReset, SentAt: at}
+			err := stores[i%2].CreateMailSend(context.Background(), m, limit)
+			if err == nil {
+				sent.Add(1)
+			} else if latchkey.ErrorCode(err) != latchkey.ELimitReached {
+				t.Errorf("CreateMailSend: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := sent.Load(); got != int64(limit.Max) {
+		t.Fatalf("%d of %d sends recorded, want %d", got, n, limit.Max)
 	}
 }
 

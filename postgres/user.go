@@ -232,8 +232,8 @@ func (s *Store) ConfirmUserWithToken(ctx context.Context, tokenID string) error 
 	})
 }
 
-// ResetPasswordWithToken deletes the token, sets its user's password hash and deletes the
-// user's sessions, in one transaction.
+// ResetPasswordWithToken deletes the token and the user's other reset tokens, sets its
+// user's password hash and deletes the user's sessions, in one transaction.
 func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHash string) error {
 	return s.inTx(ctx, "reset password with token", func(tx pgx.Tx) error {
 		var userID string
@@ -244,6 +244,10 @@ func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHas
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, userID, passwordHash); err != nil {
+			return err
+		}
+		// A reset link mailed before this one must not set the password again later.
+		if _, err := tx.Exec(ctx, `DELETE FROM user_tokens WHERE user_id = $1 AND kind = $2`, userID, latchkey.UserTokenReset); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)

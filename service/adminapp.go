@@ -70,6 +70,7 @@ func (s *Service) AdminUpdateApp(ctx context.Context, id string, upd latchkey.Ap
 	setIf(&changed.PasswordMinLength, upd.PasswordMinLength)
 	setIf(&changed.RefreshTokenLifetime, upd.RefreshTokenLifetime)
 	setIf(&changed.AllowedOrigins, upd.AllowedOrigins)
+	setIf(&changed.HideAccountExistence, upd.HideAccountExistence)
 	setIf(&changed.KeyPrefix, upd.KeyPrefix)
 	setIf(&changed.MaxKeyLifetime, upd.MaxKeyLifetime)
 	setIf(&changed.Scopes, upd.Scopes)

@@ -35,6 +35,8 @@ type Config struct {
 	// Limits are the brute-force limits of the credential endpoints; nil means
 	// DefaultLimits().
 	Limits *Limits
+	// MailLimits bound the messages one recipient receives; nil means DefaultMailLimits().
+	MailLimits *MailLimits
 }
 
 // Service implements latchkey.AppService, AuthService, UserpassService and APIKeyService.
@@ -54,6 +56,8 @@ type Service struct {
 	observer  latchkey.Observer
 	// tokenLifetimes are the lifetimes of confirm and reset tokens, by kind.
 	tokenLifetimes map[string]time.Duration
+	// mailLimit bounds the messages to one recipient.
+	mailLimit latchkey.MailLimit
 }
 
 var (
@@ -101,6 +105,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		limits = *cfg.Limits
 	}
 	s.limits = newLimiter(limits)
+	mailLimits := DefaultMailLimits()
+	if cfg.MailLimits != nil {
+		mailLimits = *cfg.MailLimits
+	}
+	s.mailLimit = mailLimits.limit()
 	tokens, err := newTokenSigner(ctx, cfg.Store, s.now)
 	if err != nil {
 		return nil, err

@@ -70,35 +70,50 @@ func (s *Service) Confirm(ctx context.Context, app *latchkey.App, token, tokenID
 	return err
 }
 
-// ResendConfirmation sends a new confirmation message.
+// ResendConfirmation sends a new confirmation message. An app that hides which emails have
+// accounts answers an unknown email and a confirmed user as a message sent.
 func (s *Service) ResendConfirmation(ctx context.Context, app *latchkey.App, email string) error {
 	if err := s.allow(ctx, emailAccount(app, email)); err != nil {
 		return err
 	}
 	u, err := s.userByEmail(ctx, app, email)
 	if err != nil {
-		return err
+		return hideAccount(app, err)
 	}
 	if u.Confirmed {
-		return latchkey.Errorf(latchkey.EAlreadyConfirmed, "already confirmed")
+		return hideAccount(app, latchkey.Errorf(latchkey.EAlreadyConfirmed, "already confirmed"))
 	}
 	return s.sendToken(ctx, app, u, latchkey.UserTokenConfirm)
 }
 
-// SendPasswordReset sends a password reset message.
+// SendPasswordReset sends a password reset message. An app that hides which emails have
+// accounts answers an unknown email as a message sent.
 func (s *Service) SendPasswordReset(ctx context.Context, app *latchkey.App, email string) error {
 	if err := s.allow(ctx, emailAccount(app, email)); err != nil {
 		return err
 	}
 	u, err := s.userByEmail(ctx, app, email)
 	if err != nil {
-		return err
+		return hideAccount(app, err)
 	}
 	return s.sendToken(ctx, app, u, latchkey.UserTokenReset)
 }
 
+// hideAccount turns the errors that tell whether an email has an account (or a confirmed
+// one) into success, when the app hides that; other errors pass.
+func hideAccount(app *latchkey.App, err error) error {
+	switch latchkey.ErrorCode(err) {
+	case latchkey.EUserNotFound, latchkey.EAlreadyConfirmed:
+		if app.HideAccountExistence {
+			return nil
+		}
+	}
+	return err
+}
+
 // ResetPassword sets a new password with a token from a reset message and ends the user's
-// sessions.
+// sessions and the user's other reset links, so that an older message cannot set the
+// password again.
 func (s *Service) ResetPassword(ctx context.Context, app *latchkey.App, password, token, tokenID string) error {
 	if err := s.allow(ctx, tokenAccount(tokenID)); err != nil {
 		return err
@@ -132,8 +147,13 @@ func (s *Service) userByEmail(ctx context.Context, app *latchkey.App, email stri
 	return u, err
 }
 
+// sendToken makes a token of the kind and mails it to the user, unless the mail limits hold
+// the message back; either way the caller answers the same.
 func (s *Service) sendToken(ctx context.Context, app *latchkey.App, u *latchkey.User, kind string) error {
 	now := s.now()
+	if ok, err := s.allowMail(ctx, app, u, kind, now); !ok {
+		return err
+	}
 	token := hex.EncodeToString(randomBytes(32))
 	lifetime := s.tokenLifetimes[kind]
 	t := &latchkey.UserToken{

@@ -12,7 +12,7 @@ import (
 // appColumns are the columns scanApp reads, in its order.
 const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, userpass_enabled,
 	apikey_enabled, password_min_length, refresh_token_lifetime_s, allowed_origins, key_prefix,
-	max_key_lifetime_s, scopes, leak_secret_hash, created_at`
+	max_key_lifetime_s, scopes, leak_secret_hash, hide_account_existence, created_at`
 
 // CreateApp inserts an app. Errors: EConflict when the client app id or the id is taken.
 func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
@@ -59,12 +59,12 @@ func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
 	}
 
 	_, err = db.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
 		app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
 		int64(app.RefreshTokenLifetime/time.Second), originsJSON, app.KeyPrefix,
 		int64(app.MaxKeyLifetime/time.Second), scopesJSON, nullBytes(app.LeakSecretHash),
-		millis(app.CreatedAt),
+		app.HideAccountExistence, millis(app.CreatedAt),
 	)
 	if isUniqueViolation(err) {
 		return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
@@ -134,12 +134,12 @@ func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
 	res, err := s.write.ExecContext(ctx, `UPDATE apps SET name = ?, auto_confirm = ?,
 		anonymous_enabled = ?, userpass_enabled = ?, apikey_enabled = ?, password_min_length = ?,
 		refresh_token_lifetime_s = ?, allowed_origins = ?, key_prefix = ?, max_key_lifetime_s = ?,
-		scopes = ?, leak_secret_hash = ?
+		scopes = ?, leak_secret_hash = ?, hide_account_existence = ?
 		WHERE id = ?`,
 		app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled, app.APIKeyEnabled,
 		app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second), originsJSON,
 		app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second), scopesJSON,
-		nullBytes(app.LeakSecretHash), app.ID,
+		nullBytes(app.LeakSecretHash), app.HideAccountExistence, app.ID,
 	)
 	if err != nil {
 		return wrap("update app", err)
@@ -184,7 +184,7 @@ func scanApp(row rowScanner) (*latchkey.App, error) {
 	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm,
 		&app.AnonymousEnabled, &app.UserpassEnabled, &app.APIKeyEnabled, &app.PasswordMinLength,
 		&lifetime, &originsJSON, &app.KeyPrefix, &maxKeyLife, &scopesJSON, &app.LeakSecretHash,
-		&createdAt,
+		&app.HideAccountExistence, &createdAt,
 	); err != nil {
 		return nil, err
 	}

@@ -259,8 +259,9 @@ func (s *Store) ConfirmUserWithToken(ctx context.Context, tokenID string) error 
 	return wrap("confirm user", tx.Commit())
 }
 
-// ResetPasswordWithToken deletes the token, sets its user's password hash and deletes the
-// user's sessions, atomically. A token already gone returns ENotFound.
+// ResetPasswordWithToken deletes the token and the user's other reset tokens, sets its
+// user's password hash and deletes the user's sessions, atomically. A token already gone
+// returns ENotFound.
 func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHash string) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -273,6 +274,10 @@ func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHas
 		return wrap("reset password", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, userID); err != nil {
+		return wrap("reset password", err)
+	}
+	// A reset link mailed before this one must not set the password again later.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = ? AND kind = ?`, userID, latchkey.UserTokenReset); err != nil {
 		return wrap("reset password", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {

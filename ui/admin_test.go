@@ -48,6 +48,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		p.fill("#password_min_length", "10")
 		p.press("input[name=anon_user_enabled]")
+		p.press("input[name=hide_account_existence]")
 		p.click("form.settings button[type=submit]", 200)
 		p.contains(".flash", "Settings saved.")
 		p.shot("console-app-settings")
@@ -56,9 +57,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.PasswordMinLength != 10 || got.AnonymousEnabled || !got.UserpassEnabled || !got.APIKeyEnabled {
-			t.Fatalf("app after saving: min length %d, anon %v, userpass %v, api-key %v; want 10, false, true, true",
-				got.PasswordMinLength, got.AnonymousEnabled, got.UserpassEnabled, got.APIKeyEnabled)
+		if got.PasswordMinLength != 10 || got.AnonymousEnabled || !got.UserpassEnabled || !got.APIKeyEnabled || !got.HideAccountExistence {
+			t.Fatalf("app after saving: min length %d, anon %v, userpass %v, api-key %v, hide accounts %v; want 10, false, true, true, true",
+				got.PasswordMinLength, got.AnonymousEnabled, got.UserpassEnabled, got.APIKeyEnabled, got.HideAccountExistence)
 		}
 
 		// A setting the rules refuse is explained next to the form, and nothing changes.

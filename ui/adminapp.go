@@ -58,6 +58,7 @@ type settingsForm struct {
 	PasswordMinLength    string
 	RefreshTokenLifetime string // seconds
 	AllowedOrigins       string // one per line
+	HideAccountExistence bool
 	KeyPrefix            string
 	MaxKeyLifetime       string // seconds, 0 for none
 	Scopes               string // separated by spaces
@@ -70,6 +71,7 @@ func newSettingsForm(a *latchkey.App) settingsForm {
 		PasswordMinLength:    strconv.Itoa(a.PasswordMinLength),
 		RefreshTokenLifetime: strconv.FormatInt(int64(a.RefreshTokenLifetime/time.Second), 10),
 		AllowedOrigins:       strings.Join(a.AllowedOrigins, "\n"),
+		HideAccountExistence: a.HideAccountExistence,
 		KeyPrefix:            a.KeyPrefix,
 		MaxKeyLifetime:       strconv.FormatInt(int64(a.MaxKeyLifetime/time.Second), 10),
 		Scopes:               strings.Join(a.Scopes, " "),
@@ -85,6 +87,7 @@ func readSettingsForm(r *http.Request) settingsForm {
 		PasswordMinLength:    strings.TrimSpace(f.Get("password_min_length")),
 		RefreshTokenLifetime: strings.TrimSpace(f.Get("refresh_token_lifetime_seconds")),
 		AllowedOrigins:       f.Get("allowed_origins"),
+		HideAccountExistence: f.Get("hide_account_existence") == "on",
 		KeyPrefix:            strings.TrimSpace(f.Get("key_prefix")),
 		MaxKeyLifetime:       strings.TrimSpace(f.Get("max_key_lifetime_seconds")),
 		Scopes:               f.Get("scopes"),
@@ -124,7 +127,8 @@ func (f settingsForm) update() (latchkey.AppSettings, string) {
 		Name: &f.Name, AutoConfirm: &f.AutoConfirm, AnonymousEnabled: &f.AnonymousEnabled,
 		UserpassEnabled: &f.UserpassEnabled, APIKeyEnabled: &f.APIKeyEnabled,
 		PasswordMinLength: &n, RefreshTokenLifetime: &rl, AllowedOrigins: &origins,
-		KeyPrefix: &f.KeyPrefix, MaxKeyLifetime: &mk, Scopes: &scopes,
+		HideAccountExistence: &f.HideAccountExistence,
+		KeyPrefix:            &f.KeyPrefix, MaxKeyLifetime: &mk, Scopes: &scopes,
 	}, ""
 }
 

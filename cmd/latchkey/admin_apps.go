@@ -126,7 +126,7 @@ func adminAppsDelete(io userIO) Command {
 var settingNames = []string{
 	"name", "auto_confirm", "anon_user_enabled", "local_userpass_enabled", "api_key_enabled",
 	"password_min_length", "refresh_token_lifetime_seconds", "allowed_origins",
-	"key_prefix", "max_key_lifetime_seconds", "scopes",
+	"hide_account_existence", "key_prefix", "max_key_lifetime_seconds", "scopes",
 }
 
 func adminAppsSettings(io userIO) Command {
@@ -143,6 +143,7 @@ func adminAppsSettings(io userIO) Command {
 			"  password_min_length             6 to 128\n" +
 			"  refresh_token_lifetime_seconds  1800 (30 minutes) to 15552000 (180 days)\n" +
 			"  allowed_origins                 comma-separated, e.g. https://app.example.com; empty allows any\n" +
+			"  hide_account_existence          true: reset/send and confirm/send answer unknown emails as known ones\n" +
 			"  key_prefix                      2 to 10 lowercase letters starting new key values (default lk)\n" +
 			"  max_key_lifetime_seconds        longest and default lifetime of new user keys; 0: no maximum\n" +
 			"  scopes                          comma-separated scopes keys may carry, e.g. read,write; empty: none\n" +
@@ -190,6 +191,7 @@ func printSettings(w io.Writer, s client.AppSettings) {
 		s.Name, s.AutoConfirm, s.AnonUserEnabled, s.LocalUserpassEnabled, s.APIKeyEnabled)
 	fmt.Fprintf(tw, "password_min_length\t%d\nrefresh_token_lifetime_seconds\t%d (%s)\nallowed_origins\t%s\n",
 		s.PasswordMinLength, s.RefreshTokenLifetimeSeconds, formatDuration(s.RefreshTokenLifetime()), origins)
+	fmt.Fprintf(tw, "hide_account_existence\t%t\n", s.HideAccountExistence)
 	fmt.Fprintf(tw, "key_prefix\t%s\nmax_key_lifetime_seconds\t%s\nscopes\t%s\nleak_secret_set\t%t\n",
 		s.KeyPrefix, maxKey, scopes, s.LeakSecretSet)
 	tw.Flush()
@@ -250,6 +252,8 @@ func parseSettings(sets []string) (client.AppSettingsUpdate, error) {
 		case "allowed_origins":
 			origins := commaList(value)
 			upd.AllowedOrigins = &origins
+		case "hide_account_existence":
+			err = boolean(&upd.HideAccountExistence)
 		case "key_prefix":
 			upd.KeyPrefix = &value
 		case "max_key_lifetime_seconds":

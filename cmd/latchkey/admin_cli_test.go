@@ -133,18 +133,21 @@ func TestAdminCLIFlow(t *testing.T) {
 	var settings client.AppSettings
 	keep(root.okJSON(&settings, "", "admin", "apps", "settings", "shop", "--json",
 		"--set", "auto_confirm=false", "--set", "password_min_length=8", "--set", "refresh_token_lifetime_seconds=86400",
-		"--set", "allowed_origins=https://a.example.com, https://b.example.com", "--set", "anon_user_enabled=false"))
+		"--set", "allowed_origins=https://a.example.com, https://b.example.com", "--set", "anon_user_enabled=false",
+		"--set", "hide_account_existence=true"))
 	want := client.AppSettings{
 		Name: "The shop", LocalUserpassEnabled: true, APIKeyEnabled: true, PasswordMinLength: 8,
 		RefreshTokenLifetimeSeconds: 86400, AllowedOrigins: []string{"https://a.example.com", "https://b.example.com"},
 	}
 	if settings.Name != want.Name || settings.AutoConfirm || settings.AnonUserEnabled || !settings.LocalUserpassEnabled ||
-		settings.PasswordMinLength != 8 || settings.RefreshTokenLifetimeSeconds != 86400 || !slices.Equal(settings.AllowedOrigins, want.AllowedOrigins) {
+		settings.PasswordMinLength != 8 || settings.RefreshTokenLifetimeSeconds != 86400 || !slices.Equal(settings.AllowedOrigins, want.AllowedOrigins) ||
+		!settings.HideAccountExistence {
 		t.Fatalf("apps settings --set --json = %+v", settings)
 	}
 	r = keep(root.ok("", "admin", "apps", "settings", "shop"))
 	if valueLine(t, r.stdout, "password_min_length") != "8" || valueLine(t, r.stdout, "refresh_token_lifetime_seconds") != "86400 (1d)" ||
-		valueLine(t, r.stdout, "auto_confirm") != "false" || valueLine(t, r.stdout, "allowed_origins") != "https://a.example.com,https://b.example.com" {
+		valueLine(t, r.stdout, "auto_confirm") != "false" || valueLine(t, r.stdout, "allowed_origins") != "https://a.example.com,https://b.example.com" ||
+		valueLine(t, r.stdout, "hide_account_existence") != "true" {
 		t.Fatalf("apps settings printed:\n%s", r.stdout)
 	}
 	keep(root.ok("", "admin", "apps", "settings", "shop", "--set", "auto_confirm=true", "--set", "allowed_origins="))

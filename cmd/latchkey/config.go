@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/latchkey/latchkey/service"
 )
 
 // This file holds serve's settings beyond the basics: the config file and its precedence,
@@ -42,6 +43,8 @@ type opsConfig struct {
 	MailTemplates    string
 	ConfirmLifetime  time.Duration
 	ResetLifetime    time.Duration
+	MailCooldown     time.Duration
+	MailPerHour      int
 
 	// SMTPPassword comes from LATCHKEY_SMTP_PASSWORD or the password file, never a flag.
 	SMTPPassword string
@@ -86,6 +89,8 @@ func (c *opsConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.MailTemplates, "mail-templates", "", "directory of templates replacing the built-in ones (LATCHKEY_MAIL_TEMPLATES)")
 	fs.DurationVar(&c.ConfirmLifetime, "confirm-token-lifetime", 24*time.Hour, "lifetime of email confirmation links (LATCHKEY_CONFIRM_TOKEN_LIFETIME)")
 	fs.DurationVar(&c.ResetLifetime, "reset-token-lifetime", 30*time.Minute, "lifetime of password reset links (LATCHKEY_RESET_TOKEN_LIFETIME)")
+	fs.DurationVar(&c.MailCooldown, "mail-cooldown", service.DefaultMailLimits().Cooldown, "least time between two confirmation or reset emails to one address; 0 for none (LATCHKEY_MAIL_COOLDOWN)")
+	fs.IntVar(&c.MailPerHour, "mail-per-hour", service.DefaultMailLimits().PerHour, "most confirmation, and most reset, emails to one address in an hour; 0 for no cap (LATCHKEY_MAIL_PER_HOUR)")
 }
 
 // parse reads the flags, then the environment, then the config file, each setting only what
@@ -266,6 +271,9 @@ func (c *ServeCommand) validate() error {
 	}
 	if o.ConfirmLifetime <= 0 || o.ResetLifetime <= 0 {
 		return errors.New("confirm-token-lifetime and reset-token-lifetime: want more than 0")
+	}
+	if o.MailCooldown < 0 || o.MailPerHour < 0 {
+		return errors.New("mail-cooldown and mail-per-hour: want 0 (no limit) or more")
 	}
 	if o.SMTPTimeout <= 0 {
 		return fmt.Errorf("smtp-timeout %v: want more than 0", o.SMTPTimeout)

@@ -45,6 +45,8 @@ port = 2525
 
 [mail]
 from = "Shop <no-reply@shop.example.com>"
+cooldown = "2m"
+per-hour = 3
 
 [mail.apps.shop]
 confirm-url = "https://shop.example.com/confirm"
@@ -53,6 +55,7 @@ confirm-url = "https://shop.example.com/confirm"
 	t.Setenv("LATCHKEY_APP_ID", "from-env")
 	t.Setenv("LATCHKEY_LOG_LEVEL", "error")
 	t.Setenv("LATCHKEY_SMTP_PORT", "2626")
+	t.Setenv("LATCHKEY_MAIL_PER_HOUR", "4")
 	c := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard}
 	if err := c.parse([]string{"--log-level", "debug", "--smtp-port=2727"}); err != nil {
 		t.Fatal(err)
@@ -69,6 +72,8 @@ confirm-url = "https://shop.example.com/confirm"
 		{"smtp-host", c.Ops.SMTPHost, "smtp.file.example.com", "file"},
 		{"smtp-port", strconv.Itoa(c.Ops.SMTPPort), "2727", "flag"},
 		{"mail-from", c.Ops.MailFrom, "Shop <no-reply@shop.example.com>", "file"},
+		{"mail-cooldown", c.Ops.MailCooldown.String(), "2m0s", "file"},
+		{"mail-per-hour", strconv.Itoa(c.Ops.MailPerHour), "4", "LATCHKEY_MAIL_PER_HOUR"},
 		{"log-format", c.Ops.LogFormat, "json", ""},
 		{"data", c.DB.DataDir, "./latchkey-data", ""},
 		{"config", c.Ops.ConfigFile, file, "LATCHKEY_CONFIG"},
@@ -103,6 +108,8 @@ func TestConfigInvalid(t *testing.T) {
 		{"PasswordFile", []string{"--smtp-host", "m", "--mail-from", "a@b.c", "--smtp-password-file", filepath.Join(dir, "none")}, "", "smtp-password-file"},
 		{"ConfirmURL", []string{"--smtp-host", "m", "--mail-from", "a@b.c", "--mail-confirm-url", "/confirm"}, "", "mail-confirm-url"},
 		{"BadFlagValue", []string{"--smtp-port", "many"}, "", "smtp-port"},
+		{"MailCooldown", []string{"--mail-cooldown", "-1s"}, "", "mail-cooldown"},
+		{"MailPerHour", []string{"--mail-per-hour", "-1"}, "", "mail-per-hour"},
 		{"FileUnknownKey", nil, "[smtp]\nhots = \"x\"\n", "smtp.hots"},
 		{"FileBadValue", nil, "db-max-conns = \"many\"\n", "db-max-conns"},
 		{"FileBadType", nil, "addr = 1.5\n", "addr"},

@@ -110,7 +110,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	hashes, procs := c.Limits.schedulePasswordHashes()
 	svc, err := service.New(ctx, service.Config{Store: store, Logger: logger, Issuer: publicURL,
 		Mailer: ops.sender(), Observer: ops.observer(), Limits: c.Limits.service(), MaxConcurrentHashes: hashes,
-		ConfirmTokenLifetime: c.Ops.ConfirmLifetime, ResetTokenLifetime: c.Ops.ResetLifetime})
+		ConfirmTokenLifetime: c.Ops.ConfirmLifetime, ResetTokenLifetime: c.Ops.ResetLifetime,
+		MailLimits: &service.MailLimits{Cooldown: c.Ops.MailCooldown, PerHour: c.Ops.MailPerHour}})
 	if err != nil {
 		return err
 	}
@@ -245,6 +246,11 @@ func (c *ServeCommand) sweep(ctx context.Context, svc *service.Service, logger *
 				logger.Warn("delete expired sessions", "err", err)
 			} else if n > 0 {
 				logger.Info("deleted expired sessions", "count", n)
+			}
+			if n, err := svc.DeleteOldMailSends(ctx); err != nil {
+				logger.Warn("delete old mail records", "err", err)
+			} else if n > 0 {
+				logger.Info("deleted old mail records", "count", n)
 			}
 			if c.AuditRetention > 0 {
 				if n, err := svc.DeleteOldAuditEvents(ctx, c.AuditRetention); err != nil {

@@ -23,6 +23,7 @@ func testApp(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			PasswordMinLength:    12,
 			RefreshTokenLifetime: 45 * time.Minute,
 			AllowedOrigins:       []string{"https://a.example", "http://localhost:3000"},
+			HideAccountExistence: true,
 			KeyPrefix:            latchkey.DefaultKeyPrefix,
 			CreatedAt:            now(),
 		}
@@ -97,6 +98,7 @@ func testApp(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			PasswordMinLength:    64,
 			RefreshTokenLifetime: 90 * time.Minute,
 			AllowedOrigins:       []string{"https://b.example", "http://localhost:8080"},
+			HideAccountExistence: !app.HideAccountExistence,
 			KeyPrefix:            app.KeyPrefix,
 			CreatedAt:            app.CreatedAt.Add(time.Hour),
 		}
@@ -122,6 +124,7 @@ func testApp(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		upd = &want
 		upd.AllowedOrigins = nil
 		upd.AutoConfirm, upd.AnonymousEnabled, upd.UserpassEnabled, upd.APIKeyEnabled = false, false, false, false
+		upd.HideAccountExistence = false
 		if err := s.UpdateApp(t.Context(), upd); err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	t.Run("User", func(t *testing.T) { testUser(t, open) })
 	t.Run("UserAdmin", func(t *testing.T) { testUserAdmin(t, open) })
 	t.Run("UserToken", func(t *testing.T) { testUserToken(t, open) })
+	t.Run("MailSend", func(t *testing.T) { testMailSend(t, open) })
 	t.Run("APIKey", func(t *testing.T) { testAPIKey(t, open) })
 	t.Run("ServerAPIKey", func(t *testing.T) { testServerAPIKey(t, open) })
 	t.Run("Session", func(t *testing.T) { testSession(t, open) })

@@ -651,6 +651,36 @@ func testUserToken(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 	})
 
+	t.Run("ResetEndsOtherResetTokens", func(t *testing.T) {
+		s := open(t)
+		app := mustCreateApp(t, s)
+		u := mustCreateUser(t, s, app.ID, "ada@example.com")
+		first := mustCreateUserToken(t, s, u, latchkey.UserTokenReset)
+		used := mustCreateUserToken(t, s, u, latchkey.UserTokenReset)
+		confirm := mustCreateUserToken(t, s, u, latchkey.UserTokenConfirm)
+		other := mustCreateUser(t, s, app.ID, "bob@example.com")
+		otherReset := mustCreateUserToken(t, s, other, latchkey.UserTokenReset)
+
+		if err := s.ResetPasswordWithToken(t.Context(), used.ID, "new-hash"); err != nil {
+			t.Fatal(err)
+		}
+		// The link mailed earlier is spent with the one used; confirmation tokens and other
+		// users' tokens stay.
+		_, err := s.FindUserToken(t.Context(), first.ID)
+		assertCode(t, err, latchkey.ENotFound)
+		assertCode(t, s.ResetPasswordWithToken(t.Context(), first.ID, "later-hash"), latchkey.ENotFound)
+		if got, err := s.FindUserByID(t.Context(), app.ID, u.ID); err != nil {
+			t.Fatal(err)
+		} else if got.PasswordHash != "new-hash" {
+			t.Fatalf("PasswordHash = %q, want %q", got.PasswordHash, "new-hash")
+		}
+		for _, tok := range []*latchkey.UserToken{confirm, otherReset} {
+			if _, err := s.FindUserToken(t.Context(), tok.ID); err != nil {
+				t.Fatalf("token %s (%s): %v", tok.ID, tok.Kind, err)
+			}
+		}
+	})
+
 	t.Run("ResetSingleUse", func(t *testing.T) {
 		s := open(t)
 		app := mustCreateApp(t, s)

@@ -45,6 +45,9 @@ type Options struct {
 	// Limits are the service's brute-force limits; nil means GenerousLimits, so that tests
 	// may log in hundreds of times from 127.0.0.1.
 	Limits *service.Limits
+	// MailLimits are the service's per-recipient mail limits; nil means GenerousMailLimits,
+	// so that tests may ask for several messages to one address in a row.
+	MailLimits *service.MailLimits
 }
 
 // GenerousLimits are limits that no test reaches by accident but that still run on every
@@ -56,6 +59,12 @@ func GenerousLimits() *service.Limits {
 		LockoutFailures: 1000,
 		LockoutDuration: time.Minute,
 	}
+}
+
+// GenerousMailLimits are mail limits that no test reaches by accident but that still run on
+// every message.
+func GenerousMailLimits() *service.MailLimits {
+	return &service.MailLimits{PerHour: 1_000_000}
 }
 
 // New starts a server and stops it when the test ends.
@@ -83,7 +92,11 @@ func New(t testing.TB, opts Options) *Server {
 	if opts.Limits == nil {
 		opts.Limits = GenerousLimits()
 	}
-	svc, err := service.New(ctx, service.Config{Store: store, Mailer: sender, Now: clock.Now, Issuer: url, Observer: opts.Observer, Logger: opts.Logger, Limits: opts.Limits})
+	if opts.MailLimits == nil {
+		opts.MailLimits = GenerousMailLimits()
+	}
+	svc, err := service.New(ctx, service.Config{Store: store, Mailer: sender, Now: clock.Now, Issuer: url, Observer: opts.Observer, Logger: opts.Logger, Limits: opts.Limits,
+		MailLimits: opts.MailLimits})
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}
@@ -174,6 +187,19 @@ func (m *Mailer) record(msg Message) {
 	m.mu.Lock()
 	m.messages = append(m.messages, msg)
 	m.mu.Unlock()
+}
+
+// Count returns how many messages were sent to email.
+func (m *Mailer) Count(email string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, msg := range m.messages {
+		if msg.Email == email {
+			n++
+		}
+	}
+	return n
 }
 
 // Last returns the last message sent to email, and whether there was one.

@@ -1,0 +1,69 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// CreateMailSend records a message unless the limit refuses it (ELimitReached). The write
+// pool's single connection makes the count and the insert one step.
+func (s *Store) CreateMailSend(ctx context.Context, m *latchkey.MailSend, limit latchkey.MailLimit) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("create mail send", err)
+	}
+	defer tx.Rollback()
+
+	if err := limitMailSend(ctx, tx, m, limit); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO mail_sends (app_id, recipient, kind, sent_at) VALUES (?, ?, ?, ?)`,
+		m.AppID, m.Recipient, m.Kind, millis(m.SentAt))
+	if isForeignKeyViolation(err) {
+		return latchkey.Errorf(latchkey.ENotFound, "app not found")
+	} else if err != nil {
+		return wrap("create mail send", err)
+	}
+	return wrap("create mail send", tx.Commit())
+}
+
+// limitMailSend deletes the recipient's records older than both periods, then checks the
+// rest against the limit.
+func limitMailSend(ctx context.Context, tx *sql.Tx, m *latchkey.MailSend, limit latchkey.MailLimit) error {
+	cooldownStart := millis(m.SentAt.Add(-limit.Cooldown))
+	windowStart := millis(m.SentAt.Add(-limit.Window))
+	if _, err := tx.ExecContext(ctx, `DELETE FROM mail_sends WHERE app_id = ? AND recipient = ? AND sent_at <= ?`,
+		m.AppID, m.Recipient, min(cooldownStart, windowStart)); err != nil {
+		return wrap("create mail send", err)
+	}
+	var recent, inWindow int
+	err := tx.QueryRowContext(ctx, `SELECT
+			COALESCE(SUM(sent_at > ?), 0),
+			COALESCE(SUM(kind = ? AND sent_at > ?), 0)
+		FROM mail_sends WHERE app_id = ? AND recipient = ?`,
+		cooldownStart, m.Kind, windowStart, m.AppID, m.Recipient,
+	).Scan(&recent, &inWindow)
+	if err != nil {
+		return wrap("create mail send", err)
+	}
+	if limit.Cooldown > 0 && recent > 0 {
+		return latchkey.Errorf(latchkey.ELimitReached, "the recipient got a message less than %v ago", limit.Cooldown)
+	}
+	if limit.Max > 0 && inWindow >= limit.Max {
+		return latchkey.Errorf(latchkey.ELimitReached, "the recipient got %d messages of the kind within %v", inWindow, limit.Window)
+	}
+	return nil
+}
+
+// DeleteMailSendsBefore deletes the records of messages sent before t.
+func (s *Store) DeleteMailSendsBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM mail_sends WHERE sent_at < ?`, millis(t))
+	if err != nil {
+		return 0, wrap("delete mail sends", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("delete mail sends", err)
+}
