@@ -35,6 +35,10 @@ type Config struct {
 	// Limits are the brute-force limits of the credential endpoints; nil means
 	// DefaultLimits().
 	Limits *Limits
+	// SecretKey encrypts the token signing keys in the store (AES-256-GCM under a key
+	// derived with HKDF-SHA256); at least MinSecretKeyLen bytes, and the same on every node
+	// of one database. Required.
+	SecretKey []byte
 }
 
 // Service implements latchkey.AppService, AuthService, UserpassService and APIKeyService.
@@ -101,7 +105,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		limits = *cfg.Limits
 	}
 	s.limits = newLimiter(limits)
-	tokens, err := newTokenSigner(ctx, cfg.Store, s.now)
+	tokens, err := newTokenSigner(ctx, cfg.Store, cfg.SecretKey, s.now)
 	if err != nil {
 		return nil, err
 	}
