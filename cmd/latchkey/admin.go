@@ -21,7 +21,7 @@ type AdminCommand struct {
 const adminUsage = `Usage: latchkey admin COMMAND [flags]
 
 Bootstrap (on the server's machine, against its database):
-  create-user --email EMAIL [--data DIR | --database URL]
+  create-user --email EMAIL [--data DIR | --database URL] [--secret-key-file FILE]
       create an admin account; the password is read from the terminal, or stdin when piped
 
 Session (through the admin API):
@@ -164,6 +164,7 @@ func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
 			"line of standard input.", c.Stderr)
 	var db dbConfig
 	db.register(fs)
+	db.registerSecret(fs)
 	email := fs.String("email", "", "the admin's email")
 	if err := parseFlags(fs, args, dbEnv); err != nil {
 		return err
@@ -180,7 +181,11 @@ func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer store.Close()
-	svc, err := service.New(ctx, service.Config{Store: store, Logger: slog.New(slog.DiscardHandler)})
+	secretKey, err := db.secretKey()
+	if err != nil {
+		return fmt.Errorf("secret key: %w", err)
+	}
+	svc, err := service.New(ctx, service.Config{Store: store, Logger: slog.New(slog.DiscardHandler), SecretKey: secretKey})
 	if err != nil {
 		return err
 	}

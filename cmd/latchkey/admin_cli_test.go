@@ -76,7 +76,7 @@ func valueLine(t *testing.T, out, name string) string {
 // read the audit log, delete, log out.
 func TestAdminCLIFlow(t *testing.T) {
 	ctx := context.Background()
-	p := start(t, t.TempDir(), bootstrapEnv, "--app-id", "cli-app")
+	p := start(t, privateDir(t), bootstrapEnv, "--app-id", "cli-app")
 	root := newCLIUser(t)
 	var outputs []result // everything printed but a new key's value, to check that no secret leaked
 	keep := func(r result) result { outputs = append(outputs, r); return r }
@@ -375,7 +375,7 @@ func fileTokens(t *testing.T, path string) []string {
 }
 
 func TestAdminCLIErrors(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	root := newCLIUser(t)
 	// The first admin, made on the database before the first start.
 	r := root.ok(adminPassword+"\n", "admin", "create-user", "--email", adminEmail, "--data", dir)

@@ -43,6 +43,20 @@ type process struct {
 }
 
 // start runs `latchkey serve` on a free loopback port and waits until it listens.
+// secretKeyEnv gives every node of a PostgreSQL test the one secret key they must share.
+const secretKeyEnv = "LATCHKEY_SECRET_KEY=the cmd tests' shared secret key, 32+ bytes"
+
+// privateDir is a fresh directory that Latchkey accepts as its data directory: t.TempDir
+// makes them 0777 less the umask, which group and others may read.
+func privateDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func start(t *testing.T, dataDir string, env []string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, args...)...)
@@ -142,7 +156,7 @@ func (p *process) registerAndLogIn(t *testing.T, email string) login {
 }
 
 func TestServeRestart(t *testing.T) {
-	data := t.TempDir()
+	data := privateDir(t)
 	p := start(t, data, nil, "--app-id", "restart-app")
 	if p.appID != "restart-app" {
 		t.Fatalf("app id = %q, want restart-app", p.appID)
@@ -171,7 +185,7 @@ func TestServeRestart(t *testing.T) {
 // TestServeKill9 checks that a write the server acknowledged survives SIGKILL right after
 // the answer.
 func TestServeKill9(t *testing.T) {
-	data := t.TempDir()
+	data := privateDir(t)
 	p := start(t, data, nil, "--app-id", "kill-app")
 	l := p.registerAndLogIn(t, "ann@example.com")
 	var keys []apiKey
@@ -206,14 +220,14 @@ func TestServeKill9(t *testing.T) {
 
 func TestServeConfig(t *testing.T) {
 	t.Run("EnvironmentVariables", func(t *testing.T) {
-		data := t.TempDir()
+		data := privateDir(t)
 		p := start(t, filepath.Join(data, "ignored"), []string{"LATCHKEY_APP_ID=env-app", "LATCHKEY_PUBLIC_URL=https://auth.example.com/"})
 		if p.appID != "env-app" || p.url != "https://auth.example.com" {
 			t.Fatalf("app %q, url %q; want env-app and https://auth.example.com", p.appID, p.url)
 		}
 	})
 	t.Run("DefaultAppOnFirstStart", func(t *testing.T) {
-		data := t.TempDir()
+		data := privateDir(t)
 		p := start(t, data, nil)
 		if !strings.HasPrefix(p.appID, "latchkey-") {
 			t.Fatalf("default app id = %q, want latchkey-xxxxx", p.appID)

@@ -24,7 +24,7 @@ func Open(t testing.TB) latchkey.Store {
 	)
 	switch kind := os.Getenv("LATCHKEY_TEST_STORE"); kind {
 	case "", "sqlite":
-		store, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
+		store, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "data", "latchkey.db"))
 	case "postgres":
 		store, err = postgres.Open(context.Background(), postgres.Config{URL: pgtest.NewDatabase(t)})
 	default:
@@ -44,7 +44,7 @@ func OpenShared(t testing.TB, n int) []latchkey.Store {
 	var open func() (latchkey.Store, error)
 	switch kind := os.Getenv("LATCHKEY_TEST_STORE"); kind {
 	case "", "sqlite":
-		path := filepath.Join(t.TempDir(), "latchkey.db")
+		path := filepath.Join(t.TempDir(), "data", "latchkey.db")
 		open = func() (latchkey.Store, error) { return sqlite.Open(context.Background(), path) }
 	case "postgres":
 		url := pgtest.NewDatabase(t)
