@@ -333,7 +333,9 @@ func TestSigningKeysFirstStart(t *testing.T) {
 		errs := make([]error, len(stores))
 		var wg sync.WaitGroup
 		for i, s := range stores {
-			wg.Go(func() { svcs[i], errs[i] = service.New(context.Background(), service.Config{Store: s, SecretKey: secretKey}) })
+			wg.Go(func() {
+				svcs[i], errs[i] = service.New(context.Background(), service.Config{Store: s, SecretKey: secretKey})
+			})
 		}
 		wg.Wait()
 		for i, err := range errs {

@@ -59,6 +59,10 @@ Leaked keys (with the app's leak-report secret, not the admin session):
       disable keys found in public; the secret is asked for or piped, then the values
       come from the arguments or, one a line, from stdin
 
+Token signing keys:
+  signing-keys list [--json]
+  signing-keys rotate [--json]                 new keys sign at once; old ones verify until their tokens expire
+
 Audit log:
   audit [--app APP] [--event E] [--user ID] [--from T] [--to T] [--limit N] [--before ID] [--json]
 
@@ -102,10 +106,13 @@ var adminCommands = map[string]func(userIO) Command{
 	"leak-report": func(io userIO) Command { return &AdminLeakReportCommand{userIO: io} },
 
 	"audit": adminAudit,
+
+	"signing-keys list":   adminSigningKeysList,
+	"signing-keys rotate": adminSigningKeysRotate,
 }
 
 // adminGroups are the first words of the two-word commands.
-var adminGroups = map[string]bool{"apps": true, "server-keys": true, "users": true, "user-keys": true}
+var adminGroups = map[string]bool{"apps": true, "server-keys": true, "users": true, "user-keys": true, "signing-keys": true}
 
 // Run dispatches to the admin subcommand.
 func (c *AdminCommand) Run(ctx context.Context, args []string) error {

@@ -102,6 +102,21 @@ func TestAdminCLIFlow(t *testing.T) {
 		t.Fatalf("admin whoami printed %q", r.stdout)
 	}
 
+	// Signing keys: a rotation keeps the old access-token key listed until its tokens expire.
+	r = keep(root.ok("", "admin", "signing-keys", "list"))
+	if strings.Count(r.stdout, "current") != 2 || strings.Contains(r.stdout, "retired") {
+		t.Fatalf("signing-keys list printed %q, want two current keys", r.stdout)
+	}
+	var rotated []struct{ ID, Algorithm, State string }
+	keep(root.okJSON(&rotated, "", "admin", "signing-keys", "rotate", "--json"))
+	if len(rotated) != 4 {
+		t.Fatalf("signing-keys rotate --json = %+v, want 2 current and 2 retired keys", rotated)
+	}
+	r = keep(root.ok("", "admin", "signing-keys", "list"))
+	if strings.Count(r.stdout, "current") != 2 || strings.Count(r.stdout, "retired") != 2 {
+		t.Fatalf("signing-keys list after the rotation printed %q", r.stdout)
+	}
+
 	// Apps.
 	var shop cliApp
 	keep(root.okJSON(&shop, "", "admin", "apps", "create", "--client-app-id", "shop", "--name", "The shop", "--json"))
