@@ -30,10 +30,10 @@ func TestServeSecretKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		p.stop(t)
 		if strings.Contains(p.stderr.String(), strings.TrimSpace(string(key))) {
 			t.Fatal("the log holds the secret key")
 		}
-		p.stop(t)
 
 		// A restart reads the same key: tokens from before still verify.
 		p = start(t, data, nil, "--app-id", "secret-app")
