@@ -128,6 +128,14 @@ type AdminService interface {
 
 	// FindAuditEvents queries the audit log. Errors: EAppNotFound, EBadRequest.
 	FindAuditEvents(ctx context.Context, filter AuditFilter) ([]*AuditEvent, error)
+
+	// FindSigningKeys lists the token signing keys that sign or still verify, newest
+	// first, without their key material. Errors: EUnauthenticated.
+	FindSigningKeys(ctx context.Context) ([]*SigningKeyInfo, error)
+	// RotateSigningKeys makes new access- and refresh-token signing keys, which sign at once;
+	// the old ones keep verifying until the tokens they signed have expired. It returns the
+	// keys as FindSigningKeys does. Errors: EUnauthenticated.
+	RotateSigningKeys(ctx context.Context) ([]*SigningKeyInfo, error)
 }
 
 type adminContextKey struct{}

@@ -109,6 +109,18 @@ type Store interface {
 	FindSigningKeys(ctx context.Context) ([]*SigningKey, error)
 	// CreateSigningKey inserts a signing key.
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// CreateSigningKeysIfNone inserts each key unless the store already holds a key of its
+	// algorithm. Concurrent callers, in this process or on other nodes, are serialized, so
+	// that nodes starting together on an empty database end with one key per algorithm.
+	CreateSigningKeysIfNone(ctx context.Context, keys []*SigningKey) error
+	// RotateSigningKeys, in one transaction serialized with the other writers of signing
+	// keys, sets RetiredAt to each new key's CreatedAt on the unretired keys of its
+	// algorithm, deletes the keys of that algorithm retired before deleteRetiredBefore[alg],
+	// and inserts the new keys.
+	RotateSigningKeys(ctx context.Context, keys []*SigningKey, deleteRetiredBefore map[string]time.Time) error
+	// ReplaceSigningKeyMaterial sets a key's PrivateKey to new if it still is old, and
+	// tells whether it did. ENotFound when there is no such key.
+	ReplaceSigningKeyMaterial(ctx context.Context, id string, old, new []byte) (bool, error)
 
 	// UpdateApp writes every setting of the app (all fields but ID, ClientAppID, CreatedAt).
 	UpdateApp(ctx context.Context, app *App) error

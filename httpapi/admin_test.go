@@ -174,6 +174,8 @@ var adminRoutes = []adminRoute{
 	{"POST", "/auth/session", true, nil},
 	{"DELETE", "/auth/session", true, nil},
 	{"GET", "/audit", false, nil},
+	{"GET", "/signing_keys", false, nil},
+	{"POST", "/signing_keys/rotate", false, nil},
 
 	{"GET", "/groups/{group}/apps", false, nil},
 	{"POST", "/groups/{group}/apps", false, map[string]any{"client_app_id": "refused-app"}},

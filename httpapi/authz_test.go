@@ -176,6 +176,8 @@ var authzRoutes = []authzRoute{
 	{"POST", "/api/admin/v3.0/auth/session", adminRefresh, nil, want{201, ""}, false},
 	{"DELETE", "/api/admin/v3.0/auth/session", adminRefresh, nil, want{204, ""}, true},
 	{"GET", "/api/admin/v3.0/audit", adminAccess, nil, want{200, ""}, false},
+	{"GET", "/api/admin/v3.0/signing_keys", adminAccess, nil, want{200, ""}, false},
+	{"POST", "/api/admin/v3.0/signing_keys/rotate", adminAccess, nil, want{200, ""}, false},
 
 	{"GET", "/api/admin/v3.0/groups/{group}/apps", adminAccess, nil, want{200, ""}, false},
 	{"POST", "/api/admin/v3.0/groups/{group}/apps", adminAccess, map[string]any{"client_app_id": "authz-created"}, want{201, ""}, false},
@@ -331,13 +333,15 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	t.Helper()
 	e, _ := newAdminEnv(t)
 	e.CreateApp(t, authzOtherApp, nil)
-	keys, err := e.Store.FindSigningKeys(context.Background())
-	if err != nil || len(keys) == 0 {
-		t.Fatalf("signing keys: %v", err)
-	}
-	parsed, err := x509.ParsePKCS8PrivateKey(keys[0].PrivateKey)
-	if err != nil {
-		t.Fatal(err)
+	var parsed any
+	for _, k := range e.SigningKeys(t) {
+		if k.Algorithm != "ES256" {
+			continue
+		}
+		var err error
+		if parsed, err = x509.ParsePKCS8PrivateKey(k.PrivateKey); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return &authzFixture{e: e, signingKey: parsed.(*ecdsa.PrivateKey), principals: map[caller]*principal{}}
 }

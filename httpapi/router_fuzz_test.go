@@ -25,7 +25,7 @@ func FuzzRouter(f *testing.F) {
 	logs := &syncBuffer{}
 	svc, err := service.New(ctx, service.Config{
 		Store: teststore.Open(f), Logger: slog.New(slog.NewJSONHandler(logs, nil)),
-		Issuer: "http://latchkey.test", Limits: testserver.GenerousLimits(),
+		Issuer: "http://latchkey.test", Limits: testserver.GenerousLimits(), SecretKey: testserver.SecretKey,
 	})
 	if err != nil {
 		f.Fatal(err)

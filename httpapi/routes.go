@@ -68,6 +68,8 @@ func (s *Server) adminRoutes(handle func(method, path string, h http.HandlerFunc
 	handle("POST", adminPrefix+"/auth/session", refresh(s.handleAdminRefresh))
 	handle("DELETE", adminPrefix+"/auth/session", refresh(s.handleAdminLogOut))
 	handle("GET", adminPrefix+"/audit", access(s.handleFindAuditEvents))
+	handle("GET", adminPrefix+"/signing_keys", access(s.handleFindSigningKeys))
+	handle("POST", adminPrefix+"/signing_keys/rotate", access(s.handleRotateSigningKeys))
 
 	handle("GET", adminPrefix+"/groups/{group}/apps", access(s.handleAdminFindApps))
 	handle("POST", adminPrefix+"/groups/{group}/apps", access(s.handleAdminCreateApp))

@@ -131,7 +131,7 @@ func TestOpen_Concurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := fmt.Sprint(versions), "[0001_init 0002_admin 0003_key_controls 0005_mail_guards]"; got != want {
+	if got, want := fmt.Sprint(versions), "[0001_init 0002_admin 0003_key_controls 0004_signing_keys 0005_mail_guards]"; got != want {
 		t.Fatalf("schema_migrations = %s, want %s", got, want)
 	}
 

@@ -31,7 +31,7 @@ func benchClaims() *claims {
 
 func newBenchSigner(b *testing.B) *tokenSigner {
 	b.Helper()
-	t, err := newTokenSigner(context.Background(), teststore.Open(b), time.Now)
+	t, err := newTokenSigner(context.Background(), teststore.Open(b), testSecretKey, time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}

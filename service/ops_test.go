@@ -57,7 +57,7 @@ func TestTokenLifetimes(t *testing.T) {
 	f := newFixture(t, func(a *latchkey.App) { a.AutoConfirm = false })
 	m := &mailer{}
 	svc, err := service.New(context.Background(), service.Config{
-		Store: f.store, Now: f.Now, Mailer: m, Issuer: "http://latchkey.test",
+		Store: f.store, Now: f.Now, Mailer: m, Issuer: "http://latchkey.test", SecretKey: secretKey,
 		ConfirmTokenLifetime: time.Hour, ResetTokenLifetime: 5 * time.Minute,
 	})
 	if err != nil {
@@ -100,7 +100,7 @@ func TestTokenLifetimes(t *testing.T) {
 func TestObserver(t *testing.T) {
 	f := newFixture(t, nil)
 	o := &observer{}
-	svc, err := service.New(context.Background(), service.Config{Store: f.store, Now: f.Now, Observer: o, Issuer: "http://latchkey.test"})
+	svc, err := service.New(context.Background(), service.Config{Store: f.store, Now: f.Now, Observer: o, Issuer: "http://latchkey.test", SecretKey: secretKey})
 	if err != nil {
 		t.Fatal(err)
 	}

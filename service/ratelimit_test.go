@@ -16,7 +16,7 @@ func newLimitedFixture(t *testing.T, limits service.Limits) *fixture {
 	t.Helper()
 	f := &fixture{now: time.Now().UTC().Truncate(time.Second)}
 	f.store = teststore.Open(t)
-	svc, err := service.New(context.Background(), service.Config{Store: f.store, Now: f.Now, Issuer: "http://latchkey.test", Limits: &limits})
+	svc, err := service.New(context.Background(), service.Config{Store: f.store, Now: f.Now, Issuer: "http://latchkey.test", SecretKey: secretKey, Limits: &limits})
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}

@@ -37,6 +37,10 @@ type Config struct {
 	Limits *Limits
 	// MailLimits bound the messages one recipient receives; nil means DefaultMailLimits().
 	MailLimits *MailLimits
+	// SecretKey encrypts the token signing keys in the store (AES-256-GCM under a key
+	// derived with HKDF-SHA256); at least MinSecretKeyLen bytes, and the same on every node
+	// of one database. Required.
+	SecretKey []byte
 }
 
 // Service implements latchkey.AppService, AuthService, UserpassService and APIKeyService.
@@ -110,7 +114,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		mailLimits = *cfg.MailLimits
 	}
 	s.mailLimit = mailLimits.limit()
-	tokens, err := newTokenSigner(ctx, cfg.Store, s.now)
+	tokens, err := newTokenSigner(ctx, cfg.Store, cfg.SecretKey, s.now)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,9 @@ import (
 	"github.com/latchkey/latchkey/service"
 )
 
+// secretKey seals the signing keys of the services these tests start.
+var secretKey = []byte("the service tests' secret key, 32+ bytes")
+
 // fixture is a service over a real store (teststore.Open) with a clock the test moves.
 type fixture struct {
 	svc   *service.Service
@@ -69,7 +72,7 @@ func (f *fixture) storeKey(t *testing.T, u *latchkey.User) (*latchkey.APIKey, st
 // newService makes another service over the same store, as a restart or a second node does.
 func (f *fixture) newService(t *testing.T) *service.Service {
 	t.Helper()
-	svc, err := service.New(context.Background(), service.Config{Store: f.store, Now: f.Now, Issuer: "http://latchkey.test"})
+	svc, err := service.New(context.Background(), service.Config{Store: f.store, Now: f.Now, Issuer: "http://latchkey.test", SecretKey: secretKey})
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}

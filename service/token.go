@@ -67,11 +67,39 @@ func isRefresh(typ string) bool {
 	return typ == string(latchkey.RefreshToken) || typ == string(latchkey.AdminRefreshToken)
 }
 
+// keyRefreshInterval is how often a node re-reads the signing keys when it signs or serves
+// the JWKS, so that a rotation on another node reaches it within seconds.
+const keyRefreshInterval = 5 * time.Second
+
+// retiredKeyGrace is how long past the lifetime of the tokens it signed a retired key keeps
+// verifying: other nodes may sign with it for up to keyRefreshInterval after the rotation,
+// and clocks differ a little.
+const retiredKeyGrace = time.Minute
+
+// verifyLifetime is how long after its retirement a key of the algorithm may still have
+// signed live tokens: access tokens live 30 minutes, refresh tokens (user or admin) at most
+// latchkey.MaxRefreshTokenLifetime.
+func verifyLifetime(alg string) time.Duration {
+	if alg == refreshAlgorithm {
+		return latchkey.MaxRefreshTokenLifetime + retiredKeyGrace
+	}
+	return latchkey.AccessTokenLifetime + retiredKeyGrace
+}
+
+// verifiesUntil is when a retired key stops verifying; zero for the key that signs.
+func verifiesUntil(k *latchkey.SigningKey) time.Time {
+	if k.RetiredAt == nil {
+		return time.Time{}
+	}
+	return k.RetiredAt.Add(verifyLifetime(k.Algorithm))
+}
+
 // tokenSigner signs and verifies tokens with the signing keys kept in the store, so every
-// node shares them and tokens survive restarts.
+// node shares them and tokens survive restarts. The store holds the keys sealed (keyseal.go).
 type tokenSigner struct {
-	store latchkey.Store
-	now   func() time.Time
+	store  latchkey.Store
+	now    func() time.Time
+	sealer *keySealer
 
 	mu         sync.RWMutex
 	current    *ecdsa.PrivateKey
@@ -80,38 +108,57 @@ type tokenSigner struct {
 	hmacKey    []byte
 	hmacKID    string
 	hmacKeys   map[string][]byte
-	lastReload time.Time
+	// until holds when each retired key stops verifying.
+	until map[string]time.Time
+	// opened caches each key's parsed material by id: material never changes but from
+	// plaintext to its sealed form, which opens to the same key.
+	opened      map[string]any
+	lastReload  time.Time // the last reload for an unknown kid
+	lastRefresh time.Time // the last reload of any kind
+	refreshing  sync.Mutex
 
 	verified verifiedCache
 }
 
-func newTokenSigner(ctx context.Context, store latchkey.Store, now func() time.Time) (*tokenSigner, error) {
-	t := &tokenSigner{store: store, now: now, verified: verifiedCache{entries: make(map[[sha256.Size]byte]verifiedToken)}}
+func newTokenSigner(ctx context.Context, store latchkey.Store, secret []byte, now func() time.Time) (*tokenSigner, error) {
+	sealer, err := newKeySealer(secret)
+	if err != nil {
+		return nil, err
+	}
+	t := &tokenSigner{store: store, now: now, sealer: sealer, opened: map[string]any{},
+		verified: verifiedCache{entries: make(map[[sha256.Size]byte]verifiedToken)}}
 	keys, err := store.FindSigningKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	created := false
-	if !hasAlgorithm(keys, signingAlgorithm) {
-		if err := t.createKey(ctx); err != nil {
+	// Every key must open before any is created: a wrong secret key fails the start rather
+	// than adding keys that only it opens.
+	for _, k := range keys {
+		if _, err := t.open(k); err != nil {
 			return nil, err
 		}
-		created = true
 	}
-	if !hasAlgorithm(keys, refreshAlgorithm) {
-		if err := t.createHMACKey(ctx); err != nil {
-			return nil, err
-		}
-		created = true
-	}
-	if created {
-		// Reload rather than use the new keys: when several nodes start at once, all of them
-		// then sign with the oldest key of each algorithm.
-		if keys, err = store.FindSigningKeys(ctx); err != nil {
-			return nil, fmt.Errorf("load signing keys: %w", err)
+	var missing []*latchkey.SigningKey
+	for _, alg := range []string{signingAlgorithm, refreshAlgorithm} {
+		if !hasAlgorithm(keys, alg) {
+			k, err := t.newKey(alg)
+			if err != nil {
+				return nil, err
+			}
+			missing = append(missing, k)
 		}
 	}
-	if err := t.setKeys(keys); err != nil {
+	if len(missing) > 0 {
+		// Created only where no key of the algorithm exists, serialized across nodes, and then
+		// re-read: nodes starting together all use the one key set that won.
+		if err := store.CreateSigningKeysIfNone(ctx, missing); err != nil {
+			return nil, fmt.Errorf("store signing keys: %w", err)
+		}
+	}
+	if err := t.sealPlaintext(ctx); err != nil {
+		return nil, err
+	}
+	if err := t.reload(ctx); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -121,59 +168,123 @@ func hasAlgorithm(keys []*latchkey.SigningKey, alg string) bool {
 	return slices.ContainsFunc(keys, func(k *latchkey.SigningKey) bool { return k.Algorithm == alg })
 }
 
-func (t *tokenSigner) createKey(ctx context.Context) error {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return fmt.Errorf("generate signing key: %w", err)
+// newKey makes a key of the algorithm, sealed, created now.
+func (t *tokenSigner) newKey(alg string) (*latchkey.SigningKey, error) {
+	var secret []byte
+	switch alg {
+	case signingAlgorithm:
+		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("generate signing key: %w", err)
+		}
+		if secret, err = x509.MarshalPKCS8PrivateKey(priv); err != nil {
+			return nil, fmt.Errorf("encode signing key: %w", err)
+		}
+	case refreshAlgorithm:
+		secret = make([]byte, hmacKeyLen)
+		rand.Read(secret)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return fmt.Errorf("encode signing key: %w", err)
-	}
-	return t.storeKey(ctx, signingAlgorithm, der)
-}
-
-func (t *tokenSigner) createHMACKey(ctx context.Context) error {
-	key := make([]byte, hmacKeyLen)
-	rand.Read(key)
-	return t.storeKey(ctx, refreshAlgorithm, key)
-}
-
-func (t *tokenSigner) storeKey(ctx context.Context, alg string, secret []byte) error {
 	now := t.now()
-	k := &latchkey.SigningKey{ID: latchkey.NewID(now), Algorithm: alg, PrivateKey: secret, CreatedAt: now}
-	if err := t.store.CreateSigningKey(ctx, k); err != nil {
-		return fmt.Errorf("store signing key: %w", err)
+	k := &latchkey.SigningKey{ID: latchkey.NewID(now), Algorithm: alg, CreatedAt: now}
+	k.PrivateKey = t.sealer.seal(k, secret)
+	return k, nil
+}
+
+// sealPlaintext encrypts the keys that an older Latchkey stored in the clear. Nodes upgrading
+// at once each replace the plaintext only if it is still there.
+func (t *tokenSigner) sealPlaintext(ctx context.Context) error {
+	keys, err := t.store.FindSigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("load signing keys: %w", err)
+	}
+	for _, k := range keys {
+		if isSealed(k.PrivateKey) {
+			continue
+		}
+		if _, err := t.store.ReplaceSigningKeyMaterial(ctx, k.ID, k.PrivateKey, t.sealer.seal(k, k.PrivateKey)); err != nil {
+			return fmt.Errorf("encrypt signing key %s: %w", k.ID, err)
+		}
 	}
 	return nil
 }
 
+// open returns k's parsed material: an *ecdsa.PrivateKey for ES256, the key bytes for HS256.
+func (t *tokenSigner) open(k *latchkey.SigningKey) (any, error) {
+	t.mu.RLock()
+	parsed, ok := t.opened[k.ID]
+	t.mu.RUnlock()
+	if ok {
+		return parsed, nil
+	}
+	plain, err := t.sealer.open(k)
+	if err != nil {
+		return nil, err
+	}
+	switch k.Algorithm {
+	case signingAlgorithm:
+		p, err := x509.ParsePKCS8PrivateKey(plain)
+		if err != nil {
+			return nil, fmt.Errorf("parse signing key %s: %w", k.ID, err)
+		}
+		priv, ok := p.(*ecdsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("signing key %s is not an ECDSA key", k.ID)
+		}
+		parsed = priv
+	case refreshAlgorithm:
+		if len(plain) < hmacKeyLen {
+			return nil, fmt.Errorf("signing key %s: an HS256 key of %d bytes, want at least %d", k.ID, len(plain), hmacKeyLen)
+		}
+		parsed = plain
+	default:
+		return nil, nil // an algorithm of a later version: not this node's to use
+	}
+	t.mu.Lock()
+	t.opened[k.ID] = parsed
+	t.mu.Unlock()
+	return parsed, nil
+}
+
+// reload reads the keys from the store and makes them the signer's.
+func (t *tokenSigner) reload(ctx context.Context) error {
+	keys, err := t.store.FindSigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("load signing keys: %w", err)
+	}
+	return t.setKeys(keys)
+}
+
+// setKeys takes the keys, oldest first. The newest unretired key of each algorithm signs (one
+// per algorithm, but for databases from versions that raced at first start); keys retired
+// long enough that their tokens have expired are left out.
 func (t *tokenSigner) setKeys(keys []*latchkey.SigningKey) error {
+	now := t.now()
 	public := make(map[string]*ecdsa.PublicKey, len(keys))
 	hmacKeys := make(map[string][]byte, len(keys))
+	until := make(map[string]time.Time)
 	var current *ecdsa.PrivateKey
 	var currentKID, hmacKID string
 	for _, k := range keys {
-		switch k.Algorithm {
-		case signingAlgorithm:
-			parsed, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
-			if err != nil {
-				return fmt.Errorf("parse signing key %s: %w", k.ID, err)
+		end := verifiesUntil(k)
+		if !end.IsZero() && !now.Before(end) {
+			continue
+		}
+		parsed, err := t.open(k)
+		if err != nil {
+			return err
+		}
+		if !end.IsZero() {
+			until[k.ID] = end
+		}
+		switch key := parsed.(type) {
+		case *ecdsa.PrivateKey:
+			public[k.ID] = &key.PublicKey
+			if k.RetiredAt == nil || current == nil {
+				current, currentKID = key, k.ID
 			}
-			priv, ok := parsed.(*ecdsa.PrivateKey)
-			if !ok {
-				return fmt.Errorf("signing key %s is not an ECDSA key", k.ID)
-			}
-			public[k.ID] = &priv.PublicKey
-			if current == nil {
-				current, currentKID = priv, k.ID
-			}
-		case refreshAlgorithm:
-			if len(k.PrivateKey) < hmacKeyLen {
-				return fmt.Errorf("signing key %s: an HS256 key of %d bytes, want at least %d", k.ID, len(k.PrivateKey), hmacKeyLen)
-			}
-			hmacKeys[k.ID] = k.PrivateKey
-			if hmacKID == "" {
+		case []byte:
+			hmacKeys[k.ID] = key
+			if k.RetiredAt == nil || hmacKID == "" {
 				hmacKID = k.ID
 			}
 		}
@@ -184,8 +295,35 @@ func (t *tokenSigner) setKeys(keys []*latchkey.SigningKey) error {
 	t.mu.Lock()
 	t.current, t.currentKID, t.public = current, currentKID, public
 	t.hmacKey, t.hmacKID, t.hmacKeys = hmacKeys[hmacKID], hmacKID, hmacKeys
+	t.until = until
+	t.lastRefresh = now
 	t.mu.Unlock()
 	return nil
+}
+
+// refresh re-reads the keys when they are older than keyRefreshInterval. One caller reloads
+// while the others go on with the keys they have; a failed reload keeps them too.
+func (t *tokenSigner) refresh() {
+	t.mu.RLock()
+	stale := t.now().Sub(t.lastRefresh) >= keyRefreshInterval
+	t.mu.RUnlock()
+	if !stale || !t.refreshing.TryLock() {
+		return
+	}
+	defer t.refreshing.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := t.reload(ctx); err != nil {
+		t.mu.Lock()
+		t.lastRefresh = t.now()
+		t.mu.Unlock()
+	}
+}
+
+// live tells whether the key kid may still verify; call with mu held.
+func (t *tokenSigner) live(kid string) bool {
+	end, retired := t.until[kid]
+	return !retired || t.now().Before(end)
 }
 
 // Sign returns the signed token for c: ES256 for access tokens, HS256 for refresh tokens.
@@ -194,6 +332,7 @@ func (t *tokenSigner) Sign(c *claims) (string, error) {
 		tok *jwt.Token
 		key any
 	)
+	t.refresh()
 	t.mu.RLock()
 	if isRefresh(c.Type) {
 		tok, key = jwt.NewWithClaims(jwt.SigningMethodHS256, c), t.hmacKey
@@ -275,17 +414,17 @@ func (t *tokenSigner) hasKey(kid string) bool {
 	if !ok {
 		_, ok = t.hmacKeys[kid]
 	}
-	return ok
+	return ok && t.live(kid)
 }
 
 // publicKey finds the ES256 key for kid; see findKey.
 func (t *tokenSigner) publicKey(ctx context.Context, kid string) (*ecdsa.PublicKey, error) {
-	return findKey(ctx, t, func() (*ecdsa.PublicKey, bool) { k, ok := t.public[kid]; return k, ok })
+	return findKey(ctx, t, func() (*ecdsa.PublicKey, bool) { k, ok := t.public[kid]; return k, ok && t.live(kid) })
 }
 
 // hmacSecret finds the HS256 key for kid; see findKey.
 func (t *tokenSigner) hmacSecret(ctx context.Context, kid string) ([]byte, error) {
-	return findKey(ctx, t, func() ([]byte, bool) { k, ok := t.hmacKeys[kid]; return k, ok })
+	return findKey(ctx, t, func() ([]byte, bool) { k, ok := t.hmacKeys[kid]; return k, ok && t.live(kid) })
 }
 
 // findKey looks a key up with lookup, reloading the keys from the store at most once a
@@ -306,11 +445,7 @@ func findKey[K any](ctx context.Context, t *tokenSigner, lookup func() (K, bool)
 	t.mu.Lock()
 	t.lastReload = t.now()
 	t.mu.Unlock()
-	keys, err := t.store.FindSigningKeys(ctx)
-	if err != nil {
-		return zero, err
-	}
-	if err := t.setKeys(keys); err != nil {
+	if err := t.reload(ctx); err != nil {
 		return zero, err
 	}
 	t.mu.RLock()
@@ -380,8 +515,10 @@ func tokenProblem(err error) string {
 	return "token is invalid"
 }
 
-// JWKS returns the public signing keys as a JSON Web Key Set.
+// JWKS returns the public signing keys as a JSON Web Key Set: the one that signs and the
+// retired ones whose tokens may still be live.
 func (t *tokenSigner) JWKS() ([]byte, error) {
+	t.refresh()
 	type jwk struct {
 		Kty string `json:"kty"`
 		Crv string `json:"crv"`
@@ -397,6 +534,9 @@ func (t *tokenSigner) JWKS() ([]byte, error) {
 		Keys []jwk `json:"keys"`
 	}{Keys: []jwk{}}
 	for _, kid := range slices.Sorted(maps.Keys(t.public)) {
+		if !t.live(kid) {
+			continue
+		}
 		ek, err := t.public[kid].ECDH()
 		if err != nil {
 			return nil, fmt.Errorf("jwks: %w", err)

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -34,6 +35,17 @@ func (s *signingKeyStore) FindSigningKeys(ctx context.Context) ([]*latchkey.Sign
 	return s.keys, nil
 }
 
+// ReplaceSigningKeyMaterial is the upgrade that seals the keys stored in the clear.
+func (s *signingKeyStore) ReplaceSigningKeyMaterial(ctx context.Context, id string, old, new []byte) (bool, error) {
+	for _, k := range s.keys {
+		if k.ID == id && bytes.Equal(k.PrivateKey, old) {
+			k.PrivateKey = new
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 func newFuzzSigner(t testing.TB) *tokenSigner {
 	der, err := hex.DecodeString(fuzzSigningKey)
 	if err != nil {
@@ -49,7 +61,7 @@ func newFuzzSigner(t testing.TB) *tokenSigner {
 	}}
 	// The clock stands still, so that the committed seed tokens stay unexpired.
 	now := func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) }
-	signer, err := newTokenSigner(context.Background(), store, now)
+	signer, err := newTokenSigner(context.Background(), store, testSecretKey, now)
 	if err != nil {
 		t.Fatal(err)
 	}

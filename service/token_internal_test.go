@@ -34,9 +34,12 @@ func (c *movableClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// testSecretKey seals the signing keys of the internal tests.
+var testSecretKey = []byte("the internal tests' secret key, 32+ bytes")
+
 func newTestSigner(t *testing.T, store latchkey.Store, clock *movableClock) *tokenSigner {
 	t.Helper()
-	s, err := newTokenSigner(context.Background(), store, clock.Now)
+	s, err := newTokenSigner(context.Background(), store, testSecretKey, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 func BenchmarkStore(b *testing.B) {
-	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "latchkey.db"))
+	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "data", "latchkey.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // TestGroupCommit sends session inserts that succeed and fail at the same time, so that they
 // share commits: each must get its own answer, and a failure must not undo the others.
 func TestGroupCommit(t *testing.T) {
-	s := MustOpen(t, filepath.Join(t.TempDir(), "latchkey.db"))
+	s := MustOpen(t, filepath.Join(t.TempDir(), "data", "latchkey.db"))
 	app, u, k := populate(t, s)
 	ctx := t.Context()
 	if err := s.SetAPIKeyDisabled(ctx, u.ID, k.ID, true); err != nil {

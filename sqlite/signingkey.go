@@ -1,7 +1,10 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
+	"time"
 
 	"github.com/latchkey/latchkey"
 )
@@ -9,7 +12,7 @@ import (
 // FindSigningKeys returns the token signing keys, oldest first; keys created in the same
 // millisecond come in insertion order.
 func (s *Store) FindSigningKeys(ctx context.Context) ([]*latchkey.SigningKey, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, algorithm, private_key, created_at
+	rows, err := s.read.QueryContext(ctx, `SELECT id, algorithm, private_key, created_at, retired_at
 		FROM signing_keys ORDER BY created_at, rowid`)
 	if err != nil {
 		return nil, wrap("find signing keys", err)
@@ -21,11 +24,13 @@ func (s *Store) FindSigningKeys(ctx context.Context) ([]*latchkey.SigningKey, er
 		var (
 			k         latchkey.SigningKey
 			createdAt int64
+			retiredAt sql.NullInt64
 		)
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &createdAt); err != nil {
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &createdAt, &retiredAt); err != nil {
 			return nil, wrap("find signing keys", err)
 		}
 		k.CreatedAt = fromMillis(createdAt)
+		k.RetiredAt = fromNullMillis(retiredAt)
 		keys = append(keys, &k)
 	}
 	if err := rows.Err(); err != nil {
@@ -36,10 +41,88 @@ func (s *Store) FindSigningKeys(ctx context.Context) ([]*latchkey.SigningKey, er
 
 // CreateSigningKey inserts a signing key. Errors: EConflict when the id is taken.
 func (s *Store) CreateSigningKey(ctx context.Context, k *latchkey.SigningKey) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_key, created_at)
-		VALUES (?, ?, ?, ?)`, k.ID, k.Algorithm, k.PrivateKey, millis(k.CreatedAt))
+	return wrap("create signing key", insertSigningKey(ctx, s.write, k))
+}
+
+func insertSigningKey(ctx context.Context, db execer, k *latchkey.SigningKey) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_key, created_at, retired_at)
+		VALUES (?, ?, ?, ?, ?)`, k.ID, k.Algorithm, k.PrivateKey, millis(k.CreatedAt), nullMillis(k.RetiredAt))
 	if isPrimaryKeyViolation(err) {
 		return latchkey.Errorf(latchkey.EConflict, "a signing key with id %q already exists", k.ID)
 	}
-	return wrap("create signing key", err)
+	return err
+}
+
+// CreateSigningKeysIfNone inserts each key unless a key of its algorithm exists. The write
+// pool's transactions begin IMMEDIATE, which takes SQLite's write lock at once: the check
+// and the insert of one process cannot interleave with another's.
+func (s *Store) CreateSigningKeysIfNone(ctx context.Context, keys []*latchkey.SigningKey) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("create signing keys", err)
+	}
+	defer tx.Rollback()
+	for _, k := range keys {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys WHERE algorithm = ?)`,
+			k.Algorithm).Scan(&exists); err != nil {
+			return wrap("create signing keys", err)
+		}
+		if exists {
+			continue
+		}
+		if err := insertSigningKey(ctx, tx, k); err != nil {
+			return wrap("create signing keys", err)
+		}
+	}
+	return wrap("create signing keys", tx.Commit())
+}
+
+// RotateSigningKeys retires the signing keys of each new key's algorithm, deletes the long
+// retired ones and inserts the new keys, in one IMMEDIATE transaction.
+func (s *Store) RotateSigningKeys(ctx context.Context, keys []*latchkey.SigningKey, deleteRetiredBefore map[string]time.Time) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("rotate signing keys", err)
+	}
+	defer tx.Rollback()
+	for alg, t := range deleteRetiredBefore {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE algorithm = ? AND retired_at < ?`,
+			alg, millis(t)); err != nil {
+			return wrap("rotate signing keys", err)
+		}
+	}
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ? WHERE algorithm = ? AND retired_at IS NULL`,
+			millis(k.CreatedAt), k.Algorithm); err != nil {
+			return wrap("rotate signing keys", err)
+		}
+		if err := insertSigningKey(ctx, tx, k); err != nil {
+			return wrap("rotate signing keys", err)
+		}
+	}
+	return wrap("rotate signing keys", tx.Commit())
+}
+
+// ReplaceSigningKeyMaterial sets the key's material to new if it still is old.
+func (s *Store) ReplaceSigningKeyMaterial(ctx context.Context, id string, old, new []byte) (bool, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, wrap("replace signing key", err)
+	}
+	defer tx.Rollback()
+	var current []byte
+	err = tx.QueryRowContext(ctx, `SELECT private_key FROM signing_keys WHERE id = ?`, id).Scan(&current)
+	if err == sql.ErrNoRows {
+		return false, latchkey.Errorf(latchkey.ENotFound, "signing key not found")
+	} else if err != nil {
+		return false, wrap("replace signing key", err)
+	}
+	if !bytes.Equal(current, old) {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET private_key = ? WHERE id = ?`, new, id); err != nil {
+		return false, wrap("replace signing key", err)
+	}
+	return true, wrap("replace signing key", tx.Commit())
 }

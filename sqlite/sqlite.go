@@ -62,6 +62,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
+	if err := prepareFile(path); err != nil {
+		return nil, err
+	}
 
 	write, err := sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
@@ -100,7 +103,46 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	s.group = newGroupWriter(write, s.writeStmts)
+	// SQLite gives the -wal and -shm files the database file's mode; this covers files left
+	// by an older version.
+	for _, side := range []string{path + "-wal", path + "-shm"} {
+		if err := os.Chmod(side, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.Close()
+			return nil, fmt.Errorf("sqlite: open: %w", err)
+		}
+	}
 	return s, nil
+}
+
+// prepareFile refuses a database file or directory that other local users may read: the
+// file holds password hashes and the sealed signing keys. It creates a new file with mode
+// 0600 before the driver opens it, whatever the umask, so that the driver's -wal and -shm
+// files get that mode too.
+func prepareFile(path string) error {
+	dir := filepath.Dir(path)
+	for _, p := range []string{dir, path} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("sqlite: open: %w", err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			what, fix := "database file", "chmod 600 "
+			if fi.IsDir() {
+				what, fix = "data directory", "chmod 700 "
+			}
+			return fmt.Errorf("sqlite: open: the %s %s is accessible by group or others (mode %04o): run %s%s",
+				what, p, perm, fix, p)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("sqlite: open: %w", err)
+	}
+	return f.Close()
 }
 
 // Close closes both pools. The write pool closes last so that its connection, the last one

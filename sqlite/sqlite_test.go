@@ -3,8 +3,11 @@ package sqlite_test
 import (
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,7 +19,7 @@ import (
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) latchkey.Store {
-		return MustOpen(t, filepath.Join(t.TempDir(), "latchkey.db"))
+		return MustOpen(t, filepath.Join(t.TempDir(), "data", "latchkey.db"))
 	})
 }
 
@@ -34,8 +37,67 @@ func TestOpen(t *testing.T) {
 		}
 	})
 
+	t.Run("PrivateFiles", func(t *testing.T) {
+		// The usual umask, which left the files readable by everyone before.
+		defer syscall.Umask(syscall.Umask(0o022))
+		dir := filepath.Join(t.TempDir(), "data")
+		path := filepath.Join(dir, "latchkey.db")
+		s := MustOpen(t, path)
+		if err := s.CreateApp(t.Context(), &latchkey.App{ID: latchkey.NewID(time.Now()), ClientAppID: "modes", Name: "modes",
+			RefreshTokenLifetime: time.Hour, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		for p, want := range map[string]os.FileMode{dir: 0o700, path: 0o600, path + "-wal": 0o600, path + "-shm": 0o600} {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fi.Mode().Perm(); got != want {
+				t.Errorf("mode of %s = %04o, want %04o", filepath.Base(p), got, want)
+			}
+		}
+	})
+
+	t.Run("ErrReadableByOthers", func(t *testing.T) {
+		open := func(t *testing.T, path string) error {
+			t.Helper()
+			s, err := sqlite.Open(t.Context(), path)
+			if err == nil {
+				s.Close()
+			}
+			return err
+		}
+		dir := filepath.Join(t.TempDir(), "data")
+		path := filepath.Join(dir, "latchkey.db")
+		MustOpen(t, path).Close()
+
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		err := open(t, path)
+		if want := "run chmod 700 " + dir; err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("open with the directory 0755: err = %v, want one saying %q", err, want)
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		err = open(t, path)
+		if want := "run chmod 600 " + path; err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("open with the file 0640: err = %v, want one saying %q", err, want)
+		}
+		if err := os.Chmod(path, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := open(t, path); err != nil {
+			t.Fatalf("open after the fix: %v", err)
+		}
+	})
+
 	t.Run("WAL", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "latchkey.db")
+		path := filepath.Join(t.TempDir(), "data", "latchkey.db")
 		MustOpen(t, path)
 		var mode string
 		if err := rawDB(t, path).QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
@@ -48,7 +110,7 @@ func TestOpen(t *testing.T) {
 
 func TestMigrate(t *testing.T) {
 	t.Run("Idempotent", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "latchkey.db")
+		path := filepath.Join(t.TempDir(), "data", "latchkey.db")
 		s := MustOpen(t, path)
 		if err := s.Migrate(t.Context()); err != nil {
 			t.Fatalf("second Migrate: %v", err)
@@ -70,7 +132,7 @@ func TestMigrate(t *testing.T) {
 }
 
 func TestReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "latchkey.db")
+	path := filepath.Join(t.TempDir(), "data", "latchkey.db")
 	s := MustOpen(t, path)
 	app, u, k := populate(t, s)
 	if err := s.Close(); err != nil {
@@ -94,7 +156,7 @@ func TestReopen(t *testing.T) {
 }
 
 func TestIntegrityCheck(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "latchkey.db")
+	path := filepath.Join(t.TempDir(), "data", "latchkey.db")
 	s := MustOpen(t, path)
 	for range 5 {
 		populate(t, s)

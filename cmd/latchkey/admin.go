@@ -21,7 +21,7 @@ type AdminCommand struct {
 const adminUsage = `Usage: latchkey admin COMMAND [flags]
 
 Bootstrap (on the server's machine, against its database):
-  create-user --email EMAIL [--data DIR | --database URL]
+  create-user --email EMAIL [--data DIR | --database URL] [--secret-key-file FILE]
       create an admin account; the password is read from the terminal, or stdin when piped
 
 Session (through the admin API):
@@ -58,6 +58,10 @@ Leaked keys (with the app's leak-report secret, not the admin session):
   leak-report --app APP [--url URL] [--json] [VALUE ...]
       disable keys found in public; the secret is asked for or piped, then the values
       come from the arguments or, one a line, from stdin
+
+Token signing keys:
+  signing-keys list [--json]
+  signing-keys rotate [--json]                 new keys sign at once; old ones verify until their tokens expire
 
 Audit log:
   audit [--app APP] [--event E] [--user ID] [--from T] [--to T] [--limit N] [--before ID] [--json]
@@ -102,10 +106,13 @@ var adminCommands = map[string]func(userIO) Command{
 	"leak-report": func(io userIO) Command { return &AdminLeakReportCommand{userIO: io} },
 
 	"audit": adminAudit,
+
+	"signing-keys list":   adminSigningKeysList,
+	"signing-keys rotate": adminSigningKeysRotate,
 }
 
 // adminGroups are the first words of the two-word commands.
-var adminGroups = map[string]bool{"apps": true, "server-keys": true, "users": true, "user-keys": true}
+var adminGroups = map[string]bool{"apps": true, "server-keys": true, "users": true, "user-keys": true, "signing-keys": true}
 
 // Run dispatches to the admin subcommand.
 func (c *AdminCommand) Run(ctx context.Context, args []string) error {
@@ -164,6 +171,7 @@ func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
 			"line of standard input.", c.Stderr)
 	var db dbConfig
 	db.register(fs)
+	db.registerSecret(fs)
 	email := fs.String("email", "", "the admin's email")
 	if err := parseFlags(fs, args, dbEnv); err != nil {
 		return err
@@ -180,7 +188,11 @@ func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer store.Close()
-	svc, err := service.New(ctx, service.Config{Store: store, Logger: slog.New(slog.DiscardHandler)})
+	secretKey, err := db.secretKey()
+	if err != nil {
+		return fmt.Errorf("secret key: %w", err)
+	}
+	svc, err := service.New(ctx, service.Config{Store: store, Logger: slog.New(slog.DiscardHandler), SecretKey: secretKey})
 	if err != nil {
 		return err
 	}

@@ -76,7 +76,7 @@ func valueLine(t *testing.T, out, name string) string {
 // read the audit log, delete, log out.
 func TestAdminCLIFlow(t *testing.T) {
 	ctx := context.Background()
-	p := start(t, t.TempDir(), bootstrapEnv, "--app-id", "cli-app")
+	p := start(t, privateDir(t), bootstrapEnv, "--app-id", "cli-app")
 	root := newCLIUser(t)
 	var outputs []result // everything printed but a new key's value, to check that no secret leaked
 	keep := func(r result) result { outputs = append(outputs, r); return r }
@@ -100,6 +100,21 @@ func TestAdminCLIFlow(t *testing.T) {
 	}
 	if r := keep(root.ok("", "admin", "whoami")); !strings.Contains(r.stdout, adminEmail) || !strings.Contains(r.stdout, who.UserID) {
 		t.Fatalf("admin whoami printed %q", r.stdout)
+	}
+
+	// Signing keys: a rotation keeps the old access-token key listed until its tokens expire.
+	r = keep(root.ok("", "admin", "signing-keys", "list"))
+	if strings.Count(r.stdout, "current") != 2 || strings.Contains(r.stdout, "retired") {
+		t.Fatalf("signing-keys list printed %q, want two current keys", r.stdout)
+	}
+	var rotated []struct{ ID, Algorithm, State string }
+	keep(root.okJSON(&rotated, "", "admin", "signing-keys", "rotate", "--json"))
+	if len(rotated) != 4 {
+		t.Fatalf("signing-keys rotate --json = %+v, want 2 current and 2 retired keys", rotated)
+	}
+	r = keep(root.ok("", "admin", "signing-keys", "list"))
+	if strings.Count(r.stdout, "current") != 2 || strings.Count(r.stdout, "retired") != 2 {
+		t.Fatalf("signing-keys list after the rotation printed %q", r.stdout)
 	}
 
 	// Apps.
@@ -378,7 +393,7 @@ func fileTokens(t *testing.T, path string) []string {
 }
 
 func TestAdminCLIErrors(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	root := newCLIUser(t)
 	// The first admin, made on the database before the first start.
 	r := root.ok(adminPassword+"\n", "admin", "create-user", "--email", adminEmail, "--data", dir)

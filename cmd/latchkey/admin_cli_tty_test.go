@@ -8,7 +8,7 @@ import (
 )
 
 func TestAdminCLITerminal(t *testing.T) {
-	p := start(t, t.TempDir(), bootstrapEnv, "--app-id", "tty-app")
+	p := start(t, privateDir(t), bootstrapEnv, "--app-id", "tty-app")
 	root := newCLIUser(t)
 
 	t.Run("PasswordPromptWithoutEcho", func(t *testing.T) {

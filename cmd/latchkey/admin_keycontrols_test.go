@@ -32,7 +32,7 @@ func tableRow(t *testing.T, out, id string) []string {
 // TestAdminCLIKeyControls runs the key controls through the admin CLI: an app's key
 // settings, the key tables, the leak-report secret and a leak report.
 func TestAdminCLIKeyControls(t *testing.T) {
-	p := start(t, t.TempDir(), bootstrapEnv, "--app-id", "kc-app")
+	p := start(t, privateDir(t), bootstrapEnv, "--app-id", "kc-app")
 	root := newCLIUser(t)
 	root.ok(adminPassword+"\n", "admin", "login", "--url", p.url, "--email", adminEmail)
 

@@ -68,6 +68,7 @@ func (c *BenchSeedCommand) parse(args []string) error {
 	fs := flag.NewFlagSet("latchkey bench seed", flag.ContinueOnError)
 	fs.SetOutput(c.Stderr)
 	c.DB.register(fs)
+	c.DB.registerSecret(fs)
 	fs.StringVar(&c.AppID, "app-id", "", "client app id to seed, created with the quickstart settings if missing; default the oldest app (LATCHKEY_APP_ID)")
 	fs.IntVar(&c.Users, "users", 1000, "users with API keys to add")
 	fs.IntVar(&c.KeysPerUser, "keys-per-user", 5, "API keys of each user (at most 20)")
@@ -117,7 +118,11 @@ func (c *BenchSeedCommand) Run(ctx context.Context, args []string) error {
 	if !ok {
 		return fmt.Errorf("bench seed: the %s store cannot bulk insert", c.DB.kind())
 	}
-	svc, err := service.New(ctx, service.Config{Store: store})
+	secretKey, err := c.DB.secretKey()
+	if err != nil {
+		return fmt.Errorf("secret key: %w", err)
+	}
+	svc, err := service.New(ctx, service.Config{Store: store, SecretKey: secretKey})
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ type cliUser struct {
 }
 
 func newCLIUser(t *testing.T) *cliUser {
-	return &cliUser{t: t, dir: t.TempDir()}
+	return &cliUser{t: t, dir: privateDir(t)}
 }
 
 // result is what one run of the binary did.
@@ -107,7 +107,7 @@ type cliKey struct {
 // TestCLISeedFlow runs the Realm "Manage User API Keys" flow through the CLI: register, log
 // in, create, list, fetch, disable, enable, log in with the key, delete.
 func TestCLISeedFlow(t *testing.T) {
-	p := start(t, t.TempDir(), nil, "--app-id", "cli-app")
+	p := start(t, privateDir(t), nil, "--app-id", "cli-app")
 	ann := newCLIUser(t)
 	var outputs []result // everything printed, to check that no secret leaked
 	keep := func(r result) result { outputs = append(outputs, r); return r }
@@ -275,7 +275,7 @@ func TestCLISeedFlow(t *testing.T) {
 }
 
 func TestCLIErrors(t *testing.T) {
-	p := start(t, t.TempDir(), nil, "--app-id", "cli-app")
+	p := start(t, privateDir(t), nil, "--app-id", "cli-app")
 	u := newCLIUser(t)
 	u.ok("s3cretpass\n", "register", "--url", p.url, "--app", p.appID, "--email", "ann@example.com")
 

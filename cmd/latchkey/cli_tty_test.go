@@ -101,7 +101,7 @@ func (u *cliUser) runOnTerminal(prompt string, secret bool, input string, args .
 }
 
 func TestCLITerminal(t *testing.T) {
-	p := start(t, t.TempDir(), nil, "--app-id", "tty-app")
+	p := start(t, privateDir(t), nil, "--app-id", "tty-app")
 	u := newCLIUser(t)
 	u.ok("s3cretpass\n", "register", "--url", p.url, "--app", p.appID, "--email", "ann@example.com")
 

@@ -148,8 +148,8 @@ func (c *opsConfig) loadFile(fs *flag.FlagSet, path string) error {
 		f := fs.Lookup(name)
 		if f == nil || name == "config" || name == "print-config" {
 			hint := ""
-			if name == "smtp-password" || name == "admin-password" || name == "admin-email" {
-				hint = " (secrets come from the environment, or smtp.password-file)"
+			if name == "smtp-password" || name == "admin-password" || name == "admin-email" || name == "secret-key" {
+				hint = " (secrets come from the environment, or smtp.password-file and secret-key-file)"
 			}
 			return fmt.Errorf("config file %s: unknown setting %s%s", path, key, hint)
 		}
@@ -330,7 +330,7 @@ func (c *ServeCommand) printConfig(fs *flag.FlagSet, w io.Writer) error {
 	}
 	fmt.Fprintln(w, "\n# From the environment only:")
 	for _, env := range []struct{ setting, name string }{
-		{"admin-email", envAdminEmail}, {"admin-password", envAdminPassword}, {"smtp-password", envSMTPPassword},
+		{"admin-email", envAdminEmail}, {"admin-password", envAdminPassword}, {"secret-key", envSecretKey}, {"smtp-password", envSMTPPassword},
 	} {
 		v, set := os.LookupEnv(env.name)
 		switch {

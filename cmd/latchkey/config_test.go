@@ -30,7 +30,7 @@ func writeFile(t *testing.T, dir, name, text string) string {
 // TestConfigPrecedence checks the one order: flags, then variables, then the file, then
 // defaults.
 func TestConfigPrecedence(t *testing.T) {
-	file := writeFile(t, t.TempDir(), "latchkey.toml", `
+	file := writeFile(t, privateDir(t), "latchkey.toml", `
 addr = "127.0.0.1:1111"
 app-id = "from-file"
 log_level = "warn"
@@ -89,7 +89,7 @@ confirm-url = "https://shop.example.com/confirm"
 
 // TestConfigInvalid checks that a wrong setting stops serve at once, naming the setting.
 func TestConfigInvalid(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -137,7 +137,7 @@ func TestConfigInvalid(t *testing.T) {
 
 // TestPrintConfig checks --print-config: every setting with its source, and no secret.
 func TestPrintConfig(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	file := writeFile(t, dir, "latchkey.toml", "[smtp]\nhost = \"smtp.example.com\"\nusername = \"latchkey\"\n[mail]\nfrom = \"no-reply@example.com\"\n")
 	cmd := exec.Command(binary, "serve", "--config", file, "--print-config")
 	cmd.Env = append(os.Environ(),
@@ -176,7 +176,7 @@ func TestPrintConfig(t *testing.T) {
 // uses them as an operator would.
 func TestServeOperations(t *testing.T) {
 	mail := smtptest.Start(t, smtptest.Options{Security: smtptest.Plain})
-	dir := t.TempDir()
+	dir := privateDir(t)
 	file := writeFile(t, dir, "latchkey.toml", `
 log-format = "text"
 metrics-addr = "127.0.0.1:0"

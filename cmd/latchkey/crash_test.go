@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -63,7 +65,7 @@ type crashTarget struct {
 // there, that nothing refused or unanswered is half there, and that the database is intact.
 func TestCrashSafety(t *testing.T) {
 	t.Run("SQLite", func(t *testing.T) {
-		data := t.TempDir()
+		data := privateDir(t)
 		crashTest(t, crashTarget{
 			args: []string{"--data", data},
 			check: func(t *testing.T) {
@@ -210,7 +212,11 @@ func crashTest(t *testing.T, target crashTarget) {
 func startWith(t *testing.T, args ...string) *process {
 	t.Helper()
 	// start adds --data; a later --data or --database wins.
-	return start(t, t.TempDir(), nil, args...)
+	var env []string
+	if slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "postgres") }) {
+		env = []string{secretKeyEnv}
+	}
+	return start(t, privateDir(t), env, args...)
 }
 
 // crashRun runs one user through the load's operations; false when the server stopped

@@ -91,7 +91,7 @@ func scopeClaim(t *testing.T, u *cliUser) any {
 // creation, the new columns of keys list and keys get, and keys rotate with and without a
 // grace period.
 func TestCLIKeyControls(t *testing.T) {
-	data := t.TempDir()
+	data := privateDir(t)
 	p := start(t, data, nil, "--app-id", "cli-app")
 	setAppScopes(t, p, data, "read", "write", "billing")
 	ann := newCLIUser(t)

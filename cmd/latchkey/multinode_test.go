@@ -19,8 +19,14 @@ func TestMultiNode(t *testing.T) {
 	var a, b *process
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); a = start(t, t.TempDir(), nil, "--database", db, "--app-id", "shared-app") }()
-	go func() { defer wg.Done(); b = start(t, t.TempDir(), nil, "--database", db, "--app-id", "shared-app") }()
+	go func() {
+		defer wg.Done()
+		a = start(t, privateDir(t), []string{secretKeyEnv}, "--database", db, "--app-id", "shared-app")
+	}()
+	go func() {
+		defer wg.Done()
+		b = start(t, privateDir(t), []string{secretKeyEnv}, "--database", db, "--app-id", "shared-app")
+	}()
 	wg.Wait()
 	if t.Failed() {
 		t.FailNow()
@@ -131,13 +137,13 @@ func TestMigrateCommand(t *testing.T) {
 		}
 	})
 	t.Run("SQLite", func(t *testing.T) {
-		out, err := exec.Command(binary, "migrate", "--data", t.TempDir()).CombinedOutput()
+		out, err := exec.Command(binary, "migrate", "--data", privateDir(t)).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "sqlite schema is up to date") {
 			t.Fatalf("migrate: %v: %s", err, out)
 		}
 	})
 	t.Run("SQLiteURLAndPath", func(t *testing.T) {
-		dir := t.TempDir()
+		dir := privateDir(t)
 		for _, db := range []string{"sqlite:" + filepath.Join(dir, "a.db"), "sqlite://" + filepath.Join(dir, "b.db"), filepath.Join(dir, "c.db")} {
 			out, err := exec.Command(binary, "migrate", "--database", db).CombinedOutput()
 			if err != nil || !strings.Contains(string(out), "sqlite schema is up to date") {

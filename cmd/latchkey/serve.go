@@ -45,6 +45,7 @@ func (c *ServeCommand) parse(args []string) error {
 	fs.SetOutput(c.Stderr)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:9090", "listen address (LATCHKEY_ADDR)")
 	c.DB.register(fs)
+	c.DB.registerSecret(fs)
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL clients reach the server at; default http://<addr> (LATCHKEY_PUBLIC_URL)")
 	fs.StringVar(&c.AppID, "app-id", "", "client app id to create with the quickstart settings if it does not exist, and to print at start; every app is served (LATCHKEY_APP_ID)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error (LATCHKEY_LOG_LEVEL)")
@@ -85,6 +86,10 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer store.Close()
+	secretKey, err := c.DB.secretKey()
+	if err != nil {
+		return fmt.Errorf("secret key: %w", err)
+	}
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -110,7 +115,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	hashes, procs := c.Limits.schedulePasswordHashes()
 	svc, err := service.New(ctx, service.Config{Store: store, Logger: logger, Issuer: publicURL,
 		Mailer: ops.sender(), Observer: ops.observer(), Limits: c.Limits.service(), MaxConcurrentHashes: hashes,
-		ConfirmTokenLifetime: c.Ops.ConfirmLifetime, ResetTokenLifetime: c.Ops.ResetLifetime,
+		ConfirmTokenLifetime: c.Ops.ConfirmLifetime, ResetTokenLifetime: c.Ops.ResetLifetime, SecretKey: secretKey,
 		MailLimits: &service.MailLimits{Cooldown: c.Ops.MailCooldown, PerHour: c.Ops.MailPerHour}})
 	if err != nil {
 		return err

@@ -79,7 +79,7 @@ func trickle(t *testing.T, conn net.Conn, data string) string {
 // its headers a byte at a time is cut off by --read-header-timeout, one that sends its body
 // that way by --read-timeout, and an idle keep-alive connection is closed by --idle-timeout.
 func TestServeSlowClients(t *testing.T) {
-	p := start(t, t.TempDir(), nil, "--read-header-timeout", "300ms", "--read-timeout", "600ms", "--idle-timeout", "300ms")
+	p := start(t, privateDir(t), nil, "--read-header-timeout", "300ms", "--read-timeout", "600ms", "--idle-timeout", "300ms")
 	location := p.app() + "/location"
 
 	t.Run("Slowloris", func(t *testing.T) {
@@ -130,7 +130,7 @@ func TestServeSlowClients(t *testing.T) {
 
 // TestServeHeaderLimit checks that headers over --max-header-bytes are refused.
 func TestServeHeaderLimit(t *testing.T) {
-	p := start(t, t.TempDir(), nil)
+	p := start(t, privateDir(t), nil)
 	req, _ := http.NewRequest("GET", p.url+p.app()+"/location", nil)
 	req.Header.Set("X-Big", strings.Repeat("a", 128<<10))
 	resp, err := http.DefaultClient.Do(req)
@@ -145,7 +145,7 @@ func TestServeHeaderLimit(t *testing.T) {
 
 // TestServeRateLimitFlags checks that the limits are configured by flag or environment.
 func TestServeRateLimitFlags(t *testing.T) {
-	p := start(t, t.TempDir(), []string{"LATCHKEY_RATE_LIMIT_IP=2/1h"})
+	p := start(t, privateDir(t), []string{"LATCHKEY_RATE_LIMIT_IP=2/1h"})
 	login := p.app() + "/auth/providers/anon-user/login"
 	for range 2 {
 		if got := p.call(t, "POST", login, "", nil, nil); got != http.StatusOK {
@@ -174,7 +174,7 @@ func TestServeRateLimitFlags(t *testing.T) {
 		{[]string{"--max-header-bytes", "10"}, "max-header-bytes"},
 		{[]string{"--tls-cert", "cert.pem"}, "--tls-cert and --tls-key go together"},
 	} {
-		out, err := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, tt.args...)...).CombinedOutput()
+		out, err := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", privateDir(t)}, tt.args...)...).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), tt.want) {
 			t.Errorf("serve %v: err %v, output %s; want an error about %q", tt.args, err, out, tt.want)
 		}
@@ -183,9 +183,9 @@ func TestServeRateLimitFlags(t *testing.T) {
 
 // TestServeTLS serves HTTPS with a certificate made here.
 func TestServeTLS(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	certFile, keyFile, pool := selfSignedCert(t, dir)
-	p := start(t, t.TempDir(), nil, "--tls-cert", certFile, "--tls-key", keyFile)
+	p := start(t, privateDir(t), nil, "--tls-cert", certFile, "--tls-key", keyFile)
 	if !strings.HasPrefix(p.url, "https://127.0.0.1:") {
 		t.Fatalf("listening on %s, want https://127.0.0.1:...", p.url)
 	}
@@ -231,7 +231,7 @@ func TestServeTLS(t *testing.T) {
 	t.Run("ErrBadCertificate", func(t *testing.T) {
 		bad := filepath.Join(dir, "bad.pem")
 		os.WriteFile(bad, []byte("not a certificate"), 0o600)
-		out, err := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--tls-cert", bad, "--tls-key", keyFile).CombinedOutput()
+		out, err := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data", privateDir(t), "--tls-cert", bad, "--tls-key", keyFile).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "TLS") {
 			t.Fatalf("bad certificate: err %v, output %s", err, out)
 		}
@@ -300,7 +300,7 @@ func TestServePasswordHashes(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := start(t, t.TempDir(), tt.env, tt.args...)
+			p := start(t, privateDir(t), tt.env, tt.args...)
 			p.stop(t)
 			var line struct {
 				Hashes int `json:"password_hashes"`

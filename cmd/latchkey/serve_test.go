@@ -44,6 +44,20 @@ type process struct {
 	stderr     *bytes.Buffer
 }
 
+// secretKeyEnv gives every node of a PostgreSQL test the one secret key they must share.
+const secretKeyEnv = "LATCHKEY_SECRET_KEY=the cmd tests' shared secret key, 32+ bytes"
+
+// privateDir is a fresh directory that Latchkey accepts as its data directory: t.TempDir
+// makes them 0777 less the umask, which group and others may read.
+func privateDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // start runs `latchkey serve` on a free loopback port and waits until it listens, and with
 // --metrics-addr until its metrics listener does.
 func start(t *testing.T, dataDir string, env []string, args ...string) *process {
@@ -149,7 +163,7 @@ func (p *process) registerAndLogIn(t *testing.T, email string) login {
 }
 
 func TestServeRestart(t *testing.T) {
-	data := t.TempDir()
+	data := privateDir(t)
 	p := start(t, data, nil, "--app-id", "restart-app")
 	if p.appID != "restart-app" {
 		t.Fatalf("app id = %q, want restart-app", p.appID)
@@ -178,7 +192,7 @@ func TestServeRestart(t *testing.T) {
 // TestServeKill9 checks that a write the server acknowledged survives SIGKILL right after
 // the answer.
 func TestServeKill9(t *testing.T) {
-	data := t.TempDir()
+	data := privateDir(t)
 	p := start(t, data, nil, "--app-id", "kill-app")
 	l := p.registerAndLogIn(t, "ann@example.com")
 	var keys []apiKey
@@ -249,14 +263,14 @@ func TestServeMetrics(t *testing.T) {
 
 func TestServeConfig(t *testing.T) {
 	t.Run("EnvironmentVariables", func(t *testing.T) {
-		data := t.TempDir()
+		data := privateDir(t)
 		p := start(t, filepath.Join(data, "ignored"), []string{"LATCHKEY_APP_ID=env-app", "LATCHKEY_PUBLIC_URL=https://auth.example.com/"})
 		if p.appID != "env-app" || p.url != "https://auth.example.com" {
 			t.Fatalf("app %q, url %q; want env-app and https://auth.example.com", p.appID, p.url)
 		}
 	})
 	t.Run("DefaultAppOnFirstStart", func(t *testing.T) {
-		data := t.TempDir()
+		data := privateDir(t)
 		p := start(t, data, nil)
 		if !strings.HasPrefix(p.appID, "latchkey-") {
 			t.Fatalf("default app id = %q, want latchkey-xxxxx", p.appID)

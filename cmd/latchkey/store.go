@@ -18,6 +18,8 @@ type dbConfig struct {
 	Database         string
 	MaxConns         int
 	StatementTimeout time.Duration
+	// SecretKeyFile holds the secret key that seals the signing keys (secret.go).
+	SecretKeyFile string
 }
 
 func (c *dbConfig) register(fs *flag.FlagSet) {

@@ -50,6 +50,10 @@ type Options struct {
 	MailLimits *service.MailLimits
 }
 
+// SecretKey seals the signing keys of every test server, so that servers over one store
+// (restarts, nodes) share them.
+var SecretKey = []byte("the test servers' secret key, 32+ bytes")
+
 // GenerousLimits are limits that no test reaches by accident but that still run on every
 // request.
 func GenerousLimits() *service.Limits {
@@ -96,7 +100,7 @@ func New(t testing.TB, opts Options) *Server {
 		opts.MailLimits = GenerousMailLimits()
 	}
 	svc, err := service.New(ctx, service.Config{Store: store, Mailer: sender, Now: clock.Now, Issuer: url, Observer: opts.Observer, Logger: opts.Logger, Limits: opts.Limits,
-		MailLimits: opts.MailLimits})
+		MailLimits: opts.MailLimits, SecretKey: SecretKey})
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}
@@ -120,6 +124,22 @@ func New(t testing.TB, opts Options) *Server {
 		srv.Shutdown(ctx)
 	})
 	return &Server{URL: url, AppID: app.ClientAppID, App: app, Service: svc, Store: store, Mailer: mailer, Clock: clock}
+}
+
+// SigningKeys returns the store's signing keys with their material decrypted, for tests that
+// forge tokens with the server's own keys.
+func (s *Server) SigningKeys(t testing.TB) []*latchkey.SigningKey {
+	t.Helper()
+	keys, err := s.Store.FindSigningKeys(context.Background())
+	if err != nil {
+		t.Fatalf("signing keys: %v", err)
+	}
+	for _, k := range keys {
+		if k.PrivateKey, err = service.OpenSigningKey(SecretKey, k); err != nil {
+			t.Fatalf("signing keys: %v", err)
+		}
+	}
+	return keys
 }
 
 // CreateApp creates another app with the quickstart settings, changed by edit if not nil.

@@ -24,7 +24,7 @@ func Open(t testing.TB) latchkey.Store {
 	)
 	switch kind := os.Getenv("LATCHKEY_TEST_STORE"); kind {
 	case "", "sqlite":
-		store, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "latchkey.db"))
+		store, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "data", "latchkey.db"))
 	case "postgres":
 		store, err = postgres.Open(context.Background(), postgres.Config{URL: pgtest.NewDatabase(t)})
 	default:
@@ -35,4 +35,33 @@ func Open(t testing.TB) latchkey.Store {
 	}
 	t.Cleanup(func() { store.Close() })
 	return store
+}
+
+// OpenShared returns n stores over one fresh database, as n nodes (or processes) would open
+// it; each is closed when the test ends.
+func OpenShared(t testing.TB, n int) []latchkey.Store {
+	t.Helper()
+	var open func() (latchkey.Store, error)
+	switch kind := os.Getenv("LATCHKEY_TEST_STORE"); kind {
+	case "", "sqlite":
+		path := filepath.Join(t.TempDir(), "data", "latchkey.db")
+		open = func() (latchkey.Store, error) { return sqlite.Open(context.Background(), path) }
+	case "postgres":
+		url := pgtest.NewDatabase(t)
+		open = func() (latchkey.Store, error) {
+			return postgres.Open(context.Background(), postgres.Config{URL: url})
+		}
+	default:
+		t.Fatalf("LATCHKEY_TEST_STORE=%q: want sqlite or postgres", kind)
+	}
+	stores := make([]latchkey.Store, n)
+	for i := range stores {
+		s, err := open()
+		if err != nil {
+			t.Fatalf("open store: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	return stores
 }
