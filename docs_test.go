@@ -42,6 +42,10 @@ func TestDocsStandAlone(t *testing.T) {
 			}
 		}
 	}
+	security, err := os.ReadFile("SECURITY.md")
+	if err != nil || !strings.Contains(string(security), "\n## Reporting a vulnerability\n") {
+		t.Errorf("SECURITY.md has no \"Reporting a vulnerability\" section (%v)", err)
+	}
 	for _, file := range []string{"LICENSE", "docs/PROTOCOL.md"} {
 		if _, err := os.Stat(file); err != nil {
 			t.Errorf("%s is missing", file)
