@@ -48,7 +48,7 @@ func TestMailLimitsAcrossNodes(t *testing.T) {
 	var nodes []*service.Service
 	for range 2 {
 		svc, err := service.New(context.Background(), service.Config{
-			Store: f.store, Now: f.Now, Mailer: m, Issuer: "http://latchkey.test",
+			Store: f.store, Now: f.Now, Mailer: m, Issuer: "http://latchkey.test", SecretKey: secretKey,
 			MailLimits: &service.MailLimits{Cooldown: time.Minute, PerHour: 3},
 		})
 		if err != nil {
@@ -73,7 +73,7 @@ func TestMailLimitsAcrossNodes(t *testing.T) {
 
 	t.Run("ZeroLimitsNothing", func(t *testing.T) {
 		svc, err := service.New(ctx, service.Config{Store: f.store, Now: f.Now, Mailer: m, Issuer: "http://latchkey.test",
-			MailLimits: &service.MailLimits{}})
+			SecretKey: secretKey, MailLimits: &service.MailLimits{}})
 		if err != nil {
 			t.Fatal(err)
 		}

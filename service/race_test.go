@@ -46,7 +46,7 @@ func (g *gateStore) FindApps(ctx context.Context) ([]*latchkey.App, error) {
 // node returns a service over store with the fixture's clock: another node of the cluster.
 func (f *fixture) node(t *testing.T, store latchkey.Store) *service.Service {
 	t.Helper()
-	svc, err := service.New(context.Background(), service.Config{Store: store, Now: f.Now, Issuer: "http://latchkey.test"})
+	svc, err := service.New(context.Background(), service.Config{Store: store, Now: f.Now, Issuer: "http://latchkey.test", SecretKey: secretKey})
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}

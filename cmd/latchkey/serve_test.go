@@ -19,6 +19,9 @@ import (
 
 var binary string
 
+// builtFrom is the revision the checkout was at when TestMain built the binary.
+var builtFrom string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "latchkey-bin")
 	if err != nil {
@@ -26,6 +29,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "latchkey")
+	if head, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+		builtFrom = strings.TrimSpace(string(head))
+	}
 	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", binary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build latchkey: %v\n%s", err, out)
 		os.Exit(1)
@@ -239,12 +245,12 @@ func TestServeMetrics(t *testing.T) {
 		}
 	}
 	t.Run("OffByDefault", func(t *testing.T) {
-		p := start(t, t.TempDir(), nil)
+		p := start(t, privateDir(t), nil)
 		p.registerAndLogIn(t, "ann@example.com")
 		wantNotFound(t, p)
 	})
 	t.Run("OwnListener", func(t *testing.T) {
-		p := start(t, t.TempDir(), nil, "--metrics-addr", "127.0.0.1:0")
+		p := start(t, privateDir(t), nil, "--metrics-addr", "127.0.0.1:0")
 		p.registerAndLogIn(t, "ann@example.com")
 		wantNotFound(t, p)
 		m := get(t, p.metricsURL)

@@ -18,7 +18,7 @@ func TestCLIShowsHiddenRunes(t *testing.T) {
 		spoof   = "eve\u202Emoc.elpmaxe@example.com"
 		visible = `eve\u{202E}moc.elpmaxe@example.com`
 	)
-	data := t.TempDir()
+	data := privateDir(t)
 	start(t, data, bootstrapEnv, "--app-id", "cli-app").stop(t)
 
 	// Written straight to the database, past the service, which refuses such an email.
