@@ -13,7 +13,7 @@ const adminColumns = `id, email, password_hash, created_at`
 // CreateAdmin inserts an admin. Errors: EConflict when the email or the id is taken.
 func (s *Store) CreateAdmin(ctx context.Context, a *latchkey.Admin) error {
 	return s.retry(ctx, "create admin", func() error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO admins (`+adminColumns+`) VALUES ($1, $2, $3, $4)`,
+		_, err := s.exec(ctx, `INSERT INTO admins (`+adminColumns+`) VALUES ($1, $2, $3, $4)`,
 			a.ID, a.Email, a.PasswordHash, dbTime(a.CreatedAt))
 		if constraint, ok := violation(err, codeUniqueViolation); ok {
 			if constraint == "admins_email_key" {
@@ -27,20 +27,20 @@ func (s *Store) CreateAdmin(ctx context.Context, a *latchkey.Admin) error {
 
 // FindAdminByEmail returns an admin by email, compared as given: the service lowercases it.
 func (s *Store) FindAdminByEmail(ctx context.Context, email string) (*latchkey.Admin, error) {
-	a, err := scanAdmin(s.pool.QueryRow(ctx, `SELECT `+adminColumns+` FROM admins WHERE email = $1`, email))
+	a, err := scanAdmin(s.queryRow(ctx, `SELECT `+adminColumns+` FROM admins WHERE email = $1`, email))
 	return a, wrap("find admin by email", err)
 }
 
 // FindAdminByID returns an admin by id.
 func (s *Store) FindAdminByID(ctx context.Context, id string) (*latchkey.Admin, error) {
-	a, err := scanAdmin(s.pool.QueryRow(ctx, `SELECT `+adminColumns+` FROM admins WHERE id = $1`, id))
+	a, err := scanAdmin(s.queryRow(ctx, `SELECT `+adminColumns+` FROM admins WHERE id = $1`, id))
 	return a, wrap("find admin by id", err)
 }
 
 // CountAdmins returns how many admins exist.
 func (s *Store) CountAdmins(ctx context.Context) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM admins`).Scan(&n)
+	err := s.queryRow(ctx, `SELECT count(*) FROM admins`).Scan(&n)
 	return n, wrap("count admins", err)
 }
 
@@ -60,7 +60,7 @@ func scanAdmin(row scanner) (*latchkey.Admin, error) {
 // Errors: ENotFound when the admin does not exist; EConflict when the id is taken.
 func (s *Store) CreateAdminSession(ctx context.Context, sess *latchkey.AdminSession) error {
 	return s.retry(ctx, "create admin session", func() error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO admin_sessions (id, admin_id, created_at, expires_at)
+		_, err := s.exec(ctx, `INSERT INTO admin_sessions (id, admin_id, created_at, expires_at)
 			VALUES ($1, $2, $3, $4)`, sess.ID, sess.AdminID, dbTime(sess.CreatedAt), dbTime(sess.ExpiresAt))
 		if _, ok := violation(err, codeForeignKeyViolation); ok {
 			return latchkey.Errorf(latchkey.ENotFound, "admin not found")
@@ -74,7 +74,7 @@ func (s *Store) CreateAdminSession(ctx context.Context, sess *latchkey.AdminSess
 // FindAdminSession returns an admin session by id, whether or not it has expired.
 func (s *Store) FindAdminSession(ctx context.Context, id string) (*latchkey.AdminSession, error) {
 	var sess latchkey.AdminSession
-	err := s.pool.QueryRow(ctx, `SELECT id, admin_id, created_at, expires_at FROM admin_sessions WHERE id = $1`, id).
+	err := s.queryRow(ctx, `SELECT id, admin_id, created_at, expires_at FROM admin_sessions WHERE id = $1`, id).
 		Scan(&sess.ID, &sess.AdminID, &sess.CreatedAt, &sess.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "admin session not found")
@@ -89,7 +89,7 @@ func (s *Store) FindAdminSession(ctx context.Context, id string) (*latchkey.Admi
 // DeleteAdminSession deletes an admin session.
 func (s *Store) DeleteAdminSession(ctx context.Context, id string) error {
 	return s.retry(ctx, "delete admin session", func() error {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM admin_sessions WHERE id = $1`, id)
+		tag, err := s.exec(ctx, `DELETE FROM admin_sessions WHERE id = $1`, id)
 		if err != nil {
 			return err
 		}

@@ -51,9 +51,9 @@ func insertAPIKey(ctx context.Context, tx pgx.Tx, k *latchkey.APIKey) error {
 		return latchkey.Errorf(latchkey.EConflict, "API key already exists")
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13)`,
 		k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, dbTime(k.CreatedAt),
-		dbTimePtr(k.LastUsedAt), k.Start, list(k.Scopes), dbTimePtr(k.ExpiresAt),
+		dbTimePtr(k.LastUsedAt), k.Start, jsonList(k.Scopes), dbTimePtr(k.ExpiresAt),
 		nullBytes(k.PreviousHash), dbTimePtr(k.PreviousExpiresAt))
 	if constraint, ok := violation(err, codeUniqueViolation); ok {
 		if constraint == "api_keys_user_id_name_key" {
@@ -128,7 +128,7 @@ func (s *Store) CreateServerAPIKey(ctx context.Context, u *latchkey.User, k *lat
 
 // FindServerAPIKeys returns the app's server keys in creation order.
 func (s *Store) FindServerAPIKeys(ctx context.Context, appID string) ([]*latchkey.APIKey, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+	rows, err := s.query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE `+serverKeysOf+` ORDER BY created_at, id`, appID)
 	if err != nil {
 		return nil, wrap("find server api keys", err)
@@ -151,14 +151,14 @@ func (s *Store) FindServerAPIKeys(ctx context.Context, appID string) ([]*latchke
 // FindServerAPIKey returns one of the app's server keys; a user's key, or another app's, is
 // not found.
 func (s *Store) FindServerAPIKey(ctx context.Context, appID, id string) (*latchkey.APIKey, error) {
-	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+	k, err := scanAPIKey(s.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE `+serverKeysOf+` AND id = $2`, appID, id))
 	return k, wrap("find server api key", err)
 }
 
 // FindAPIKeys returns a user's keys in creation order.
 func (s *Store) FindAPIKeys(ctx context.Context, userID string) ([]*latchkey.APIKey, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+	rows, err := s.query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE user_id = $1 ORDER BY created_at, id`, userID)
 	if err != nil {
 		return nil, wrap("find api keys", err)
@@ -180,7 +180,7 @@ func (s *Store) FindAPIKeys(ctx context.Context, userID string) ([]*latchkey.API
 
 // FindAPIKey returns one of the user's keys.
 func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.APIKey, error) {
-	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+	k, err := scanAPIKey(s.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE user_id = $1 AND id = $2`, userID, id))
 	return k, wrap("find api key", err)
 }
@@ -197,7 +197,7 @@ const findAPIKeyByHashQuery = `
 // FindAPIKeyByHash returns the app's key whose current or previous hash is hash; whether a
 // previous hash still works is the service's rule.
 func (s *Store) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, error) {
-	k, err := scanAPIKey(s.pool.QueryRow(ctx, findAPIKeyByHashQuery, appID, hash))
+	k, err := scanAPIKey(s.queryRow(ctx, findAPIKeyByHashQuery, appID, hash))
 	return k, wrap("find api key by hash", err)
 }
 
@@ -214,7 +214,7 @@ const findAPIKeyAndUserQuery = `WITH k AS (` + findAPIKeyByHashQuery + `)
 // FindAPIKeyByHash and FindUserByID take two. Errors: ENotFound with a nil key when no key of
 // the app has the hash, with the key when its user is not a user of the app.
 func (s *Store) FindAPIKeyAndUser(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, *latchkey.User, error) {
-	rows, err := s.pool.Query(ctx, findAPIKeyAndUserQuery, appID, hash)
+	rows, err := s.query(ctx, findAPIKeyAndUserQuery, appID, hash)
 	if err != nil {
 		return nil, nil, wrap("find api key and user", err)
 	}
@@ -318,7 +318,7 @@ func (s *Store) SetAPIKeyDisabled(ctx context.Context, userID, id string, disabl
 // statement, by the foreign key's ON DELETE CASCADE.
 func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
 	return s.retry(ctx, "delete api key", func() error {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM api_keys WHERE user_id = $1 AND id = $2`, userID, id)
+		tag, err := s.exec(ctx, `DELETE FROM api_keys WHERE user_id = $1 AND id = $2`, userID, id)
 		if err != nil {
 			return err
 		}
@@ -332,7 +332,7 @@ func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
 // TouchAPIKey records that the key was used at t.
 func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 	return s.retry(ctx, "touch api key", func() error {
-		tag, err := s.pool.Exec(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1`, id, dbTime(t))
+		tag, err := s.exec(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1`, id, dbTime(t))
 		if err != nil {
 			return err
 		}

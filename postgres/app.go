@@ -16,7 +16,7 @@ const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, us
 // CreateApp inserts an app.
 func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
 	return s.retry(ctx, "create app", func() error {
-		return insertApp(ctx, s.pool, app)
+		return insertApp(ctx, timedExec{s}, app)
 	})
 }
 
@@ -61,11 +61,11 @@ func (s *Store) CreateFirstApp(ctx context.Context, app *latchkey.App) (*latchke
 // insertApp inserts an app row. Errors: EConflict when the client app id or the id is taken.
 func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
 	_, err := db.Exec(ctx, `INSERT INTO apps (`+appColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16)`,
 		app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
 		app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
 		int64(app.RefreshTokenLifetime/time.Second), list(app.AllowedOrigins), app.KeyPrefix,
-		int64(app.MaxKeyLifetime/time.Second), list(app.Scopes), nullBytes(app.LeakSecretHash),
+		int64(app.MaxKeyLifetime/time.Second), jsonList(app.Scopes), nullBytes(app.LeakSecretHash),
 		app.HideAccountExistence, dbTime(app.CreatedAt))
 	if constraint, ok := violation(err, codeUniqueViolation); ok {
 		if constraint == "apps_client_app_id_key" {
@@ -78,19 +78,19 @@ func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
 
 // FindAppByClientID returns an app by its client app id.
 func (s *Store) FindAppByClientID(ctx context.Context, clientAppID string) (*latchkey.App, error) {
-	app, err := scanApp(s.pool.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE client_app_id = $1`, clientAppID))
+	app, err := scanApp(s.queryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE client_app_id = $1`, clientAppID))
 	return app, wrap("find app by client id", err)
 }
 
 // FindAppByID returns an app by its internal id.
 func (s *Store) FindAppByID(ctx context.Context, id string) (*latchkey.App, error) {
-	app, err := scanApp(s.pool.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, id))
+	app, err := scanApp(s.queryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, id))
 	return app, wrap("find app by id", err)
 }
 
 // FindApps returns every app, oldest first.
 func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+appColumns+` FROM apps ORDER BY created_at, id`)
+	rows, err := s.query(ctx, `SELECT `+appColumns+` FROM apps ORDER BY created_at, id`)
 	if err != nil {
 		return nil, wrap("find apps", err)
 	}
@@ -112,16 +112,16 @@ func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
 // UpdateApp writes every setting of the app: all fields but ID, ClientAppID and CreatedAt.
 func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
 	return s.retry(ctx, "update app", func() error {
-		tag, err := s.pool.Exec(ctx, `UPDATE apps SET name = $2, auto_confirm = $3,
+		tag, err := s.exec(ctx, `UPDATE apps SET name = $2, auto_confirm = $3,
 			anonymous_enabled = $4, userpass_enabled = $5, apikey_enabled = $6,
 			password_min_length = $7, refresh_token_lifetime_s = $8, allowed_origins = $9,
-			key_prefix = $10, max_key_lifetime_s = $11, scopes = $12, leak_secret_hash = $13,
+			key_prefix = $10, max_key_lifetime_s = $11, scopes = $12::jsonb, leak_secret_hash = $13,
 			hide_account_existence = $14
 			WHERE id = $1`,
 			app.ID, app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled,
 			app.APIKeyEnabled, app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second),
 			list(app.AllowedOrigins), app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second),
-			list(app.Scopes), nullBytes(app.LeakSecretHash), app.HideAccountExistence)
+			jsonList(app.Scopes), nullBytes(app.LeakSecretHash), app.HideAccountExistence)
 		if err != nil {
 			return err
 		}

@@ -78,7 +78,7 @@ func (s *Store) FindAuditEvents(ctx context.Context, filter latchkey.AuditFilter
 		query += ` LIMIT ` + arg(filter.Limit)
 	}
 
-	rows, err := s.pool.Query(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, wrap("find audit events", err)
 	}
@@ -116,7 +116,7 @@ func (s *Store) FindAuditEvents(ctx context.Context, filter latchkey.AuditFilter
 func (s *Store) DeleteAuditEventsBefore(ctx context.Context, t time.Time) (int64, error) {
 	var n int64
 	err := s.retry(ctx, "delete audit events", func() error {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM audit_events WHERE time < $1`, dbTime(t))
+		tag, err := s.exec(ctx, `DELETE FROM audit_events WHERE time < $1`, dbTime(t))
 		n = tag.RowsAffected()
 		return err
 	})
@@ -129,7 +129,7 @@ func (s *Store) DeleteAuditEventsBeyond(ctx context.Context, keep int64) (int64,
 	var n int64
 	err := s.retry(ctx, "delete audit events", func() error {
 		// The subquery names the newest event that goes: none when there are keep or fewer.
-		tag, err := s.pool.Exec(ctx, `DELETE FROM audit_events
+		tag, err := s.exec(ctx, `DELETE FROM audit_events
 			WHERE id <= (SELECT id FROM audit_events ORDER BY id DESC OFFSET $1 LIMIT 1)`, keep)
 		n = tag.RowsAffected()
 		return err

@@ -38,7 +38,7 @@ func (s *Store) BulkInsert(ctx context.Context, users []*latchkey.User, keys []*
 		keyRows := make([][]any, 0, len(keys))
 		for _, k := range keys {
 			keyRows = append(keyRows, []any{k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled,
-				dbTime(k.CreatedAt), dbTimePtr(k.LastUsedAt), k.Start, list(k.Scopes), dbTimePtr(k.ExpiresAt),
+				dbTime(k.CreatedAt), dbTimePtr(k.LastUsedAt), k.Start, jsonList(k.Scopes), dbTimePtr(k.ExpiresAt),
 				nullBytes(k.PreviousHash), dbTimePtr(k.PreviousExpiresAt)})
 		}
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"api_keys"},

@@ -66,7 +66,7 @@ func mailLockKey(recipient []byte) int32 {
 func (s *Store) DeleteMailSendsBefore(ctx context.Context, t time.Time) (int64, error) {
 	var n int64
 	err := s.retry(ctx, "delete mail sends", func() error {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM mail_sends WHERE sent_at < $1`, dbTime(t))
+		tag, err := s.exec(ctx, `DELETE FROM mail_sends WHERE sent_at < $1`, dbTime(t))
 		n = tag.RowsAffected()
 		return err
 	})

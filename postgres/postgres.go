@@ -13,9 +13,11 @@ package postgres
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"path"
 	"strconv"
@@ -33,68 +35,101 @@ var _ latchkey.Store = (*Store)(nil)
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Defaults of Config's zero values.
+// Defaults of Config's zero values, and of the latchkey command's flags.
 const (
 	DefaultMaxConns         = 10
 	DefaultStatementTimeout = 5 * time.Second
 	DefaultConnectTimeout   = 10 * time.Second
+	DefaultAcquireTimeout   = 5 * time.Second
+	DefaultWaitForDatabase  = 60 * time.Second
 )
 
-// Config configures a Store.
+// Config configures a Store. The pool settings that pgx reads from the URL (pool_max_conns,
+// pool_min_conns, pool_max_conn_lifetime, pool_max_conn_idle_time, pool_health_check_period,
+// connect_timeout, default_query_exec_mode) apply unless the field that overrides them is set.
 type Config struct {
 	// URL is a PostgreSQL connection string, e.g.
 	// postgres://user:pass@host:5432/db?sslmode=disable.
 	URL string
-	// MaxConns caps the pool; zero means DefaultMaxConns.
+	// MaxConns caps the pool; zero means the URL's pool_max_conns, else DefaultMaxConns.
 	MaxConns int32
-	// MinConns is how many idle connections the pool keeps open.
+	// MinConns is how many idle connections the pool keeps open; zero means the URL's
+	// pool_min_conns, else none.
 	MinConns int32
-	// StatementTimeout is set as each connection's statement_timeout, so that a stuck query
-	// or lock wait fails instead of holding a connection forever; zero means
-	// DefaultStatementTimeout.
+	// MaxConnLifetime closes a connection this long after it opened, so that a node's
+	// connections move to a database or PgBouncer that was added or failed over; zero means
+	// the URL's pool_max_conn_lifetime, else pgx's hour.
+	MaxConnLifetime time.Duration
+	// MaxConnIdleTime closes a connection idle this long; zero means the URL's
+	// pool_max_conn_idle_time, else pgx's 30 minutes.
+	MaxConnIdleTime time.Duration
+	// AcquireTimeout bounds how long an operation waits for a connection: for one of the
+	// pool's to come free, and for the server to have a free slot when it answers "too many
+	// connections". Past it the operation fails with EServiceUnavailable. Zero means
+	// DefaultAcquireTimeout.
+	AcquireTimeout time.Duration
+	// StatementTimeout is set as statement_timeout at the start of each transaction (SET
+	// LOCAL) and for each statement outside one, so that a stuck query or lock wait fails
+	// instead of holding a connection forever. It is never a connection parameter, so it
+	// also holds through PgBouncer's transaction pooling. Zero sets none: the database's or
+	// role's own statement_timeout applies.
 	StatementTimeout time.Duration
-	// ConnectTimeout bounds each connection attempt; zero means DefaultConnectTimeout.
+	// ConnectTimeout bounds each connection attempt; zero means the URL's connect_timeout,
+	// else DefaultConnectTimeout.
 	ConnectTimeout time.Duration
+	// WaitForDatabase is how long Open keeps trying the first connection while the database
+	// is unreachable, starting or full, with a growing pause between tries; zero tries once.
+	WaitForDatabase time.Duration
+	// PgBouncer says that URL leads to PgBouncer in transaction pooling mode, which gives
+	// each transaction whichever server connection is free. Named prepared statements do not
+	// survive that, so the pool runs pgx's cache_describe mode (unnamed statements, one round
+	// trip each) unless the URL's default_query_exec_mode picks exec or simple_protocol; a
+	// mode that is unsafe there (cache_statement, describe_exec) is refused.
+	PgBouncer bool
+	// Logger receives a line for each failed try of the first connection; nil logs nothing.
+	Logger *slog.Logger
 }
 
 // Store is a latchkey.Store on PostgreSQL. It is safe for concurrent use, also by several
 // processes over one database.
 type Store struct {
-	pool *pgxpool.Pool
+	pool           *pgxpool.Pool
+	acquireTimeout time.Duration
+	// beginQuery starts a transaction and sets its statement timeout in one round trip;
+	// setTimeout sets it for the implicit transaction of a single statement. Both are ""
+	// without a statement timeout.
+	beginQuery, setTimeout string
 }
 
-// Open connects to the database, checks the connection and applies the missing migrations.
+// Open connects to the database, waiting for it up to cfg.WaitForDatabase, and applies the
+// missing migrations.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	pc, err := pgxpool.ParseConfig(cfg.URL)
+	pc, err := poolConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: parse config: %w", err)
+		return nil, err
 	}
-	pc.MaxConns = cfg.MaxConns
-	if pc.MaxConns <= 0 {
-		pc.MaxConns = DefaultMaxConns
-	}
-	if cfg.MinConns > 0 {
-		pc.MinConns = min(cfg.MinConns, pc.MaxConns)
-	}
-	timeout := cfg.StatementTimeout
-	if timeout <= 0 {
-		timeout = DefaultStatementTimeout
-	}
-	pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
-	pc.ConnConfig.ConnectTimeout = cfg.ConnectTimeout
-	if pc.ConnConfig.ConnectTimeout <= 0 {
-		pc.ConnConfig.ConnectTimeout = DefaultConnectTimeout
-	}
-
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("postgres: ping: %w", err)
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{pool: pool}
+	if err := waitForDatabase(ctx, pool, cfg.WaitForDatabase, logger); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s := &Store{pool: pool, acquireTimeout: cfg.AcquireTimeout}
+	if s.acquireTimeout <= 0 {
+		s.acquireTimeout = DefaultAcquireTimeout
+	}
+	if cfg.StatementTimeout > 0 {
+		// Rounded up: a timeout of 0 ms would turn the timeout off.
+		ms := strconv.FormatInt(int64((cfg.StatementTimeout+time.Millisecond-1)/time.Millisecond), 10)
+		s.beginQuery = "BEGIN; SET LOCAL statement_timeout = " + ms
+		s.setTimeout = "SELECT set_config('statement_timeout', '" + ms + "', true)"
+	}
 	if err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -178,6 +213,7 @@ const (
 	codeForeignKeyViolation  = "23503"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
+	codeTooManyConnections   = "53300"
 )
 
 // Retries of a transaction that failed with a transient error.
@@ -191,7 +227,12 @@ const (
 // back wrapped with the operation's name.
 func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
 	return s.retry(ctx, op, func() error {
-		tx, err := s.pool.Begin(ctx)
+		conn, err := s.acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Release()
+		tx, err := conn.BeginTx(ctx, pgx.TxOptions{BeginQuery: s.beginQuery})
 		if err != nil {
 			return err
 		}
@@ -299,13 +340,25 @@ func nullBytes(b []byte) []byte {
 	return b
 }
 
-// list returns l, or an empty list for nil: the list columns are NOT NULL, and pgx would
-// write a nil slice as NULL (arrays) or as JSON null (JSONB).
+// list returns l, or an empty list for nil: the TEXT[] columns are NOT NULL, and pgx would
+// write a nil slice as NULL.
 func list(l []string) []string {
 	if l == nil {
 		return []string{}
 	}
 	return l
+}
+
+// jsonList returns l as the JSON text of an array of strings, "[]" for nil, for a JSONB
+// column. The statement casts it ($n::jsonb): a Go slice would be written as a PostgreSQL
+// array literal ('{a,b}', which JSONB reads as an object or rejects) in pgx's exec and
+// simple_protocol modes, and a string is written the same in every mode.
+func jsonList(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(l) // cannot fail for strings
+	return string(b)
 }
 
 // nilIfEmpty returns nil for an empty list, as lists come back from every store.
@@ -345,4 +398,12 @@ func (r rowThen) Scan(dest ...any) error {
 // execer is a pool or a transaction, for the writes that run alone or in a transaction.
 type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// timedExec is the Store as an execer: each statement alone, under the statement timeout
+// and the pool's acquire rules (Store.exec).
+type timedExec struct{ s *Store }
+
+func (t timedExec) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return t.s.exec(ctx, sql, args...)
 }

@@ -40,13 +40,13 @@ const insertKeySessionQuery = insertSessionQuery + `
 func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error {
 	query := insertSessionQuery
 	args := []any{sess.ID, sess.AppID, sess.UserID, sess.DeviceID, sess.Provider,
-		nullString(sess.APIKeyID), dbTime(sess.CreatedAt), dbTime(sess.ExpiresAt), list(sess.Scopes)}
+		nullString(sess.APIKeyID), dbTime(sess.CreatedAt), dbTime(sess.ExpiresAt), jsonList(sess.Scopes)}
 	if sess.APIKeyID != "" {
 		query = insertKeySessionQuery
 		args = append(args, nullBytes(sess.KeyHash))
 	}
 	return s.retry(ctx, "create session", func() error {
-		tag, err := s.pool.Exec(ctx, query, args...)
+		tag, err := s.exec(ctx, query, args...)
 		if _, ok := violation(err, codeForeignKeyViolation); ok {
 			return latchkey.Errorf(latchkey.ENotFound, "user or API key not found")
 		} else if _, ok := violation(err, codeUniqueViolation); ok {
@@ -64,7 +64,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 // FindSession returns a session by id, whether or not it has expired.
 func (s *Store) FindSession(ctx context.Context, id string) (*latchkey.Session, error) {
 	var r sessionRow
-	err := s.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id).Scan(r.dest()...)
+	err := s.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id).Scan(r.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "session not found")
 	} else if err != nil {
@@ -85,7 +85,7 @@ const findSessionAndUserQuery = `SELECT s.id, s.app_id, s.user_id, s.device_id, 
 // where FindSession and FindUserByID are two. The foreign key keeps a session's user in
 // place, so a session is found with its user or not at all.
 func (s *Store) FindSessionAndUser(ctx context.Context, id string) (*latchkey.Session, *latchkey.User, error) {
-	rows, err := s.pool.Query(ctx, findSessionAndUserQuery, id)
+	rows, err := s.query(ctx, findSessionAndUserQuery, id)
 	if err != nil {
 		return nil, nil, wrap("find session and user", err)
 	}
@@ -141,7 +141,7 @@ func (r *sessionRow) session() *latchkey.Session {
 // DeleteSession deletes a session.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	return s.retry(ctx, "delete session", func() error {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+		tag, err := s.exec(ctx, `DELETE FROM sessions WHERE id = $1`, id)
 		if err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 func (s *Store) DeleteExpiredSessions(ctx context.Context, t time.Time) (int64, error) {
 	var n int64
 	err := s.retry(ctx, "delete expired sessions", func() error {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at < $1`, t)
+		tag, err := s.exec(ctx, `DELETE FROM sessions WHERE expires_at < $1`, t)
 		n = tag.RowsAffected()
 		return err
 	})

@@ -17,7 +17,7 @@ const signingKeysLock = 0x6c6b_736b
 
 // FindSigningKeys returns the token signing keys, oldest first.
 func (s *Store) FindSigningKeys(ctx context.Context) ([]*latchkey.SigningKey, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, algorithm, private_key, created_at, retired_at
+	rows, err := s.query(ctx, `SELECT id, algorithm, private_key, created_at, retired_at
 		FROM signing_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, wrap("find signing keys", err)
@@ -45,7 +45,7 @@ func (s *Store) FindSigningKeys(ctx context.Context) ([]*latchkey.SigningKey, er
 // CreateSigningKey inserts a signing key.
 func (s *Store) CreateSigningKey(ctx context.Context, k *latchkey.SigningKey) error {
 	return s.retry(ctx, "create signing key", func() error {
-		_, err := s.pool.Exec(ctx, insertSigningKeySQL, signingKeyArgs(k)...)
+		_, err := s.exec(ctx, insertSigningKeySQL, signingKeyArgs(k)...)
 		return signingKeyConflict(err)
 	})
 }

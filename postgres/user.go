@@ -79,7 +79,7 @@ func (s *Store) FindUserByEmail(ctx context.Context, appID, email string) (*latc
 }
 
 func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latchkey.User, error) {
-	users, err := scanUsers(s.pool.Query(ctx, query, args...))
+	users, err := scanUsers(s.query(ctx, query, args...))
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
 // AddIdentity adds an identity unless the user already has one of that provider type.
 func (s *Store) AddIdentity(ctx context.Context, ident *latchkey.Identity) error {
 	return s.retry(ctx, "add identity", func() error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO identities (id, user_id, provider_type, provider_id, created_at)
+		_, err := s.exec(ctx, `INSERT INTO identities (id, user_id, provider_type, provider_id, created_at)
 			VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (user_id, provider_type) DO NOTHING`,
 			ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, dbTime(ident.CreatedAt))
@@ -174,7 +174,7 @@ func (s *Store) AddIdentity(ctx context.Context, ident *latchkey.Identity) error
 // sessions.
 func (s *Store) DeleteUser(ctx context.Context, appID, id string) error {
 	return s.retry(ctx, "delete user", func() error {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM users WHERE app_id = $1 AND id = $2`, appID, id)
+		tag, err := s.exec(ctx, `DELETE FROM users WHERE app_id = $1 AND id = $2`, appID, id)
 		if err != nil {
 			return err
 		}
@@ -188,7 +188,7 @@ func (s *Store) DeleteUser(ctx context.Context, appID, id string) error {
 // CreateUserToken inserts a confirmation or reset token.
 func (s *Store) CreateUserToken(ctx context.Context, t *latchkey.UserToken) error {
 	return s.retry(ctx, "create user token", func() error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO user_tokens (id, user_id, kind, hash, expires_at, created_at)
+		_, err := s.exec(ctx, `INSERT INTO user_tokens (id, user_id, kind, hash, expires_at, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
 			t.ID, t.UserID, t.Kind, t.Hash, dbTime(t.ExpiresAt), dbTime(t.CreatedAt))
 		if _, ok := violation(err, codeForeignKeyViolation); ok {
@@ -203,7 +203,7 @@ func (s *Store) CreateUserToken(ctx context.Context, t *latchkey.UserToken) erro
 // FindUserToken returns a token by id.
 func (s *Store) FindUserToken(ctx context.Context, id string) (*latchkey.UserToken, error) {
 	var t latchkey.UserToken
-	err := s.pool.QueryRow(ctx, `SELECT id, user_id, kind, hash, expires_at, created_at
+	err := s.queryRow(ctx, `SELECT id, user_id, kind, hash, expires_at, created_at
 		FROM user_tokens WHERE id = $1`, id).
 		Scan(&t.ID, &t.UserID, &t.Kind, &t.Hash, &t.ExpiresAt, &t.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -220,7 +220,7 @@ func (s *Store) FindUserToken(ctx context.Context, id string) (*latchkey.UserTok
 // concurrent calls with one token, the first deletes it and the others find nothing.
 func (s *Store) ConfirmUserWithToken(ctx context.Context, tokenID string) error {
 	return s.retry(ctx, "confirm user with token", func() error {
-		tag, err := s.pool.Exec(ctx, `WITH t AS (DELETE FROM user_tokens WHERE id = $1 RETURNING user_id)
+		tag, err := s.exec(ctx, `WITH t AS (DELETE FROM user_tokens WHERE id = $1 RETURNING user_id)
 			UPDATE users SET confirmed = TRUE FROM t WHERE users.id = t.user_id`, tokenID)
 		if err != nil {
 			return err
@@ -287,7 +287,7 @@ func (s *Store) FindUsers(ctx context.Context, filter latchkey.UserFilter) ([]*l
 		page += ` LIMIT ` + arg(filter.Limit)
 	}
 
-	users, err := scanUsers(s.pool.Query(ctx, `WITH u AS (`+page+`)
+	users, err := scanUsers(s.query(ctx, `WITH u AS (`+page+`)
 		SELECT `+userIdentityColumns+` FROM u LEFT JOIN identities i ON i.user_id = u.id
 		ORDER BY u.id, i.created_at, i.id`, args...))
 	if err != nil {
@@ -302,7 +302,7 @@ func (s *Store) FindUsers(ctx context.Context, filter latchkey.UserFilter) ([]*l
 // FindUserStats counts a user's keys and the sessions that are live at t (expire after it).
 func (s *Store) FindUserStats(ctx context.Context, userID string, t time.Time) (latchkey.UserStats, error) {
 	var stats latchkey.UserStats
-	err := s.pool.QueryRow(ctx, `SELECT
+	err := s.queryRow(ctx, `SELECT
 		(SELECT count(*) FROM api_keys WHERE user_id = $1),
 		(SELECT count(*) FROM sessions WHERE user_id = $1 AND expires_at > $2)`,
 		userID, dbTime(t)).Scan(&stats.APIKeys, &stats.Sessions)
@@ -333,7 +333,7 @@ func (s *Store) SetUserDisabled(ctx context.Context, appID, id string, disabled 
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, error) {
 	var n int64
 	err := s.retry(ctx, "delete user sessions", func() error {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
+		tag, err := s.exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
 		n = tag.RowsAffected()
 		return err
 	})

@@ -183,7 +183,7 @@ func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := db.open(ctx)
+	store, err := db.open(ctx, slog.New(slog.NewTextHandler(c.Stderr, nil)))
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -109,7 +110,7 @@ func (c *BenchSeedCommand) Run(ctx context.Context, args []string) error {
 	if err := c.parse(args); err != nil {
 		return err
 	}
-	store, err := c.DB.open(ctx)
+	store, err := c.DB.open(ctx, slog.New(slog.NewTextHandler(c.Stderr, nil)))
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}

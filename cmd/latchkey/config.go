@@ -257,11 +257,18 @@ func (c *ServeCommand) validate() error {
 			return fmt.Errorf("public-url %q: want an absolute http or https URL", c.PublicURL)
 		}
 	}
-	if c.DB.MaxConns <= 0 {
-		return fmt.Errorf("db-max-conns %d: want at least 1", c.DB.MaxConns)
+	if c.DB.MaxConns < 0 {
+		return fmt.Errorf("db-max-conns %d: want 0 (the URL's pool_max_conns, else 10) or more", c.DB.MaxConns)
 	}
-	if c.DB.StatementTimeout <= 0 {
-		return fmt.Errorf("db-statement-timeout %v: want more than 0", c.DB.StatementTimeout)
+	for name, d := range map[string]time.Duration{"db-statement-timeout": c.DB.StatementTimeout,
+		"db-max-conn-lifetime": c.DB.MaxConnLifetime, "db-max-conn-idle-time": c.DB.MaxConnIdleTime,
+		"db-connect-timeout": c.DB.ConnectTimeout} {
+		if d < 0 {
+			return fmt.Errorf("%s %v: want 0 or more", name, d)
+		}
+	}
+	if c.DB.AcquireTimeout <= 0 {
+		return fmt.Errorf("db-acquire-timeout %v: want more than 0", c.DB.AcquireTimeout)
 	}
 	if c.AuditRetention < 0 {
 		return fmt.Errorf("audit-retention %v: want 0 (forever) or more", c.AuditRetention)
@@ -321,6 +328,11 @@ func (c *ServeCommand) printConfig(fs *flag.FlagSet, w io.Writer) error {
 			value = redactURL(value)
 		}
 		source := o.sources[name]
+		if param := dbURLParams[name]; source == "" && param != "" {
+			if v, ok := c.DB.urlParam(param); ok {
+				source = "default: the database URL's " + param + "=" + v
+			}
+		}
 		if source == "" {
 			source = "default"
 		} else if source == "file" {

@@ -38,6 +38,9 @@ public-url = "https://file.example.com"
 
 [db]
 max-conns = 7
+pgbouncer = true
+acquire_timeout = "2s"
+statement-timeout = "0s"
 
 [smtp]
 host = "smtp.file.example.com"
@@ -56,6 +59,7 @@ confirm-url = "https://shop.example.com/confirm"
 	t.Setenv("LATCHKEY_LOG_LEVEL", "error")
 	t.Setenv("LATCHKEY_SMTP_PORT", "2626")
 	t.Setenv("LATCHKEY_MAIL_PER_HOUR", "4")
+	t.Setenv("LATCHKEY_DB_MAX_CONN_LIFETIME", "10m")
 	c := &ServeCommand{Stdout: io.Discard, Stderr: io.Discard}
 	if err := c.parse([]string{"--log-level", "debug", "--smtp-port=2727"}); err != nil {
 		t.Fatal(err)
@@ -69,6 +73,11 @@ confirm-url = "https://shop.example.com/confirm"
 		{"log-level", c.LogLevel, "debug", "flag"},
 		{"public-url", c.PublicURL, "https://file.example.com", "file"},
 		{"db-max-conns", strconv.Itoa(c.DB.MaxConns), "7", "file"},
+		{"db-pgbouncer", strconv.FormatBool(c.DB.PgBouncer), "true", "file"},
+		{"db-acquire-timeout", c.DB.AcquireTimeout.String(), "2s", "file"},
+		{"db-statement-timeout", c.DB.StatementTimeout.String(), "0s", "file"},
+		{"db-max-conn-lifetime", c.DB.MaxConnLifetime.String(), "10m0s", "LATCHKEY_DB_MAX_CONN_LIFETIME"},
+		{"db-connect-timeout", c.DB.ConnectTimeout.String(), "1m0s", ""},
 		{"smtp-host", c.Ops.SMTPHost, "smtp.file.example.com", "file"},
 		{"smtp-port", strconv.Itoa(c.Ops.SMTPPort), "2727", "flag"},
 		{"mail-from", c.Ops.MailFrom, "Shop <no-reply@shop.example.com>", "file"},
@@ -100,7 +109,10 @@ func TestConfigInvalid(t *testing.T) {
 		{"LogLevel", []string{"--log-level", "loud"}, "", "log-level"},
 		{"MetricsAddr", []string{"--metrics-addr", "9100"}, "", "metrics-addr"},
 		{"PublicURL", []string{"--public-url", "auth.example.com"}, "", "public-url"},
-		{"DBMaxConns", []string{"--db-max-conns", "0"}, "", "db-max-conns"},
+		{"DBMaxConns", []string{"--db-max-conns", "-1"}, "", "db-max-conns"},
+		{"DBStatementTimeout", []string{"--db-statement-timeout", "-1s"}, "", "db-statement-timeout"},
+		{"DBAcquireTimeout", []string{"--db-acquire-timeout", "0"}, "", "db-acquire-timeout"},
+		{"DBConnectTimeout", []string{"--db-connect-timeout", "-1s"}, "", "db-connect-timeout"},
 		{"AuditMaxEvents", []string{"--audit-max-events", "-1"}, "", "audit-max-events"},
 		{"SMTPWithoutFrom", []string{"--smtp-host", "mail.example.com"}, "", "mail-from"},
 		{"SMTPSecurity", []string{"--smtp-host", "m", "--mail-from", "a@b.c", "--smtp-security", "ssl"}, "", "smtp-security"},
@@ -141,7 +153,7 @@ func TestPrintConfig(t *testing.T) {
 	file := writeFile(t, dir, "latchkey.toml", "[smtp]\nhost = \"smtp.example.com\"\nusername = \"latchkey\"\n[mail]\nfrom = \"no-reply@example.com\"\n")
 	cmd := exec.Command(binary, "serve", "--config", file, "--print-config")
 	cmd.Env = append(os.Environ(),
-		"LATCHKEY_DATABASE_URL=postgres://latchkey:db-secret-1@db.internal:5432/latchkey?sslmode=require&password=db-secret-2",
+		"LATCHKEY_DATABASE_URL=postgres://latchkey:db-secret-1@db.internal:5432/latchkey?sslmode=require&password=db-secret-2&pool_max_conns=4",
 		"LATCHKEY_ADMIN_EMAIL=root@example.com", "LATCHKEY_ADMIN_PASSWORD=admin-secret-3",
 		"LATCHKEY_SMTP_PASSWORD=smtp-secret-4",
 	)
@@ -155,7 +167,10 @@ func TestPrintConfig(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		`database = "postgres://latchkey:xxxxx@db.internal:5432/latchkey?password=xxxxx&sslmode=require"  # LATCHKEY_DATABASE_URL`,
+		`database = "postgres://latchkey:xxxxx@db.internal:5432/latchkey?password=xxxxx&pool_max_conns=4&sslmode=require"  # LATCHKEY_DATABASE_URL`,
+		`db-max-conns = 0  # default: the database URL's pool_max_conns=4`,
+		`db-max-conn-lifetime = "0s"  # default`,
+		`db-pgbouncer = false  # default`,
 		`smtp-host = "smtp.example.com"  # file ` + file,
 		`smtp-port = 0  # default`,
 		`# admin-email = "root@example.com"  (LATCHKEY_ADMIN_EMAIL)`,

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 )
 
 // MigrateCommand applies pending schema migrations and exits.
@@ -21,7 +22,7 @@ func (c *MigrateCommand) Run(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args, dbEnv); err != nil {
 		return err
 	}
-	store, err := c.DB.open(ctx)
+	store, err := c.DB.open(ctx, slog.New(slog.NewTextHandler(c.Stderr, nil)))
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", c.DB.kind(), err)
 	}

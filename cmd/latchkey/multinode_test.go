@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,18 +17,23 @@ import (
 // TestMultiNode runs two latchkey processes over one PostgreSQL database, started at the same
 // moment on an empty database, and uses them interchangeably.
 func TestMultiNode(t *testing.T) {
-	db := pgtest.NewDatabase(t)
+	testMultiNode(t, pgtest.NewDatabase(t))
+}
+
+// TestMultiNode_PgBouncer is TestMultiNode with the nodes reaching the database through
+// PgBouncer's transaction pooling, with fewer server connections than each node's pool.
+func TestMultiNode_PgBouncer(t *testing.T) {
+	bouncer := pgtest.NewPgBouncer(t, 2)
+	testMultiNode(t, bouncer.URL(t, pgtest.NewDatabase(t)), "--db-pgbouncer")
+}
+
+func testMultiNode(t *testing.T, db string, args ...string) {
+	args = append([]string{"--database", db, "--app-id", "shared-app"}, args...)
 	var a, b *process
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		a = start(t, privateDir(t), []string{secretKeyEnv}, "--database", db, "--app-id", "shared-app")
-	}()
-	go func() {
-		defer wg.Done()
-		b = start(t, privateDir(t), []string{secretKeyEnv}, "--database", db, "--app-id", "shared-app")
-	}()
+	go func() { defer wg.Done(); a = start(t, privateDir(t), []string{secretKeyEnv}, args...) }()
+	go func() { defer wg.Done(); b = start(t, privateDir(t), []string{secretKeyEnv}, args...) }()
 	wg.Wait()
 	if t.Failed() {
 		t.FailNow()
@@ -157,9 +164,56 @@ func TestMigrateCommand(t *testing.T) {
 		}
 	})
 	t.Run("ErrUnreachable", func(t *testing.T) {
-		out, err := exec.Command(binary, "migrate", "--database", "postgres://nobody:x@127.0.0.1:1/none?connect_timeout=2").CombinedOutput()
-		if err == nil {
-			t.Fatalf("migrate against a closed port succeeded: %s", out)
+		out, err := exec.Command(binary, "migrate", "--database", "postgres://nobody:x@127.0.0.1:1/none?connect_timeout=2",
+			"--db-connect-timeout", "300ms").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "no database after") {
+			t.Fatalf("migrate against a closed port: %v: %s", err, out)
 		}
 	})
+}
+
+// A node started before its database waits for it, logging each try, and serves once the
+// database is up.
+func TestServeWaitsForDatabase(t *testing.T) {
+	db, up := pgtest.NewDatabaseLater(t)
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--database", db,
+		"--db-connect-timeout", "1m")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+	logs := bufio.NewScanner(stderr)
+	if !logs.Scan() {
+		t.Fatal("latchkey exited without a log line")
+	}
+	if line := logs.Text(); !strings.Contains(line, `"msg":"database not reachable; trying again"`) || !strings.Contains(line, `"try":1`) {
+		t.Fatalf("first log line: %s", line)
+	}
+	go io.Copy(io.Discard, stderr)
+	up()
+
+	p := &process{cmd: cmd}
+	lines := bufio.NewScanner(stdout)
+	for p.url == "" || p.appID == "" {
+		if !lines.Scan() {
+			t.Fatal("latchkey exited before listening")
+		}
+		if url, ok := strings.CutPrefix(lines.Text(), "Latchkey listening on "); ok {
+			p.url = url
+		}
+		if app, ok := strings.CutPrefix(lines.Text(), "App ID: "); ok {
+			p.appID, _, _ = strings.Cut(app, " ")
+		}
+	}
+	go io.Copy(io.Discard, stdout)
+	p.registerAndLogIn(t, "early@example.com")
 }

@@ -81,7 +81,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 
-	store, err := c.DB.open(ctx)
+	store, err := c.DB.open(ctx, logger)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}

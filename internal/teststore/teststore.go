@@ -26,7 +26,7 @@ func Open(t testing.TB) latchkey.Store {
 	case "", "sqlite":
 		store, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "data", "latchkey.db"))
 	case "postgres":
-		store, err = postgres.Open(context.Background(), postgres.Config{URL: pgtest.NewDatabase(t)})
+		store, err = postgres.Open(context.Background(), postgres.Config{URL: pgtest.NewDatabase(t), StatementTimeout: postgres.DefaultStatementTimeout})
 	default:
 		t.Fatalf("LATCHKEY_TEST_STORE=%q: want sqlite or postgres", kind)
 	}

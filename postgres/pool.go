@@ -1,0 +1,246 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/latchkey/latchkey"
+)
+
+// This file holds the pool: its configuration, the wait for the database at start, taking a
+// connection when the server is full, and running statements under the statement timeout.
+
+// poolConfig reads the URL's pool settings and lets cfg's set fields override them.
+func poolConfig(cfg Config) (*pgxpool.Config, error) {
+	pc, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse config: %w", err)
+	}
+	// pgxpool fills in its defaults for what the URL lacks; the raw parameters tell them
+	// apart.
+	raw, err := pgconn.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse config: %w", err)
+	}
+	inURL := func(name string) bool { _, ok := raw.RuntimeParams[name]; return ok }
+
+	switch {
+	case cfg.MaxConns > 0:
+		pc.MaxConns = cfg.MaxConns
+	case !inURL("pool_max_conns"):
+		pc.MaxConns = DefaultMaxConns
+	}
+	if cfg.MinConns > 0 {
+		pc.MinConns = cfg.MinConns
+	}
+	pc.MinConns = min(pc.MinConns, pc.MaxConns)
+	if cfg.MaxConnLifetime > 0 {
+		pc.MaxConnLifetime = cfg.MaxConnLifetime
+	}
+	if cfg.MaxConnIdleTime > 0 {
+		pc.MaxConnIdleTime = cfg.MaxConnIdleTime
+	}
+	if cfg.ConnectTimeout > 0 {
+		pc.ConnConfig.ConnectTimeout = cfg.ConnectTimeout
+	} else if pc.ConnConfig.ConnectTimeout <= 0 {
+		pc.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+
+	if cfg.PgBouncer {
+		switch mode := raw.RuntimeParams["default_query_exec_mode"]; mode {
+		case "":
+			pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+		case "cache_statement", "describe_exec":
+			// cache_statement keeps named prepared statements on a server connection that the
+			// next transaction may not get; describe_exec binds the unnamed statement in a
+			// second round trip, which may reach another server connection.
+			return nil, fmt.Errorf("postgres: default_query_exec_mode=%s is not safe through PgBouncer's transaction pooling: use cache_describe, exec or simple_protocol", mode)
+		}
+	}
+	return pc, nil
+}
+
+// Pauses between tries of the first connection: doubling from the first to the last.
+const (
+	firstConnectPause = 250 * time.Millisecond
+	lastConnectPause  = 5 * time.Second
+)
+
+// waitForDatabase pings the database until it answers, for up to wait, logging each failed
+// try. It gives up at once on what waiting cannot mend: bad credentials or a missing
+// database.
+func waitForDatabase(ctx context.Context, pool *pgxpool.Pool, wait time.Duration, logger *slog.Logger) error {
+	deadline := time.Now().Add(wait)
+	pause := firstConnectPause
+	for try := 1; ; try++ {
+		err := pool.Ping(ctx)
+		if err == nil {
+			if try > 1 {
+				logger.Info("database reachable", "tries", try)
+			}
+			return nil
+		}
+		code := pgCode(err)
+		if strings.HasPrefix(code, "28") || code == "3D000" || ctx.Err() != nil {
+			return fmt.Errorf("postgres: connect: %w", err)
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("postgres: connect: no database after %d tries in %v: %w", try, wait, err)
+		}
+		pause = min(pause, left)
+		logger.Warn("database not reachable; trying again", "try", try, "retry_in", pause.String(), "err", err)
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("postgres: connect: %w", errors.Join(err, ctx.Err()))
+		case <-t.C:
+		}
+		pause = min(2*pause, lastConnectPause)
+	}
+}
+
+// errAcquireTimeout is the cause of an acquire's context ending at the acquire timeout.
+var errAcquireTimeout = errors.New("no database connection within the acquire timeout")
+
+// Pauses between tries of a new connection that the server refused as too many.
+const (
+	firstSlotPause = 5 * time.Millisecond
+	lastSlotPause  = 200 * time.Millisecond
+)
+
+// acquire takes a connection from the pool for up to the acquire timeout. A server (or role)
+// without a free connection slot refuses a new connection with SQLSTATE 53300; the pool
+// then tries again after a pause, as the connections the pool holds come free, so that a
+// pool larger than the server's free slots queues its callers instead of failing them.
+func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, s.acquireTimeout, errAcquireTimeout)
+	defer cancel()
+	pause := firstSlotPause
+	for {
+		conn, err := s.pool.Acquire(ctx)
+		if err == nil {
+			return conn, nil
+		}
+		if context.Cause(ctx) == errAcquireTimeout {
+			return nil, fmt.Errorf("postgres: %w after %v: %w",
+				latchkey.Errorf(latchkey.EServiceUnavailable, "the database is busy; try again later"), s.acquireTimeout, err)
+		}
+		if pgCode(err) != codeTooManyConnections || ctx.Err() != nil {
+			return nil, err
+		}
+		t := time.NewTimer(pause/2 + rand.N(pause/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+		pause = min(2*pause, lastSlotPause)
+	}
+}
+
+// exec runs one statement, in its own implicit transaction, under the statement timeout.
+func (s *Store) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	rows, err := s.query(ctx, sql, args...)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	rows.Close()
+	return rows.CommandTag(), rows.Err()
+}
+
+// query runs one statement under the statement timeout. The statement and the set_config
+// before it go in one round trip and one implicit transaction, so that the setting lasts for
+// this statement only, also through PgBouncer. The rows hold the connection until closed.
+func (s *Store) query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.setTimeout == "" {
+		rows, err := conn.Query(ctx, sql, args...)
+		if err != nil {
+			conn.Release()
+			return nil, err
+		}
+		return &connRows{Rows: rows, release: conn.Release}, nil
+	}
+	var b pgx.Batch
+	b.Queue(s.setTimeout)
+	b.Queue(sql, args...)
+	br := conn.SendBatch(ctx, &b)
+	release := func() {
+		br.Close()
+		conn.Release()
+	}
+	if _, err := br.Exec(); err != nil {
+		release()
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		if rows != nil {
+			rows.Close()
+		}
+		release()
+		return nil, err
+	}
+	return &connRows{Rows: rows, release: release}, nil
+}
+
+// queryRow is query for a statement that returns at most one row. As with pgx's QueryRow,
+// the error waits for Scan, and Scan returns pgx.ErrNoRows for no row.
+func (s *Store) queryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	rows, err := s.query(ctx, sql, args...)
+	return &row{rows: rows, err: err}
+}
+
+// connRows are rows that give their connection back to the pool when closed.
+type connRows struct {
+	pgx.Rows
+	release func()
+	closed  bool
+}
+
+// Close closes the rows and releases the connection; closing again does nothing.
+func (r *connRows) Close() {
+	r.Rows.Close()
+	if !r.closed {
+		r.closed = true
+		r.release()
+	}
+}
+
+// row is the pgx.Row of queryRow.
+type row struct {
+	rows pgx.Rows
+	err  error
+}
+
+// Scan scans the first row into dest and closes the rows.
+func (r *row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
+}
