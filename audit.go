@@ -73,10 +73,12 @@ type AuditFilter struct {
 	AppID  string
 	UserID string // events whose actor or subject is this id
 	Event  string
-	From   time.Time
-	To     time.Time
-	Before string // paging cursor: the last id of the previous page
-	Limit  int
+	// RequestID selects the events of one request (an error's co_id, X-Request-Id).
+	RequestID string
+	From      time.Time
+	To        time.Time
+	Before    string // paging cursor: the last id of the previous page
+	Limit     int
 }
 
 // RequestMeta describes the request behind an operation, for the audit log.

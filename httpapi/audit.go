@@ -32,6 +32,7 @@ func (s *Server) handleFindAuditEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	filter := latchkey.AuditFilter{
 		AppID: r.PathValue("appID"), UserID: q.Get("user"), Event: q.Get("event"), Before: q.Get("before"),
+		RequestID: q.Get("request_id"),
 	}
 	if filter.AppID == "" {
 		filter.AppID = q.Get("app")

@@ -60,6 +60,9 @@ func (s *Store) FindAuditEvents(ctx context.Context, filter latchkey.AuditFilter
 	if filter.Event != "" {
 		where = append(where, "event = "+arg(filter.Event))
 	}
+	if filter.RequestID != "" {
+		where = append(where, "request_id = "+arg(filter.RequestID))
+	}
 	if !filter.From.IsZero() {
 		where = append(where, "time >= "+arg(dbTime(filter.From)))
 	}

@@ -63,6 +63,9 @@ func (s *Store) FindAuditEvents(ctx context.Context, filter latchkey.AuditFilter
 	if filter.Event != "" {
 		where, args = append(where, "event = ?"), append(args, filter.Event)
 	}
+	if filter.RequestID != "" {
+		where, args = append(where, "request_id = ?"), append(args, filter.RequestID)
+	}
 	if !filter.From.IsZero() {
 		where, args = append(where, "time >= ?"), append(args, millis(filter.From))
 	}

@@ -128,6 +128,8 @@ func testAudit(t *testing.T, open func(t *testing.T) latchkey.Store) {
 			{"Before", latchkey.AuditFilter{Before: events[2].ID}, pick(0, 1)},
 			{"Limit", latchkey.AuditFilter{Limit: 2}, pick(4, 5)},
 			{"All", latchkey.AuditFilter{AppID: app, UserID: ada, Event: latchkey.EventLogin, From: at(0), To: at(5)}, pick(1)},
+			{"Request", latchkey.AuditFilter{RequestID: events[3].RequestID}, pick(3)},
+			{"UnknownRequest", latchkey.AuditFilter{RequestID: newID()}, nil},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				got := mustFindAuditEvents(t, s, tt.filter)
