@@ -101,7 +101,10 @@ func (h *Handler) handleAccountSignIn(w http.ResponseWriter, r *http.Request) {
 	login, err := h.auth.LogIn(ctx, app, latchkey.Credentials{
 		Provider: latchkey.ProviderUserpass, Username: email, Password: r.PostForm.Get("password"),
 	})
-	if msg := signInError(err); msg != "" {
+	if latchkey.ErrorCode(err) == latchkey.ETooManyRequests {
+		h.renderAccountSignIn(w, r, http.StatusTooManyRequests, signInData{Email: email, Error: tooManyAttempts(w, err)})
+		return
+	} else if msg := signInError(err); msg != "" {
 		h.renderAccountSignIn(w, r, http.StatusUnauthorized, signInData{Email: email, Error: msg})
 		return
 	} else if err != nil {

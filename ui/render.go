@@ -169,6 +169,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.renderError(w, r, http.StatusBadRequest, "Cannot do that", latchkey.ErrorMessage(err))
 	case latchkey.EForbidden:
 		h.renderError(w, r, http.StatusForbidden, "Not allowed", latchkey.ErrorMessage(err))
+	case latchkey.ETooManyRequests:
+		h.renderError(w, r, http.StatusTooManyRequests, "Too many attempts", tooManyAttempts(w, err))
 	default:
 		h.internal(w, r, err)
 	}
