@@ -35,7 +35,7 @@ type page struct{ t *template.Template }
 
 var pageNames = []string{
 	"error", "confirm", "sign_in", "apps", "app_settings", "server_keys", "users", "user", "audit",
-	"account", "account_sign_in",
+	"account", "account_sign_in", "forgot",
 }
 
 func parsePages() map[string]*page {
@@ -183,4 +183,5 @@ type confirmData struct {
 	Action   string // the URL the form posts to
 	Button   string
 	Cancel   string // where "Cancel" goes back to
+	Grace    any    // the grace periods a rotation offers, or nil
 }
