@@ -45,6 +45,11 @@ func TestSignInTooManyAttempts(t *testing.T) {
 			refusals: 2, message: "Too many attempts; try again in 10 minutes.", retry: "600",
 		},
 		{
+			name:     "RateLimitOfAMinute",
+			limits:   service.Limits{PerIP: service.Rate{N: 1, Per: time.Minute}},
+			refusals: 1, message: "Too many attempts; try again in 1 minute.", retry: "60",
+		},
+		{
 			name:     "RateLimitUnderAMinute",
 			limits:   service.Limits{PerIP: service.Rate{N: 1, Per: 30 * time.Second}},
 			refusals: 1, message: "Too many attempts; try again in a minute.", retry: "30",
@@ -91,7 +96,8 @@ func TestSignInTooManyAttempts(t *testing.T) {
 	}
 }
 
-// newLimitedServer is newConsoleServer with the given brute-force limits.
+// newLimitedServer is newConsoleServer with the given brute-force limits and a frozen clock,
+// so that a wait does not depend on how fast the test runs.
 func newLimitedServer(t *testing.T, limits service.Limits) *testserver.Server {
 	t.Helper()
 	srv := testserver.New(t, testserver.Options{Limits: &limits})
@@ -102,5 +108,6 @@ func newLimitedServer(t *testing.T, limits service.Limits) *testserver.Server {
 	if err := srv.Service.Register(ctx, srv.App, userEmail, userPassword); err != nil {
 		t.Fatal(err)
 	}
+	srv.Clock.Freeze()
 	return srv
 }
