@@ -128,10 +128,15 @@ func (h *Handler) renderAdminSignIn(w http.ResponseWriter, r *http.Request, stat
 func (h *Handler) handleAdminSignIn(w http.ResponseWriter, r *http.Request) {
 	email := r.PostForm.Get("email")
 	login, err := h.admin.LogInAdmin(r.Context(), email, r.PostForm.Get("password"))
-	if latchkey.ErrorCode(err) == latchkey.EInvalidPassword {
+	switch latchkey.ErrorCode(err) {
+	case "":
+	case latchkey.EInvalidPassword:
 		h.renderAdminSignIn(w, r, http.StatusUnauthorized, signInData{Email: email, Error: "Wrong email or password."})
 		return
-	} else if err != nil {
+	case latchkey.ETooManyRequests:
+		h.renderAdminSignIn(w, r, http.StatusTooManyRequests, signInData{Email: email, Error: tooManyAttempts(w, err)})
+		return
+	default:
 		h.internal(w, r, err)
 		return
 	}

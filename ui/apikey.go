@@ -101,7 +101,10 @@ func (h *Handler) handleAccountSignIn(w http.ResponseWriter, r *http.Request) {
 	login, err := h.auth.LogIn(ctx, app, latchkey.Credentials{
 		Provider: latchkey.ProviderUserpass, Username: email, Password: r.PostForm.Get("password"),
 	})
-	if msg := signInError(err); msg != "" {
+	if latchkey.ErrorCode(err) == latchkey.ETooManyRequests {
+		h.renderAccountSignIn(w, r, http.StatusTooManyRequests, signInData{Email: email, Error: tooManyAttempts(w, err)})
+		return
+	} else if msg := signInError(err); msg != "" {
 		h.renderAccountSignIn(w, r, http.StatusUnauthorized, signInData{Email: email, Error: msg})
 		return
 	} else if err != nil {
@@ -214,6 +217,67 @@ func (h *Handler) handleSetKey(disabled bool) http.HandlerFunc {
 		}
 		h.done(w, r, accountURL(appOf(r).ClientAppID), "Key "+k.Name+" "+enabledWord(!disabled)+".")
 	}
+}
+
+// graceChoices are the grace periods the rotate form offers: how long the old value keeps
+// working, from none up to the most the service allows.
+var graceChoices = []struct {
+	Value, Label string
+	D            time.Duration
+}{
+	{latchkey.FormatDuration(0), "no time: it stops now", 0},
+	{latchkey.FormatDuration(time.Hour), "1 hour", time.Hour},
+	{latchkey.FormatDuration(24 * time.Hour), "1 day", 24 * time.Hour},
+	{latchkey.FormatDuration(latchkey.MaxRotationGracePeriod), "7 days, the most allowed", latchkey.MaxRotationGracePeriod},
+}
+
+func (h *Handler) handleRotateKeyConfirm(w http.ResponseWriter, r *http.Request) {
+	k, err := h.apiKeys.FindAPIKey(r.Context(), r.PathValue("key"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	c := currentOf(r)
+	app := appOf(r)
+	back := accountURL(app.ClientAppID)
+	h.render(w, r, http.StatusOK, "confirm", &pageData{
+		Title: "Rotate key", CSRF: h.csrfToken(r, c.id), Who: c.s.email, App: app,
+		Data: confirmData{
+			Question: "Rotate the key " + k.Name + " (" + k.Start + "…)?",
+			Detail: "It gets a new value, shown once on the next page. The old value keeps working for the time you choose, " +
+				"so you can put the new one in place first; then it stops, and the sessions opened with it end.",
+			Action: back + "keys/" + url.PathEscape(k.ID) + "/rotate", Button: "Rotate key", Cancel: back,
+			Grace: graceChoices,
+		},
+	})
+}
+
+func (h *Handler) handleRotateKey(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	grace, ok := time.Duration(0), false
+	for _, c := range graceChoices {
+		if c.Value == r.PostForm.Get("grace") {
+			grace, ok = c.D, true
+		}
+	}
+	if !ok {
+		h.fail(w, r, latchkey.Errorf(latchkey.EInvalid, "Choose how long the old value keeps working."))
+		return
+	}
+	k, err := h.apiKeys.FindAPIKey(ctx, r.PathValue("key"))
+	if err == nil {
+		k, err = h.apiKeys.RotateAPIKey(ctx, k.ID, grace)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	msg := "The old value of " + k.Name + " no longer works."
+	if grace > 0 {
+		msg = "The old value of " + k.Name + " keeps working for " + latchkey.FormatDuration(grace) + ", then stops."
+	}
+	h.sessions.setFlash(currentOf(r).s, &flash{Message: msg, Secret: &secret{Name: k.Name, Value: k.Value, Rotated: true}})
+	seeOther(w, r, accountURL(appOf(r).ClientAppID))
 }
 
 func (h *Handler) handleDeleteKeyConfirm(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,8 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -96,6 +98,30 @@ func TestAccountInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("Rotate", func(t *testing.T) {
+		p := p.with(t)
+		p.click("a[aria-label='Rotate laptop']", 200)
+		p.contains("main h2", "Rotate the key laptop ("+latchkey.KeyStart(value)+"…)?")
+		p.step("choose no grace period", chromedp.SetValue(chromedp.CSS("#grace"), "0s"))
+		p.shot("account-confirm-rotate")
+		p.click("main form button[type=submit]", 200)
+		rotated := p.value("#secret-value")
+		if !latchkey.CheckKeyValue(rotated) || rotated == value {
+			t.Fatalf("value shown after rotate = %q, want a new key value (the old was %q)", rotated, value)
+		}
+		p.contains("#secret-title", "New value of key “laptop”")
+		p.contains(".secret .warning", "Copy this key now. It will not be shown again")
+		p.contains(".flash", "The old value of laptop no longer works.")
+		p.shot("account-key-rotated")
+		if err := keyLogIn(srv, value); latchkey.ErrorCode(err) != latchkey.EUnauthorized {
+			t.Fatalf("log in with the old value: %v, want %s", err, latchkey.EUnauthorized)
+		}
+		if err := keyLogIn(srv, rotated); err != nil {
+			t.Fatalf("log in with the new value: %v", err)
+		}
+		value = rotated
+	})
+
 	t.Run("PhoneWidth", func(t *testing.T) {
 		p := p.with(t)
 		p.step("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
@@ -162,6 +188,78 @@ func TestAccountInBrowser(t *testing.T) {
 		p.contains(".flash", "You have signed out.")
 		if !p.has("form[action='" + account + "sign-in']") {
 			t.Fatal("no sign-in form after signing out")
+		}
+	})
+
+	t.Run("ForgotPassword", func(t *testing.T) {
+		p := p.with(t)
+		p.click("a[href='"+account+"forgot']", 200)
+		p.contains("main h1", "Reset your password")
+		p.fill("#email", userEmail)
+		p.shot("account-forgot")
+		p.click("main form button[type=submit]", 200)
+		p.contains(".flash", "If an account exists for that address, we sent a link")
+		if msg, ok := srv.Mailer.Last(userEmail); !ok || msg.Kind != latchkey.UserTokenReset {
+			t.Fatalf("message to %s: %+v, %v; want a password reset message", userEmail, msg, ok)
+		}
+	})
+}
+
+// TestRotateKey: the rotate page offers the API's grace periods, the new value is shown once,
+// and the old one keeps working for the chosen grace period; a period the page does not offer
+// changes nothing.
+func TestRotateKey(t *testing.T) {
+	srv := newConsoleServer(t)
+	account := "/app/" + srv.AppID + "/account/"
+	b := newClient(t, srv.URL, nil)
+	tok := signInUser(t, b, srv.AppID)
+	k, err := srv.Service.CreateAPIKey(userContext(t, srv, userEmail, userPassword), latchkey.APIKeyInput{Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotate := account + "keys/" + k.ID + "/rotate"
+
+	if a := b.get(account); !strings.Contains(a.body, `href="`+rotate+`" aria-label="Rotate ci"`) {
+		t.Fatalf("the keys page has no Rotate link to %s:\n%s", rotate, a.body)
+	}
+	a := b.get(rotate)
+	for _, want := range []string{`action="` + rotate + `"`, `<select id="grace" name="grace">`, `<option value="0s">`, `<option value="1h">`, `<option value="7d">`} {
+		if a.status != http.StatusOK || !strings.Contains(a.body, want) {
+			t.Fatalf("GET %s: %d, lacks %s:\n%s", rotate, a.status, want, a.body)
+		}
+	}
+
+	t.Run("UnofferedGrace", func(t *testing.T) {
+		if a := b.post(rotate, form("csrf", tok, "grace", "8d")); a.status != http.StatusBadRequest {
+			t.Fatalf("POST with grace 8d: %d, want 400", a.status)
+		}
+		if err := keyLogIn(srv, k.Value); err != nil {
+			t.Fatalf("the key changed: %v", err)
+		}
+	})
+
+	t.Run("WithGrace", func(t *testing.T) {
+		if a := b.post(rotate, form("csrf", tok, "grace", "1h")); a.status != http.StatusSeeOther || a.header.Get("Location") != account {
+			t.Fatalf("POST: %d to %q, want 303 to %s", a.status, a.header.Get("Location"), account)
+		}
+		page := b.get(account).body
+		m := regexp.MustCompile(`id="secret-value"[^>]*value="([^"]+)"`).FindStringSubmatch(page)
+		if m == nil || !latchkey.CheckKeyValue(m[1]) || m[1] == k.Value {
+			t.Fatalf("the page after rotate shows no new value:\n%s", page)
+		}
+		for _, want := range []string{"New value of key “ci”", "Copy this key now. It will not be shown again", "The old value of ci keeps working for 1h, then stops."} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the page after rotate lacks %q", want)
+			}
+		}
+		if err := keyLogIn(srv, m[1]); err != nil {
+			t.Errorf("log in with the new value: %v", err)
+		}
+		if err := keyLogIn(srv, k.Value); err != nil {
+			t.Errorf("log in with the old value during the grace period: %v", err)
+		}
+		if again := b.get(account).body; strings.Contains(again, m[1]) {
+			t.Error("the new value is shown a second time")
 		}
 	})
 }

@@ -35,7 +35,7 @@ type page struct{ t *template.Template }
 
 var pageNames = []string{
 	"error", "confirm", "sign_in", "apps", "app_settings", "server_keys", "users", "user", "audit",
-	"account", "account_sign_in", "home",
+	"account", "account_sign_in", "home", "forgot",
 }
 
 func parsePages() map[string]*page {
@@ -48,12 +48,12 @@ func parsePages() map[string]*page {
 }
 
 var funcs = template.FuncMap{
-	"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"whenOr": func(t *time.Time, none string) string {
+	"when": when,
+	"whenOr": func(t *time.Time, none string) template.HTML {
 		if t == nil {
-			return none
+			return template.HTML(template.HTMLEscapeString(none))
 		}
-		return t.UTC().Format("2006-01-02 15:04 UTC")
+		return when(*t)
 	},
 	"join": strings.Join,
 	// visible writes out the hidden runes (bidi controls and the like) of stored text that a
@@ -67,30 +67,43 @@ var funcs = template.FuncMap{
 		}
 		return id
 	},
-	"duration": humanDuration,
-	"seconds":  func(d time.Duration) int64 { return int64(d / time.Second) },
-	"providers": func(u *latchkey.User) string {
+	// duration writes a length of time as the CLI does: 60d, 12h, 30m.
+	"duration": latchkey.FormatDuration,
+	// secondsAs writes a number of seconds typed in a form as a duration, or "" if it is none.
+	"secondsAs": func(s string) string {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 || n >= 1<<32 {
+			return ""
+		}
+		return latchkey.FormatDuration(time.Duration(n) * time.Second)
+	},
+	"detail": auditDetail,
+	"providers": func(u *latchkey.User) []string {
 		var ps []string
 		for _, id := range u.Identities {
 			ps = append(ps, id.ProviderType)
 		}
-		return strings.Join(ps, ", ")
+		return ps
 	},
 }
 
-// humanDuration writes a duration in the largest whole unit that fits it.
-func humanDuration(d time.Duration) string {
-	switch {
-	case d == 0:
-		return "none"
-	case d%(24*time.Hour) == 0:
-		return plural(int64(d/(24*time.Hour)), "day")
-	case d%time.Hour == 0:
-		return plural(int64(d/time.Hour), "hour")
-	case d%time.Minute == 0:
-		return plural(int64(d/time.Minute), "minute")
+// when writes a time in UTC to the minute, as a <time> whose date and time of day each stay
+// on one line when a narrow column wraps it.
+func when(t time.Time) template.HTML {
+	t = t.UTC()
+	return template.HTML(`<time datetime="` + t.Format(time.RFC3339) + `"><span>` + t.Format("2006-01-02") +
+		`</span> <span>` + t.Format("15:04") + ` UTC</span></time>`)
+}
+
+// auditDetail writes one detail of an audit event as key=value; a number of seconds (a key
+// ending in _s) becomes a duration, as the CLI writes it: grace_period=36h.
+func auditDetail(k, v string) string {
+	if name, ok := strings.CutSuffix(k, "_s"); ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 && n < 1<<32 {
+			return latchkey.Visible(name) + "=" + latchkey.FormatDuration(time.Duration(n)*time.Second)
+		}
 	}
-	return plural(int64(d/time.Second), "second")
+	return latchkey.Visible(k) + "=" + latchkey.Visible(v)
 }
 
 func plural(n int64, unit string) string {
@@ -172,6 +185,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.renderError(w, r, http.StatusBadRequest, "Cannot do that", latchkey.ErrorMessage(err))
 	case latchkey.EForbidden:
 		h.renderError(w, r, http.StatusForbidden, "Not allowed", latchkey.ErrorMessage(err))
+	case latchkey.ETooManyRequests:
+		h.renderError(w, r, http.StatusTooManyRequests, "Too many attempts", tooManyAttempts(w, err))
 	default:
 		h.internal(w, r, err)
 	}
@@ -184,4 +199,5 @@ type confirmData struct {
 	Action   string // the URL the form posts to
 	Button   string
 	Cancel   string // where "Cancel" goes back to
+	Grace    any    // the grace periods a rotation offers, or nil
 }

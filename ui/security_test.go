@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/ui"
@@ -301,6 +302,8 @@ func TestCSRF(t *testing.T) {
 		{"ConsoleSignOut", admin, "/console/sign-out", nil},
 		{"AccountSignIn", newClient(t, srv.URL, nil), account + "sign-in", form("email", userEmail, "password", userPassword)},
 		{"CreateKey", user, account + "keys", form("name", "csrf-key")},
+		{"RotateKey", user, account + "keys/" + latchkey.NewID(time.Now()) + "/rotate", form("grace", "0s")},
+		{"ForgotPassword", user, account + "forgot", form("email", userEmail)},
 		{"AccountSignOut", user, account + "sign-out", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -355,6 +358,9 @@ func TestCSRF(t *testing.T) {
 	u, err := srv.Store.FindUserByID(ctx, srv.App.ID, users[0].ID)
 	if err != nil || u.Disabled {
 		t.Errorf("the user was disabled or deleted: %v", err)
+	}
+	if m, ok := srv.Mailer.Last(userEmail); ok && m.Kind == latchkey.UserTokenReset {
+		t.Errorf("a password reset message was sent")
 	}
 	if a := admin.get("/console/apps"); a.status != http.StatusOK {
 		t.Errorf("the admin was signed out: %d", a.status)

@@ -48,7 +48,10 @@ type flash struct {
 	Secret *secret
 }
 
-type secret struct{ Name, Value string }
+type secret struct {
+	Name, Value string
+	Rotated     bool // a new value of an existing key, rather than a new key
+}
 
 // sessionStore keeps sessions in memory; ended sessions are handed to end, outside the lock,
 // so that their refresh tokens are revoked too.

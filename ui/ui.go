@@ -1,6 +1,6 @@
 // Package ui is Latchkey's web console: the admin console at /console/ and each app's
 // self-service page at /app/{client_app_id}/account/, where a user manages their own API
-// keys. A server mounting it sends it every path under /console and /app/. Pages are server-rendered html/template with embedded assets and work without
+// keys and can ask for a password reset link. A server mounting it sends it every path under /console and /app/. Pages are server-rendered html/template with embedded assets and work without
 // JavaScript; the one script only adds copy buttons.
 //
 // The pages reach Latchkey only through the root package's service interfaces. A browser
@@ -21,11 +21,12 @@ import (
 
 // Config are a Handler's dependencies.
 type Config struct {
-	Apps    latchkey.AppService
-	Auth    latchkey.AuthService
-	APIKeys latchkey.APIKeyService
-	Admin   latchkey.AdminService
-	Logger  *slog.Logger
+	Apps     latchkey.AppService
+	Auth     latchkey.AuthService
+	Userpass latchkey.UserpassService // sends the self-service page's password reset messages
+	APIKeys  latchkey.APIKeyService
+	Admin    latchkey.AdminService
+	Logger   *slog.Logger
 	// SecureCookies marks cookies Secure even on plain-HTTP requests, for a server behind a
 	// TLS-terminating proxy. Requests that arrive over TLS always get Secure cookies.
 	SecureCookies bool
@@ -37,6 +38,7 @@ type Config struct {
 type Handler struct {
 	apps     latchkey.AppService
 	auth     latchkey.AuthService
+	userpass latchkey.UserpassService
 	apiKeys  latchkey.APIKeyService
 	admin    latchkey.AdminService
 	logger   *slog.Logger
@@ -51,16 +53,17 @@ type Handler struct {
 // New returns a Handler with its routes registered.
 func New(cfg Config) *Handler {
 	h := &Handler{
-		apps:    cfg.Apps,
-		auth:    cfg.Auth,
-		apiKeys: cfg.APIKeys,
-		admin:   cfg.Admin,
-		logger:  cfg.Logger,
-		secure:  cfg.SecureCookies,
-		now:     cfg.Now,
-		mux:     http.NewServeMux(),
-		pages:   parsePages(),
-		csrfKey: randomBytes(32),
+		apps:     cfg.Apps,
+		auth:     cfg.Auth,
+		userpass: cfg.Userpass,
+		apiKeys:  cfg.APIKeys,
+		admin:    cfg.Admin,
+		logger:   cfg.Logger,
+		secure:   cfg.SecureCookies,
+		now:      cfg.Now,
+		mux:      http.NewServeMux(),
+		pages:    parsePages(),
+		csrfKey:  randomBytes(32),
 	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
@@ -174,9 +177,13 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /app/{app}/account/{$}", h.withAccountApp(h.handleAccount))
 	m.HandleFunc("POST /app/{app}/account/sign-in", h.withAccountApp(h.handleAccountSignIn))
 	m.HandleFunc("POST /app/{app}/account/sign-out", h.withAccount(h.handleAccountSignOut))
+	m.HandleFunc("GET /app/{app}/account/forgot", h.withAccountApp(h.handleForgotPage))
+	m.HandleFunc("POST /app/{app}/account/forgot", h.withAccountApp(h.handleForgot))
 	m.HandleFunc("POST /app/{app}/account/keys", h.withAccount(h.handleCreateKey))
 	m.HandleFunc("POST /app/{app}/account/keys/{key}/disable", h.withAccount(h.handleSetKey(true)))
 	m.HandleFunc("POST /app/{app}/account/keys/{key}/enable", h.withAccount(h.handleSetKey(false)))
+	m.HandleFunc("GET /app/{app}/account/keys/{key}/rotate", h.withAccount(h.handleRotateKeyConfirm))
+	m.HandleFunc("POST /app/{app}/account/keys/{key}/rotate", h.withAccount(h.handleRotateKey))
 	m.HandleFunc("GET /app/{app}/account/keys/{key}/delete", h.withAccount(h.handleDeleteKeyConfirm))
 	m.HandleFunc("POST /app/{app}/account/keys/{key}/delete", h.withAccount(h.handleDeleteKey))
 

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
+	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/client"
 )
 
@@ -180,7 +180,7 @@ func printSettings(w io.Writer, s client.AppSettings) {
 	}
 	maxKey := "0 (no maximum)"
 	if s.MaxKeyLifetimeSeconds > 0 {
-		maxKey = fmt.Sprintf("%d (%s)", s.MaxKeyLifetimeSeconds, formatDuration(s.MaxKeyLifetime()))
+		maxKey = fmt.Sprintf("%d (%s)", s.MaxKeyLifetimeSeconds, latchkey.FormatDuration(s.MaxKeyLifetime()))
 	}
 	scopes := strings.Join(s.Scopes, ",")
 	if scopes == "" {
@@ -190,7 +190,7 @@ func printSettings(w io.Writer, s client.AppSettings) {
 	fmt.Fprintf(tw, "name\t%s\nauto_confirm\t%t\nanon_user_enabled\t%t\nlocal_userpass_enabled\t%t\napi_key_enabled\t%t\n",
 		s.Name, s.AutoConfirm, s.AnonUserEnabled, s.LocalUserpassEnabled, s.APIKeyEnabled)
 	fmt.Fprintf(tw, "password_min_length\t%d\nrefresh_token_lifetime_seconds\t%d (%s)\nallowed_origins\t%s\n",
-		s.PasswordMinLength, s.RefreshTokenLifetimeSeconds, formatDuration(s.RefreshTokenLifetime()), origins)
+		s.PasswordMinLength, s.RefreshTokenLifetimeSeconds, latchkey.FormatDuration(s.RefreshTokenLifetime()), origins)
 	fmt.Fprintf(tw, "hide_account_existence\t%t\n", s.HideAccountExistence)
 	fmt.Fprintf(tw, "key_prefix\t%s\nmax_key_lifetime_seconds\t%s\nscopes\t%s\nleak_secret_set\t%t\n",
 		s.KeyPrefix, maxKey, scopes, s.LeakSecretSet)
@@ -273,15 +273,4 @@ func parseSettings(sets []string) (client.AppSettingsUpdate, error) {
 		}
 	}
 	return upd, nil
-}
-
-// formatDuration writes a duration in days, hours or minutes, whichever is whole.
-func formatDuration(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	}
-	return d.String()
 }

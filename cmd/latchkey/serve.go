@@ -138,7 +138,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
 			Observer: ops.observer(), Health: svc,
 			UI: ui.New(ui.Config{
-				Apps: svc, Auth: svc, APIKeys: svc, Admin: svc, Logger: logger,
+				Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Logger: logger,
 				SecureCookies: strings.HasPrefix(publicURL, "https://"),
 			}),
 		}),

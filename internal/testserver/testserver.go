@@ -113,7 +113,7 @@ func New(t testing.TB, opts Options) *Server {
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now,
 			Observer: opts.Observer, Health: svc, Logger: opts.Logger,
-			UI: ui.New(ui.Config{Apps: svc, Auth: svc, APIKeys: svc, Admin: svc, Now: clock.Now}),
+			UI: ui.New(ui.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Now: clock.Now}),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
@@ -155,17 +155,31 @@ func (s *Server) CreateApp(t testing.TB, clientAppID string, edit func(*latchkey
 	return app
 }
 
-// Clock is the server's clock: real time plus an offset that tests can advance.
+// Clock is the server's clock: real time plus an offset that tests can advance, or, once
+// frozen, a fixed time plus that offset.
 type Clock struct {
 	mu     sync.Mutex
 	offset time.Duration
+	frozen *time.Time
 }
 
 // Now returns the shifted time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.frozen != nil {
+		return c.frozen.Add(c.offset)
+	}
 	return time.Now().Add(c.offset)
+}
+
+// Freeze stops the clock at the current time, for tests whose outcome depends on exactly how
+// much time passed (a rate limit's wait); Advance still moves it.
+func (c *Clock) Freeze() {
+	c.mu.Lock()
+	now := time.Now()
+	c.frozen = &now
+	c.mu.Unlock()
 }
 
 // Advance moves the clock forward.

@@ -1,0 +1,30 @@
+package ui
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/latchkey/latchkey"
+)
+
+// tooManyAttempts answers a refusal by a rate limit or a lockout: it sets Retry-After, in
+// whole seconds as the API does, and returns what the page says. The service words a lockout
+// like a rate limit, so the page does too and tells nobody whether an account exists.
+func tooManyAttempts(w http.ResponseWriter, err error) string {
+	d, _ := latchkey.RetryAfter(err)
+	w.Header().Set("Retry-After", strconv.FormatInt(int64(max(1, (d+time.Second-1)/time.Second)), 10))
+	return "Too many attempts; try again " + retryIn(d) + "."
+}
+
+// retryIn says when to try again, in whole minutes rounded up.
+func retryIn(d time.Duration) string {
+	if d < time.Minute {
+		return "in a minute"
+	}
+	n := int64((d + time.Minute - 1) / time.Minute)
+	if n == 1 {
+		return "in 1 minute"
+	}
+	return "in " + strconv.FormatInt(n, 10) + " minutes"
+}
