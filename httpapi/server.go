@@ -264,10 +264,10 @@ func setApp(w http.ResponseWriter, r *http.Request, app *latchkey.App) {
 	}
 }
 
-// isUIPath reports whether a path is a web page's: the start page, /console and each app's
-// /account pages. The email link pages (/app/{app}/confirm, /reset) are this package's own.
+// isUIPath reports whether a path is a web page's: the start page, /console, each app's
+// /account pages and the error links' /logs. The email link pages (/app/{app}/confirm, /reset) are this package's own.
 func isUIPath(p string) bool {
-	if p == "/" || p == "/console" || strings.HasPrefix(p, "/console/") {
+	if p == "/" || p == "/logs" || p == "/console" || strings.HasPrefix(p, "/console/") {
 		return true
 	}
 	rest, ok := strings.CutPrefix(p, "/app/")
@@ -275,7 +275,7 @@ func isUIPath(p string) bool {
 		return false
 	}
 	_, page, _ := strings.Cut(rest, "/")
-	return page == "account" || strings.HasPrefix(page, "account/")
+	return page == "account" || strings.HasPrefix(page, "account/") || page == "logs"
 }
 
 // appInPath returns the client app id of an app-scoped client API path.

@@ -1,8 +1,12 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"net/http"
+	"net/url"
+	"path"
+	"strings"
 
 	"github.com/latchkey/latchkey"
 )
@@ -27,7 +31,15 @@ func (h *Handler) withAdmin(next http.HandlerFunc) http.HandlerFunc {
 		id := sessionID(r)
 		s := h.sessions.get(id, consoleArea)
 		if s == nil {
-			seeOther(w, r, consolePath+"/sign-in")
+			// A page opened from a link (an error's request link, a bookmark) opens again
+			// once the admin has signed in.
+			target := consolePath + "/sign-in"
+			if r.Method == http.MethodGet {
+				if next := consoleNext(r.URL.RequestURI()); next != "" {
+					target += "?next=" + url.QueryEscape(next)
+				}
+			}
+			seeOther(w, r, target)
 			return
 		}
 		ctx, err := h.adminContext(r.Context(), s)
@@ -98,14 +110,30 @@ type signInData struct {
 	Email string
 	Error string
 	Info  string
+	Next  string // the console page to go to after signing in
+}
+
+// consoleNext returns target if it is a console page of this server, to go to after signing
+// in, or "" for the console's start: never another site, whatever a link carried.
+func consoleNext(target string) string {
+	if !strings.HasPrefix(target, consolePath+"/") || strings.ContainsAny(target, "\\\r\n") ||
+		strings.HasPrefix(target, consolePath+"/sign-in") {
+		return ""
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "" || u.Host != "" || path.Clean(u.Path) != u.Path {
+		return ""
+	}
+	return target
 }
 
 func (h *Handler) handleAdminSignInPage(w http.ResponseWriter, r *http.Request) {
+	next := consoleNext(r.URL.Query().Get("next"))
 	if h.sessions.get(sessionID(r), consoleArea) != nil {
-		seeOther(w, r, consolePath+"/apps")
+		seeOther(w, r, cmp.Or(next, consolePath+"/apps"))
 		return
 	}
-	h.renderAdminSignIn(w, r, http.StatusOK, signInData{Info: signInInfo(r)})
+	h.renderAdminSignIn(w, r, http.StatusOK, signInData{Info: signInInfo(r), Next: next})
 }
 
 // signInInfo explains why a browser is on a sign-in page.
@@ -127,14 +155,15 @@ func (h *Handler) renderAdminSignIn(w http.ResponseWriter, r *http.Request, stat
 
 func (h *Handler) handleAdminSignIn(w http.ResponseWriter, r *http.Request) {
 	email := r.PostForm.Get("email")
+	next := consoleNext(r.PostForm.Get("next"))
 	login, err := h.admin.LogInAdmin(r.Context(), email, r.PostForm.Get("password"))
 	switch latchkey.ErrorCode(err) {
 	case "":
 	case latchkey.EInvalidPassword:
-		h.renderAdminSignIn(w, r, http.StatusUnauthorized, signInData{Email: email, Error: "Wrong email or password."})
+		h.renderAdminSignIn(w, r, http.StatusUnauthorized, signInData{Email: email, Error: "Wrong email or password.", Next: next})
 		return
 	case latchkey.ETooManyRequests:
-		h.renderAdminSignIn(w, r, http.StatusTooManyRequests, signInData{Email: email, Error: tooManyAttempts(w, err)})
+		h.renderAdminSignIn(w, r, http.StatusTooManyRequests, signInData{Email: email, Error: tooManyAttempts(w, err), Next: next})
 		return
 	default:
 		h.internal(w, r, err)
@@ -144,7 +173,7 @@ func (h *Handler) handleAdminSignIn(w http.ResponseWriter, r *http.Request) {
 	h.sessions.remove(sessionID(r))
 	id := h.sessions.create(consoleArea, email, login.RefreshToken)
 	h.setSessionCookie(w, r, id)
-	seeOther(w, r, consolePath+"/apps")
+	seeOther(w, r, cmp.Or(next, consolePath+"/apps"))
 }
 
 func (h *Handler) handleAdminSignOut(w http.ResponseWriter, r *http.Request) {

@@ -26,11 +26,12 @@ var auditEvents = []string{
 // auditFilter is the audit log's filter form, as the query string carries it.
 type auditFilter struct {
 	App, User, Event, From, To, Before string
+	Request                            string // a request id: an error link's co_id
 }
 
 func (f auditFilter) query() url.Values {
 	q := url.Values{}
-	for k, v := range map[string]string{"app": f.App, "user": f.User, "event": f.Event, "from": f.From, "to": f.To, "before": f.Before} {
+	for k, v := range map[string]string{"app": f.App, "user": f.User, "event": f.Event, "from": f.From, "to": f.To, "before": f.Before, "request": f.Request} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -68,7 +69,7 @@ func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := auditFilter{
 		App: q.Get("app"), User: strings.TrimSpace(q.Get("user")), Event: q.Get("event"),
-		From: q.Get("from"), To: q.Get("to"), Before: q.Get("before"),
+		From: q.Get("from"), To: q.Get("to"), Before: q.Get("before"), Request: strings.TrimSpace(q.Get("request")),
 	}
 	apps, err := h.admin.AdminFindApps(ctx)
 	if err != nil {
@@ -87,7 +88,8 @@ func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	events, err := h.admin.FindAuditEvents(ctx, latchkey.AuditFilter{
-		AppID: f.App, UserID: f.User, Event: f.Event, From: from, To: to, Before: f.Before, Limit: auditPageSize + 1,
+		AppID: f.App, UserID: f.User, Event: f.Event, From: from, To: to, Before: f.Before, RequestID: f.Request,
+		Limit: auditPageSize + 1,
 	})
 	switch latchkey.ErrorCode(err) {
 	case "":
@@ -111,4 +113,14 @@ func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Events = events
 	h.render(w, r, http.StatusOK, "audit", h.consolePage(r, "Audit log", "audit", nil, d))
+}
+
+// handleLogLink answers an error's link with the console's audit log of that request; the
+// console asks an admin who is not signed in to sign in first, then shows it.
+func (h *Handler) handleLogLink(w http.ResponseWriter, r *http.Request) {
+	target := consolePath + "/audit"
+	if id := r.URL.Query().Get("co_id"); latchkey.IsID(id) {
+		target += "?request=" + id
+	}
+	seeOther(w, r, target)
 }

@@ -187,6 +187,10 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /app/{app}/account/keys/{key}/delete", h.withAccount(h.handleDeleteKeyConfirm))
 	m.HandleFunc("POST /app/{app}/account/keys/{key}/delete", h.withAccount(h.handleDeleteKey))
 
+	// An error's link (<base>/app/<app>/logs?co_id=<request id>, or /logs?co_id= when the
+	// request named no app) leads to that request's audit events in the console.
+	m.HandleFunc("GET /logs", h.handleLogLink)
+	m.HandleFunc("GET /app/{app}/logs", h.handleLogLink)
 	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusOK, "home", &pageData{Title: "Latchkey", Console: true})
 	})
