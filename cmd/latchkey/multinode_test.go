@@ -176,8 +176,9 @@ func TestMigrateCommand(t *testing.T) {
 // database is up.
 func TestServeWaitsForDatabase(t *testing.T) {
 	db, up := pgtest.NewDatabaseLater(t)
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--database", db,
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data", privateDir(t), "--database", db,
 		"--db-connect-timeout", "1m")
+	cmd.Env = append(os.Environ(), secretKeyEnv)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
