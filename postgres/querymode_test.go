@@ -81,7 +81,7 @@ func TestScopes_QueryExecModes(t *testing.T) {
 				{ID: latchkey.NewID(now), AppID: u.AppID, UserID: u.ID, DeviceID: latchkey.ZeroID,
 					Provider: latchkey.ProviderUserpass, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
 				{ID: latchkey.NewID(now), AppID: u.AppID, UserID: u.ID, DeviceID: latchkey.ZeroID,
-					Provider: latchkey.ProviderAPIKey, APIKeyID: scoped.ID, Scopes: scopes,
+					Provider: latchkey.ProviderAPIKey, APIKeyID: scoped.ID, KeyHash: scoped.Hash, Scopes: scopes,
 					CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
 			}
 			for _, sess := range sessions {
