@@ -18,6 +18,10 @@ func TestCLIServerDown(t *testing.T) {
 	if r := u.run("", "keys", "list"); r.code == 0 || r.stderr != want {
 		t.Fatalf("keys list with the server down: exit %d, stderr %q; want %q", r.code, r.stderr, want)
 	}
+	want = "latchkey: logout: logged out here, but the server could not be told: cannot reach Latchkey at " + p.url + ": is it running?\n"
+	if r := u.run("", "logout"); r.code == 0 || r.stderr != want {
+		t.Fatalf("logout with the server down: exit %d, stderr %q; want %q", r.code, r.stderr, want)
+	}
 }
 
 // TestCLILockedAccount checks that a locked account (429 with Retry-After) says how long to

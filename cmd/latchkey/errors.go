@@ -43,6 +43,7 @@ func inCommand(cmd string, err error) error {
 // the message alone when the server sent no code), a refusal to retry with the wait, and a
 // server that does not answer as such.
 func describe(err error) string {
+	text := err.Error()
 	var urlErr *url.Error
 	var opErr *net.OpError
 	if errors.As(err, &urlErr) && errors.As(err, &opErr) && opErr.Op == "dial" {
@@ -50,12 +51,14 @@ func describe(err error) string {
 		if u, err := url.Parse(urlErr.URL); err == nil {
 			base = u.Scheme + "://" + u.Host
 		}
+		unreachable := fmt.Sprintf("cannot reach Latchkey at %s: %v", base, opErr.Err)
 		if errors.Is(err, syscall.ECONNREFUSED) {
-			return fmt.Sprintf("cannot reach Latchkey at %s: is it running?", base)
+			unreachable = fmt.Sprintf("cannot reach Latchkey at %s: is it running?", base)
 		}
-		return fmt.Sprintf("cannot reach Latchkey at %s: %v", base, opErr.Err)
+		// The client package says "client: " before the request's error.
+		text = strings.Replace(text, "client: "+urlErr.Error(), urlErr.Error(), 1)
+		text = strings.Replace(text, urlErr.Error(), unreachable, 1)
 	}
-	text := err.Error()
 	var domain *latchkey.Error
 	if errors.As(err, &domain) {
 		text = strings.Replace(text, domain.Error(), domain.Message, 1)

@@ -22,7 +22,7 @@ func (c *MigrateCommand) Run(ctx context.Context, args []string) error {
 	}
 	store, err := c.DB.open(ctx)
 	if err != nil {
-		return fmt.Errorf("migrate %s: %w", c.DB.kind(), err)
+		return fmt.Errorf("%s: %w", c.DB.kind(), err)
 	}
 	defer store.Close()
 	fmt.Fprintf(c.Stdout, "%s schema is up to date\n", c.DB.kind())
