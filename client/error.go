@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Error is an error answer from the server: its HTTP status and the App Services error body
@@ -16,6 +19,9 @@ type Error struct {
 	Code       string // the server's error_code, e.g. "APIKeyNotFound"; "" when it sent none
 	Message    string // the server's error text, e.g. "API key not found"
 	Link       string // where the server's log line for this request is, with its request id
+	// RetryAfter is how long to wait before trying again, from the Retry-After header of a
+	// refusal such as a rate limit or a locked account (429); zero when the server sent none.
+	RetryAfter time.Duration
 }
 
 // Error returns the message with the code, or the status when the server sent no code, so
@@ -85,7 +91,26 @@ func newError(resp *http.Response, body []byte) *Error {
 	if e.Message == "" {
 		e.Message = "http status " + resp.Status
 	}
+	e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 	return e
+}
+
+// retryAfter reads a Retry-After header: a number of seconds, or an HTTP date (then the wait
+// from now). Anything else, or a time past, is no wait.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(h, 10, 64); err == nil {
+		if n <= 0 || n > int64(math.MaxInt64/time.Second) {
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 // hasStatus reports whether err is an *Error with the given HTTP status.

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/service"
 )
 
@@ -118,20 +117,20 @@ var adminGroups = map[string]bool{"apps": true, "server-keys": true, "users": tr
 func (c *AdminCommand) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(c.Stderr, adminUsage)
-		return errors.New("admin: no command given")
+		return errors.New("no command given")
 	}
 	if isHelp(args[0]) {
 		fmt.Fprint(c.Stdout, adminUsage)
 		return nil
 	}
 	if args[0] == "create-user" {
-		return c.createUser(ctx, args[1:])
+		return inCommand("admin create-user", c.createUser(ctx, args[1:]))
 	}
 	name, rest := args[0], args[1:]
 	if adminGroups[name] {
 		if len(rest) == 0 {
 			fmt.Fprint(c.Stderr, groupUsage(name))
-			return fmt.Errorf("admin %s: no command given", name)
+			return inCommand("admin "+name, errors.New("no command given"))
 		}
 		if isHelp(rest[0]) {
 			fmt.Fprint(c.Stdout, groupUsage(name))
@@ -142,9 +141,9 @@ func (c *AdminCommand) Run(ctx context.Context, args []string) error {
 	newCmd, ok := adminCommands[name]
 	if !ok {
 		fmt.Fprint(c.Stderr, adminUsage)
-		return fmt.Errorf("unknown admin command %q", name)
+		return fmt.Errorf("unknown command %q", name)
 	}
-	return newCmd(c.userIO).Run(ctx, rest)
+	return inCommand("admin "+name, newCmd(c.userIO).Run(ctx, rest))
 }
 
 func isHelp(arg string) bool {
@@ -179,6 +178,9 @@ func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
 	if *email == "" {
 		return errors.New("--email is required")
 	}
+	if err := db.requireDatabase(); err != nil {
+		return err
+	}
 	password, err := c.readSecret("Password: ")
 	if err != nil {
 		return err
@@ -199,7 +201,7 @@ func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
 	defer svc.Close()
 	a, err := svc.CreateAdmin(ctx, *email, password)
 	if err != nil {
-		return fmt.Errorf("create admin: %s", latchkey.ErrorMessage(err))
+		return fmt.Errorf("create admin: %w", err)
 	}
 	fmt.Fprintf(c.Stdout, "created admin %s (%s)\n", a.Email, a.ID)
 	return nil

@@ -156,7 +156,7 @@ func adminAppsSettings(io userIO) Command {
 	c.run = func(ctx context.Context, a *client.Admin, args []string) error {
 		upd, err := parseSettings(sets)
 		if err != nil {
-			return fmt.Errorf("admin apps settings: %w", err)
+			return err
 		}
 		var s client.AppSettings
 		if len(sets) > 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -37,7 +38,7 @@ func (f timeFlag) Set(s string) error {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return fmt.Errorf("want an RFC 3339 time like 2025-06-01T12:00:00Z, or a duration ago like 24h")
+		return errors.New("expected an RFC 3339 time such as 2025-06-01T12:00:00Z, or a duration ago such as 24h")
 	}
 	*f.t = f.now().Add(-d)
 	return nil
@@ -64,7 +65,7 @@ func adminAudit(io userIO) Command {
 		fs.BoolVar(&asJSON, "json", false, "print a JSON array")
 	}
 	c.run = func(ctx context.Context, a *client.Admin, _ []string) error {
-		if err := checkLimit(c.name, filter.Limit); err != nil {
+		if err := checkLimit(filter.Limit); err != nil {
 			return err
 		}
 		events, err := a.AuditEvents(ctx, filter)
@@ -85,15 +86,41 @@ func adminAudit(io userIO) Command {
 			fmt.Fprintln(c.Stdout, "No events.")
 			return nil
 		}
+		clientAppIDs, err := clientAppIDs(ctx, a, events)
+		if err != nil {
+			return err
+		}
 		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "TIME\tEVENT\tOUTCOME\tACTOR\tSUBJECT\tAPP\tIP\tDETAILS")
 		for _, e := range events {
+			app := e.AppID
+			if id, ok := clientAppIDs[app]; ok {
+				app = id
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", formatTime(&e.Time, "-"), orDash(e.Event), orDash(e.Outcome),
-				party(e.Actor), party(e.Subject), orDash(e.AppID), orDash(e.IP), details(e.Details))
+				party(e.Actor), party(e.Subject), orDash(app), orDash(e.IP), details(e.Details))
 		}
 		return tw.Flush()
 	}
 	return c
+}
+
+// clientAppIDs maps the internal app ids of events to the client app ids that people know
+// their apps by, asking the server once. A deleted app is not in the map: its events keep
+// the internal id.
+func clientAppIDs(ctx context.Context, a *client.Admin, events []client.AuditEvent) (map[string]string, error) {
+	ids := map[string]string{}
+	if !slices.ContainsFunc(events, func(e client.AuditEvent) bool { return e.AppID != "" }) {
+		return ids, nil
+	}
+	apps, err := a.Apps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, app := range apps {
+		ids[app.ID] = app.ClientAppID
+	}
+	return ids, nil
 }
 
 func party(p client.AuditParty) string {

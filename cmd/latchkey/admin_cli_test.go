@@ -395,7 +395,8 @@ func fileTokens(t *testing.T, path string) []string {
 func TestAdminCLIErrors(t *testing.T) {
 	dir := privateDir(t)
 	root := newCLIUser(t)
-	// The first admin, made on the database before the first start.
+	// The first admin, made on the database before the first start: migrate makes it.
+	root.ok("", "migrate", "--data", dir)
 	r := root.ok(adminPassword+"\n", "admin", "create-user", "--email", adminEmail, "--data", dir)
 	if !strings.HasPrefix(r.stdout, "created admin "+adminEmail) {
 		t.Fatalf("create-user printed %q", r.stdout)
@@ -424,7 +425,7 @@ func TestAdminCLIErrors(t *testing.T) {
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		newCLIUser(t).fails("connection refused", adminPassword+"\n", "admin", "login", "--url", "http://"+addr, "--email", adminEmail)
+		newCLIUser(t).fails("latchkey: admin login: cannot reach Latchkey at http://"+addr+": is it running?\n", adminPassword+"\n", "admin", "login", "--url", "http://"+addr, "--email", adminEmail)
 	})
 
 	root.ok(adminPassword+"\n", "admin", "login", "--url", p.url, "--email", adminEmail)
@@ -442,23 +443,23 @@ func TestAdminCLIErrors(t *testing.T) {
 		root.fails("API key not found (APIKeyNotFound)", "", "admin", "server-keys", "enable", zeroID, "--app", "cli-app")
 		root.ok("", "admin", "server-keys", "create", "dup", "--app", "cli-app")
 		root.fails("API key with name already exists (APIKeyAlreadyExists)", "", "admin", "server-keys", "create", "dup", "--app", "cli-app")
-		root.fails("'name' is a required string (status 400)", "", "admin", "server-keys", "create", "", "--app", "cli-app")
-		root.fails("an app with client app id 'cli-app' already exists (status 409)", "", "admin", "apps", "create", "--client-app-id", "cli-app")
+		root.fails("'name' is a required string\n", "", "admin", "server-keys", "create", "", "--app", "cli-app")
+		root.fails("latchkey: admin apps create: an app with client app id 'cli-app' already exists\n", "", "admin", "apps", "create", "--client-app-id", "cli-app")
 		root.fails("(InvalidParameter)", "", "admin", "apps", "create", "--client-app-id", "Bad Id")
 		root.fails("invalid paging cursor (BadRequest)", "", "admin", "users", "list", "--app", "cli-app", "--after", "nope")
 		root.fails("invalid paging cursor (BadRequest)", "", "admin", "audit", "--before", "nope")
 		root.fails("admin audit: --limit must be from 1 to 1000", "", "admin", "audit", "--limit", "-1")
 		root.fails("admin users list: --limit must be from 1 to 1000", "", "admin", "users", "list", "--app", "cli-app", "--limit", "1001")
-		root.fails("want an RFC 3339 time", "", "admin", "audit", "--from", "yesterday")
-		root.fails(`invalid boolean value "maybe" for -disabled`, "", "admin", "users", "list", "--app", "cli-app", "--disabled=maybe")
+		root.fails("--from yesterday: expected an RFC 3339 time", "", "admin", "audit", "--from", "yesterday")
+		root.fails(`--disabled maybe: expected true or false`, "", "admin", "users", "list", "--app", "cli-app", "--disabled=maybe")
 		root.fails(`want KEY=VALUE`, "", "admin", "apps", "settings", "cli-app", "--set", "auto_confirm")
 		root.fails("missing APP", "", "admin", "apps", "get")
 		root.fails(`unexpected argument "b"`, "", "admin", "apps", "get", "a", "b")
 		root.fails("flag provided but not defined: -nope", "", "admin", "apps", "list", "--nope")
-		root.fails(`unknown admin command "apps rotate"`, "", "admin", "apps", "rotate")
-		root.fails(`unknown admin command "frobnicate"`, "", "admin", "frobnicate")
-		root.fails("admin apps: no command given", "", "admin", "apps")
-		root.fails("admin: no command given", "", "admin")
+		root.fails(`latchkey: admin: unknown command "apps rotate"`, "", "admin", "apps", "rotate")
+		root.fails(`latchkey: admin: unknown command "frobnicate"`, "", "admin", "frobnicate")
+		root.fails("latchkey: admin apps: no command given", "", "admin", "apps")
+		root.fails("latchkey: admin: no command given", "", "admin")
 	})
 	t.Run("PerCallFlagsIgnoreTheEnvironment", func(t *testing.T) {
 		// LATCHKEY_APP (the user commands' app) must not pick an admin command's app, nor

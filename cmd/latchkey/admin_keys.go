@@ -223,7 +223,7 @@ func adminUserKeysDelete(io userIO) Command {
 				}
 			}
 			if name == "" {
-				return fmt.Errorf("admin user-keys delete: user %s has no API key %s", user, args[0])
+				return fmt.Errorf("user %s has no API key %s", user, args[0])
 			}
 			if err := c.confirmDelete(yes, fmt.Sprintf("Delete API key %s (%s) of user %s? This cannot be undone.", name, args[0], user)); err != nil {
 				return err

@@ -76,7 +76,7 @@ func (c *AdminLeakReportCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if c.App == "" {
-		return errors.New("admin leak-report: --app is required")
+		return errors.New("--app is required")
 	}
 	if c.URL == "" {
 		dir, err := c.Config.path()
@@ -88,7 +88,7 @@ func (c *AdminLeakReportCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 		if c.URL = saved.URL; c.URL == "" {
-			return errors.New("admin leak-report: --url is required (there is no admin login to take it from)")
+			return errors.New("--url is required (there is no admin login to take it from)")
 		}
 	}
 	secret, err := c.readSecret("Leak secret: ")
@@ -101,7 +101,7 @@ func (c *AdminLeakReportCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 	if len(values) == 0 {
-		return errors.New("admin leak-report: no values to report: give them as arguments or on standard input")
+		return errors.New("no values to report: give them as arguments or on standard input")
 	}
 	httpClient := &http.Client{Timeout: 30 * time.Second}
 	results, err := client.ReportLeakedKeys(ctx, c.URL, c.App, secret, values, client.WithHTTPClient(httpClient))
@@ -148,7 +148,7 @@ func (c *AdminLeakReportCommand) readValues() ([]string, error) {
 		}
 	}
 	if err := lines.Err(); err != nil {
-		return nil, fmt.Errorf("admin leak-report: read values from standard input: %w", err)
+		return nil, fmt.Errorf("read values from standard input: %w", err)
 	}
 	return values, nil
 }

@@ -136,7 +136,7 @@ func (c *adminCommand) Run(ctx context.Context, args []string) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.required)) {
 		if *c.required[name] == "" {
-			return fmt.Errorf("admin %s: --%s is required", c.name, name)
+			return fmt.Errorf("--%s is required", name)
 		}
 	}
 	a, err := currentAdmin(cfg)
@@ -163,7 +163,7 @@ func adminEnv(fs *flag.FlagSet) map[string]string {
 // anything is sent to the server.
 func (c *adminCommand) canConfirm(yes bool) error {
 	if !yes && !isTerminal(c.Stdin) {
-		return fmt.Errorf("admin %s: refusing to delete without confirmation: standard input is not a terminal; pass --yes", c.name)
+		return errors.New("refusing to delete without confirmation: standard input is not a terminal; pass --yes")
 	}
 	return nil
 }
@@ -175,10 +175,10 @@ func (c *adminCommand) confirmDelete(yes bool, question string) error {
 	}
 	ok, err := c.confirm(question)
 	if err != nil {
-		return fmt.Errorf("admin %s: %w", c.name, err)
+		return err
 	}
 	if !ok {
-		return fmt.Errorf("admin %s: not confirmed; nothing was deleted", c.name)
+		return errors.New("not confirmed; nothing was deleted")
 	}
 	return nil
 }
@@ -196,7 +196,7 @@ func (b *optionalBool) String() string {
 func (b *optionalBool) Set(s string) error {
 	v, err := strconv.ParseBool(s)
 	if err != nil {
-		return errors.New("want true or false")
+		return errors.New("expected true or false")
 	}
 	b.v = &v
 	return nil
@@ -206,9 +206,9 @@ func (b *optionalBool) IsBoolFlag() bool { return true }
 
 // checkLimit refuses a --limit outside 1..1000 (0: left out), which the server would
 // replace by its default.
-func checkLimit(cmd string, n int) error {
+func checkLimit(n int) error {
 	if n < 0 || n > 1000 {
-		return fmt.Errorf("admin %s: --limit must be from 1 to 1000", cmd)
+		return errors.New("--limit must be from 1 to 1000")
 	}
 	return nil
 }
@@ -244,7 +244,7 @@ func (c *AdminLoginCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if c.Email == "" {
-		return errors.New("admin login: --email is required")
+		return errors.New("--email is required")
 	}
 	dir, err := c.Config.path()
 	if err != nil {
@@ -256,7 +256,7 @@ func (c *AdminLoginCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 		if c.URL = saved.URL; c.URL == "" {
-			return errors.New("admin login: --url is required (there is no earlier admin login to take it from)")
+			return errors.New("--url is required (there is no earlier admin login to take it from)")
 		}
 	}
 	password, err := c.readSecret("Password: ")

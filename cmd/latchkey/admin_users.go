@@ -36,7 +36,7 @@ func adminUsersList(io userIO) Command {
 		fs.BoolVar(&asJSON, "json", false, "print a JSON array")
 	}
 	c.run = func(ctx context.Context, a *client.Admin, _ []string) error {
-		if err := checkLimit(c.name, filter.Limit); err != nil {
+		if err := checkLimit(filter.Limit); err != nil {
 			return err
 		}
 		filter.Disabled, filter.After = disabled.v, after

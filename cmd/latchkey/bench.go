@@ -28,17 +28,17 @@ type BenchCommand struct {
 func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(c.Stderr, benchUsage)
-		return errors.New("bench: no command given")
+		return errors.New("no command given")
 	}
 	switch args[0] {
 	case "seed":
-		return (&BenchSeedCommand{Stdout: c.Stdout, Stderr: c.Stderr}).Run(ctx, args[1:])
+		return inCommand("bench seed", (&BenchSeedCommand{Stdout: c.Stdout, Stderr: c.Stderr}).Run(ctx, args[1:]))
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(c.Stdout, benchUsage)
 		return nil
 	}
 	fmt.Fprint(c.Stderr, benchUsage)
-	return fmt.Errorf("bench: unknown command %q", args[0])
+	return fmt.Errorf("unknown command %q", args[0])
 }
 
 // bulkStore is what the seed needs beyond latchkey.Store: both stores have it (BulkInsert
@@ -66,8 +66,8 @@ type BenchSeedCommand struct {
 }
 
 func (c *BenchSeedCommand) parse(args []string) error {
-	fs := flag.NewFlagSet("latchkey bench seed", flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
+	fs := newFlagSet("latchkey bench seed", "latchkey bench seed [flags]",
+		"Fills a store for the load benchmark (see bench/run).", c.Stderr)
 	c.DB.register(fs)
 	c.DB.registerSecret(fs)
 	fs.StringVar(&c.AppID, "app-id", "", "client app id to seed, created with the quickstart settings if missing; default the oldest app (LATCHKEY_APP_ID)")
@@ -79,28 +79,28 @@ func (c *BenchSeedCommand) parse(args []string) error {
 	fs.IntVar(&c.SaveUsers, "save-users", 1000, "how many users' key values go to --keys-out")
 	fs.IntVar(&c.Batch, "batch", 10000, "users per transaction")
 	// Only the database flags come from the environment: the sizes are this run's.
-	if err := fs.Parse(args); err != nil {
+	if err := parseCommandLine(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	if err := checkNoArgs(fs); err != nil {
+		return err
 	}
 	for _, env := range []struct{ flag, name string }{{"database", "LATCHKEY_DATABASE_URL"}, {"data", "LATCHKEY_DATA"}, {"app-id", "LATCHKEY_APP_ID"}} {
 		given := false
 		fs.Visit(func(f *flag.Flag) { given = given || f.Name == env.flag })
 		if v, ok := os.LookupEnv(env.name); ok && !given {
 			if err := fs.Set(env.flag, v); err != nil {
-				return fmt.Errorf("%s=%q: %w", env.name, v, err)
+				return badValue(fs, fs.Lookup(env.flag), env.name+"="+shown(v), err)
 			}
 		}
 	}
 	switch {
 	case c.Users < 0 || c.PasswordUsers < 0 || c.SaveUsers < 0:
-		return errors.New("bench seed: counts must not be negative")
+		return errors.New("counts must not be negative")
 	case c.KeysPerUser < 1 || c.KeysPerUser > latchkey.MaxAPIKeysPerUser:
-		return fmt.Errorf("bench seed: --keys-per-user must be 1 to %d", latchkey.MaxAPIKeysPerUser)
+		return fmt.Errorf("--keys-per-user must be 1 to %d", latchkey.MaxAPIKeysPerUser)
 	case c.Batch < 1:
-		return errors.New("bench seed: --batch must be positive")
+		return errors.New("--batch must be positive")
 	}
 	return nil
 }
@@ -117,7 +117,7 @@ func (c *BenchSeedCommand) Run(ctx context.Context, args []string) error {
 	defer store.Close()
 	bulk, ok := store.(bulkStore)
 	if !ok {
-		return fmt.Errorf("bench seed: the %s store cannot bulk insert", c.DB.kind())
+		return fmt.Errorf("the %s store cannot bulk insert", c.DB.kind())
 	}
 	secretKey, err := c.DB.secretKey()
 	if err != nil {
@@ -135,7 +135,7 @@ func (c *BenchSeedCommand) Run(ctx context.Context, args []string) error {
 
 	out, err := os.OpenFile(c.KeysOut, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return fmt.Errorf("bench seed: %w", err)
+		return err
 	}
 	defer out.Close()
 	w := bufio.NewWriter(out)
@@ -160,7 +160,7 @@ func (c *BenchSeedCommand) Run(ctx context.Context, args []string) error {
 			}
 		}
 		if err := bulk.BulkInsert(ctx, users, keys); err != nil {
-			return fmt.Errorf("bench seed: %w", err)
+			return err
 		}
 		added += n
 		if added%100000 < c.Batch || added == c.Users {
@@ -173,10 +173,10 @@ func (c *BenchSeedCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := w.Flush(); err != nil {
-		return fmt.Errorf("bench seed: %w", err)
+		return err
 	}
 	if err := out.Close(); err != nil {
-		return fmt.Errorf("bench seed: %w", err)
+		return err
 	}
 	fmt.Fprintf(c.Stdout, "App ID: %s\nSeeded %d users with %d keys each and %d email/password users in %s; key values of %d users in %s\n",
 		app.ClientAppID, c.Users, c.KeysPerUser, c.PasswordUsers, time.Since(start).Round(time.Millisecond),
@@ -194,18 +194,18 @@ func (c *BenchSeedCommand) seedPasswordUsers(ctx context.Context, svc *service.S
 		if latchkey.ErrorCode(err) == latchkey.EAccountNameInUse {
 			continue
 		} else if err != nil {
-			return fmt.Errorf("bench seed: register %s: %w", email, err)
+			return fmt.Errorf("register %s: %w", email, err)
 		}
 		u, err := store.FindUserByEmail(ctx, app.ID, email)
 		if err != nil {
-			return fmt.Errorf("bench seed: %w", err)
+			return err
 		}
 		_, keys := service.NewSeedUser(app, time.Now().UTC(), 5)
 		for _, k := range keys {
 			k.UserID = u.ID
 		}
 		if err := bulk.BulkInsert(ctx, nil, keys); err != nil {
-			return fmt.Errorf("bench seed: %w", err)
+			return err
 		}
 	}
 	return nil

@@ -135,22 +135,6 @@ func explain(u *client.User, err error) error {
 	return err
 }
 
-// newFlagSet returns a flag set whose usage shows synopsis and about before the flags.
-func newFlagSet(name, synopsis, about string, w io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(w)
-	fs.Usage = func() {
-		fmt.Fprintf(w, "Usage: %s\n\n%s\n", synopsis, about)
-		hasFlags := false
-		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-		if hasFlags {
-			fmt.Fprintln(w, "\nFlags:")
-			fs.PrintDefaults()
-		}
-	}
-	return fs
-}
-
 // parseArgs parses flags given anywhere among args, so `keys create NAME --json` works as
 // well as `keys create --json NAME`, and returns the positional arguments, which must be as
 // many as names; a last name ending in "..." (VALUE...) takes any number more. A "--" ends
@@ -189,12 +173,11 @@ func parseArgsEnv(fs *flag.FlagSet, args []string, rename map[string]string, nam
 	if n := len(names); n > 0 && strings.HasSuffix(names[n-1], "...") {
 		fixed, more = names[:n-1], true
 	}
-	if len(pos) < len(fixed) || !more && len(pos) > len(fixed) {
-		fs.Usage()
-		if len(pos) < len(fixed) {
-			return nil, fmt.Errorf("%s: missing %s", fs.Name(), fixed[len(pos)])
-		}
-		return nil, fmt.Errorf("%s: unexpected argument %q", fs.Name(), pos[len(fixed)])
+	if len(pos) < len(fixed) {
+		return nil, &flagError{msg: "missing " + fixed[len(pos)], cmd: fs.Name(), args: true}
+	}
+	if !more && len(pos) > len(fixed) {
+		return nil, &flagError{msg: fmt.Sprintf("unexpected argument %q", pos[len(fixed)]), cmd: fs.Name(), args: true}
 	}
 	return pos, nil
 }

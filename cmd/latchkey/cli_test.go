@@ -216,7 +216,7 @@ func TestCLISeedFlow(t *testing.T) {
 	if r.stdout != "Deleted API key "+build.ID+".\n" {
 		t.Fatalf("keys delete printed %q", r.stdout)
 	}
-	keep(ann.fails("latchkey: API key not found (APIKeyNotFound)", "", "keys", "get", build.ID))
+	keep(ann.fails("latchkey: keys get: API key not found (APIKeyNotFound)", "", "keys", "get", build.ID))
 	keep(ann.fails("API key not found (APIKeyNotFound)", "", "keys", "delete", build.ID, "--yes"))
 
 	// Deleting the key ended its session: the build server's next key call logs it out.
@@ -305,7 +305,7 @@ func TestCLIErrors(t *testing.T) {
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		newCLIUser(t).fails("connection refused", "s3cretpass\n", "login", "--url", "http://"+addr, "--app", "x", "--email", "ann@example.com")
+		newCLIUser(t).fails("latchkey: login: cannot reach Latchkey at http://"+addr+": is it running?\n", "s3cretpass\n", "login", "--url", "http://"+addr, "--app", "x", "--email", "ann@example.com")
 	})
 
 	u.ok("s3cretpass\n", "login", "--email", "ann@example.com")
@@ -313,16 +313,16 @@ func TestCLIErrors(t *testing.T) {
 		u.ok("", "keys", "create", "dup")
 		u.fails("API key with name already exists (APIKeyAlreadyExists)", "", "keys", "create", "dup")
 		u.fails("can only contain ASCII letters, numbers, underscores, and hyphens (InvalidParameter)", "", "keys", "create", "bad name")
-		u.fails("'name' is a required string (status 400)", "", "keys", "create", "")
+		u.fails("keys create: 'name' is a required string\n", "", "keys", "create", "")
 		for _, cmd := range []string{"get", "enable", "disable"} {
 			u.fails("API key not found (APIKeyNotFound)", "", "keys", cmd, "000000000000000000000000")
 		}
-		u.fails("missing ID", "", "keys", "get")
+		u.fails("missing KEY", "", "keys", "get")
 		u.fails("missing NAME", "", "keys", "create")
 		u.fails(`unexpected argument "b"`, "", "keys", "get", "a", "b")
 		u.fails("flag provided but not defined: -nope", "", "keys", "list", "--nope")
-		u.fails(`keys: unknown command "renew"`, "", "keys", "renew")
-		u.fails("keys: no command given", "", "keys")
+		u.fails(`latchkey: keys: unknown command "renew"`, "", "keys", "renew")
+		u.fails("latchkey: keys: no command given", "", "keys")
 		if r := u.ok("", "keys", "list"); !strings.Contains(r.stdout, "dup") {
 			t.Fatalf("keys list after the errors: %q", r.stdout)
 		}
@@ -351,7 +351,7 @@ func TestCLIHelp(t *testing.T) {
 			}
 		}
 	}
-	if r := u.ok("", "keys", "--help"); !strings.Contains(r.stdout, "create NAME") || !strings.Contains(r.stdout, "rotate ID") || !strings.Contains(r.stdout, "delete ID") {
+	if r := u.ok("", "keys", "--help"); !strings.Contains(r.stdout, "create NAME") || !strings.Contains(r.stdout, "rotate KEY") || !strings.Contains(r.stdout, "delete KEY") {
 		t.Errorf("keys --help printed %q", r.stdout)
 	}
 	if r := u.ok("", "help"); !strings.Contains(r.stdout, "latchkey login") || !strings.Contains(r.stdout, "latchkey keys") {

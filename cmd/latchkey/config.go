@@ -99,11 +99,11 @@ func (c *opsConfig) parse(fs *flag.FlagSet, args []string, rename map[string]str
 	rename = maps.Clone(rename)
 	rename["print-config"] = "" // what one call does: never from the environment
 	c.sources = map[string]string{}
-	if err := fs.Parse(args); err != nil {
+	if err := parseCommandLine(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	if err := checkNoArgs(fs); err != nil {
+		return err
 	}
 	fs.Visit(func(f *flag.Flag) { c.sources[f.Name] = "flag" })
 	if err := parseFlags(fs, nil, rename); err != nil {
@@ -153,12 +153,13 @@ func (c *opsConfig) loadFile(fs *flag.FlagSet, path string) error {
 			}
 			return fmt.Errorf("config file %s: unknown setting %s%s", path, key, hint)
 		}
-		var value string
+		var value, written string
 		switch v := settings[key].(type) {
 		case string:
-			value = v
+			value, written = v, strconv.Quote(v)
 		case int64, bool:
 			value = fmt.Sprint(v)
+			written = value
 		default:
 			return fmt.Errorf("config file %s: %s: want a string, an integer or a boolean", path, key)
 		}
@@ -166,7 +167,7 @@ func (c *opsConfig) loadFile(fs *flag.FlagSet, path string) error {
 			continue // a flag or a variable set it
 		}
 		if err := fs.Set(name, value); err != nil {
-			return fmt.Errorf("config file %s: %s = %q: %w", path, key, value, err)
+			return badValue(fs, f, fmt.Sprintf("%s: %s = %s", path, key, written), err)
 		}
 		c.sources[name] = "file"
 	}

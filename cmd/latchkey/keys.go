@@ -24,15 +24,16 @@ Manages the API keys of the logged-in user (see latchkey login).
 Commands:
   create NAME [--expires-in DURATION] [--scopes a,b] [--json]
                          create a key; prints its value, which is shown only this once
-  rotate ID [--grace-period DURATION] [--json]
+  rotate KEY [--grace-period DURATION] [--json]
                          give a key a new value, shown only this once; the old value
                          keeps working for the grace period (default none)
   list [--json]          list the keys: id, name, start, enabled, dates, scopes
-  get ID [--json]        show one key
-  disable ID             disable a key: it stops logging in and its sessions end
-  enable ID              enable a disabled key
-  delete ID [--yes]      delete a key; asks first on a terminal, --yes for scripts
+  get KEY [--json]       show one key
+  disable KEY            disable a key: it stops logging in and its sessions end
+  enable KEY             enable a disabled key
+  delete KEY [--yes]     delete a key; asks first on a terminal, --yes for scripts
 
+KEY is a key's id, or its name.
 DURATION is a number of seconds (3600), a Go duration (90m, 720h) or days (90d).
 
 Each command takes --config-dir DIR (LATCHKEY_CONFIG_DIR) and -h for help.
@@ -47,7 +48,7 @@ type KeysCommand struct {
 func (c *KeysCommand) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(c.Stderr, keysUsage)
-		return errors.New("keys: no command given")
+		return errors.New("no command given")
 	}
 	var cmd Command
 	switch args[0] {
@@ -70,9 +71,9 @@ func (c *KeysCommand) Run(ctx context.Context, args []string) error {
 		return nil
 	default:
 		fmt.Fprint(c.Stderr, keysUsage)
-		return fmt.Errorf("keys: unknown command %q", args[0])
+		return fmt.Errorf("unknown command %q", args[0])
 	}
-	return cmd.Run(ctx, args[1:])
+	return inCommand("keys "+args[0], cmd.Run(ctx, args[1:]))
 }
 
 // keyWarning is printed with every new key: the server keeps only the key's hash.
@@ -150,15 +151,15 @@ type KeysRotateCommand struct {
 
 // Run rotates the key.
 func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey keys rotate", "latchkey keys rotate ID [--grace-period DURATION] [--json]",
+	fs := newFlagSet("latchkey keys rotate", "latchkey keys rotate KEY [--grace-period DURATION] [--json]",
 		"Gives an API key a new value and prints it; the value is shown only this once. The key\n"+
 			"keeps its id, name, expiry and scopes. The old value, and the sessions opened with it,\n"+
 			"keep working for the grace period (at most 7 days), so you can roll out the new value\n"+
-			"first; without --grace-period they stop at once.", c.Stderr)
+			"first; without --grace-period they stop at once. KEY is the key's id or its name.", c.Stderr)
 	c.Config.register(fs)
 	fs.Var(&c.GracePeriod, "grace-period", "how long the old value keeps working: `DURATION` in seconds (3600), a Go duration (90m, 24h) or days (7d)")
 	fs.BoolVar(&c.JSON, "json", false, "print the key as JSON, new value included")
-	pos, err := parseArgs(fs, args, "ID")
+	pos, err := parseArgs(fs, args, "KEY")
 	if err != nil {
 		return err
 	}
@@ -166,7 +167,11 @@ func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, err := u.APIKeys().Rotate(ctx, pos[0], c.GracePeriod.D)
+	id, err := keyID(ctx, u, pos[0])
+	if err != nil {
+		return err
+	}
+	k, err := u.APIKeys().Rotate(ctx, id, c.GracePeriod.D)
 	if err != nil {
 		return explain(u, err)
 	}
@@ -244,11 +249,11 @@ type KeysGetCommand struct {
 
 // Run fetches the key.
 func (c *KeysGetCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey keys get", "latchkey keys get ID [--json]",
-		"Shows one of your API keys, without its value.", c.Stderr)
+	fs := newFlagSet("latchkey keys get", "latchkey keys get KEY [--json]",
+		"Shows one of your API keys, without its value. KEY is the key's id or its name.", c.Stderr)
 	c.Config.register(fs)
 	fs.BoolVar(&c.JSON, "json", false, "print JSON")
-	pos, err := parseArgs(fs, args, "ID")
+	pos, err := parseArgs(fs, args, "KEY")
 	if err != nil {
 		return err
 	}
@@ -256,7 +261,11 @@ func (c *KeysGetCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, err := u.APIKeys().Fetch(ctx, pos[0])
+	id, err := keyID(ctx, u, pos[0])
+	if err != nil {
+		return err
+	}
+	k, err := u.APIKeys().Fetch(ctx, id)
 	if err != nil {
 		return explain(u, err)
 	}
@@ -276,9 +285,9 @@ func (c *KeysToggleCommand) Run(ctx context.Context, args []string) error {
 	if c.Disable {
 		verb, about = "disable", "Disables an API key: it stops logging in, and every session opened with it ends."
 	}
-	fs := newFlagSet("latchkey keys "+verb, "latchkey keys "+verb+" ID", about, c.Stderr)
+	fs := newFlagSet("latchkey keys "+verb, "latchkey keys "+verb+" KEY", about+" KEY is the key's id or its name.", c.Stderr)
 	c.Config.register(fs)
-	pos, err := parseArgs(fs, args, "ID")
+	pos, err := parseArgs(fs, args, "KEY")
 	if err != nil {
 		return err
 	}
@@ -286,15 +295,19 @@ func (c *KeysToggleCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	id, err := keyID(ctx, u, pos[0])
+	if err != nil {
+		return err
+	}
 	if c.Disable {
-		err = u.APIKeys().Disable(ctx, pos[0])
+		err = u.APIKeys().Disable(ctx, id)
 	} else {
-		err = u.APIKeys().Enable(ctx, pos[0])
+		err = u.APIKeys().Enable(ctx, id)
 	}
 	if err != nil {
 		return explain(u, err)
 	}
-	fmt.Fprintf(c.Stdout, "%sd API key %s.\n", capitalize(verb), pos[0])
+	fmt.Fprintf(c.Stdout, "%sd API key %s.\n", capitalize(verb), id)
 	return nil
 }
 
@@ -307,23 +320,26 @@ type KeysDeleteCommand struct {
 
 // Run asks for confirmation on a terminal, refuses without one unless --yes, and deletes.
 func (c *KeysDeleteCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey keys delete", "latchkey keys delete ID [--yes]",
+	fs := newFlagSet("latchkey keys delete", "latchkey keys delete KEY [--yes]",
 		"Deletes an API key; every session opened with it ends. Asks first on a terminal;\n"+
-			"from a script (no terminal), --yes is required.", c.Stderr)
+			"from a script (no terminal), --yes is required. KEY is the key's id or its name.", c.Stderr)
 	c.Config.register(fs)
 	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
-	pos, err := parseArgs(fs, args, "ID")
+	pos, err := parseArgs(fs, args, "KEY")
 	if err != nil {
 		return err
 	}
 	if !c.Yes && !isTerminal(c.Stdin) {
-		return errors.New("keys delete: refusing to delete without confirmation: standard input is not a terminal; pass --yes")
+		return errors.New("refusing to delete without confirmation: standard input is not a terminal; pass --yes")
 	}
 	u, err := currentUser(c.Config)
 	if err != nil {
 		return err
 	}
-	id := pos[0]
+	id, err := keyID(ctx, u, pos[0])
+	if err != nil {
+		return err
+	}
 	if !c.Yes {
 		// Fetch first, to name the key in the question and to fail before asking if it is gone.
 		k, err := u.APIKeys().Fetch(ctx, id)
@@ -335,7 +351,7 @@ func (c *KeysDeleteCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 		if !ok {
-			return errors.New("keys delete: not confirmed; nothing was deleted")
+			return errors.New("not confirmed; nothing was deleted")
 		}
 	}
 	if err := u.APIKeys().Delete(ctx, id); err != nil {
@@ -343,6 +359,44 @@ func (c *KeysDeleteCommand) Run(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.Stdout, "Deleted API key %s.\n", id)
 	return nil
+}
+
+// keyID returns the id of the user's key that arg names: arg itself when it is an id (24
+// hexadecimal digits), else the id of the one key with that name.
+func keyID(ctx context.Context, u *client.User, arg string) (string, error) {
+	if isObjectID(arg) {
+		return arg, nil
+	}
+	keys, err := u.APIKeys().FetchAll(ctx)
+	if err != nil {
+		return "", explain(u, err)
+	}
+	var ids []string
+	for _, k := range keys {
+		if k.Name == arg {
+			ids = append(ids, k.ID)
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return "", fmt.Errorf("no key named %s: see latchkey keys list", shown(arg))
+	case 1:
+		return ids[0], nil
+	}
+	return "", fmt.Errorf("%d keys are named %s (%s): give the id", len(ids), shown(arg), strings.Join(ids, ", "))
+}
+
+// isObjectID reports whether s has the form of an id: 24 lowercase hexadecimal digits.
+func isObjectID(s string) bool {
+	if len(s) != 24 {
+		return false
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // printKey prints one key as name/value lines.
@@ -450,20 +504,20 @@ func parseDuration(s string) (time.Duration, error) {
 	const maxSeconds = int64(1<<63-1) / int64(time.Second)
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if n > maxSeconds || n < -maxSeconds {
-			return 0, errors.New("too many seconds")
+			return 0, errors.New("expected fewer seconds")
 		}
 		return time.Duration(n) * time.Second, nil
 	}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseInt(days, 10, 64)
 		if err != nil || n > maxSeconds/86400 || n < -maxSeconds/86400 {
-			return 0, fmt.Errorf("%q is not a whole number of days", s)
+			return 0, errors.New("expected a whole number of days such as 90d")
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a number of seconds, a duration like 90m or 720h, or days like 90d", s)
+		return 0, errors.New("expected seconds (3600), a duration such as 90m or 720h, or days such as 90d")
 	}
 	return d, nil
 }

@@ -179,12 +179,12 @@ func TestCLIKeyControls(t *testing.T) {
 	device.ok(third+"\n", "login", "--url", p.url, "--app", p.appID, "--api-key")
 
 	// Errors. (No subtests: the cliUsers fail the test they were made with.)
-	ann.fails(`invalid value "soon" for flag -expires-in`, "", "keys", "create", "k", "--expires-in", "soon")
+	ann.fails("latchkey: keys create: --expires-in soon: expected seconds (3600), a duration such as 90m or 720h, or days such as 90d\n", "", "keys", "create", "k", "--expires-in", "soon")
 	ann.fails("expires_in must be a positive number of seconds (InvalidParameter)", "", "keys", "create", "k", "--expires-in", "0")
 	ann.fails(`unknown scope "admin" (InvalidParameter)`, "", "keys", "create", "k", "--scopes", "read,admin")
 	ann.fails("grace_period must be between 0 and 604800 seconds (InvalidParameter)", "", "keys", "rotate", ci.ID, "--grace-period", "8d")
 	ann.fails("API key not found (APIKeyNotFound)", "", "keys", "rotate", "000000000000000000000000")
-	ann.fails("missing ID", "", "keys", "rotate")
+	ann.fails("missing KEY", "", "keys", "rotate")
 	device.fails("API key sessions cannot manage API keys (AuthError)", "", "keys", "rotate", ci.ID)
 
 	// The new flags say what one call does: the environment does not set them.

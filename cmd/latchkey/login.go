@@ -59,7 +59,7 @@ func (c *RegisterCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if c.Email == "" {
-		return errors.New("register: --email is required")
+		return errors.New("--email is required")
 	}
 	dir, err := c.Config.path()
 	if err != nil {
@@ -67,7 +67,7 @@ func (c *RegisterCommand) Run(ctx context.Context, args []string) error {
 	}
 	t, err := c.Server.resolve(dir)
 	if err != nil {
-		return fmt.Errorf("register: %w", err)
+		return err
 	}
 	password, err := c.readSecret("Password: ")
 	if err != nil {
@@ -110,7 +110,7 @@ func (c *LoginCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if (c.Email == "") == !c.APIKey {
-		return errors.New("login: give --email EMAIL or --api-key (one of them)")
+		return errors.New("give --email EMAIL or --api-key (one of them)")
 	}
 	dir, err := c.Config.path()
 	if err != nil {
@@ -118,7 +118,7 @@ func (c *LoginCommand) Run(ctx context.Context, args []string) error {
 	}
 	t, err := c.Server.resolve(dir)
 	if err != nil {
-		return fmt.Errorf("login: %w", err)
+		return err
 	}
 	var creds client.Credentials
 	if c.APIKey {

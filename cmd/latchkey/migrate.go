@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,15 +15,15 @@ type MigrateCommand struct {
 
 // Run applies the migrations: opening a store migrates it.
 func (c *MigrateCommand) Run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("latchkey migrate", flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
+	fs := newFlagSet("latchkey migrate", "latchkey migrate [flags]",
+		"Applies the database schema and exits; the server also does this when it starts.", c.Stderr)
 	c.DB.register(fs)
 	if err := parseFlags(fs, args, dbEnv); err != nil {
 		return err
 	}
 	store, err := c.DB.open(ctx, slog.New(slog.NewTextHandler(c.Stderr, nil)))
 	if err != nil {
-		return fmt.Errorf("migrate %s: %w", c.DB.kind(), err)
+		return fmt.Errorf("%s: %w", c.DB.kind(), err)
 	}
 	defer store.Close()
 	fmt.Fprintf(c.Stdout, "%s schema is up to date\n", c.DB.kind())

@@ -73,18 +73,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
-	return err
+	return inCommand(args[0], err)
 }
 
 // parseFlags parses args, then sets every flag not given on the command line from its
 // environment variable, LATCHKEY_ and the flag's name in upper case with '-' as '_' (or the
 // name in rename). A flag wins over its variable; a bad value in either is an error.
 func parseFlags(fs *flag.FlagSet, args []string, rename map[string]string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := parseCommandLine(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	if err := checkNoArgs(fs); err != nil {
+		return err
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -99,7 +99,7 @@ func parseFlags(fs *flag.FlagSet, args []string, rename map[string]string) error
 			return
 		}
 		if e := fs.Set(f.Name, v); e != nil {
-			err = fmt.Errorf("%s=%q: %w", name, v, e)
+			err = badValue(fs, f, name+"="+shown(v), e)
 		}
 	})
 	return err

@@ -41,8 +41,9 @@ type ServeCommand struct {
 }
 
 func (c *ServeCommand) parse(args []string) error {
-	fs := flag.NewFlagSet("latchkey serve", flag.ContinueOnError)
-	fs.SetOutput(c.Stderr)
+	fs := newFlagSet("latchkey serve", "latchkey serve [flags]",
+		"Runs the server until it gets SIGINT or SIGTERM. Every flag may also be set by the\n"+
+			"LATCHKEY_* variable named after it, or in the --config file; flags win, then variables.", c.Stderr)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:9090", "listen address (LATCHKEY_ADDR)")
 	c.DB.register(fs)
 	c.DB.registerSecret(fs)
@@ -81,6 +82,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 
+	lock, err := c.DB.lockDataDir()
+	if err != nil {
+		return err
+	}
+	defer lock.release() // after the store's Close, deferred below
 	store, err := c.DB.open(ctx, logger)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -129,7 +135,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	app, created, err := svc.EnsureApp(ctx, c.AppID)
-	if err != nil {
+	if err != nil && c.AppID != "" {
+		return fmt.Errorf("--app-id %s: %w", shown(c.AppID), err)
+	} else if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
 
@@ -168,7 +176,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	go func() { errc <- c.TLS.serve(srv, ln) }()
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+		return err
 	case <-ctx.Done():
 	}
 
@@ -180,7 +188,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+		return err
 	}
 	logger.Info("stopped")
 	return nil

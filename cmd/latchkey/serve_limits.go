@@ -131,14 +131,14 @@ func (r *rateFlag) Set(s string) error {
 	n, per, ok := strings.Cut(s, "/")
 	count, err := strconv.Atoi(n)
 	if !ok || err != nil || count < 0 {
-		return errors.New("want N/DURATION, e.g. 300/1m, or 0")
+		return errors.New("expected N/DURATION such as 300/1m, or 0")
 	}
 	if per != "" && (per[0] < '0' || per[0] > '9') {
 		per = "1" + per // "30/m"
 	}
 	d, err := time.ParseDuration(per)
 	if err != nil || d <= 0 {
-		return errors.New("want N/DURATION with a positive duration, e.g. 300/1m")
+		return errors.New("expected N/DURATION with a positive duration, such as 300/1m")
 	}
 	*r = rateFlag{N: count, Per: d}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -93,9 +92,5 @@ func (c *dbConfig) open(ctx context.Context, logger *slog.Logger) (latchkey.Stor
 			Logger:           logger.With("database", redactURL(c.Database)),
 		})
 	}
-	path := strings.TrimPrefix(strings.TrimPrefix(c.Database, "sqlite:"), "//")
-	if path == "" {
-		path = filepath.Join(c.DataDir, "latchkey.db")
-	}
-	return sqlite.Open(ctx, path)
+	return sqlite.Open(ctx, c.sqliteFile())
 }
