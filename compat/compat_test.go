@@ -234,10 +234,10 @@ func (s *server) logServerLog(t *testing.T) {
 	t.Logf("server log (stderr):\n%s", data)
 }
 
-// serverEnv is the test's environment without LATCHKEY_* variables, so that a developer's
-// settings (LATCHKEY_PUBLIC_URL, LATCHKEY_DATA, ...) cannot change the server under test.
-// serverEnv is the server's environment: none of the test's LATCHKEY_ settings, and the
-// secret key that encrypts the signing keys (required on PostgreSQL; SQLite would make one).
+// serverEnv is the server's environment: none of the test's LATCHKEY_ settings, so that a
+// developer's (LATCHKEY_PUBLIC_URL, LATCHKEY_DATA, ...) cannot change the server under test,
+// and the secret key that encrypts the signing keys (required on PostgreSQL, shared by every
+// node of a database; SQLite would make one).
 func serverEnv() []string {
 	env := []string{"LATCHKEY_SECRET_KEY=the compatibility tests' secret key, 32+ bytes"}
 	for _, kv := range os.Environ() {

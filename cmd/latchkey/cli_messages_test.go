@@ -8,7 +8,7 @@ import (
 // TestCLIServerDown checks that a server that does not answer is named as such, with its
 // URL, rather than as a dial error.
 func TestCLIServerDown(t *testing.T) {
-	p := start(t, t.TempDir(), nil, "--app-id", "down-app")
+	p := start(t, privateDir(t), nil, "--app-id", "down-app")
 	u := newCLIUser(t)
 	u.ok("s3cretpass\n", "register", "--url", p.url, "--app", p.appID, "--email", "ann@example.com")
 	u.ok("s3cretpass\n", "login", "--email", "ann@example.com")
@@ -27,7 +27,7 @@ func TestCLIServerDown(t *testing.T) {
 // TestCLILockedAccount checks that a locked account (429 with Retry-After) says how long to
 // wait.
 func TestCLILockedAccount(t *testing.T) {
-	p := start(t, t.TempDir(), nil, "--app-id", "lock-app", "--lockout-failures", "2", "--lockout-duration", "15m")
+	p := start(t, privateDir(t), nil, "--app-id", "lock-app", "--lockout-failures", "2", "--lockout-duration", "15m")
 	u := newCLIUser(t)
 	u.ok("s3cretpass\n", "register", "--url", p.url, "--app", p.appID, "--email", "ann@example.com")
 	for range 2 {
@@ -42,7 +42,7 @@ func TestCLILockedAccount(t *testing.T) {
 
 // TestCLIKeysByName checks that the key commands take a key's name where they take its id.
 func TestCLIKeysByName(t *testing.T) {
-	p := start(t, t.TempDir(), nil, "--app-id", "name-app")
+	p := start(t, privateDir(t), nil, "--app-id", "name-app")
 	u := newCLIUser(t)
 	u.ok("s3cretpass\n", "register", "--url", p.url, "--app", p.appID, "--email", "ann@example.com")
 	u.ok("s3cretpass\n", "login", "--email", "ann@example.com")
@@ -85,7 +85,7 @@ func TestCLIKeysByName(t *testing.T) {
 // TestAdminCLIAppIDs checks that the admin commands speak of apps by their client app ids:
 // the audit log's APP column, and a duplicate app's error, which carries no status.
 func TestAdminCLIAppIDs(t *testing.T) {
-	p := start(t, t.TempDir(), bootstrapEnv, "--app-id", "audit-app")
+	p := start(t, privateDir(t), bootstrapEnv, "--app-id", "audit-app")
 	root := newCLIUser(t)
 	root.ok(adminPassword+"\n", "admin", "login", "--url", p.url, "--email", adminEmail)
 	var app cliApp

@@ -61,7 +61,7 @@ func TestDataDirTypo(t *testing.T) {
 // directly keep working beside the server; and that the lock ends with its serve, however
 // it ends.
 func TestServeLock(t *testing.T) {
-	data := t.TempDir()
+	data := privateDir(t)
 	p := start(t, data, nil, "--app-id", "lock-app")
 
 	r := runServe(t, nil, "--data", data)

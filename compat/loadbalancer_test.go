@@ -1,0 +1,317 @@
+package compat_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey/internal/pgtest"
+)
+
+// TestLoadBalancer runs three `latchkey serve` nodes over one PostgreSQL database behind nginx
+// (Debian's package), which spreads requests over them round-robin, and checks that through
+// it the nodes behave as one server: realm-web's whole flow; a logout on one node refuses the
+// session's tokens on every node at once; a node restarted during a loop of key logins costs
+// no request and loses no acknowledged session.
+func TestLoadBalancer(t *testing.T) {
+	root := moduleRoot(t)
+	flowDir := filepath.Join(root, "compat", "realm-web")
+	ensureNodeModules(t, flowDir)
+	bin := buildServer(t, root)
+	lb := newCluster(t, bin, 3)
+
+	t.Run("RealmWeb", func(t *testing.T) {
+		runRealmWebFlow(t, flowDir, lb.URL)
+	})
+
+	t.Run("LogoutEndsTokensOnEveryNode", func(t *testing.T) {
+		l := lb.newUser(t, "logout@example.com")
+		// Round-robin: three calls reach the three nodes.
+		for range len(lb.nodes) {
+			if got := lb.call(t, "GET", "/api/client/v2.0/auth/profile", l.AccessToken, nil, nil); got != http.StatusOK {
+				t.Fatalf("profile before the logout: %d", got)
+			}
+		}
+		if got := lb.call(t, "DELETE", "/api/client/v2.0/auth/session", l.RefreshToken, nil, nil); got != http.StatusNoContent {
+			t.Fatalf("logout: %d", got)
+		}
+		for range len(lb.nodes) {
+			if got := lb.call(t, "GET", "/api/client/v2.0/auth/profile", l.AccessToken, nil, nil); got != http.StatusUnauthorized {
+				t.Errorf("profile with the ended session's access token: %d, want 401", got)
+			}
+			if got := lb.call(t, "POST", "/api/client/v2.0/auth/session", l.RefreshToken, nil, nil); got != http.StatusUnauthorized {
+				t.Errorf("refresh with the ended session's token: %d, want 401", got)
+			}
+		}
+	})
+
+	t.Run("NodeRestartDuringKeyLogins", func(t *testing.T) {
+		owner := lb.newUser(t, "restart@example.com")
+		var keys []string
+		for i := range 10 {
+			var k struct{ Key string }
+			if got := lb.call(t, "POST", "/api/client/v2.0/auth/api_keys", owner.RefreshToken, map[string]string{"name": "k" + strconv.Itoa(i)}, &k); got != http.StatusCreated {
+				t.Fatalf("create key: %d", got)
+			}
+			keys = append(keys, k.Key)
+		}
+
+		const logins = 150
+		type result struct {
+			status  int
+			refresh string
+		}
+		results := make(chan result, logins)
+		started := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range logins {
+				if i == 20 {
+					close(started)
+				}
+				var l login
+				status, err := lb.try("POST", "/api/client/v2.0/app/"+compatAppID+"/auth/providers/api-key/login", "",
+					map[string]string{"key": keys[i%len(keys)]}, &l)
+				if err != nil {
+					status = -1
+				}
+				results <- result{status, l.RefreshToken}
+			}
+		}()
+		<-started
+		lb.restart(t, 1)
+		wg.Wait()
+		close(results)
+
+		n := 0
+		for r := range results {
+			n++
+			if r.status != http.StatusOK {
+				t.Errorf("key login %d during the restart: %d, want 200", n, r.status)
+				continue
+			}
+			// Nothing acknowledged is lost: every session answered keeps working.
+			if got := lb.call(t, "POST", "/api/client/v2.0/auth/session", r.refresh, nil, nil); got != http.StatusCreated {
+				t.Errorf("refresh of acknowledged login %d: %d, want 201", n, got)
+			}
+		}
+		if n != logins {
+			t.Fatalf("%d results, want %d", n, logins)
+		}
+	})
+}
+
+// cluster is a set of latchkey nodes over one PostgreSQL database behind nginx.
+type cluster struct {
+	URL   string // nginx's
+	bin   string
+	db    string
+	ports []int
+	nodes []*server
+	args  []string
+}
+
+// newCluster starts n nodes over a fresh database and nginx in front of them.
+func newCluster(t *testing.T, bin string, n int) *cluster {
+	t.Helper()
+	nginx := findNginx(t)
+	c := &cluster{bin: bin, db: pgtest.NewDatabase(t)}
+	lbPort := freePort(t)
+	c.URL = fmt.Sprintf("http://127.0.0.1:%d", lbPort)
+	c.args = []string{"--database", c.db, "--public-url", c.URL}
+	for range n {
+		c.ports = append(c.ports, freePort(t))
+	}
+	for i := range n {
+		c.nodes = append(c.nodes, c.startNode(t, i))
+	}
+	startNginx(t, nginx, lbPort, c.ports)
+	return c
+}
+
+// startNode starts node i on its port.
+func (c *cluster) startNode(t *testing.T, i int) *server {
+	t.Helper()
+	return startServer(t, c.bin, append([]string{"--addr", fmt.Sprintf("127.0.0.1:%d", c.ports[i])}, c.args...)...)
+}
+
+// restart stops node i gracefully and starts it again on the same port.
+func (c *cluster) restart(t *testing.T, i int) {
+	t.Helper()
+	c.nodes[i].Stop(t)
+	c.nodes[i] = c.startNode(t, i)
+}
+
+// login is a login's answer.
+type login struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	UserID       string `json:"user_id"`
+}
+
+// newUser registers an email/password user of the app through the load balancer and logs it in.
+func (c *cluster) newUser(t *testing.T, email string) login {
+	t.Helper()
+	creds := map[string]string{"email": email, "password": "s3cretpass"}
+	if got := c.call(t, "POST", "/api/client/v2.0/app/"+compatAppID+"/auth/providers/local-userpass/register", "", creds, nil); got != http.StatusCreated {
+		t.Fatalf("register %s: %d", email, got)
+	}
+	var l login
+	if got := c.call(t, "POST", "/api/client/v2.0/app/"+compatAppID+"/auth/providers/local-userpass/login", "",
+		map[string]string{"username": email, "password": "s3cretpass"}, &l); got != http.StatusOK {
+		t.Fatalf("log in %s: %d", email, got)
+	}
+	return l
+}
+
+// call sends a JSON request through the load balancer and decodes a JSON answer into out (if
+// not nil); it returns the status.
+func (c *cluster) call(t *testing.T, method, path, token string, body, out any) int {
+	t.Helper()
+	status, err := c.try(method, path, token, body, out)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return status
+}
+
+func (c *cluster) try(method, path, token string, body, out any) (int, error) {
+	var r *bytes.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		r = bytes.NewReader(b)
+	} else {
+		r = bytes.NewReader(nil)
+	}
+	req, err := http.NewRequest(method, c.URL+path, r)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			return resp.StatusCode, err
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// findNginx returns Debian's nginx binary; ./scripts/test installs it when it is missing.
+func findNginx(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	t.Fatal("nginx is needed for the load balancer test (./scripts/test installs Debian's nginx-light)")
+	return ""
+}
+
+// startNginx runs nginx in the foreground on lbPort, round-robin over the nodes' ports, with
+// everything it writes in a temporary directory. A request whose node refuses the connection
+// goes to the next node, as behind any load balancer with health checks.
+func startNginx(t *testing.T, nginx string, lbPort int, nodePorts []int) {
+	t.Helper()
+	dir := t.TempDir()
+	var upstream strings.Builder
+	for _, p := range nodePorts {
+		fmt.Fprintf(&upstream, "\t\tserver 127.0.0.1:%d max_fails=0;\n", p)
+	}
+	conf := fmt.Sprintf(`daemon off;
+master_process off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log warn;
+events { worker_connections 256; }
+http {
+	access_log off;
+	client_body_temp_path %[1]s/body;
+	proxy_temp_path %[1]s/proxy;
+	fastcgi_temp_path %[1]s/fastcgi;
+	uwsgi_temp_path %[1]s/uwsgi;
+	scgi_temp_path %[1]s/scgi;
+	upstream latchkey {
+%[2]s	}
+	server {
+		listen 127.0.0.1:%[3]d;
+		location / {
+			proxy_pass http://latchkey;
+			proxy_set_header Host $http_host;
+			proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+			proxy_next_upstream error timeout;
+			proxy_connect_timeout 2s;
+		}
+	}
+}
+`, dir, upstream.String(), lbPort)
+	confFile := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nginx, "-c", confFile, "-p", dir)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nginx: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Logf("nginx: %s\n%s", out.String(), log)
+		}
+	})
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lbPort))
+	for deadline := time.Now().Add(startTimeout); ; {
+		if conn, err := net.Dial("tcp", addr); err == nil {
+			conn.Close()
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("nginx exited: %s", out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx not listening on %s within %v", addr, startTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
