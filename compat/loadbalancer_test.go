@@ -128,11 +128,11 @@ func newCluster(t *testing.T, bin string, n int) *cluster {
 	t.Helper()
 	nginx := findNginx(t)
 	c := &cluster{bin: bin, db: pgtest.NewDatabase(t)}
-	lbPort := freePort(t)
+	lbPort := pgtest.FreePort(t)
 	c.URL = fmt.Sprintf("http://127.0.0.1:%d", lbPort)
 	c.args = []string{"--database", c.db, "--public-url", c.URL}
 	for range n {
-		c.ports = append(c.ports, freePort(t))
+		c.ports = append(c.ports, pgtest.FreePort(t))
 	}
 	for i := range n {
 		c.nodes = append(c.nodes, c.startNode(t, i))
@@ -303,15 +303,4 @@ http {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -18,7 +18,7 @@ func NewDatabaseLater(t testing.TB) (dbURL string, up func()) {
 		t.Fatal(err)
 	}
 	server := u.Host
-	u.Host = net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	u.Host = net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
 	up = func() {
 		t.Helper()
 		ln, err := net.Listen("tcp", u.Host)

@@ -71,7 +71,7 @@ func NewPgBouncer(t testing.TB, poolSize int) *PgBouncer {
 	// The free port is found by listening on port 0 and closing: another process may take it
 	// before PgBouncer does, so a failed start tries another.
 	for try := 1; ; try++ {
-		port := freePort(t)
+		port := FreePort(t)
 		ini := filepath.Join(dir, "pgbouncer.ini")
 		if err := os.WriteFile(ini, []byte(fmt.Sprintf(`[databases]
 * = host=%s port=%s
@@ -116,8 +116,8 @@ max_client_conn = 1000
 	}
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t testing.TB) int {
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
