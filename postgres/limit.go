@@ -133,4 +133,3 @@ func fromNanos(ns int64) time.Time {
 	}
 	return time.Unix(0, ns).UTC()
 }
-

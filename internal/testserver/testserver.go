@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +46,8 @@ type Options struct {
 	// Limits are the service's brute-force limits; nil means GenerousLimits, so that tests
 	// may log in hundreds of times from 127.0.0.1.
 	Limits *service.Limits
+	// TrustedProxies are the HTTP server's trusted proxies; nil trusts nobody.
+	TrustedProxies []netip.Prefix
 }
 
 // GenerousLimits are limits that no test reaches by accident but that still run on every
@@ -95,7 +98,7 @@ func New(t testing.TB, opts Options) *Server {
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now,
-			Observer: opts.Observer, Health: svc, Logger: opts.Logger,
+			Observer: opts.Observer, Health: svc, Logger: opts.Logger, TrustedProxies: opts.TrustedProxies,
 			UI: ui.New(ui.Config{Apps: svc, Auth: svc, APIKeys: svc, Admin: svc, Now: clock.Now}),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
