@@ -159,4 +159,30 @@ func TestLimitsAcrossNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+
+	t.Run("SuccessLeavesNothing", func(t *testing.T) {
+		// A login that ends no streak gives its reservation back and leaves no row; a
+		// streak's row goes with the success that ends it.
+		ns := newNodes(t, 2, service.Limits{LockoutFailures: 3, LockoutDuration: time.Minute})
+		if err := ns.login(0, "s3cretpass"); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, ns.login(1, "wrongpass"), latchkey.EInvalidPassword)
+		if err := ns.login(0, "s3cretpass"); err != nil {
+			t.Fatal(err)
+		}
+		// The sweep deletes every row with nothing to keep: none is left to delete.
+		if n, err := ns.stores[0].DeleteIdleLimits(context.Background(), ns.f.Now(), ns.f.Now().Add(time.Hour)); err != nil || n != 0 {
+			t.Fatalf("DeleteIdleLimits = %d, %v; want no row left", n, err)
+		}
+		// A failure's row is kept, and swept a day after it.
+		wantCode(t, ns.login(1, "wrongpass"), latchkey.EInvalidPassword)
+		if n, err := ns.svcs[0].DeleteIdleLimits(context.Background()); err != nil || n != 0 {
+			t.Fatalf("DeleteIdleLimits = %d, %v; want the streak kept", n, err)
+		}
+		ns.f.advance(25 * time.Hour)
+		if n, err := ns.svcs[0].DeleteIdleLimits(context.Background()); err != nil || n != 1 {
+			t.Fatalf("DeleteIdleLimits a day on = %d, %v; want the streak's row", n, err)
+		}
+	})
 }
