@@ -36,8 +36,8 @@ type limitsConfig struct {
 func (c *limitsConfig) register(fs *flag.FlagSet) {
 	d := service.DefaultLimits()
 	c.PerIP, c.PerAccount = rateFlag(d.PerIP), rateFlag(d.PerAccount)
-	fs.Var(&c.PerIP, "rate-limit-ip", "credential requests per client address, as N/DURATION (burst N); 0 for none (LATCHKEY_RATE_LIMIT_IP)")
-	fs.Var(&c.PerAccount, "rate-limit-account", "credential requests per account, as N/DURATION (burst N); 0 for none (LATCHKEY_RATE_LIMIT_ACCOUNT)")
+	fs.Var(&c.PerIP, "rate-limit-ip", "credential requests per client address, counted by each node on its own, as N/DURATION (burst N); 0 for none (LATCHKEY_RATE_LIMIT_IP)")
+	fs.Var(&c.PerAccount, "rate-limit-account", "credential requests per account, counted in the database and shared by every node, as N/DURATION (burst N); 0 for none (LATCHKEY_RATE_LIMIT_ACCOUNT)")
 	fs.IntVar(&c.LockoutFailures, "lockout-failures", d.LockoutFailures, "password failures in a row that lock an account; 0 never locks (LATCHKEY_LOCKOUT_FAILURES)")
 	fs.DurationVar(&c.LockoutDuration, "lockout-duration", d.LockoutDuration, "how long a first lock lasts; each further one doubles, up to 16 times (LATCHKEY_LOCKOUT_DURATION)")
 	fs.Var(&c.TrustedProxies, "trusted-proxies", "reverse proxies, as CIDR,...: only from these peers is the client address taken from X-Forwarded-For or Forwarded; none by default (LATCHKEY_TRUSTED_PROXIES)")
