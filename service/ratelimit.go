@@ -62,6 +62,8 @@ const (
 	// keep the account's checks from running for ever. It is far longer than a check takes
 	// (the request's write timeout ends it first).
 	pendingLifetime = time.Minute
+	// endCheckTimeout bounds the recording of a check's outcome, which outlives its request.
+	endCheckTimeout = 10 * time.Second
 	// busyWait is the wait of a check refused because the checks under way could lock the
 	// account.
 	busyWait = time.Second
@@ -215,6 +217,10 @@ func (s *Service) beginPasswordCheck(ctx context.Context, app *latchkey.App, acc
 		case latchkey.EInvalidPassword:
 			outcome = outcomeFailure
 		}
+		// Recorded even when the client has gone: a reservation left behind would hold
+		// the account's checks for pendingLifetime, and a failure must count.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), endCheckTimeout)
+		defer cancel()
 		until, err := s.endPasswordCheck(ctx, account, outcome)
 		if err != nil {
 			s.logger.ErrorContext(ctx, "recording a password check", "err", err)

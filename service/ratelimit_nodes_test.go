@@ -185,4 +185,17 @@ func TestLimitsAcrossNodes(t *testing.T) {
 			t.Fatalf("DeleteIdleLimits a day on = %d, %v; want the streak's row", n, err)
 		}
 	})
+
+	t.Run("OutcomeRecordedAfterClientGone", func(t *testing.T) {
+		// The client hangs up while its password is checked: the failure counts all the same.
+		ns := newNodes(t, 2, service.Limits{LockoutFailures: 1, LockoutDuration: time.Hour})
+		ctx, cancel := context.WithCancel(fromIP("192.0.2.1"))
+		done, err := service.BeginPasswordCheckForTest(ctx, ns.svcs[0], ns.f.app, "ann@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		done(latchkey.Errorf(latchkey.EInvalidPassword, "unauthorized"))
+		wantRetry(t, ns.login(1, "s3cretpass"), time.Hour)
+	})
 }
