@@ -36,3 +36,23 @@ func RetryAfter(err error) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// Lockout is the password-failure state of one account, kept in the store so that every
+// node shares it and a restart keeps it. The service decides what it means; the store only
+// keeps it and changes it one caller at a time (Store.UpdateLockout).
+type Lockout struct {
+	// Failures are the wrong passwords in a row since the last success or lock.
+	Failures int
+	// Pending are the password checks under way, on any node, and PendingUntil when they
+	// are given up as lost (a node that died while checking never ends its checks).
+	Pending      int
+	PendingUntil time.Time
+	// Locks are the locks since the last success, for the doubling of the next one.
+	Locks       int
+	LockedUntil time.Time
+	// LastFailure is the time of the last wrong password.
+	LastFailure time.Time
+}
+
+// IsZero reports whether l holds nothing: a store keeps no row for it.
+func (l Lockout) IsZero() bool { return l == Lockout{} }

@@ -173,6 +173,23 @@ type Store interface {
 	// and returns how many went; keep 0 deletes them all.
 	DeleteAuditEventsBeyond(ctx context.Context, keep int64) (int64, error)
 
+	// TakeRateToken takes a token from the bucket named key, shared by every node: a bucket
+	// that holds burst tokens and earns one per interval, kept as the time at which it would
+	// be full again (the generic cell rate algorithm), changed in one atomic statement so that
+	// concurrent callers never both take the last token. It returns zero when a token was
+	// taken, and otherwise how long until one will be. A bucket full again keeps no row.
+	TakeRateToken(ctx context.Context, key []byte, now time.Time, interval time.Duration, burst int) (wait time.Duration, err error)
+	// UpdateLockout calls fn with the lockout state of account (the zero Lockout when none is
+	// kept) and, when fn returns true, stores what fn left in it; a zero state deletes the row.
+	// The read and the write are one step that no other call for the account interleaves
+	// with, also from other nodes. fn may run more than once (a transaction run again) and
+	// must compute from its argument only.
+	UpdateLockout(ctx context.Context, account []byte, fn func(l *Lockout) bool) error
+	// DeleteIdleLimits deletes what TakeRateToken and UpdateLockout keep that holds nothing a
+	// new row would not at now: buckets full again, and lockouts neither locked nor checking
+	// whose last failure is before forgetBefore. It returns how many rows went.
+	DeleteIdleLimits(ctx context.Context, now, forgetBefore time.Time) (int64, error)
+
 	// Close releases the store's resources.
 	Close() error
 }

@@ -6,8 +6,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"path"
 	"runtime/debug"
 	"strings"
@@ -25,6 +25,7 @@ const (
 	attrDuration  = "duration"
 	attrApp       = "app"
 	attrRoute     = "route"
+	attrIP        = "ip"
 )
 
 // Config are a Server's dependencies.
@@ -46,6 +47,9 @@ type Config struct {
 	Health latchkey.ReadyChecker
 	// UI serves the web pages under /console and /app/ (package ui); nil serves none.
 	UI http.Handler
+	// TrustedProxies are the peers whose X-Forwarded-For or Forwarded header gives the
+	// client's address (clientip.go); nil trusts nobody.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves the client API.
@@ -65,6 +69,8 @@ type Server struct {
 	health    latchkey.ReadyChecker
 	patterns  []string
 	openAPI   []byte // the OpenAPI document, naming this server's public URL
+	// trustedProxies are Config.TrustedProxies.
+	trustedProxies []netip.Prefix
 }
 
 // New returns a Server with its routes registered.
@@ -81,6 +87,8 @@ func New(cfg Config) *Server {
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		now:       cfg.Now,
 		mux:       http.NewServeMux(),
+
+		trustedProxies: cfg.TrustedProxies,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -130,8 +138,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	ri := &requestInfo{id: latchkey.NewID(start)}
 	ctx := context.WithValue(r.Context(), requestInfoKey{}, ri)
+	ip := s.clientIP(r)
 	ctx = latchkey.NewContextWithRequestMeta(ctx, latchkey.RequestMeta{
-		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 256), RequestID: ri.id,
+		IP: ip, UserAgent: truncate(r.UserAgent(), 256), RequestID: ri.id,
 	})
 	r = r.WithContext(ctx)
 	rec := &statusRecorder{ResponseWriter: w}
@@ -149,7 +158,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.logger.InfoContext(r.Context(), "request",
 			slog.String(attrRequestID, ri.id), slog.String(attrMethod, r.Method), slog.String(attrPath, r.URL.Path),
 			slog.Int(attrStatus, rec.status), slog.Duration(attrDuration, elapsed), slog.String(attrApp, ri.appID),
-			slog.String(attrRoute, ri.route))
+			slog.String(attrRoute, ri.route), slog.String(attrIP, ip))
 		s.observer.ObserveRequest(ri.route, rec.status, elapsed)
 	}()
 	_, ri.route = s.mux.Handler(r)
@@ -236,16 +245,6 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	h.Set("Access-Control-Max-Age", "600")
 	writeEmpty(w, http.StatusNoContent)
 	return true
-}
-
-// clientIP is the connection's peer address. Forwarded headers are not trusted: anyone can
-// send them.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func truncate(s string, n int) string {

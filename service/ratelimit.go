@@ -11,23 +11,25 @@ import (
 )
 
 // Limits are the brute-force limits of the credential endpoints: password and key logins,
-// registration, confirmation, password reset and admin login. They are kept in the memory
-// of each node.
+// registration, confirmation, password reset and admin login. The per-account limits and
+// the lockouts are kept in the store, so that every node over one database shares them and
+// a restart keeps them; the per-address buckets are kept in the memory of each node.
 type Limits struct {
 	// PerIP is the bucket that every credential request from one client address draws
-	// from. IPv6 addresses count per /64, the block one host usually holds.
+	// from, on each node. IPv6 addresses count per /64, the block one host usually holds.
 	PerIP Rate
-	// PerAccount is the bucket of one account: an email in an app (password login,
-	// registration, confirmation and reset messages), an API key value (key login), a
-	// confirmation or reset token (confirm, reset), an admin's email (admin login).
+	// PerAccount is the bucket of one account, shared by every node: an email in an app
+	// (password login, registration, confirmation and reset messages), an API key value (key
+	// login), a confirmation or reset token (confirm, reset), an admin's email (admin login).
 	PerAccount Rate
 	// LockoutFailures password failures in a row lock an account (an email in an app, or an
 	// admin's email) for LockoutDuration; each further lock before a successful login lasts
 	// twice as long, up to 16 times LockoutDuration. Zero never locks.
 	LockoutFailures int
 	LockoutDuration time.Duration
-	// MaxEntries bounds how many addresses, accounts and lockouts each table remembers
-	// (zero: 100 000); entries that have nothing left to remember are dropped first.
+	// MaxEntries bounds how many addresses each node's table of address buckets, and its
+	// table of refusals it already knows of, remember (zero: 100 000); entries that have
+	// nothing left to remember are dropped first.
 	MaxEntries int
 }
 
@@ -55,13 +57,30 @@ const (
 	maxLockoutDoublings = 4
 	// lockoutMemory is how long a failure streak is remembered without a new failure.
 	lockoutMemory = 24 * time.Hour
+	// pendingLifetime is how long a password check's reservation holds when it is not
+	// ended: a node that dies while checking leaves its reservations, and they must not
+	// keep the account's checks from running for ever. It is far longer than a check takes
+	// (the request's write timeout ends it first).
+	pendingLifetime = time.Minute
+	// endCheckTimeout bounds the recording of a check's outcome, which outlives its request.
+	endCheckTimeout = 10 * time.Second
+	// busyWait is the wait of a check refused because the checks under way could lock the
+	// account.
+	busyWait = time.Second
 )
 
 // limiter applies Limits.
 type limiter struct {
 	ips      *buckets
-	accounts *buckets
-	locks    *lockouts
+	account  Rate
+	interval time.Duration // time for an account's bucket to earn one token
+	// threshold and duration are Limits' LockoutFailures and LockoutDuration.
+	threshold int
+	duration  time.Duration
+	// refused remembers, per node, the refusals of the store that are sure to hold until
+	// a time: an account's bucket empty until then, or an account locked. A flood on one
+	// account costs the store nothing once its node knows.
+	refused *refusals
 }
 
 func newLimiter(l Limits) *limiter {
@@ -71,11 +90,17 @@ func newLimiter(l Limits) *limiter {
 	if l.LockoutDuration <= 0 {
 		l.LockoutDuration = DefaultLimits().LockoutDuration
 	}
-	return &limiter{
-		ips:      newBuckets(l.PerIP, l.MaxEntries),
-		accounts: newBuckets(l.PerAccount, l.MaxEntries),
-		locks:    &lockouts{threshold: l.LockoutFailures, duration: l.LockoutDuration, max: l.MaxEntries, m: map[string]*lockState{}},
+	lim := &limiter{
+		ips:       newBuckets(l.PerIP, l.MaxEntries),
+		account:   l.PerAccount,
+		threshold: l.LockoutFailures,
+		duration:  l.LockoutDuration,
+		refused:   &refusals{max: l.MaxEntries, m: map[string]time.Time{}},
 	}
+	if l.PerAccount.N > 0 {
+		lim.interval = max(l.PerAccount.Per/time.Duration(l.PerAccount.N), time.Nanosecond)
+	}
+	return lim
 }
 
 // allow takes a token from the bucket of the request's client address (when the request came
@@ -88,11 +113,24 @@ func (s *Service) allow(ctx context.Context, account string) error {
 			return latchkey.TooManyRequests(wait)
 		}
 	}
-	if account != "" {
-		if wait, ok := s.limits.accounts.take(account, now); !ok {
-			s.logger.DebugContext(ctx, "rate limited", "limit", "account")
-			return latchkey.TooManyRequests(wait)
+	if account == "" || s.limits.account.N <= 0 {
+		return nil
+	}
+	// An empty bucket stays empty until the time the store gave: its row only ever moves
+	// later, so remembering the refusal is exact.
+	wait, ok := s.limits.refused.wait("rate\x00"+account, now)
+	if !ok {
+		var err error
+		if wait, err = s.store.TakeRateToken(ctx, []byte(account), now, s.limits.interval, s.limits.account.N); err != nil {
+			return err
 		}
+		if wait > 0 {
+			s.limits.refused.add("rate\x00"+account, now.Add(wait), now)
+		}
+	}
+	if wait > 0 {
+		s.logger.DebugContext(ctx, "rate limited", "limit", "account")
+		return latchkey.TooManyRequests(wait)
 	}
 	return nil
 }
@@ -127,11 +165,47 @@ func (s *Service) limitAdminLogIn(ctx context.Context, email string) (done func(
 	return s.beginPasswordCheck(ctx, nil, account, email)
 }
 
-// beginPasswordCheck reserves a password check against the account's lockout. done counts
-// a wrong password (EInvalidPassword, which unknown emails answer too, so that they lock
-// alike) as a failure and a login as a success; any other outcome leaves the streak as it is.
+// beginPasswordCheck reserves a password check against the account's lockout, in the store:
+// it refuses while the account is locked, and while the checks under way on every node
+// could, by all failing, reach the threshold. done counts a wrong password
+// (EInvalidPassword, which unknown emails answer too, so that they lock alike) as a failure
+// and a login as a success; any other outcome leaves the streak as it is. Either way it
+// gives the reservation back.
 func (s *Service) beginPasswordCheck(ctx context.Context, app *latchkey.App, account, email string) (done func(error), err error) {
-	if wait, ok := s.limits.locks.begin(account, s.now()); !ok {
+	l := s.limits
+	if l.threshold <= 0 {
+		return func(error) {}, nil
+	}
+	now := s.now()
+	// A lock is never lifted early, so a node that has seen it may refuse on its own.
+	if wait, ok := l.refused.wait("lock\x00"+account, now); ok {
+		s.logger.DebugContext(ctx, "rate limited", "limit", "lockout")
+		return nil, latchkey.TooManyRequests(wait)
+	}
+	var wait time.Duration
+	var lockedUntil time.Time
+	err = s.store.UpdateLockout(ctx, []byte(account), func(st *latchkey.Lockout) bool {
+		wait, lockedUntil = 0, time.Time{}
+		forgetLockout(st, now)
+		switch {
+		case now.Before(st.LockedUntil):
+			wait, lockedUntil = st.LockedUntil.Sub(now), st.LockedUntil
+			return false
+		case st.Failures+st.Pending >= l.threshold:
+			wait = busyWait
+			return false
+		}
+		st.Pending++
+		st.PendingUntil = now.Add(pendingLifetime)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !lockedUntil.IsZero() {
+		l.refused.add("lock\x00"+account, lockedUntil, now)
+	}
+	if wait > 0 {
 		s.logger.DebugContext(ctx, "rate limited", "limit", "lockout")
 		return nil, latchkey.TooManyRequests(wait)
 	}
@@ -143,7 +217,16 @@ func (s *Service) beginPasswordCheck(ctx context.Context, app *latchkey.App, acc
 		case latchkey.EInvalidPassword:
 			outcome = outcomeFailure
 		}
-		if until, locked := s.limits.locks.end(account, outcome, s.now()); locked {
+		// Recorded even when the client has gone: a reservation left behind would hold
+		// the account's checks for pendingLifetime, and a failure must count.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), endCheckTimeout)
+		defer cancel()
+		until, err := s.endPasswordCheck(ctx, account, outcome)
+		if err != nil {
+			s.logger.ErrorContext(ctx, "recording a password check", "err", err)
+			return
+		}
+		if !until.IsZero() {
 			s.logger.WarnContext(ctx, "account locked after repeated password failures", "until", until)
 			subject := "user"
 			if app == nil {
@@ -154,6 +237,73 @@ func (s *Service) beginPasswordCheck(ctx context.Context, app *latchkey.App, acc
 			})
 		}
 	}, nil
+}
+
+// Outcomes of a password check, for endPasswordCheck.
+const (
+	outcomeOther = iota
+	outcomeSuccess
+	outcomeFailure
+)
+
+// endPasswordCheck gives back a reservation of beginPasswordCheck and records the check's
+// outcome. It reports the end of the lock when this failure locked the account.
+func (s *Service) endPasswordCheck(ctx context.Context, account string, outcome int) (time.Time, error) {
+	l := s.limits
+	now := s.now()
+	var locked time.Time
+	err := s.store.UpdateLockout(ctx, []byte(account), func(st *latchkey.Lockout) bool {
+		locked = time.Time{}
+		forgetLockout(st, now)
+		if st.Pending = max(0, st.Pending-1); st.Pending == 0 {
+			st.PendingUntil = time.Time{}
+		}
+		switch outcome {
+		case outcomeSuccess:
+			st.Failures, st.Locks, st.LastFailure = 0, 0, time.Time{}
+		case outcomeFailure:
+			if now.Before(st.LockedUntil) {
+				break // counted already: the lock began while this check ran
+			}
+			st.Failures++
+			st.LastFailure = now
+			if st.Failures >= l.threshold {
+				st.LockedUntil = now.Add(l.duration << min(st.Locks, maxLockoutDoublings))
+				st.Failures = 0
+				st.Locks++
+				locked = st.LockedUntil
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !locked.IsZero() {
+		l.refused.add("lock\x00"+account, locked, now)
+	}
+	return locked, nil
+}
+
+// forgetLockout drops from st what no longer counts at now: a lock that has ended,
+// reservations given up as lost, and a streak a day old.
+func forgetLockout(st *latchkey.Lockout, now time.Time) {
+	if !now.Before(st.LockedUntil) {
+		st.LockedUntil = time.Time{}
+	}
+	if !now.Before(st.PendingUntil) {
+		st.Pending, st.PendingUntil = 0, time.Time{}
+	}
+	if st.LockedUntil.IsZero() && !st.LastFailure.IsZero() && now.Sub(st.LastFailure) > lockoutMemory {
+		st.Failures, st.Locks, st.LastFailure = 0, 0, time.Time{}
+	}
+}
+
+// DeleteIdleLimits deletes the per-account buckets and lockouts that hold nothing a new one
+// would not, and returns how many went; `latchkey serve` calls it hourly.
+func (s *Service) DeleteIdleLimits(ctx context.Context) (int64, error) {
+	now := s.now()
+	return s.store.DeleteIdleLimits(ctx, now, now.Add(-lockoutMemory))
 }
 
 // emailAccount is the account of an email in an app.
@@ -274,128 +424,54 @@ func (b *buckets) evict(now time.Time) {
 	}
 }
 
-// lockouts counts password failures per account.
-type lockouts struct {
-	threshold int
-	duration  time.Duration
-	max       int
+// refusals remembers refusals that are sure to hold until a time, per node.
+type refusals struct {
+	max int
 
 	mu        sync.Mutex
-	m         map[string]*lockState
+	m         map[string]time.Time
 	lastSweep time.Time
 }
 
-type lockState struct {
-	failures int       // failures in a row since the last success or lock
-	pending  int       // checks under way
-	locks    int       // locks since the last success, for the doubling
-	until    time.Time // locked until
-	last     time.Time // last failure
+// wait reports how long key stays refused, if it does.
+func (r *refusals) wait(key string, now time.Time) (time.Duration, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	until, ok := r.m[key]
+	if !ok || !now.Before(until) {
+		return 0, false
+	}
+	return until.Sub(now), true
 }
 
-// Outcomes of a password check, for lockouts.end.
-const (
-	outcomeOther = iota
-	outcomeSuccess
-	outcomeFailure
-)
-
-// begin reserves a password check for the account. It refuses while the account is locked,
-// and while the checks under way could, by all failing, reach the threshold.
-func (l *lockouts) begin(account string, now time.Time) (time.Duration, bool) {
-	if l.threshold <= 0 {
-		return 0, true
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.sweep(now, false)
-	st := l.m[account]
-	if st == nil {
-		if len(l.m) >= l.max {
-			l.evict(now)
-		}
-		st = &lockState{}
-		l.m[account] = st
-	}
-	if now.Before(st.until) {
-		return st.until.Sub(now), false
-	}
-	if st.failures+st.pending >= l.threshold {
-		return time.Second, false
-	}
-	st.pending++
-	return 0, true
-}
-
-// end records the outcome of a check that begin let through, and reports whether it locked
-// the account, and until when.
-func (l *lockouts) end(account string, outcome int, now time.Time) (time.Time, bool) {
-	if l.threshold <= 0 {
-		return time.Time{}, false
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	st := l.m[account]
-	if st == nil {
-		return time.Time{}, false // evicted while the check ran
-	}
-	st.pending = max(0, st.pending-1)
-	switch outcome {
-	case outcomeSuccess:
-		st.failures, st.locks = 0, 0
-	case outcomeFailure:
-		if now.Before(st.until) {
-			break // counted already: the lock began while this check ran
-		}
-		st.failures++
-		st.last = now
-		if st.failures >= l.threshold {
-			st.until = now.Add(l.duration << min(st.locks, maxLockoutDoublings))
-			st.failures = 0
-			st.locks++
-			return st.until, true
+// add remembers that key is refused until then.
+func (r *refusals) add(key string, until, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sweep(now, false)
+	if len(r.m) >= r.max {
+		// Forgetting a refusal only means asking the store again.
+		r.sweep(now, true)
+		for k := range r.m {
+			if len(r.m) < r.max-r.max/8 {
+				break
+			}
+			delete(r.m, k)
 		}
 	}
-	if l.idle(st, now) {
-		delete(l.m, account)
-	}
-	return time.Time{}, false
+	r.m[key] = until
 }
 
-// idle reports whether a state holds nothing a new one would not.
-func (l *lockouts) idle(st *lockState, now time.Time) bool {
-	return st.pending == 0 && !now.Before(st.until) &&
-		((st.failures == 0 && st.locks == 0) || now.Sub(st.last) > lockoutMemory)
-}
-
-func (l *lockouts) sweep(now time.Time, force bool) {
-	if !force && now.Sub(l.lastSweep) < limiterSweepInterval {
+// sweep drops the refusals that have ended. It runs at most once per limiterSweepInterval
+// unless forced.
+func (r *refusals) sweep(now time.Time, force bool) {
+	if !force && now.Sub(r.lastSweep) < limiterSweepInterval {
 		return
 	}
-	l.lastSweep = now
-	for k, st := range l.m {
-		if l.idle(st, now) {
-			delete(l.m, k)
+	r.lastSweep = now
+	for k, until := range r.m {
+		if !now.Before(until) {
+			delete(r.m, k)
 		}
-	}
-}
-
-// evict makes room in a full table: idle states go first, then unlocked ones, then any.
-func (l *lockouts) evict(now time.Time) {
-	l.sweep(now, true)
-	target := l.max - l.max/8
-	for k, st := range l.m {
-		if len(l.m) < target {
-			return
-		}
-		if !now.Before(st.until) {
-			delete(l.m, k)
-		}
-	}
-	for k := range l.m {
-		if len(l.m) < target {
-			return
-		}
-		delete(l.m, k)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// TestLimiterMemory checks that the limiter's tables stay bounded: entries that have nothing
+// TestLimiterMemory checks that each node's tables stay bounded: entries that have nothing
 // left to remember are dropped, and a full table makes room.
 func TestLimiterMemory(t *testing.T) {
 	now := time.Now()
@@ -33,38 +33,31 @@ func TestLimiterMemory(t *testing.T) {
 			t.Fatalf("%d buckets, want 2 (busy and new)", len(b.m))
 		}
 	})
-	t.Run("LockoutsBounded", func(t *testing.T) {
-		l := &lockouts{threshold: 3, duration: time.Minute, max: 100, m: map[string]*lockState{}}
+	t.Run("RefusalsBounded", func(t *testing.T) {
+		r := &refusals{max: 100, m: map[string]time.Time{}}
 		for i := range 10_000 {
-			account := fmt.Sprint("account", i)
-			if _, ok := l.begin(account, now); !ok {
-				t.Fatalf("account %d refused", i)
-			}
-			l.end(account, outcomeFailure, now)
-			if len(l.m) > 100 {
-				t.Fatalf("%d lockout states after %d accounts, want at most 100", len(l.m), i+1)
+			r.add(fmt.Sprint("account", i), now.Add(time.Minute), now)
+			if len(r.m) > 100 {
+				t.Fatalf("%d refusals after %d accounts, want at most 100", len(r.m), i+1)
 			}
 		}
 	})
-	t.Run("IdleLockoutsDropped", func(t *testing.T) {
-		l := &lockouts{threshold: 3, duration: time.Minute, max: 1000, m: map[string]*lockState{}}
+	t.Run("EndedRefusalsDropped", func(t *testing.T) {
+		r := &refusals{max: 1000, m: map[string]time.Time{}}
 		for i := range 50 {
-			account := fmt.Sprint("account", i)
-			l.begin(account, now)
-			l.end(account, outcomeSuccess, now)
+			r.add(fmt.Sprint("account", i), now.Add(time.Minute), now)
 		}
-		if len(l.m) != 0 {
-			t.Fatalf("%d states after successes only, want 0", len(l.m))
+		r.add("long", now.Add(time.Hour), now)
+		// Two minutes on, the 50 have ended; "long" has not.
+		r.add("new", now.Add(3*time.Minute), now.Add(2*time.Minute))
+		if len(r.m) != 2 {
+			t.Fatalf("%d refusals, want 2 (long and new)", len(r.m))
 		}
-		for i := range 50 {
-			account := fmt.Sprint("account", i)
-			l.begin(account, now)
-			l.end(account, outcomeFailure, now)
+		if _, ok := r.wait("account1", now.Add(2*time.Minute)); ok {
+			t.Error("an ended refusal still refuses")
 		}
-		// A failure is remembered for a day, then forgotten.
-		l.begin("late", now.Add(lockoutMemory+2*time.Minute))
-		if len(l.m) != 1 {
-			t.Fatalf("%d states a day later, want 1", len(l.m))
+		if got, ok := r.wait("long", now.Add(2*time.Minute)); !ok || got != 58*time.Minute {
+			t.Errorf("wait = %v, %v; want 58m", got, ok)
 		}
 	})
 }

@@ -13,7 +13,7 @@ var (
 	readQueries = []string{findAppByClientIDQuery, findAPIKeyByHashQuery, findAPIKeyAndUserQuery,
 		findAPIKeysQuery, findSessionQuery, findSessionAndUserQuery, findUserByIDQuery,
 		findUserByEmailQuery}
-	writeQueries = []string{insertSessionQuery, insertKeySessionQuery, touchAPIKeyQuery}
+	writeQueries = []string{insertSessionQuery, insertKeySessionQuery, touchAPIKeyQuery, takeRateTokenQuery}
 )
 
 // stmtCache keeps the prepared statements of one pool's hot queries, so that they are parsed

@@ -144,7 +144,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	srv := c.Limits.httpServer(&http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
-			Observer: ops.observer(), Health: svc,
+			Observer: ops.observer(), Health: svc, TrustedProxies: c.Limits.TrustedProxies,
 			UI: ui.New(ui.Config{
 				Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Logger: logger,
 				SecureCookies: strings.HasPrefix(publicURL, "https://"),
@@ -245,8 +245,9 @@ func (c *ServeCommand) bootstrapAdmin(ctx context.Context, svc *service.Service,
 	return nil
 }
 
-// sweep deletes expired sessions, and audit events past their retention or beyond the
-// audit log's size bound, once an hour.
+// sweep deletes expired sessions, audit events past their retention or beyond the audit
+// log's size bound, and the per-account limits and lockouts with nothing left to remember,
+// once an hour.
 func (c *ServeCommand) sweep(ctx context.Context, svc *service.Service, logger *slog.Logger) {
 	ticker := time.NewTicker(time.Hour)
 	defer ticker.Stop()
@@ -271,6 +272,11 @@ func (c *ServeCommand) sweep(ctx context.Context, svc *service.Service, logger *
 				} else if n > 0 {
 					logger.Info("deleted old audit events", "count", n)
 				}
+			}
+			if n, err := svc.DeleteIdleLimits(ctx); err != nil {
+				logger.Warn("delete idle rate limits and lockouts", "err", err)
+			} else if n > 0 {
+				logger.Info("deleted idle rate limits and lockouts", "count", n)
 			}
 			if n, err := svc.DeleteExcessAuditEvents(ctx, c.AuditMaxEvents); err != nil {
 				logger.Warn("delete audit events beyond audit-max-events", "err", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"runtime"
 	"strconv"
@@ -22,6 +23,8 @@ type limitsConfig struct {
 	LockoutFailures   int
 	LockoutDuration   time.Duration
 	PasswordHashes    int
+	// TrustedProxies are the peers whose forwarded-address headers are believed.
+	TrustedProxies prefixesFlag
 
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
@@ -33,10 +36,11 @@ type limitsConfig struct {
 func (c *limitsConfig) register(fs *flag.FlagSet) {
 	d := service.DefaultLimits()
 	c.PerIP, c.PerAccount = rateFlag(d.PerIP), rateFlag(d.PerAccount)
-	fs.Var(&c.PerIP, "rate-limit-ip", "credential requests per client address, as N/DURATION (burst N); 0 for none (LATCHKEY_RATE_LIMIT_IP)")
-	fs.Var(&c.PerAccount, "rate-limit-account", "credential requests per account, as N/DURATION (burst N); 0 for none (LATCHKEY_RATE_LIMIT_ACCOUNT)")
+	fs.Var(&c.PerIP, "rate-limit-ip", "credential requests per client address, counted by each node on its own, as N/DURATION (burst N); 0 for none (LATCHKEY_RATE_LIMIT_IP)")
+	fs.Var(&c.PerAccount, "rate-limit-account", "credential requests per account, counted in the database and shared by every node, as N/DURATION (burst N); 0 for none (LATCHKEY_RATE_LIMIT_ACCOUNT)")
 	fs.IntVar(&c.LockoutFailures, "lockout-failures", d.LockoutFailures, "password failures in a row that lock an account; 0 never locks (LATCHKEY_LOCKOUT_FAILURES)")
 	fs.DurationVar(&c.LockoutDuration, "lockout-duration", d.LockoutDuration, "how long a first lock lasts; each further one doubles, up to 16 times (LATCHKEY_LOCKOUT_DURATION)")
+	fs.Var(&c.TrustedProxies, "trusted-proxies", "reverse proxies, as CIDR,...: only from these peers is the client address taken from X-Forwarded-For or Forwarded; none by default (LATCHKEY_TRUSTED_PROXIES)")
 	fs.IntVar(&c.PasswordHashes, "password-hashes", 0, "password hashes that run at once (argon2id, 19 MiB and one core each); 0 for one fewer than the cores, at least 1 (LATCHKEY_PASSWORD_HASHES)")
 	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time a client has to send a request's headers (LATCHKEY_READ_HEADER_TIMEOUT)")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", 30*time.Second, "time a client has to send a whole request (LATCHKEY_READ_TIMEOUT)")
@@ -141,6 +145,44 @@ func (r *rateFlag) Set(s string) error {
 		return errors.New("expected N/DURATION with a positive duration, such as 300/1m")
 	}
 	*r = rateFlag{N: count, Per: d}
+	return nil
+}
+
+// prefixesFlag is a list of address blocks written CIDR,CIDR,...; a bare address is a block
+// of one. "" is the empty list.
+type prefixesFlag []netip.Prefix
+
+func (p *prefixesFlag) String() string {
+	s := make([]string, len(*p))
+	for i, prefix := range *p {
+		s[i] = prefix.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (p *prefixesFlag) Set(s string) error {
+	var list prefixesFlag
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(item)
+		if err != nil {
+			addr, errAddr := netip.ParseAddr(item)
+			if errAddr != nil {
+				return fmt.Errorf("%q is not a CIDR block (e.g. 10.0.0.0/8) or an address", item)
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		// A block of IPv4-mapped IPv6 addresses would match nothing: clients are compared
+		// unmapped.
+		if prefix.Addr().Is4In6() && prefix.Bits() >= 96 {
+			prefix = netip.PrefixFrom(prefix.Addr().Unmap(), prefix.Bits()-96)
+		}
+		list = append(list, prefix.Masked())
+	}
+	*p = list
 	return nil
 }
 

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	t.Run("Health", func(t *testing.T) { testHealth(t, open) })
 	t.Run("Bulk", func(t *testing.T) { testBulk(t, open) })
 	t.Run("Race", func(t *testing.T) { testRace(t, open) })
+	t.Run("Limit", func(t *testing.T) { testLimit(t, open) })
 }
 
 // now returns the current time as the stores keep it: UTC, at millisecond precision, so that

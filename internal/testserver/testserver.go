@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +49,8 @@ type Options struct {
 	// MailLimits are the service's per-recipient mail limits; nil means GenerousMailLimits,
 	// so that tests may ask for several messages to one address in a row.
 	MailLimits *service.MailLimits
+	// TrustedProxies are the HTTP server's trusted proxies; nil trusts nobody.
+	TrustedProxies []netip.Prefix
 }
 
 // SecretKey seals the signing keys of every test server, so that servers over one store
@@ -112,7 +115,7 @@ func New(t testing.TB, opts Options) *Server {
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now,
-			Observer: opts.Observer, Health: svc, Logger: opts.Logger,
+			Observer: opts.Observer, Health: svc, Logger: opts.Logger, TrustedProxies: opts.TrustedProxies,
 			UI: ui.New(ui.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Now: clock.Now}),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -18,23 +18,34 @@ import (
 // Open returns a fresh, migrated store that is closed when the test ends.
 func Open(t testing.TB) latchkey.Store {
 	t.Helper()
-	var (
-		store latchkey.Store
-		err   error
-	)
+	return OpenNodes(t, 1)[0]
+}
+
+// OpenNodes returns n stores over one fresh, migrated database, as n nodes would open it
+// (on SQLite, n stores over one file), each closed when the test ends.
+func OpenNodes(t testing.TB, n int) []latchkey.Store {
+	t.Helper()
+	var open func() (latchkey.Store, error)
 	switch kind := os.Getenv("LATCHKEY_TEST_STORE"); kind {
 	case "", "sqlite":
-		store, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "data", "latchkey.db"))
+		path := filepath.Join(t.TempDir(), "data", "latchkey.db")
+		open = func() (latchkey.Store, error) { return sqlite.Open(context.Background(), path) }
 	case "postgres":
-		store, err = postgres.Open(context.Background(), postgres.Config{URL: pgtest.NewDatabase(t), StatementTimeout: postgres.DefaultStatementTimeout})
+		url := pgtest.NewDatabase(t)
+		open = func() (latchkey.Store, error) { return postgres.Open(context.Background(), postgres.Config{URL: url, StatementTimeout: postgres.DefaultStatementTimeout}) }
 	default:
 		t.Fatalf("LATCHKEY_TEST_STORE=%q: want sqlite or postgres", kind)
 	}
-	if err != nil {
-		t.Fatalf("open store: %v", err)
+	stores := make([]latchkey.Store, n)
+	for i := range stores {
+		store, err := open()
+		if err != nil {
+			t.Fatalf("open store: %v", err)
+		}
+		t.Cleanup(func() { store.Close() })
+		stores[i] = store
 	}
-	t.Cleanup(func() { store.Close() })
-	return store
+	return stores
 }
 
 // OpenShared returns n stores over one fresh database, as n nodes (or processes) would open
