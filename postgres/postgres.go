@@ -15,11 +15,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
+	"net"
 	"path"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,6 +64,8 @@ type Config struct {
 // processes over one database.
 type Store struct {
 	pool *pgxpool.Pool
+	// probe is the readiness check's own connection (health.go).
+	probe *probeConn
 }
 
 // Open connects to the database, checks the connection and applies the missing migrations.
@@ -94,7 +99,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: ping: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, probe: newProbeConn(pool.Config().ConnConfig)}
 	if err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -104,6 +109,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 // Close closes the pool, waiting for the connections in use to be released.
 func (s *Store) Close() error {
+	s.probe.close()
 	s.pool.Close()
 	return nil
 }
@@ -178,6 +184,9 @@ const (
 	codeForeignKeyViolation  = "23503"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
+	codeAdminShutdown        = "57P01"
+	codeCrashShutdown        = "57P02"
+	codeCannotConnectNow     = "57P03"
 )
 
 // Retries of a transaction that failed with a transient error.
@@ -257,13 +266,36 @@ func violation(err error, code string) (constraint string, ok bool) {
 }
 
 // wrap names the operation in err unless err is a domain error, which goes to the caller as
-// it is.
+// it is. A database that cannot be reached becomes latchkey.StoreUnavailable.
 func wrap(op string, err error) error {
 	var e *latchkey.Error
 	if err == nil || errors.As(err, &e) {
 		return err
 	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
+	err = fmt.Errorf("postgres: %s: %w", op, err)
+	if isUnavailable(err) {
+		return latchkey.StoreUnavailable(err)
+	}
+	return err
+}
+
+// isUnavailable reports whether err says that the database cannot be reached: a connection
+// that could not be opened (refused, timed out, or the server starting up or shutting down),
+// a connection lost under a query, or a server ending its sessions (SQLSTATE class 08,
+// 57P01-57P03). A cancelled or timed-out context is the caller's business, not an outage.
+func isUnavailable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if code := pgCode(err); code != "" {
+		return strings.HasPrefix(code, "08") || code == codeAdminShutdown || code == codeCrashShutdown ||
+			code == codeCannotConnectNow
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
 }
 
 // dbTime returns t as the store keeps it: UTC, truncated to milliseconds. TIMESTAMPTZ holds

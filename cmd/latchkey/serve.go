@@ -127,7 +127,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	srv := c.Limits.httpServer(&http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
-			Observer: ops.observer(), Health: svc, Metrics: ops.mainHandler(),
+			Observer: ops.observer(), Health: svc, Metrics: ops.mainHandler(), WriteTimeout: c.Limits.WriteTimeout,
 			UI: ui.New(ui.Config{
 				Apps: svc, Auth: svc, APIKeys: svc, Admin: svc, Logger: logger,
 				SecureCookies: strings.HasPrefix(publicURL, "https://"),

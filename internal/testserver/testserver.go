@@ -47,6 +47,9 @@ type Options struct {
 	// Limits are the service's brute-force limits; nil means GenerousLimits, so that tests
 	// may log in hundreds of times from 127.0.0.1.
 	Limits *service.Limits
+	// WriteTimeout, if not zero, is the HTTP server's write timeout, and so sets each
+	// request's deadline as serve does.
+	WriteTimeout time.Duration
 }
 
 // GenerousLimits are limits that no test reaches by accident but that still run on every
@@ -97,10 +100,11 @@ func New(t testing.TB, opts Options) *Server {
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now,
-			Observer: opts.Observer, Health: svc, Metrics: opts.Metrics, Logger: opts.Logger,
+			Observer: opts.Observer, Health: svc, Metrics: opts.Metrics, Logger: opts.Logger, WriteTimeout: opts.WriteTimeout,
 			UI: ui.New(ui.Config{Apps: svc, Auth: svc, APIKeys: svc, Admin: svc, Now: clock.Now}),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      opts.WriteTimeout,
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() {
