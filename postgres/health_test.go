@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -65,7 +64,7 @@ func TestCheckReady(t *testing.T) {
 		defer wg.Wait()
 		defer unblock()
 		for s.PoolStats()["main"].InUse < 2 {
-			runtime.Gosched()
+			time.Sleep(10 * time.Millisecond)
 		}
 		probeCtx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()

@@ -113,6 +113,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	if ops.metrics != nil {
 		ops.metrics.WatchPasswordHashes(svc.PasswordHashQueue)
+		ops.metrics.WatchAudit(svc.AuditBacklog)
 	}
 	// Runs before the deferred store.Close: queued audit events are written first.
 	defer svc.Close()
