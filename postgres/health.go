@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -59,9 +60,10 @@ func (s *Store) CheckReady(ctx context.Context) (err error) {
 // probeConn is the readiness check's connection: one, opened when first needed and again
 // after a failure, and used by one check at a time.
 type probeConn struct {
-	cfg  *pgx.ConnConfig
-	sem  chan struct{} // holds the right to use conn
-	conn *pgx.Conn
+	cfg    *pgx.ConnConfig
+	sem    chan struct{} // holds the right to use conn and closed
+	conn   *pgx.Conn
+	closed bool
 }
 
 func newProbeConn(cfg *pgx.ConnConfig) *probeConn {
@@ -75,6 +77,10 @@ func (p *probeConn) acquire(ctx context.Context) (*pgx.Conn, error) {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+	if p.closed {
+		<-p.sem
+		return nil, errors.New("store closed")
 	}
 	if p.conn != nil && p.conn.IsClosed() {
 		p.conn = nil
@@ -105,12 +111,14 @@ func (p *probeConn) closeConn() {
 	p.conn = nil
 }
 
-// close closes the connection, waiting for a check that uses it.
+// close closes the connection, waiting for a check that uses it; checks after it fail.
 func (p *probeConn) close() {
 	p.sem <- struct{}{}
+	p.closed = true
 	if p.conn != nil {
 		p.closeConn()
 	}
+	<-p.sem
 }
 
 // PoolStats reports the connection pool as "main".
