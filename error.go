@@ -33,6 +33,7 @@ const (
 	ELimitReached       = "limit_reached"       // a per-owner cap was reached
 	ETooManyRequests    = "too_many_requests"   // rate limited
 	EServiceUnavailable = "unavailable"         // shutting down or overloaded
+	EStoreUnavailable   = "store_unavailable"   // the database cannot be reached, or the request ran out of time
 )
 
 // Error is a domain error: a code from the list above and a message meant for the caller.
@@ -73,4 +74,22 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal server error"
+}
+
+// storeUnavailableError is an operation that failed because the database could not be
+// reached. Its code is EStoreUnavailable; the cause stays in the chain for the logs.
+type storeUnavailableError struct {
+	err   *Error
+	cause error
+}
+
+func (e *storeUnavailableError) Error() string   { return e.err.Error() + ": " + e.cause.Error() }
+func (e *storeUnavailableError) Unwrap() []error { return []error{e.err, e.cause} }
+
+// StoreUnavailable returns the error of an operation that failed because the database could
+// not be reached (refused or lost connections, a server shutting down, a locked or unreadable
+// file), so that callers answer "try again shortly" rather than "internal error". The stores
+// return it; cause says why, for the logs.
+func StoreUnavailable(cause error) error {
+	return &storeUnavailableError{err: Errorf(EStoreUnavailable, "service temporarily unavailable, try again shortly"), cause: cause}
 }

@@ -45,7 +45,15 @@ var errorTable = map[string]wireError{
 	latchkey.ETooLarge:           {http.StatusRequestEntityTooLarge, "BadRequest"},
 	latchkey.ETooManyRequests:    {http.StatusTooManyRequests, "BadRequest"},
 	latchkey.EServiceUnavailable: {http.StatusServiceUnavailable, "InternalServerError"},
+	latchkey.EStoreUnavailable:   {http.StatusServiceUnavailable, "ServiceUnavailable"},
 	latchkey.EInternal:           {http.StatusInternalServerError, "InternalServerError"},
+}
+
+// retryAfterTable is the Retry-After of the codes that always carry one. A request that
+// failed because the database could not be reached or ran out of time waits long enough for a
+// restart or a failover to make progress, and not so long that a client gives up on a blip.
+var retryAfterTable = map[string]time.Duration{
+	latchkey.EStoreUnavailable: 2 * time.Second,
 }
 
 // statusClientClosed is the status logged for a request whose client went away before it was
@@ -63,6 +71,12 @@ type errorBody struct {
 // id and answered with a bland message.
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	code := latchkey.ErrorCode(err)
+	if code == latchkey.EInternal && errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		// The request's own deadline (withDeadline) ran out, behind a lock or a slow
+		// database: the client may try again.
+		err = latchkey.StoreUnavailable(err)
+		code = latchkey.EStoreUnavailable
+	}
 	wire, ok := errorTable[code]
 	if !ok {
 		code, wire = latchkey.EInternal, errorTable[latchkey.EInternal]
@@ -73,8 +87,12 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		wire = wireError{statusClientClosed, ""}
 	} else if code == latchkey.EInternal {
 		s.logger.ErrorContext(r.Context(), "internal error", slog.String(attrRequestID, requestID(r)), slog.Any("err", err))
+	} else if code == latchkey.EStoreUnavailable {
+		s.logger.WarnContext(r.Context(), "database unavailable", slog.String(attrRequestID, requestID(r)), slog.Any("err", err))
 	}
-	if d, ok := latchkey.RetryAfter(err); ok {
+	if d, ok := retryAfterTable[code]; ok {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(d/time.Second), 10))
+	} else if d, ok := latchkey.RetryAfter(err); ok {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64(max(1, (d+time.Second-1)/time.Second)), 10))
 	}
 	writeJSON(w, wire.status, errorBody{

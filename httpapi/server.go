@@ -50,6 +50,10 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For or Forwarded header gives the
 	// client's address (clientip.go); nil trusts nobody.
 	TrustedProxies []netip.Prefix
+	// WriteTimeout is the http.Server's: each request gets a deadline a little under it
+	// (requestDeadline), so that a request stuck behind a lock or a lost database answers 503
+	// in JSON before the server cuts the connection. Zero sets no deadline.
+	WriteTimeout time.Duration
 }
 
 // Server serves the client API.
@@ -71,6 +75,8 @@ type Server struct {
 	openAPI   []byte // the OpenAPI document, naming this server's public URL
 	// trustedProxies are Config.TrustedProxies.
 	trustedProxies []netip.Prefix
+	// deadline bounds each request; zero for none.
+	deadline time.Duration
 }
 
 // New returns a Server with its routes registered.
@@ -97,12 +103,22 @@ func New(cfg Config) *Server {
 		s.now = time.Now
 	}
 	s.observer, s.health = cfg.Observer, cfg.Health
+	s.deadline = requestDeadline(cfg.WriteTimeout)
 	if s.observer == nil {
 		s.observer = latchkey.NopObserver{}
 	}
 	s.openAPI = openAPIFor(s.publicURL)
 	s.routes()
 	return s
+}
+
+// requestDeadline is how long a request may run under a server whose write timeout is wt: 2 s
+// less, or half of wt when that is shorter, which leaves the time to write a JSON answer.
+func requestDeadline(wt time.Duration) time.Duration {
+	if wt <= 0 {
+		return 0
+	}
+	return wt - min(2*time.Second, wt/2)
 }
 
 // requestInfo travels with a request so that errors and the access log can name it.
@@ -132,12 +148,18 @@ func (s *Server) logLink(r *http.Request) string {
 	return fmt.Sprintf("%s/logs?co_id=%s", s.publicURL, ri.id)
 }
 
-// ServeHTTP runs every request through the same steps: a request id, panic recovery, an
-// access log line, CORS, and the body limit.
+// ServeHTTP runs every request through the same steps: a request id, a deadline, panic
+// recovery, an access log line, CORS, and the body limit.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	ri := &requestInfo{id: latchkey.NewID(start)}
 	ctx := context.WithValue(r.Context(), requestInfoKey{}, ri)
+	if s.deadline > 0 {
+		// Error answers a request that ran out of it with 503 and Retry-After.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.deadline)
+		defer cancel()
+	}
 	ip := s.clientIP(r)
 	ctx = latchkey.NewContextWithRequestMeta(ctx, latchkey.RequestMeta{
 		IP: ip, UserAgent: truncate(r.UserAgent(), 256), RequestID: ri.id,

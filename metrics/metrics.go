@@ -167,6 +167,22 @@ func (m *Metrics) WatchPasswordHashes(queue func() (waiting, running int)) {
 	)
 }
 
+// WatchAudit exports the audit writer's backlog: events waiting for the database, and events
+// dropped in all (past the bound on waiting events, or at a shutdown the database did not
+// come back for).
+func (m *Metrics) WatchAudit(backlog func() (pending int, dropped int64)) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "latchkey_audit_events_pending",
+			Help: "Audit events waiting to be written, e.g. while the database is away.",
+		}, func() float64 { p, _ := backlog(); return float64(p) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "latchkey_audit_events_dropped_total",
+			Help: "Audit events dropped because too many waited for the database, or at shutdown.",
+		}, func() float64 { _, d := backlog(); return float64(d) }),
+	)
+}
+
 // WatchPools exports the store's connection pool statistics, read at each scrape.
 func (m *Metrics) WatchPools(store latchkey.PoolStatser) {
 	m.reg.MustRegister(&poolCollector{store: store})

@@ -26,6 +26,7 @@ func TestScrape(t *testing.T) {
 	t.Cleanup(metricsSrv.Close)
 	m.WatchPools(srv.Store.(latchkey.PoolStatser))
 	m.WatchPasswordHashes(srv.Service.PasswordHashQueue)
+	m.WatchAudit(srv.Service.AuditBacklog)
 
 	client := clientPath(srv.URL, srv.AppID)
 	call(t, "POST", client("/auth/providers/anon-user/login"), "", nil, 200, nil)
@@ -72,6 +73,7 @@ func TestScrape(t *testing.T) {
 		{"latchkey_http_requests_total", map[string]string{"route": "unmatched", "status": "404"}, 1},
 		{"latchkey_http_request_duration_seconds", map[string]string{"route": "PUT /api/client/v2.0/auth/api_keys/{id}/disable", "status": "204"}, 1},
 		{"latchkey_password_hash_queue_depth", nil, 0},
+		{"latchkey_audit_events_dropped_total", nil, 0},
 		{"latchkey_db_pool_connections", map[string]string{"state": "in_use"}, -1},
 		{"latchkey_db_pool_max_connections", nil, -1},
 		{"latchkey_rate_limited_total", nil, -2},

@@ -76,8 +76,8 @@ func hashTaken(ctx context.Context, tx pgx.Tx, hash []byte, except string) (bool
 }
 
 // serverKeysOf restricts a query on api_keys to the server keys of the app $1. Going through
-// the users of the app uses the indexes on users (app_id, ...) and api_keys (user_id, ...),
-// where api_keys has none on app_id.
+// the app's server users uses the indexes users (app_id, type, id) and api_keys (user_id,
+// ...): an app has few server users and maybe millions of keys.
 const serverKeysOf = `app_id = $1 AND user_id IN (SELECT id FROM users WHERE app_id = $1 AND type = '` +
 	latchkey.UserTypeServer + `')`
 

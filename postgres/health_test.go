@@ -5,10 +5,13 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey/internal/pgtest"
+	"github.com/latchkey/latchkey/postgres"
 )
 
 func TestCheckReady(t *testing.T) {
@@ -29,6 +32,44 @@ func TestCheckReady(t *testing.T) {
 		}
 		if err := s.CheckReady(ctx); err == nil {
 			t.Fatal("CheckReady with a migration unrecorded = nil, want an error")
+		}
+	})
+
+	t.Run("OKPoolBusy", func(t *testing.T) {
+		// Every pool connection waits on a lock, as under a burst of slow requests: the
+		// database still answers, so the node is ready.
+		url := pgtest.NewDatabase(t)
+		s, err := postgres.Open(ctx, postgres.Config{URL: url, MaxConns: 2, StatementTimeout: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		tx, err := MustConnect(t, url).Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, `LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+		blockedCtx, unblock := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.FindAPIKeys(blockedCtx, "user")
+			}()
+		}
+		defer wg.Wait()
+		defer unblock()
+		for s.PoolStats()["main"].InUse < 2 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		probeCtx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if err := s.CheckReady(probeCtx); err != nil {
+			t.Fatalf("CheckReady with every pool connection busy: %v, want nil", err)
 		}
 	})
 

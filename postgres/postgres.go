@@ -16,12 +16,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"path"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -99,6 +102,8 @@ type Store struct {
 	// setTimeout sets it for the implicit transaction of a single statement. Both are ""
 	// without a statement timeout.
 	beginQuery, setTimeout string
+	// probe is the readiness check's own connection (health.go).
+	probe *probeConn
 }
 
 // Open connects to the database, waiting for it up to cfg.WaitForDatabase, and applies the
@@ -130,6 +135,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.beginQuery = "BEGIN; SET LOCAL statement_timeout = " + ms
 		s.setTimeout = "SELECT set_config('statement_timeout', '" + ms + "', true)"
 	}
+	s.probe = newProbeConn(pool.Config().ConnConfig)
 	if err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -139,6 +145,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 // Close closes the pool, waiting for the connections in use to be released.
 func (s *Store) Close() error {
+	s.probe.close()
 	s.pool.Close()
 	return nil
 }
@@ -214,6 +221,9 @@ const (
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 	codeTooManyConnections   = "53300"
+	codeAdminShutdown        = "57P01"
+	codeCrashShutdown        = "57P02"
+	codeCannotConnectNow     = "57P03"
 )
 
 // Retries of a transaction that failed with a transient error.
@@ -298,13 +308,36 @@ func violation(err error, code string) (constraint string, ok bool) {
 }
 
 // wrap names the operation in err unless err is a domain error, which goes to the caller as
-// it is.
+// it is. A database that cannot be reached becomes latchkey.StoreUnavailable.
 func wrap(op string, err error) error {
 	var e *latchkey.Error
 	if err == nil || errors.As(err, &e) {
 		return err
 	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
+	err = fmt.Errorf("postgres: %s: %w", op, err)
+	if isUnavailable(err) {
+		return latchkey.StoreUnavailable(err)
+	}
+	return err
+}
+
+// isUnavailable reports whether err says that the database cannot be reached: a connection
+// that could not be opened (refused, timed out, or the server starting up or shutting down),
+// a connection lost under a query, or a server ending its sessions (SQLSTATE class 08,
+// 57P01-57P03). A cancelled or timed-out context is the caller's business, not an outage.
+func isUnavailable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if code := pgCode(err); code != "" {
+		return strings.HasPrefix(code, "08") || code == codeAdminShutdown || code == codeCrashShutdown ||
+			code == codeCannotConnectNow
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
 }
 
 // dbTime returns t as the store keeps it: UTC, truncated to milliseconds. TIMESTAMPTZ holds

@@ -2,12 +2,19 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/pgtest"
+	"github.com/latchkey/latchkey/internal/teststore"
+	"github.com/latchkey/latchkey/postgres"
+	"github.com/latchkey/latchkey/service"
 )
 
 func TestAuditRetention(t *testing.T) {
@@ -92,4 +99,124 @@ func TestAuditSizeBound(t *testing.T) {
 	if err != nil || len(left) != 2 || left[0].Event != latchkey.EventLogin || left[1].Event != latchkey.EventRegister {
 		t.Fatalf("events left = %v, %v; want ann's register and login", left, err)
 	}
+}
+
+// flakyAuditStore fails its next failures audit writes, as a database that restarts does.
+type flakyAuditStore struct {
+	latchkey.Store
+	failures atomic.Int32
+}
+
+func (s *flakyAuditStore) CreateAuditEvents(ctx context.Context, events []*latchkey.AuditEvent) error {
+	if s.failures.Add(-1) >= 0 {
+		return errors.New("connection refused")
+	}
+	return s.Store.CreateAuditEvents(ctx, events)
+}
+
+// newFixtureOver is newFixture over the given store.
+func newFixtureOver(t *testing.T, store latchkey.Store) *fixture {
+	t.Helper()
+	f := &fixture{now: time.Now().UTC().Truncate(time.Second), store: store}
+	f.svc = f.newService(t)
+	t.Cleanup(func() { f.svc.Close() })
+	f.app = service.NewDefaultApp("svc-test")
+	if err := f.svc.CreateApp(context.Background(), f.app); err != nil {
+		t.Fatalf("create app: %v", err)
+	}
+	return f
+}
+
+// wantEvent checks that the store holds exactly one event of the kind.
+func (f *fixture) wantEvent(t *testing.T, event string) {
+	t.Helper()
+	got, err := f.store.FindAuditEvents(context.Background(), latchkey.AuditFilter{AppID: f.app.ID, Event: event})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("%s events = %d, %v; want 1", event, len(got), err)
+	}
+}
+
+func TestAuditRetry(t *testing.T) {
+	store := &flakyAuditStore{Store: teststore.Open(t)}
+	f := newFixtureOver(t, store)
+	ctx, _ := f.login(t, "ann@example.com")
+	if err := f.svc.FlushAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	store.failures.Store(3)
+	if _, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "ci"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.FlushAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := store.failures.Load(); n >= 0 {
+		t.Fatalf("failures left = %d, want all 3 used", n)
+	}
+	f.wantEvent(t, latchkey.EventAPIKeyCreated)
+	if pending, dropped := f.svc.AuditBacklog(); pending != 0 || dropped != 0 {
+		t.Errorf("AuditBacklog = %d, %d; want 0, 0", pending, dropped)
+	}
+}
+
+// TestAuditSurvivesRestart restarts PostgreSQL (a cluster of the test's own, pg_ctl restart -m
+// fast) while the audit writer writes a key's api_key_created event: the event still arrives.
+func TestAuditSurvivesRestart(t *testing.T) {
+	cluster := pgtest.NewCluster(t)
+	url := cluster.NewDatabase()
+	store, err := postgres.Open(context.Background(), postgres.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	f := newFixtureOver(t, store)
+	ctx, _ := f.login(t, "ann@example.com")
+	if err := f.svc.FlushAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Hold the audit table, so that the writer is inside its write when the server restarts.
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	tx, err := conn.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(context.Background(), `LOCK TABLE audit_events IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "ci"}); err != nil {
+		t.Fatal(err)
+	}
+	// Another connection: in a transaction, pg_stat_activity keeps its first snapshot.
+	watch, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close(context.Background())
+	for waiting := false; !waiting; time.Sleep(10 * time.Millisecond) {
+		if err := watch.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND query LIKE '%audit_events%')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cluster.Restart()
+
+	flushCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := f.svc.FlushAudit(flushCtx); err != nil {
+		t.Fatal(err)
+	}
+	// The pool may still hold connections that the restart ended: each answers once with
+	// EStoreUnavailable (503 to a client, which tries again).
+	for range 20 {
+		_, err := store.FindAuditEvents(ctx, latchkey.AuditFilter{AppID: f.app.ID})
+		if latchkey.ErrorCode(err) != latchkey.EStoreUnavailable {
+			break
+		}
+	}
+	f.wantEvent(t, latchkey.EventAPIKeyCreated)
 }

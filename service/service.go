@@ -123,7 +123,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Close writes the audit events still queued. Call it before closing the store.
+// Close writes the audit events still queued, waiting up to 10 s for a database that is away.
+// Call it before closing the store.
 func (s *Service) Close() error {
 	s.auditor.close()
 	return nil

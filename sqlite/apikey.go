@@ -342,8 +342,9 @@ func scanAPIKey(row rowScanner) (*latchkey.APIKey, error) {
 }
 
 // serverKeysOf restricts a query on api_keys to the server keys of the app given by the next
-// two arguments (the app id twice). Going through the users of the app uses the indexes on
-// users (app_id, ...) and api_keys (user_id, ...), where api_keys has none on app_id.
+// two arguments (the app id twice). Going through the app's server users uses the indexes
+// users (app_id, type, id) and api_keys (user_id, ...): an app has few server users and
+// maybe millions of keys.
 const serverKeysOf = `app_id = ? AND user_id IN (SELECT id FROM users WHERE app_id = ? AND type = '` +
 	latchkey.UserTypeServer + `')`
 

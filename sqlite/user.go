@@ -300,6 +300,13 @@ func takeUserToken(ctx context.Context, tx *sql.Tx, tokenID string) (string, err
 // cursor filter.After, at most filter.Limit (all if zero). The users and their identities are
 // read in one statement, so that both come from the same snapshot.
 func (s *Store) FindUsers(ctx context.Context, filter latchkey.UserFilter) ([]*latchkey.User, error) {
+	query, args := findUsersQuery(filter)
+	users, err := scanUsers(s.read.QueryContext(ctx, query, args...))
+	return users, wrap("find users", err)
+}
+
+// findUsersQuery returns FindUsers' statement and its arguments.
+func findUsersQuery(filter latchkey.UserFilter) (string, []any) {
 	where, args := []string{"app_id = ?"}, []any{filter.AppID}
 	if filter.Email != nil {
 		where, args = append(where, "email = ?"), append(args, *filter.Email)
@@ -321,11 +328,9 @@ func (s *Store) FindUsers(ctx context.Context, filter latchkey.UserFilter) ([]*l
 	if filter.Limit > 0 {
 		page, args = page+` LIMIT ?`, append(args, filter.Limit)
 	}
-
-	users, err := scanUsers(s.read.QueryContext(ctx, `WITH u AS (`+page+`)
-		SELECT `+userIdentityColumns+` FROM u LEFT JOIN identities i ON i.user_id = u.id
-		ORDER BY u.id, i.created_at, i.id`, args...))
-	return users, wrap("find users", err)
+	return `WITH u AS (` + page + `)
+		SELECT ` + userIdentityColumns + ` FROM u LEFT JOIN identities i ON i.user_id = u.id
+		ORDER BY u.id, i.created_at, i.id`, args
 }
 
 // FindUserStats counts a user's keys and the sessions that are live at t (expire after it).

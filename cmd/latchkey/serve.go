@@ -128,6 +128,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	if ops.metrics != nil {
 		ops.metrics.WatchPasswordHashes(svc.PasswordHashQueue)
+		ops.metrics.WatchAudit(svc.AuditBacklog)
 	}
 	// Runs before the deferred store.Close: queued audit events are written first.
 	defer svc.Close()
@@ -144,7 +145,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	srv := c.Limits.httpServer(&http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
-			Observer: ops.observer(), Health: svc, TrustedProxies: c.Limits.TrustedProxies,
+			Observer: ops.observer(), Health: svc, TrustedProxies: c.Limits.TrustedProxies, WriteTimeout: c.Limits.WriteTimeout,
 			UI: ui.New(ui.Config{
 				Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Logger: logger,
 				SecureCookies: strings.HasPrefix(publicURL, "https://"),

@@ -51,6 +51,9 @@ type Options struct {
 	MailLimits *service.MailLimits
 	// TrustedProxies are the HTTP server's trusted proxies; nil trusts nobody.
 	TrustedProxies []netip.Prefix
+	// WriteTimeout, if not zero, is the HTTP server's write timeout, and so sets each
+	// request's deadline as serve does.
+	WriteTimeout time.Duration
 }
 
 // SecretKey seals the signing keys of every test server, so that servers over one store
@@ -115,10 +118,11 @@ func New(t testing.TB, opts Options) *Server {
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now,
-			Observer: opts.Observer, Health: svc, Logger: opts.Logger, TrustedProxies: opts.TrustedProxies,
+			Observer: opts.Observer, Health: svc, Logger: opts.Logger, TrustedProxies: opts.TrustedProxies, WriteTimeout: opts.WriteTimeout,
 			UI: ui.New(ui.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Now: clock.Now}),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      opts.WriteTimeout,
 	}
 	go srv.Serve(ln)
 	t.Cleanup(func() {

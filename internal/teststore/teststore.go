@@ -32,7 +32,9 @@ func OpenNodes(t testing.TB, n int) []latchkey.Store {
 		open = func() (latchkey.Store, error) { return sqlite.Open(context.Background(), path) }
 	case "postgres":
 		url := pgtest.NewDatabase(t)
-		open = func() (latchkey.Store, error) { return postgres.Open(context.Background(), postgres.Config{URL: url, StatementTimeout: postgres.DefaultStatementTimeout}) }
+		open = func() (latchkey.Store, error) {
+			return postgres.Open(context.Background(), postgres.Config{URL: url, StatementTimeout: postgres.DefaultStatementTimeout})
+		}
 	default:
 		t.Fatalf("LATCHKEY_TEST_STORE=%q: want sqlite or postgres", kind)
 	}
