@@ -19,10 +19,12 @@ import (
 )
 
 // TestLoadBalancer runs three `latchkey serve` nodes over one PostgreSQL database behind nginx
-// (Debian's package), which spreads requests over them round-robin, and checks that through
-// it the nodes behave as one server: realm-web's whole flow; a logout on one node refuses the
-// session's tokens on every node at once; a node restarted during a loop of key logins costs
-// no request and loses no acknowledged session.
+// (Debian's package), which spreads requests over them round-robin and is their one trusted
+// proxy, and checks that through it the nodes behave as one server: realm-web's whole flow;
+// a logout on one node refuses the session's tokens on every node at once; wrong passwords
+// spread over the nodes meet the lock after 10 in total; a node restarted during a loop of
+// key logins costs no request and loses no acknowledged session; and PostgreSQL stopped under
+// load is answered 503 with Retry-After, then every node recovers by itself.
 func TestLoadBalancer(t *testing.T) {
 	root := moduleRoot(t)
 	flowDir := filepath.Join(root, "compat", "realm-web")
@@ -51,6 +53,25 @@ func TestLoadBalancer(t *testing.T) {
 			}
 			if got := lb.call(t, "POST", "/api/client/v2.0/auth/session", l.RefreshToken, nil, nil); got != http.StatusUnauthorized {
 				t.Errorf("refresh with the ended session's token: %d, want 401", got)
+			}
+		}
+	})
+
+	t.Run("LockoutSharedByNodes", func(t *testing.T) {
+		lb.newUser(t, "guessed@example.com")
+		path := "/api/client/v2.0/app/" + compatAppID + "/auth/providers/local-userpass/login"
+		wrong := map[string]string{"username": "guessed@example.com", "password": "wrong password"}
+		// Ten failures, three or four on each node, reach the threshold of ten in total.
+		for i := range 10 {
+			if got := lb.call(t, "POST", path, "", wrong, nil); got != http.StatusUnauthorized {
+				t.Fatalf("wrong password %d: %d, want 401", i+1, got)
+			}
+		}
+		// Every node now refuses the account, even with its right password.
+		right := map[string]string{"username": "guessed@example.com", "password": "s3cretpass"}
+		for range len(lb.nodes) {
+			if got := lb.call(t, "POST", path, "", right, nil); got != http.StatusTooManyRequests {
+				t.Errorf("login after 10 failures: %d, want 429", got)
 			}
 		}
 	})
@@ -111,26 +132,119 @@ func TestLoadBalancer(t *testing.T) {
 			t.Fatalf("%d results, want %d", n, logins)
 		}
 	})
+
+	t.Run("DatabaseStoppedUnderLoad", func(t *testing.T) {
+		u := lb.newUser(t, "outage@example.com")
+		profile := func() (int, string, error) {
+			req, _ := http.NewRequest("GET", lb.URL+"/api/client/v2.0/auth/profile", nil)
+			req.Header.Set("Authorization", "Bearer "+u.AccessToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return 0, "", err
+			}
+			defer resp.Body.Close()
+			var e struct {
+				Code string `json:"error_code"`
+			}
+			json.NewDecoder(resp.Body).Decode(&e)
+			if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+				return resp.StatusCode, "no Retry-After", nil
+			}
+			return resp.StatusCode, e.Code, nil
+		}
+		// Load through the outage: every answer is a 200 or a 503, never a 500 or a cut
+		// connection. Bounded in count, and it stops when the test is done with it.
+		done := make(chan struct{})
+		answers := make(chan string, 4000)
+		var load sync.WaitGroup
+		load.Add(1)
+		go func() {
+			defer load.Done()
+			defer close(answers)
+			for range cap(answers) {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				status, code, err := profile()
+				switch {
+				case err != nil:
+					answers <- err.Error()
+				case status != http.StatusOK && (status != http.StatusServiceUnavailable || code != "ServiceUnavailable"):
+					answers <- fmt.Sprintf("%d %s", status, code)
+				default:
+					answers <- strconv.Itoa(status)
+				}
+			}
+		}()
+		lb.cluster.Stop()
+		// While the database is away every node answers 503 ServiceUnavailable, never a 500
+		// or a hang: a round of requests reaches all three.
+		for range 2 * len(lb.nodes) {
+			status, code, err := profile()
+			if err != nil || status != http.StatusServiceUnavailable || code != "ServiceUnavailable" {
+				t.Errorf("profile while the database is stopped: %d %q %v, want 503 ServiceUnavailable with Retry-After", status, code, err)
+			}
+		}
+		lb.cluster.Start()
+		// Every node recovers by itself: within a bounded number of tries, a round of
+		// requests all succeed, and the session made before the outage still works.
+		recovered := false
+		for try := 0; try < 100 && !recovered; try++ {
+			recovered = true
+			for range len(lb.nodes) {
+				if status, _, err := profile(); err != nil || status != http.StatusOK {
+					recovered = false
+				}
+			}
+			if !recovered {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		close(done)
+		load.Wait()
+		counts := map[string]int{}
+		for a := range answers {
+			counts[a]++
+		}
+		for a, n := range counts {
+			if a != "200" && a != "503" {
+				t.Errorf("under load through the outage: %d answers %q", n, a)
+			}
+		}
+		t.Logf("answers under load through the outage: %v", counts)
+		if !recovered {
+			t.Fatal("the nodes did not recover after the database came back")
+		}
+		if got := lb.call(t, "POST", "/api/client/v2.0/auth/session", u.RefreshToken, nil, nil); got != http.StatusCreated {
+			t.Errorf("refresh of the session made before the outage: %d, want 201", got)
+		}
+	})
 }
 
 // cluster is a set of latchkey nodes over one PostgreSQL database behind nginx.
 type cluster struct {
-	URL   string // nginx's
-	bin   string
-	db    string
-	ports []int
-	nodes []*server
-	args  []string
+	URL     string // nginx's
+	bin     string
+	cluster *pgtest.Cluster // the PostgreSQL server, the test's own
+	db      string
+	ports   []int
+	nodes   []*server
+	args    []string
 }
 
 // newCluster starts n nodes over a fresh database and nginx in front of them.
 func newCluster(t *testing.T, bin string, n int) *cluster {
 	t.Helper()
 	nginx := findNginx(t)
-	c := &cluster{bin: bin, db: pgtest.NewDatabase(t)}
+	c := &cluster{bin: bin, cluster: pgtest.NewCluster(t)}
+	c.db = c.cluster.NewDatabase()
 	lbPort := pgtest.FreePort(t)
 	c.URL = fmt.Sprintf("http://127.0.0.1:%d", lbPort)
-	c.args = []string{"--database", c.db, "--public-url", c.URL}
+	// nginx, on loopback, is the nodes' one trusted proxy: the limits count the address it
+	// forwards in X-Forwarded-For.
+	c.args = []string{"--database", c.db, "--public-url", c.URL, "--trusted-proxies", "127.0.0.1/32"}
 	for range n {
 		c.ports = append(c.ports, pgtest.FreePort(t))
 	}

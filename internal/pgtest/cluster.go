@@ -3,7 +3,6 @@ package pgtest
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	osexec "os/exec"
 	"os/user"
@@ -54,7 +53,7 @@ func NewCluster(t testing.TB) *Cluster {
 			t.Fatalf("pgtest: %v", err)
 		}
 	}
-	c.port = freePort(t)
+	c.port = FreePort(t)
 	c.run("initdb", "-D", c.dir, "--username=postgres", "--auth=trust", "--encoding=UTF8", "--locale=C")
 	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\n"+
 		"max_connections = 50\nfsync = off\nlogging_collector = off\n", c.port, c.dir)
@@ -151,15 +150,4 @@ func findBin() (string, error) {
 func versionOf(binDir string) int {
 	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
 	return v
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
