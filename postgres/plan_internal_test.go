@@ -89,7 +89,7 @@ func TestQueryPlans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	traced := &Store{pool: pool, probe: newProbeConn(pc.ConnConfig)}
+	traced := &Store{pool: pool, probe: newProbeConn(pc.ConnConfig), acquireTimeout: DefaultAcquireTimeout}
 	t.Cleanup(func() { traced.Close() })
 	w.Run(t, traced)
 

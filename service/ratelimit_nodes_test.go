@@ -40,7 +40,7 @@ func newNodes(t *testing.T, n int, limits service.Limits) *nodes {
 // start starts a node over the store.
 func (ns *nodes) start(t *testing.T, store latchkey.Store) *service.Service {
 	t.Helper()
-	svc, err := service.New(context.Background(), service.Config{Store: store, Now: ns.f.Now, Issuer: "http://latchkey.test", Limits: &ns.limits})
+	svc, err := service.New(context.Background(), service.Config{Store: store, Now: ns.f.Now, Issuer: "http://latchkey.test", Limits: &ns.limits, SecretKey: secretKey})
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}

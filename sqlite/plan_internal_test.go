@@ -24,7 +24,7 @@ var appUsers = regexp.MustCompile(`^SEARCH users USING (COVERING )?INDEX \S+ \(a
 // from real statistics (ANALYZE).
 func TestQueryPlans(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "latchkey.db"))
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "data", "latchkey.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
