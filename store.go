@@ -163,6 +163,27 @@ type Store interface {
 	// DeleteAdminSession deletes an admin session.
 	DeleteAdminSession(ctx context.Context, id string) error
 
+	// CreateWebSession inserts a web session while the session it rides on
+	// (ws.AdminSessionID or ws.SessionID) exists; otherwise ENotFound. Deleting that session
+	// deletes the web session with it. Errors also: EConflict when the hash is taken.
+	CreateWebSession(ctx context.Context, ws *WebSession) error
+	// FindWebSession returns a web session by the hash of its token, whether or not it has
+	// expired.
+	FindWebSession(ctx context.Context, idHash []byte) (*WebSession, error)
+	// TouchWebSession sets a web session's LastSeenAt and ExpiresAt.
+	TouchWebSession(ctx context.Context, idHash []byte, seen, expires time.Time) error
+	// SetWebSessionFlash sets a web session's Flash.
+	SetWebSessionFlash(ctx context.Context, idHash []byte, flash []byte) error
+	// TakeWebSessionFlash returns a web session's Flash (nil if none) and clears it, in one
+	// step: of concurrent calls, one gets the flash.
+	TakeWebSessionFlash(ctx context.Context, idHash []byte) ([]byte, error)
+	// DeleteWebSession deletes a web session, leaving the session it rides on.
+	DeleteWebSession(ctx context.Context, idHash []byte) error
+	// DeleteExpiredWebSessions deletes the web sessions that expired before t with the
+	// sessions they ride on, which no one else holds a token of, and returns how many web
+	// sessions went.
+	DeleteExpiredWebSessions(ctx context.Context, t time.Time) (int64, error)
+
 	// CreateAuditEvents inserts audit events in one transaction.
 	CreateAuditEvents(ctx context.Context, events []*AuditEvent) error
 	// FindAuditEvents returns events matching the filter, newest (highest id) first.

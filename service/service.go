@@ -65,12 +65,13 @@ type Service struct {
 }
 
 var (
-	_ latchkey.AppService      = (*Service)(nil)
-	_ latchkey.AuthService     = (*Service)(nil)
-	_ latchkey.UserpassService = (*Service)(nil)
-	_ latchkey.APIKeyService   = (*Service)(nil)
-	_ latchkey.AdminService    = (*Service)(nil)
-	_ latchkey.LeakService     = (*Service)(nil)
+	_ latchkey.AppService        = (*Service)(nil)
+	_ latchkey.AuthService       = (*Service)(nil)
+	_ latchkey.UserpassService   = (*Service)(nil)
+	_ latchkey.APIKeyService     = (*Service)(nil)
+	_ latchkey.AdminService      = (*Service)(nil)
+	_ latchkey.LeakService       = (*Service)(nil)
+	_ latchkey.WebSessionService = (*Service)(nil)
 )
 
 // New returns a Service and loads (or, on first start, creates) the token signing keys.

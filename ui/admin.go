@@ -13,12 +13,6 @@ import (
 
 type sessionContextKey struct{}
 
-// current is the signed-in browser of a request.
-type current struct {
-	id string
-	s  *session
-}
-
 func currentOf(r *http.Request) *current {
 	c, _ := r.Context().Value(sessionContextKey{}).(*current)
 	return c
@@ -29,8 +23,10 @@ func currentOf(r *http.Request) *current {
 func (h *Handler) withAdmin(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := sessionID(r)
-		s := h.sessions.get(id, consoleArea)
-		if s == nil {
+		wa, err := h.webSession(r.Context(), nil, id)
+		switch latchkey.ErrorCode(err) {
+		case "":
+		case latchkey.ENotFound:
 			// A page opened from a link (an error's request link, a bookmark) opens again
 			// once the admin has signed in.
 			target := consolePath + "/sign-in"
@@ -41,66 +37,45 @@ func (h *Handler) withAdmin(next http.HandlerFunc) http.HandlerFunc {
 			}
 			seeOther(w, r, target)
 			return
-		}
-		ctx, err := h.adminContext(r.Context(), s)
-		if latchkey.ErrorCode(err) == latchkey.EUnauthenticated {
-			// The admin session ended elsewhere (logged out, expired, admin deleted).
-			h.sessions.remove(id)
+		case latchkey.EUnauthenticated:
+			// The session ended: unused too long, too old, or its admin session expired.
 			seeOther(w, r, consolePath+"/sign-in?ended=1")
 			return
-		} else if err != nil {
+		default:
 			h.internal(w, r, err)
 			return
 		}
-		ctx = context.WithValue(ctx, sessionContextKey{}, &current{id: id, s: s})
+		ctx := latchkey.NewContextWithAdmin(r.Context(), wa.Admin)
+		ctx = context.WithValue(ctx, sessionContextKey{}, &current{id: id, ws: wa.Session})
 		next(w, r.WithContext(ctx))
 	}
-}
-
-// adminContext checks that the admin session behind s is still live and returns ctx with an
-// admin access token's authentication, minting a new access token when the last is near
-// its end.
-func (h *Handler) adminContext(ctx context.Context, s *session) (context.Context, error) {
-	refresh, err := h.admin.AuthenticateAdmin(ctx, s.refresh, latchkey.AdminRefreshToken)
-	if err != nil {
-		return nil, err
-	}
-	access, exp := h.sessions.accessToken(s)
-	now := h.now()
-	if access == "" || now.After(exp) {
-		if access, err = h.admin.RefreshAdmin(latchkey.NewContextWithAdmin(ctx, refresh)); err != nil {
-			return nil, err
-		}
-		// Renewed well before the token's own end, so a slow request never holds a stale one.
-		h.sessions.setAccessToken(s, access, now.Add(latchkey.AccessTokenLifetime/2))
-	}
-	auth, err := h.admin.AuthenticateAdmin(ctx, access, latchkey.AdminAccessToken)
-	if err != nil {
-		return nil, err
-	}
-	return latchkey.NewContextWithAdmin(ctx, auth), nil
 }
 
 // consolePage is the page data of a signed-in console page; it takes the session's flash.
 func (h *Handler) consolePage(r *http.Request, title, nav string, app *latchkey.App, data any) *pageData {
 	c := currentOf(r)
 	return &pageData{
-		Title: title, Console: true, Nav: nav, CSRF: h.csrfToken(r, c.id), Who: c.s.email, App: app,
-		Flash: h.sessions.takeFlash(c.s), Data: data,
+		Title: title, Console: true, Nav: nav, CSRF: h.csrfToken(r, c.id), Who: c.ws.Email, App: app,
+		Flash: h.takeFlash(r.Context(), c), Data: data,
 	}
 }
 
 // done ends a POST: a message for the next page, then a redirect to it.
 func (h *Handler) done(w http.ResponseWriter, r *http.Request, target, message string) {
 	if c := currentOf(r); c != nil {
-		h.sessions.setFlash(c.s, &flash{Message: message})
+		if err := h.setFlash(r.Context(), c, &flash{Message: message}); err != nil {
+			h.logger.WarnContext(r.Context(), "set flash", "err", err)
+		}
 	}
 	seeOther(w, r, target)
 }
 
 func (h *Handler) handleConsoleHome(w http.ResponseWriter, r *http.Request) {
-	if h.sessions.get(sessionID(r), consoleArea) == nil {
+	if _, err := h.webSession(r.Context(), nil, sessionID(r)); signedOut(err) {
 		seeOther(w, r, consolePath+"/sign-in")
+		return
+	} else if err != nil {
+		h.internal(w, r, err)
 		return
 	}
 	seeOther(w, r, consolePath+"/apps")
@@ -129,8 +104,11 @@ func consoleNext(target string) string {
 
 func (h *Handler) handleAdminSignInPage(w http.ResponseWriter, r *http.Request) {
 	next := consoleNext(r.URL.Query().Get("next"))
-	if h.sessions.get(sessionID(r), consoleArea) != nil {
+	if _, err := h.webSession(r.Context(), nil, sessionID(r)); err == nil {
 		seeOther(w, r, cmp.Or(next, consolePath+"/apps"))
+		return
+	} else if !signedOut(err) {
+		h.internal(w, r, err)
 		return
 	}
 	h.renderAdminSignIn(w, r, http.StatusOK, signInData{Info: signInInfo(r), Next: next})
@@ -169,37 +147,30 @@ func (h *Handler) handleAdminSignIn(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, r, err)
 		return
 	}
+	// The web session rides on the admin session just opened; the refresh token is not kept.
+	ctx := r.Context()
+	auth, err := h.admin.AuthenticateAdmin(ctx, login.RefreshToken, latchkey.AdminRefreshToken)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
 	// A new id at sign-in, so an id planted in the browser before cannot ride the session.
-	h.sessions.remove(sessionID(r))
-	id := h.sessions.create(consoleArea, email, login.RefreshToken)
+	h.endPrevious(r, nil)
+	id := newSessionID()
+	if err := h.webSessions.CreateWebSession(latchkey.NewContextWithAdmin(ctx, auth), id, email); err != nil {
+		h.internal(w, r, err)
+		return
+	}
 	h.setSessionCookie(w, r, id)
 	seeOther(w, r, cmp.Or(next, consolePath+"/apps"))
 }
 
+// handleAdminSignOut ends the browser's session and the admin session under it, on every
+// node.
 func (h *Handler) handleAdminSignOut(w http.ResponseWriter, r *http.Request) {
-	c := currentOf(r)
-	h.sessions.remove(c.id)
-	h.endSession(r.Context(), c.s)
+	if err := h.webSessions.EndWebSession(r.Context(), currentOf(r).id); err != nil && !signedOut(err) {
+		h.logger.WarnContext(r.Context(), "sign out", "err", err)
+	}
 	h.setSessionCookie(w, r, "")
 	seeOther(w, r, consolePath+"/sign-in?signed_out=1")
-}
-
-// endSession revokes the refresh token of a browser session that ended, so that it stops
-// counting as a live session and can never be used again.
-func (h *Handler) endSession(ctx context.Context, s *session) {
-	var err error
-	if s.area == consoleArea {
-		var auth *latchkey.AdminAuth
-		if auth, err = h.admin.AuthenticateAdmin(ctx, s.refresh, latchkey.AdminRefreshToken); err == nil {
-			err = h.admin.LogOutAdmin(latchkey.NewContextWithAdmin(ctx, auth))
-		}
-	} else {
-		var auth *latchkey.Auth
-		if auth, err = h.auth.Authenticate(ctx, s.refresh, latchkey.RefreshToken); err == nil {
-			err = h.auth.LogOut(latchkey.NewContextWithAuth(ctx, auth))
-		}
-	}
-	if err != nil && latchkey.ErrorCode(err) != latchkey.EUnauthenticated {
-		h.logger.WarnContext(ctx, "end web session", "err", err)
-	}
 }

@@ -55,20 +55,16 @@ func (h *Handler) withAccount(next http.HandlerFunc) http.HandlerFunc {
 func (h *Handler) accountSession(r *http.Request) (context.Context, *current, error) {
 	app := appOf(r)
 	id := sessionID(r)
-	s := h.sessions.get(id, "app:"+app.ClientAppID)
-	if s == nil {
-		return nil, nil, nil
-	}
-	auth, err := h.auth.Authenticate(r.Context(), s.refresh, latchkey.RefreshToken)
-	if latchkey.ErrorCode(err) == latchkey.EUnauthenticated || err == nil && auth.App.ID != app.ID {
-		// Signed out elsewhere, disabled or deleted by an admin, or the session expired.
-		h.sessions.remove(id)
+	wa, err := h.webSession(r.Context(), app, id)
+	if signedOut(err) {
+		// Never signed in here, signed out elsewhere, disabled or deleted by an admin, or
+		// the session expired.
 		return nil, nil, nil
 	} else if err != nil {
 		return nil, nil, err
 	}
-	c := &current{id: id, s: s}
-	ctx := latchkey.NewContextWithAuth(r.Context(), auth)
+	c := &current{id: id, ws: wa.Session}
+	ctx := latchkey.NewContextWithAuth(r.Context(), wa.User)
 	return context.WithValue(ctx, sessionContextKey{}, c), c, nil
 }
 
@@ -111,8 +107,18 @@ func (h *Handler) handleAccountSignIn(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, r, err)
 		return
 	}
-	h.sessions.remove(sessionID(r))
-	id := h.sessions.create("app:"+app.ClientAppID, email, login.RefreshToken)
+	// The web session rides on the user's session just opened; the refresh token is not kept.
+	auth, err := h.auth.Authenticate(ctx, login.RefreshToken, latchkey.RefreshToken)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	h.endPrevious(r, app)
+	id := newSessionID()
+	if err := h.webSessions.CreateWebSession(latchkey.NewContextWithAuth(ctx, auth), id, email); err != nil {
+		h.internal(w, r, err)
+		return
+	}
 	h.setSessionCookie(w, r, id)
 	seeOther(w, r, accountURL(app.ClientAppID))
 }
@@ -134,9 +140,7 @@ func signInError(err error) string {
 }
 
 func (h *Handler) handleAccountSignOut(w http.ResponseWriter, r *http.Request) {
-	c := currentOf(r)
-	h.sessions.remove(c.id)
-	if err := h.auth.LogOut(r.Context()); err != nil && latchkey.ErrorCode(err) != latchkey.EUnauthenticated {
+	if err := h.webSessions.EndWebSession(r.Context(), currentOf(r).id); err != nil && !signedOut(err) {
 		h.logger.WarnContext(r.Context(), "sign out", "err", err)
 	}
 	h.setSessionCookie(w, r, "")
@@ -176,8 +180,8 @@ func (h *Handler) renderKeys(w http.ResponseWriter, r *http.Request, status int,
 	c := currentOf(r)
 	app := appOf(r)
 	h.render(w, r, status, "account", &pageData{
-		Title: "Your API keys", CSRF: h.csrfToken(r, c.id), Who: c.s.email, App: app,
-		Flash: h.sessions.takeFlash(c.s), Data: d,
+		Title: "Your API keys", CSRF: h.csrfToken(r, c.id), Who: c.ws.Email, App: app,
+		Flash: h.takeFlash(r.Context(), c), Data: d,
 	})
 }
 
@@ -198,7 +202,10 @@ func (h *Handler) handleCreateKey(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.sessions.setFlash(currentOf(r).s, &flash{Secret: &secret{Name: k.Name, Value: k.Value}})
+	if err := h.setFlash(r.Context(), currentOf(r), &flash{Secret: &secret{Name: k.Name, Value: k.Value}}); err != nil {
+		h.internal(w, r, err)
+		return
+	}
 	seeOther(w, r, accountURL(appOf(r).ClientAppID))
 }
 
@@ -241,7 +248,7 @@ func (h *Handler) handleRotateKeyConfirm(w http.ResponseWriter, r *http.Request)
 	app := appOf(r)
 	back := accountURL(app.ClientAppID)
 	h.render(w, r, http.StatusOK, "confirm", &pageData{
-		Title: "Rotate key", CSRF: h.csrfToken(r, c.id), Who: c.s.email, App: app,
+		Title: "Rotate key", CSRF: h.csrfToken(r, c.id), Who: c.ws.Email, App: app,
 		Data: confirmData{
 			Question: "Rotate the key " + k.Name + " (" + k.Start + "…)?",
 			Detail: "It gets a new value, shown once on the next page. The old value keeps working for the time you choose, " +
@@ -276,7 +283,10 @@ func (h *Handler) handleRotateKey(w http.ResponseWriter, r *http.Request) {
 	if grace > 0 {
 		msg = "The old value of " + k.Name + " keeps working for " + latchkey.FormatDuration(grace) + ", then stops."
 	}
-	h.sessions.setFlash(currentOf(r).s, &flash{Message: msg, Secret: &secret{Name: k.Name, Value: k.Value, Rotated: true}})
+	if err := h.setFlash(r.Context(), currentOf(r), &flash{Message: msg, Secret: &secret{Name: k.Name, Value: k.Value, Rotated: true}}); err != nil {
+		h.internal(w, r, err)
+		return
+	}
 	seeOther(w, r, accountURL(appOf(r).ClientAppID))
 }
 
@@ -290,7 +300,7 @@ func (h *Handler) handleDeleteKeyConfirm(w http.ResponseWriter, r *http.Request)
 	app := appOf(r)
 	back := accountURL(app.ClientAppID)
 	h.render(w, r, http.StatusOK, "confirm", &pageData{
-		Title: "Delete key", CSRF: h.csrfToken(r, c.id), Who: c.s.email, App: app,
+		Title: "Delete key", CSRF: h.csrfToken(r, c.id), Who: c.ws.Email, App: app,
 		Data: confirmData{
 			Question: "Delete the key " + k.Name + " (" + k.Start + "…)?",
 			Detail:   "Anything that uses it can no longer log in, and its sessions end at once. This cannot be undone.",

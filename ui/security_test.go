@@ -228,14 +228,14 @@ func TestCookies(t *testing.T) {
 	})
 
 	t.Run("TLS", func(t *testing.T) {
-		ts := httptest.NewTLSServer(ui.New(ui.Config{Apps: srv.Service, Auth: srv.Service, APIKeys: srv.Service, Admin: srv.Service}))
+		ts := httptest.NewTLSServer(ui.New(ui.Config{Apps: srv.Service, Auth: srv.Service, APIKeys: srv.Service, Admin: srv.Service, WebSessions: srv.Service}))
 		defer ts.Close()
 		check(t, ts.URL, ts.Client(), "/console/sign-in", "latchkey_console", "/console/", true)
 		check(t, ts.URL, ts.Client(), account, "latchkey_account", account, true)
 	})
 
 	t.Run("BehindTLSProxy", func(t *testing.T) {
-		ts := httptest.NewServer(ui.New(ui.Config{Apps: srv.Service, Auth: srv.Service, APIKeys: srv.Service, Admin: srv.Service, SecureCookies: true}))
+		ts := httptest.NewServer(ui.New(ui.Config{Apps: srv.Service, Auth: srv.Service, APIKeys: srv.Service, Admin: srv.Service, WebSessions: srv.Service, SecureCookies: true}))
 		defer ts.Close()
 		check(t, ts.URL, ts.Client(), "/console/sign-in", "latchkey_console", "/console/", true)
 	})

@@ -44,7 +44,10 @@ func (h *Handler) handleCreateServerKey(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, err)
 		return
 	}
-	h.sessions.setFlash(currentOf(r).s, &flash{Secret: &secret{Name: k.Name, Value: k.Value}})
+	if err := h.setFlash(r.Context(), currentOf(r), &flash{Secret: &secret{Name: k.Name, Value: k.Value}}); err != nil {
+		h.internal(w, r, err)
+		return
+	}
 	seeOther(w, r, appURL(app, "/server-keys"))
 }
 

@@ -1,46 +1,38 @@
 package ui
 
 import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"time"
+
+	"github.com/latchkey/latchkey"
 )
 
-// Browser sessions. The cookie holds only an opaque random id; the refresh token it stands
-// for stays in this map, so no token ever reaches the browser and page JavaScript could not
-// read one even if it tried. The map is per process: behind a load balancer, send /console/
-// and /app/*/account/ to one node or use sticky sessions. A restart signs everyone out.
+// Browser sessions. The cookie holds only an opaque random token; the store keeps its
+// SHA-256 and the admin's or user's session that the sign-in opened (latchkey.WebSession),
+// so that every node serves every page and no token ever reaches the browser, where page
+// JavaScript could not read one even if it tried. The session the sign-in opened is checked
+// on every page: ending it (signing out, an admin removed, a user disabled, a revocation)
+// ends the browser's session on every node at once. Its lifetimes are the service's:
+// latchkey.WebSessionIdle unused, latchkey.WebSessionLifetime in all.
 const (
 	consoleCookie = "latchkey_console"
 	accountCookie = "latchkey_account"
 
 	consoleArea = "console"
-
-	sessionIdle     = 2 * time.Hour  // a session unused this long ends
-	sessionLifetime = 12 * time.Hour // and none lasts longer than this
-	maxSessions     = 10000          // past this, the least recently used session ends
 )
 
-// session is a signed-in browser: an admin in the console or a user on an app's account page.
-type session struct {
-	area    string // consoleArea, or "app:" + the client app id
-	email   string // shown in the page header
-	refresh string // the admin's or user's refresh token; never sent to the browser
-
-	access    string // the admin's current access token, minted from refresh
-	accessExp time.Time
-
-	created, seen time.Time
-	flash         *flash
-}
-
-// flash is a message for the next page a browser sees, once.
+// flash is a message for the next page a browser sees, once. It travels through the store
+// sealed with a key that only the browser's cookie gives (sealFlash), so that a key value
+// it holds is never readable there.
 type flash struct {
 	Message string
 	Error   bool
@@ -53,112 +45,103 @@ type secret struct {
 	Rotated     bool // a new value of an existing key, rather than a new key
 }
 
-// sessionStore keeps sessions in memory; ended sessions are handed to end, outside the lock,
-// so that their refresh tokens are revoked too.
-type sessionStore struct {
-	now func() time.Time
-	end func(*session)
-
-	mu sync.Mutex
-	m  map[string]*session
+// current is the signed-in browser of a request.
+type current struct {
+	id string // the cookie's token
+	ws *latchkey.WebSession
 }
 
-func newSessionStore(now func() time.Time) *sessionStore {
-	return &sessionStore{now: now, end: func(*session) {}, m: map[string]*session{}}
-}
-
-func (st *sessionStore) expired(s *session, now time.Time) bool {
-	return now.Sub(s.seen) > sessionIdle || now.Sub(s.created) > sessionLifetime
-}
-
-// get returns the live session with the id in the area, or nil.
-func (st *sessionStore) get(id, area string) *session {
-	now := st.now()
-	st.mu.Lock()
-	s := st.m[id]
-	if s != nil && st.expired(s, now) {
-		delete(st.m, id)
-		st.mu.Unlock()
-		st.end(s)
-		return nil
+// webSession returns the caller of the browser session id for the console (app nil) or an
+// app's page. Errors: ENotFound when there is none; EUnauthenticated when it has just ended.
+func (h *Handler) webSession(ctx context.Context, app *latchkey.App, id string) (*latchkey.WebSessionAuth, error) {
+	if id == "" {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "no web session")
 	}
-	if s != nil && s.area == area {
-		s.seen = now
+	return h.webSessions.AuthenticateWebSession(ctx, app, id)
+}
+
+// signedOut reports whether err only says that there is no live browser session.
+func signedOut(err error) bool {
+	code := latchkey.ErrorCode(err)
+	return code == latchkey.ENotFound || code == latchkey.EUnauthenticated
+}
+
+// endPrevious ends the browser's session of the area, if it has a live one, before a new
+// sign-in replaces its id.
+func (h *Handler) endPrevious(r *http.Request, app *latchkey.App) {
+	ctx := r.Context()
+	id := sessionID(r)
+	wa, err := h.webSession(ctx, app, id)
+	if err != nil {
+		return
+	}
+	if wa.Admin != nil {
+		ctx = latchkey.NewContextWithAdmin(ctx, wa.Admin)
 	} else {
-		s = nil
+		ctx = latchkey.NewContextWithAuth(ctx, wa.User)
 	}
-	st.mu.Unlock()
-	return s
+	if err := h.webSessions.EndWebSession(ctx, id); err != nil && !signedOut(err) {
+		h.logger.WarnContext(ctx, "end web session", "err", err)
+	}
 }
 
-// create starts a session and returns its id, ending expired sessions and, when the store
-// is full, the least recently used one.
-func (st *sessionStore) create(area, email, refresh string) string {
-	now := st.now()
-	id := newSessionID()
-	var ended []*session
-	st.mu.Lock()
-	for k, s := range st.m {
-		if st.expired(s, now) {
-			delete(st.m, k)
-			ended = append(ended, s)
-		}
+// setFlash keeps a message for the browser's next page.
+func (h *Handler) setFlash(ctx context.Context, c *current, f *flash) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
 	}
-	if len(st.m) >= maxSessions {
-		var oldest string
-		for k, s := range st.m {
-			if oldest == "" || s.seen.Before(st.m[oldest].seen) {
-				oldest = k
-			}
-		}
-		ended = append(ended, st.m[oldest])
-		delete(st.m, oldest)
-	}
-	st.m[id] = &session{area: area, email: email, refresh: refresh, created: now, seen: now}
-	st.mu.Unlock()
-	for _, s := range ended {
-		st.end(s)
-	}
-	return id
+	return h.webSessions.SetWebSessionFlash(ctx, c.id, sealFlash(c.id, b))
 }
 
-// remove ends a session and returns it, or nil if there was none.
-func (st *sessionStore) remove(id string) *session {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	s := st.m[id]
-	delete(st.m, id)
-	return s
-}
-
-func (st *sessionStore) setFlash(s *session, f *flash) {
-	st.mu.Lock()
-	s.flash = f
-	st.mu.Unlock()
-}
-
-// takeFlash returns the session's flash and forgets it.
-func (st *sessionStore) takeFlash(s *session) *flash {
-	if s == nil {
+// takeFlash returns the browser's message for this page, if it has one, and forgets it. A
+// page without one costs no store call.
+func (h *Handler) takeFlash(ctx context.Context, c *current) *flash {
+	if c == nil || len(c.ws.Flash) == 0 {
 		return nil
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	f := s.flash
-	s.flash = nil
-	return f
+	sealed, err := h.webSessions.TakeWebSessionFlash(ctx, c.id)
+	if err != nil {
+		h.logger.WarnContext(ctx, "take flash", "err", err)
+		return nil
+	}
+	var f flash
+	b, ok := openFlash(c.id, sealed)
+	if !ok || json.Unmarshal(b, &f) != nil {
+		return nil
+	}
+	return &f
 }
 
-func (st *sessionStore) accessToken(s *session) (string, time.Time) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return s.access, s.accessExp
+// flashKey is the AES-256 key that seals a session's flash: an HMAC of a label under the
+// cookie's token, which the store never holds.
+func flashKey(id string) cipher.AEAD {
+	m := hmac.New(sha256.New, []byte(id))
+	m.Write([]byte("latchkey web session flash"))
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		panic(err) // a 32-byte key always makes a cipher
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return aead
 }
 
-func (st *sessionStore) setAccessToken(s *session, token string, exp time.Time) {
-	st.mu.Lock()
-	s.access, s.accessExp = token, exp
-	st.mu.Unlock()
+func sealFlash(id string, b []byte) []byte {
+	aead := flashKey(id)
+	nonce := randomBytes(aead.NonceSize())
+	return aead.Seal(nonce, nonce, b, nil)
+}
+
+func openFlash(id string, sealed []byte) ([]byte, bool) {
+	aead := flashKey(id)
+	if len(sealed) < aead.NonceSize() {
+		return nil, false
+	}
+	b, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], nil)
+	return b, err == nil
 }
 
 func newSessionID() string { return base64.RawURLEncoding.EncodeToString(randomBytes(32)) }
@@ -216,13 +199,14 @@ func (h *Handler) setSessionCookie(w http.ResponseWriter, r *http.Request, id st
 	http.SetCookie(w, c)
 }
 
-// csrfToken is the synchronizer token of a session id: an HMAC under a key of this process,
-// so that it needs no storage and cannot be made without the cookie, which pages on other
-// sites cannot read.
+// csrfToken is the synchronizer token of a session id: an HMAC of the area under the cookie's
+// token itself. It needs no storage and no key of its own, every node makes the same one,
+// and it cannot be made without the cookie, which pages on other sites cannot read and
+// the store does not hold.
 func (h *Handler) csrfToken(r *http.Request, id string) string {
 	a, _, _ := area(r.URL.Path)
-	m := hmac.New(sha256.New, h.csrfKey)
-	m.Write([]byte(a + "\x00" + id))
+	m := hmac.New(sha256.New, []byte(id))
+	m.Write([]byte("latchkey csrf\x00" + a))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 

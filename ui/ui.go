@@ -4,12 +4,12 @@
 // JavaScript; the one script only adds copy buttons.
 //
 // The pages reach Latchkey only through the root package's service interfaces. A browser
-// holds an opaque random session id in an HttpOnly cookie; the tokens it stands for stay in
-// this process's memory (see session.go), so console sessions are per node.
+// holds an opaque random session id in an HttpOnly cookie; the store keeps only its hash,
+// with the admin's or user's session it stands for (see session.go), so that every node
+// over one database serves every signed-in page.
 package ui
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -26,7 +26,9 @@ type Config struct {
 	Userpass latchkey.UserpassService // sends the self-service page's password reset messages
 	APIKeys  latchkey.APIKeyService
 	Admin    latchkey.AdminService
-	Logger   *slog.Logger
+	// WebSessions keeps the signed-in browsers, for every node alike.
+	WebSessions latchkey.WebSessionService
+	Logger      *slog.Logger
 	// SecureCookies marks cookies Secure even on plain-HTTP requests, for a server behind a
 	// TLS-terminating proxy. Requests that arrive over TLS always get Secure cookies.
 	SecureCookies bool
@@ -46,8 +48,8 @@ type Handler struct {
 	now      func() time.Time
 	mux      *http.ServeMux
 	pages    map[string]*page
-	sessions *sessionStore
-	csrfKey  []byte
+
+	webSessions latchkey.WebSessionService
 }
 
 // New returns a Handler with its routes registered.
@@ -63,19 +65,14 @@ func New(cfg Config) *Handler {
 		now:      cfg.Now,
 		mux:      http.NewServeMux(),
 		pages:    parsePages(),
-		csrfKey:  randomBytes(32),
+
+		webSessions: cfg.WebSessions,
 	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
 	if h.now == nil {
 		h.now = time.Now
-	}
-	h.sessions = newSessionStore(h.now)
-	h.sessions.end = func(s *session) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		h.endSession(ctx, s)
 	}
 	h.routes()
 	return h

@@ -147,7 +147,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
 			Observer: ops.observer(), Health: svc, TrustedProxies: c.Limits.TrustedProxies, WriteTimeout: c.Limits.WriteTimeout,
 			UI: ui.New(ui.Config{
-				Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Logger: logger,
+				Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, WebSessions: svc, Logger: logger,
 				SecureCookies: strings.HasPrefix(publicURL, "https://"),
 			}),
 		}),
@@ -246,9 +246,9 @@ func (c *ServeCommand) bootstrapAdmin(ctx context.Context, svc *service.Service,
 	return nil
 }
 
-// sweep deletes expired sessions, audit events past their retention or beyond the audit
-// log's size bound, and the per-account limits and lockouts with nothing left to remember,
-// once an hour.
+// sweep deletes expired sessions and web sessions, audit events past their retention or
+// beyond the audit log's size bound, and the per-account limits and lockouts with nothing
+// left to remember, once an hour.
 func (c *ServeCommand) sweep(ctx context.Context, svc *service.Service, logger *slog.Logger) {
 	ticker := time.NewTicker(time.Hour)
 	defer ticker.Stop()
@@ -261,6 +261,11 @@ func (c *ServeCommand) sweep(ctx context.Context, svc *service.Service, logger *
 				logger.Warn("delete expired sessions", "err", err)
 			} else if n > 0 {
 				logger.Info("deleted expired sessions", "count", n)
+			}
+			if n, err := svc.DeleteExpiredWebSessions(ctx); err != nil {
+				logger.Warn("delete expired web sessions", "err", err)
+			} else if n > 0 {
+				logger.Info("deleted expired web sessions", "count", n)
 			}
 			if n, err := svc.DeleteOldMailSends(ctx); err != nil {
 				logger.Warn("delete old mail records", "err", err)

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	t.Run("SigningKey", func(t *testing.T) { testSigningKey(t, open) })
 	t.Run("SigningKeyWrites", func(t *testing.T) { testSigningKeyWrites(t, open) })
 	t.Run("Admin", func(t *testing.T) { testAdmin(t, open) })
+	t.Run("WebSession", func(t *testing.T) { testWebSession(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("Timestamps", func(t *testing.T) { testTimestamps(t, open) })
 	t.Run("Health", func(t *testing.T) { testHealth(t, open) })

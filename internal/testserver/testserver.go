@@ -119,7 +119,7 @@ func New(t testing.TB, opts Options) *Server {
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now,
 			Observer: opts.Observer, Health: svc, Logger: opts.Logger, TrustedProxies: opts.TrustedProxies, WriteTimeout: opts.WriteTimeout,
-			UI: ui.New(ui.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Now: clock.Now}),
+			UI: ui.New(ui.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, WebSessions: svc, Now: clock.Now}),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		WriteTimeout:      opts.WriteTimeout,

@@ -5,10 +5,12 @@ package teststore
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver of OpenSharedRaw
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/pgtest"
 	"github.com/latchkey/latchkey/postgres"
@@ -54,16 +56,29 @@ func OpenNodes(t testing.TB, n int) []latchkey.Store {
 // it; each is closed when the test ends.
 func OpenShared(t testing.TB, n int) []latchkey.Store {
 	t.Helper()
-	var open func() (latchkey.Store, error)
+	stores, _ := OpenSharedRaw(t, n)
+	return stores
+}
+
+// OpenSharedRaw is OpenShared with a plain database/sql connection to the same database, for
+// tests that read rows as they are stored. Its queries are the store's dialect.
+func OpenSharedRaw(t testing.TB, n int) ([]latchkey.Store, *sql.DB) {
+	t.Helper()
+	var (
+		open            func() (latchkey.Store, error)
+		driver, rawName string
+	)
 	switch kind := os.Getenv("LATCHKEY_TEST_STORE"); kind {
 	case "", "sqlite":
 		path := filepath.Join(t.TempDir(), "data", "latchkey.db")
 		open = func() (latchkey.Store, error) { return sqlite.Open(context.Background(), path) }
+		driver, rawName = "sqlite", path
 	case "postgres":
 		url := pgtest.NewDatabase(t)
 		open = func() (latchkey.Store, error) {
 			return postgres.Open(context.Background(), postgres.Config{URL: url})
 		}
+		driver, rawName = "pgx", url
 	default:
 		t.Fatalf("LATCHKEY_TEST_STORE=%q: want sqlite or postgres", kind)
 	}
@@ -76,5 +91,11 @@ func OpenShared(t testing.TB, n int) []latchkey.Store {
 		t.Cleanup(func() { s.Close() })
 		stores[i] = s
 	}
-	return stores
+	// Opened after the stores, so that the database exists and is migrated.
+	raw, err := sql.Open(driver, rawName)
+	if err != nil {
+		t.Fatalf("open raw database: %v", err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return stores, raw
 }

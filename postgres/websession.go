@@ -1,0 +1,144 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/latchkey/latchkey"
+)
+
+// webSessionColumns are the columns of a web session row, in the order of its insert and
+// scan.
+const webSessionColumns = `id_hash, app_id, admin_session_id, session_id, email, flash,
+	created_at, last_seen_at, expires_at`
+
+// CreateWebSession inserts a web session while the session it rides on exists; the foreign
+// key checks that in the INSERT itself, against a delete committed at the same moment.
+func (s *Store) CreateWebSession(ctx context.Context, ws *latchkey.WebSession) error {
+	return s.retry(ctx, "create web session", func() error {
+		_, err := s.exec(ctx, `INSERT INTO web_sessions (`+webSessionColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			ws.IDHash, nullString(ws.AppID), nullString(ws.AdminSessionID), nullString(ws.SessionID), ws.Email,
+			nullBytes(ws.Flash), dbTime(ws.CreatedAt), dbTime(ws.LastSeenAt), dbTime(ws.ExpiresAt))
+		if _, ok := violation(err, codeForeignKeyViolation); ok {
+			return latchkey.Errorf(latchkey.ENotFound, "session not found")
+		} else if _, ok := violation(err, codeUniqueViolation); ok {
+			return latchkey.Errorf(latchkey.EConflict, "web session already exists")
+		}
+		return err
+	})
+}
+
+// FindWebSession returns a web session by the hash of its token, whether or not it has
+// expired: expiry is the service's rule.
+func (s *Store) FindWebSession(ctx context.Context, idHash []byte) (*latchkey.WebSession, error) {
+	var (
+		ws                               latchkey.WebSession
+		appID, adminSessionID, sessionID *string
+	)
+	err := s.queryRow(ctx, `SELECT `+webSessionColumns+` FROM web_sessions WHERE id_hash = $1`, idHash).
+		Scan(&ws.IDHash, &appID, &adminSessionID, &sessionID, &ws.Email, &ws.Flash, &ws.CreatedAt, &ws.LastSeenAt, &ws.ExpiresAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, latchkey.Errorf(latchkey.ENotFound, "web session not found")
+	} else if err != nil {
+		return nil, wrap("find web session", err)
+	}
+	ws.AppID, ws.AdminSessionID, ws.SessionID = deref(appID), deref(adminSessionID), deref(sessionID)
+	ws.CreatedAt, ws.LastSeenAt, ws.ExpiresAt = ws.CreatedAt.UTC(), ws.LastSeenAt.UTC(), ws.ExpiresAt.UTC()
+	return &ws, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// TouchWebSession sets a web session's LastSeenAt and ExpiresAt.
+func (s *Store) TouchWebSession(ctx context.Context, idHash []byte, seen, expires time.Time) error {
+	return s.updateWebSession(ctx, "touch web session",
+		`UPDATE web_sessions SET last_seen_at = $2, expires_at = $3 WHERE id_hash = $1`, idHash, dbTime(seen), dbTime(expires))
+}
+
+// SetWebSessionFlash sets a web session's Flash.
+func (s *Store) SetWebSessionFlash(ctx context.Context, idHash []byte, flash []byte) error {
+	return s.updateWebSession(ctx, "set web session flash",
+		`UPDATE web_sessions SET flash = $2 WHERE id_hash = $1`, idHash, nullBytes(flash))
+}
+
+// updateWebSession runs an UPDATE of one web session; ENotFound when there is none.
+func (s *Store) updateWebSession(ctx context.Context, op, query string, args ...any) error {
+	return s.retry(ctx, op, func() error {
+		tag, err := s.exec(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return latchkey.Errorf(latchkey.ENotFound, "web session not found")
+		}
+		return nil
+	})
+}
+
+// TakeWebSessionFlash returns a web session's Flash and clears it, in one statement: the
+// row lock makes a concurrent take wait and then read the cleared flash.
+func (s *Store) TakeWebSessionFlash(ctx context.Context, idHash []byte) ([]byte, error) {
+	var flash []byte
+	err := s.retry(ctx, "take web session flash", func() error {
+		err := s.queryRow(ctx, `UPDATE web_sessions w SET flash = NULL
+			FROM (SELECT id_hash, flash FROM web_sessions WHERE id_hash = $1 FOR UPDATE) old
+			WHERE w.id_hash = old.id_hash RETURNING old.flash`, idHash).Scan(&flash)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return latchkey.Errorf(latchkey.ENotFound, "web session not found")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return flash, nil
+}
+
+// DeleteWebSession deletes a web session. Errors: ENotFound when it is already gone.
+func (s *Store) DeleteWebSession(ctx context.Context, idHash []byte) error {
+	return s.updateWebSession(ctx, "delete web session", `DELETE FROM web_sessions WHERE id_hash = $1`, idHash)
+}
+
+// DeleteExpiredWebSessions deletes the web sessions that expired before t with the sessions
+// they ride on, in one transaction.
+func (s *Store) DeleteExpiredWebSessions(ctx context.Context, t time.Time) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, "delete expired web sessions", func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `DELETE FROM web_sessions WHERE expires_at < $1
+			RETURNING admin_session_id, session_id`, dbTime(t))
+		if err != nil {
+			return err
+		}
+		var adminSessions, sessions []string
+		for rows.Next() {
+			var adminSession, session *string
+			if err := rows.Scan(&adminSession, &session); err != nil {
+				rows.Close()
+				return err
+			}
+			if adminSession != nil {
+				adminSessions = append(adminSessions, *adminSession)
+			} else if session != nil {
+				sessions = append(sessions, *session)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		n = int64(len(adminSessions) + len(sessions))
+		if _, err := tx.Exec(ctx, `DELETE FROM admin_sessions WHERE id = ANY($1)`, adminSessions); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE id = ANY($1)`, sessions)
+		return err
+	})
+	return n, err
+}
