@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +28,8 @@ import (
 // a logout on one node refuses the session's tokens on every node at once; wrong passwords
 // spread over the nodes meet the lock after 10 in total; a node restarted during a loop of
 // key logins costs no request and loses no acknowledged session; and PostgreSQL stopped under
-// load is answered 503 with Retry-After, then every node recovers by itself.
+// load is answered 503 with Retry-After, then every node recovers by itself; and the console
+// works with its requests landing on different nodes.
 func TestLoadBalancer(t *testing.T) {
 	root := moduleRoot(t)
 	flowDir := filepath.Join(root, "compat", "realm-web")
@@ -53,6 +58,80 @@ func TestLoadBalancer(t *testing.T) {
 			}
 			if got := lb.call(t, "POST", "/api/client/v2.0/auth/session", l.RefreshToken, nil, nil); got != http.StatusUnauthorized {
 				t.Errorf("refresh with the ended session's token: %d, want 401", got)
+			}
+		}
+	})
+
+	t.Run("ConsoleAcrossNodes", func(t *testing.T) {
+		// Each request of the console's sign-in and of a server key's creation lands on the
+		// next node: the browser session and its CSRF token hold on every one.
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+		page := func(path string) (int, string) {
+			t.Helper()
+			resp, err := browser.Get(lb.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		post := func(path string, form url.Values) (int, string) {
+			t.Helper()
+			resp, err := browser.PostForm(lb.URL+path, form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode, resp.Header.Get("Location")
+		}
+		token := func(body string) string {
+			t.Helper()
+			m := csrf.FindStringSubmatch(body)
+			if m == nil {
+				t.Fatalf("no CSRF token in\n%s", body)
+			}
+			return m[1]
+		}
+
+		_, body := page("/console/sign-in")
+		if status, to := post("/console/sign-in", url.Values{"csrf": {token(body)}, "email": {lbAdminEmail}, "password": {lbAdminPassword}}); status != http.StatusSeeOther || to != "/console/apps" {
+			t.Fatalf("sign in: %d to %q", status, to)
+		}
+		keys := "/console/apps/" + compatAppID + "/server-keys"
+		for range len(lb.nodes) { // signed in on every node
+			if status, _ := page("/console/apps"); status != http.StatusOK {
+				t.Fatalf("the apps page after signing in: %d", status)
+			}
+		}
+		status, body := page(keys)
+		if status != http.StatusOK {
+			t.Fatalf("server keys page: %d", status)
+		}
+		if status, to := post(keys, url.Values{"csrf": {token(body)}, "name": {"lb-key"}}); status != http.StatusSeeOther || to != keys {
+			t.Fatalf("create a server key: %d to %q", status, to)
+		}
+		status, body = page(keys)
+		if status != http.StatusOK || !strings.Contains(body, "lb-key") {
+			t.Fatalf("server keys page after creating lb-key: %d\n%s", status, body)
+		}
+		// Signing out on one node ends the browser session on all.
+		if status, _ := post("/console/sign-out", url.Values{"csrf": {token(body)}}); status != http.StatusSeeOther {
+			t.Fatalf("sign out: %d", status)
+		}
+		for range len(lb.nodes) {
+			resp, err := browser.Get(lb.URL + "/console/apps")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/sign-in") {
+				t.Errorf("the apps page after signing out: %d to %q, want the sign-in page", resp.StatusCode, resp.Header.Get("Location"))
 			}
 		}
 	})
@@ -251,9 +330,22 @@ func newCluster(t *testing.T, bin string, n int) *cluster {
 	for i := range n {
 		c.nodes = append(c.nodes, c.startNode(t, i))
 	}
+	// The console's admin, made as an operator makes the first one.
+	create := exec.Command(bin, "admin", "create-user", "--email", lbAdminEmail, "--database", c.db)
+	create.Env = serverEnv()
+	create.Stdin = strings.NewReader(lbAdminPassword + "\n")
+	if out, err := create.CombinedOutput(); err != nil {
+		t.Fatalf("admin create-user: %v\n%s", err, out)
+	}
 	startNginx(t, nginx, lbPort, c.ports)
 	return c
 }
+
+// The console's admin in the load balancer test.
+const (
+	lbAdminEmail    = "admin@example.com"
+	lbAdminPassword = "a-long-admin-password"
+)
 
 // startNode starts node i on its port.
 func (c *cluster) startNode(t *testing.T, i int) *server {
