@@ -120,7 +120,7 @@ func BenchmarkPasswordVerify(b *testing.B) {
 func BenchmarkLogInAPIKey(b *testing.B) {
 	ctx := context.Background()
 	store := teststore.Open(b)
-	s, err := New(ctx, Config{Store: store, Issuer: "http://127.0.0.1:9090"})
+	s, err := New(ctx, Config{Store: store, Issuer: "http://127.0.0.1:9090", SecretKey: []byte("the benchmark's secret key, 32 bytes or more")})
 	if err != nil {
 		b.Fatal(err)
 	}
