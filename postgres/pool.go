@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +55,16 @@ func poolConfig(cfg Config) (*pgxpool.Config, error) {
 		pc.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 
+	if ms := timeoutMillis(cfg.StatementTimeout); ms != "" && !cfg.PgBouncer {
+		// Straight to PostgreSQL, a connection keeps its settings: set the timeout once when
+		// it opens, so that a single statement needs nothing sent before it. Through PgBouncer
+		// a setting would stay on a server connection that other clients then get, so there
+		// each statement and transaction sets its own (Store.query, Store.inTx).
+		pc.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+			_, err := conn.Exec(ctx, "SET statement_timeout = "+ms)
+			return err
+		}
+	}
 	if cfg.PgBouncer {
 		switch mode := raw.RuntimeParams["default_query_exec_mode"]; mode {
 		case "":
@@ -243,4 +254,13 @@ func (r *row) Scan(dest ...any) error {
 	}
 	r.rows.Close()
 	return r.rows.Err()
+}
+
+// timeoutMillis is a statement timeout in whole milliseconds, rounded up (0 ms would turn
+// the timeout off), or "" for none.
+func timeoutMillis(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(int64((d+time.Millisecond-1)/time.Millisecond), 10)
 }

@@ -22,7 +22,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"path"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -99,8 +98,9 @@ type Store struct {
 	pool           *pgxpool.Pool
 	acquireTimeout time.Duration
 	// beginQuery starts a transaction and sets its statement timeout in one round trip;
-	// setTimeout sets it for the implicit transaction of a single statement. Both are ""
-	// without a statement timeout.
+	// setTimeout sets it for the implicit transaction of a single statement, through
+	// PgBouncer only (otherwise each connection has it from its start). Both are "" without
+	// a statement timeout.
 	beginQuery, setTimeout string
 	// probe is the readiness check's own connection (health.go).
 	probe *probeConn
@@ -129,11 +129,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.acquireTimeout <= 0 {
 		s.acquireTimeout = DefaultAcquireTimeout
 	}
-	if cfg.StatementTimeout > 0 {
-		// Rounded up: a timeout of 0 ms would turn the timeout off.
-		ms := strconv.FormatInt(int64((cfg.StatementTimeout+time.Millisecond-1)/time.Millisecond), 10)
+	if ms := timeoutMillis(cfg.StatementTimeout); ms != "" {
 		s.beginQuery = "BEGIN; SET LOCAL statement_timeout = " + ms
-		s.setTimeout = "SELECT set_config('statement_timeout', '" + ms + "', true)"
+		if cfg.PgBouncer {
+			// Without PgBouncer the connection already has it (poolConfig).
+			s.setTimeout = "SELECT set_config('statement_timeout', '" + ms + "', true)"
+		}
 	}
 	s.probe = newProbeConn(pool.Config().ConnConfig)
 	if err := s.Migrate(ctx); err != nil {
