@@ -84,3 +84,20 @@ func TestServeBanner(t *testing.T) {
 		t.Fatalf("banner with an admin:\n%s", strings.Join(lines, "\n"))
 	}
 }
+
+// TestServeHelpAppID checks that serve's help says what --app-id does: it names the app
+// created and printed at start, and does not limit which apps are served.
+func TestServeHelpAppID(t *testing.T) {
+	out, _ := exec.Command(binary, "serve", "-h").CombinedOutput()
+	help := string(out)
+	i := strings.Index(help, "-app-id")
+	if i < 0 {
+		t.Fatalf("serve -h does not list --app-id:\n%s", help)
+	}
+	entry, _, _ := strings.Cut(help[i:], "\n  -")
+	for _, want := range []string{"create", "print", "every app is served"} {
+		if !strings.Contains(entry, want) {
+			t.Errorf("--app-id's help %q does not say %q", entry, want)
+		}
+	}
+}
