@@ -85,6 +85,11 @@ type Store interface {
 	// hash until then, and k.PreviousHash is set to it; without, the key keeps no previous
 	// value. Rotations of one key run one at a time, each from the value the last one wrote.
 	RotateAPIKey(ctx context.Context, k *APIKey, sessionsEnd time.Time) error
+	// EndAPIKeyGrace ends the grace period of the user's key id if its previous hash is still
+	// previous (a rotation since then leaves the key's values as they are), and ends the
+	// key's sessions no later than sessionsEnd, in one transaction. Errors: ENotFound when
+	// the user has no such key.
+	EndAPIKeyGrace(ctx context.Context, userID, id string, previous []byte, sessionsEnd time.Time) error
 	// TouchAPIKey records that the key was used at t.
 	TouchAPIKey(ctx context.Context, id string, t time.Time) error
 

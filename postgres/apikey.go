@@ -294,6 +294,27 @@ func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEn
 	return err
 }
 
+// EndAPIKeyGrace ends the key's grace period if previous is still its previous hash, and
+// ends its sessions by sessionsEnd. The key's row is updated in one statement, which tells
+// whether it exists and leaves a newer rotation's values alone. Errors: ENotFound.
+func (s *Store) EndAPIKeyGrace(ctx context.Context, userID, id string, previous []byte, sessionsEnd time.Time) error {
+	return s.inTx(ctx, "end api key grace", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE api_keys SET
+			previous_expires_at = CASE WHEN previous_hash = $3 THEN NULL ELSE previous_expires_at END,
+			previous_hash = CASE WHEN previous_hash = $3 THEN NULL ELSE previous_hash END
+			WHERE user_id = $1 AND id = $2`, userID, id, previous)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		}
+		_, err = tx.Exec(ctx, `UPDATE sessions SET expires_at = $2 WHERE api_key_id = $1 AND expires_at > $2`,
+			id, dbTime(sessionsEnd))
+		return err
+	})
+}
+
 // SetAPIKeyDisabled enables or disables one of the user's keys. Disabling deletes the key's
 // sessions in the same transaction; CreateSession's share lock on the key keeps a login that
 // runs meanwhile from leaving a session behind.

@@ -269,8 +269,8 @@ func (s *Service) ReportLeakedKeys(ctx context.Context, app *latchkey.App, value
 		case subtle.ConstantTimeCompare(k.Hash, hash) == 1:
 			err = s.store.SetAPIKeyDisabled(ctx, k.UserID, k.ID, true)
 		case k.PreviousExpiresAt != nil && now.Before(*k.PreviousExpiresAt):
-			k.PreviousHash, k.PreviousExpiresAt = nil, nil
-			err = s.store.RotateAPIKey(ctx, k, now)
+			// Only if it is still the previous value: a rotation since the read keeps its own.
+			err = s.store.EndAPIKeyGrace(ctx, k.UserID, k.ID, hash, now)
 		default:
 			continue // an old value whose grace is over: already refused
 		}

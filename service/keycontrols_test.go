@@ -287,3 +287,57 @@ func TestAppScopesUnique(t *testing.T) {
 	app.Name, app.Scopes = "dup-scopes", []string{"read", "read"}
 	wantCode(t, app.Validate(), latchkey.EInvalid)
 }
+
+// rotatingStore is a real store that, once armed, runs rotate right after its next read of a
+// key by hash: a rotation that commits while a leak report is under way.
+type rotatingStore struct {
+	latchkey.Store
+	rotate func()
+}
+
+func (s *rotatingStore) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, error) {
+	k, err := s.Store.FindAPIKeyByHash(ctx, appID, hash)
+	if rotate := s.rotate; rotate != nil {
+		s.rotate = nil
+		rotate()
+	}
+	return k, err
+}
+
+// TestReportLeakedKeys_RacesRotation reports a leaked previous value while its owner rotates
+// the key again: the report ends the leaked value, and the values the rotation answered keep
+// working (the new one, and the one before it for its grace period).
+func TestReportLeakedKeys_RacesRotation(t *testing.T) {
+	store := &rotatingStore{Store: teststore.Open(t)}
+	f := newFixtureOver(t, store)
+	ctx, _ := f.login(t, "ann@example.com")
+	k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaked := k.Value
+	first, err := f.svc.RotateAPIKey(ctx, k.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var second *latchkey.APIKey
+	store.rotate = func() {
+		if second, err = f.svc.RotateAPIKey(ctx, k.ID, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found, err := f.svc.ReportLeakedKeys(context.Background(), f.app, []string{leaked})
+	if err != nil || !slices.Equal(found, []bool{true}) {
+		t.Fatalf("ReportLeakedKeys = %v, %v; want the leaked value found", found, err)
+	}
+	if second == nil {
+		t.Fatal("the rotation did not run during the report")
+	}
+	_, err = f.keyLogin(leaked)
+	wantCode(t, err, latchkey.EUnauthorized)
+	for _, v := range []string{second.Value, first.Value} {
+		if _, err := f.keyLogin(v); err != nil {
+			t.Errorf("a value the racing rotation answered no longer logs in: %v", err)
+		}
+	}
+}

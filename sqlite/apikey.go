@@ -248,6 +248,33 @@ func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEn
 	return nil
 }
 
+// EndAPIKeyGrace ends the key's grace period if previous is still its previous hash, and
+// ends its sessions by sessionsEnd. Errors: ENotFound.
+func (s *Store) EndAPIKeyGrace(ctx context.Context, userID, id string, previous []byte, sessionsEnd time.Time) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("end api key grace", err)
+	}
+	defer tx.Rollback()
+
+	var exists bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE user_id = ? AND id = ?)`,
+		userID, id).Scan(&exists); err != nil {
+		return wrap("end api key grace", err)
+	} else if !exists {
+		return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET previous_hash = NULL, previous_expires_at = NULL
+		WHERE user_id = ? AND id = ? AND previous_hash = ?`, userID, id, previous); err != nil {
+		return wrap("end api key grace", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = ? WHERE api_key_id = ? AND expires_at > ?`,
+		millis(sessionsEnd), id, millis(sessionsEnd)); err != nil {
+		return wrap("end api key grace", err)
+	}
+	return wrap("end api key grace", tx.Commit())
+}
+
 // SetAPIKeyDisabled enables or disables one of the user's keys. Disabling also deletes every
 // session opened with the key, in the same transaction, so no refresh token of a disabled key
 // outlives the call.

@@ -447,6 +447,60 @@ func testAPIKey(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		}
 	})
 
+	t.Run("EndGrace", func(t *testing.T) {
+		s := open(t)
+		app := mustCreateApp(t, s)
+		u := mustCreateUser(t, s, app.ID, "ada@example.com")
+		other := mustCreateUser(t, s, app.ID, "bob@example.com")
+		k := mustCreateAPIKey(t, s, u, "ci")
+		graceEnd := now().Add(time.Hour)
+		rotate := func(t *testing.T) *latchkey.APIKey {
+			t.Helper()
+			rot := *mustFindAPIKey(t, s, u.ID, k.ID)
+			rot.Hash, rot.PreviousExpiresAt = randomBytes(t, 32), timePtr(graceEnd)
+			if err := s.RotateAPIKey(t.Context(), &rot, graceEnd); err != nil {
+				t.Fatal(err)
+			}
+			return &rot
+		}
+		first := rotate(t) // previous: k.Hash
+		sess := mustCreateSession(t, s, u, first)
+
+		// A rotation since the caller read the key keeps its values: the caller's previous
+		// hash is not the key's any more.
+		second := rotate(t) // previous: first.Hash
+		ended := now()
+		if err := s.EndAPIKeyGrace(t.Context(), u.ID, k.ID, k.Hash, ended); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(second, mustFindAPIKey(t, s, u.ID, k.ID)); diff != "" {
+			t.Fatalf("EndAPIKeyGrace with a stale previous hash changed the key (-want +got):\n%s", diff)
+		}
+
+		// With the key's previous hash it ends the grace period; either way the key's
+		// sessions end.
+		if err := s.EndAPIKeyGrace(t.Context(), u.ID, k.ID, first.Hash, ended); err != nil {
+			t.Fatal(err)
+		}
+		want := *second
+		want.PreviousHash, want.PreviousExpiresAt = nil, nil
+		if diff := cmp.Diff(&want, mustFindAPIKey(t, s, u.ID, k.ID)); diff != "" {
+			t.Fatalf("after EndAPIKeyGrace (-want +got):\n%s", diff)
+		}
+		_, err := s.FindAPIKeyByHash(t.Context(), app.ID, first.Hash)
+		assertCode(t, err, latchkey.ENotFound)
+		got, err := s.FindSession(t.Context(), sess.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.ExpiresAt.Equal(ended) {
+			t.Fatalf("the key's session expires at %v, want %v", got.ExpiresAt, ended)
+		}
+
+		assertCode(t, s.EndAPIKeyGrace(t.Context(), other.ID, k.ID, first.Hash, ended), latchkey.ENotFound)
+		assertCode(t, s.EndAPIKeyGrace(t.Context(), u.ID, newID(), first.Hash, ended), latchkey.ENotFound)
+	})
+
 	t.Run("RotateErrNotFound", func(t *testing.T) {
 		s := open(t)
 		app := mustCreateApp(t, s)
