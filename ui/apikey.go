@@ -239,6 +239,20 @@ var graceChoices = []struct {
 }
 
 func (h *Handler) handleRotateKeyConfirm(w http.ResponseWriter, r *http.Request) {
+	h.confirmKey(w, r, "Rotate key", func(k *latchkey.APIKey, back string) confirmData {
+		return confirmData{
+			Question: "Rotate the key " + k.Name + " (" + k.Start + "…)?",
+			Detail: "It gets a new value, shown once on the next page. The old value keeps working for the time you choose, " +
+				"so you can put the new one in place first; then it stops, and the sessions opened with it end.",
+			Action: back + "keys/" + url.PathEscape(k.ID) + "/rotate", Button: "Rotate key", Cancel: back,
+			Grace: graceChoices,
+		}
+	})
+}
+
+// confirmKey renders the confirmation page of an action on one of the signed-in user's keys,
+// with the data that data makes from the key and the account page's address.
+func (h *Handler) confirmKey(w http.ResponseWriter, r *http.Request, title string, data func(k *latchkey.APIKey, back string) confirmData) {
 	k, err := h.apiKeys.FindAPIKey(r.Context(), r.PathValue("key"))
 	if err != nil {
 		h.fail(w, r, err)
@@ -246,16 +260,9 @@ func (h *Handler) handleRotateKeyConfirm(w http.ResponseWriter, r *http.Request)
 	}
 	c := currentOf(r)
 	app := appOf(r)
-	back := accountURL(app.ClientAppID)
 	h.render(w, r, http.StatusOK, "confirm", &pageData{
-		Title: "Rotate key", CSRF: h.csrfToken(r, c.id), Who: c.ws.Email, App: app,
-		Data: confirmData{
-			Question: "Rotate the key " + k.Name + " (" + k.Start + "…)?",
-			Detail: "It gets a new value, shown once on the next page. The old value keeps working for the time you choose, " +
-				"so you can put the new one in place first; then it stops, and the sessions opened with it end.",
-			Action: back + "keys/" + url.PathEscape(k.ID) + "/rotate", Button: "Rotate key", Cancel: back,
-			Grace: graceChoices,
-		},
+		Title: title, CSRF: h.csrfToken(r, c.id), Who: c.ws.Email, App: app,
+		Data: data(k, accountURL(app.ClientAppID)),
 	})
 }
 
@@ -291,21 +298,12 @@ func (h *Handler) handleRotateKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) handleDeleteKeyConfirm(w http.ResponseWriter, r *http.Request) {
-	k, err := h.apiKeys.FindAPIKey(r.Context(), r.PathValue("key"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	c := currentOf(r)
-	app := appOf(r)
-	back := accountURL(app.ClientAppID)
-	h.render(w, r, http.StatusOK, "confirm", &pageData{
-		Title: "Delete key", CSRF: h.csrfToken(r, c.id), Who: c.ws.Email, App: app,
-		Data: confirmData{
+	h.confirmKey(w, r, "Delete key", func(k *latchkey.APIKey, back string) confirmData {
+		return confirmData{
 			Question: "Delete the key " + k.Name + " (" + k.Start + "…)?",
 			Detail:   "Anything that uses it can no longer log in, and its sessions end at once. This cannot be undone.",
 			Action:   back + "keys/" + url.PathEscape(k.ID) + "/delete", Button: "Delete key", Cancel: back,
-		},
+		}
 	})
 }
 
