@@ -17,15 +17,7 @@ func testRace(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	// A grace-0 rotation between a key login's read and its session insert: the session,
 	// opened with the value the rotation replaced, is refused.
 	t.Run("KeyRotatedDuringLogin", func(t *testing.T) {
-		s := open(t)
-		app := mustCreateApp(t, s)
-		u := mustCreateUser(t, s, app.ID, "ada@example.com")
-		k := mustCreateAPIKey(t, s, u, "ci")
-
-		read, _, err := s.FindAPIKeyAndUser(t.Context(), app.ID, k.Hash)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, u, read := keyReadByLogin(t, open)
 		rot := *read
 		rot.Hash, rot.Start, rot.PreviousHash, rot.PreviousExpiresAt = randomBytes(t, 32), "lk_New1", nil, nil
 		if err := s.RotateAPIKey(t.Context(), &rot, now()); err != nil {
@@ -45,15 +37,7 @@ func testRace(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	// With a grace period, the replaced value still opens sessions, but only ones that end
 	// with the grace period, and none once it is over.
 	t.Run("KeyRotatedWithGraceDuringLogin", func(t *testing.T) {
-		s := open(t)
-		app := mustCreateApp(t, s)
-		u := mustCreateUser(t, s, app.ID, "ada@example.com")
-		k := mustCreateAPIKey(t, s, u, "ci")
-
-		read, _, err := s.FindAPIKeyAndUser(t.Context(), app.ID, k.Hash)
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, u, read := keyReadByLogin(t, open)
 		graceEnd := now().Add(time.Hour)
 		rot := *read
 		rot.Hash, rot.Start, rot.PreviousExpiresAt = randomBytes(t, 32), "lk_New1", &graceEnd
@@ -192,4 +176,19 @@ func testRace(t *testing.T, open func(t *testing.T) latchkey.Store) {
 				first.ClientAppID, ok, err, apps[0].ClientAppID)
 		}
 	})
+}
+
+// keyReadByLogin makes a store with a user and a key, and reads the key as a key login does,
+// before the step a test interleaves.
+func keyReadByLogin(t *testing.T, open func(t *testing.T) latchkey.Store) (latchkey.Store, *latchkey.User, *latchkey.APIKey) {
+	t.Helper()
+	s := open(t)
+	app := mustCreateApp(t, s)
+	u := mustCreateUser(t, s, app.ID, "ada@example.com")
+	k := mustCreateAPIKey(t, s, u, "ci")
+	read, _, err := s.FindAPIKeyAndUser(t.Context(), app.ID, k.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, u, read
 }
