@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -35,6 +36,12 @@ func RetryAfter(err error) (time.Duration, bool) {
 		return e.After, true
 	}
 	return 0, false
+}
+
+// RetrySeconds is a wait as a Retry-After header says it: whole seconds, rounded up, at
+// least one.
+func RetrySeconds(d time.Duration) string {
+	return strconv.FormatInt(int64(max(1, (d+time.Second-1)/time.Second)), 10)
 }
 
 // Lockout is the password-failure state of one account, kept in the store so that every

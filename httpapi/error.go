@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -91,9 +90,9 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger.WarnContext(r.Context(), "database unavailable", slog.String(attrRequestID, requestID(r)), slog.Any("err", err))
 	}
 	if d, ok := retryAfterTable[code]; ok {
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(d/time.Second), 10))
+		w.Header().Set("Retry-After", latchkey.RetrySeconds(d))
 	} else if d, ok := latchkey.RetryAfter(err); ok {
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(max(1, (d+time.Second-1)/time.Second)), 10))
+		w.Header().Set("Retry-After", latchkey.RetrySeconds(d))
 	}
 	writeJSON(w, wire.status, errorBody{
 		Error:     latchkey.ErrorMessage(err),

@@ -13,7 +13,7 @@ import (
 // like a rate limit, so the page does too and tells nobody whether an account exists.
 func tooManyAttempts(w http.ResponseWriter, err error) string {
 	d, _ := latchkey.RetryAfter(err)
-	w.Header().Set("Retry-After", strconv.FormatInt(int64(max(1, (d+time.Second-1)/time.Second)), 10))
+	w.Header().Set("Retry-After", latchkey.RetrySeconds(d))
 	return "Too many attempts; try again " + retryIn(d) + "."
 }
 
