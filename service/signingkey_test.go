@@ -328,7 +328,7 @@ func TestSigningKeysWrongSecret(t *testing.T) {
 // must make one key per algorithm between them and serve the same JWKS.
 func TestSigningKeysFirstStart(t *testing.T) {
 	for range 20 {
-		stores := teststore.OpenShared(t, 2)
+		stores := teststore.OpenNodes(t, 2)
 		svcs := make([]*service.Service, len(stores))
 		errs := make([]error, len(stores))
 		var wg sync.WaitGroup

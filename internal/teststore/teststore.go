@@ -27,42 +27,20 @@ func Open(t testing.TB) latchkey.Store {
 // (on SQLite, n stores over one file), each closed when the test ends.
 func OpenNodes(t testing.TB, n int) []latchkey.Store {
 	t.Helper()
-	var open func() (latchkey.Store, error)
-	switch kind := os.Getenv("LATCHKEY_TEST_STORE"); kind {
-	case "", "sqlite":
-		path := filepath.Join(t.TempDir(), "data", "latchkey.db")
-		open = func() (latchkey.Store, error) { return sqlite.Open(context.Background(), path) }
-	case "postgres":
-		url := pgtest.NewDatabase(t)
-		open = func() (latchkey.Store, error) {
-			return postgres.Open(context.Background(), postgres.Config{URL: url, StatementTimeout: postgres.DefaultStatementTimeout})
-		}
-	default:
-		t.Fatalf("LATCHKEY_TEST_STORE=%q: want sqlite or postgres", kind)
-	}
-	stores := make([]latchkey.Store, n)
-	for i := range stores {
-		store, err := open()
-		if err != nil {
-			t.Fatalf("open store: %v", err)
-		}
-		t.Cleanup(func() { store.Close() })
-		stores[i] = store
-	}
+	stores, _ := openNodes(t, n, false)
 	return stores
 }
 
-// OpenShared returns n stores over one fresh database, as n nodes (or processes) would open
-// it; each is closed when the test ends.
-func OpenShared(t testing.TB, n int) []latchkey.Store {
-	t.Helper()
-	stores, _ := OpenSharedRaw(t, n)
-	return stores
-}
-
-// OpenSharedRaw is OpenShared with a plain database/sql connection to the same database, for
+// OpenSharedRaw is OpenNodes with a plain database/sql connection to the same database, for
 // tests that read rows as they are stored. Its queries are the store's dialect.
 func OpenSharedRaw(t testing.TB, n int) ([]latchkey.Store, *sql.DB) {
+	t.Helper()
+	return openNodes(t, n, true)
+}
+
+// openNodes opens n stores over one fresh database and, with raw, a database/sql connection
+// to it, opened after the stores so that the database exists and is migrated.
+func openNodes(t testing.TB, n int, raw bool) ([]latchkey.Store, *sql.DB) {
 	t.Helper()
 	var (
 		open            func() (latchkey.Store, error)
@@ -76,7 +54,7 @@ func OpenSharedRaw(t testing.TB, n int) ([]latchkey.Store, *sql.DB) {
 	case "postgres":
 		url := pgtest.NewDatabase(t)
 		open = func() (latchkey.Store, error) {
-			return postgres.Open(context.Background(), postgres.Config{URL: url})
+			return postgres.Open(context.Background(), postgres.Config{URL: url, StatementTimeout: postgres.DefaultStatementTimeout})
 		}
 		driver, rawName = "pgx", url
 	default:
@@ -91,11 +69,13 @@ func OpenSharedRaw(t testing.TB, n int) ([]latchkey.Store, *sql.DB) {
 		t.Cleanup(func() { s.Close() })
 		stores[i] = s
 	}
-	// Opened after the stores, so that the database exists and is migrated.
-	raw, err := sql.Open(driver, rawName)
+	if !raw {
+		return stores, nil
+	}
+	db, err := sql.Open(driver, rawName)
 	if err != nil {
 		t.Fatalf("open raw database: %v", err)
 	}
-	t.Cleanup(func() { raw.Close() })
-	return stores, raw
+	t.Cleanup(func() { db.Close() })
+	return stores, db
 }
