@@ -257,40 +257,30 @@ func (c *ServeCommand) sweep(ctx context.Context, svc *service.Service, logger *
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			if n, err := svc.DeleteExpiredSessions(ctx); err != nil {
-				logger.Warn("delete expired sessions", "err", err)
-			} else if n > 0 {
-				logger.Info("deleted expired sessions", "count", n)
-			}
-			if n, err := svc.DeleteExpiredWebSessions(ctx); err != nil {
-				logger.Warn("delete expired web sessions", "err", err)
-			} else if n > 0 {
-				logger.Info("deleted expired web sessions", "count", n)
-			}
-			if n, err := svc.DeleteOldMailSends(ctx); err != nil {
-				logger.Warn("delete old mail records", "err", err)
-			} else if n > 0 {
-				logger.Info("deleted old mail records", "count", n)
-			}
-			if c.AuditRetention > 0 {
-				if n, err := svc.DeleteOldAuditEvents(ctx, c.AuditRetention); err != nil {
-					logger.Warn("delete old audit events", "err", err)
-				} else if n > 0 {
-					logger.Info("deleted old audit events", "count", n)
-				}
-			}
-			if n, err := svc.DeleteIdleLimits(ctx); err != nil {
-				logger.Warn("delete idle rate limits and lockouts", "err", err)
-			} else if n > 0 {
-				logger.Info("deleted idle rate limits and lockouts", "count", n)
-			}
-			if n, err := svc.DeleteExcessAuditEvents(ctx, c.AuditMaxEvents); err != nil {
-				logger.Warn("delete audit events beyond audit-max-events", "err", err)
-			} else if n > 0 {
-				logger.Warn("deleted the oldest audit events beyond audit-max-events", "count", n, "max", c.AuditMaxEvents)
-			}
+			c.sweepOnce(ctx, svc, logger)
 		}
 	}
+}
+
+// sweepOnce runs each clean-up once, logging what it deleted and what failed.
+func (c *ServeCommand) sweepOnce(ctx context.Context, svc *service.Service, logger *slog.Logger) {
+	run := func(what string, level slog.Level, del func() (int64, error), attrs ...any) {
+		if n, err := del(); err != nil {
+			logger.Warn("delete "+what, "err", err)
+		} else if n > 0 {
+			logger.Log(ctx, level, "deleted "+what, append([]any{"count", n}, attrs...)...)
+		}
+	}
+	run("expired sessions", slog.LevelInfo, func() (int64, error) { return svc.DeleteExpiredSessions(ctx) })
+	run("expired web sessions", slog.LevelInfo, func() (int64, error) { return svc.DeleteExpiredWebSessions(ctx) })
+	run("old mail records", slog.LevelInfo, func() (int64, error) { return svc.DeleteOldMailSends(ctx) })
+	if c.AuditRetention > 0 {
+		run("old audit events", slog.LevelInfo, func() (int64, error) { return svc.DeleteOldAuditEvents(ctx, c.AuditRetention) })
+	}
+	run("idle rate limits and lockouts", slog.LevelInfo, func() (int64, error) { return svc.DeleteIdleLimits(ctx) })
+	// Reaching the bound means the log holds less than the retention: say so louder.
+	run("the oldest audit events beyond audit-max-events", slog.LevelWarn,
+		func() (int64, error) { return svc.DeleteExcessAuditEvents(ctx, c.AuditMaxEvents) }, "max", c.AuditMaxEvents)
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
