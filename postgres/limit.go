@@ -23,13 +23,13 @@ func (s *Store) TakeRateToken(ctx context.Context, key []byte, now time.Time, in
 	t, iv := now.UnixNano(), int64(interval)
 	var wait time.Duration
 	err := s.retry(ctx, "take rate token", func() error {
-		tag, err := s.pool.Exec(ctx, takeRateTokenQuery, key, t, iv, int64(burst)*iv)
+		tag, err := s.exec(ctx, takeRateTokenQuery, key, t, iv, int64(burst)*iv)
 		if err != nil || tag.RowsAffected() == 1 {
 			wait = 0
 			return err
 		}
 		var fullAt int64
-		err = s.pool.QueryRow(ctx, `SELECT full_at FROM rate_buckets WHERE key = $1`, key).Scan(&fullAt)
+		err = s.queryRow(ctx, `SELECT full_at FROM rate_buckets WHERE key = $1`, key).Scan(&fullAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			wait = interval // swept since: an approximate wait will do
 			return nil
