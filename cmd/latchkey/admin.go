@@ -70,44 +70,52 @@ APP is a client app id or an app id. Each command takes --config-dir DIR
 <config dir>/admin-credentials.json (mode 0600), apart from the user commands' session.
 `
 
-// adminCommands makes each API command of `latchkey admin`, by its one- or two-word name.
-var adminCommands = map[string]func(userIO) Command{
-	"login":  func(io userIO) Command { return &AdminLoginCommand{userIO: io} },
-	"logout": func(io userIO) Command { return &AdminLogoutCommand{userIO: io} },
-	"whoami": adminWhoami,
+// adminCommand is a command of `latchkey admin`: it embeds an adminSession, which the
+// dispatcher fills in.
+type adminCommand interface {
+	Command
+	session() *adminSession
+}
 
-	"apps list":        adminAppsList,
-	"apps get":         adminAppsGet,
-	"apps create":      adminAppsCreate,
-	"apps delete":      adminAppsDelete,
-	"apps settings":    adminAppsSettings,
-	"apps leak-secret": adminAppsLeakSecret,
+// adminCommands makes each command of `latchkey admin` but create-user, by its one- or
+// two-word name.
+var adminCommands = map[string]func() adminCommand{
+	"login":  func() adminCommand { return &AdminLoginCommand{} },
+	"logout": func() adminCommand { return &AdminLogoutCommand{} },
+	"whoami": func() adminCommand { return &AdminWhoamiCommand{} },
 
-	"server-keys list":    adminServerKeysList,
-	"server-keys create":  adminServerKeysCreate,
-	"server-keys get":     adminServerKeysGet,
-	"server-keys enable":  func(io userIO) Command { return adminServerKeysToggle(io, false) },
-	"server-keys disable": func(io userIO) Command { return adminServerKeysToggle(io, true) },
-	"server-keys delete":  adminServerKeysDelete,
+	"apps list":        func() adminCommand { return &AdminAppsListCommand{} },
+	"apps get":         func() adminCommand { return &AdminAppsGetCommand{} },
+	"apps create":      func() adminCommand { return &AdminAppsCreateCommand{} },
+	"apps delete":      func() adminCommand { return &AdminAppsDeleteCommand{} },
+	"apps settings":    func() adminCommand { return &AdminAppsSettingsCommand{} },
+	"apps leak-secret": func() adminCommand { return &AdminAppsLeakSecretCommand{} },
 
-	"users list":    adminUsersList,
-	"users get":     adminUsersGet,
-	"users disable": func(io userIO) Command { return adminUsersAction(io, "disable") },
-	"users enable":  func(io userIO) Command { return adminUsersAction(io, "enable") },
-	"users logout":  func(io userIO) Command { return adminUsersAction(io, "logout") },
-	"users delete":  adminUsersDelete,
+	"server-keys list":    func() adminCommand { return &AdminServerKeysListCommand{} },
+	"server-keys create":  func() adminCommand { return &AdminServerKeysCreateCommand{} },
+	"server-keys get":     func() adminCommand { return &AdminServerKeysGetCommand{} },
+	"server-keys enable":  func() adminCommand { return &AdminServerKeysToggleCommand{} },
+	"server-keys disable": func() adminCommand { return &AdminServerKeysToggleCommand{Disable: true} },
+	"server-keys delete":  func() adminCommand { return &AdminServerKeysDeleteCommand{} },
 
-	"user-keys list":    adminUserKeysList,
-	"user-keys disable": func(io userIO) Command { return adminUserKeysToggle(io, true) },
-	"user-keys enable":  func(io userIO) Command { return adminUserKeysToggle(io, false) },
-	"user-keys delete":  adminUserKeysDelete,
+	"users list":    func() adminCommand { return &AdminUsersListCommand{} },
+	"users get":     func() adminCommand { return &AdminUsersGetCommand{} },
+	"users disable": func() adminCommand { return &AdminUsersActionCommand{Verb: "disable"} },
+	"users enable":  func() adminCommand { return &AdminUsersActionCommand{Verb: "enable"} },
+	"users logout":  func() adminCommand { return &AdminUsersActionCommand{Verb: "logout"} },
+	"users delete":  func() adminCommand { return &AdminUsersDeleteCommand{} },
 
-	"leak-report": func(io userIO) Command { return &AdminLeakReportCommand{userIO: io} },
+	"user-keys list":    func() adminCommand { return &AdminUserKeysListCommand{} },
+	"user-keys disable": func() adminCommand { return &AdminUserKeysToggleCommand{Disable: true} },
+	"user-keys enable":  func() adminCommand { return &AdminUserKeysToggleCommand{} },
+	"user-keys delete":  func() adminCommand { return &AdminUserKeysDeleteCommand{} },
 
-	"audit": adminAudit,
+	"leak-report": func() adminCommand { return &AdminLeakReportCommand{} },
 
-	"signing-keys list":   adminSigningKeysList,
-	"signing-keys rotate": adminSigningKeysRotate,
+	"audit": func() adminCommand { return &AdminAuditCommand{} },
+
+	"signing-keys list":   func() adminCommand { return &AdminSigningKeysListCommand{} },
+	"signing-keys rotate": func() adminCommand { return &AdminSigningKeysRotateCommand{} },
 }
 
 // adminGroups are the first words of the two-word commands.
@@ -124,7 +132,7 @@ func (c *AdminCommand) Run(ctx context.Context, args []string) error {
 		return nil
 	}
 	if args[0] == "create-user" {
-		return inCommand("admin create-user", c.createUser(ctx, args[1:]))
+		return inCommand("admin create-user", (&AdminCreateUserCommand{userIO: c.userIO}).Run(ctx, args[1:]))
 	}
 	name, rest := args[0], args[1:]
 	if adminGroups[name] {
@@ -143,7 +151,9 @@ func (c *AdminCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprint(c.Stderr, adminUsage)
 		return fmt.Errorf("unknown command %q", name)
 	}
-	return inCommand("admin "+name, newCmd(c.userIO).Run(ctx, rest))
+	cmd := newCmd()
+	cmd.session().userIO = c.userIO
+	return inCommand("admin "+name, cmd.Run(ctx, rest))
 }
 
 func isHelp(arg string) bool {
@@ -163,34 +173,41 @@ func groupUsage(group string) string {
 	return b.String()
 }
 
-func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
+// AdminCreateUserCommand creates an admin account in the database, to make the first admin.
+type AdminCreateUserCommand struct {
+	userIO
+	DB    dbConfig
+	Email string
+}
+
+// Run reads the password and creates the admin through the service, as the server would.
+func (c *AdminCreateUserCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("latchkey admin create-user", "latchkey admin create-user --email EMAIL [--data DIR | --database URL]",
 		"Creates an admin account in the server's database; run it where the server runs. The\n"+
 			"password (at least 10 characters) is asked for on a terminal, or read from the first\n"+
 			"line of standard input.", c.Stderr)
-	var db dbConfig
-	db.register(fs)
-	db.registerSecret(fs)
-	email := fs.String("email", "", "the admin's email")
+	c.DB.register(fs)
+	c.DB.registerSecret(fs)
+	fs.StringVar(&c.Email, "email", "", "the admin's email")
 	if err := parseFlags(fs, args, dbEnv); err != nil {
 		return err
 	}
-	if *email == "" {
+	if c.Email == "" {
 		return errors.New("--email is required")
 	}
-	if err := db.requireDatabase(); err != nil {
+	if err := c.DB.requireDatabase(); err != nil {
 		return err
 	}
 	password, err := c.readSecret("Password: ")
 	if err != nil {
 		return err
 	}
-	store, err := db.open(ctx, slog.New(slog.NewTextHandler(c.Stderr, nil)))
+	store, err := c.DB.open(ctx, slog.New(slog.NewTextHandler(c.Stderr, nil)))
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer store.Close()
-	secretKey, err := db.secretKey()
+	secretKey, err := c.DB.secretKey()
 	if err != nil {
 		return fmt.Errorf("secret key: %w", err)
 	}
@@ -199,7 +216,7 @@ func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
 		return err
 	}
 	defer svc.Close()
-	a, err := svc.CreateAdmin(ctx, *email, password)
+	a, err := svc.CreateAdmin(ctx, c.Email, password)
 	if err != nil {
 		return fmt.Errorf("create admin: %w", err)
 	}

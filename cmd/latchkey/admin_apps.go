@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -13,46 +12,49 @@ import (
 	"github.com/latchkey/latchkey/client"
 )
 
-func adminAppsList(io userIO) Command {
-	var asJSON bool
-	c := &adminCommand{userIO: io, name: "apps list", synopsis: "apps list [--json]",
-		about: "Lists every app, oldest first."}
-	c.flags = func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print a JSON array") }
-	c.run = func(ctx context.Context, a *client.Admin, _ []string) error {
-		apps, err := a.Apps(ctx)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return printJSON(c.Stdout, apps)
-		}
-		if len(apps) == 0 {
-			fmt.Fprintln(c.Stdout, "No apps.")
-			return nil
-		}
-		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tCLIENT APP ID\tNAME\tCREATED")
-		for _, app := range apps {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", app.ID, app.ClientAppID, app.Name, formatTime(&app.CreatedAt, "-"))
-		}
-		return tw.Flush()
-	}
-	return c
+// AdminAppsListCommand lists every app.
+type AdminAppsListCommand struct {
+	adminSession
+	JSON bool
 }
 
-func adminAppsGet(io userIO) Command {
-	var asJSON bool
-	c := &adminCommand{userIO: io, name: "apps get", synopsis: "apps get APP [--json]",
-		about: "Shows one app. APP is its client app id or its id.", args: []string{"APP"}}
-	c.flags = func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") }
-	c.run = func(ctx context.Context, a *client.Admin, args []string) error {
-		app, err := a.App(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		return printOne(c.Stdout, app, asJSON, printApp)
+// Run lists the apps, oldest first.
+func (c *AdminAppsListCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("apps list", "apps list [--json]", "Lists every app, oldest first.")
+	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
+	a, _, err := c.login(fs, args)
+	if err != nil {
+		return err
 	}
-	return c
+	apps, err := a.Apps(ctx)
+	if err != nil {
+		return explainAdmin(a, err)
+	}
+	return printList(c.Stdout, apps, c.JSON, "No apps.", []string{"ID", "CLIENT APP ID", "NAME", "CREATED"},
+		func(app client.AppInfo) []string {
+			return []string{app.ID, app.ClientAppID, app.Name, formatTime(&app.CreatedAt, "-")}
+		})
+}
+
+// AdminAppsGetCommand shows one app.
+type AdminAppsGetCommand struct {
+	adminSession
+	JSON bool
+}
+
+// Run fetches the app.
+func (c *AdminAppsGetCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("apps get", "apps get APP [--json]", "Shows one app. APP is its client app id or its id.")
+	fs.BoolVar(&c.JSON, "json", false, "print JSON")
+	a, pos, err := c.login(fs, args, "APP")
+	if err != nil {
+		return err
+	}
+	app, err := a.App(ctx, pos[0])
+	if err != nil {
+		return explainAdmin(a, err)
+	}
+	return printOne(c.Stdout, app, c.JSON, printApp)
 }
 
 func printApp(w io.Writer, app client.AppInfo) {
@@ -62,64 +64,71 @@ func printApp(w io.Writer, app client.AppInfo) {
 	tw.Flush()
 }
 
-func adminAppsCreate(io userIO) Command {
-	var clientAppID, name string
-	var asJSON bool
-	c := &adminCommand{userIO: io, name: "apps create", synopsis: "apps create [--client-app-id ID] [--name NAME] [--json]",
-		about: "Creates an app with the quickstart settings: every provider enabled and auto-confirm on\n" +
-			"(change them with latchkey admin apps settings APP --set). Without --client-app-id the\n" +
-			"server makes one up, like latchkey-qmzvx."}
-	c.flags = func(fs *flag.FlagSet) {
-		fs.StringVar(&clientAppID, "client-app-id", "", "the id SDKs will be configured with: 2 to 64 lowercase letters, digits, '-', '_'")
-		fs.StringVar(&name, "name", "", "display name; default the client app id")
-		fs.BoolVar(&asJSON, "json", false, "print the app as JSON")
-	}
-	c.run = func(ctx context.Context, a *client.Admin, _ []string) error {
-		var settings client.AppSettingsUpdate
-		if name != "" {
-			settings.Name = &name
-		}
-		app, err := a.CreateApp(ctx, clientAppID, settings)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return printJSON(c.Stdout, app)
-		}
-		fmt.Fprintf(c.Stdout, "Created app %s (%s).\n", app.ClientAppID, app.ID)
-		return nil
-	}
-	return c
+// AdminAppsCreateCommand creates an app.
+type AdminAppsCreateCommand struct {
+	adminSession
+	ClientAppID string
+	Name        string
+	JSON        bool
 }
 
-func adminAppsDelete(io userIO) Command {
-	var yes bool
-	c := &adminCommand{userIO: io, name: "apps delete", synopsis: "apps delete APP [--yes]",
-		about: "Deletes an app with all its users, keys, sessions and audit events. Asks first on a\n" +
-			"terminal; from a script (no terminal), --yes is required.", args: []string{"APP"}}
-	c.flags = func(fs *flag.FlagSet) { fs.BoolVar(&yes, "yes", false, "delete without asking") }
-	c.run = func(ctx context.Context, a *client.Admin, args []string) error {
-		if err := c.canConfirm(yes); err != nil {
-			return err
-		}
-		id := args[0]
-		if !yes {
-			app, err := a.App(ctx, id)
-			if err != nil {
-				return err
-			}
-			q := fmt.Sprintf("Delete app %s (%s) with all its users, keys and sessions? This cannot be undone.", app.ClientAppID, app.ID)
-			if err := c.confirmDelete(yes, q); err != nil {
-				return err
-			}
-		}
-		if err := a.DeleteApp(ctx, id); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.Stdout, "Deleted app %s.\n", id)
-		return nil
+// Run creates the app with the quickstart settings.
+func (c *AdminAppsCreateCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("apps create", "apps create [--client-app-id ID] [--name NAME] [--json]",
+		"Creates an app with the quickstart settings: every provider enabled and auto-confirm on\n"+
+			"(change them with latchkey admin apps settings APP --set). Without --client-app-id the\n"+
+			"server makes one up, like latchkey-qmzvx.")
+	fs.StringVar(&c.ClientAppID, "client-app-id", "", "the id SDKs will be configured with: 2 to 64 lowercase letters, digits, '-', '_'")
+	fs.StringVar(&c.Name, "name", "", "display name; default the client app id")
+	fs.BoolVar(&c.JSON, "json", false, "print the app as JSON")
+	a, _, err := c.login(fs, args)
+	if err != nil {
+		return err
 	}
-	return c
+	var settings client.AppSettingsUpdate
+	if c.Name != "" {
+		settings.Name = &c.Name
+	}
+	app, err := a.CreateApp(ctx, c.ClientAppID, settings)
+	if err != nil {
+		return explainAdmin(a, err)
+	}
+	if c.JSON {
+		return printJSON(c.Stdout, app)
+	}
+	fmt.Fprintf(c.Stdout, "Created app %s (%s).\n", app.ClientAppID, app.ID)
+	return nil
+}
+
+// AdminAppsDeleteCommand deletes an app, after asking.
+type AdminAppsDeleteCommand struct {
+	adminSession
+	Yes bool
+}
+
+// Run asks on a terminal, refuses without one unless --yes, and deletes.
+func (c *AdminAppsDeleteCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("apps delete", "apps delete APP [--yes]",
+		"Deletes an app with all its users, keys, sessions and audit events. Asks first on a\n"+
+			"terminal; from a script (no terminal), --yes is required.")
+	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
+	a, pos, err := c.login(fs, args, "APP")
+	if err != nil {
+		return err
+	}
+	if err := c.canConfirm(c.Yes); err != nil {
+		return err
+	}
+	id := pos[0]
+	question := func() (string, error) {
+		app, err := a.App(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Delete app %s (%s) with all its users, keys and sessions? This cannot be undone.", app.ClientAppID, app.ID), nil
+	}
+	del := func() error { return a.DeleteApp(ctx, id) }
+	return explainAdmin(a, c.deleteAfterAsking(c.Yes, question, del, "Deleted app "+id+"."))
 }
 
 // settingNames are the keys of --set, as the settings endpoint names them.
@@ -129,47 +138,51 @@ var settingNames = []string{
 	"hide_account_existence", "key_prefix", "max_key_lifetime_seconds", "scopes",
 }
 
-func adminAppsSettings(io userIO) Command {
-	var sets stringList
-	var asJSON bool
-	c := &adminCommand{userIO: io, name: "apps settings", synopsis: "apps settings APP [--set KEY=VALUE ...] [--json]",
-		about: "Shows an app's settings; with --set, changes them first (all or none) and shows the\n" +
-			"result. KEY is one of:\n" +
-			"  name                            display name\n" +
-			"  auto_confirm                    true: email/password users are confirmed at registration\n" +
-			"  anon_user_enabled               true or false: the anon-user provider\n" +
-			"  local_userpass_enabled          true or false: the local-userpass provider\n" +
-			"  api_key_enabled                 true or false: the api-key provider\n" +
-			"  password_min_length             6 to 128\n" +
-			"  refresh_token_lifetime_seconds  1800 (30 minutes) to 15552000 (180 days)\n" +
-			"  allowed_origins                 comma-separated, e.g. https://app.example.com; empty allows any\n" +
-			"  hide_account_existence          true: reset/send and confirm/send answer unknown emails as known ones\n" +
-			"  key_prefix                      2 to 10 lowercase letters starting new key values (default lk)\n" +
-			"  max_key_lifetime_seconds        longest and default lifetime of new user keys; 0: no maximum\n" +
-			"  scopes                          comma-separated scopes keys may carry, e.g. read,write; empty: none\n" +
-			"The output also shows leak_secret_set (see latchkey admin apps leak-secret).",
-		args: []string{"APP"}}
-	c.flags = func(fs *flag.FlagSet) {
-		fs.Var(&sets, "set", "KEY=VALUE to change; may be repeated")
-		fs.BoolVar(&asJSON, "json", false, "print JSON")
+// AdminAppsSettingsCommand shows an app's settings, and changes them with --set.
+type AdminAppsSettingsCommand struct {
+	adminSession
+	Set  stringList
+	JSON bool
+}
+
+// Run changes the settings given with --set, all or none, then shows them.
+func (c *AdminAppsSettingsCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("apps settings", "apps settings APP [--set KEY=VALUE ...] [--json]",
+		"Shows an app's settings; with --set, changes them first (all or none) and shows the\n"+
+			"result. KEY is one of:\n"+
+			"  name                            display name\n"+
+			"  auto_confirm                    true: email/password users are confirmed at registration\n"+
+			"  anon_user_enabled               true or false: the anon-user provider\n"+
+			"  local_userpass_enabled          true or false: the local-userpass provider\n"+
+			"  api_key_enabled                 true or false: the api-key provider\n"+
+			"  password_min_length             6 to 128\n"+
+			"  refresh_token_lifetime_seconds  1800 (30 minutes) to 15552000 (180 days)\n"+
+			"  allowed_origins                 comma-separated, e.g. https://app.example.com; empty allows any\n"+
+			"  hide_account_existence          true: reset/send and confirm/send answer unknown emails as known ones\n"+
+			"  key_prefix                      2 to 10 lowercase letters starting new key values (default lk)\n"+
+			"  max_key_lifetime_seconds        longest and default lifetime of new user keys; 0: no maximum\n"+
+			"  scopes                          comma-separated scopes keys may carry, e.g. read,write; empty: none\n"+
+			"The output also shows leak_secret_set (see latchkey admin apps leak-secret).")
+	fs.Var(&c.Set, "set", "KEY=VALUE to change; may be repeated")
+	fs.BoolVar(&c.JSON, "json", false, "print JSON")
+	a, pos, err := c.login(fs, args, "APP")
+	if err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, a *client.Admin, args []string) error {
-		upd, err := parseSettings(sets)
-		if err != nil {
-			return err
-		}
-		var s client.AppSettings
-		if len(sets) > 0 {
-			s, err = a.UpdateAppSettings(ctx, args[0], upd)
-		} else {
-			s, err = a.AppSettings(ctx, args[0])
-		}
-		if err != nil {
-			return err
-		}
-		return printOne(c.Stdout, s, asJSON, printSettings)
+	upd, err := parseSettings(c.Set)
+	if err != nil {
+		return err
 	}
-	return c
+	var s client.AppSettings
+	if len(c.Set) > 0 {
+		s, err = a.UpdateAppSettings(ctx, pos[0], upd)
+	} else {
+		s, err = a.AppSettings(ctx, pos[0])
+	}
+	if err != nil {
+		return explainAdmin(a, err)
+	}
+	return printOne(c.Stdout, s, c.JSON, printSettings)
 }
 
 // printSettings prints an app's settings as name/value lines, named as --set names them.

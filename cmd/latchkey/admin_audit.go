@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -44,71 +41,63 @@ func (f timeFlag) Set(s string) error {
 	return nil
 }
 
-func adminAudit(io userIO) Command {
-	var filter client.AuditFilter
-	var asJSON bool
-	c := &adminCommand{userIO: io, name: "audit",
-		synopsis: "audit [--app APP] [--event E] [--user ID] [--from T] [--to T] [--limit N] [--before ID] [--json]",
-		about: "Shows the audit log, newest first, a page at a time (100 unless --limit says otherwise,\n" +
-			"at most 1000): the next page is --before the last id. Without --app it shows every app's\n" +
-			"events and the server-wide ones (admin logins, deleted apps). Events are e.g. login,\n" +
-			"register, api_key_created, api_key_disabled, user_disabled, sessions_revoked,\n" +
-			"server_api_key_created, app_updated, admin_login. The log holds no secrets."}
-	c.flags = func(fs *flag.FlagSet) {
-		fs.StringVar(&filter.App, "app", "", "only this app's events: its client app id or its id")
-		fs.StringVar(&filter.Event, "event", "", "only events of this type")
-		fs.StringVar(&filter.User, "user", "", "only events whose actor or subject has this id")
-		fs.Var(timeFlag{&filter.From, time.Now}, "from", "only events at or after T: RFC 3339, or a duration ago like 24h")
-		fs.Var(timeFlag{&filter.To, time.Now}, "to", "only events before T: RFC 3339, or a duration ago")
-		fs.IntVar(&filter.Limit, "limit", 0, "page size, 1 to 1000 (default 100)")
-		fs.StringVar(&filter.Before, "before", "", "the page after (older than) the event with this id")
-		fs.BoolVar(&asJSON, "json", false, "print a JSON array")
+// AdminAuditCommand shows the audit log, a page at a time.
+type AdminAuditCommand struct {
+	adminSession
+	Filter client.AuditFilter
+	JSON   bool
+}
+
+// Run shows one page of the events, newest first.
+func (c *AdminAuditCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("audit",
+		"audit [--app APP] [--event E] [--user ID] [--from T] [--to T] [--limit N] [--before ID] [--json]",
+		"Shows the audit log, newest first, a page at a time (100 unless --limit says otherwise,\n"+
+			"at most 1000): the next page is --before the last id. Without --app it shows every app's\n"+
+			"events and the server-wide ones (admin logins, deleted apps). Events are e.g. login,\n"+
+			"register, api_key_created, api_key_disabled, user_disabled, sessions_revoked,\n"+
+			"server_api_key_created, app_updated, admin_login. The log holds no secrets.")
+	fs.StringVar(&c.Filter.App, "app", "", "only this app's events: its client app id or its id")
+	fs.StringVar(&c.Filter.Event, "event", "", "only events of this type")
+	fs.StringVar(&c.Filter.User, "user", "", "only events whose actor or subject has this id")
+	fs.Var(timeFlag{&c.Filter.From, time.Now}, "from", "only events at or after T: RFC 3339, or a duration ago like 24h")
+	fs.Var(timeFlag{&c.Filter.To, time.Now}, "to", "only events before T: RFC 3339, or a duration ago")
+	fs.IntVar(&c.Filter.Limit, "limit", 0, "page size, 1 to 1000 (default 100)")
+	fs.StringVar(&c.Filter.Before, "before", "", "the page after (older than) the event with this id")
+	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
+	a, _, err := c.login(fs, args)
+	if err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, a *client.Admin, _ []string) error {
-		if err := checkLimit(filter.Limit); err != nil {
-			return err
+	if err := checkLimit(c.Filter.Limit); err != nil {
+		return err
+	}
+	events, err := a.AuditEvents(ctx, c.Filter)
+	if err != nil {
+		return explainAdmin(a, err)
+	}
+	notePage(c.Stderr, events, c.Filter.Limit, auditPageSize, "events", "before", func(e client.AuditEvent) string { return e.ID })
+	var clientAppIDs map[string]string
+	if !c.JSON {
+		if clientAppIDs, err = appIDs(ctx, a, events); err != nil {
+			return explainAdmin(a, err)
 		}
-		events, err := a.AuditEvents(ctx, filter)
-		if err != nil {
-			return err
-		}
-		page := filter.Limit
-		if page <= 0 {
-			page = auditPageSize
-		}
-		if len(events) > 0 && len(events) == page {
-			fmt.Fprintf(c.Stderr, "There may be more events: add --before %s for the next page.\n", events[len(events)-1].ID)
-		}
-		if asJSON {
-			return printJSON(c.Stdout, events)
-		}
-		if len(events) == 0 {
-			fmt.Fprintln(c.Stdout, "No events.")
-			return nil
-		}
-		clientAppIDs, err := clientAppIDs(ctx, a, events)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "TIME\tEVENT\tOUTCOME\tACTOR\tSUBJECT\tAPP\tIP\tDETAILS")
-		for _, e := range events {
+	}
+	return printList(c.Stdout, events, c.JSON, "No events.", []string{"TIME", "EVENT", "OUTCOME", "ACTOR", "SUBJECT", "APP", "IP", "DETAILS"},
+		func(e client.AuditEvent) []string {
 			app := e.AppID
 			if id, ok := clientAppIDs[app]; ok {
 				app = id
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", formatTime(&e.Time, "-"), orDash(e.Event), orDash(e.Outcome),
-				party(e.Actor), party(e.Subject), orDash(app), orDash(e.IP), details(e.Details))
-		}
-		return tw.Flush()
-	}
-	return c
+			return []string{formatTime(&e.Time, "-"), orDash(e.Event), orDash(e.Outcome),
+				party(e.Actor), party(e.Subject), orDash(app), orDash(e.IP), details(e.Details)}
+		})
 }
 
-// clientAppIDs maps the internal app ids of events to the client app ids that people know
+// appIDs maps the internal app ids of events to the client app ids that people know
 // their apps by, asking the server once. A deleted app is not in the map: its events keep
 // the internal id.
-func clientAppIDs(ctx context.Context, a *client.Admin, events []client.AuditEvent) (map[string]string, error) {
+func appIDs(ctx context.Context, a *client.Admin, events []client.AuditEvent) (map[string]string, error) {
 	ids := map[string]string{}
 	if !slices.ContainsFunc(events, func(e client.AuditEvent) bool { return e.AppID != "" }) {
 		return ids, nil

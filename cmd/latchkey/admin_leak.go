@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"strings"
@@ -21,57 +20,61 @@ import (
 const leakSecretWarning = "Store this secret now, where your secret scanner or its relay can read it: it is shown only once.\n" +
 	"Any earlier secret of the app no longer works."
 
-func adminAppsLeakSecret(io userIO) Command {
-	var asJSON bool
-	c := &adminCommand{userIO: io, name: "apps leak-secret", synopsis: "apps leak-secret APP [--json]",
-		about: "Makes a new leak-report secret for an app and prints it, this once only; any earlier\n" +
-			"secret stops working at once. With it a secret scanner, or latchkey admin leak-report,\n" +
-			"reports key values found in public, and the server disables those keys.",
-		args: []string{"APP"}}
-	c.flags = func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, `print {"secret": ...}`) }
-	c.run = func(ctx context.Context, a *client.Admin, args []string) error {
-		secret, err := a.RotateLeakSecret(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			err = printJSON(c.Stdout, struct {
-				Secret string `json:"secret"`
-			}{secret})
-		} else {
-			_, err = fmt.Fprintln(c.Stdout, secret)
-		}
-		fmt.Fprintln(c.Stderr, leakSecretWarning)
+// AdminAppsLeakSecretCommand makes an app's leak-report secret and prints it.
+type AdminAppsLeakSecretCommand struct {
+	adminSession
+	JSON bool
+}
+
+// Run rotates the secret.
+func (c *AdminAppsLeakSecretCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("apps leak-secret", "apps leak-secret APP [--json]",
+		"Makes a new leak-report secret for an app and prints it, this once only; any earlier\n"+
+			"secret stops working at once. With it a secret scanner, or latchkey admin leak-report,\n"+
+			"reports key values found in public, and the server disables those keys.")
+	fs.BoolVar(&c.JSON, "json", false, `print {"secret": ...}`)
+	a, pos, err := c.login(fs, args, "APP")
+	if err != nil {
 		return err
 	}
-	return c
+	secret, err := a.RotateLeakSecret(ctx, pos[0])
+	if err != nil {
+		return explainAdmin(a, err)
+	}
+	if c.JSON {
+		err = printJSON(c.Stdout, struct {
+			Secret string `json:"secret"`
+		}{secret})
+	} else {
+		_, err = fmt.Fprintln(c.Stdout, secret)
+	}
+	fmt.Fprintln(c.Stderr, leakSecretWarning)
+	return err
 }
 
 // AdminLeakReportCommand reports key values found in public with an app's leak-report
 // secret, as a secret scanner does, rather than with the admin session.
 type AdminLeakReportCommand struct {
-	userIO
-	Config configDir
-	URL    string
-	App    string
-	JSON   bool
+	adminSession
+	URL  string
+	App  string
+	JSON bool
 }
 
 // Run reads the secret and the values, reports them and prints each value's label.
 func (c *AdminLeakReportCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey admin leak-report", "latchkey admin leak-report --app APP [--url URL] [--json] [VALUE ...]",
+	fs := c.flagSet("leak-report", "leak-report --app APP [--url URL] [--json] [VALUE ...]",
 		"Reports API key values found in public, as a secret scanner does: the server disables each\n"+
 			"value that is a key of the app, ends its sessions at once, and labels every value\n"+
 			"true_positive or false_positive. It authenticates with the app's leak-report secret (see\n"+
 			"latchkey admin apps leak-secret), not the admin session. The secret is asked for on a\n"+
 			"terminal, or read from the first line of standard input; the values are the arguments,\n"+
 			"or else the following lines of standard input, one a line:\n\n"+
-			"  (echo \"$LEAK_SECRET\"; cat found.txt) | latchkey admin leak-report --app shop", c.Stderr)
-	c.Config.register(fs)
+			"  (echo \"$LEAK_SECRET\"; cat found.txt) | latchkey admin leak-report --app shop")
 	fs.StringVar(&c.URL, "url", "", "base URL of the server; default the latest admin login's (LATCHKEY_URL)")
 	fs.StringVar(&c.App, "app", "", "the app's client app id (required)")
 	fs.BoolVar(&c.JSON, "json", false, "print the server's answer as JSON, values included")
-	values, err := parseArgsEnv(fs, args, adminEnv(fs), "VALUE...")
+	values, err := c.parse(fs, args, "VALUE...")
 	if err != nil {
 		return err
 	}

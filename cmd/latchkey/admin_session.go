@@ -7,11 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -107,43 +105,67 @@ func explainAdmin(a *client.Admin, err error) error {
 	return err
 }
 
-// adminCommand is one command of the admin API: its flag set, and what it does as the
-// logged-in admin. Builders (adminAppsList, ...) fill it with closures over their flags.
-type adminCommand struct {
+// adminSession is what every admin command embeds: the terminal, --config-dir, the flags
+// the command requires, and so the way to the logged-in admin.
+type adminSession struct {
 	userIO
-	name     string   // e.g. "apps create"
-	synopsis string   // after "latchkey admin "
-	about    string   // the help text
-	args     []string // names of the positional arguments
-	flags    func(fs *flag.FlagSet)
-	// required are the flags that must be given, by name.
-	required map[string]*string
-	run      func(ctx context.Context, a *client.Admin, args []string) error
+	Config   configDir
+	required []requiredFlag
 }
 
-// Run parses the flags, checks the required ones, and runs the command as the logged-in
-// admin.
-func (c *adminCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey admin "+c.name, "latchkey admin "+c.synopsis, c.about, c.Stderr)
-	var cfg configDir
-	cfg.register(fs)
-	if c.flags != nil {
-		c.flags(fs)
-	}
-	pos, err := parseArgsEnv(fs, args, adminEnv(fs), c.args...)
+// requiredFlag is a string flag that must be given.
+type requiredFlag struct {
+	name  string
+	value *string
+}
+
+// session gives the dispatcher the session to fill in.
+func (s *adminSession) session() *adminSession { return s }
+
+// flagSet returns the flag set of the admin command name, with --config-dir.
+func (s *adminSession) flagSet(name, synopsis, about string) *flag.FlagSet {
+	fs := newFlagSet("latchkey admin "+name, "latchkey admin "+synopsis, about, s.Stderr)
+	s.Config.register(fs)
+	return fs
+}
+
+// require registers a string flag that the command cannot do without.
+func (s *adminSession) require(fs *flag.FlagSet, p *string, name, usage string) {
+	fs.StringVar(p, name, "", usage)
+	s.required = append(s.required, requiredFlag{name, p})
+}
+
+// appFlag registers --app, which every per-app command requires.
+func (s *adminSession) appFlag(fs *flag.FlagSet, app *string) {
+	s.require(fs, app, "app", "the app: its client app id or its id (required)")
+}
+
+// parse parses args with fs (flags anywhere among them, see parseArgs), then checks the
+// required flags, and returns the positional arguments, as many as names.
+func (s *adminSession) parse(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
+	pos, err := parseArgsEnv(fs, args, adminEnv(fs), names...)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, name := range slices.Sorted(maps.Keys(c.required)) {
-		if *c.required[name] == "" {
-			return fmt.Errorf("--%s is required", name)
+	for _, r := range s.required {
+		if *r.value == "" {
+			return nil, fmt.Errorf("--%s is required", r.name)
 		}
 	}
-	a, err := currentAdmin(cfg)
+	return pos, nil
+}
+
+// login is parse, then the admin client of the latest admin login, logged in.
+func (s *adminSession) login(fs *flag.FlagSet, args []string, names ...string) (*client.Admin, []string, error) {
+	pos, err := s.parse(fs, args, names...)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	return explainAdmin(a, c.run(ctx, a, pos))
+	a, err := currentAdmin(s.Config)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, pos, nil
 }
 
 // adminEnv says that of an admin command's flags only --config-dir and --url come from the
@@ -157,30 +179,6 @@ func adminEnv(fs *flag.FlagSet) map[string]string {
 		}
 	})
 	return rename
-}
-
-// canConfirm refuses a delete without --yes when there is no terminal to ask on, before
-// anything is sent to the server.
-func (c *adminCommand) canConfirm(yes bool) error {
-	if !yes && !isTerminal(c.Stdin) {
-		return errors.New("refusing to delete without confirmation: standard input is not a terminal; pass --yes")
-	}
-	return nil
-}
-
-// confirmDelete asks before a delete, unless yes.
-func (c *adminCommand) confirmDelete(yes bool, question string) error {
-	if yes {
-		return nil
-	}
-	ok, err := c.confirm(question)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errors.New("not confirmed; nothing was deleted")
-	}
-	return nil
 }
 
 // optionalBool is a flag that may be left out: nil, or --name (true), or --name=false.
@@ -225,22 +223,20 @@ func (l *stringList) Set(s string) error {
 
 // AdminLoginCommand logs in as an admin.
 type AdminLoginCommand struct {
-	userIO
-	Config configDir
-	URL    string
-	Email  string
+	adminSession
+	URL   string
+	Email string
 }
 
 // Run logs in and keeps the session in admin-credentials.json.
 func (c *AdminLoginCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey admin login", "latchkey admin login --url URL --email EMAIL",
+	fs := c.flagSet("login", "login --url URL --email EMAIL",
 		"Logs in to the admin API and keeps the admin session in <config dir>/admin-credentials.json\n"+
 			"(mode 0600), apart from the user commands' session. The password is asked for on a\n"+
-			"terminal, or read from the first line of standard input. The session lasts 24 hours.", c.Stderr)
-	c.Config.register(fs)
+			"terminal, or read from the first line of standard input. The session lasts 24 hours.")
 	fs.StringVar(&c.URL, "url", "", "base URL of the server, e.g. http://127.0.0.1:9090; default the latest admin login's (LATCHKEY_URL)")
 	fs.StringVar(&c.Email, "email", "", "the admin's email")
-	if _, err := parseArgsEnv(fs, args, adminEnv(fs)); err != nil {
+	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if c.Email == "" {
@@ -279,19 +275,14 @@ func (c *AdminLoginCommand) Run(ctx context.Context, args []string) error {
 
 // AdminLogoutCommand ends the admin session.
 type AdminLogoutCommand struct {
-	userIO
-	Config configDir
+	adminSession
 }
 
 // Run logs the admin out on the server and removes the tokens from admin-credentials.json.
 func (c *AdminLogoutCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey admin logout", "latchkey admin logout",
-		"Ends the admin session on the server and removes it from admin-credentials.json.", c.Stderr)
-	c.Config.register(fs)
-	if _, err := parseArgsEnv(fs, args, adminEnv(fs)); err != nil {
-		return err
-	}
-	a, err := currentAdmin(c.Config)
+	fs := c.flagSet("logout", "logout",
+		"Ends the admin session on the server and removes it from admin-credentials.json.")
+	a, _, err := c.login(fs, args)
 	if errors.Is(err, errAdminNotLoggedIn) {
 		fmt.Fprintln(c.Stdout, "Not logged in.")
 		return nil
@@ -313,23 +304,29 @@ type adminWhoamiOutput struct {
 	URL     string `json:"url"`
 }
 
-func adminWhoami(io userIO) Command {
-	var asJSON bool
-	c := &adminCommand{userIO: io, name: "whoami", synopsis: "whoami [--json]",
-		about: "Shows the logged-in admin, as the server knows it."}
-	c.flags = func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") }
-	c.run = func(ctx context.Context, a *client.Admin, _ []string) error {
-		p, err := a.Profile(ctx)
-		if err != nil {
-			return err
-		}
-		w := adminWhoamiOutput{UserID: p.UserID, Email: p.Email(), GroupID: p.GroupID(), URL: a.BaseURL()}
-		if asJSON {
-			return printJSON(c.Stdout, w)
-		}
-		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "admin\t%s\nemail\t%s\nserver\t%s\ngroup\t%s\n", w.UserID, orDash(w.Email), w.URL, w.GroupID)
-		return tw.Flush()
+// AdminWhoamiCommand shows the logged-in admin.
+type AdminWhoamiCommand struct {
+	adminSession
+	JSON bool
+}
+
+// Run asks the server for the admin's profile, which also checks the session.
+func (c *AdminWhoamiCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("whoami", "whoami [--json]", "Shows the logged-in admin, as the server knows it.")
+	fs.BoolVar(&c.JSON, "json", false, "print JSON")
+	a, _, err := c.login(fs, args)
+	if err != nil {
+		return err
 	}
-	return c
+	p, err := a.Profile(ctx)
+	if err != nil {
+		return explainAdmin(a, err)
+	}
+	w := adminWhoamiOutput{UserID: p.UserID, Email: p.Email(), GroupID: p.GroupID(), URL: a.BaseURL()}
+	if c.JSON {
+		return printJSON(c.Stdout, w)
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "admin\t%s\nemail\t%s\nserver\t%s\ngroup\t%s\n", w.UserID, orDash(w.Email), w.URL, w.GroupID)
+	return tw.Flush()
 }

@@ -2,56 +2,64 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"text/tabwriter"
+	"io"
 
 	"github.com/latchkey/latchkey/client"
 )
 
-func adminSigningKeysList(io userIO) Command {
-	var asJSON bool
-	c := &adminCommand{userIO: io, name: "signing-keys list", synopsis: "signing-keys list [--json]",
-		about: "Lists the token signing keys that sign (current) or still verify (retired), newest\n" +
-			"first. The keys themselves never leave the server."}
-	c.flags = func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print a JSON array") }
-	c.run = func(ctx context.Context, a *client.Admin, _ []string) error {
-		keys, err := a.SigningKeys(ctx)
-		if err != nil {
-			return err
-		}
-		return printSigningKeys(c.userIO, keys, asJSON)
-	}
-	return c
+// AdminSigningKeysListCommand lists the token signing keys.
+type AdminSigningKeysListCommand struct {
+	adminSession
+	JSON bool
 }
 
-func adminSigningKeysRotate(io userIO) Command {
-	var asJSON bool
-	c := &adminCommand{userIO: io, name: "signing-keys rotate", synopsis: "signing-keys rotate [--json]",
-		about: "Makes new signing keys for access tokens (ES256) and refresh tokens (HS256). They sign\n" +
-			"at once, and on every node within seconds. The old access-token key stays in the JWKS\n" +
-			"and verifies until the tokens it signed have expired (31 minutes); the old refresh-token\n" +
-			"key verifies until its refresh tokens have expired (at most 180 days). Nobody is\n" +
-			"logged out."}
-	c.flags = func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print a JSON array") }
-	c.run = func(ctx context.Context, a *client.Admin, _ []string) error {
-		keys, err := a.RotateSigningKeys(ctx)
-		if err != nil {
-			return err
-		}
-		return printSigningKeys(c.userIO, keys, asJSON)
+// Run lists the keys, newest first.
+func (c *AdminSigningKeysListCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("signing-keys list", "signing-keys list [--json]",
+		"Lists the token signing keys that sign (current) or still verify (retired), newest\n"+
+			"first. The keys themselves never leave the server.")
+	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
+	a, _, err := c.login(fs, args)
+	if err != nil {
+		return err
 	}
-	return c
+	keys, err := a.SigningKeys(ctx)
+	if err != nil {
+		return explainAdmin(a, err)
+	}
+	return printSigningKeys(c.Stdout, keys, c.JSON)
 }
 
-func printSigningKeys(io userIO, keys []client.SigningKey, asJSON bool) error {
-	if asJSON {
-		return printJSON(io.Stdout, keys)
+// AdminSigningKeysRotateCommand makes new token signing keys.
+type AdminSigningKeysRotateCommand struct {
+	adminSession
+	JSON bool
+}
+
+// Run rotates the keys and lists them.
+func (c *AdminSigningKeysRotateCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("signing-keys rotate", "signing-keys rotate [--json]",
+		"Makes new signing keys for access tokens (ES256) and refresh tokens (HS256). They sign\n"+
+			"at once, and on every node within seconds. The old access-token key stays in the JWKS\n"+
+			"and verifies until the tokens it signed have expired (31 minutes); the old refresh-token\n"+
+			"key verifies until its refresh tokens have expired (at most 180 days). Nobody is\n"+
+			"logged out.")
+	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
+	a, _, err := c.login(fs, args)
+	if err != nil {
+		return err
 	}
-	tw := tabwriter.NewWriter(io.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tALGORITHM\tSTATE\tCREATED\tVERIFIES UNTIL")
-	for _, k := range keys {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.State, formatTime(&k.CreatedAt, "-"), formatTime(k.VerifiesUntil, "-"))
+	keys, err := a.RotateSigningKeys(ctx)
+	if err != nil {
+		return explainAdmin(a, err)
 	}
-	return tw.Flush()
+	return printSigningKeys(c.Stdout, keys, c.JSON)
+}
+
+// printSigningKeys lists signing keys; there is always one, so the table has no empty form.
+func printSigningKeys(w io.Writer, keys []client.SigningKey, asJSON bool) error {
+	return printList(w, keys, asJSON, "", []string{"ID", "ALGORITHM", "STATE", "CREATED", "VERIFIES UNTIL"},
+		func(k client.SigningKey) []string {
+			return []string{k.ID, k.Algorithm, k.State, formatTime(&k.CreatedAt, "-"), formatTime(k.VerifiesUntil, "-")}
+		})
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -15,78 +14,71 @@ import (
 // usersPageSize is the server's page size when --limit is left out.
 const usersPageSize = 100
 
-func adminUsersList(io userIO) Command {
-	var app, after string
-	var filter client.UserFilter
-	var disabled optionalBool
-	var asJSON bool
-	c := &adminCommand{userIO: io, name: "users list",
-		synopsis: "users list --app APP [--email E] [--provider P] [--type T] [--disabled[=false]] [--limit N] [--after ID] [--json]",
-		about: "Lists an app's users in creation order, a page at a time (100 unless --limit says\n" +
-			"otherwise, at most 1000): the next page is --after the last id.",
-		required: map[string]*string{"app": &app}}
-	c.flags = func(fs *flag.FlagSet) {
-		appFlag(fs, &app)
-		fs.StringVar(&filter.Email, "email", "", "only the user with this email")
-		fs.StringVar(&filter.Provider, "provider", "", "only users with an identity of this provider: local-userpass, anon-user, api-key")
-		fs.StringVar(&filter.Type, "type", "", "only users of this type: normal or server")
-		fs.Var(&disabled, "disabled", "only disabled users; --disabled=false: only enabled ones")
-		fs.IntVar(&filter.Limit, "limit", 0, "page size, 1 to 1000 (default 100)")
-		fs.StringVar(&after, "after", "", "the page after the user with this id")
-		fs.BoolVar(&asJSON, "json", false, "print a JSON array")
-	}
-	c.run = func(ctx context.Context, a *client.Admin, _ []string) error {
-		if err := checkLimit(filter.Limit); err != nil {
-			return err
-		}
-		filter.Disabled, filter.After = disabled.v, after
-		users, err := a.Users(app).Find(ctx, filter)
-		if err != nil {
-			return err
-		}
-		page := filter.Limit
-		if page <= 0 {
-			page = usersPageSize
-		}
-		if len(users) > 0 && len(users) == page {
-			fmt.Fprintf(c.Stderr, "There may be more users: add --after %s for the next page.\n", users[len(users)-1].ID)
-		}
-		if asJSON {
-			return printJSON(c.Stdout, users)
-		}
-		if len(users) == 0 {
-			fmt.Fprintln(c.Stdout, "No users.")
-			return nil
-		}
-		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tEMAIL\tTYPE\tPROVIDERS\tDISABLED\tCREATED")
-		for _, u := range users {
-			created := u.CreatedAt()
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, orDash(u.Email()), u.Type, providers(u), yesNo(u.Disabled), formatTime(&created, "-"))
-		}
-		return tw.Flush()
-	}
-	return c
+// AdminUsersListCommand lists an app's users, a page at a time.
+type AdminUsersListCommand struct {
+	adminSession
+	App      string
+	Filter   client.UserFilter
+	Disabled optionalBool
+	JSON     bool
 }
 
-func adminUsersGet(io userIO) Command {
-	var app string
-	var asJSON bool
-	c := &adminCommand{userIO: io, name: "users get", synopsis: "users get USER --app APP [--json]",
-		about: "Shows one user: identities, number of API keys and of live sessions.",
-		args:  []string{"USER"}, required: map[string]*string{"app": &app}}
-	c.flags = func(fs *flag.FlagSet) {
-		appFlag(fs, &app)
-		fs.BoolVar(&asJSON, "json", false, "print JSON")
+// Run lists one page of the users, in creation order.
+func (c *AdminUsersListCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("users list",
+		"users list --app APP [--email E] [--provider P] [--type T] [--disabled[=false]] [--limit N] [--after ID] [--json]",
+		"Lists an app's users in creation order, a page at a time (100 unless --limit says\n"+
+			"otherwise, at most 1000): the next page is --after the last id.")
+	c.appFlag(fs, &c.App)
+	fs.StringVar(&c.Filter.Email, "email", "", "only the user with this email")
+	fs.StringVar(&c.Filter.Provider, "provider", "", "only users with an identity of this provider: local-userpass, anon-user, api-key")
+	fs.StringVar(&c.Filter.Type, "type", "", "only users of this type: normal or server")
+	fs.Var(&c.Disabled, "disabled", "only disabled users; --disabled=false: only enabled ones")
+	fs.IntVar(&c.Filter.Limit, "limit", 0, "page size, 1 to 1000 (default 100)")
+	fs.StringVar(&c.Filter.After, "after", "", "the page after the user with this id")
+	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
+	a, _, err := c.login(fs, args)
+	if err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, a *client.Admin, args []string) error {
-		u, err := a.Users(app).Fetch(ctx, args[0])
-		if err != nil {
-			return err
-		}
-		return printOne(c.Stdout, u, asJSON, printUser)
+	if err := checkLimit(c.Filter.Limit); err != nil {
+		return err
 	}
-	return c
+	c.Filter.Disabled = c.Disabled.v
+	users, err := a.Users(c.App).Find(ctx, c.Filter)
+	if err != nil {
+		return explainAdmin(a, err)
+	}
+	notePage(c.Stderr, users, c.Filter.Limit, usersPageSize, "users", "after", func(u client.UserInfo) string { return u.ID })
+	return printList(c.Stdout, users, c.JSON, "No users.", []string{"ID", "EMAIL", "TYPE", "PROVIDERS", "DISABLED", "CREATED"},
+		func(u client.UserInfo) []string {
+			created := u.CreatedAt()
+			return []string{u.ID, orDash(u.Email()), u.Type, providers(u), yesNo(u.Disabled), formatTime(&created, "-")}
+		})
+}
+
+// AdminUsersGetCommand shows one user.
+type AdminUsersGetCommand struct {
+	adminSession
+	App  string
+	JSON bool
+}
+
+// Run fetches the user.
+func (c *AdminUsersGetCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("users get", "users get USER --app APP [--json]",
+		"Shows one user: identities, number of API keys and of live sessions.")
+	c.appFlag(fs, &c.App)
+	fs.BoolVar(&c.JSON, "json", false, "print JSON")
+	a, pos, err := c.login(fs, args, "USER")
+	if err != nil {
+		return err
+	}
+	u, err := a.Users(c.App).Fetch(ctx, pos[0])
+	if err != nil {
+		return explainAdmin(a, err)
+	}
+	return printOne(c.Stdout, u, c.JSON, printUser)
 }
 
 func printUser(w io.Writer, u client.UserInfo) {
@@ -124,56 +116,63 @@ var userActions = map[string]struct {
 	"logout":  {"Ends every session of a user; the user may log in again.", "Logged out", (*client.AppUsers).LogOut},
 }
 
-func adminUsersAction(io userIO, verb string) Command {
-	var app string
-	action := userActions[verb]
-	c := &adminCommand{userIO: io, name: "users " + verb, synopsis: "users " + verb + " USER --app APP",
-		about: action.about, args: []string{"USER"}, required: map[string]*string{"app": &app}}
-	c.flags = func(fs *flag.FlagSet) { appFlag(fs, &app) }
-	c.run = func(ctx context.Context, a *client.Admin, args []string) error {
-		if err := action.call(a.Users(app), ctx, args[0]); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.Stdout, "%s user %s.\n", action.done, args[0])
-		return nil
-	}
-	return c
+// AdminUsersActionCommand disables, enables or logs out a user: one of userActions, by
+// Verb.
+type AdminUsersActionCommand struct {
+	adminSession
+	Verb string
+	App  string
 }
 
-func adminUsersDelete(io userIO) Command {
-	var app string
-	var yes bool
-	c := &adminCommand{userIO: io, name: "users delete", synopsis: "users delete USER --app APP [--yes]",
-		about: "Deletes a user with its identities, API keys and sessions. Asks first on a terminal;\n" +
-			"from a script (no terminal), --yes is required.",
-		args: []string{"USER"}, required: map[string]*string{"app": &app}}
-	c.flags = func(fs *flag.FlagSet) {
-		appFlag(fs, &app)
-		fs.BoolVar(&yes, "yes", false, "delete without asking")
+// Run does the action.
+func (c *AdminUsersActionCommand) Run(ctx context.Context, args []string) error {
+	action := userActions[c.Verb]
+	fs := c.flagSet("users "+c.Verb, "users "+c.Verb+" USER --app APP", action.about)
+	c.appFlag(fs, &c.App)
+	a, pos, err := c.login(fs, args, "USER")
+	if err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, a *client.Admin, args []string) error {
-		if err := c.canConfirm(yes); err != nil {
-			return err
-		}
-		users := a.Users(app)
-		if !yes {
-			u, err := users.Fetch(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			who := u.ID
-			if u.Email() != "" {
-				who = orDash(u.Email()) + " (" + u.ID + ")"
-			}
-			if err := c.confirmDelete(yes, fmt.Sprintf("Delete user %s with its keys and sessions? This cannot be undone.", who)); err != nil {
-				return err
-			}
-		}
-		if err := users.Delete(ctx, args[0]); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.Stdout, "Deleted user %s.\n", args[0])
-		return nil
+	if err := action.call(a.Users(c.App), ctx, pos[0]); err != nil {
+		return explainAdmin(a, err)
 	}
-	return c
+	fmt.Fprintf(c.Stdout, "%s user %s.\n", action.done, pos[0])
+	return nil
+}
+
+// AdminUsersDeleteCommand deletes a user, after asking.
+type AdminUsersDeleteCommand struct {
+	adminSession
+	App string
+	Yes bool
+}
+
+// Run asks on a terminal, refuses without one unless --yes, and deletes.
+func (c *AdminUsersDeleteCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("users delete", "users delete USER --app APP [--yes]",
+		"Deletes a user with its identities, API keys and sessions. Asks first on a terminal;\n"+
+			"from a script (no terminal), --yes is required.")
+	c.appFlag(fs, &c.App)
+	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
+	a, pos, err := c.login(fs, args, "USER")
+	if err != nil {
+		return err
+	}
+	if err := c.canConfirm(c.Yes); err != nil {
+		return err
+	}
+	users := a.Users(c.App)
+	question := func() (string, error) {
+		u, err := users.Fetch(ctx, pos[0])
+		if err != nil {
+			return "", err
+		}
+		who := u.ID
+		if u.Email() != "" {
+			who = orDash(u.Email()) + " (" + u.ID + ")"
+		}
+		return fmt.Sprintf("Delete user %s with its keys and sessions? This cannot be undone.", who), nil
+	}
+	del := func() error { return users.Delete(ctx, pos[0]) }
+	return explainAdmin(a, c.deleteAfterAsking(c.Yes, question, del, "Deleted user "+pos[0]+"."))
 }

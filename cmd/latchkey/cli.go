@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"golang.org/x/term"
@@ -234,6 +235,39 @@ func (c userIO) confirm(question string) (bool, error) {
 	return answer == "y" || answer == "yes", nil
 }
 
+// canConfirm refuses a delete without --yes when there is no terminal to ask on, before
+// anything is sent to the server.
+func (c userIO) canConfirm(yes bool) error {
+	if !yes && !isTerminal(c.Stdin) {
+		return errors.New("refusing to delete without confirmation: standard input is not a terminal; pass --yes")
+	}
+	return nil
+}
+
+// deleteAfterAsking is how every delete command ends. Unless yes, question fetches the
+// thing to name it in the question (so that a thing already gone fails before asking) and
+// the person at the terminal must confirm; then del deletes it and done is printed.
+func (c userIO) deleteAfterAsking(yes bool, question func() (string, error), del func() error, done string) error {
+	if !yes {
+		q, err := question()
+		if err != nil {
+			return err
+		}
+		ok, err := c.confirm(q)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("not confirmed; nothing was deleted")
+		}
+	}
+	if err := del(); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.Stdout, done)
+	return nil
+}
+
 // readLine reads one line without its line ending, a byte at a time so that nothing after it
 // is consumed from a shared stdin.
 func readLine(r io.Reader) (string, error) {
@@ -261,6 +295,35 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// printList shows what a list command fetched: a JSON array with --json; else none when
+// there is nothing (unless none is empty), or a table of head and a row for each item.
+func printList[T any](w io.Writer, items []T, asJSON bool, none string, head []string, row func(T) []string) error {
+	if asJSON {
+		return printJSON(w, items)
+	}
+	if len(items) == 0 && none != "" {
+		fmt.Fprintln(w, none)
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, item := range items {
+		fmt.Fprintln(tw, strings.Join(row(item), "\t"))
+	}
+	return tw.Flush()
+}
+
+// notePage tells, on w, how to get the next page when a list filled its page (limit, or
+// def when no --limit was given): there may be more.
+func notePage[T any](w io.Writer, items []T, limit, def int, noun, flag string, id func(T) string) {
+	if limit <= 0 {
+		limit = def
+	}
+	if len(items) > 0 && len(items) == limit {
+		fmt.Fprintf(w, "There may be more %s: add --%s %s for the next page.\n", noun, flag, id(items[len(items)-1]))
+	}
 }
 
 // printOne shows the one thing a get command fetched: as JSON with --json, else with text.

@@ -211,23 +211,15 @@ func (c *KeysListCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return explain(u, err)
 	}
-	if c.JSON {
-		return printJSON(c.Stdout, keys)
-	}
-	return printKeys(c.Stdout, keys)
+	return printKeys(c.Stdout, keys, c.JSON)
 }
 
-// printKeys prints keys as a table, with a column for each field beyond the known ones.
-func printKeys(w io.Writer, keys []client.APIKey) error {
-	if len(keys) == 0 {
-		fmt.Fprintln(w, "No API keys.")
-		return nil
-	}
+// printKeys lists keys: a JSON array with --json, else a table with a column for each
+// field beyond the known ones.
+func printKeys(w io.Writer, keys []client.APIKey, asJSON bool) error {
 	extra := extraFields(keys...)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := append([]string{"ID", "NAME", "START", "ENABLED", "CREATED", "LAST USED", "EXPIRES", "SCOPES"}, upper(extra)...)
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
-	for _, k := range keys {
+	return printList(w, keys, asJSON, "No API keys.", head, func(k client.APIKey) []string {
 		row := []string{
 			k.ID, k.Name, orDash(k.Start), yesNo(k.Enabled()), formatTime(&k.CreatedAt, "-"), formatTime(k.LastUsedAt, "never"),
 			formatTime(k.ExpiresAt, "never"), formatScopes(k.Scopes),
@@ -235,9 +227,8 @@ func printKeys(w io.Writer, keys []client.APIKey) error {
 		for _, name := range extra {
 			row = append(row, formatRaw(k.Extra[name]))
 		}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
-	}
-	return tw.Flush()
+		return row
+	})
 }
 
 // KeysGetCommand shows one key.
@@ -329,8 +320,8 @@ func (c *KeysDeleteCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !c.Yes && !isTerminal(c.Stdin) {
-		return errors.New("refusing to delete without confirmation: standard input is not a terminal; pass --yes")
+	if err := c.canConfirm(c.Yes); err != nil {
+		return err
 	}
 	u, err := currentUser(c.Config)
 	if err != nil {
@@ -340,25 +331,15 @@ func (c *KeysDeleteCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !c.Yes {
-		// Fetch first, to name the key in the question and to fail before asking if it is gone.
+	question := func() (string, error) {
 		k, err := u.APIKeys().Fetch(ctx, id)
 		if err != nil {
-			return explain(u, err)
+			return "", err
 		}
-		ok, err := c.confirm(fmt.Sprintf("Delete API key %s (%s)? This cannot be undone.", k.Name, k.ID))
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errors.New("not confirmed; nothing was deleted")
-		}
+		return fmt.Sprintf("Delete API key %s (%s)? This cannot be undone.", k.Name, k.ID), nil
 	}
-	if err := u.APIKeys().Delete(ctx, id); err != nil {
-		return explain(u, err)
-	}
-	fmt.Fprintf(c.Stdout, "Deleted API key %s.\n", id)
-	return nil
+	del := func() error { return u.APIKeys().Delete(ctx, id) }
+	return explain(u, c.deleteAfterAsking(c.Yes, question, del, "Deleted API key "+id+"."))
 }
 
 // keyID returns the id of the user's key that arg names: arg itself when it is an id (24

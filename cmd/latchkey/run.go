@@ -60,8 +60,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "bench":
 		cmd = &BenchCommand{Stdout: stdout, Stderr: stderr}
 	case "version":
-		fmt.Fprintln(stdout, "latchkey", versionString())
-		return nil
+		cmd = &VersionCommand{Stdout: stdout}
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,9 +1,24 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"runtime/debug"
 	"strings"
 )
+
+// VersionCommand prints the version. It takes no flags, and ignores arguments, as it
+// always has: scripts may run `latchkey version` with anything after it.
+type VersionCommand struct {
+	Stdout io.Writer
+}
+
+// Run prints "latchkey" and the version.
+func (c *VersionCommand) Run(ctx context.Context, args []string) error {
+	fmt.Fprintln(c.Stdout, "latchkey", versionString())
+	return nil
+}
 
 // version is set at build time with -ldflags "-X main.version=..."; otherwise the build
 // info says it.
