@@ -99,7 +99,7 @@ func BenchmarkTokenVerifyRemembered(b *testing.B) {
 
 // BenchmarkPasswordVerify is one argon2id verification at the parameters logins use.
 func BenchmarkPasswordVerify(b *testing.B) {
-	h := newPasswordHasher(1)
+	h := newPasswordHasher(1, 0)
 	ctx := context.Background()
 	enc, err := h.Hash(ctx, "s3cretpass")
 	if err != nil {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -25,6 +26,8 @@ const (
 // once so that a burst of logins cannot exhaust memory.
 type passwordHasher struct {
 	slots chan struct{}
+	// memory is the argon2id memory of new hashes, in KiB.
+	memory uint32
 	// waiting counts the hashes queued for a slot, for metrics.
 	waiting atomic.Int64
 	// dummy is a real hash compared against when a login names no user, so that unknown
@@ -32,9 +35,11 @@ type passwordHasher struct {
 	dummy string
 }
 
-func newPasswordHasher(concurrency int) *passwordHasher {
-	h := &passwordHasher{slots: make(chan struct{}, concurrency)}
-	h.dummy = encodeArgon2(randomBytes(argonSaltLen), make([]byte, argonKeyLen))
+// newPasswordHasher returns a hasher running at most concurrency hashes at once, whose new
+// hashes take memory KiB; zero means argonMemory.
+func newPasswordHasher(concurrency int, memory uint32) *passwordHasher {
+	h := &passwordHasher{slots: make(chan struct{}, concurrency), memory: cmp.Or(memory, argonMemory)}
+	h.dummy = h.encode(randomBytes(argonSaltLen), make([]byte, argonKeyLen))
 	return h
 }
 
@@ -58,8 +63,8 @@ func (h *passwordHasher) Hash(ctx context.Context, password string) (string, err
 	}
 	defer h.release()
 	salt := randomBytes(argonSaltLen)
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return encodeArgon2(salt, key), nil
+	key := argon2.IDKey([]byte(password), salt, argonTime, h.memory, argonThreads, argonKeyLen)
+	return h.encode(salt, key), nil
 }
 
 // Verify reports whether password matches the encoded hash, in constant time. An empty
@@ -93,8 +98,8 @@ func (h *passwordHasher) Verify(ctx context.Context, password, encoded string) (
 	return subtle.ConstantTimeCompare(got, want) == 1 && encoded != h.dummy, nil
 }
 
-func encodeArgon2(salt, key []byte) string {
-	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", argonMemory, argonTime, argonThreads,
+func (h *passwordHasher) encode(salt, key []byte) string {
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", h.memory, argonTime, argonThreads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 

@@ -8,7 +8,7 @@ import (
 )
 
 func TestPasswordHasher(t *testing.T) {
-	h := newPasswordHasher(1)
+	h := newPasswordHasher(1, 0)
 	ctx := context.Background()
 	t.Run("OK", func(t *testing.T) {
 		enc, err := h.Hash(ctx, "s3cretpass")

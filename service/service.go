@@ -27,6 +27,11 @@ type Config struct {
 	// 19 MiB and a core for about 20 ms); zero means one fewer than GOMAXPROCS, at least one,
 	// so that a flood of password logins always leaves a core to key logins and tokens.
 	MaxConcurrentHashes int
+	// PasswordHashMemory is the argon2id memory of new password hashes, in KiB; zero means
+	// 19 MiB, OWASP's minimum. Only tests set it, lower, so that their thousands of
+	// registrations and logins do not spend minutes hashing. A hash verifies with the
+	// parameters it was made with.
+	PasswordHashMemory uint32
 	// Observer receives audit events for metrics; nil discards them.
 	Observer latchkey.Observer
 	// ConfirmTokenLifetime and ResetTokenLifetime bound the email/password provider's
@@ -103,7 +108,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if n <= 0 {
 		n = max(1, runtime.GOMAXPROCS(0)-1)
 	}
-	s.hasher = newPasswordHasher(n)
+	s.hasher = newPasswordHasher(n, cfg.PasswordHashMemory)
 	s.apps = newAppCache()
 	limits := DefaultLimits()
 	if cfg.Limits != nil {

@@ -60,6 +60,11 @@ type Options struct {
 // (restarts, nodes) share them.
 var SecretKey = []byte("the test servers' secret key, 32+ bytes")
 
+// CheapPasswordHashMemory is the argon2id memory of the test servers' password hashes, in
+// KiB: far below production's 19 MiB, so that a login costs microseconds rather than 20 ms.
+// The service's own password tests keep the real parameters.
+const CheapPasswordHashMemory = 64
+
 // GenerousLimits are limits that no test reaches by accident but that still run on every
 // request.
 func GenerousLimits() *service.Limits {
@@ -106,7 +111,7 @@ func New(t testing.TB, opts Options) *Server {
 		opts.MailLimits = GenerousMailLimits()
 	}
 	svc, err := service.New(ctx, service.Config{Store: store, Mailer: sender, Now: clock.Now, Issuer: url, Observer: opts.Observer, Logger: opts.Logger, Limits: opts.Limits,
-		MailLimits: opts.MailLimits, SecretKey: SecretKey})
+		MailLimits: opts.MailLimits, SecretKey: SecretKey, PasswordHashMemory: CheapPasswordHashMemory})
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}
