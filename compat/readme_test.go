@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 // readmeBaseURL and readmeAppID are the address and app id the README's examples name.
@@ -47,7 +49,7 @@ func TestREADME(t *testing.T) {
 	t.Run("Curl", func(t *testing.T) {
 		for _, tool := range []string{"bash", "curl", "jq"} {
 			if _, err := exec.LookPath(tool); err != nil {
-				t.Fatalf("%s is needed for the README's curl example (./scripts/test installs it): %v", tool, err)
+				testenv.Missing(t, "%s is needed for the README's curl example (./scripts/test installs it): %v", tool, err)
 			}
 		}
 		code := strings.ReplaceAll(block(t, "## The user API key flow with curl", "sh"), readmeBaseURL, serve(t))

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -51,7 +50,7 @@ func newLimitedDatabase(t *testing.T, limit int) (roleURL, superURL string) {
 	role, password := "latchkey_limited_"+hex.EncodeToString(b[:]), hex.EncodeToString(b[:])
 	admin := func(sql string) {
 		t.Helper()
-		conn, err := pgx.Connect(context.Background(), os.Getenv(pgtest.EnvURL))
+		conn, err := pgx.Connect(context.Background(), pgtest.URL(t))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 // Cluster is a PostgreSQL server of a test's own, which the test may stop, start and restart
@@ -28,12 +30,16 @@ type Cluster struct {
 
 // NewCluster initdb's a cluster in a fresh directory, starts it on a free loopback port, and
 // stops and removes it when the test ends. It fails the test when PostgreSQL's binaries are
-// missing: scripts/postgres-start installs them.
+// missing: scripts/postgres-start installs them. A -short run leaves PostgreSQL out unless
+// EnvURL is set, as NewDatabase does, so it skips then.
 func NewCluster(t testing.TB) *Cluster {
 	t.Helper()
+	if testing.Short() && os.Getenv(EnvURL) == "" {
+		t.Skip("-short, and " + EnvURL + " is not set")
+	}
 	bin, err := findBin()
 	if err != nil {
-		t.Fatalf("pgtest: %v", err)
+		testenv.Missing(t, "pgtest: %v", err)
 	}
 	c := &Cluster{t: t, bin: bin, asPG: os.Geteuid() == 0}
 	// Not t.TempDir: its parent is private to root, and the server runs as postgres.

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 // PgBouncer is a PgBouncer in front of the test server.
@@ -38,15 +40,12 @@ func (b *PgBouncer) URL(t testing.TB, dbURL string) string {
 // it.
 func NewPgBouncer(t testing.TB, poolSize int) *PgBouncer {
 	t.Helper()
-	serverURL := os.Getenv(EnvURL)
-	if serverURL == "" {
-		t.Fatal(EnvURL + " is not set: run ./scripts/test, which installs and starts PostgreSQL")
-	}
+	serverURL := URL(t)
 	bin, err := osexec.LookPath("pgbouncer")
 	if err != nil {
 		bin = "/usr/sbin/pgbouncer" // Debian's, outside a user's PATH
 		if _, err := os.Stat(bin); err != nil {
-			t.Fatal("pgtest: pgbouncer is not installed: run ./scripts/test, which installs it")
+			testenv.Missing(t, "pgtest: pgbouncer is not installed: run ./scripts/test, which installs it")
 		}
 	}
 	u, err := url.Parse(serverURL)

@@ -11,21 +11,30 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/latchkey/latchkey/internal/testenv"
 )
 
 // EnvURL names the environment variable with the URL of a PostgreSQL server on which the
 // tests may create and drop databases.
 const EnvURL = "LATCHKEY_TEST_DATABASE_URL"
 
+// URL returns EnvURL's value, the server's. Without it the test fails, or under -short
+// skips (see testenv.Missing).
+func URL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(EnvURL)
+	if u == "" {
+		testenv.Missing(t, EnvURL+" is not set: run ./scripts/test, which installs and starts PostgreSQL")
+	}
+	return u
+}
+
 // NewDatabase creates an empty database with a unique name, drops it when the test ends, and
-// returns its URL. Without EnvURL set the test fails: a PostgreSQL suite that skips would
-// pass without testing anything.
+// returns its URL. Without EnvURL set the test fails (a PostgreSQL suite that skips would
+// pass without testing anything), or under -short skips (see testenv.Missing).
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	adminURL := os.Getenv(EnvURL)
-	if adminURL == "" {
-		t.Fatal(EnvURL + " is not set: run ./scripts/test, which installs and starts PostgreSQL")
-	}
+	adminURL := URL(t)
 	u, err := url.Parse(adminURL)
 	if err != nil {
 		t.Fatalf("pgtest: parse %s: %v", EnvURL, err)
