@@ -114,8 +114,8 @@ var adminCommands = map[string]func() adminCommand{
 
 	"audit": func() adminCommand { return &AdminAuditCommand{} },
 
-	"signing-keys list":   func() adminCommand { return &AdminSigningKeysListCommand{} },
-	"signing-keys rotate": func() adminCommand { return &AdminSigningKeysRotateCommand{} },
+	"signing-keys list":   func() adminCommand { return &AdminSigningKeysCommand{} },
+	"signing-keys rotate": func() adminCommand { return &AdminSigningKeysCommand{Rotate: true} },
 }
 
 // adminGroups are the first words of the two-word commands.

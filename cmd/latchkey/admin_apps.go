@@ -22,18 +22,16 @@ type AdminAppsListCommand struct {
 func (c *AdminAppsListCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("apps list", "apps list [--json]", "Lists every app, oldest first.")
 	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
-	a, _, err := c.login(fs, args)
-	if err != nil {
-		return err
-	}
-	apps, err := a.Apps(ctx)
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	return printList(c.Stdout, apps, c.JSON, "No apps.", []string{"ID", "CLIENT APP ID", "NAME", "CREATED"},
-		func(app client.AppInfo) []string {
-			return []string{app.ID, app.ClientAppID, app.Name, formatTime(&app.CreatedAt, "-")}
-		})
+	return c.run(fs, args, func(a *client.Admin, _ []string) error {
+		apps, err := a.Apps(ctx)
+		if err != nil {
+			return err
+		}
+		return printList(c.Stdout, apps, c.JSON, "No apps.", []string{"ID", "CLIENT APP ID", "NAME", "CREATED"},
+			func(app client.AppInfo) []string {
+				return []string{app.ID, app.ClientAppID, app.Name, formatTime(&app.CreatedAt, "-")}
+			})
+	})
 }
 
 // AdminAppsGetCommand shows one app.
@@ -44,17 +42,15 @@ type AdminAppsGetCommand struct {
 
 // Run fetches the app.
 func (c *AdminAppsGetCommand) Run(ctx context.Context, args []string) error {
-	fs := c.flagSet("apps get", "apps get APP [--json]", "Shows one app. APP is its client app id or its id.")
+	fs := c.flagSet("apps get", "apps get APP [--json]", "Shows one app. APP is its client app id or its id.", "APP")
 	fs.BoolVar(&c.JSON, "json", false, "print JSON")
-	a, pos, err := c.login(fs, args, "APP")
-	if err != nil {
-		return err
-	}
-	app, err := a.App(ctx, pos[0])
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	return printOne(c.Stdout, app, c.JSON, printApp)
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		app, err := a.App(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		return printOne(c.Stdout, app, c.JSON, printApp)
+	})
 }
 
 func printApp(w io.Writer, app client.AppInfo) {
@@ -81,23 +77,21 @@ func (c *AdminAppsCreateCommand) Run(ctx context.Context, args []string) error {
 	fs.StringVar(&c.ClientAppID, "client-app-id", "", "the id SDKs will be configured with: 2 to 64 lowercase letters, digits, '-', '_'")
 	fs.StringVar(&c.Name, "name", "", "display name; default the client app id")
 	fs.BoolVar(&c.JSON, "json", false, "print the app as JSON")
-	a, _, err := c.login(fs, args)
-	if err != nil {
-		return err
-	}
-	var settings client.AppSettingsUpdate
-	if c.Name != "" {
-		settings.Name = &c.Name
-	}
-	app, err := a.CreateApp(ctx, c.ClientAppID, settings)
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	if c.JSON {
-		return printJSON(c.Stdout, app)
-	}
-	fmt.Fprintf(c.Stdout, "Created app %s (%s).\n", app.ClientAppID, app.ID)
-	return nil
+	return c.run(fs, args, func(a *client.Admin, _ []string) error {
+		var settings client.AppSettingsUpdate
+		if c.Name != "" {
+			settings.Name = &c.Name
+		}
+		app, err := a.CreateApp(ctx, c.ClientAppID, settings)
+		if err != nil {
+			return err
+		}
+		if c.JSON {
+			return printJSON(c.Stdout, app)
+		}
+		fmt.Fprintf(c.Stdout, "Created app %s (%s).\n", app.ClientAppID, app.ID)
+		return nil
+	})
 }
 
 // AdminAppsDeleteCommand deletes an app, after asking.
@@ -110,25 +104,23 @@ type AdminAppsDeleteCommand struct {
 func (c *AdminAppsDeleteCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("apps delete", "apps delete APP [--yes]",
 		"Deletes an app with all its users, keys, sessions and audit events. Asks first on a\n"+
-			"terminal; from a script (no terminal), --yes is required.")
+			"terminal; from a script (no terminal), --yes is required.", "APP")
 	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
-	a, pos, err := c.login(fs, args, "APP")
-	if err != nil {
-		return err
-	}
-	if err := c.canConfirm(c.Yes); err != nil {
-		return err
-	}
-	id := pos[0]
-	question := func() (string, error) {
-		app, err := a.App(ctx, id)
-		if err != nil {
-			return "", err
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		if err := c.canConfirm(c.Yes); err != nil {
+			return err
 		}
-		return fmt.Sprintf("Delete app %s (%s) with all its users, keys and sessions? This cannot be undone.", app.ClientAppID, app.ID), nil
-	}
-	del := func() error { return a.DeleteApp(ctx, id) }
-	return explainAdmin(a, c.deleteAfterAsking(c.Yes, question, del, "Deleted app "+id+"."))
+		id := pos[0]
+		question := func() (string, error) {
+			app, err := a.App(ctx, id)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Delete app %s (%s) with all its users, keys and sessions? This cannot be undone.", app.ClientAppID, app.ID), nil
+		}
+		del := func() error { return a.DeleteApp(ctx, id) }
+		return c.deleteAfterAsking(c.Yes, question, del, "Deleted app "+id+".")
+	})
 }
 
 // settingNames are the keys of --set, as the settings endpoint names them.
@@ -162,27 +154,25 @@ func (c *AdminAppsSettingsCommand) Run(ctx context.Context, args []string) error
 			"  key_prefix                      2 to 10 lowercase letters starting new key values (default lk)\n"+
 			"  max_key_lifetime_seconds        longest and default lifetime of new user keys; 0: no maximum\n"+
 			"  scopes                          comma-separated scopes keys may carry, e.g. read,write; empty: none\n"+
-			"The output also shows leak_secret_set (see latchkey admin apps leak-secret).")
+			"The output also shows leak_secret_set (see latchkey admin apps leak-secret).", "APP")
 	fs.Var(&c.Set, "set", "KEY=VALUE to change; may be repeated")
 	fs.BoolVar(&c.JSON, "json", false, "print JSON")
-	a, pos, err := c.login(fs, args, "APP")
-	if err != nil {
-		return err
-	}
-	upd, err := parseSettings(c.Set)
-	if err != nil {
-		return err
-	}
-	var s client.AppSettings
-	if len(c.Set) > 0 {
-		s, err = a.UpdateAppSettings(ctx, pos[0], upd)
-	} else {
-		s, err = a.AppSettings(ctx, pos[0])
-	}
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	return printOne(c.Stdout, s, c.JSON, printSettings)
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		upd, err := parseSettings(c.Set)
+		if err != nil {
+			return err
+		}
+		var s client.AppSettings
+		if len(c.Set) > 0 {
+			s, err = a.UpdateAppSettings(ctx, pos[0], upd)
+		} else {
+			s, err = a.AppSettings(ctx, pos[0])
+		}
+		if err != nil {
+			return err
+		}
+		return printOne(c.Stdout, s, c.JSON, printSettings)
+	})
 }
 
 // printSettings prints an app's settings as name/value lines, named as --set names them.

@@ -65,33 +65,31 @@ func (c *AdminAuditCommand) Run(ctx context.Context, args []string) error {
 	fs.IntVar(&c.Filter.Limit, "limit", 0, "page size, 1 to 1000 (default 100)")
 	fs.StringVar(&c.Filter.Before, "before", "", "the page after (older than) the event with this id")
 	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
-	a, _, err := c.login(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := checkLimit(c.Filter.Limit); err != nil {
-		return err
-	}
-	events, err := a.AuditEvents(ctx, c.Filter)
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	notePage(c.Stderr, events, c.Filter.Limit, auditPageSize, "events", "before", func(e client.AuditEvent) string { return e.ID })
-	var clientAppIDs map[string]string
-	if !c.JSON {
-		if clientAppIDs, err = appIDs(ctx, a, events); err != nil {
-			return explainAdmin(a, err)
+	return c.run(fs, args, func(a *client.Admin, _ []string) error {
+		if err := checkLimit(c.Filter.Limit); err != nil {
+			return err
 		}
-	}
-	return printList(c.Stdout, events, c.JSON, "No events.", []string{"TIME", "EVENT", "OUTCOME", "ACTOR", "SUBJECT", "APP", "IP", "DETAILS"},
-		func(e client.AuditEvent) []string {
-			app := e.AppID
-			if id, ok := clientAppIDs[app]; ok {
-				app = id
+		events, err := a.AuditEvents(ctx, c.Filter)
+		if err != nil {
+			return err
+		}
+		notePage(c.Stderr, events, c.Filter.Limit, auditPageSize, "events", "before", func(e client.AuditEvent) string { return e.ID })
+		var clientAppIDs map[string]string
+		if !c.JSON {
+			if clientAppIDs, err = appIDs(ctx, a, events); err != nil {
+				return err
 			}
-			return []string{formatTime(&e.Time, "-"), orDash(e.Event), orDash(e.Outcome),
-				party(e.Actor), party(e.Subject), orDash(app), orDash(e.IP), details(e.Details)}
-		})
+		}
+		return printList(c.Stdout, events, c.JSON, "No events.", []string{"TIME", "EVENT", "OUTCOME", "ACTOR", "SUBJECT", "APP", "IP", "DETAILS"},
+			func(e client.AuditEvent) []string {
+				app := e.AppID
+				if id, ok := clientAppIDs[app]; ok {
+					app = id
+				}
+				return []string{formatTime(&e.Time, "-"), orDash(e.Event), orDash(e.Outcome),
+					party(e.Actor), party(e.Subject), orDash(app), orDash(e.IP), details(e.Details)}
+			})
+	})
 }
 
 // appIDs maps the internal app ids of events to the client app ids that people know

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/latchkey/latchkey/client"
 )
 
 // This file holds the server-keys and user-keys commands.
@@ -22,15 +24,13 @@ func (c *AdminServerKeysListCommand) Run(ctx context.Context, args []string) err
 		"Lists an app's server API keys, oldest first, without their values.")
 	c.appFlag(fs, &c.App)
 	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
-	a, _, err := c.login(fs, args)
-	if err != nil {
-		return err
-	}
-	keys, err := a.ServerAPIKeys(c.App).FetchAll(ctx)
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	return printKeys(c.Stdout, keys, c.JSON)
+	return c.run(fs, args, func(a *client.Admin, _ []string) error {
+		keys, err := a.ServerAPIKeys(c.App).FetchAll(ctx)
+		if err != nil {
+			return err
+		}
+		return printKeys(c.Stdout, keys, c.JSON)
+	})
 }
 
 // AdminServerKeysCreateCommand creates a server API key and prints its value.
@@ -45,20 +45,18 @@ func (c *AdminServerKeysCreateCommand) Run(ctx context.Context, args []string) e
 	fs := c.flagSet("server-keys create", "server-keys create NAME --app APP [--json]",
 		"Creates a server API key and prints it with its value, which is shown only this once.\n"+
 			"Logging in with it (api-key provider) gives a user of type \"server\". At most 100 per app.\n"+
-			"NAME: ASCII letters, digits, '_' and '-', at most 64 characters, unique per app.")
+			"NAME: ASCII letters, digits, '_' and '-', at most 64 characters, unique per app.", "NAME")
 	c.appFlag(fs, &c.App)
 	fs.BoolVar(&c.JSON, "json", false, "print the key as JSON, value included")
-	a, pos, err := c.login(fs, args, "NAME")
-	if err != nil {
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		k, err := a.ServerAPIKeys(c.App).Create(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		err = printNewKey(c.Stdout, k, c.JSON)
+		fmt.Fprintln(c.Stderr, keyWarning)
 		return err
-	}
-	k, err := a.ServerAPIKeys(c.App).Create(ctx, pos[0])
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	err = printNewKey(c.Stdout, k, c.JSON)
-	fmt.Fprintln(c.Stderr, keyWarning)
-	return err
+	})
 }
 
 // AdminServerKeysGetCommand shows one server API key.
@@ -71,18 +69,16 @@ type AdminServerKeysGetCommand struct {
 // Run fetches the key.
 func (c *AdminServerKeysGetCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("server-keys get", "server-keys get KEY --app APP [--json]",
-		"Shows one server API key, without its value.")
+		"Shows one server API key, without its value.", "KEY")
 	c.appFlag(fs, &c.App)
 	fs.BoolVar(&c.JSON, "json", false, "print JSON")
-	a, pos, err := c.login(fs, args, "KEY")
-	if err != nil {
-		return err
-	}
-	k, err := a.ServerAPIKeys(c.App).Fetch(ctx, pos[0])
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	return printOne(c.Stdout, k, c.JSON, printKey)
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		k, err := a.ServerAPIKeys(c.App).Fetch(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		return printOne(c.Stdout, k, c.JSON, printKey)
+	})
 }
 
 // AdminServerKeysToggleCommand disables or enables a server API key.
@@ -98,23 +94,20 @@ func (c *AdminServerKeysToggleCommand) Run(ctx context.Context, args []string) e
 	if c.Disable {
 		verb, about = "disable", "Disables a server API key: it stops logging in, and its sessions end."
 	}
-	fs := c.flagSet("server-keys "+verb, "server-keys "+verb+" KEY --app APP", about)
+	fs := c.flagSet("server-keys "+verb, "server-keys "+verb+" KEY --app APP", about, "KEY")
 	c.appFlag(fs, &c.App)
-	a, pos, err := c.login(fs, args, "KEY")
-	if err != nil {
-		return err
-	}
-	keys := a.ServerAPIKeys(c.App)
-	if c.Disable {
-		err = keys.Disable(ctx, pos[0])
-	} else {
-		err = keys.Enable(ctx, pos[0])
-	}
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	fmt.Fprintf(c.Stdout, "%sd server API key %s.\n", capitalize(verb), pos[0])
-	return nil
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		keys := a.ServerAPIKeys(c.App)
+		toggle := keys.Enable
+		if c.Disable {
+			toggle = keys.Disable
+		}
+		if err := toggle(ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "%sd server API key %s.\n", capitalize(verb), pos[0])
+		return nil
+	})
 }
 
 // AdminServerKeysDeleteCommand deletes a server API key, after asking.
@@ -128,26 +121,24 @@ type AdminServerKeysDeleteCommand struct {
 func (c *AdminServerKeysDeleteCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("server-keys delete", "server-keys delete KEY --app APP [--yes]",
 		"Deletes a server API key; its sessions end. Asks first on a terminal; from a script\n"+
-			"(no terminal), --yes is required.")
+			"(no terminal), --yes is required.", "KEY")
 	c.appFlag(fs, &c.App)
 	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
-	a, pos, err := c.login(fs, args, "KEY")
-	if err != nil {
-		return err
-	}
-	if err := c.canConfirm(c.Yes); err != nil {
-		return err
-	}
-	keys := a.ServerAPIKeys(c.App)
-	question := func() (string, error) {
-		k, err := keys.Fetch(ctx, pos[0])
-		if err != nil {
-			return "", err
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		if err := c.canConfirm(c.Yes); err != nil {
+			return err
 		}
-		return fmt.Sprintf("Delete server API key %s (%s)? This cannot be undone.", k.Name, k.ID), nil
-	}
-	del := func() error { return keys.Delete(ctx, pos[0]) }
-	return explainAdmin(a, c.deleteAfterAsking(c.Yes, question, del, "Deleted server API key "+pos[0]+"."))
+		keys := a.ServerAPIKeys(c.App)
+		question := func() (string, error) {
+			k, err := keys.Fetch(ctx, pos[0])
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Delete server API key %s (%s)? This cannot be undone.", k.Name, k.ID), nil
+		}
+		del := func() error { return keys.Delete(ctx, pos[0]) }
+		return c.deleteAfterAsking(c.Yes, question, del, "Deleted server API key "+pos[0]+".")
+	})
 }
 
 // userKeyFlags are the --app and --user of the user-keys commands, both required.
@@ -173,15 +164,13 @@ func (c *AdminUserKeysListCommand) Run(ctx context.Context, args []string) error
 		"Lists a user's API keys, oldest first: metadata only, never values.")
 	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
 	c.userKeyFlags.register(&c.adminSession, fs)
-	a, _, err := c.login(fs, args)
-	if err != nil {
-		return err
-	}
-	keys, err := a.Users(c.App).APIKeys(ctx, c.User)
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	return printKeys(c.Stdout, keys, c.JSON)
+	return c.run(fs, args, func(a *client.Admin, _ []string) error {
+		keys, err := a.Users(c.App).APIKeys(ctx, c.User)
+		if err != nil {
+			return err
+		}
+		return printKeys(c.Stdout, keys, c.JSON)
+	})
 }
 
 // AdminUserKeysToggleCommand disables or enables a user's API key.
@@ -197,22 +186,19 @@ func (c *AdminUserKeysToggleCommand) Run(ctx context.Context, args []string) err
 	if c.Disable {
 		verb, about = "disable", "Disables a user's API key: it stops logging in, and its sessions end."
 	}
-	fs := c.flagSet("user-keys "+verb, "user-keys "+verb+" KEY --app APP --user USER", about)
+	fs := c.flagSet("user-keys "+verb, "user-keys "+verb+" KEY --app APP --user USER", about, "KEY")
 	c.userKeyFlags.register(&c.adminSession, fs)
-	a, pos, err := c.login(fs, args, "KEY")
-	if err != nil {
-		return err
-	}
-	if c.Disable {
-		err = a.Users(c.App).DisableAPIKey(ctx, c.User, pos[0])
-	} else {
-		err = a.Users(c.App).EnableAPIKey(ctx, c.User, pos[0])
-	}
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	fmt.Fprintf(c.Stdout, "%sd API key %s of user %s.\n", capitalize(verb), pos[0], c.User)
-	return nil
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		toggle := a.Users(c.App).EnableAPIKey
+		if c.Disable {
+			toggle = a.Users(c.App).DisableAPIKey
+		}
+		if err := toggle(ctx, c.User, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "%sd API key %s of user %s.\n", capitalize(verb), pos[0], c.User)
+		return nil
+	})
 }
 
 // AdminUserKeysDeleteCommand deletes a user's API key, after asking.
@@ -226,36 +212,34 @@ type AdminUserKeysDeleteCommand struct {
 func (c *AdminUserKeysDeleteCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("user-keys delete", "user-keys delete KEY --app APP --user USER [--yes]",
 		"Deletes a user's API key; its sessions end. Asks first on a terminal; from a script\n"+
-			"(no terminal), --yes is required.")
+			"(no terminal), --yes is required.", "KEY")
 	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
 	c.userKeyFlags.register(&c.adminSession, fs)
-	a, pos, err := c.login(fs, args, "KEY")
-	if err != nil {
-		return err
-	}
-	if err := c.canConfirm(c.Yes); err != nil {
-		return err
-	}
-	users, id := a.Users(c.App), pos[0]
-	question := func() (string, error) {
-		// There is no endpoint for one user key: find it in the list to name it.
-		keys, err := users.APIKeys(ctx, c.User)
-		if err != nil {
-			return "", err
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		if err := c.canConfirm(c.Yes); err != nil {
+			return err
 		}
-		name := ""
-		for _, k := range keys {
-			if k.ID == id {
-				name = k.Name
+		users, id := a.Users(c.App), pos[0]
+		question := func() (string, error) {
+			// There is no endpoint for one user key: find it in the list to name it.
+			keys, err := users.APIKeys(ctx, c.User)
+			if err != nil {
+				return "", err
 			}
+			name := ""
+			for _, k := range keys {
+				if k.ID == id {
+					name = k.Name
+				}
+			}
+			if name == "" {
+				return "", fmt.Errorf("user %s has no API key %s", c.User, id)
+			}
+			return fmt.Sprintf("Delete API key %s (%s) of user %s? This cannot be undone.", name, id, c.User), nil
 		}
-		if name == "" {
-			return "", fmt.Errorf("user %s has no API key %s", c.User, id)
-		}
-		return fmt.Sprintf("Delete API key %s (%s) of user %s? This cannot be undone.", name, id, c.User), nil
-	}
-	del := func() error { return users.DeleteAPIKey(ctx, c.User, id) }
-	return explainAdmin(a, c.deleteAfterAsking(c.Yes, question, del, "Deleted API key "+id+" of user "+c.User+"."))
+		del := func() error { return users.DeleteAPIKey(ctx, c.User, id) }
+		return c.deleteAfterAsking(c.Yes, question, del, "Deleted API key "+id+" of user "+c.User+".")
+	})
 }
 
 func capitalize(s string) string {

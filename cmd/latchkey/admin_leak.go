@@ -31,25 +31,23 @@ func (c *AdminAppsLeakSecretCommand) Run(ctx context.Context, args []string) err
 	fs := c.flagSet("apps leak-secret", "apps leak-secret APP [--json]",
 		"Makes a new leak-report secret for an app and prints it, this once only; any earlier\n"+
 			"secret stops working at once. With it a secret scanner, or latchkey admin leak-report,\n"+
-			"reports key values found in public, and the server disables those keys.")
+			"reports key values found in public, and the server disables those keys.", "APP")
 	fs.BoolVar(&c.JSON, "json", false, `print {"secret": ...}`)
-	a, pos, err := c.login(fs, args, "APP")
-	if err != nil {
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		secret, err := a.RotateLeakSecret(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if c.JSON {
+			err = printJSON(c.Stdout, struct {
+				Secret string `json:"secret"`
+			}{secret})
+		} else {
+			_, err = fmt.Fprintln(c.Stdout, secret)
+		}
+		fmt.Fprintln(c.Stderr, leakSecretWarning)
 		return err
-	}
-	secret, err := a.RotateLeakSecret(ctx, pos[0])
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	if c.JSON {
-		err = printJSON(c.Stdout, struct {
-			Secret string `json:"secret"`
-		}{secret})
-	} else {
-		_, err = fmt.Fprintln(c.Stdout, secret)
-	}
-	fmt.Fprintln(c.Stderr, leakSecretWarning)
-	return err
+	})
 }
 
 // AdminLeakReportCommand reports key values found in public with an app's leak-report
@@ -70,11 +68,11 @@ func (c *AdminLeakReportCommand) Run(ctx context.Context, args []string) error {
 			"latchkey admin apps leak-secret), not the admin session. The secret is asked for on a\n"+
 			"terminal, or read from the first line of standard input; the values are the arguments,\n"+
 			"or else the following lines of standard input, one a line:\n\n"+
-			"  (echo \"$LEAK_SECRET\"; cat found.txt) | latchkey admin leak-report --app shop")
+			"  (echo \"$LEAK_SECRET\"; cat found.txt) | latchkey admin leak-report --app shop", "VALUE...")
 	fs.StringVar(&c.URL, "url", "", "base URL of the server; default the latest admin login's (LATCHKEY_URL)")
 	fs.StringVar(&c.App, "app", "", "the app's client app id (required)")
 	fs.BoolVar(&c.JSON, "json", false, "print the server's answer as JSON, values included")
-	values, err := c.parse(fs, args, "VALUE...")
+	values, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}

@@ -110,6 +110,7 @@ func explainAdmin(a *client.Admin, err error) error {
 type adminSession struct {
 	userIO
 	Config   configDir
+	args     []string // names of the positional arguments
 	required []requiredFlag
 }
 
@@ -122,10 +123,12 @@ type requiredFlag struct {
 // session gives the dispatcher the session to fill in.
 func (s *adminSession) session() *adminSession { return s }
 
-// flagSet returns the flag set of the admin command name, with --config-dir.
-func (s *adminSession) flagSet(name, synopsis, about string) *flag.FlagSet {
+// flagSet returns the flag set of the admin command name, with --config-dir, and names its
+// positional arguments; a last name ending in "..." takes any number.
+func (s *adminSession) flagSet(name, synopsis, about string, args ...string) *flag.FlagSet {
 	fs := newFlagSet("latchkey admin "+name, "latchkey admin "+synopsis, about, s.Stderr)
 	s.Config.register(fs)
+	s.args = args
 	return fs
 }
 
@@ -141,9 +144,9 @@ func (s *adminSession) appFlag(fs *flag.FlagSet, app *string) {
 }
 
 // parse parses args with fs (flags anywhere among them, see parseArgs), then checks the
-// required flags, and returns the positional arguments, as many as names.
-func (s *adminSession) parse(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
-	pos, err := parseArgsEnv(fs, args, adminEnv(fs), names...)
+// required flags, and returns the positional arguments.
+func (s *adminSession) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := parseArgsEnv(fs, args, adminEnv(fs), s.args...)
 	if err != nil {
 		return nil, err
 	}
@@ -156,8 +159,8 @@ func (s *adminSession) parse(fs *flag.FlagSet, args []string, names ...string) (
 }
 
 // login is parse, then the admin client of the latest admin login, logged in.
-func (s *adminSession) login(fs *flag.FlagSet, args []string, names ...string) (*client.Admin, []string, error) {
-	pos, err := s.parse(fs, args, names...)
+func (s *adminSession) login(fs *flag.FlagSet, args []string) (*client.Admin, []string, error) {
+	pos, err := s.parse(fs, args)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -166,6 +169,16 @@ func (s *adminSession) login(fs *flag.FlagSet, args []string, names ...string) (
 		return nil, nil, err
 	}
 	return a, pos, nil
+}
+
+// run is login, then what the command does as the admin, given the positional arguments;
+// its error says what the admin can do about it (explainAdmin).
+func (s *adminSession) run(fs *flag.FlagSet, args []string, do func(a *client.Admin, pos []string) error) error {
+	a, pos, err := s.login(fs, args)
+	if err != nil {
+		return err
+	}
+	return explainAdmin(a, do(a, pos))
 }
 
 // adminEnv says that of an admin command's flags only --config-dir and --url come from the
@@ -314,19 +327,17 @@ type AdminWhoamiCommand struct {
 func (c *AdminWhoamiCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("whoami", "whoami [--json]", "Shows the logged-in admin, as the server knows it.")
 	fs.BoolVar(&c.JSON, "json", false, "print JSON")
-	a, _, err := c.login(fs, args)
-	if err != nil {
-		return err
-	}
-	p, err := a.Profile(ctx)
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	w := adminWhoamiOutput{UserID: p.UserID, Email: p.Email(), GroupID: p.GroupID(), URL: a.BaseURL()}
-	if c.JSON {
-		return printJSON(c.Stdout, w)
-	}
-	tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "admin\t%s\nemail\t%s\nserver\t%s\ngroup\t%s\n", w.UserID, orDash(w.Email), w.URL, w.GroupID)
-	return tw.Flush()
+	return c.run(fs, args, func(a *client.Admin, _ []string) error {
+		p, err := a.Profile(ctx)
+		if err != nil {
+			return err
+		}
+		w := adminWhoamiOutput{UserID: p.UserID, Email: p.Email(), GroupID: p.GroupID(), URL: a.BaseURL()}
+		if c.JSON {
+			return printJSON(c.Stdout, w)
+		}
+		tw := tabwriter.NewWriter(c.Stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "admin\t%s\nemail\t%s\nserver\t%s\ngroup\t%s\n", w.UserID, orDash(w.Email), w.URL, w.GroupID)
+		return tw.Flush()
+	})
 }

@@ -7,53 +7,35 @@ import (
 	"github.com/latchkey/latchkey/client"
 )
 
-// AdminSigningKeysListCommand lists the token signing keys.
-type AdminSigningKeysListCommand struct {
+// AdminSigningKeysCommand lists the token signing keys or, with Rotate, makes new ones
+// first.
+type AdminSigningKeysCommand struct {
 	adminSession
-	JSON bool
+	Rotate bool
+	JSON   bool
 }
 
-// Run lists the keys, newest first.
-func (c *AdminSigningKeysListCommand) Run(ctx context.Context, args []string) error {
-	fs := c.flagSet("signing-keys list", "signing-keys list [--json]",
-		"Lists the token signing keys that sign (current) or still verify (retired), newest\n"+
-			"first. The keys themselves never leave the server.")
+// Run lists the keys, newest first, after rotating them with Rotate.
+func (c *AdminSigningKeysCommand) Run(ctx context.Context, args []string) error {
+	verb, about, call := "list", "Lists the token signing keys that sign (current) or still verify (retired), newest\n"+
+		"first. The keys themselves never leave the server.", (*client.Admin).SigningKeys
+	if c.Rotate {
+		verb, call = "rotate", (*client.Admin).RotateSigningKeys
+		about = "Makes new signing keys for access tokens (ES256) and refresh tokens (HS256). They sign\n" +
+			"at once, and on every node within seconds. The old access-token key stays in the JWKS\n" +
+			"and verifies until the tokens it signed have expired (31 minutes); the old refresh-token\n" +
+			"key verifies until its refresh tokens have expired (at most 180 days). Nobody is\n" +
+			"logged out."
+	}
+	fs := c.flagSet("signing-keys "+verb, "signing-keys "+verb+" [--json]", about)
 	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
-	a, _, err := c.login(fs, args)
-	if err != nil {
-		return err
-	}
-	keys, err := a.SigningKeys(ctx)
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	return printSigningKeys(c.Stdout, keys, c.JSON)
-}
-
-// AdminSigningKeysRotateCommand makes new token signing keys.
-type AdminSigningKeysRotateCommand struct {
-	adminSession
-	JSON bool
-}
-
-// Run rotates the keys and lists them.
-func (c *AdminSigningKeysRotateCommand) Run(ctx context.Context, args []string) error {
-	fs := c.flagSet("signing-keys rotate", "signing-keys rotate [--json]",
-		"Makes new signing keys for access tokens (ES256) and refresh tokens (HS256). They sign\n"+
-			"at once, and on every node within seconds. The old access-token key stays in the JWKS\n"+
-			"and verifies until the tokens it signed have expired (31 minutes); the old refresh-token\n"+
-			"key verifies until its refresh tokens have expired (at most 180 days). Nobody is\n"+
-			"logged out.")
-	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
-	a, _, err := c.login(fs, args)
-	if err != nil {
-		return err
-	}
-	keys, err := a.RotateSigningKeys(ctx)
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	return printSigningKeys(c.Stdout, keys, c.JSON)
+	return c.run(fs, args, func(a *client.Admin, _ []string) error {
+		keys, err := call(a, ctx)
+		if err != nil {
+			return err
+		}
+		return printSigningKeys(c.Stdout, keys, c.JSON)
+	})
 }
 
 // printSigningKeys lists signing keys; there is always one, so the table has no empty form.

@@ -37,24 +37,22 @@ func (c *AdminUsersListCommand) Run(ctx context.Context, args []string) error {
 	fs.IntVar(&c.Filter.Limit, "limit", 0, "page size, 1 to 1000 (default 100)")
 	fs.StringVar(&c.Filter.After, "after", "", "the page after the user with this id")
 	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
-	a, _, err := c.login(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := checkLimit(c.Filter.Limit); err != nil {
-		return err
-	}
-	c.Filter.Disabled = c.Disabled.v
-	users, err := a.Users(c.App).Find(ctx, c.Filter)
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	notePage(c.Stderr, users, c.Filter.Limit, usersPageSize, "users", "after", func(u client.UserInfo) string { return u.ID })
-	return printList(c.Stdout, users, c.JSON, "No users.", []string{"ID", "EMAIL", "TYPE", "PROVIDERS", "DISABLED", "CREATED"},
-		func(u client.UserInfo) []string {
-			created := u.CreatedAt()
-			return []string{u.ID, orDash(u.Email()), u.Type, providers(u), yesNo(u.Disabled), formatTime(&created, "-")}
-		})
+	return c.run(fs, args, func(a *client.Admin, _ []string) error {
+		if err := checkLimit(c.Filter.Limit); err != nil {
+			return err
+		}
+		c.Filter.Disabled = c.Disabled.v
+		users, err := a.Users(c.App).Find(ctx, c.Filter)
+		if err != nil {
+			return err
+		}
+		notePage(c.Stderr, users, c.Filter.Limit, usersPageSize, "users", "after", func(u client.UserInfo) string { return u.ID })
+		return printList(c.Stdout, users, c.JSON, "No users.", []string{"ID", "EMAIL", "TYPE", "PROVIDERS", "DISABLED", "CREATED"},
+			func(u client.UserInfo) []string {
+				created := u.CreatedAt()
+				return []string{u.ID, orDash(u.Email()), u.Type, providers(u), yesNo(u.Disabled), formatTime(&created, "-")}
+			})
+	})
 }
 
 // AdminUsersGetCommand shows one user.
@@ -67,18 +65,16 @@ type AdminUsersGetCommand struct {
 // Run fetches the user.
 func (c *AdminUsersGetCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("users get", "users get USER --app APP [--json]",
-		"Shows one user: identities, number of API keys and of live sessions.")
+		"Shows one user: identities, number of API keys and of live sessions.", "USER")
 	c.appFlag(fs, &c.App)
 	fs.BoolVar(&c.JSON, "json", false, "print JSON")
-	a, pos, err := c.login(fs, args, "USER")
-	if err != nil {
-		return err
-	}
-	u, err := a.Users(c.App).Fetch(ctx, pos[0])
-	if err != nil {
-		return explainAdmin(a, err)
-	}
-	return printOne(c.Stdout, u, c.JSON, printUser)
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		u, err := a.Users(c.App).Fetch(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		return printOne(c.Stdout, u, c.JSON, printUser)
+	})
 }
 
 func printUser(w io.Writer, u client.UserInfo) {
@@ -127,17 +123,15 @@ type AdminUsersActionCommand struct {
 // Run does the action.
 func (c *AdminUsersActionCommand) Run(ctx context.Context, args []string) error {
 	action := userActions[c.Verb]
-	fs := c.flagSet("users "+c.Verb, "users "+c.Verb+" USER --app APP", action.about)
+	fs := c.flagSet("users "+c.Verb, "users "+c.Verb+" USER --app APP", action.about, "USER")
 	c.appFlag(fs, &c.App)
-	a, pos, err := c.login(fs, args, "USER")
-	if err != nil {
-		return err
-	}
-	if err := action.call(a.Users(c.App), ctx, pos[0]); err != nil {
-		return explainAdmin(a, err)
-	}
-	fmt.Fprintf(c.Stdout, "%s user %s.\n", action.done, pos[0])
-	return nil
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		if err := action.call(a.Users(c.App), ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Stdout, "%s user %s.\n", action.done, pos[0])
+		return nil
+	})
 }
 
 // AdminUsersDeleteCommand deletes a user, after asking.
@@ -151,28 +145,26 @@ type AdminUsersDeleteCommand struct {
 func (c *AdminUsersDeleteCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("users delete", "users delete USER --app APP [--yes]",
 		"Deletes a user with its identities, API keys and sessions. Asks first on a terminal;\n"+
-			"from a script (no terminal), --yes is required.")
+			"from a script (no terminal), --yes is required.", "USER")
 	c.appFlag(fs, &c.App)
 	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
-	a, pos, err := c.login(fs, args, "USER")
-	if err != nil {
-		return err
-	}
-	if err := c.canConfirm(c.Yes); err != nil {
-		return err
-	}
-	users := a.Users(c.App)
-	question := func() (string, error) {
-		u, err := users.Fetch(ctx, pos[0])
-		if err != nil {
-			return "", err
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		if err := c.canConfirm(c.Yes); err != nil {
+			return err
 		}
-		who := u.ID
-		if u.Email() != "" {
-			who = orDash(u.Email()) + " (" + u.ID + ")"
+		users := a.Users(c.App)
+		question := func() (string, error) {
+			u, err := users.Fetch(ctx, pos[0])
+			if err != nil {
+				return "", err
+			}
+			who := u.ID
+			if u.Email() != "" {
+				who = orDash(u.Email()) + " (" + u.ID + ")"
+			}
+			return fmt.Sprintf("Delete user %s with its keys and sessions? This cannot be undone.", who), nil
 		}
-		return fmt.Sprintf("Delete user %s with its keys and sessions? This cannot be undone.", who), nil
-	}
-	del := func() error { return users.Delete(ctx, pos[0]) }
-	return explainAdmin(a, c.deleteAfterAsking(c.Yes, question, del, "Deleted user "+pos[0]+"."))
+		del := func() error { return users.Delete(ctx, pos[0]) }
+		return c.deleteAfterAsking(c.Yes, question, del, "Deleted user "+pos[0]+".")
+	})
 }
