@@ -43,7 +43,7 @@ func adminUserPath(appID, userID, rest string) string {
 func newAdminEnv(t *testing.T) (*env, login) {
 	t.Helper()
 	e := newEnv(t)
-	if _, err := e.Service.CreateAdmin(context.Background(), rootEmail, rootPassword); err != nil {
+	if _, err := e.Service.Admins.CreateAdmin(context.Background(), rootEmail, rootPassword); err != nil {
 		t.Fatalf("create admin: %v", err)
 	}
 	e.remember(&e.passwords, rootPassword)

@@ -44,7 +44,7 @@ func (s *Server) routes() {
 
 	s.opsRoutes(handle)
 
-	if s.admin != nil {
+	if s.admins != nil {
 		s.adminRoutes(handle)
 		if s.leaks != nil {
 			handle("POST", appPrefix+"/auth/api_keys/leaked", s.withApp(s.handleLeakReport))

@@ -199,7 +199,7 @@ func (c *AdminCommand) createUser(ctx context.Context, args []string) error {
 		return err
 	}
 	defer svc.Close()
-	a, err := svc.CreateAdmin(ctx, *email, password)
+	a, err := svc.Admins.CreateAdmin(ctx, *email, password)
 	if err != nil {
 		return fmt.Errorf("create admin: %w", err)
 	}
