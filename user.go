@@ -95,6 +95,9 @@ type UserService interface {
 	// FindUserAPIKeys returns a user's keys in creation order, without values.
 	// Errors: EUserNotFound.
 	FindUserAPIKeys(ctx context.Context, appID, userID string) ([]*APIKey, error)
+	// FindUserAPIKey returns one key of a user, without its value.
+	// Errors: EUserNotFound, EAPIKeyNotFound.
+	FindUserAPIKey(ctx context.Context, appID, userID, keyID string) (*APIKey, error)
 	// SetUserAPIKeyDisabled disables a user's key, ending the sessions opened with it, or
 	// enables it again. Errors: EUserNotFound, EAPIKeyNotFound.
 	SetUserAPIKeyDisabled(ctx context.Context, appID, userID, keyID string, disabled bool) error

@@ -208,6 +208,7 @@ var adminRoutes = []adminRoute{
 	{"PUT", "/groups/{group}/apps/{appID}/users/{userID}/disable", false, nil},
 	{"PUT", "/groups/{group}/apps/{appID}/users/{userID}/logout", false, nil},
 	{"GET", "/groups/{group}/apps/{appID}/users/{userID}/api_keys", false, nil},
+	{"GET", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}", false, nil},
 	{"PUT", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}/enable", false, nil},
 	{"PUT", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}/disable", false, nil},
 	{"DELETE", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}", false, nil},

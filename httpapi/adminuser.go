@@ -114,6 +114,11 @@ func (s *Server) handleFindUserAPIKeys(w http.ResponseWriter, r *http.Request) {
 	s.writeKeys(w, r, keys, err)
 }
 
+func (s *Server) handleFindUserAPIKey(w http.ResponseWriter, r *http.Request) {
+	k, err := s.users.FindUserAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("userID"), r.PathValue("keyID"))
+	s.writeKey(w, r, k, err)
+}
+
 func (s *Server) setUserAPIKey(disabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.writeOutcome(w, r, s.users.SetUserAPIKeyDisabled(r.Context(), r.PathValue("appID"), r.PathValue("userID"), r.PathValue("keyID"), disabled))

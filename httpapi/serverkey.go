@@ -28,6 +28,11 @@ func (s *Server) handleFindServerAPIKeys(w http.ResponseWriter, r *http.Request)
 
 func (s *Server) handleFindServerAPIKey(w http.ResponseWriter, r *http.Request) {
 	k, err := s.serverKeys.FindServerAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("keyID"))
+	s.writeKey(w, r, k, err)
+}
+
+// writeKey answers with one key, without its value, or with err.
+func (s *Server) writeKey(w http.ResponseWriter, r *http.Request, k *latchkey.APIKey, err error) {
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -104,6 +104,19 @@ func (s *Users) FindUserAPIKeys(ctx context.Context, appID, userID string) ([]*l
 	return s.store.FindAPIKeys(ctx, u.ID)
 }
 
+// FindUserAPIKey returns one of a user's keys (metadata only).
+func (s *Users) FindUserAPIKey(ctx context.Context, appID, userID, keyID string) (*latchkey.APIKey, error) {
+	_, u, err := s.adminUser(ctx, appID, userID)
+	if err != nil {
+		return nil, err
+	}
+	if !latchkey.IsID(keyID) {
+		return nil, errKeyNotFound()
+	}
+	k, err := s.store.FindAPIKey(ctx, u.ID, keyID)
+	return k, keyNotFound(err)
+}
+
 // SetUserAPIKeyDisabled disables (ending its sessions) or enables any user's key.
 func (s *Users) SetUserAPIKeyDisabled(ctx context.Context, appID, userID, keyID string, disabled bool) error {
 	app, u, err := s.adminUser(ctx, appID, userID)

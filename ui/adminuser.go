@@ -218,25 +218,11 @@ func (h *Handler) handleEnableUser(w http.ResponseWriter, r *http.Request) {
 	h.done(w, r, userURL(app, u.ID), "Enabled "+userName(u)+".")
 }
 
-// userKey finds one key of a user; the admin service has no single-key lookup.
-func (h *Handler) userKey(ctx context.Context, app, user, key string) (*latchkey.APIKey, error) {
-	keys, err := h.users.FindUserAPIKeys(ctx, app, user)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range keys {
-		if k.ID == key {
-			return k, nil
-		}
-	}
-	return nil, latchkey.Errorf(latchkey.EAPIKeyNotFound, "API key not found")
-}
-
 func (h *Handler) handleSetUserKey(disabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		app, user := r.PathValue("app"), r.PathValue("user")
-		k, err := h.userKey(ctx, app, user, r.PathValue("key"))
+		k, err := h.users.FindUserAPIKey(ctx, app, user, r.PathValue("key"))
 		if err == nil {
 			err = h.users.SetUserAPIKeyDisabled(ctx, app, user, k.ID, disabled)
 		}
@@ -256,7 +242,7 @@ func (h *Handler) handleDeleteUserKeyConfirm(w http.ResponseWriter, r *http.Requ
 		return
 	}
 	user := r.PathValue("user")
-	k, err := h.userKey(ctx, app.ID, user, r.PathValue("key"))
+	k, err := h.users.FindUserAPIKey(ctx, app.ID, user, r.PathValue("key"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -272,7 +258,7 @@ func (h *Handler) handleDeleteUserKeyConfirm(w http.ResponseWriter, r *http.Requ
 func (h *Handler) handleDeleteUserKey(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	app, user := r.PathValue("app"), r.PathValue("user")
-	k, err := h.userKey(ctx, app, user, r.PathValue("key"))
+	k, err := h.users.FindUserAPIKey(ctx, app, user, r.PathValue("key"))
 	if err == nil {
 		err = h.users.DeleteUserAPIKey(ctx, app, user, k.ID)
 	}
