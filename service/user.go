@@ -60,6 +60,16 @@ func (s *Users) adminUser(ctx context.Context, appID, userID string) (*latchkey.
 	return app, u, err
 }
 
+// adminUserKey is adminUser for a call about one of the user's keys: an id that cannot name a
+// key is not found.
+func (s *Users) adminUserKey(ctx context.Context, appID, userID, keyID string) (*latchkey.App, *latchkey.User, error) {
+	app, u, err := s.adminUser(ctx, appID, userID)
+	if err == nil && !latchkey.IsID(keyID) {
+		err = errKeyNotFound()
+	}
+	return app, u, err
+}
+
 func errUserNotFound() error { return latchkey.Errorf(latchkey.EUserNotFound, "user not found") }
 
 // SetUserDisabled disables a user (ending its sessions at once) or enables it again.
@@ -106,12 +116,9 @@ func (s *Users) FindUserAPIKeys(ctx context.Context, appID, userID string) ([]*l
 
 // FindUserAPIKey returns one of a user's keys (metadata only).
 func (s *Users) FindUserAPIKey(ctx context.Context, appID, userID, keyID string) (*latchkey.APIKey, error) {
-	_, u, err := s.adminUser(ctx, appID, userID)
+	_, u, err := s.adminUserKey(ctx, appID, userID, keyID)
 	if err != nil {
 		return nil, err
-	}
-	if !latchkey.IsID(keyID) {
-		return nil, errKeyNotFound()
 	}
 	k, err := s.store.FindAPIKey(ctx, u.ID, keyID)
 	return k, keyNotFound(err)
@@ -119,12 +126,9 @@ func (s *Users) FindUserAPIKey(ctx context.Context, appID, userID, keyID string)
 
 // SetUserAPIKeyDisabled disables (ending its sessions) or enables any user's key.
 func (s *Users) SetUserAPIKeyDisabled(ctx context.Context, appID, userID, keyID string, disabled bool) error {
-	app, u, err := s.adminUser(ctx, appID, userID)
+	app, u, err := s.adminUserKey(ctx, appID, userID, keyID)
 	if err != nil {
 		return err
-	}
-	if !latchkey.IsID(keyID) {
-		return errKeyNotFound()
 	}
 	err = keyNotFound(s.store.SetAPIKeyDisabled(ctx, u.ID, keyID, disabled))
 	s.audit(ctx, app, pick(disabled, latchkey.EventAPIKeyDisabled, latchkey.EventAPIKeyEnabled), err, "api_key", keyID, map[string]string{"user_id": u.ID})
@@ -133,12 +137,9 @@ func (s *Users) SetUserAPIKeyDisabled(ctx context.Context, appID, userID, keyID 
 
 // DeleteUserAPIKey deletes any user's key and the sessions opened with it.
 func (s *Users) DeleteUserAPIKey(ctx context.Context, appID, userID, keyID string) error {
-	app, u, err := s.adminUser(ctx, appID, userID)
+	app, u, err := s.adminUserKey(ctx, appID, userID, keyID)
 	if err != nil {
 		return err
-	}
-	if !latchkey.IsID(keyID) {
-		return errKeyNotFound()
 	}
 	err = keyNotFound(s.store.DeleteAPIKey(ctx, u.ID, keyID))
 	s.audit(ctx, app, latchkey.EventAPIKeyDeleted, err, "api_key", keyID, map[string]string{"user_id": u.ID})
