@@ -99,12 +99,3 @@ type APIKeyService interface {
 	// Errors: EAPIKeyNotFound.
 	DeleteAPIKey(ctx context.Context, id string) error
 }
-
-// LeakService answers secret-scanning services that found key values in public places.
-type LeakService interface {
-	// CheckLeakSecret verifies the app's leak-report secret. Errors: EUnauthenticated.
-	CheckLeakSecret(ctx context.Context, app *App, secret string) error
-	// ReportLeakedKeys disables every key of the app whose current or previous value is in
-	// values, ends its sessions, and reports for each value whether it was a live key.
-	ReportLeakedKeys(ctx context.Context, app *App, values []string) ([]bool, error)
-}

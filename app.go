@@ -136,16 +136,41 @@ func (a *App) ProviderEnabled(provider string) bool {
 	return false
 }
 
-// AppService manages apps.
+// AppSettings is a partial update of an app's settings; nil fields stay as they are.
+type AppSettings struct {
+	Name                 *string
+	AutoConfirm          *bool
+	AnonymousEnabled     *bool
+	UserpassEnabled      *bool
+	APIKeyEnabled        *bool
+	PasswordMinLength    *int
+	RefreshTokenLifetime *time.Duration
+	AllowedOrigins       *[]string
+	HideAccountExistence *bool
+	KeyPrefix            *string
+	MaxKeyLifetime       *time.Duration
+	Scopes               *[]string
+}
+
+// AppService finds an app for the client API and manages apps for an admin. Every method but
+// FindAppByClientID needs an admin access caller in the context (AdminFromContext) and
+// returns EUnauthenticated without one. An app's id is its internal id or its client app id.
 type AppService interface {
-	// FindAppByClientID returns the app with the given client app id.
+	// FindAppByClientID returns the app with the given client app id; it needs no caller.
 	// Errors: EAppNotFound.
 	FindAppByClientID(ctx context.Context, clientAppID string) (*App, error)
 
 	// FindApps returns every app, oldest first.
 	FindApps(ctx context.Context) ([]*App, error)
-
-	// CreateApp creates an app with defaults for the unset settings. An empty ClientAppID is
+	// FindApp returns one app. Errors: EAppNotFound.
+	FindApp(ctx context.Context, id string) (*App, error)
+	// CreateApp creates an app with defaults for the unset settings; an empty ClientAppID is
 	// replaced by a generated one. Errors: EInvalid, EConflict.
 	CreateApp(ctx context.Context, app *App) error
+	// UpdateApp changes the app's settings that upd sets and returns the app.
+	// Errors: EAppNotFound, EInvalid.
+	UpdateApp(ctx context.Context, id string, upd AppSettings) (*App, error)
+	// DeleteApp deletes an app with its users, keys, sessions and events.
+	// Errors: EAppNotFound.
+	DeleteApp(ctx context.Context, id string) error
 }

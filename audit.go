@@ -81,6 +81,14 @@ type AuditFilter struct {
 	Limit     int
 }
 
+// AuditService reads the audit log. It needs an admin access caller in the context
+// (AdminFromContext) and returns EUnauthenticated without one.
+type AuditService interface {
+	// FindAuditEvents returns the events that filter selects, newest first.
+	// Errors: EAppNotFound, EBadRequest.
+	FindAuditEvents(ctx context.Context, filter AuditFilter) ([]*AuditEvent, error)
+}
+
 // RequestMeta describes the request behind an operation, for the audit log.
 type RequestMeta struct {
 	IP        string

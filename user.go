@@ -54,48 +54,58 @@ func (u *User) HasIdentity(providerType string) bool {
 	return false
 }
 
-// UserToken is a single-use token for confirming an email address or resetting a password.
-// Only its hash is stored.
-type UserToken struct {
-	ID        string
-	UserID    string
-	Kind      string // UserTokenConfirm or UserTokenReset
-	Hash      []byte
-	ExpiresAt time.Time
-	CreatedAt time.Time
+// UserFilter selects users for an admin listing. Nil fields do not filter.
+type UserFilter struct {
+	AppID    string
+	Email    *string // exact email (normalized)
+	Provider *string // users with an identity of this provider type
+	Disabled *bool
+	Type     *string
+	After    string // paging cursor: the last id of the previous page
+	Limit    int
 }
 
-// User token kinds.
-const (
-	UserTokenConfirm = "confirm"
-	UserTokenReset   = "reset"
-)
-
-// Mailer delivers the messages of the email/password provider. A Mailer must never log the
-// token.
-type Mailer interface {
-	SendConfirmation(ctx context.Context, app *App, email, token, tokenID string) error
-	SendPasswordReset(ctx context.Context, app *App, email, token, tokenID string) error
+// UserStats are counts an admin sees with a user.
+type UserStats struct {
+	APIKeys  int
+	Sessions int // live (unexpired) sessions
 }
 
-// UserpassService is the email/password provider's registration and recovery.
-type UserpassService interface {
-	// Register creates an email/password user, confirmed at once when the app auto-confirms.
-	// Errors: EProviderDisabled, EBadRequest, EAccountNameInUse.
-	Register(ctx context.Context, app *App, email, password string) error
+// UserService is an admin's view of an app's users and their API keys. Every method needs an
+// admin access caller in the context (AdminFromContext) and returns EUnauthenticated without
+// one; appID is the app's internal id or its client app id, and an unknown app is
+// EAppNotFound.
+type UserService interface {
+	// FindUsers returns the app's users that filter selects, in id order, one page at a time.
+	// Errors: EBadRequest (a bad paging cursor).
+	FindUsers(ctx context.Context, appID string, filter UserFilter) ([]*User, error)
+	// FindUser returns one user with counts of its keys and live sessions.
+	// Errors: EUserNotFound.
+	FindUser(ctx context.Context, appID, userID string) (*User, UserStats, error)
+	// SetUserDisabled disables a user, ending its sessions at once, or enables it again.
+	// Errors: EUserNotFound.
+	SetUserDisabled(ctx context.Context, appID, userID string, disabled bool) error
+	// DeleteUser deletes a user with its identities, keys and sessions.
+	// Errors: EUserNotFound.
+	DeleteUser(ctx context.Context, appID, userID string) error
+	// RevokeUserSessions ends every session of a user; the user may log in again.
+	// Errors: EUserNotFound.
+	RevokeUserSessions(ctx context.Context, appID, userID string) error
 
-	// Confirm confirms a user with a token from a confirmation message. Errors: EBadRequest.
-	Confirm(ctx context.Context, app *App, token, tokenID string) error
+	// FindUserAPIKeys returns a user's keys in creation order, without values.
+	// Errors: EUserNotFound.
+	FindUserAPIKeys(ctx context.Context, appID, userID string) ([]*APIKey, error)
+	// FindUserAPIKey returns one key of a user, without its value.
+	// Errors: EUserNotFound, EAPIKeyNotFound.
+	FindUserAPIKey(ctx context.Context, appID, userID, keyID string) (*APIKey, error)
+	// SetUserAPIKeyDisabled disables a user's key, ending the sessions opened with it, or
+	// enables it again. Errors: EUserNotFound, EAPIKeyNotFound.
+	SetUserAPIKeyDisabled(ctx context.Context, appID, userID, keyID string, disabled bool) error
+	// DeleteUserAPIKey deletes a user's key and the sessions opened with it.
+	// Errors: EUserNotFound, EAPIKeyNotFound.
+	DeleteUserAPIKey(ctx context.Context, appID, userID, keyID string) error
 
-	// ResendConfirmation sends a new confirmation message. Errors: EUserNotFound,
-	// EAlreadyConfirmed (neither when app.HideAccountExistence), EBadRequest.
-	ResendConfirmation(ctx context.Context, app *App, email string) error
-
-	// SendPasswordReset sends a password reset message. Errors: EUserNotFound (not when
-	// app.HideAccountExistence), EBadRequest.
-	SendPasswordReset(ctx context.Context, app *App, email string) error
-
-	// ResetPassword sets a new password with a token from a reset message and ends the user's
-	// sessions and every other reset link of the user. Errors: EBadRequest.
-	ResetPassword(ctx context.Context, app *App, password, token, tokenID string) error
+	// VerifyToken checks an access token of one of the app's users and returns its claims.
+	// Errors: EUnauthenticated (not a live access token of this app).
+	VerifyToken(ctx context.Context, appID, token string) (map[string]any, error)
 }

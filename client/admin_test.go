@@ -27,7 +27,7 @@ func adminStoreKey(srv *testserver.Server) string { return "latchkey:admin@" + s
 func newAdminServer(t *testing.T) *testserver.Server {
 	t.Helper()
 	srv := newServer(t)
-	if _, err := srv.Service.CreateAdmin(context.Background(), rootEmail, rootPassword); err != nil {
+	if _, err := srv.Service.Admins.CreateAdmin(context.Background(), rootEmail, rootPassword); err != nil {
 		t.Fatalf("create admin: %v", err)
 	}
 	return srv

@@ -126,6 +126,14 @@ func (u *AppUsers) APIKeys(ctx context.Context, userID string) ([]APIKey, error)
 	return keys, nil
 }
 
+// APIKey returns one of a user's API keys, without its value.
+// Errors: ErrUserNotFound, ErrAPIKeyNotFound.
+func (u *AppUsers) APIKey(ctx context.Context, userID, keyID string) (APIKey, error) {
+	var key APIKey
+	err := u.admin.appCall(ctx, http.MethodGet, nil, &key, u.appID, "users", userID, "api_keys", keyID)
+	return key, err
+}
+
 // DisableAPIKey disables a user's key and ends the sessions opened with it.
 // Errors: ErrUserNotFound, ErrAPIKeyNotFound.
 func (u *AppUsers) DisableAPIKey(ctx context.Context, userID, keyID string) error {

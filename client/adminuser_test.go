@@ -126,6 +126,13 @@ func TestAdminUsers(t *testing.T) {
 		if len(keys) != 1 || keys[0].ID != annKey.ID || keys[0].Name != "laptop" || keys[0].Value != "" {
 			t.Fatalf("APIKeys = %+v", keys)
 		}
+		key, err := users.APIKey(ctx, ann.ID(), annKey.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key.ID != annKey.ID || key.Name != "laptop" || key.Value != "" || key.Disabled {
+			t.Fatalf("APIKey = %+v", key)
+		}
 		if err := users.DisableAPIKey(ctx, ann.ID(), annKey.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -144,9 +151,13 @@ func TestAdminUsers(t *testing.T) {
 		wantError(t, users.DeleteAPIKey(ctx, ann.ID(), annKey.ID), 404, client.ErrAPIKeyNotFound)
 		wantError(t, users.DisableAPIKey(ctx, ann.ID(), latchkey.ZeroID), 404, client.ErrAPIKeyNotFound)
 		wantError(t, users.EnableAPIKey(ctx, bob.ID(), "not-an-id"), 404, client.ErrAPIKeyNotFound)
+		_, err = users.APIKey(ctx, ann.ID(), annKey.ID)
+		wantError(t, err, 404, client.ErrAPIKeyNotFound)
 		// A key is found only through its owner.
 		k := mustCreateKey(t, app.CurrentUser(), "desk")
 		wantError(t, users.DisableAPIKey(ctx, bob.ID(), k.ID), 404, client.ErrAPIKeyNotFound)
+		_, err = users.APIKey(ctx, bob.ID(), k.ID)
+		wantError(t, err, 404, client.ErrAPIKeyNotFound)
 	})
 	t.Run("VerifyToken", func(t *testing.T) {
 		u := app.CurrentUser()
@@ -190,6 +201,8 @@ func TestAdminUsers(t *testing.T) {
 		wantError(t, users.Enable(ctx, latchkey.ZeroID), 404, client.ErrUserNotFound)
 		wantError(t, users.LogOut(ctx, latchkey.ZeroID), 404, client.ErrUserNotFound)
 		_, err = users.APIKeys(ctx, latchkey.ZeroID)
+		wantError(t, err, 404, client.ErrUserNotFound)
+		_, err = users.APIKey(ctx, latchkey.ZeroID, latchkey.ZeroID)
 		wantError(t, err, 404, client.ErrUserNotFound)
 		_, err = users.Find(ctx, client.UserFilter{After: "bad-cursor"})
 		wantError(t, err, 400, client.ErrBadRequest)

@@ -16,7 +16,7 @@ func (s *Server) withAdmin(typ latchkey.TokenType, h http.HandlerFunc) http.Hand
 			s.Error(w, r, err)
 			return
 		}
-		auth, err := s.admin.AuthenticateAdmin(r.Context(), token, typ)
+		auth, err := s.admins.AuthenticateAdmin(r.Context(), token, typ)
 		if err != nil {
 			s.Error(w, r, err)
 			return
@@ -54,7 +54,7 @@ func (s *Server) handleAdminLogin(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	login, err := s.admin.LogInAdmin(r.Context(), req.Username, req.Password)
+	login, err := s.admins.LogInAdmin(r.Context(), req.Username, req.Password)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -85,10 +85,10 @@ func (s *Server) handleAdminProfile(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminRefresh(w http.ResponseWriter, r *http.Request) {
-	token, err := s.admin.RefreshAdmin(r.Context())
+	token, err := s.admins.RefreshAdmin(r.Context())
 	s.writeAccessToken(w, r, token, err)
 }
 
 func (s *Server) handleAdminLogOut(w http.ResponseWriter, r *http.Request) {
-	s.writeOutcome(w, r, s.admin.LogOutAdmin(r.Context()))
+	s.writeOutcome(w, r, s.admins.LogOutAdmin(r.Context()))
 }

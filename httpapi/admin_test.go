@@ -43,7 +43,7 @@ func adminUserPath(appID, userID, rest string) string {
 func newAdminEnv(t *testing.T) (*env, login) {
 	t.Helper()
 	e := newEnv(t)
-	if _, err := e.Service.CreateAdmin(context.Background(), rootEmail, rootPassword); err != nil {
+	if _, err := e.Service.Admins.CreateAdmin(context.Background(), rootEmail, rootPassword); err != nil {
 		t.Fatalf("create admin: %v", err)
 	}
 	e.remember(&e.passwords, rootPassword)
@@ -208,6 +208,7 @@ var adminRoutes = []adminRoute{
 	{"PUT", "/groups/{group}/apps/{appID}/users/{userID}/disable", false, nil},
 	{"PUT", "/groups/{group}/apps/{appID}/users/{userID}/logout", false, nil},
 	{"GET", "/groups/{group}/apps/{appID}/users/{userID}/api_keys", false, nil},
+	{"GET", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}", false, nil},
 	{"PUT", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}/enable", false, nil},
 	{"PUT", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}/disable", false, nil},
 	{"DELETE", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}", false, nil},

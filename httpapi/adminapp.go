@@ -94,7 +94,7 @@ func seconds(n *int64) *time.Duration {
 }
 
 func (s *Server) handleAdminFindApps(w http.ResponseWriter, r *http.Request) {
-	apps, err := s.admin.AdminFindApps(r.Context())
+	apps, err := s.apps.FindApps(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -122,7 +122,7 @@ func (s *Server) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
 		ClientAppID: req.ClientAppID, AutoConfirm: true, AnonymousEnabled: true, UserpassEnabled: true, APIKeyEnabled: true,
 	}
 	applySettings(app, req.update())
-	if err := s.admin.AdminCreateApp(r.Context(), app); err != nil {
+	if err := s.apps.CreateApp(r.Context(), app); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -165,7 +165,7 @@ func applySettings(a *latchkey.App, u latchkey.AppSettings) {
 }
 
 func (s *Server) handleAdminFindApp(w http.ResponseWriter, r *http.Request) {
-	app, err := s.admin.AdminFindApp(r.Context(), r.PathValue("appID"))
+	app, err := s.apps.FindApp(r.Context(), r.PathValue("appID"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -174,11 +174,11 @@ func (s *Server) handleAdminFindApp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminDeleteApp(w http.ResponseWriter, r *http.Request) {
-	s.writeOutcome(w, r, s.admin.AdminDeleteApp(r.Context(), r.PathValue("appID")))
+	s.writeOutcome(w, r, s.apps.DeleteApp(r.Context(), r.PathValue("appID")))
 }
 
 func (s *Server) handleAdminAppSettings(w http.ResponseWriter, r *http.Request) {
-	app, err := s.admin.AdminFindApp(r.Context(), r.PathValue("appID"))
+	app, err := s.apps.FindApp(r.Context(), r.PathValue("appID"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -197,7 +197,7 @@ func (s *Server) handleAdminUpdateAppSettings(w http.ResponseWriter, r *http.Req
 
 // updateApp applies upd and answers with view(app), or 204 when view is nil.
 func (s *Server) updateApp(w http.ResponseWriter, r *http.Request, upd latchkey.AppSettings, view func(*latchkey.App) any) {
-	app, err := s.admin.AdminUpdateApp(r.Context(), r.PathValue("appID"), upd)
+	app, err := s.apps.UpdateApp(r.Context(), r.PathValue("appID"), upd)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -214,7 +214,7 @@ type refreshExpiration struct {
 }
 
 func (s *Server) handleAdminRefreshExpiration(w http.ResponseWriter, r *http.Request) {
-	app, err := s.admin.AdminFindApp(r.Context(), r.PathValue("appID"))
+	app, err := s.apps.FindApp(r.Context(), r.PathValue("appID"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -237,7 +237,7 @@ func (s *Server) handleAdminSetRefreshExpiration(w http.ResponseWriter, r *http.
 }
 
 func (s *Server) handleAdminAllowedOrigins(w http.ResponseWriter, r *http.Request) {
-	app, err := s.admin.AdminFindApp(r.Context(), r.PathValue("appID"))
+	app, err := s.apps.FindApp(r.Context(), r.PathValue("appID"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -264,7 +264,7 @@ type authProviderResponse struct {
 var providerNames = []string{latchkey.ProviderAnonymous, latchkey.ProviderUserpass, latchkey.ProviderAPIKey}
 
 func (s *Server) handleAdminAuthProviders(w http.ResponseWriter, r *http.Request) {
-	app, err := s.admin.AdminFindApp(r.Context(), r.PathValue("appID"))
+	app, err := s.apps.FindApp(r.Context(), r.PathValue("appID"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -295,7 +295,7 @@ func (s *Server) setProvider(enabled bool) http.HandlerFunc {
 }
 
 func (s *Server) handleRotateLeakSecret(w http.ResponseWriter, r *http.Request) {
-	secret, err := s.admin.RotateLeakSecret(r.Context(), r.PathValue("appID"))
+	secret, err := s.leaks.RotateLeakSecret(r.Context(), r.PathValue("appID"))
 	if err != nil {
 		s.Error(w, r, err)
 		return

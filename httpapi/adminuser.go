@@ -60,7 +60,7 @@ func (s *Server) handleFindUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	filter.Limit = limit
-	users, err := s.admin.FindUsers(r.Context(), r.PathValue("appID"), filter)
+	users, err := s.users.FindUsers(r.Context(), r.PathValue("appID"), filter)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -85,7 +85,7 @@ func queryInt(v string) (int, error) {
 }
 
 func (s *Server) handleFindUser(w http.ResponseWriter, r *http.Request) {
-	u, stats, err := s.admin.FindUser(r.Context(), r.PathValue("appID"), r.PathValue("userID"))
+	u, stats, err := s.users.FindUser(r.Context(), r.PathValue("appID"), r.PathValue("userID"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -97,31 +97,36 @@ func (s *Server) handleFindUser(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) setUser(disabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.writeOutcome(w, r, s.admin.SetUserDisabled(r.Context(), r.PathValue("appID"), r.PathValue("userID"), disabled))
+		s.writeOutcome(w, r, s.users.SetUserDisabled(r.Context(), r.PathValue("appID"), r.PathValue("userID"), disabled))
 	}
 }
 
 func (s *Server) handleAdminDeleteUser(w http.ResponseWriter, r *http.Request) {
-	s.writeOutcome(w, r, s.admin.AdminDeleteUser(r.Context(), r.PathValue("appID"), r.PathValue("userID")))
+	s.writeOutcome(w, r, s.users.DeleteUser(r.Context(), r.PathValue("appID"), r.PathValue("userID")))
 }
 
 func (s *Server) handleRevokeUserSessions(w http.ResponseWriter, r *http.Request) {
-	s.writeOutcome(w, r, s.admin.RevokeUserSessions(r.Context(), r.PathValue("appID"), r.PathValue("userID")))
+	s.writeOutcome(w, r, s.users.RevokeUserSessions(r.Context(), r.PathValue("appID"), r.PathValue("userID")))
 }
 
 func (s *Server) handleFindUserAPIKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := s.admin.FindUserAPIKeys(r.Context(), r.PathValue("appID"), r.PathValue("userID"))
+	keys, err := s.users.FindUserAPIKeys(r.Context(), r.PathValue("appID"), r.PathValue("userID"))
 	s.writeKeys(w, r, keys, err)
+}
+
+func (s *Server) handleFindUserAPIKey(w http.ResponseWriter, r *http.Request) {
+	k, err := s.users.FindUserAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("userID"), r.PathValue("keyID"))
+	s.writeKey(w, r, k, err)
 }
 
 func (s *Server) setUserAPIKey(disabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.writeOutcome(w, r, s.admin.SetUserAPIKeyDisabled(r.Context(), r.PathValue("appID"), r.PathValue("userID"), r.PathValue("keyID"), disabled))
+		s.writeOutcome(w, r, s.users.SetUserAPIKeyDisabled(r.Context(), r.PathValue("appID"), r.PathValue("userID"), r.PathValue("keyID"), disabled))
 	}
 }
 
 func (s *Server) handleDeleteUserAPIKey(w http.ResponseWriter, r *http.Request) {
-	s.writeOutcome(w, r, s.admin.DeleteUserAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("userID"), r.PathValue("keyID")))
+	s.writeOutcome(w, r, s.users.DeleteUserAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("userID"), r.PathValue("keyID")))
 }
 
 func (s *Server) handleVerifyToken(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +137,7 @@ func (s *Server) handleVerifyToken(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	claims, err := s.admin.VerifyToken(r.Context(), r.PathValue("appID"), req.Token)
+	claims, err := s.users.VerifyToken(r.Context(), r.PathValue("appID"), req.Token)
 	if err != nil {
 		s.Error(w, r, err)
 		return

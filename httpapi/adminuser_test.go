@@ -207,7 +207,7 @@ func TestAdminFindUser(t *testing.T) {
 		} {
 			for _, op := range []struct{ method, rest string }{
 				{"GET", ""}, {"DELETE", ""}, {"PUT", "/enable"}, {"PUT", "/disable"}, {"PUT", "/logout"}, {"GET", "/api_keys"},
-				{"PUT", "/api_keys/" + k1.ID + "/disable"}, {"PUT", "/api_keys/" + k1.ID + "/enable"}, {"DELETE", "/api_keys/" + k1.ID},
+				{"GET", "/api_keys/" + k1.ID}, {"PUT", "/api_keys/" + k1.ID + "/disable"}, {"PUT", "/api_keys/" + k1.ID + "/enable"}, {"DELETE", "/api_keys/" + k1.ID},
 			} {
 				e.do(t, op.method, adminUserPath(tt.appID, tt.userID, op.rest), tok, nil).
 					wantError(t, http.StatusNotFound, "UserNotFound", "user not found")
@@ -420,6 +420,16 @@ func TestAdminUserAPIKeys(t *testing.T) {
 		}
 	})
 
+	t.Run("Find", func(t *testing.T) {
+		var got apiKey
+		r := e.do(t, "GET", keyAt(u.UserID, k2.ID, ""), tok, nil)
+		r.wantJSON(t, http.StatusOK, &got)
+		wantNoKeyField(t, r)
+		if diff := cmp.Diff(apiKey{ID: k2.ID, Name: "second"}, got); diff != "" {
+			t.Errorf("key (-want +got):\n%s", diff)
+		}
+	})
+
 	t.Run("Disable", func(t *testing.T) {
 		s := e.loginKey(t, e.AppID, k1.Key)
 		e.do(t, "PUT", keyAt(u.UserID, k1.ID, "/disable"), tok, nil).wantEmpty(t, http.StatusNoContent)
@@ -447,7 +457,7 @@ func TestAdminUserAPIKeys(t *testing.T) {
 	})
 
 	t.Run("ErrOtherUsersKey", func(t *testing.T) {
-		for _, op := range []struct{ method, rest string }{{"PUT", "/disable"}, {"PUT", "/enable"}, {"DELETE", ""}} {
+		for _, op := range []struct{ method, rest string }{{"GET", ""}, {"PUT", "/disable"}, {"PUT", "/enable"}, {"DELETE", ""}} {
 			for _, id := range []string{ok.ID, fakeID, "not-an-id"} {
 				e.do(t, op.method, keyAt(u.UserID, id, op.rest), tok, nil).wantError(t, http.StatusNotFound, "APIKeyNotFound", "API key not found")
 			}

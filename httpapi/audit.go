@@ -50,7 +50,7 @@ func (s *Server) handleFindAuditEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	events, err := s.admin.FindAuditEvents(r.Context(), filter)
+	events, err := s.audit.FindAuditEvents(r.Context(), filter)
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -152,7 +152,7 @@ func TestAudit(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	start := e.Clock.Now().Add(-time.Second)
-	rootAdmin, err := e.Service.CreateAdmin(ctx, rootEmail, rootPassword)
+	rootAdmin, err := e.Service.Admins.CreateAdmin(ctx, rootEmail, rootPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

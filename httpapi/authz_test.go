@@ -210,6 +210,7 @@ var authzRoutes = []authzRoute{
 	{"PUT", "/api/admin/v3.0/groups/{group}/apps/{appID}/users/{userID}/disable", adminAccess, nil, noSuchUser, false},
 	{"PUT", "/api/admin/v3.0/groups/{group}/apps/{appID}/users/{userID}/logout", adminAccess, nil, noSuchUser, false},
 	{"GET", "/api/admin/v3.0/groups/{group}/apps/{appID}/users/{userID}/api_keys", adminAccess, nil, noSuchUser, false},
+	{"GET", "/api/admin/v3.0/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}", adminAccess, nil, noSuchUser, false},
 	{"PUT", "/api/admin/v3.0/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}/enable", adminAccess, nil, noSuchUser, false},
 	{"PUT", "/api/admin/v3.0/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}/disable", adminAccess, nil, noSuchUser, false},
 	{"DELETE", "/api/admin/v3.0/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}", adminAccess, nil, noSuchUser, false},

@@ -78,7 +78,7 @@ func TestHSTS(t *testing.T) {
 		{"BehindTLSProxy", "https://auth.example.com", "http://auth.example.com/.well-known/jwks.json", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := httpapi.New(httpapi.Config{Apps: e.Service, Auth: e.Service, Userpass: e.Service, APIKeys: e.Service, PublicURL: tt.publicURL})
+			h := httpapi.New(httpapi.Config{Apps: e.Service.Apps, Auth: e.Service.Auth, Userpass: e.Service.Userpass, APIKeys: e.Service.APIKeys, PublicURL: tt.publicURL})
 			for _, target := range []string{tt.target, strings.Replace(tt.target, ".well-known/jwks.json", "nowhere", 1)} {
 				w := httptest.NewRecorder()
 				h.ServeHTTP(w, httptest.NewRequest("GET", target, nil)) // an https target sets r.TLS

@@ -76,7 +76,7 @@ func (e *env) wantKeyRefused(t *testing.T, app, key string) {
 // returns the admin access token. Once per env.
 func (e *env) newAdmin(t *testing.T) string {
 	t.Helper()
-	if _, err := e.Service.CreateAdmin(context.Background(), "root@example.com", "rootpassword1"); err != nil {
+	if _, err := e.Service.Admins.CreateAdmin(context.Background(), "root@example.com", "rootpassword1"); err != nil {
 		t.Fatal(err)
 	}
 	var l login

@@ -33,7 +33,7 @@ func (s *Server) handleLeakReport(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if err := s.leaks.CheckLeakSecret(ctx, app, token); err != nil {
-		auth, adminErr := s.admin.AuthenticateAdmin(ctx, token, latchkey.AdminAccessToken)
+		auth, adminErr := s.admins.AuthenticateAdmin(ctx, token, latchkey.AdminAccessToken)
 		if adminErr != nil {
 			s.Error(w, r, err)
 			return

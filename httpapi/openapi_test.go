@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/latchkey/latchkey/httpapi"
+	"github.com/latchkey/latchkey/internal/testserver"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -159,10 +160,9 @@ func checkOpenAPI(r *response) []string {
 func TestOpenAPIRoutes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	srv := httpapi.New(httpapi.Config{
-		Apps: e.Service, Auth: e.Service, Userpass: e.Service, APIKeys: e.Service, Admin: e.Service, Leaks: e.Service,
-		Health: e.Service,
-	})
+	cfg := testserver.APIConfig(e.Service)
+	cfg.Health = e.Service
+	srv := httpapi.New(cfg)
 	routes := srv.Routes()
 	var documented []string
 	for path, ops := range mustOpenAPI(t).doc.Paths {

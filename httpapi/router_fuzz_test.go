@@ -35,11 +35,10 @@ func FuzzRouter(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := httpapi.New(httpapi.Config{
-		Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc,
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), PublicURL: "http://latchkey.test",
-	})
-	anon, err := svc.LogIn(ctx, app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
+	cfg := testserver.APIConfig(svc)
+	cfg.Logger, cfg.PublicURL = slog.New(slog.NewJSONHandler(logs, nil)), "http://latchkey.test"
+	h := httpapi.New(cfg)
+	anon, err := svc.Auth.LogIn(ctx, app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func (s *Server) routes() {
 
 	s.opsRoutes(handle)
 
-	if s.admin != nil {
+	if s.admins != nil {
 		s.adminRoutes(handle)
 		if s.leaks != nil {
 			handle("POST", appPrefix+"/auth/api_keys/leaked", s.withApp(s.handleLeakReport))
@@ -102,6 +102,7 @@ func (s *Server) adminRoutes(handle func(method, path string, h http.HandlerFunc
 	handle("PUT", groupApp+"/users/{userID}/disable", access(s.setUser(true)))
 	handle("PUT", groupApp+"/users/{userID}/logout", access(s.handleRevokeUserSessions))
 	handle("GET", groupApp+"/users/{userID}/api_keys", access(s.handleFindUserAPIKeys))
+	handle("GET", groupApp+"/users/{userID}/api_keys/{keyID}", access(s.handleFindUserAPIKey))
 	handle("PUT", groupApp+"/users/{userID}/api_keys/{keyID}/enable", access(s.setUserAPIKey(false)))
 	handle("PUT", groupApp+"/users/{userID}/api_keys/{keyID}/disable", access(s.setUserAPIKey(true)))
 	handle("DELETE", groupApp+"/users/{userID}/api_keys/{keyID}", access(s.handleDeleteUserAPIKey))

@@ -79,7 +79,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	ctx := context.Background()
 
 	// The first admin and its flow.
-	if _, err := e.Service.CreateAdmin(ctx, rootEmail, rootPassword); err != nil {
+	if _, err := e.Service.Admins.CreateAdmin(ctx, rootEmail, rootPassword); err != nil {
 		t.Fatal(err)
 	}
 	s.add("admin password", rootPassword)

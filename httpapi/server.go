@@ -34,9 +34,15 @@ type Config struct {
 	Auth     latchkey.AuthService
 	Userpass latchkey.UserpassService
 	APIKeys  latchkey.APIKeyService
-	Admin    latchkey.AdminService
 	Leaks    latchkey.LeakService
-	Logger   *slog.Logger
+	// Admins opens the admin API; nil serves the client API alone. The admin API takes the
+	// services below it too.
+	Admins      latchkey.AdminService
+	Users       latchkey.UserService
+	ServerKeys  latchkey.ServerKeyService
+	Audit       latchkey.AuditService
+	SigningKeys latchkey.SigningKeyService
+	Logger      *slog.Logger
 	// PublicURL is the base URL clients reach the server at, without a trailing slash.
 	PublicURL string
 	// Now is the clock; nil means time.Now.
@@ -58,21 +64,25 @@ type Config struct {
 
 // Server serves the client API.
 type Server struct {
-	apps      latchkey.AppService
-	auth      latchkey.AuthService
-	userpass  latchkey.UserpassService
-	apiKeys   latchkey.APIKeyService
-	admin     latchkey.AdminService
-	leaks     latchkey.LeakService
-	ui        http.Handler
-	logger    *slog.Logger
-	publicURL string
-	now       func() time.Time
-	mux       *http.ServeMux
-	observer  latchkey.Observer
-	health    latchkey.ReadyChecker
-	patterns  []string
-	openAPI   []byte // the OpenAPI document, naming this server's public URL
+	apps        latchkey.AppService
+	auth        latchkey.AuthService
+	userpass    latchkey.UserpassService
+	apiKeys     latchkey.APIKeyService
+	leaks       latchkey.LeakService
+	admins      latchkey.AdminService
+	users       latchkey.UserService
+	serverKeys  latchkey.ServerKeyService
+	audit       latchkey.AuditService
+	signingKeys latchkey.SigningKeyService
+	ui          http.Handler
+	logger      *slog.Logger
+	publicURL   string
+	now         func() time.Time
+	mux         *http.ServeMux
+	observer    latchkey.Observer
+	health      latchkey.ReadyChecker
+	patterns    []string
+	openAPI     []byte // the OpenAPI document, naming this server's public URL
 	// trustedProxies are Config.TrustedProxies.
 	trustedProxies []netip.Prefix
 	// deadline bounds each request; zero for none.
@@ -86,13 +96,18 @@ func New(cfg Config) *Server {
 		auth:      cfg.Auth,
 		userpass:  cfg.Userpass,
 		apiKeys:   cfg.APIKeys,
-		admin:     cfg.Admin,
 		leaks:     cfg.Leaks,
 		ui:        cfg.UI,
 		logger:    cfg.Logger,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		now:       cfg.Now,
 		mux:       http.NewServeMux(),
+
+		admins:      cfg.Admins,
+		users:       cfg.Users,
+		serverKeys:  cfg.ServerKeys,
+		audit:       cfg.Audit,
+		signingKeys: cfg.SigningKeys,
 
 		trustedProxies: cfg.TrustedProxies,
 	}

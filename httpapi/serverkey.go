@@ -12,7 +12,7 @@ func (s *Server) handleCreateServerAPIKey(w http.ResponseWriter, r *http.Request
 		s.Error(w, r, err)
 		return
 	}
-	k, err := s.admin.CreateServerAPIKey(r.Context(), r.PathValue("appID"), in)
+	k, err := s.serverKeys.CreateServerAPIKey(r.Context(), r.PathValue("appID"), in)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -22,12 +22,17 @@ func (s *Server) handleCreateServerAPIKey(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) handleFindServerAPIKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := s.admin.FindServerAPIKeys(r.Context(), r.PathValue("appID"))
+	keys, err := s.serverKeys.FindServerAPIKeys(r.Context(), r.PathValue("appID"))
 	s.writeKeys(w, r, keys, err)
 }
 
 func (s *Server) handleFindServerAPIKey(w http.ResponseWriter, r *http.Request) {
-	k, err := s.admin.FindServerAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("keyID"))
+	k, err := s.serverKeys.FindServerAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("keyID"))
+	s.writeKey(w, r, k, err)
+}
+
+// writeKey answers with one key, without its value, or with err.
+func (s *Server) writeKey(w http.ResponseWriter, r *http.Request, k *latchkey.APIKey, err error) {
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -37,12 +42,12 @@ func (s *Server) handleFindServerAPIKey(w http.ResponseWriter, r *http.Request) 
 
 func (s *Server) setServerAPIKey(disabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.writeOutcome(w, r, s.admin.SetServerAPIKeyDisabled(r.Context(), r.PathValue("appID"), r.PathValue("keyID"), disabled))
+		s.writeOutcome(w, r, s.serverKeys.SetServerAPIKeyDisabled(r.Context(), r.PathValue("appID"), r.PathValue("keyID"), disabled))
 	}
 }
 
 func (s *Server) handleDeleteServerAPIKey(w http.ResponseWriter, r *http.Request) {
-	s.writeOutcome(w, r, s.admin.DeleteServerAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("keyID")))
+	s.writeOutcome(w, r, s.serverKeys.DeleteServerAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("keyID")))
 }
 
 // writeKeys answers a key listing.

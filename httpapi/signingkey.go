@@ -18,7 +18,7 @@ type signingKeyResponse struct {
 }
 
 func (s *Server) handleFindSigningKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := s.admin.FindSigningKeys(r.Context())
+	keys, err := s.signingKeys.FindSigningKeys(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -27,7 +27,7 @@ func (s *Server) handleFindSigningKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRotateSigningKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := s.admin.RotateSigningKeys(r.Context())
+	keys, err := s.signingKeys.RotateSigningKeys(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
 		return

@@ -6,12 +6,17 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+var _ latchkey.AdminService = (*Admins)(nil)
+
+// Admins keeps the admin accounts and their sessions.
+type Admins struct{ *core }
+
 // adminAudience is the "aud" of admin tokens: no client app id can take it, as client app
 // ids may not contain a colon.
 const adminAudience = "latchkey:admin"
 
 // CreateAdmin creates an admin account.
-func (s *Service) CreateAdmin(ctx context.Context, email, password string) (*latchkey.Admin, error) {
+func (s *Admins) CreateAdmin(ctx context.Context, email, password string) (*latchkey.Admin, error) {
 	email = normalizeEmail(email)
 	if err := validateEmail(email); err != nil {
 		return nil, err
@@ -46,7 +51,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (crea
 	if err != nil || n > 0 {
 		return false, err
 	}
-	if _, err := s.CreateAdmin(ctx, email, password); latchkey.ErrorCode(err) == latchkey.EAccountNameInUse {
+	if _, err := s.Admins.CreateAdmin(ctx, email, password); latchkey.ErrorCode(err) == latchkey.EAccountNameInUse {
 		return false, nil // another node created it first
 	} else if err != nil {
 		return false, err
@@ -55,7 +60,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) (crea
 }
 
 // LogInAdmin checks an admin's credentials and opens an admin session.
-func (s *Service) LogInAdmin(ctx context.Context, email, password string) (_ *latchkey.Login, err error) {
+func (s *Admins) LogInAdmin(ctx context.Context, email, password string) (_ *latchkey.Login, err error) {
 	email = normalizeEmail(email)
 	done, err := s.limitAdminLogIn(ctx, email)
 	if err != nil {
@@ -100,7 +105,7 @@ func (s *Service) LogInAdmin(ctx context.Context, email, password string) (_ *la
 	return &latchkey.Login{AccessToken: access, RefreshToken: refresh, UserID: a.ID, DeviceID: latchkey.ZeroID}, nil
 }
 
-func (s *Service) adminAccessToken(adminID, sessionID string) (string, error) {
+func (s *core) adminAccessToken(adminID, sessionID string) (string, error) {
 	now := s.now()
 	return s.tokens.Sign(&claims{
 		Subject: adminID, Audience: adminAudience, Issuer: s.issuer, IssuedAt: now.Unix(),
@@ -109,7 +114,7 @@ func (s *Service) adminAccessToken(adminID, sessionID string) (string, error) {
 }
 
 // AuthenticateAdmin verifies an admin token. Admin refresh tokens need a live admin session.
-func (s *Service) AuthenticateAdmin(ctx context.Context, token string, typ latchkey.TokenType) (*latchkey.AdminAuth, error) {
+func (s *Admins) AuthenticateAdmin(ctx context.Context, token string, typ latchkey.TokenType) (*latchkey.AdminAuth, error) {
 	c, err := s.tokens.Verify(ctx, token, typ)
 	if err != nil {
 		return nil, err
@@ -139,7 +144,7 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, token string, typ latch
 }
 
 // RefreshAdmin issues a new admin access token.
-func (s *Service) RefreshAdmin(ctx context.Context) (string, error) {
+func (s *Admins) RefreshAdmin(ctx context.Context) (string, error) {
 	auth := latchkey.AdminFromContext(ctx)
 	if auth == nil || auth.TokenType != latchkey.AdminRefreshToken {
 		return "", latchkey.Errorf(latchkey.EUnauthenticated, "must authenticate first")
@@ -148,7 +153,7 @@ func (s *Service) RefreshAdmin(ctx context.Context) (string, error) {
 }
 
 // LogOutAdmin ends the caller's admin session.
-func (s *Service) LogOutAdmin(ctx context.Context) error {
+func (s *Admins) LogOutAdmin(ctx context.Context) error {
 	auth := latchkey.AdminFromContext(ctx)
 	if auth == nil || auth.TokenType != latchkey.AdminRefreshToken {
 		return latchkey.Errorf(latchkey.EUnauthenticated, "must authenticate first")

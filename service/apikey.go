@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"slices"
 	"strconv"
 	"time"
@@ -11,11 +10,16 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+var _ latchkey.APIKeyService = (*APIKeys)(nil)
+
+// APIKeys manages the authenticated user's own API keys.
+type APIKeys struct{ *core }
+
 // maxLeakReport bounds how many values one leak report may carry.
 const maxLeakReport = 1000
 
 // CreateAPIKey creates a key for the caller and returns it with its value.
-func (s *Service) CreateAPIKey(ctx context.Context, in latchkey.APIKeyInput) (*latchkey.APIKey, error) {
+func (s *APIKeys) CreateAPIKey(ctx context.Context, in latchkey.APIKeyInput) (*latchkey.APIKey, error) {
 	auth, err := s.keyOwner(ctx, "anonymous users cannot create API keys")
 	if err != nil {
 		return nil, err
@@ -100,7 +104,7 @@ func keyScopes(app *latchkey.App, scopes []string) ([]string, error) {
 }
 
 // RotateAPIKey gives one of the caller's keys a new value; the old one works for grace.
-func (s *Service) RotateAPIKey(ctx context.Context, id string, grace time.Duration) (*latchkey.APIKey, error) {
+func (s *APIKeys) RotateAPIKey(ctx context.Context, id string, grace time.Duration) (*latchkey.APIKey, error) {
 	auth, err := s.keyOwner(ctx, "anonymous users cannot have API keys")
 	if err != nil {
 		return nil, err
@@ -133,7 +137,7 @@ func (s *Service) RotateAPIKey(ctx context.Context, id string, grace time.Durati
 }
 
 // FindAPIKeys returns the caller's keys in creation order.
-func (s *Service) FindAPIKeys(ctx context.Context) ([]*latchkey.APIKey, error) {
+func (s *APIKeys) FindAPIKeys(ctx context.Context) ([]*latchkey.APIKey, error) {
 	auth, err := s.keyOwner(ctx, "anonymous users cannot have API keys")
 	if err != nil {
 		return nil, err
@@ -142,7 +146,7 @@ func (s *Service) FindAPIKeys(ctx context.Context) ([]*latchkey.APIKey, error) {
 }
 
 // FindAPIKey returns one of the caller's keys.
-func (s *Service) FindAPIKey(ctx context.Context, id string) (*latchkey.APIKey, error) {
+func (s *APIKeys) FindAPIKey(ctx context.Context, id string) (*latchkey.APIKey, error) {
 	auth, err := s.ownKey(ctx, id)
 	if err != nil {
 		return nil, err
@@ -152,16 +156,16 @@ func (s *Service) FindAPIKey(ctx context.Context, id string) (*latchkey.APIKey, 
 }
 
 // EnableAPIKey enables one of the caller's keys.
-func (s *Service) EnableAPIKey(ctx context.Context, id string) error {
+func (s *APIKeys) EnableAPIKey(ctx context.Context, id string) error {
 	return s.setDisabled(ctx, id, false)
 }
 
 // DisableAPIKey disables one of the caller's keys and ends the sessions opened with it.
-func (s *Service) DisableAPIKey(ctx context.Context, id string) error {
+func (s *APIKeys) DisableAPIKey(ctx context.Context, id string) error {
 	return s.setDisabled(ctx, id, true)
 }
 
-func (s *Service) setDisabled(ctx context.Context, id string, disabled bool) error {
+func (s *core) setDisabled(ctx context.Context, id string, disabled bool) error {
 	auth, err := s.ownKey(ctx, id)
 	if err != nil {
 		return err
@@ -172,7 +176,7 @@ func (s *Service) setDisabled(ctx context.Context, id string, disabled bool) err
 }
 
 // DeleteAPIKey deletes one of the caller's keys and ends the sessions opened with it.
-func (s *Service) DeleteAPIKey(ctx context.Context, id string) error {
+func (s *APIKeys) DeleteAPIKey(ctx context.Context, id string) error {
 	auth, err := s.ownKey(ctx, id)
 	if err != nil {
 		return err
@@ -184,7 +188,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, id string) error {
 
 // ownKey returns the caller if it may manage user API keys and id can name a key at all; a
 // malformed id is answered like a missing key, without asking the store.
-func (s *Service) ownKey(ctx context.Context, id string) (*latchkey.Auth, error) {
+func (s *core) ownKey(ctx context.Context, id string) (*latchkey.Auth, error) {
 	auth, err := s.keyOwner(ctx, "anonymous users cannot have API keys")
 	if err != nil {
 		return nil, err
@@ -205,7 +209,7 @@ func pick(cond bool, a, b string) string {
 
 // keyOwner returns the caller if it may manage user API keys: a refresh-token session that
 // was not opened with an API key, of a normal, non-anonymous user.
-func (s *Service) keyOwner(ctx context.Context, anonymousMessage string) (*latchkey.Auth, error) {
+func (s *core) keyOwner(ctx context.Context, anonymousMessage string) (*latchkey.Auth, error) {
 	auth, err := requireAuth(ctx, latchkey.RefreshToken)
 	if err != nil {
 		return nil, err
@@ -235,50 +239,4 @@ func keyNotFound(err error) error {
 func hashKey(value string) []byte {
 	sum := sha256.Sum256([]byte(value))
 	return sum[:]
-}
-
-// CheckLeakSecret verifies the secret that authenticates the app's leak reports.
-func (s *Service) CheckLeakSecret(ctx context.Context, app *latchkey.App, secret string) error {
-	if len(app.LeakSecretHash) == 0 || subtle.ConstantTimeCompare(app.LeakSecretHash, hashKey(secret)) != 1 {
-		return latchkey.Errorf(latchkey.EUnauthenticated, "invalid leak report secret")
-	}
-	return nil
-}
-
-// ReportLeakedKeys acts on values that a secret scanner found in public: a key whose current
-// value leaked is disabled (ending its sessions); a key whose previous value leaked during a
-// rotation's grace period loses that grace at once. It reports which values were live keys.
-func (s *Service) ReportLeakedKeys(ctx context.Context, app *latchkey.App, values []string) ([]bool, error) {
-	if len(values) > maxLeakReport {
-		return nil, latchkey.Errorf(latchkey.EBadRequest, "a report may carry at most %d keys", maxLeakReport)
-	}
-	found := make([]bool, len(values))
-	for i, v := range values {
-		if !latchkey.CheckKeyValue(v) {
-			continue
-		}
-		hash := hashKey(v)
-		k, err := s.store.FindAPIKeyByHash(ctx, app.ID, hash)
-		if latchkey.ErrorCode(err) == latchkey.ENotFound {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		now := s.now()
-		switch {
-		case subtle.ConstantTimeCompare(k.Hash, hash) == 1:
-			err = s.store.SetAPIKeyDisabled(ctx, k.UserID, k.ID, true)
-		case k.PreviousExpiresAt != nil && now.Before(*k.PreviousExpiresAt):
-			// Only if it is still the previous value: a rotation since the read keeps its own.
-			err = s.store.EndAPIKeyGrace(ctx, k.UserID, k.ID, hash, now)
-		default:
-			continue // an old value whose grace is over: already refused
-		}
-		s.audit(ctx, app, latchkey.EventAPIKeyLeaked, err, "api_key", k.ID, map[string]string{"user_id": k.UserID})
-		if err != nil {
-			return nil, err
-		}
-		found[i] = true
-	}
-	return found, nil
 }

@@ -6,8 +6,13 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+var _ latchkey.AppService = (*Apps)(nil)
+
+// Apps finds an app for the client API and manages apps for an admin.
+type Apps struct{ *core }
+
 // FindAppByClientID returns the app with the given client app id.
-func (s *Service) FindAppByClientID(ctx context.Context, clientAppID string) (*latchkey.App, error) {
+func (s *Apps) FindAppByClientID(ctx context.Context, clientAppID string) (*latchkey.App, error) {
 	if !storable(clientAppID) {
 		return nil, latchkey.Errorf(latchkey.EAppNotFound, "cannot find app using Client App ID '%s'", clientAppID)
 	}
@@ -19,22 +24,131 @@ func (s *Service) FindAppByClientID(ctx context.Context, clientAppID string) (*l
 }
 
 // FindApps returns every app, oldest first.
-func (s *Service) FindApps(ctx context.Context) ([]*latchkey.App, error) {
+func (s *Apps) FindApps(ctx context.Context) ([]*latchkey.App, error) {
+	if _, err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	return s.store.FindApps(ctx)
 }
 
-// CreateApp creates an app. Zero settings take their defaults, and an empty client app id a
-// generated one.
-func (s *Service) CreateApp(ctx context.Context, app *latchkey.App) error {
+// FindApp returns an app by its internal id or its client app id.
+func (s *Apps) FindApp(ctx context.Context, id string) (*latchkey.App, error) {
+	return s.adminApp(ctx, id)
+}
+
+// adminApp returns an app by its internal id or its client app id, for an admin caller: the
+// first step of every admin call about one app.
+func (s *core) adminApp(ctx context.Context, id string) (*latchkey.App, error) {
+	if _, err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	return s.findApp(ctx, id)
+}
+
+func (s *core) findApp(ctx context.Context, id string) (*latchkey.App, error) {
+	if !storable(id) {
+		return nil, latchkey.Errorf(latchkey.EAppNotFound, "cannot find app using ID '%s'", id)
+	}
+	var app *latchkey.App
+	var err error
+	if latchkey.IsID(id) {
+		app, err = s.store.FindAppByID(ctx, id)
+	}
+	if app == nil && (err == nil || latchkey.ErrorCode(err) == latchkey.ENotFound) {
+		app, err = s.store.FindAppByClientID(ctx, id)
+	}
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return nil, latchkey.Errorf(latchkey.EAppNotFound, "cannot find app using ID '%s'", id)
+	}
+	return app, err
+}
+
+// CreateApp creates an app; unset settings take the quickstart defaults of NewDefaultApp
+// only when the caller passes them so.
+func (s *Apps) CreateApp(ctx context.Context, app *latchkey.App) error {
+	if _, err := requireAdmin(ctx); err != nil {
+		return err
+	}
+	err := s.createApp(ctx, app)
+	if latchkey.ErrorCode(err) == latchkey.EConflict {
+		err = latchkey.Errorf(latchkey.EConflict, "an app with client app id '%s' already exists", app.ClientAppID)
+	}
+	s.audit(ctx, app, latchkey.EventAppCreated, err, "app", app.ID, map[string]string{"client_app_id": app.ClientAppID})
+	return err
+}
+
+// UpdateApp changes an app's settings.
+func (s *Apps) UpdateApp(ctx context.Context, id string, upd latchkey.AppSettings) (*latchkey.App, error) {
+	app, err := s.adminApp(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	changed := *app
+	setIf(&changed.Name, upd.Name)
+	setIf(&changed.AutoConfirm, upd.AutoConfirm)
+	setIf(&changed.AnonymousEnabled, upd.AnonymousEnabled)
+	setIf(&changed.UserpassEnabled, upd.UserpassEnabled)
+	setIf(&changed.APIKeyEnabled, upd.APIKeyEnabled)
+	setIf(&changed.PasswordMinLength, upd.PasswordMinLength)
+	setIf(&changed.RefreshTokenLifetime, upd.RefreshTokenLifetime)
+	setIf(&changed.AllowedOrigins, upd.AllowedOrigins)
+	setIf(&changed.HideAccountExistence, upd.HideAccountExistence)
+	setIf(&changed.KeyPrefix, upd.KeyPrefix)
+	setIf(&changed.MaxKeyLifetime, upd.MaxKeyLifetime)
+	setIf(&changed.Scopes, upd.Scopes)
+	if err := changed.Validate(); err != nil {
+		return nil, err
+	}
+	err = s.store.UpdateApp(ctx, &changed)
+	s.apps.forget()
+	s.audit(ctx, app, latchkey.EventAppUpdated, err, "app", app.ID, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &changed, nil
+}
+
+func setIf[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+// DeleteApp deletes an app with everything in it.
+func (s *Apps) DeleteApp(ctx context.Context, id string) error {
+	app, err := s.adminApp(ctx, id)
+	if err != nil {
+		return err
+	}
+	// Events about the app still queued would otherwise be written after it is gone.
+	if err := s.auditor.flush(ctx); err != nil {
+		return err
+	}
+	err = s.store.DeleteApp(ctx, app.ID)
+	s.apps.forget()
+	// The app's own events went with it; this one is kept server-wide.
+	s.audit(ctx, nil, latchkey.EventAppDeleted, err, "app", app.ID, map[string]string{"client_app_id": app.ClientAppID})
+	return err
+}
+
+// createApp creates an app: zero settings take their defaults, and an empty client app id a
+// generated one. It asks for no caller; the callers decide who may.
+func (s *core) createApp(ctx context.Context, app *latchkey.App) error {
 	if err := s.prepareApp(app); err != nil {
 		return err
 	}
 	return s.store.CreateApp(ctx, app)
 }
 
+// BootstrapApp creates an app as Apps.CreateApp does, but with no admin caller and no audit
+// event: it is for start-up and for tools and tests that own the store, never for a request.
+func (s *Service) BootstrapApp(ctx context.Context, app *latchkey.App) error {
+	return s.createApp(ctx, app)
+}
+
 // prepareApp gives a new app its id, creation time and the defaults of its unset settings,
 // and validates it.
-func (s *Service) prepareApp(app *latchkey.App) error {
+func (s *core) prepareApp(app *latchkey.App) error {
 	now := s.now()
 	app.ID = latchkey.NewID(now)
 	app.CreatedAt = now
@@ -81,7 +195,7 @@ func (s *Service) EnsureApp(ctx context.Context, clientAppID string) (app *latch
 		return app, false, err
 	}
 	app = NewDefaultApp(clientAppID)
-	err = s.CreateApp(ctx, app)
+	err = s.createApp(ctx, app)
 	if latchkey.ErrorCode(err) == latchkey.EConflict {
 		// Another node created it at the same moment.
 		app, err = s.store.FindAppByClientID(ctx, clientAppID)

@@ -79,7 +79,7 @@ func copyApp(a *latchkey.App) *latchkey.App {
 }
 
 // appByClientID returns the app with the client app id, from the cache when it is fresh.
-func (s *Service) appByClientID(ctx context.Context, clientAppID string) (*latchkey.App, error) {
+func (s *core) appByClientID(ctx context.Context, clientAppID string) (*latchkey.App, error) {
 	now := s.now()
 	app, generation, ok := s.apps.get(clientAppID, now)
 	if ok {

@@ -15,7 +15,7 @@ func TestAppCache(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	nodeA, nodeB := f.svc, f.newService(t)
-	admin, err := nodeA.CreateAdmin(ctx, "root@example.com", "s3cretpass-for-root")
+	admin, err := nodeA.Admins.CreateAdmin(ctx, "root@example.com", "s3cretpass-for-root")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,32 +31,32 @@ func TestAppCache(t *testing.T) {
 		}
 		return app.APIKeyEnabled
 	}
-	if !apiKeyEnabled(nodeA) || !apiKeyEnabled(nodeB) {
+	if !apiKeyEnabled(nodeA.Apps) || !apiKeyEnabled(nodeB.Apps) {
 		t.Fatal("the quickstart app has API keys off")
 	}
 
-	app, _ := nodeB.FindAppByClientID(ctx, f.app.ClientAppID)
+	app, _ := nodeB.Apps.FindAppByClientID(ctx, f.app.ClientAppID)
 	app.APIKeyEnabled = false
 	app.Scopes = append(app.Scopes, "changed")
-	if !apiKeyEnabled(nodeB) {
+	if !apiKeyEnabled(nodeB.Apps) {
 		t.Fatal("a caller changed the remembered app")
 	}
 
 	off := false
-	if _, err := nodeA.AdminUpdateApp(adminCtx, f.app.ID, latchkey.AppSettings{APIKeyEnabled: &off}); err != nil {
+	if _, err := nodeA.Apps.UpdateApp(adminCtx, f.app.ID, latchkey.AppSettings{APIKeyEnabled: &off}); err != nil {
 		t.Fatal(err)
 	}
-	if apiKeyEnabled(nodeA) {
+	if apiKeyEnabled(nodeA.Apps) {
 		t.Error("the node that changed the app still serves the old settings")
 	}
 	f.advance(time.Second)
-	if apiKeyEnabled(nodeB) {
+	if apiKeyEnabled(nodeB.Apps) {
 		t.Error("another node serves the old settings a second after the change")
 	}
 
-	if err := nodeA.AdminDeleteApp(adminCtx, f.app.ID); err != nil {
+	if err := nodeA.Apps.DeleteApp(adminCtx, f.app.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = nodeA.FindAppByClientID(ctx, f.app.ClientAppID)
+	_, err = nodeA.Apps.FindAppByClientID(ctx, f.app.ClientAppID)
 	wantCode(t, err, latchkey.EAppNotFound)
 }

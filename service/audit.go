@@ -10,6 +10,11 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+var _ latchkey.AuditService = (*Audit)(nil)
+
+// Audit reads the audit log for an admin.
+type Audit struct{ *core }
+
 // auditor writes audit events in batches from one goroutine, so that recording a login does
 // not add a transaction of its own to the login. A batch that fails to write (the database
 // restarting or failing over) is kept and written again, with a growing pause between tries,
@@ -251,7 +256,7 @@ func (a *auditor) close() {
 }
 
 // audit records an event about the app, with the caller and the request taken from ctx.
-func (s *Service) audit(ctx context.Context, app *latchkey.App, event string, err error, subjectType, subjectID string, details map[string]string) {
+func (s *core) audit(ctx context.Context, app *latchkey.App, event string, err error, subjectType, subjectID string, details map[string]string) {
 	now := s.now()
 	meta := latchkey.RequestMetaFromContext(ctx)
 	e := &latchkey.AuditEvent{
@@ -292,12 +297,12 @@ func (s *Service) AuditBacklog() (pending int, dropped int64) {
 func (s *Service) FlushAudit(ctx context.Context) error { return s.auditor.flush(ctx) }
 
 // FindAuditEvents queries the audit log for an admin.
-func (s *Service) FindAuditEvents(ctx context.Context, filter latchkey.AuditFilter) ([]*latchkey.AuditEvent, error) {
+func (s *Audit) FindAuditEvents(ctx context.Context, filter latchkey.AuditFilter) ([]*latchkey.AuditEvent, error) {
 	if _, err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
 	if filter.AppID != "" {
-		app, err := s.AdminFindApp(ctx, filter.AppID)
+		app, err := s.adminApp(ctx, filter.AppID)
 		if err != nil {
 			return nil, err
 		}

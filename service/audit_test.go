@@ -22,7 +22,7 @@ func TestAuditRetention(t *testing.T) {
 	ctx := context.Background()
 	f.login(t, "ann@example.com") // a register and a login event, now
 	f.advance(48 * time.Hour)
-	if _, err := f.svc.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous}); err != nil {
+	if _, err := f.svc.Auth.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous}); err != nil {
 		t.Fatal(err) // a login event, two days later
 	}
 	if err := f.svc.FlushAudit(ctx); err != nil {
@@ -44,7 +44,7 @@ func TestAuditBoundsCallerText(t *testing.T) {
 	failedLoginEmail := func(t *testing.T, f *fixture, username string) string {
 		t.Helper()
 		ctx := context.Background()
-		_, err := f.svc.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: username, Password: "wrongpass"})
+		_, err := f.svc.Auth.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: username, Password: "wrongpass"})
 		wantCode(t, err, latchkey.EInvalidPassword)
 		if err := f.svc.FlushAudit(ctx); err != nil {
 			t.Fatal(err)
@@ -82,7 +82,7 @@ func TestAuditSizeBound(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
 	for range 3 {
-		if _, err := f.svc.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous}); err != nil {
+		if _, err := f.svc.Auth.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -121,7 +121,7 @@ func newFixtureOver(t *testing.T, store latchkey.Store) *fixture {
 	f.svc = f.newService(t)
 	t.Cleanup(func() { f.svc.Close() })
 	f.app = service.NewDefaultApp("svc-test")
-	if err := f.svc.CreateApp(context.Background(), f.app); err != nil {
+	if err := f.svc.BootstrapApp(context.Background(), f.app); err != nil {
 		t.Fatalf("create app: %v", err)
 	}
 	return f
@@ -144,7 +144,7 @@ func TestAuditRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.failures.Store(3)
-	if _, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "ci"}); err != nil {
+	if _, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "ci"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.svc.FlushAudit(ctx); err != nil {
@@ -188,7 +188,7 @@ func TestAuditSurvivesRestart(t *testing.T) {
 	if _, err := tx.Exec(context.Background(), `LOCK TABLE audit_events IN ACCESS EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "ci"}); err != nil {
+	if _, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "ci"}); err != nil {
 		t.Fatal(err)
 	}
 	// Another connection: in a transaction, pg_stat_activity keeps its first snapshot.

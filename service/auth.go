@@ -12,12 +12,17 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+var _ latchkey.AuthService = (*Auth)(nil)
+
+// Auth logs app users in and verifies their tokens.
+type Auth struct{ *core }
+
 // lastUseGranularity coalesces last-use writes: a key's last_used_at is written at most once
 // per this interval, so key logins under load do not each add a write.
 const lastUseGranularity = time.Minute
 
 // LogIn checks the credentials and opens a session.
-func (s *Service) LogIn(ctx context.Context, app *latchkey.App, creds latchkey.Credentials) (*latchkey.Login, error) {
+func (s *Auth) LogIn(ctx context.Context, app *latchkey.App, creds latchkey.Credentials) (*latchkey.Login, error) {
 	if !app.ProviderEnabled(creds.Provider) {
 		return nil, latchkey.Errorf(latchkey.EProviderDisabled, "authentication via '%s' is unsupported", creds.Provider)
 	}
@@ -49,7 +54,7 @@ func (s *Service) LogIn(ctx context.Context, app *latchkey.App, creds latchkey.C
 
 // auditLogin records a login attempt: the provider, the key used, and for failures the
 // email tried. Never a password or key value.
-func (s *Service) auditLogin(ctx context.Context, app *latchkey.App, creds latchkey.Credentials, u *latchkey.User, k *latchkey.APIKey, err error) {
+func (s *core) auditLogin(ctx context.Context, app *latchkey.App, creds latchkey.Credentials, u *latchkey.User, k *latchkey.APIKey, err error) {
 	details := map[string]string{"provider": creds.Provider}
 	subject := ""
 	if u != nil {
@@ -67,7 +72,7 @@ func (s *Service) auditLogin(ctx context.Context, app *latchkey.App, creds latch
 	s.audit(ctx, app, latchkey.EventLogin, err, "user", subject, details)
 }
 
-func (s *Service) createAnonymousUser(ctx context.Context, app *latchkey.App) (*latchkey.User, error) {
+func (s *core) createAnonymousUser(ctx context.Context, app *latchkey.App) (*latchkey.User, error) {
 	now := s.now()
 	u := &latchkey.User{ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeNormal, Confirmed: true, CreatedAt: now}
 	u.Identities = []*latchkey.Identity{s.newIdentity(app, u.ID, latchkey.ProviderAnonymous, now)}
@@ -77,7 +82,7 @@ func (s *Service) createAnonymousUser(ctx context.Context, app *latchkey.App) (*
 	return u, nil
 }
 
-func (s *Service) checkPassword(ctx context.Context, app *latchkey.App, email, password string) (*latchkey.User, error) {
+func (s *core) checkPassword(ctx context.Context, app *latchkey.App, email, password string) (*latchkey.User, error) {
 	u, err := s.store.FindUserByEmail(ctx, app.ID, normalizeEmail(email))
 	if err != nil && latchkey.ErrorCode(err) != latchkey.ENotFound {
 		return nil, err
@@ -104,7 +109,7 @@ func (s *Service) checkPassword(ctx context.Context, app *latchkey.App, email, p
 	return u, nil
 }
 
-func (s *Service) checkAPIKey(ctx context.Context, app *latchkey.App, value string) (*latchkey.User, *latchkey.APIKey, error) {
+func (s *core) checkAPIKey(ctx context.Context, app *latchkey.App, value string) (*latchkey.User, *latchkey.APIKey, error) {
 	unauthorized := latchkey.Errorf(latchkey.EUnauthorized, "unauthorized")
 	// The format and checksum turn away made-up values before the database is asked.
 	if !latchkey.CheckKeyValue(value) {
@@ -151,7 +156,7 @@ func (s *Service) checkAPIKey(ctx context.Context, app *latchkey.App, value stri
 	return u, k, nil
 }
 
-func (s *Service) openSession(ctx context.Context, app *latchkey.App, u *latchkey.User, key *latchkey.APIKey, creds latchkey.Credentials) (*latchkey.Login, error) {
+func (s *core) openSession(ctx context.Context, app *latchkey.App, u *latchkey.User, key *latchkey.APIKey, creds latchkey.Credentials) (*latchkey.Login, error) {
 	now := s.now()
 	deviceID := creds.DeviceID
 	if !latchkey.IsID(deviceID) || deviceID == latchkey.ZeroID {
@@ -225,7 +230,7 @@ func hasIdentity(u *latchkey.User, provider string) bool {
 // touchKey records a key's use, at most once per lastUseGranularity per key: the store's
 // last_used_at answers across nodes and restarts, and this node's memory answers between
 // concurrent logins that read the same stale value.
-func (s *Service) touchKey(ctx context.Context, key *latchkey.APIKey, now time.Time) {
+func (s *core) touchKey(ctx context.Context, key *latchkey.APIKey, now time.Time) {
 	if key.LastUsedAt != nil && now.Sub(*key.LastUsedAt) < lastUseGranularity {
 		return
 	}
@@ -240,7 +245,7 @@ func (s *Service) touchKey(ctx context.Context, key *latchkey.APIKey, now time.T
 
 // accessToken signs an access token for the session. It expires with the session if that
 // comes first (a key that expires sooner), and carries the session's scopes.
-func (s *Service) accessToken(app *latchkey.App, userID string, sess *latchkey.Session, now time.Time) (string, error) {
+func (s *core) accessToken(app *latchkey.App, userID string, sess *latchkey.Session, now time.Time) (string, error) {
 	exp := now.Add(latchkey.AccessTokenLifetime)
 	if !sess.ExpiresAt.IsZero() && sess.ExpiresAt.Before(exp) {
 		exp = sess.ExpiresAt
@@ -264,7 +269,12 @@ func earliest(a, b *time.Time) *time.Time {
 // while their session lives and its user is enabled: ending a session (a logout, a disabled
 // or deleted key, a disabled user) refuses its access tokens at once too, on every node.
 // The session and the user are one store read.
-func (s *Service) Authenticate(ctx context.Context, token string, typ latchkey.TokenType) (*latchkey.Auth, error) {
+func (s *Auth) Authenticate(ctx context.Context, token string, typ latchkey.TokenType) (*latchkey.Auth, error) {
+	return s.authenticate(ctx, token, typ)
+}
+
+// authenticate is Authenticate, shared with Users.VerifyToken.
+func (s *core) authenticate(ctx context.Context, token string, typ latchkey.TokenType) (*latchkey.Auth, error) {
 	c, err := s.tokens.Verify(ctx, token, typ)
 	if err != nil {
 		return nil, err
@@ -282,7 +292,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, typ latchkey.T
 // authenticateSession completes auth for verified claims c: the session must be live and
 // belong to the token's app and subject, and its user enabled. A refresh token's refusal
 // says "failed to find refresh token", which realm-web's deleteUser relies on.
-func (s *Service) authenticateSession(ctx context.Context, auth *latchkey.Auth, c *claims) (*latchkey.Auth, error) {
+func (s *core) authenticateSession(ctx context.Context, auth *latchkey.Auth, c *claims) (*latchkey.Auth, error) {
 	app := auth.App
 	ended := latchkey.Errorf(latchkey.EUnauthenticated, "invalid session")
 	if auth.TokenType == latchkey.RefreshToken {
@@ -307,7 +317,7 @@ func (s *Service) authenticateSession(ctx context.Context, auth *latchkey.Auth, 
 }
 
 // Refresh issues a new access token for the caller's refresh session.
-func (s *Service) Refresh(ctx context.Context) (string, error) {
+func (s *Auth) Refresh(ctx context.Context) (string, error) {
 	auth, err := requireAuth(ctx, latchkey.RefreshToken)
 	if err != nil {
 		return "", err
@@ -316,7 +326,7 @@ func (s *Service) Refresh(ctx context.Context) (string, error) {
 }
 
 // LogOut ends the caller's refresh session.
-func (s *Service) LogOut(ctx context.Context) error {
+func (s *Auth) LogOut(ctx context.Context) error {
 	auth, err := requireAuth(ctx, latchkey.RefreshToken)
 	if err != nil {
 		return err
@@ -330,7 +340,7 @@ func (s *Service) LogOut(ctx context.Context) error {
 }
 
 // Profile returns the caller with its identities.
-func (s *Service) Profile(ctx context.Context) (*latchkey.User, error) {
+func (s *Auth) Profile(ctx context.Context) (*latchkey.User, error) {
 	auth, err := requireAuth(ctx, latchkey.AccessToken)
 	if err != nil {
 		return nil, err
@@ -341,7 +351,7 @@ func (s *Service) Profile(ctx context.Context) (*latchkey.User, error) {
 // DeleteUser deletes the caller with its identities, keys and sessions. Only a session of
 // one of the user's own interactive identities may: a key, even a scoped one, acts for its
 // owner but must not end the owner's account, and a server user belongs to the admin's key.
-func (s *Service) DeleteUser(ctx context.Context) error {
+func (s *Auth) DeleteUser(ctx context.Context) error {
 	auth, err := requireAuth(ctx, latchkey.AccessToken)
 	if err != nil {
 		return err
@@ -361,7 +371,7 @@ func (s *Service) DeleteUser(ctx context.Context) error {
 }
 
 // JWKS returns the public keys that verify access tokens.
-func (s *Service) JWKS(ctx context.Context) ([]byte, error) {
+func (s *Auth) JWKS(ctx context.Context) ([]byte, error) {
 	return s.tokens.JWKS()
 }
 
@@ -373,7 +383,7 @@ func requireAuth(ctx context.Context, typ latchkey.TokenType) (*latchkey.Auth, e
 	return auth, nil
 }
 
-func (s *Service) newIdentity(app *latchkey.App, userID, provider string, now time.Time) *latchkey.Identity {
+func (s *core) newIdentity(app *latchkey.App, userID, provider string, now time.Time) *latchkey.Identity {
 	return &latchkey.Identity{
 		ID:           latchkey.NewID(now),
 		UserID:       userID,

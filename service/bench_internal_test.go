@@ -151,7 +151,7 @@ func BenchmarkLogInAPIKey(b *testing.B) {
 		i := 0
 		for pb.Next() {
 			creds := latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: keys[i%len(keys)].Value}
-			if _, err := s.LogIn(ctx, app, creds); err != nil {
+			if _, err := s.Auth.LogIn(ctx, app, creds); err != nil {
 				b.Error(err)
 				return
 			}

@@ -16,7 +16,7 @@ import (
 )
 
 func (f *fixture) keyLogin(value string) (*latchkey.Login, error) {
-	return f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
+	return f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -25,7 +25,7 @@ func TestKeyExpiry(t *testing.T) {
 	t.Run("ExpiresIn", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k", ExpiresIn: ptr(time.Hour)})
+		k, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k", ExpiresIn: ptr(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,13 +40,13 @@ func TestKeyExpiry(t *testing.T) {
 		_, err = f.keyLogin(k.Value)
 		wantCode(t, err, latchkey.EUnauthorized)
 		// The session opened with the key ended with it.
-		_, err = f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+		_, err = f.svc.Auth.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
 	})
 	t.Run("AccessTokenEndsWithKey", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k", ExpiresIn: ptr(10 * time.Minute)})
+		k, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k", ExpiresIn: ptr(10 * time.Minute)})
 		login, _ := f.keyLogin(k.Value)
 		if c := claimsOf(t, login.AccessToken); c["exp"].(float64) != float64(k.ExpiresAt.Unix()) {
 			t.Fatalf("access token exp = %v, want the key's expiry %d", c["exp"], k.ExpiresAt.Unix())
@@ -63,14 +63,14 @@ func TestKeyExpiry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, func(a *latchkey.App) { a.MaxKeyLifetime = 24 * time.Hour })
 			ctx, _ := f.login(t, "ann@example.com")
-			_, err := f.svc.CreateAPIKey(ctx, tt.in)
+			_, err := f.svc.APIKeys.CreateAPIKey(ctx, tt.in)
 			wantCode(t, err, latchkey.EInvalid)
 		})
 	}
 	t.Run("AppMaximumIsTheDefault", func(t *testing.T) {
 		f := newFixture(t, func(a *latchkey.App) { a.MaxKeyLifetime = 24 * time.Hour })
 		ctx, _ := f.login(t, "ann@example.com")
-		k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+		k, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,9 +84,9 @@ func TestRotateAPIKey(t *testing.T) {
 	t.Run("GracePeriod", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		old, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+		old, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 		oldSession, _ := f.keyLogin(old.Value)
-		k, err := f.svc.RotateAPIKey(ctx, old.ID, time.Hour)
+		k, err := f.svc.APIKeys.RotateAPIKey(ctx, old.ID, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,13 +100,13 @@ func TestRotateAPIKey(t *testing.T) {
 		if _, err := f.keyLogin(old.Value); err != nil {
 			t.Fatalf("old value within the grace period: %v", err)
 		}
-		if _, err := f.svc.Authenticate(context.Background(), oldSession.RefreshToken, latchkey.RefreshToken); err != nil {
+		if _, err := f.svc.Auth.Authenticate(context.Background(), oldSession.RefreshToken, latchkey.RefreshToken); err != nil {
 			t.Fatalf("session from before the rotation, within the grace period: %v", err)
 		}
 		f.advance(2 * time.Minute)
 		_, err = f.keyLogin(old.Value)
 		wantCode(t, err, latchkey.EUnauthorized)
-		_, err = f.svc.Authenticate(context.Background(), oldSession.RefreshToken, latchkey.RefreshToken)
+		_, err = f.svc.Auth.Authenticate(context.Background(), oldSession.RefreshToken, latchkey.RefreshToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
 		if _, err := f.keyLogin(k.Value); err != nil {
 			t.Fatalf("new value after the grace period: %v", err)
@@ -115,8 +115,8 @@ func TestRotateAPIKey(t *testing.T) {
 	t.Run("NoGrace", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		old, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
-		if _, err := f.svc.RotateAPIKey(ctx, old.ID, 0); err != nil {
+		old, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+		if _, err := f.svc.APIKeys.RotateAPIKey(ctx, old.ID, 0); err != nil {
 			t.Fatal(err)
 		}
 		_, err := f.keyLogin(old.Value)
@@ -125,24 +125,24 @@ func TestRotateAPIKey(t *testing.T) {
 	t.Run("ErrGraceTooLong", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
-		_, err := f.svc.RotateAPIKey(ctx, k.ID, 7*24*time.Hour+time.Second)
+		k, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+		_, err := f.svc.APIKeys.RotateAPIKey(ctx, k.ID, 7*24*time.Hour+time.Second)
 		wantCode(t, err, latchkey.EInvalid)
 	})
 	t.Run("ErrNotOwner", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ann, _ := f.login(t, "ann@example.com")
 		bob, _ := f.login(t, "bob@example.com")
-		k, _ := f.svc.CreateAPIKey(ann, latchkey.APIKeyInput{Name: "k"})
-		_, err := f.svc.RotateAPIKey(bob, k.ID, 0)
+		k, _ := f.svc.APIKeys.CreateAPIKey(ann, latchkey.APIKeyInput{Name: "k"})
+		_, err := f.svc.APIKeys.RotateAPIKey(bob, k.ID, 0)
 		wantCode(t, err, latchkey.EAPIKeyNotFound)
 	})
 	t.Run("ErrKeySession", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+		k, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 		login, _ := f.keyLogin(k.Value)
-		_, err := f.svc.RotateAPIKey(f.caller(t, login.RefreshToken, latchkey.RefreshToken), k.ID, 0)
+		_, err := f.svc.APIKeys.RotateAPIKey(f.caller(t, login.RefreshToken, latchkey.RefreshToken), k.ID, 0)
 		wantCode(t, err, latchkey.EForbidden)
 	})
 }
@@ -164,11 +164,11 @@ func TestLastUseCoalesced(t *testing.T) {
 	f.store = counter
 	f.svc = f.newService(t)
 	f.app = service.NewDefaultApp("svc-test")
-	if err := f.svc.CreateApp(context.Background(), f.app); err != nil {
+	if err := f.svc.BootstrapApp(context.Background(), f.app); err != nil {
 		t.Fatal(err)
 	}
 	ctx, _ := f.login(t, "ann@example.com")
-	k, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+	k, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 	for range 20 {
 		if _, err := f.keyLogin(k.Value); err != nil {
 			t.Fatal(err)
@@ -182,7 +182,7 @@ func TestLastUseCoalesced(t *testing.T) {
 	if got := counter.touches.Load(); got != 2 {
 		t.Fatalf("a login a minute later: %d writes in all, want 2", got)
 	}
-	got, _ := f.svc.FindAPIKey(ctx, k.ID)
+	got, _ := f.svc.APIKeys.FindAPIKey(ctx, k.ID)
 	if got.LastUsedAt == nil || !got.LastUsedAt.Equal(f.Now()) {
 		t.Fatalf("last used at %v, want %v", got.LastUsedAt, f.Now())
 	}
@@ -206,7 +206,7 @@ func claimsOf(t *testing.T, token string) map[string]any {
 func TestScopes(t *testing.T) {
 	f := newFixture(t, func(a *latchkey.App) { a.Scopes = []string{"read", "write", "billing"} })
 	ctx, pw := f.login(t, "ann@example.com")
-	k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k", Scopes: []string{"read", "billing"}})
+	k, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k", Scopes: []string{"read", "billing"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,29 +214,29 @@ func TestScopes(t *testing.T) {
 	if got := claimsOf(t, login.AccessToken)["scope"]; got != "read billing" {
 		t.Fatalf("scope claim = %v, want \"read billing\"", got)
 	}
-	refreshed, err := f.svc.Refresh(f.caller(t, login.RefreshToken, latchkey.RefreshToken))
+	refreshed, err := f.svc.Auth.Refresh(f.caller(t, login.RefreshToken, latchkey.RefreshToken))
 	if err != nil || claimsOf(t, refreshed)["scope"] != "read billing" {
 		t.Fatalf("refreshed token scope = %v (%v), want \"read billing\"", claimsOf(t, refreshed)["scope"], err)
 	}
 	if _, ok := claimsOf(t, pw.AccessToken)["scope"]; ok {
 		t.Fatal("a password session's token carries a scope claim; it should act with full rights")
 	}
-	_, err = f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "bad", Scopes: []string{"admin"}})
+	_, err = f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "bad", Scopes: []string{"admin"}})
 	wantCode(t, err, latchkey.EInvalid)
-	_, err = f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "dup", Scopes: []string{"read", "read"}})
+	_, err = f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "dup", Scopes: []string{"read", "read"}})
 	wantCode(t, err, latchkey.EInvalid)
 }
 
 func TestReportLeakedKeys(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx, _ := f.login(t, "ann@example.com")
-	live, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "live"})
-	rotated, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "rotated"})
+	live, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "live"})
+	rotated, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "rotated"})
 	oldValue := rotated.Value
-	rotated, _ = f.svc.RotateAPIKey(ctx, rotated.ID, time.Hour)
+	rotated, _ = f.svc.APIKeys.RotateAPIKey(ctx, rotated.ID, time.Hour)
 	session, _ := f.keyLogin(live.Value)
 
-	found, err := f.svc.ReportLeakedKeys(context.Background(), f.app, []string{live.Value, oldValue, latchkey.NewKeyValue("lk"), "garbage"})
+	found, err := f.svc.Leaks.ReportLeakedKeys(context.Background(), f.app, []string{live.Value, oldValue, latchkey.NewKeyValue("lk"), "garbage"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,14 +245,14 @@ func TestReportLeakedKeys(t *testing.T) {
 	}
 	_, err = f.keyLogin(live.Value)
 	wantCode(t, err, latchkey.EUnauthorized)
-	_, err = f.svc.Authenticate(context.Background(), session.RefreshToken, latchkey.RefreshToken)
+	_, err = f.svc.Auth.Authenticate(context.Background(), session.RefreshToken, latchkey.RefreshToken)
 	wantCode(t, err, latchkey.EUnauthenticated)
 	_, err = f.keyLogin(oldValue)
 	wantCode(t, err, latchkey.EUnauthorized)
 	if _, err := f.keyLogin(rotated.Value); err != nil {
 		t.Fatalf("the rotated key's new value must keep working: %v", err)
 	}
-	wantCode(t, f.svc.CheckLeakSecret(context.Background(), f.app, "anything"), latchkey.EUnauthenticated)
+	wantCode(t, f.svc.Leaks.CheckLeakSecret(context.Background(), f.app, "anything"), latchkey.EUnauthenticated)
 }
 
 func TestServerAPIKeyControls(t *testing.T) {
@@ -260,12 +260,12 @@ func TestServerAPIKeyControls(t *testing.T) {
 		a.MaxKeyLifetime = 24 * time.Hour
 		a.Scopes = []string{"read", "write"}
 	})
-	a, err := f.svc.CreateAdmin(context.Background(), "root@example.com", "rootpassword1")
+	a, err := f.svc.Admins.CreateAdmin(context.Background(), "root@example.com", "rootpassword1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := latchkey.NewContextWithAdmin(context.Background(), &latchkey.AdminAuth{Admin: a, TokenType: latchkey.AdminAccessToken})
-	k, err := f.svc.CreateServerAPIKey(ctx, f.app.ID, latchkey.APIKeyInput{Name: "backend", Scopes: []string{"read"}})
+	k, err := f.svc.ServerKeys.CreateServerAPIKey(ctx, f.app.ID, latchkey.APIKeyInput{Name: "backend", Scopes: []string{"read"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,9 +276,9 @@ func TestServerAPIKeyControls(t *testing.T) {
 	if err != nil || claimsOf(t, login.AccessToken)["scope"] != "read" {
 		t.Fatalf("server key login: %v, scope %v", err, claimsOf(t, login.AccessToken)["scope"])
 	}
-	_, err = f.svc.CreateServerAPIKey(ctx, f.app.ID, latchkey.APIKeyInput{Name: "long", ExpiresIn: ptr(48 * time.Hour)})
+	_, err = f.svc.ServerKeys.CreateServerAPIKey(ctx, f.app.ID, latchkey.APIKeyInput{Name: "long", ExpiresIn: ptr(48 * time.Hour)})
 	wantCode(t, err, latchkey.EInvalid)
-	_, err = f.svc.CreateServerAPIKey(ctx, f.app.ID, latchkey.APIKeyInput{Name: "bad", Scopes: []string{"admin"}})
+	_, err = f.svc.ServerKeys.CreateServerAPIKey(ctx, f.app.ID, latchkey.APIKeyInput{Name: "bad", Scopes: []string{"admin"}})
 	wantCode(t, err, latchkey.EInvalid)
 }
 
@@ -311,22 +311,22 @@ func TestReportLeakedKeys_RacesRotation(t *testing.T) {
 	store := &rotatingStore{Store: teststore.Open(t)}
 	f := newFixtureOver(t, store)
 	ctx, _ := f.login(t, "ann@example.com")
-	k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "ci"})
+	k, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "ci"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	leaked := k.Value
-	first, err := f.svc.RotateAPIKey(ctx, k.ID, time.Hour)
+	first, err := f.svc.APIKeys.RotateAPIKey(ctx, k.ID, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var second *latchkey.APIKey
 	store.rotate = func() {
-		if second, err = f.svc.RotateAPIKey(ctx, k.ID, time.Hour); err != nil {
+		if second, err = f.svc.APIKeys.RotateAPIKey(ctx, k.ID, time.Hour); err != nil {
 			t.Fatal(err)
 		}
 	}
-	found, err := f.svc.ReportLeakedKeys(context.Background(), f.app, []string{leaked})
+	found, err := f.svc.Leaks.ReportLeakedKeys(context.Background(), f.app, []string{leaked})
 	if err != nil || !slices.Equal(found, []bool{true}) {
 		t.Fatalf("ReportLeakedKeys = %v, %v; want the leaked value found", found, err)
 	}

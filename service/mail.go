@@ -35,7 +35,7 @@ func (l MailLimits) limit() latchkey.MailLimit {
 
 // allowMail records a message of the kind to the user's address and reports whether it may
 // go. A message held back by the limits is logged, without the address, and counted.
-func (s *Service) allowMail(ctx context.Context, app *latchkey.App, u *latchkey.User, kind string, now time.Time) (bool, error) {
+func (s *core) allowMail(ctx context.Context, app *latchkey.App, u *latchkey.User, kind string, now time.Time) (bool, error) {
 	m := &latchkey.MailSend{AppID: app.ID, Recipient: mailRecipient(app, u.Email), Kind: kind, SentAt: now}
 	err := s.store.CreateMailSend(ctx, m, s.mailLimit)
 	if latchkey.ErrorCode(err) == latchkey.ELimitReached {

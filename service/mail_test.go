@@ -61,7 +61,7 @@ func TestMailLimitsAcrossNodes(t *testing.T) {
 	f.login(t, "ann@example.com")
 
 	for i := range 20 {
-		if err := nodes[i%2].SendPasswordReset(ctx, f.app, "ann@example.com"); err != nil {
+		if err := nodes[i%2].Userpass.SendPasswordReset(ctx, f.app, "ann@example.com"); err != nil {
 			t.Fatalf("reset %d: %v", i+1, err)
 		}
 		f.advance(10 * time.Second)
@@ -80,7 +80,7 @@ func TestMailLimitsAcrossNodes(t *testing.T) {
 		defer svc.Close()
 		f.login(t, "bob@example.com")
 		for range 10 {
-			if err := svc.SendPasswordReset(ctx, f.app, "bob@example.com"); err != nil {
+			if err := svc.Userpass.SendPasswordReset(ctx, f.app, "bob@example.com"); err != nil {
 				t.Fatal(err)
 			}
 		}

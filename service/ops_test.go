@@ -67,31 +67,31 @@ func TestTokenLifetimes(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("Confirm", func(t *testing.T) {
-		if err := svc.Register(ctx, f.app, "late@example.com", "s3cretpass"); err != nil {
+		if err := svc.Userpass.Register(ctx, f.app, "late@example.com", "s3cretpass"); err != nil {
 			t.Fatal(err)
 		}
 		token, id := m.last("late@example.com")
 		f.advance(time.Hour + time.Second)
-		if err := svc.Confirm(ctx, f.app, token, id); latchkey.ErrorCode(err) != latchkey.EBadRequest {
+		if err := svc.Userpass.Confirm(ctx, f.app, token, id); latchkey.ErrorCode(err) != latchkey.EBadRequest {
 			t.Fatalf("confirm after the configured hour: %v, want %s", err, latchkey.EBadRequest)
 		}
-		if err := svc.ResendConfirmation(ctx, f.app, "late@example.com"); err != nil {
+		if err := svc.Userpass.ResendConfirmation(ctx, f.app, "late@example.com"); err != nil {
 			t.Fatal(err)
 		}
 		token, id = m.last("late@example.com")
 		f.advance(time.Hour - time.Minute)
-		if err := svc.Confirm(ctx, f.app, token, id); err != nil {
+		if err := svc.Userpass.Confirm(ctx, f.app, token, id); err != nil {
 			t.Fatalf("confirm within the hour: %v", err)
 		}
 	})
 
 	t.Run("Reset", func(t *testing.T) {
-		if err := svc.SendPasswordReset(ctx, f.app, "late@example.com"); err != nil {
+		if err := svc.Userpass.SendPasswordReset(ctx, f.app, "late@example.com"); err != nil {
 			t.Fatal(err)
 		}
 		token, id := m.last("late@example.com")
 		f.advance(5*time.Minute + time.Second)
-		if err := svc.ResetPassword(ctx, f.app, "n3wpassword", token, id); latchkey.ErrorCode(err) != latchkey.EBadRequest {
+		if err := svc.Userpass.ResetPassword(ctx, f.app, "n3wpassword", token, id); latchkey.ErrorCode(err) != latchkey.EBadRequest {
 			t.Fatalf("reset after the configured 5 minutes: %v, want %s", err, latchkey.EBadRequest)
 		}
 	})
@@ -106,10 +106,10 @@ func TestObserver(t *testing.T) {
 	}
 	defer svc.Close()
 	ctx := context.Background()
-	if _, err := svc.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous}); err != nil {
+	if _, err := svc.Auth.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous}); err != nil {
 		t.Fatal(err)
 	}
-	svc.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "nobody@example.com", Password: "wrongpass"})
+	svc.Auth.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "nobody@example.com", Password: "wrongpass"})
 
 	o.mu.Lock()
 	defer o.mu.Unlock()

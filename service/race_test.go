@@ -69,7 +69,7 @@ func (f *fixture) pausedLogIn(t *testing.T, creds latchkey.Credentials, between 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		login, err = node.LogIn(context.Background(), f.app, creds)
+		login, err = node.Auth.LogIn(context.Background(), f.app, creds)
 	}()
 	select {
 	case <-read:
@@ -89,18 +89,18 @@ func TestLogIn_RacesRotation(t *testing.T) {
 	t.Run("NoGrace", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+		k, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		login, err := f.pausedLogIn(t, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value}, func() {
-			if _, err := f.svc.RotateAPIKey(ctx, k.ID, 0); err != nil {
+			if _, err := f.svc.APIKeys.RotateAPIKey(ctx, k.ID, 0); err != nil {
 				t.Errorf("rotate: %v", err)
 			}
 		})
 		wantCode(t, err, latchkey.EUnauthorized)
 		if login != nil {
-			_, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+			_, err := f.svc.Auth.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
 			wantCode(t, err, latchkey.EUnauthenticated)
 		}
 	})
@@ -110,18 +110,18 @@ func TestLogIn_RacesRotation(t *testing.T) {
 	t.Run("Grace", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+		k, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		graceEnd := f.Now().Add(time.Hour)
 		login, err := f.pausedLogIn(t, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value}, func() {
-			if _, err := f.svc.RotateAPIKey(ctx, k.ID, time.Hour); err != nil {
+			if _, err := f.svc.APIKeys.RotateAPIKey(ctx, k.ID, time.Hour); err != nil {
 				t.Errorf("rotate: %v", err)
 			}
 		})
 		if err == nil {
-			auth, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+			auth, err := f.svc.Auth.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +144,7 @@ func TestLogIn_RacesRotation(t *testing.T) {
 func TestLogIn_RacesUserDisable(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx, _ := f.login(t, "ann@example.com")
-	k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+	k, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestLogIn_RacesUserDisable(t *testing.T) {
 				t.Fatalf("%d sessions left of the user disabled during the login", stats.Sessions)
 			}
 			if login != nil {
-				_, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+				_, err := f.svc.Auth.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
 				wantCode(t, err, latchkey.EUnauthenticated)
 			}
 		})
@@ -190,7 +190,7 @@ func TestRotateAPIKey_Concurrent(t *testing.T) {
 	const rotations = 4
 	f := newFixture(t, nil)
 	ctx, _ := f.login(t, "ann@example.com")
-	k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+	k, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestRotateAPIKey_Concurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range rotations {
 		wg.Go(func() {
-			rot, err := node.RotateAPIKey(ctx, k.ID, time.Hour)
+			rot, err := node.APIKeys.RotateAPIKey(ctx, k.ID, time.Hour)
 			if err != nil {
 				t.Errorf("rotate: %v", err)
 				return

@@ -105,7 +105,7 @@ func newLimiter(l Limits) *limiter {
 
 // allow takes a token from the bucket of the request's client address (when the request came
 // over the network) and from the account's (when there is one).
-func (s *Service) allow(ctx context.Context, account string) error {
+func (s *core) allow(ctx context.Context, account string) error {
 	now := s.now()
 	if ip := latchkey.RequestMetaFromContext(ctx).IP; ip != "" {
 		if wait, ok := s.limits.ips.take(ipKey(ip), now); !ok {
@@ -139,7 +139,7 @@ func (s *Service) allow(ctx context.Context, account string) error {
 // against the account's lockout, before the password is verified, so that parallel requests
 // cannot run more checks than the lockout allows. done records the login's outcome and must
 // be called once.
-func (s *Service) limitLogIn(ctx context.Context, app *latchkey.App, creds latchkey.Credentials) (done func(error), err error) {
+func (s *core) limitLogIn(ctx context.Context, app *latchkey.App, creds latchkey.Credentials) (done func(error), err error) {
 	account := ""
 	switch creds.Provider {
 	case latchkey.ProviderUserpass:
@@ -157,7 +157,7 @@ func (s *Service) limitLogIn(ctx context.Context, app *latchkey.App, creds latch
 }
 
 // limitAdminLogIn is limitLogIn for an admin's email.
-func (s *Service) limitAdminLogIn(ctx context.Context, email string) (done func(error), err error) {
+func (s *core) limitAdminLogIn(ctx context.Context, email string) (done func(error), err error) {
 	account := accountKey("admin", email)
 	if err := s.allow(ctx, account); err != nil {
 		return nil, err
@@ -171,7 +171,7 @@ func (s *Service) limitAdminLogIn(ctx context.Context, email string) (done func(
 // (EInvalidPassword, which unknown emails answer too, so that they lock alike) as a failure
 // and a login as a success; any other outcome leaves the streak as it is. Either way it
 // gives the reservation back.
-func (s *Service) beginPasswordCheck(ctx context.Context, app *latchkey.App, account, email string) (done func(error), err error) {
+func (s *core) beginPasswordCheck(ctx context.Context, app *latchkey.App, account, email string) (done func(error), err error) {
 	l := s.limits
 	if l.threshold <= 0 {
 		return func(error) {}, nil
@@ -248,7 +248,7 @@ const (
 
 // endPasswordCheck gives back a reservation of beginPasswordCheck and records the check's
 // outcome. It reports the end of the lock when this failure locked the account.
-func (s *Service) endPasswordCheck(ctx context.Context, account string, outcome int) (time.Time, error) {
+func (s *core) endPasswordCheck(ctx context.Context, account string, outcome int) (time.Time, error) {
 	l := s.limits
 	now := s.now()
 	var locked time.Time

@@ -28,10 +28,10 @@ func newNodes(t *testing.T, n int, limits service.Limits) *nodes {
 		ns.svcs = append(ns.svcs, ns.start(t, store))
 	}
 	ns.f.app = service.NewDefaultApp("svc-test")
-	if err := ns.svcs[0].CreateApp(context.Background(), ns.f.app); err != nil {
+	if err := ns.svcs[0].BootstrapApp(context.Background(), ns.f.app); err != nil {
 		t.Fatalf("create app: %v", err)
 	}
-	if err := ns.svcs[0].Register(context.Background(), ns.f.app, "ann@example.com", "s3cretpass"); err != nil {
+	if err := ns.svcs[0].Userpass.Register(context.Background(), ns.f.app, "ann@example.com", "s3cretpass"); err != nil {
 		t.Fatal(err)
 	}
 	return ns
@@ -60,7 +60,7 @@ func (ns *nodes) restart(t *testing.T) {
 
 // login logs in ann on node i.
 func (ns *nodes) login(i int, password string) error {
-	_, err := ns.svcs[i].LogIn(fromIP("192.0.2.1"), ns.f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: password})
+	_, err := ns.svcs[i].Auth.LogIn(fromIP("192.0.2.1"), ns.f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: password})
 	return err
 }
 
@@ -136,7 +136,7 @@ func TestLimitsAcrossNodes(t *testing.T) {
 			wantRetry(t, ns.login(i, "s3cretpass"), 20*time.Second)
 		}
 		ns.restart(t)
-		wantRetry(t, ns.svcs[2].SendPasswordReset(fromIP("192.0.2.9"), ns.f.app, "ann@example.com"), 20*time.Second)
+		wantRetry(t, ns.svcs[2].Userpass.SendPasswordReset(fromIP("192.0.2.9"), ns.f.app, "ann@example.com"), 20*time.Second)
 		ns.f.advance(20 * time.Second)
 		if err := ns.login(0, "s3cretpass"); err != nil {
 			t.Fatal(err)

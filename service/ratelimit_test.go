@@ -23,7 +23,7 @@ func newLimitedFixture(t *testing.T, limits service.Limits) *fixture {
 	t.Cleanup(func() { svc.Close() })
 	f.svc = svc
 	f.app = service.NewDefaultApp("svc-test")
-	if err := f.svc.CreateApp(context.Background(), f.app); err != nil {
+	if err := f.svc.BootstrapApp(context.Background(), f.app); err != nil {
 		t.Fatalf("create app: %v", err)
 	}
 	return f
@@ -35,12 +35,12 @@ func fromIP(ip string) context.Context {
 }
 
 func (f *fixture) passwordLogin(ctx context.Context, email, password string) error {
-	_, err := f.svc.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: email, Password: password})
+	_, err := f.svc.Auth.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: email, Password: password})
 	return err
 }
 
 func (f *fixture) anonLogin(ctx context.Context) error {
-	_, err := f.svc.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
+	_, err := f.svc.Auth.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
 	return err
 }
 
@@ -66,8 +66,8 @@ func TestLimitPerIP(t *testing.T) {
 	}
 	wantRetry(t, f.anonLogin(a), 20*time.Second)
 	// Every credential endpoint draws from the same bucket.
-	wantRetry(t, f.svc.Register(a, f.app, "ann@example.com", "s3cretpass"), 20*time.Second)
-	wantRetry(t, f.svc.SendPasswordReset(a, f.app, "ann@example.com"), 20*time.Second)
+	wantRetry(t, f.svc.Userpass.Register(a, f.app, "ann@example.com", "s3cretpass"), 20*time.Second)
+	wantRetry(t, f.svc.Userpass.SendPasswordReset(a, f.app, "ann@example.com"), 20*time.Second)
 
 	t.Run("OtherAddress", func(t *testing.T) {
 		if err := f.anonLogin(fromIP("192.0.2.2")); err != nil {
@@ -102,7 +102,7 @@ func TestLimitPerIP(t *testing.T) {
 
 func TestLimitPerAccount(t *testing.T) {
 	f := newLimitedFixture(t, service.Limits{PerAccount: service.Rate{N: 3, Per: time.Minute}})
-	if err := f.svc.Register(fromIP("192.0.2.1"), f.app, "ann@example.com", "s3cretpass"); err != nil {
+	if err := f.svc.Userpass.Register(fromIP("192.0.2.1"), f.app, "ann@example.com", "s3cretpass"); err != nil {
 		t.Fatal(err)
 	}
 	// Each request comes from another address: the account's bucket still runs dry.
@@ -112,42 +112,42 @@ func TestLimitPerAccount(t *testing.T) {
 		}
 	}
 	wantRetry(t, f.passwordLogin(fromIP("192.0.2.4"), "ann@example.com", "s3cretpass"), 20*time.Second)
-	wantRetry(t, f.svc.SendPasswordReset(fromIP("192.0.2.5"), f.app, "ann@example.com"), 20*time.Second)
-	wantRetry(t, f.svc.Register(fromIP("192.0.2.5"), f.app, "ann@example.com", "s3cretpass"), 20*time.Second)
+	wantRetry(t, f.svc.Userpass.SendPasswordReset(fromIP("192.0.2.5"), f.app, "ann@example.com"), 20*time.Second)
+	wantRetry(t, f.svc.Userpass.Register(fromIP("192.0.2.5"), f.app, "ann@example.com", "s3cretpass"), 20*time.Second)
 
 	t.Run("OtherAccount", func(t *testing.T) {
-		if err := f.svc.Register(fromIP("192.0.2.4"), f.app, "bob@example.com", "s3cretpass"); err != nil {
+		if err := f.svc.Userpass.Register(fromIP("192.0.2.4"), f.app, "bob@example.com", "s3cretpass"); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("APIKeyValue", func(t *testing.T) {
 		f.advance(time.Minute)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+		k, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for range 3 {
-			if _, err := f.svc.LogIn(fromIP("192.0.2.6"), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value}); err != nil {
+			if _, err := f.svc.Auth.LogIn(fromIP("192.0.2.6"), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		_, err = f.svc.LogIn(fromIP("192.0.2.7"), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		_, err = f.svc.Auth.LogIn(fromIP("192.0.2.7"), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
 		wantRetry(t, err, 20*time.Second)
 	})
 	t.Run("Token", func(t *testing.T) {
 		for range 3 {
-			wantCode(t, f.svc.Confirm(fromIP("192.0.2.8"), f.app, "x", "0123456789abcdef01234567"), latchkey.EBadRequest)
+			wantCode(t, f.svc.Userpass.Confirm(fromIP("192.0.2.8"), f.app, "x", "0123456789abcdef01234567"), latchkey.EBadRequest)
 		}
-		wantRetry(t, f.svc.Confirm(fromIP("192.0.2.9"), f.app, "x", "0123456789abcdef01234567"), 20*time.Second)
-		wantRetry(t, f.svc.ResetPassword(fromIP("192.0.2.9"), f.app, "n3wpassword", "x", "0123456789abcdef01234567"), 20*time.Second)
+		wantRetry(t, f.svc.Userpass.Confirm(fromIP("192.0.2.9"), f.app, "x", "0123456789abcdef01234567"), 20*time.Second)
+		wantRetry(t, f.svc.Userpass.ResetPassword(fromIP("192.0.2.9"), f.app, "n3wpassword", "x", "0123456789abcdef01234567"), 20*time.Second)
 	})
 }
 
 func TestLockout(t *testing.T) {
 	f := newLimitedFixture(t, service.Limits{LockoutFailures: 3, LockoutDuration: time.Minute})
 	ctx := fromIP("192.0.2.1")
-	if err := f.svc.Register(ctx, f.app, "ann@example.com", "s3cretpass"); err != nil {
+	if err := f.svc.Userpass.Register(ctx, f.app, "ann@example.com", "s3cretpass"); err != nil {
 		t.Fatal(err)
 	}
 	fail := func(email string) {
@@ -164,7 +164,7 @@ func TestLockout(t *testing.T) {
 		f.advance(30 * time.Second)
 		wantRetry(t, f.passwordLogin(ctx, "ann@example.com", "s3cretpass"), 30*time.Second)
 		// Other accounts are not affected.
-		if err := f.svc.Register(ctx, f.app, "bob@example.com", "s3cretpass"); err != nil {
+		if err := f.svc.Userpass.Register(ctx, f.app, "bob@example.com", "s3cretpass"); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.passwordLogin(ctx, "bob@example.com", "s3cretpass"); err != nil {
@@ -227,7 +227,7 @@ func TestLockout(t *testing.T) {
 func TestLockoutParallel(t *testing.T) {
 	const threshold = 5
 	f := newLimitedFixture(t, service.Limits{LockoutFailures: threshold, LockoutDuration: time.Hour})
-	if err := f.svc.Register(context.Background(), f.app, "ann@example.com", "s3cretpass"); err != nil {
+	if err := f.svc.Userpass.Register(context.Background(), f.app, "ann@example.com", "s3cretpass"); err != nil {
 		t.Fatal(err)
 	}
 	codes := make([]string, 50)
@@ -250,25 +250,25 @@ func TestLockoutParallel(t *testing.T) {
 
 func TestAdminLockout(t *testing.T) {
 	f := newLimitedFixture(t, service.Limits{LockoutFailures: 2, LockoutDuration: time.Minute})
-	if _, err := f.svc.CreateAdmin(context.Background(), "root@example.com", "rootpassword1"); err != nil {
+	if _, err := f.svc.Admins.CreateAdmin(context.Background(), "root@example.com", "rootpassword1"); err != nil {
 		t.Fatal(err)
 	}
 	ctx := fromIP("192.0.2.1")
 	for range 2 {
-		_, err := f.svc.LogInAdmin(ctx, "root@example.com", "wrongpassword")
+		_, err := f.svc.Admins.LogInAdmin(ctx, "root@example.com", "wrongpassword")
 		wantCode(t, err, latchkey.EInvalidPassword)
 	}
-	_, err := f.svc.LogInAdmin(ctx, "root@example.com", "rootpassword1")
+	_, err := f.svc.Admins.LogInAdmin(ctx, "root@example.com", "rootpassword1")
 	wantRetry(t, err, time.Minute)
 	// An app user with the same email is another account.
-	if err := f.svc.Register(ctx, f.app, "root@example.com", "s3cretpass"); err != nil {
+	if err := f.svc.Userpass.Register(ctx, f.app, "root@example.com", "s3cretpass"); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.passwordLogin(ctx, "root@example.com", "s3cretpass"); err != nil {
 		t.Fatal(err)
 	}
 	f.advance(time.Minute)
-	if _, err := f.svc.LogInAdmin(ctx, "root@example.com", "rootpassword1"); err != nil {
+	if _, err := f.svc.Admins.LogInAdmin(ctx, "root@example.com", "rootpassword1"); err != nil {
 		t.Fatal(err)
 	}
 }

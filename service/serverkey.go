@@ -6,10 +6,15 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+var _ latchkey.ServerKeyService = (*ServerKeys)(nil)
+
+// ServerKeys manages apps' server API keys for an admin.
+type ServerKeys struct{ *core }
+
 // CreateServerAPIKey creates a server API key and the server user it logs in as. Expiry,
 // the app's maximum key lifetime and scopes apply as to user keys.
-func (s *Service) CreateServerAPIKey(ctx context.Context, appID string, in latchkey.APIKeyInput) (*latchkey.APIKey, error) {
-	app, err := s.AdminFindApp(ctx, appID)
+func (s *ServerKeys) CreateServerAPIKey(ctx context.Context, appID string, in latchkey.APIKeyInput) (*latchkey.APIKey, error) {
+	app, err := s.adminApp(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
@@ -36,8 +41,8 @@ func (s *Service) CreateServerAPIKey(ctx context.Context, appID string, in latch
 }
 
 // FindServerAPIKeys returns an app's server keys.
-func (s *Service) FindServerAPIKeys(ctx context.Context, appID string) ([]*latchkey.APIKey, error) {
-	app, err := s.AdminFindApp(ctx, appID)
+func (s *ServerKeys) FindServerAPIKeys(ctx context.Context, appID string) ([]*latchkey.APIKey, error) {
+	app, err := s.adminApp(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
@@ -45,15 +50,15 @@ func (s *Service) FindServerAPIKeys(ctx context.Context, appID string) ([]*latch
 }
 
 // FindServerAPIKey returns one of an app's server keys.
-func (s *Service) FindServerAPIKey(ctx context.Context, appID, id string) (*latchkey.APIKey, error) {
+func (s *ServerKeys) FindServerAPIKey(ctx context.Context, appID, id string) (*latchkey.APIKey, error) {
 	_, k, err := s.serverKey(ctx, appID, id)
 	return k, err
 }
 
 // serverKey finds an app, as an admin sees it, and one of its server keys, as adminUser does
 // for users.
-func (s *Service) serverKey(ctx context.Context, appID, id string) (*latchkey.App, *latchkey.APIKey, error) {
-	app, err := s.AdminFindApp(ctx, appID)
+func (s *ServerKeys) serverKey(ctx context.Context, appID, id string) (*latchkey.App, *latchkey.APIKey, error) {
+	app, err := s.adminApp(ctx, appID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,7 +70,7 @@ func (s *Service) serverKey(ctx context.Context, appID, id string) (*latchkey.Ap
 }
 
 // SetServerAPIKeyDisabled enables or disables a server key; disabling ends its sessions.
-func (s *Service) SetServerAPIKeyDisabled(ctx context.Context, appID, id string, disabled bool) error {
+func (s *ServerKeys) SetServerAPIKeyDisabled(ctx context.Context, appID, id string, disabled bool) error {
 	app, k, err := s.serverKey(ctx, appID, id)
 	if err != nil {
 		return err
@@ -76,7 +81,7 @@ func (s *Service) SetServerAPIKeyDisabled(ctx context.Context, appID, id string,
 }
 
 // DeleteServerAPIKey deletes a server key with its server user and sessions.
-func (s *Service) DeleteServerAPIKey(ctx context.Context, appID, id string) error {
+func (s *ServerKeys) DeleteServerAPIKey(ctx context.Context, appID, id string) error {
 	app, k, err := s.serverKey(ctx, appID, id)
 	if err != nil {
 		return err

@@ -48,8 +48,10 @@ type Config struct {
 	SecretKey []byte
 }
 
-// Service implements latchkey.AppService, AuthService, UserpassService and APIKeyService.
-type Service struct {
+// core is what every service shares: the store, the clock, the token signer, the password
+// hasher, the app cache, the auditor and the limits. The exported services embed it, so that
+// a rule written once (an admin's app lookup, an audit record, a rate limit) serves each.
+type core struct {
 	store   latchkey.Store
 	logger  *slog.Logger
 	mailer  latchkey.Mailer
@@ -69,19 +71,28 @@ type Service struct {
 	mailLimit latchkey.MailLimit
 }
 
-var (
-	_ latchkey.AppService        = (*Service)(nil)
-	_ latchkey.AuthService       = (*Service)(nil)
-	_ latchkey.UserpassService   = (*Service)(nil)
-	_ latchkey.APIKeyService     = (*Service)(nil)
-	_ latchkey.AdminService      = (*Service)(nil)
-	_ latchkey.LeakService       = (*Service)(nil)
-	_ latchkey.WebSessionService = (*Service)(nil)
-)
+// Service carries every service of the root package by its noun, over one shared core, and
+// the operations that serve the whole server: start-up (EnsureApp, EnsureAdmin,
+// BootstrapApp), the hourly sweeps, readiness and Close.
+type Service struct {
+	*core
 
-// New returns a Service and loads (or, on first start, creates) the token signing keys.
+	Auth        *Auth
+	Userpass    *Userpass
+	APIKeys     *APIKeys
+	Leaks       *Leaks
+	Apps        *Apps
+	Admins      *Admins
+	Users       *Users
+	ServerKeys  *ServerKeys
+	Audit       *Audit
+	SigningKeys *SigningKeys
+	WebSessions *WebSessions
+}
+
+// New returns the services over one core and loads (or, on first start, creates) the token signing keys.
 func New(ctx context.Context, cfg Config) (*Service, error) {
-	s := &Service{
+	s := &core{
 		store:  cfg.Store,
 		logger: cfg.Logger,
 		mailer: cfg.Mailer,
@@ -126,7 +137,20 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.tokens = tokens
 	s.auditor = newAuditor(cfg.Store, s.logger)
-	return s, nil
+	return &Service{
+		core:        s,
+		Auth:        &Auth{s},
+		Userpass:    &Userpass{s},
+		APIKeys:     &APIKeys{s},
+		Leaks:       &Leaks{s},
+		Apps:        &Apps{s},
+		Admins:      &Admins{s},
+		Users:       &Users{s},
+		ServerKeys:  &ServerKeys{s},
+		Audit:       &Audit{s},
+		SigningKeys: &SigningKeys{s},
+		WebSessions: &WebSessions{s},
+	}, nil
 }
 
 // Close writes the audit events still queued, waiting up to 10 s for a database that is away.

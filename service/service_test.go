@@ -49,7 +49,7 @@ func newFixture(t *testing.T, edit func(*latchkey.App)) *fixture {
 	if edit != nil {
 		edit(f.app)
 	}
-	if err := f.svc.CreateApp(context.Background(), f.app); err != nil {
+	if err := f.svc.BootstrapApp(context.Background(), f.app); err != nil {
 		t.Fatalf("create app: %v", err)
 	}
 	return f
@@ -83,11 +83,11 @@ func (f *fixture) newService(t *testing.T) *service.Service {
 func (f *fixture) login(t *testing.T, email string) (context.Context, *latchkey.Login) {
 	t.Helper()
 	ctx := context.Background()
-	err := f.svc.Register(ctx, f.app, email, "s3cretpass")
+	err := f.svc.Userpass.Register(ctx, f.app, email, "s3cretpass")
 	if err != nil && latchkey.ErrorCode(err) != latchkey.EAccountNameInUse {
 		t.Fatalf("register: %v", err)
 	}
-	login, err := f.svc.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: email, Password: "s3cretpass"})
+	login, err := f.svc.Auth.LogIn(ctx, f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: email, Password: "s3cretpass"})
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
@@ -96,7 +96,7 @@ func (f *fixture) login(t *testing.T, email string) (context.Context, *latchkey.
 
 func (f *fixture) caller(t *testing.T, token string, typ latchkey.TokenType) context.Context {
 	t.Helper()
-	auth, err := f.svc.Authenticate(context.Background(), token, typ)
+	auth, err := f.svc.Auth.Authenticate(context.Background(), token, typ)
 	if err != nil {
 		t.Fatalf("authenticate: %v", err)
 	}
@@ -114,7 +114,7 @@ func TestCreateAPIKey(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "build-server"})
+		k, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "build-server"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestCreateAPIKey(t *testing.T) {
 			t.Fatalf("start = %q, want %q", k.Start, k.Value[:7])
 		}
 		sum := sha256.Sum256([]byte(k.Value))
-		stored, err := f.svc.FindAPIKey(ctx, k.ID)
+		stored, err := f.svc.APIKeys.FindAPIKey(ctx, k.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,8 +136,8 @@ func TestCreateAPIKey(t *testing.T) {
 	t.Run("ValuesDiffer", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		a, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "a"})
-		b, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "b"})
+		a, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "a"})
+		b, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "b"})
 		if a.Value == b.Value {
 			t.Fatal("two keys share a value")
 		}
@@ -153,7 +153,7 @@ func TestCreateAPIKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, nil)
 			ctx, _ := f.login(t, "ann@example.com")
-			_, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: tt.keyName})
+			_, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: tt.keyName})
 			wantCode(t, err, tt.code)
 			if got := latchkey.ErrorMessage(err); got != tt.message {
 				t.Fatalf("message = %q, want %q", got, tt.message)
@@ -163,7 +163,7 @@ func TestCreateAPIKey(t *testing.T) {
 	t.Run("MaxLengthOK", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		if _, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: strings.Repeat("k", 64)}); err != nil {
+		if _, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: strings.Repeat("k", 64)}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -171,53 +171,53 @@ func TestCreateAPIKey(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
 		for i := range latchkey.MaxAPIKeysPerUser {
-			if _, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "key-" + string(rune('a'+i))}); err != nil {
+			if _, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "key-" + string(rune('a'+i))}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		_, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "one-too-many"})
+		_, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "one-too-many"})
 		wantCode(t, err, latchkey.ELimitReached)
 	})
 	t.Run("ErrExists", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "dup"})
-		_, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "dup"})
+		f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "dup"})
+		_, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "dup"})
 		wantCode(t, err, latchkey.EAPIKeyExists)
 	})
 	t.Run("ErrAnonymous", func(t *testing.T) {
 		f := newFixture(t, nil)
-		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
+		login, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.svc.CreateAPIKey(f.caller(t, login.RefreshToken, latchkey.RefreshToken), latchkey.APIKeyInput{Name: "k"})
+		_, err = f.svc.APIKeys.CreateAPIKey(f.caller(t, login.RefreshToken, latchkey.RefreshToken), latchkey.APIKeyInput{Name: "k"})
 		wantCode(t, err, latchkey.EForbidden)
 	})
 	t.Run("ErrKeySession", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
-		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		k, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+		login, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
 		if err != nil {
 			t.Fatal(err)
 		}
 		keyCtx := f.caller(t, login.RefreshToken, latchkey.RefreshToken)
-		_, err = f.svc.CreateAPIKey(keyCtx, latchkey.APIKeyInput{Name: "other"})
+		_, err = f.svc.APIKeys.CreateAPIKey(keyCtx, latchkey.APIKeyInput{Name: "other"})
 		wantCode(t, err, latchkey.EForbidden)
-		_, err = f.svc.FindAPIKeys(keyCtx)
+		_, err = f.svc.APIKeys.FindAPIKeys(keyCtx)
 		wantCode(t, err, latchkey.EForbidden)
-		wantCode(t, f.svc.DeleteAPIKey(keyCtx, k.ID), latchkey.EForbidden)
+		wantCode(t, f.svc.APIKeys.DeleteAPIKey(keyCtx, k.ID), latchkey.EForbidden)
 	})
 	t.Run("ErrUnauthenticated", func(t *testing.T) {
 		f := newFixture(t, nil)
-		_, err := f.svc.CreateAPIKey(context.Background(), latchkey.APIKeyInput{Name: "k"})
+		_, err := f.svc.APIKeys.CreateAPIKey(context.Background(), latchkey.APIKeyInput{Name: "k"})
 		wantCode(t, err, latchkey.EUnauthenticated)
 	})
 	t.Run("ErrAccessToken", func(t *testing.T) {
 		f := newFixture(t, nil)
 		_, login := f.login(t, "ann@example.com")
-		_, err := f.svc.CreateAPIKey(f.caller(t, login.AccessToken, latchkey.AccessToken), latchkey.APIKeyInput{Name: "k"})
+		_, err := f.svc.APIKeys.CreateAPIKey(f.caller(t, login.AccessToken, latchkey.AccessToken), latchkey.APIKeyInput{Name: "k"})
 		wantCode(t, err, latchkey.EUnauthenticated)
 	})
 }
@@ -226,15 +226,15 @@ func TestAPIKeyOwnership(t *testing.T) {
 	f := newFixture(t, nil)
 	ann, _ := f.login(t, "ann@example.com")
 	bob, _ := f.login(t, "bob@example.com")
-	k, _ := f.svc.CreateAPIKey(ann, latchkey.APIKeyInput{Name: "anns"})
-	_, err := f.svc.FindAPIKey(bob, k.ID)
+	k, _ := f.svc.APIKeys.CreateAPIKey(ann, latchkey.APIKeyInput{Name: "anns"})
+	_, err := f.svc.APIKeys.FindAPIKey(bob, k.ID)
 	wantCode(t, err, latchkey.EAPIKeyNotFound)
-	wantCode(t, f.svc.DisableAPIKey(bob, k.ID), latchkey.EAPIKeyNotFound)
-	wantCode(t, f.svc.EnableAPIKey(bob, k.ID), latchkey.EAPIKeyNotFound)
-	wantCode(t, f.svc.DeleteAPIKey(bob, k.ID), latchkey.EAPIKeyNotFound)
-	_, err = f.svc.FindAPIKey(ann, "not-an-id")
+	wantCode(t, f.svc.APIKeys.DisableAPIKey(bob, k.ID), latchkey.EAPIKeyNotFound)
+	wantCode(t, f.svc.APIKeys.EnableAPIKey(bob, k.ID), latchkey.EAPIKeyNotFound)
+	wantCode(t, f.svc.APIKeys.DeleteAPIKey(bob, k.ID), latchkey.EAPIKeyNotFound)
+	_, err = f.svc.APIKeys.FindAPIKey(ann, "not-an-id")
 	wantCode(t, err, latchkey.EAPIKeyNotFound)
-	keys, err := f.svc.FindAPIKeys(bob)
+	keys, err := f.svc.APIKeys.FindAPIKeys(bob)
 	if err != nil || len(keys) != 0 {
 		t.Fatalf("bob's keys = %v, %v; want none", keys, err)
 	}
@@ -244,19 +244,19 @@ func TestLogIn(t *testing.T) {
 	t.Run("APIKeyActsAsOwner", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, pw := f.login(t, "ann@example.com")
-		k, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
-		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		k, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+		login, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if login.UserID != pw.UserID {
 			t.Fatalf("key login user = %s, want owner %s", login.UserID, pw.UserID)
 		}
-		u, err := f.svc.Profile(f.caller(t, login.AccessToken, latchkey.AccessToken))
+		u, err := f.svc.Auth.Profile(f.caller(t, login.AccessToken, latchkey.AccessToken))
 		if err != nil || !u.HasIdentity(latchkey.ProviderAPIKey) {
 			t.Fatalf("profile after key login = %+v, %v; want an api-key identity", u, err)
 		}
-		got, _ := f.svc.FindAPIKey(ctx, k.ID)
+		got, _ := f.svc.APIKeys.FindAPIKey(ctx, k.ID)
 		if got.LastUsedAt == nil {
 			t.Fatal("last use was not recorded")
 		}
@@ -264,19 +264,19 @@ func TestLogIn(t *testing.T) {
 	t.Run("DisableEndsKeySessions", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		k, _ := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
-		login, _ := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
-		if err := f.svc.DisableAPIKey(ctx, k.ID); err != nil {
+		k, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
+		login, _ := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		if err := f.svc.APIKeys.DisableAPIKey(ctx, k.ID); err != nil {
 			t.Fatal(err)
 		}
-		_, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+		_, err := f.svc.Auth.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
-		_, err = f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		_, err = f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
 		wantCode(t, err, latchkey.EUnauthorized)
-		if err := f.svc.EnableAPIKey(ctx, k.ID); err != nil {
+		if err := f.svc.APIKeys.EnableAPIKey(ctx, k.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value}); err != nil {
+		if _, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value}); err != nil {
 			t.Fatalf("login with re-enabled key: %v", err)
 		}
 	})
@@ -298,29 +298,29 @@ func TestLogIn(t *testing.T) {
 			if tt.register {
 				f.login(t, "ann@example.com")
 			}
-			_, err := f.svc.LogIn(context.Background(), f.app, tt.creds)
+			_, err := f.svc.Auth.LogIn(context.Background(), f.app, tt.creds)
 			wantCode(t, err, tt.code)
 		})
 	}
 	t.Run("EmailIsCaseInsensitive", func(t *testing.T) {
 		f := newFixture(t, nil)
 		f.login(t, "ann@example.com")
-		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "  ANN@Example.COM ", Password: "s3cretpass"})
+		_, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "  ANN@Example.COM ", Password: "s3cretpass"})
 		if err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("ErrProviderDisabled", func(t *testing.T) {
 		f := newFixture(t, func(a *latchkey.App) { a.AnonymousEnabled = false })
-		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
+		_, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
 		wantCode(t, err, latchkey.EProviderDisabled)
 	})
 	t.Run("ErrUnconfirmed", func(t *testing.T) {
 		f := newFixture(t, func(a *latchkey.App) { a.AutoConfirm = false })
-		if err := f.svc.Register(context.Background(), f.app, "ann@example.com", "s3cretpass"); err != nil {
+		if err := f.svc.Userpass.Register(context.Background(), f.app, "ann@example.com", "s3cretpass"); err != nil {
 			t.Fatal(err)
 		}
-		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
+		_, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
 		wantCode(t, err, latchkey.EUnauthorized)
 	})
 	t.Run("ErrUserDisabled", func(t *testing.T) {
@@ -331,7 +331,7 @@ func TestLogIn(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, value := f.storeKey(t, u)
-		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
+		_, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
 		wantCode(t, err, latchkey.EUserDisabled)
 	})
 	t.Run("ErrKeyUserOfAnotherApp", func(t *testing.T) {
@@ -339,7 +339,7 @@ func TestLogIn(t *testing.T) {
 		// app is refused like a key without a user, and the refusal names the key.
 		f := newFixture(t, nil)
 		other := service.NewDefaultApp("svc-other")
-		if err := f.svc.CreateApp(context.Background(), other); err != nil {
+		if err := f.svc.BootstrapApp(context.Background(), other); err != nil {
 			t.Fatal(err)
 		}
 		now := f.Now()
@@ -348,7 +348,7 @@ func TestLogIn(t *testing.T) {
 			t.Fatal(err)
 		}
 		k, value := f.storeKey(t, u)
-		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
+		_, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
 		wantCode(t, err, latchkey.EUnauthorized)
 		if err := f.svc.FlushAudit(context.Background()); err != nil {
 			t.Fatal(err)
@@ -364,11 +364,11 @@ func TestLogIn(t *testing.T) {
 	t.Run("DeviceIDReused", func(t *testing.T) {
 		f := newFixture(t, nil)
 		device := latchkey.NewID(f.Now())
-		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous, DeviceID: device})
+		login, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous, DeviceID: device})
 		if err != nil || login.DeviceID != device {
 			t.Fatalf("device = %q, %v; want %q", login.DeviceID, err, device)
 		}
-		login, _ = f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous, DeviceID: latchkey.ZeroID})
+		login, _ = f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous, DeviceID: latchkey.ZeroID})
 		if !latchkey.IsID(login.DeviceID) || login.DeviceID == latchkey.ZeroID {
 			t.Fatalf("device = %q, want a minted id", login.DeviceID)
 		}
@@ -379,36 +379,36 @@ func TestAuthenticate(t *testing.T) {
 	t.Run("ErrWrongType", func(t *testing.T) {
 		f := newFixture(t, nil)
 		_, login := f.login(t, "ann@example.com")
-		_, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.RefreshToken)
+		_, err := f.svc.Auth.Authenticate(context.Background(), login.AccessToken, latchkey.RefreshToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
-		_, err = f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.AccessToken)
+		_, err = f.svc.Auth.Authenticate(context.Background(), login.RefreshToken, latchkey.AccessToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
 	})
 	t.Run("AccessTokenExpires", func(t *testing.T) {
 		f := newFixture(t, nil)
 		_, login := f.login(t, "ann@example.com")
 		f.advance(29 * time.Minute)
-		if _, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken); err != nil {
+		if _, err := f.svc.Auth.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken); err != nil {
 			t.Fatalf("at 29 minutes: %v", err)
 		}
 		f.advance(2 * time.Minute)
-		_, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
+		_, err := f.svc.Auth.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
 	})
 	t.Run("RefreshTokenExpires", func(t *testing.T) {
 		f := newFixture(t, func(a *latchkey.App) { a.RefreshTokenLifetime = time.Hour })
 		_, login := f.login(t, "ann@example.com")
 		f.advance(61 * time.Minute)
-		_, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+		_, err := f.svc.Auth.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
 	})
 	t.Run("LogOutEndsSession", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, login := f.login(t, "ann@example.com")
-		if err := f.svc.LogOut(ctx); err != nil {
+		if err := f.svc.Auth.LogOut(ctx); err != nil {
 			t.Fatal(err)
 		}
-		_, err := f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+		_, err := f.svc.Auth.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
 		if !strings.Contains(latchkey.ErrorMessage(err), "failed to find refresh token") {
 			t.Fatalf("message = %q, want it to say the refresh token was not found", latchkey.ErrorMessage(err))
@@ -424,19 +424,19 @@ func TestAuthenticate(t *testing.T) {
 			}
 			return 'A'
 		}, tok[len(tok)-4:])
-		_, err := f.svc.Authenticate(context.Background(), tampered, latchkey.AccessToken)
+		_, err := f.svc.Auth.Authenticate(context.Background(), tampered, latchkey.AccessToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
-		_, err = f.svc.Authenticate(context.Background(), "not.a.jwt", latchkey.AccessToken)
+		_, err = f.svc.Auth.Authenticate(context.Background(), "not.a.jwt", latchkey.AccessToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
 	})
 	t.Run("ErrOtherApp", func(t *testing.T) {
 		f := newFixture(t, nil)
 		other := service.NewDefaultApp("other-app")
-		if err := f.svc.CreateApp(context.Background(), other); err != nil {
+		if err := f.svc.BootstrapApp(context.Background(), other); err != nil {
 			t.Fatal(err)
 		}
 		_, login := f.login(t, "ann@example.com")
-		auth, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
+		auth, err := f.svc.Auth.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
 		if err != nil || auth.App.ID != f.app.ID {
 			t.Fatalf("token's app = %v, %v; want %s", auth, err, f.app.ClientAppID)
 		}
@@ -444,14 +444,14 @@ func TestAuthenticate(t *testing.T) {
 	t.Run("DeletedUser", func(t *testing.T) {
 		f := newFixture(t, nil)
 		_, login := f.login(t, "ann@example.com")
-		if err := f.svc.DeleteUser(f.caller(t, login.AccessToken, latchkey.AccessToken)); err != nil {
+		if err := f.svc.Auth.DeleteUser(f.caller(t, login.AccessToken, latchkey.AccessToken)); err != nil {
 			t.Fatal(err)
 		}
-		_, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
+		_, err := f.svc.Auth.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
-		_, err = f.svc.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
+		_, err = f.svc.Auth.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
-		_, err = f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
+		_, err = f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
 		wantCode(t, err, latchkey.EInvalidPassword)
 	})
 }
@@ -492,7 +492,7 @@ func TestAuthenticateSession(t *testing.T) {
 	f.store = store
 	f.svc = f.newService(t)
 	f.app = service.NewDefaultApp("svc-test")
-	if err := f.svc.CreateApp(context.Background(), f.app); err != nil {
+	if err := f.svc.BootstrapApp(context.Background(), f.app); err != nil {
 		t.Fatal(err)
 	}
 	_, login := f.login(t, "ann@example.com")
@@ -509,7 +509,7 @@ func TestAuthenticateSession(t *testing.T) {
 		t.Run(string(tok.typ), func(t *testing.T) {
 			t.Run("OK", func(t *testing.T) {
 				store.reads.Store(0)
-				auth, err := f.svc.Authenticate(context.Background(), tok.token, tok.typ)
+				auth, err := f.svc.Auth.Authenticate(context.Background(), tok.token, tok.typ)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -541,7 +541,7 @@ func TestAuthenticateSession(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					store.edit = tc.edit
 					defer func() { store.edit = nil }()
-					_, err := f.svc.Authenticate(context.Background(), tok.token, tok.typ)
+					_, err := f.svc.Auth.Authenticate(context.Background(), tok.token, tok.typ)
 					wantCode(t, err, latchkey.EUnauthenticated)
 					if got := latchkey.ErrorMessage(err); got != tc.want {
 						t.Fatalf("message = %q, want %q", got, tc.want)
@@ -553,11 +553,11 @@ func TestAuthenticateSession(t *testing.T) {
 
 	// A logout ends the session: its access token is refused with its refresh token.
 	t.Run("ErrLoggedOut", func(t *testing.T) {
-		if err := f.svc.LogOut(f.caller(t, login.RefreshToken, latchkey.RefreshToken)); err != nil {
+		if err := f.svc.Auth.LogOut(f.caller(t, login.RefreshToken, latchkey.RefreshToken)); err != nil {
 			t.Fatal(err)
 		}
 		for _, tok := range tokens {
-			_, err := f.svc.Authenticate(context.Background(), tok.token, tok.typ)
+			_, err := f.svc.Auth.Authenticate(context.Background(), tok.token, tok.typ)
 			wantCode(t, err, latchkey.EUnauthenticated)
 			if got := latchkey.ErrorMessage(err); got != tok.ended {
 				t.Fatalf("%s: message = %q, want %q", tok.typ, got, tok.ended)
@@ -570,18 +570,18 @@ func TestTokensSurviveRestart(t *testing.T) {
 	f := newFixture(t, nil)
 	_, login := f.login(t, "ann@example.com")
 	restarted := f.newService(t)
-	if _, err := restarted.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken); err != nil {
+	if _, err := restarted.Auth.Authenticate(context.Background(), login.RefreshToken, latchkey.RefreshToken); err != nil {
 		t.Fatalf("refresh token after restart: %v", err)
 	}
-	if _, err := restarted.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken); err != nil {
+	if _, err := restarted.Auth.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken); err != nil {
 		t.Fatalf("access token after restart: %v", err)
 	}
 }
 
 func TestJWKS(t *testing.T) {
 	f := newFixture(t, nil)
-	a, _ := f.svc.JWKS(context.Background())
-	b, _ := f.newService(t).JWKS(context.Background())
+	a, _ := f.svc.Auth.JWKS(context.Background())
+	b, _ := f.newService(t).Auth.JWKS(context.Background())
 	if string(a) != string(b) || !strings.Contains(string(a), `"crv":"P-256"`) {
 		t.Fatalf("JWKS of two services over one store:\n%s\n%s", a, b)
 	}
@@ -591,7 +591,7 @@ func TestUserpass(t *testing.T) {
 	t.Run("ErrAccountNameInUse", func(t *testing.T) {
 		f := newFixture(t, nil)
 		f.login(t, "ann@example.com")
-		wantCode(t, f.svc.Register(context.Background(), f.app, " Ann@example.com", "s3cretpass"), latchkey.EAccountNameInUse)
+		wantCode(t, f.svc.Userpass.Register(context.Background(), f.app, " Ann@example.com", "s3cretpass"), latchkey.EAccountNameInUse)
 	})
 	for _, tt := range []struct{ name, email, password, message string }{
 		{"ErrShortPassword", "ann@example.com", "12345", "password must be between 6 and 128 characters"},
@@ -604,7 +604,7 @@ func TestUserpass(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, nil)
-			err := f.svc.Register(context.Background(), f.app, tt.email, tt.password)
+			err := f.svc.Userpass.Register(context.Background(), f.app, tt.email, tt.password)
 			wantCode(t, err, latchkey.EBadRequest)
 			if got := latchkey.ErrorMessage(err); got != tt.message {
 				t.Fatalf("message = %q, want %q", got, tt.message)
@@ -613,28 +613,28 @@ func TestUserpass(t *testing.T) {
 	}
 	t.Run("ErrInvalidToken", func(t *testing.T) {
 		f := newFixture(t, nil)
-		wantCode(t, f.svc.Confirm(context.Background(), f.app, "abc", latchkey.NewID(f.Now())), latchkey.EBadRequest)
-		wantCode(t, f.svc.Confirm(context.Background(), f.app, "", ""), latchkey.EBadRequest)
-		wantCode(t, f.svc.ResetPassword(context.Background(), f.app, "n3wpassword", "abc", "zz"), latchkey.EBadRequest)
+		wantCode(t, f.svc.Userpass.Confirm(context.Background(), f.app, "abc", latchkey.NewID(f.Now())), latchkey.EBadRequest)
+		wantCode(t, f.svc.Userpass.Confirm(context.Background(), f.app, "", ""), latchkey.EBadRequest)
+		wantCode(t, f.svc.Userpass.ResetPassword(context.Background(), f.app, "n3wpassword", "abc", "zz"), latchkey.EBadRequest)
 	})
 	t.Run("ErrUserNotFound", func(t *testing.T) {
 		f := newFixture(t, nil)
-		wantCode(t, f.svc.SendPasswordReset(context.Background(), f.app, "nobody@example.com"), latchkey.EUserNotFound)
-		wantCode(t, f.svc.ResendConfirmation(context.Background(), f.app, "nobody@example.com"), latchkey.EUserNotFound)
+		wantCode(t, f.svc.Userpass.SendPasswordReset(context.Background(), f.app, "nobody@example.com"), latchkey.EUserNotFound)
+		wantCode(t, f.svc.Userpass.ResendConfirmation(context.Background(), f.app, "nobody@example.com"), latchkey.EUserNotFound)
 	})
 	t.Run("ErrEmailBidiSend", func(t *testing.T) {
 		// Every door an email comes in by refuses one that would show as another.
 		f := newFixture(t, nil)
 		const spoof = "ann\u202Emoc.elpmaxe@evil.example"
-		wantCode(t, f.svc.SendPasswordReset(context.Background(), f.app, spoof), latchkey.EBadRequest)
-		wantCode(t, f.svc.ResendConfirmation(context.Background(), f.app, spoof), latchkey.EBadRequest)
-		_, err := f.svc.CreateAdmin(context.Background(), spoof, "s3cretpassword")
+		wantCode(t, f.svc.Userpass.SendPasswordReset(context.Background(), f.app, spoof), latchkey.EBadRequest)
+		wantCode(t, f.svc.Userpass.ResendConfirmation(context.Background(), f.app, spoof), latchkey.EBadRequest)
+		_, err := f.svc.Admins.CreateAdmin(context.Background(), spoof, "s3cretpassword")
 		wantCode(t, err, latchkey.EBadRequest)
 	})
 	t.Run("ErrAlreadyConfirmed", func(t *testing.T) {
 		f := newFixture(t, nil)
 		f.login(t, "ann@example.com")
-		wantCode(t, f.svc.ResendConfirmation(context.Background(), f.app, "ann@example.com"), latchkey.EAlreadyConfirmed)
+		wantCode(t, f.svc.Userpass.ResendConfirmation(context.Background(), f.app, "ann@example.com"), latchkey.EAlreadyConfirmed)
 	})
 }
 
@@ -646,11 +646,11 @@ func TestDeleteUser(t *testing.T) {
 	// key session's access-token caller.
 	keySession := func(t *testing.T, f *fixture, ctx context.Context, scopes ...string) context.Context {
 		t.Helper()
-		k, err := f.svc.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k" + strconv.Itoa(len(scopes)), Scopes: scopes})
+		k, err := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k" + strconv.Itoa(len(scopes)), Scopes: scopes})
 		if err != nil {
 			t.Fatal(err)
 		}
-		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		login, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -659,7 +659,7 @@ func TestDeleteUser(t *testing.T) {
 	// wantUser checks that the user of login still logs in (its account was not deleted).
 	wantUser := func(t *testing.T, f *fixture, email string) {
 		t.Helper()
-		if _, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: email, Password: "s3cretpass"}); err != nil {
+		if _, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: email, Password: "s3cretpass"}); err != nil {
 			t.Fatalf("the account is gone: %v", err)
 		}
 	}
@@ -667,26 +667,26 @@ func TestDeleteUser(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		f := newFixture(t, nil)
 		_, login := f.login(t, "ann@example.com")
-		if err := f.svc.DeleteUser(f.caller(t, login.AccessToken, latchkey.AccessToken)); err != nil {
+		if err := f.svc.Auth.DeleteUser(f.caller(t, login.AccessToken, latchkey.AccessToken)); err != nil {
 			t.Fatal(err)
 		}
-		_, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
+		_, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
 		wantCode(t, err, latchkey.EInvalidPassword)
 	})
 	t.Run("OKAnonymous", func(t *testing.T) {
 		f := newFixture(t, nil)
-		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
+		login, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAnonymous})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.DeleteUser(f.caller(t, login.AccessToken, latchkey.AccessToken)); err != nil {
+		if err := f.svc.Auth.DeleteUser(f.caller(t, login.AccessToken, latchkey.AccessToken)); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("ErrKeySession", func(t *testing.T) {
 		f := newFixture(t, nil)
 		ctx, _ := f.login(t, "ann@example.com")
-		err := f.svc.DeleteUser(keySession(t, f, ctx))
+		err := f.svc.Auth.DeleteUser(keySession(t, f, ctx))
 		wantCode(t, err, latchkey.EForbidden)
 		if got := latchkey.ErrorMessage(err); got != "API key sessions cannot delete their user" {
 			t.Fatalf("message = %q", got)
@@ -696,13 +696,13 @@ func TestDeleteUser(t *testing.T) {
 	t.Run("ErrScopedKeySession", func(t *testing.T) {
 		f := newFixture(t, func(app *latchkey.App) { app.Scopes = []string{"read"} })
 		ctx, _ := f.login(t, "ann@example.com")
-		wantCode(t, f.svc.DeleteUser(keySession(t, f, ctx, "read")), latchkey.EForbidden)
+		wantCode(t, f.svc.Auth.DeleteUser(keySession(t, f, ctx, "read")), latchkey.EForbidden)
 		wantUser(t, f, "ann@example.com")
 	})
 	// adminContext is an admin's caller, for the admin's side of the rules.
 	adminContext := func(t *testing.T, f *fixture) context.Context {
 		t.Helper()
-		a, err := f.svc.CreateAdmin(context.Background(), "root@example.com", "rootpassword1")
+		a, err := f.svc.Admins.CreateAdmin(context.Background(), "root@example.com", "rootpassword1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -712,39 +712,39 @@ func TestDeleteUser(t *testing.T) {
 	t.Run("ErrServerKeyUser", func(t *testing.T) {
 		f := newFixture(t, nil)
 		admin := adminContext(t, f)
-		k, err := f.svc.CreateServerAPIKey(admin, f.app.ID, latchkey.APIKeyInput{Name: "backend"})
+		k, err := f.svc.ServerKeys.CreateServerAPIKey(admin, f.app.ID, latchkey.APIKeyInput{Name: "backend"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		login, err := f.svc.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
+		login, err := f.svc.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: k.Value})
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = f.svc.DeleteUser(f.caller(t, login.AccessToken, latchkey.AccessToken))
+		err = f.svc.Auth.DeleteUser(f.caller(t, login.AccessToken, latchkey.AccessToken))
 		wantCode(t, err, latchkey.EForbidden)
 		if got := latchkey.ErrorMessage(err); got != "server API key users cannot delete their user" {
 			t.Fatalf("message = %q", got)
 		}
-		if _, err := f.svc.FindServerAPIKey(admin, f.app.ID, k.ID); err != nil {
+		if _, err := f.svc.ServerKeys.FindServerAPIKey(admin, f.app.ID, k.ID); err != nil {
 			t.Fatalf("the server key is gone: %v", err)
 		}
 	})
 	t.Run("ErrDisabledUser", func(t *testing.T) {
 		f := newFixture(t, nil)
 		_, login := f.login(t, "ann@example.com")
-		if err := f.svc.SetUserDisabled(adminContext(t, f), f.app.ID, login.UserID, true); err != nil {
+		if err := f.svc.Users.SetUserDisabled(adminContext(t, f), f.app.ID, login.UserID, true); err != nil {
 			t.Fatal(err)
 		}
-		_, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
+		_, err := f.svc.Auth.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
 	})
 	t.Run("ErrEndedSession", func(t *testing.T) {
 		f := newFixture(t, nil)
 		_, login := f.login(t, "ann@example.com")
-		if err := f.svc.LogOut(f.caller(t, login.RefreshToken, latchkey.RefreshToken)); err != nil {
+		if err := f.svc.Auth.LogOut(f.caller(t, login.RefreshToken, latchkey.RefreshToken)); err != nil {
 			t.Fatal(err)
 		}
-		_, err := f.svc.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
+		_, err := f.svc.Auth.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken)
 		wantCode(t, err, latchkey.EUnauthenticated)
 		wantUser(t, f, "ann@example.com")
 	})

@@ -8,16 +8,21 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+var _ latchkey.SigningKeyService = (*SigningKeys)(nil)
+
+// SigningKeys shows and rotates the token signing keys for an admin.
+type SigningKeys struct{ *core }
+
 // FindSigningKeys lists the signing keys that sign or still verify, newest first, without
 // their material.
-func (s *Service) FindSigningKeys(ctx context.Context) ([]*latchkey.SigningKeyInfo, error) {
+func (s *SigningKeys) FindSigningKeys(ctx context.Context) ([]*latchkey.SigningKeyInfo, error) {
 	if _, err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
 	return s.signingKeyInfos(ctx)
 }
 
-func (s *Service) signingKeyInfos(ctx context.Context) ([]*latchkey.SigningKeyInfo, error) {
+func (s *core) signingKeyInfos(ctx context.Context) ([]*latchkey.SigningKeyInfo, error) {
 	keys, err := s.store.FindSigningKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -42,7 +47,7 @@ func (s *Service) signingKeyInfos(ctx context.Context) ([]*latchkey.SigningKeyIn
 // tokens. Both sign on this node at once, and on the others within keyRefreshInterval; the
 // old ones verify until the tokens they signed have expired (verifyLifetime). Keys past that
 // are deleted.
-func (s *Service) RotateSigningKeys(ctx context.Context) ([]*latchkey.SigningKeyInfo, error) {
+func (s *SigningKeys) RotateSigningKeys(ctx context.Context) ([]*latchkey.SigningKeyInfo, error) {
 	if _, err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}

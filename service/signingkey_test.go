@@ -36,7 +36,7 @@ func kid(t *testing.T, token string) string {
 // jwksKids returns the kids that a service's JWKS publishes.
 func jwksKids(t *testing.T, svc *service.Service) []string {
 	t.Helper()
-	raw, err := svc.JWKS(context.Background())
+	raw, err := svc.Auth.JWKS(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func keyOf(t *testing.T, infos []*latchkey.SigningKeyInfo, alg, state string) *l
 
 func adminContext(t *testing.T, svc *service.Service) context.Context {
 	t.Helper()
-	a, err := svc.CreateAdmin(context.Background(), "root@example.com", "s3cretpass-for-root")
+	a, err := svc.Admins.CreateAdmin(context.Background(), "root@example.com", "s3cretpass-for-root")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestRotateSigningKeys(t *testing.T) {
 	_, before := f.login(t, "ann@example.com")
 	oldKid := kid(t, before.AccessToken)
 
-	infos, err := nodeA.RotateSigningKeys(admin)
+	infos, err := nodeA.SigningKeys.RotateSigningKeys(admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestRotateSigningKeys(t *testing.T) {
 	}
 
 	t.Run("NewKeySignsAtOnce", func(t *testing.T) {
-		login, err := nodeA.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
+		login, err := nodeA.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,17 +113,17 @@ func TestRotateSigningKeys(t *testing.T) {
 			t.Fatalf("node A signs with %s after the rotation, want %s", got, newKid)
 		}
 		// Node B has not re-read the keys yet: the new kid makes it look.
-		if _, err := nodeB.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken); err != nil {
+		if _, err := nodeB.Auth.Authenticate(context.Background(), login.AccessToken, latchkey.AccessToken); err != nil {
 			t.Fatalf("node B refuses node A's new token: %v", err)
 		}
 	})
 
 	t.Run("OldTokensStillVerify", func(t *testing.T) {
 		for _, node := range []*service.Service{nodeA, nodeB} {
-			if _, err := node.Authenticate(context.Background(), before.AccessToken, latchkey.AccessToken); err != nil {
+			if _, err := node.Auth.Authenticate(context.Background(), before.AccessToken, latchkey.AccessToken); err != nil {
 				t.Fatalf("access token of the old key: %v", err)
 			}
-			if _, err := node.Authenticate(context.Background(), before.RefreshToken, latchkey.RefreshToken); err != nil {
+			if _, err := node.Auth.Authenticate(context.Background(), before.RefreshToken, latchkey.RefreshToken); err != nil {
 				t.Fatalf("refresh token of the old key: %v", err)
 			}
 		}
@@ -131,7 +131,7 @@ func TestRotateSigningKeys(t *testing.T) {
 
 	t.Run("OtherNodeSignsWithinSeconds", func(t *testing.T) {
 		f.advance(5 * time.Second)
-		login, err := nodeC.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
+		login, err := nodeC.Auth.LogIn(context.Background(), f.app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "ann@example.com", Password: "s3cretpass"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,11 +152,11 @@ func TestRotateSigningKeys(t *testing.T) {
 				t.Fatalf("JWKS kids = %v, want %v", got, want)
 			}
 			// Refresh tokens live on: the old HS256 key verifies until they expire.
-			if _, err := node.Authenticate(context.Background(), before.RefreshToken, latchkey.RefreshToken); err != nil {
+			if _, err := node.Auth.Authenticate(context.Background(), before.RefreshToken, latchkey.RefreshToken); err != nil {
 				t.Fatalf("refresh token of the old key: %v", err)
 			}
 		}
-		infos, err := nodeA.FindSigningKeys(admin)
+		infos, err := nodeA.SigningKeys.FindSigningKeys(admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +166,7 @@ func TestRotateSigningKeys(t *testing.T) {
 			}
 		}
 		// The next rotation deletes it.
-		if _, err := nodeB.RotateSigningKeys(admin); err != nil {
+		if _, err := nodeB.SigningKeys.RotateSigningKeys(admin); err != nil {
 			t.Fatal(err)
 		}
 		keys, err := f.store.FindSigningKeys(context.Background())
@@ -187,7 +187,7 @@ func TestRotateSigningKeys(t *testing.T) {
 		if err := nodeA.FlushAudit(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		events, err := nodeA.FindAuditEvents(admin, latchkey.AuditFilter{Event: latchkey.EventSigningKeysRotated})
+		events, err := nodeA.Audit.FindAuditEvents(admin, latchkey.AuditFilter{Event: latchkey.EventSigningKeysRotated})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,9 +197,9 @@ func TestRotateSigningKeys(t *testing.T) {
 	})
 
 	t.Run("ErrUnauthenticated", func(t *testing.T) {
-		_, err := nodeA.RotateSigningKeys(context.Background())
+		_, err := nodeA.SigningKeys.RotateSigningKeys(context.Background())
 		wantCode(t, err, latchkey.EUnauthenticated)
-		_, err = nodeA.FindSigningKeys(context.Background())
+		_, err = nodeA.SigningKeys.FindSigningKeys(context.Background())
 		wantCode(t, err, latchkey.EUnauthenticated)
 	})
 }

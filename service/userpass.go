@@ -12,6 +12,11 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+var _ latchkey.UserpassService = (*Userpass)(nil)
+
+// Userpass is the email/password provider's registration and recovery.
+type Userpass struct{ *core }
+
 // Default lifetimes of the email/password provider's single-use tokens.
 const (
 	confirmTokenLifetime = 24 * time.Hour
@@ -19,7 +24,7 @@ const (
 )
 
 // Register creates an email/password user.
-func (s *Service) Register(ctx context.Context, app *latchkey.App, email, password string) error {
+func (s *Userpass) Register(ctx context.Context, app *latchkey.App, email, password string) error {
 	if err := s.allow(ctx, emailAccount(app, email)); err != nil {
 		return err
 	}
@@ -58,7 +63,7 @@ func (s *Service) Register(ctx context.Context, app *latchkey.App, email, passwo
 }
 
 // Confirm confirms a user with a token from a confirmation message.
-func (s *Service) Confirm(ctx context.Context, app *latchkey.App, token, tokenID string) error {
+func (s *Userpass) Confirm(ctx context.Context, app *latchkey.App, token, tokenID string) error {
 	if err := s.allow(ctx, tokenAccount(tokenID)); err != nil {
 		return err
 	}
@@ -72,7 +77,7 @@ func (s *Service) Confirm(ctx context.Context, app *latchkey.App, token, tokenID
 
 // ResendConfirmation sends a new confirmation message. An app that hides which emails have
 // accounts answers an unknown email and a confirmed user as a message sent.
-func (s *Service) ResendConfirmation(ctx context.Context, app *latchkey.App, email string) error {
+func (s *Userpass) ResendConfirmation(ctx context.Context, app *latchkey.App, email string) error {
 	if err := s.allow(ctx, emailAccount(app, email)); err != nil {
 		return err
 	}
@@ -88,7 +93,7 @@ func (s *Service) ResendConfirmation(ctx context.Context, app *latchkey.App, ema
 
 // SendPasswordReset sends a password reset message. An app that hides which emails have
 // accounts answers an unknown email as a message sent.
-func (s *Service) SendPasswordReset(ctx context.Context, app *latchkey.App, email string) error {
+func (s *Userpass) SendPasswordReset(ctx context.Context, app *latchkey.App, email string) error {
 	if err := s.allow(ctx, emailAccount(app, email)); err != nil {
 		return err
 	}
@@ -114,7 +119,7 @@ func hideAccount(app *latchkey.App, err error) error {
 // ResetPassword sets a new password with a token from a reset message and ends the user's
 // sessions and the user's other reset links, so that an older message cannot set the
 // password again.
-func (s *Service) ResetPassword(ctx context.Context, app *latchkey.App, password, token, tokenID string) error {
+func (s *Userpass) ResetPassword(ctx context.Context, app *latchkey.App, password, token, tokenID string) error {
 	if err := s.allow(ctx, tokenAccount(tokenID)); err != nil {
 		return err
 	}
@@ -132,7 +137,7 @@ func (s *Service) ResetPassword(ctx context.Context, app *latchkey.App, password
 	return err
 }
 
-func (s *Service) userByEmail(ctx context.Context, app *latchkey.App, email string) (*latchkey.User, error) {
+func (s *core) userByEmail(ctx context.Context, app *latchkey.App, email string) (*latchkey.User, error) {
 	if !app.UserpassEnabled {
 		return nil, latchkey.Errorf(latchkey.EProviderDisabled, "authentication via '%s' is unsupported", latchkey.ProviderUserpass)
 	}
@@ -149,7 +154,7 @@ func (s *Service) userByEmail(ctx context.Context, app *latchkey.App, email stri
 
 // sendToken makes a token of the kind and mails it to the user, unless the mail limits hold
 // the message back; either way the caller answers the same.
-func (s *Service) sendToken(ctx context.Context, app *latchkey.App, u *latchkey.User, kind string) error {
+func (s *core) sendToken(ctx context.Context, app *latchkey.App, u *latchkey.User, kind string) error {
 	now := s.now()
 	if ok, err := s.allowMail(ctx, app, u, kind, now); !ok {
 		return err
@@ -171,7 +176,7 @@ func (s *Service) sendToken(ctx context.Context, app *latchkey.App, u *latchkey.
 
 // checkToken verifies a token of the kind for a user of the app. Every failure reads the
 // same, so a caller learns nothing about which part was wrong.
-func (s *Service) checkToken(ctx context.Context, app *latchkey.App, kind, token, tokenID string) (*latchkey.UserToken, error) {
+func (s *core) checkToken(ctx context.Context, app *latchkey.App, kind, token, tokenID string) (*latchkey.UserToken, error) {
 	if token == "" || !latchkey.IsID(tokenID) {
 		return nil, errInvalidToken()
 	}

@@ -8,6 +8,11 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+var _ latchkey.WebSessionService = (*WebSessions)(nil)
+
+// WebSessions keeps the signed-in browsers of the console and the self-service pages.
+type WebSessions struct{ *core }
+
 // Web sessions: the signed-in browsers of the console and the self-service pages, kept in
 // the store so that any node serves any page. The store knows a browser only by the
 // SHA-256 of its cookie's token; the refresh session the sign-in opened is the web
@@ -35,7 +40,7 @@ func webSessionExpiry(created, seen time.Time) time.Time {
 }
 
 // CreateWebSession signs a browser in with token on the caller's refresh session.
-func (s *Service) CreateWebSession(ctx context.Context, token, email string) error {
+func (s *WebSessions) CreateWebSession(ctx context.Context, token, email string) error {
 	if len(token) < minWebSessionTokenLen {
 		return latchkey.Errorf(latchkey.EBadRequest, "web session token too short")
 	}
@@ -60,7 +65,7 @@ func (s *Service) CreateWebSession(ctx context.Context, token, email string) err
 
 // AuthenticateWebSession returns the caller of a live web session of the console (app nil)
 // or of app's self-service page, and records that it was seen, at most once a minute.
-func (s *Service) AuthenticateWebSession(ctx context.Context, app *latchkey.App, token string) (*latchkey.WebSessionAuth, error) {
+func (s *WebSessions) AuthenticateWebSession(ctx context.Context, app *latchkey.App, token string) (*latchkey.WebSessionAuth, error) {
 	ws, err := s.store.FindWebSession(ctx, webSessionHash(token))
 	if err != nil {
 		return nil, err
@@ -101,7 +106,7 @@ func (s *Service) AuthenticateWebSession(ctx context.Context, app *latchkey.App,
 
 // webSessionAdmin returns the admin of a console web session as an admin access token has
 // it, or nil when its admin session has ended or its admin is gone.
-func (s *Service) webSessionAdmin(ctx context.Context, ws *latchkey.WebSession, now time.Time) (*latchkey.AdminAuth, error) {
+func (s *core) webSessionAdmin(ctx context.Context, ws *latchkey.WebSession, now time.Time) (*latchkey.AdminAuth, error) {
 	sess, err := s.store.FindAdminSession(ctx, ws.AdminSessionID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
 		return nil, nil
@@ -123,7 +128,7 @@ func (s *Service) webSessionAdmin(ctx context.Context, ws *latchkey.WebSession, 
 // webSessionUser returns the user of a self-service web session as the user's refresh
 // token has it, or nil when the session has ended or the user is disabled, as Authenticate
 // checks.
-func (s *Service) webSessionUser(ctx context.Context, app *latchkey.App, ws *latchkey.WebSession, now time.Time) (*latchkey.Auth, error) {
+func (s *core) webSessionUser(ctx context.Context, app *latchkey.App, ws *latchkey.WebSession, now time.Time) (*latchkey.Auth, error) {
 	sess, u, err := s.store.FindSessionAndUser(ctx, ws.SessionID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
 		return nil, nil
@@ -140,7 +145,7 @@ func (s *Service) webSessionUser(ctx context.Context, app *latchkey.App, ws *lat
 
 // endWebSession deletes a web session and the session it rides on, which no one else holds
 // a token of. Either may be gone already.
-func (s *Service) endWebSession(ctx context.Context, ws *latchkey.WebSession) error {
+func (s *core) endWebSession(ctx context.Context, ws *latchkey.WebSession) error {
 	var err error
 	if ws.AdminSessionID != "" {
 		err = s.store.DeleteAdminSession(ctx, ws.AdminSessionID)
@@ -159,7 +164,7 @@ func (s *Service) endWebSession(ctx context.Context, ws *latchkey.WebSession) er
 }
 
 // EndWebSession signs a browser out, as a logout of the session it rides on.
-func (s *Service) EndWebSession(ctx context.Context, token string) error {
+func (s *WebSessions) EndWebSession(ctx context.Context, token string) error {
 	unauthenticated := latchkey.Errorf(latchkey.EUnauthenticated, "must authenticate first")
 	ws, err := s.store.FindWebSession(ctx, webSessionHash(token))
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
@@ -186,12 +191,12 @@ func (s *Service) EndWebSession(ctx context.Context, token string) error {
 }
 
 // SetWebSessionFlash keeps a sealed message for the web session's next page.
-func (s *Service) SetWebSessionFlash(ctx context.Context, token string, flash []byte) error {
+func (s *WebSessions) SetWebSessionFlash(ctx context.Context, token string, flash []byte) error {
 	return s.store.SetWebSessionFlash(ctx, webSessionHash(token), flash)
 }
 
 // TakeWebSessionFlash returns the web session's message and forgets it.
-func (s *Service) TakeWebSessionFlash(ctx context.Context, token string) ([]byte, error) {
+func (s *WebSessions) TakeWebSessionFlash(ctx context.Context, token string) ([]byte, error) {
 	return s.store.TakeWebSessionFlash(ctx, webSessionHash(token))
 }
 

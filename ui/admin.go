@@ -134,7 +134,7 @@ func (h *Handler) renderAdminSignIn(w http.ResponseWriter, r *http.Request, stat
 func (h *Handler) handleAdminSignIn(w http.ResponseWriter, r *http.Request) {
 	email := r.PostForm.Get("email")
 	next := consoleNext(r.PostForm.Get("next"))
-	login, err := h.admin.LogInAdmin(r.Context(), email, r.PostForm.Get("password"))
+	login, err := h.admins.LogInAdmin(r.Context(), email, r.PostForm.Get("password"))
 	switch latchkey.ErrorCode(err) {
 	case "":
 	case latchkey.EInvalidPassword:
@@ -149,7 +149,7 @@ func (h *Handler) handleAdminSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	// The web session rides on the admin session just opened; the refresh token is not kept.
 	ctx := r.Context()
-	auth, err := h.admin.AuthenticateAdmin(ctx, login.RefreshToken, latchkey.AdminRefreshToken)
+	auth, err := h.admins.AuthenticateAdmin(ctx, login.RefreshToken, latchkey.AdminRefreshToken)
 	if err != nil {
 		h.internal(w, r, err)
 		return

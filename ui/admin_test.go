@@ -86,7 +86,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		p.press("button[data-copy]")
 		p.waitText("button[data-copy]", "Copied")
 		p.shot("console-server-key-created")
-		if _, err := srv.Service.LogIn(ctx, srv.App, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value}); err != nil {
+		if _, err := srv.Service.Auth.LogIn(ctx, srv.App, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value}); err != nil {
 			t.Fatalf("log in with the shown server key: %v", err)
 		}
 
@@ -102,7 +102,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		p.click("button[aria-label='Disable backend']", 200)
 		p.contains(".flash", "Server key backend disabled.")
 		p.contains("table", "disabled")
-		if _, err := srv.Service.LogIn(ctx, srv.App, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value}); latchkey.ErrorCode(err) != latchkey.EUnauthorized {
+		if _, err := srv.Service.Auth.LogIn(ctx, srv.App, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value}); latchkey.ErrorCode(err) != latchkey.EUnauthorized {
 			t.Fatalf("log in with a disabled server key: %v, want %s", err, latchkey.EUnauthorized)
 		}
 		p.click("a[aria-label='Delete backend']", 200)
@@ -138,7 +138,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		p.contains("main h2", "disabled")
 		p.shot("console-user-disabled")
 
-		_, err := srv.Service.LogIn(ctx, srv.App, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "bob@example.com", Password: "password bob"})
+		_, err := srv.Service.Auth.LogIn(ctx, srv.App, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "bob@example.com", Password: "password bob"})
 		if latchkey.ErrorCode(err) != latchkey.EUserDisabled {
 			t.Fatalf("log in as the disabled user: %v, want %s", err, latchkey.EUserDisabled)
 		}

@@ -21,7 +21,7 @@ func (h *Handler) handleApps(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderApps(w http.ResponseWriter, r *http.Request, status int, d appsData) {
-	apps, err := h.admin.AdminFindApps(r.Context())
+	apps, err := h.apps.FindApps(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -37,7 +37,7 @@ func (h *Handler) handleCreateApp(w http.ResponseWriter, r *http.Request) {
 		ClientAppID: strings.TrimSpace(f.Get("client_app_id")), Name: strings.TrimSpace(f.Get("name")),
 		AutoConfirm: true, AnonymousEnabled: true, UserpassEnabled: true, APIKeyEnabled: true,
 	}
-	err := h.admin.AdminCreateApp(r.Context(), app)
+	err := h.apps.CreateApp(r.Context(), app)
 	switch latchkey.ErrorCode(err) {
 	case "":
 		h.done(w, r, appURL(app.ClientAppID, ""), "App "+app.ClientAppID+" created.")
@@ -147,7 +147,7 @@ type settingsData struct {
 }
 
 func (h *Handler) handleAppSettings(w http.ResponseWriter, r *http.Request) {
-	app, err := h.admin.AdminFindApp(r.Context(), r.PathValue("app"))
+	app, err := h.apps.FindApp(r.Context(), r.PathValue("app"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -156,7 +156,7 @@ func (h *Handler) handleAppSettings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) handleUpdateAppSettings(w http.ResponseWriter, r *http.Request) {
-	app, err := h.admin.AdminFindApp(r.Context(), r.PathValue("app"))
+	app, err := h.apps.FindApp(r.Context(), r.PathValue("app"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -164,7 +164,7 @@ func (h *Handler) handleUpdateAppSettings(w http.ResponseWriter, r *http.Request
 	form := readSettingsForm(r)
 	upd, msg := form.update()
 	if msg == "" {
-		_, err = h.admin.AdminUpdateApp(r.Context(), app.ID, upd)
+		_, err = h.apps.UpdateApp(r.Context(), app.ID, upd)
 		switch latchkey.ErrorCode(err) {
 		case "":
 			h.done(w, r, appURL(app.ClientAppID, ""), "Settings saved.")
@@ -180,7 +180,7 @@ func (h *Handler) handleUpdateAppSettings(w http.ResponseWriter, r *http.Request
 }
 
 func (h *Handler) handleDeleteAppConfirm(w http.ResponseWriter, r *http.Request) {
-	app, err := h.admin.AdminFindApp(r.Context(), r.PathValue("app"))
+	app, err := h.apps.FindApp(r.Context(), r.PathValue("app"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -194,7 +194,7 @@ func (h *Handler) handleDeleteAppConfirm(w http.ResponseWriter, r *http.Request)
 
 func (h *Handler) handleDeleteApp(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("app")
-	if err := h.admin.AdminDeleteApp(r.Context(), id); err != nil {
+	if err := h.apps.DeleteApp(r.Context(), id); err != nil {
 		h.fail(w, r, err)
 		return
 	}

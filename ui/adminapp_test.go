@@ -63,11 +63,11 @@ func TestAppSettingsHideAccountExistence(t *testing.T) {
 func TestConsoleWritesValuesAsTheCLI(t *testing.T) {
 	srv := newConsoleServer(t)
 	ctx := userContext(t, srv, userEmail, userPassword)
-	k, err := srv.Service.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "ci"})
+	k, err := srv.Service.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "ci"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.Service.RotateAPIKey(ctx, k.ID, 36*time.Hour); err != nil {
+	if _, err := srv.Service.APIKeys.RotateAPIKey(ctx, k.ID, 36*time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	b := newClient(t, srv.URL, nil)

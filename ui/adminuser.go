@@ -38,7 +38,7 @@ func (f usersFilter) query() url.Values {
 
 func (h *Handler) handleUsers(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	app, err := h.admin.AdminFindApp(ctx, r.PathValue("app"))
+	app, err := h.apps.FindApp(ctx, r.PathValue("app"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -63,7 +63,7 @@ func (h *Handler) handleUsers(w http.ResponseWriter, r *http.Request) {
 		filter.Disabled = &d
 	}
 	d := usersData{Filter: f, Filtered: f.Email != "" || f.Provider != "" || f.Type != "" || f.Disabled != ""}
-	users, err := h.admin.FindUsers(ctx, app.ID, filter)
+	users, err := h.users.FindUsers(ctx, app.ID, filter)
 	switch latchkey.ErrorCode(err) {
 	case "":
 	case latchkey.EBadRequest:
@@ -97,17 +97,17 @@ type userData struct {
 
 func (h *Handler) handleUser(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	app, err := h.admin.AdminFindApp(ctx, r.PathValue("app"))
+	app, err := h.apps.FindApp(ctx, r.PathValue("app"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	u, stats, err := h.admin.FindUser(ctx, app.ID, r.PathValue("user"))
+	u, stats, err := h.users.FindUser(ctx, app.ID, r.PathValue("user"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	keys, err := h.admin.FindUserAPIKeys(ctx, app.ID, u.ID)
+	keys, err := h.users.FindUserAPIKeys(ctx, app.ID, u.ID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -135,7 +135,7 @@ func userName(u *latchkey.User) string {
 // userAction is one of the changes to a user that asks for confirmation first.
 type userAction struct {
 	path, question, detail, button, done string
-	do                                   func(ctx context.Context, a latchkey.AdminService, app, user string) error
+	do                                   func(ctx context.Context, a latchkey.UserService, app, user string) error
 	toList                               bool // after it, go to the users listing rather than the user
 }
 
@@ -143,22 +143,22 @@ var userActions = []userAction{
 	{
 		path: "disable", question: "Disable %s?", button: "Disable user", done: "Disabled %s.",
 		detail: "The user's sessions end at once and their logins are refused until you enable them again. Access tokens already issued live out their 30 minutes.",
-		do: func(ctx context.Context, a latchkey.AdminService, app, user string) error {
+		do: func(ctx context.Context, a latchkey.UserService, app, user string) error {
 			return a.SetUserDisabled(ctx, app, user, true)
 		},
 	},
 	{
 		path: "logout", question: "Revoke every session of %s?", button: "Revoke sessions", done: "Revoked every session of %s.",
 		detail: "Every refresh token of the user stops working; the user may sign in again.",
-		do: func(ctx context.Context, a latchkey.AdminService, app, user string) error {
+		do: func(ctx context.Context, a latchkey.UserService, app, user string) error {
 			return a.RevokeUserSessions(ctx, app, user)
 		},
 	},
 	{
 		path: "delete", question: "Delete %s?", button: "Delete user", done: "Deleted %s.", toList: true,
 		detail: "The user's identities, API keys and sessions are deleted with it. This cannot be undone.",
-		do: func(ctx context.Context, a latchkey.AdminService, app, user string) error {
-			return a.AdminDeleteUser(ctx, app, user)
+		do: func(ctx context.Context, a latchkey.UserService, app, user string) error {
+			return a.DeleteUser(ctx, app, user)
 		},
 	},
 }
@@ -166,12 +166,12 @@ var userActions = []userAction{
 func (h *Handler) handleUserActionConfirm(a userAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		app, err := h.admin.AdminFindApp(ctx, r.PathValue("app"))
+		app, err := h.apps.FindApp(ctx, r.PathValue("app"))
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		u, _, err := h.admin.FindUser(ctx, app.ID, r.PathValue("user"))
+		u, _, err := h.users.FindUser(ctx, app.ID, r.PathValue("user"))
 		if err != nil {
 			h.fail(w, r, err)
 			return
@@ -188,9 +188,9 @@ func (h *Handler) handleUserAction(a userAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		app := r.PathValue("app")
-		u, _, err := h.admin.FindUser(ctx, app, r.PathValue("user"))
+		u, _, err := h.users.FindUser(ctx, app, r.PathValue("user"))
 		if err == nil {
-			err = a.do(ctx, h.admin, app, u.ID)
+			err = a.do(ctx, h.users, app, u.ID)
 		}
 		if err != nil {
 			h.fail(w, r, err)
@@ -207,9 +207,9 @@ func (h *Handler) handleUserAction(a userAction) http.HandlerFunc {
 func (h *Handler) handleEnableUser(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	app := r.PathValue("app")
-	u, _, err := h.admin.FindUser(ctx, app, r.PathValue("user"))
+	u, _, err := h.users.FindUser(ctx, app, r.PathValue("user"))
 	if err == nil {
-		err = h.admin.SetUserDisabled(ctx, app, u.ID, false)
+		err = h.users.SetUserDisabled(ctx, app, u.ID, false)
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -218,27 +218,13 @@ func (h *Handler) handleEnableUser(w http.ResponseWriter, r *http.Request) {
 	h.done(w, r, userURL(app, u.ID), "Enabled "+userName(u)+".")
 }
 
-// userKey finds one key of a user; the admin service has no single-key lookup.
-func (h *Handler) userKey(ctx context.Context, app, user, key string) (*latchkey.APIKey, error) {
-	keys, err := h.admin.FindUserAPIKeys(ctx, app, user)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range keys {
-		if k.ID == key {
-			return k, nil
-		}
-	}
-	return nil, latchkey.Errorf(latchkey.EAPIKeyNotFound, "API key not found")
-}
-
 func (h *Handler) handleSetUserKey(disabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		app, user := r.PathValue("app"), r.PathValue("user")
-		k, err := h.userKey(ctx, app, user, r.PathValue("key"))
+		k, err := h.users.FindUserAPIKey(ctx, app, user, r.PathValue("key"))
 		if err == nil {
-			err = h.admin.SetUserAPIKeyDisabled(ctx, app, user, k.ID, disabled)
+			err = h.users.SetUserAPIKeyDisabled(ctx, app, user, k.ID, disabled)
 		}
 		if err != nil {
 			h.fail(w, r, err)
@@ -250,13 +236,13 @@ func (h *Handler) handleSetUserKey(disabled bool) http.HandlerFunc {
 
 func (h *Handler) handleDeleteUserKeyConfirm(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	app, err := h.admin.AdminFindApp(ctx, r.PathValue("app"))
+	app, err := h.apps.FindApp(ctx, r.PathValue("app"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	user := r.PathValue("user")
-	k, err := h.userKey(ctx, app.ID, user, r.PathValue("key"))
+	k, err := h.users.FindUserAPIKey(ctx, app.ID, user, r.PathValue("key"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -272,9 +258,9 @@ func (h *Handler) handleDeleteUserKeyConfirm(w http.ResponseWriter, r *http.Requ
 func (h *Handler) handleDeleteUserKey(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	app, user := r.PathValue("app"), r.PathValue("user")
-	k, err := h.userKey(ctx, app, user, r.PathValue("key"))
+	k, err := h.users.FindUserAPIKey(ctx, app, user, r.PathValue("key"))
 	if err == nil {
-		err = h.admin.DeleteUserAPIKey(ctx, app, user, k.ID)
+		err = h.users.DeleteUserAPIKey(ctx, app, user, k.ID)
 	}
 	if err != nil {
 		h.fail(w, r, err)

@@ -19,7 +19,7 @@ import (
 // duplicate-name and 20-key errors next to the form, in headless Chromium.
 func TestAccountInBrowser(t *testing.T) {
 	srv := testserver.New(t, testserver.Options{})
-	if err := srv.Service.Register(context.Background(), srv.App, userEmail, userPassword); err != nil {
+	if err := srv.Service.Userpass.Register(context.Background(), srv.App, userEmail, userPassword); err != nil {
 		t.Fatal(err)
 	}
 	p := newPage(t, srv)
@@ -153,7 +153,7 @@ func TestAccountInBrowser(t *testing.T) {
 		p := p.with(t)
 		ctx := userContext(t, srv, userEmail, userPassword)
 		for i := 2; i <= latchkey.MaxAPIKeysPerUser; i++ {
-			if _, err := srv.Service.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: fmt.Sprintf("key-%02d", i)}); err != nil {
+			if _, err := srv.Service.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: fmt.Sprintf("key-%02d", i)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -213,7 +213,7 @@ func TestRotateKey(t *testing.T) {
 	account := "/app/" + srv.AppID + "/account/"
 	b := newClient(t, srv.URL, nil)
 	tok := signInUser(t, b, srv.AppID)
-	k, err := srv.Service.CreateAPIKey(userContext(t, srv, userEmail, userPassword), latchkey.APIKeyInput{Name: "ci"})
+	k, err := srv.Service.APIKeys.CreateAPIKey(userContext(t, srv, userEmail, userPassword), latchkey.APIKeyInput{Name: "ci"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request) {
 		App: q.Get("app"), User: strings.TrimSpace(q.Get("user")), Event: q.Get("event"),
 		From: q.Get("from"), To: q.Get("to"), Before: q.Get("before"), Request: strings.TrimSpace(q.Get("request")),
 	}
-	apps, err := h.admin.AdminFindApps(ctx)
+	apps, err := h.apps.FindApps(ctx)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -87,7 +87,7 @@ func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusBadRequest, "audit", h.consolePage(r, "Audit log", "audit", nil, d))
 		return
 	}
-	events, err := h.admin.FindAuditEvents(ctx, latchkey.AuditFilter{
+	events, err := h.audit.FindAuditEvents(ctx, latchkey.AuditFilter{
 		AppID: f.App, UserID: f.User, Event: f.Event, From: from, To: to, Before: f.Before, RequestID: f.Request,
 		Limit: auditPageSize + 1,
 	})

@@ -18,11 +18,11 @@ func newConsoleServer(t *testing.T) *testserver.Server {
 	t.Helper()
 	srv := testserver.New(t, testserver.Options{})
 	ctx := context.Background()
-	if _, err := srv.Service.CreateAdmin(ctx, adminEmail, adminPassword); err != nil {
+	if _, err := srv.Service.Admins.CreateAdmin(ctx, adminEmail, adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"ann", "bob", "cy"} {
-		if err := srv.Service.Register(ctx, srv.App, name+"@example.com", "password "+name); err != nil {
+		if err := srv.Service.Userpass.Register(ctx, srv.App, name+"@example.com", "password "+name); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -36,7 +36,7 @@ const (
 
 // keyLogIn logs in with a key value, as an SDK would.
 func keyLogIn(srv *testserver.Server, value string) error {
-	_, err := srv.Service.LogIn(context.Background(), srv.App, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
+	_, err := srv.Service.Auth.LogIn(context.Background(), srv.App, latchkey.Credentials{Provider: latchkey.ProviderAPIKey, Key: value})
 	return err
 }
 
@@ -44,11 +44,11 @@ func keyLogIn(srv *testserver.Server, value string) error {
 func userContext(t *testing.T, srv *testserver.Server, email, password string) context.Context {
 	t.Helper()
 	ctx := context.Background()
-	login, err := srv.Service.LogIn(ctx, srv.App, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: email, Password: password})
+	login, err := srv.Service.Auth.LogIn(ctx, srv.App, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: email, Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := srv.Service.Authenticate(ctx, login.RefreshToken, latchkey.RefreshToken)
+	auth, err := srv.Service.Auth.Authenticate(ctx, login.RefreshToken, latchkey.RefreshToken)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,7 +103,7 @@ func newLayoutServer(t *testing.T) (*testserver.Server, layoutPaths) {
 	limits.LockoutFailures = 2 // to lock an account, for the audit event
 	srv := testserver.New(t, testserver.Options{Limits: limits})
 	ctx := context.Background()
-	admin, err := srv.Service.CreateAdmin(ctx, longAdmin, adminPassword)
+	admin, err := srv.Service.Admins.CreateAdmin(ctx, longAdmin, adminPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,22 +112,22 @@ func newLayoutServer(t *testing.T) (*testserver.Server, layoutPaths) {
 	app.Name = "Customer portal, production, EU West primary tenant"
 	app.Scopes = []string{"read:reports", "write:reports", "admin:billing-exports"}
 	app.MaxKeyLifetime = 90 * 24 * time.Hour
-	if err := srv.Service.AdminCreateApp(adminCtx, app); err != nil {
+	if err := srv.Service.Apps.CreateApp(adminCtx, app); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Service.Register(ctx, app, longEmail, userPassword); err != nil {
+	if err := srv.Service.Userpass.Register(ctx, app, longEmail, userPassword); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 30 {
-		if err := srv.Service.Register(ctx, app, fmt.Sprintf("user-%02d.%s", i, longEmail), userPassword); err != nil {
+		if err := srv.Service.Userpass.Register(ctx, app, fmt.Sprintf("user-%02d.%s", i, longEmail), userPassword); err != nil {
 			t.Fatal(err)
 		}
 	}
-	login, err := srv.Service.LogIn(ctx, app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: longEmail, Password: userPassword})
+	login, err := srv.Service.Auth.LogIn(ctx, app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: longEmail, Password: userPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := srv.Service.Authenticate(ctx, login.RefreshToken, latchkey.RefreshToken)
+	auth, err := srv.Service.Auth.Authenticate(ctx, login.RefreshToken, latchkey.RefreshToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,28 +135,28 @@ func newLayoutServer(t *testing.T) (*testserver.Server, layoutPaths) {
 	var key *latchkey.APIKey
 	for i := range 5 {
 		expires := 30 * 24 * time.Hour
-		k, err := srv.Service.CreateAPIKey(userCtx, latchkey.APIKeyInput{Name: fmt.Sprintf("%s-%d", longKey[:60], i), Scopes: app.Scopes, ExpiresIn: &expires})
+		k, err := srv.Service.APIKeys.CreateAPIKey(userCtx, latchkey.APIKeyInput{Name: fmt.Sprintf("%s-%d", longKey[:60], i), Scopes: app.Scopes, ExpiresIn: &expires})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := srv.Service.RotateAPIKey(userCtx, k.ID, 36*time.Hour); err != nil {
+		if _, err := srv.Service.APIKeys.RotateAPIKey(userCtx, k.ID, 36*time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		key = k
 	}
 	var serverKey *latchkey.APIKey
 	for i := range 3 {
-		if serverKey, err = srv.Service.CreateServerAPIKey(adminCtx, app.ID, latchkey.APIKeyInput{Name: fmt.Sprintf("%s-%d", longKey[:60], i)}); err != nil {
+		if serverKey, err = srv.Service.ServerKeys.CreateServerAPIKey(adminCtx, app.ID, latchkey.APIKeyInput{Name: fmt.Sprintf("%s-%d", longKey[:60], i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Wrong passwords lock an account, which the audit log tells with its email and end.
 	for range 2 {
-		srv.Service.LogIn(ctx, app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "user-01." + longEmail, Password: "wrong password"})
+		srv.Service.Auth.LogIn(ctx, app, latchkey.Credentials{Provider: latchkey.ProviderUserpass, Username: "user-01." + longEmail, Password: "wrong password"})
 	}
 	refresh := 30 * 24 * time.Hour
 	for range 5 {
-		if _, err := srv.Service.AdminUpdateApp(adminCtx, app.ID, latchkey.AppSettings{RefreshTokenLifetime: &refresh}); err != nil {
+		if _, err := srv.Service.Apps.UpdateApp(adminCtx, app.ID, latchkey.AppSettings{RefreshTokenLifetime: &refresh}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -36,10 +36,10 @@ func newNodes(t *testing.T) *nodes {
 		raw: raw,
 	}
 	ctx := context.Background()
-	if _, err := n.a.Service.CreateAdmin(ctx, adminEmail, adminPassword); err != nil {
+	if _, err := n.a.Service.Admins.CreateAdmin(ctx, adminEmail, adminPassword); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.a.Service.Register(ctx, n.a.App, userEmail, userPassword); err != nil {
+	if err := n.a.Service.Userpass.Register(ctx, n.a.App, userEmail, userPassword); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -102,10 +102,10 @@ func newLimitedServer(t *testing.T, limits service.Limits) *testserver.Server {
 	t.Helper()
 	srv := testserver.New(t, testserver.Options{Limits: &limits})
 	ctx := context.Background()
-	if _, err := srv.Service.CreateAdmin(ctx, adminEmail, adminPassword); err != nil {
+	if _, err := srv.Service.Admins.CreateAdmin(ctx, adminEmail, adminPassword); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Service.Register(ctx, srv.App, userEmail, userPassword); err != nil {
+	if err := srv.Service.Userpass.Register(ctx, srv.App, userEmail, userPassword); err != nil {
 		t.Fatal(err)
 	}
 	srv.Clock.Freeze()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/testserver"
 	"github.com/latchkey/latchkey/ui"
 )
 
@@ -228,14 +229,16 @@ func TestCookies(t *testing.T) {
 	})
 
 	t.Run("TLS", func(t *testing.T) {
-		ts := httptest.NewTLSServer(ui.New(ui.Config{Apps: srv.Service, Auth: srv.Service, APIKeys: srv.Service, Admin: srv.Service, WebSessions: srv.Service}))
+		ts := httptest.NewTLSServer(ui.New(testserver.UIConfig(srv.Service)))
 		defer ts.Close()
 		check(t, ts.URL, ts.Client(), "/console/sign-in", "latchkey_console", "/console/", true)
 		check(t, ts.URL, ts.Client(), account, "latchkey_account", account, true)
 	})
 
 	t.Run("BehindTLSProxy", func(t *testing.T) {
-		ts := httptest.NewServer(ui.New(ui.Config{Apps: srv.Service, Auth: srv.Service, APIKeys: srv.Service, Admin: srv.Service, WebSessions: srv.Service, SecureCookies: true}))
+		cfg := testserver.UIConfig(srv.Service)
+		cfg.SecureCookies = true
+		ts := httptest.NewServer(ui.New(cfg))
 		defer ts.Close()
 		check(t, ts.URL, ts.Client(), "/console/sign-in", "latchkey_console", "/console/", true)
 	})

@@ -20,12 +20,12 @@ func (h *Handler) handleServerKeys(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) renderServerKeys(w http.ResponseWriter, r *http.Request, status int, d serverKeysData) {
 	ctx := r.Context()
-	app, err := h.admin.AdminFindApp(ctx, r.PathValue("app"))
+	app, err := h.apps.FindApp(ctx, r.PathValue("app"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if d.Keys, err = h.admin.FindServerAPIKeys(ctx, app.ID); err != nil {
+	if d.Keys, err = h.serverKeys.FindServerAPIKeys(ctx, app.ID); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -36,7 +36,7 @@ func (h *Handler) renderServerKeys(w http.ResponseWriter, r *http.Request, statu
 func (h *Handler) handleCreateServerKey(w http.ResponseWriter, r *http.Request) {
 	app := r.PathValue("app")
 	name := strings.TrimSpace(r.PostForm.Get("name"))
-	k, err := h.admin.CreateServerAPIKey(r.Context(), app, latchkey.APIKeyInput{Name: name})
+	k, err := h.serverKeys.CreateServerAPIKey(r.Context(), app, latchkey.APIKeyInput{Name: name})
 	if msg := keyErrorMessage(err, name, latchkey.MaxServerAPIKeysPerApp, "This app has"); msg != "" {
 		h.renderServerKeys(w, r, http.StatusUnprocessableEntity, serverKeysData{Name: name, Error: msg})
 		return
@@ -71,9 +71,9 @@ func (h *Handler) handleSetServerKey(disabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		app := r.PathValue("app")
 		ctx := r.Context()
-		k, err := h.admin.FindServerAPIKey(ctx, app, r.PathValue("key"))
+		k, err := h.serverKeys.FindServerAPIKey(ctx, app, r.PathValue("key"))
 		if err == nil {
-			err = h.admin.SetServerAPIKeyDisabled(ctx, app, k.ID, disabled)
+			err = h.serverKeys.SetServerAPIKeyDisabled(ctx, app, k.ID, disabled)
 		}
 		if err != nil {
 			h.fail(w, r, err)
@@ -104,12 +104,12 @@ func enabledWord(enabled bool) string {
 
 func (h *Handler) handleDeleteServerKeyConfirm(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	app, err := h.admin.AdminFindApp(ctx, r.PathValue("app"))
+	app, err := h.apps.FindApp(ctx, r.PathValue("app"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	k, err := h.admin.FindServerAPIKey(ctx, app.ID, r.PathValue("key"))
+	k, err := h.serverKeys.FindServerAPIKey(ctx, app.ID, r.PathValue("key"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -125,9 +125,9 @@ func (h *Handler) handleDeleteServerKeyConfirm(w http.ResponseWriter, r *http.Re
 func (h *Handler) handleDeleteServerKey(w http.ResponseWriter, r *http.Request) {
 	app := r.PathValue("app")
 	ctx := r.Context()
-	k, err := h.admin.FindServerAPIKey(ctx, app, r.PathValue("key"))
+	k, err := h.serverKeys.FindServerAPIKey(ctx, app, r.PathValue("key"))
 	if err == nil {
-		err = h.admin.DeleteServerAPIKey(ctx, app, k.ID)
+		err = h.serverKeys.DeleteServerAPIKey(ctx, app, k.ID)
 	}
 	if err != nil {
 		h.fail(w, r, err)

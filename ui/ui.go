@@ -25,7 +25,11 @@ type Config struct {
 	Auth     latchkey.AuthService
 	Userpass latchkey.UserpassService // sends the self-service page's password reset messages
 	APIKeys  latchkey.APIKeyService
-	Admin    latchkey.AdminService
+	// Admins, Users, ServerKeys and Audit serve the console.
+	Admins     latchkey.AdminService
+	Users      latchkey.UserService
+	ServerKeys latchkey.ServerKeyService
+	Audit      latchkey.AuditService
 	// WebSessions keeps the signed-in browsers, for every node alike.
 	WebSessions latchkey.WebSessionService
 	Logger      *slog.Logger
@@ -42,13 +46,16 @@ type Handler struct {
 	auth     latchkey.AuthService
 	userpass latchkey.UserpassService
 	apiKeys  latchkey.APIKeyService
-	admin    latchkey.AdminService
 	logger   *slog.Logger
 	secure   bool
 	now      func() time.Time
 	mux      *http.ServeMux
 	pages    map[string]*page
 
+	admins      latchkey.AdminService
+	users       latchkey.UserService
+	serverKeys  latchkey.ServerKeyService
+	audit       latchkey.AuditService
 	webSessions latchkey.WebSessionService
 }
 
@@ -59,13 +66,16 @@ func New(cfg Config) *Handler {
 		auth:     cfg.Auth,
 		userpass: cfg.Userpass,
 		apiKeys:  cfg.APIKeys,
-		admin:    cfg.Admin,
 		logger:   cfg.Logger,
 		secure:   cfg.SecureCookies,
 		now:      cfg.Now,
 		mux:      http.NewServeMux(),
 		pages:    parsePages(),
 
+		admins:      cfg.Admins,
+		users:       cfg.Users,
+		serverKeys:  cfg.ServerKeys,
+		audit:       cfg.Audit,
 		webSessions: cfg.WebSessions,
 	}
 	if h.logger == nil {

@@ -39,7 +39,7 @@ func TestForgotPassword(t *testing.T) {
 			t.Fatalf("message to %s: %+v, %v; want a reset message", userEmail, msg, ok)
 		}
 		// The token works as the API's reset/send's would.
-		if err := srv.Service.ResetPassword(t.Context(), srv.App, "a new password", msg.Token, msg.TokenID); err != nil {
+		if err := srv.Service.Userpass.ResetPassword(t.Context(), srv.App, "a new password", msg.Token, msg.TokenID); err != nil {
 			t.Fatalf("reset with the sent token: %v", err)
 		}
 	})

@@ -216,7 +216,7 @@ func (c *AdminCreateUserCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer svc.Close()
-	a, err := svc.CreateAdmin(ctx, c.Email, password)
+	a, err := svc.Admins.CreateAdmin(ctx, c.Email, password)
 	if err != nil {
 		return fmt.Errorf("create admin: %w", err)
 	}

@@ -190,7 +190,7 @@ func (c *BenchSeedCommand) Run(ctx context.Context, args []string) error {
 func (c *BenchSeedCommand) seedPasswordUsers(ctx context.Context, svc *service.Service, store latchkey.Store, bulk bulkStore, app *latchkey.App) error {
 	for i := range c.PasswordUsers {
 		email := fmt.Sprintf("bench-%d@example.com", i)
-		err := svc.Register(ctx, app, email, c.Password)
+		err := svc.Userpass.Register(ctx, app, email, c.Password)
 		if latchkey.ErrorCode(err) == latchkey.EAccountNameInUse {
 			continue
 		} else if err != nil {

@@ -144,11 +144,14 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 
 	srv := c.Limits.httpServer(&http.Server{
 		Handler: httpapi.New(httpapi.Config{
-			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, Logger: logger, PublicURL: publicURL,
-			Observer: ops.observer(), Health: svc, TrustedProxies: c.Limits.TrustedProxies, WriteTimeout: c.Limits.WriteTimeout,
+			Apps: svc.Apps, Auth: svc.Auth, Userpass: svc.Userpass, APIKeys: svc.APIKeys, Leaks: svc.Leaks,
+			Admins: svc.Admins, Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, SigningKeys: svc.SigningKeys,
+			Logger: logger, PublicURL: publicURL, Observer: ops.observer(), Health: svc,
+			TrustedProxies: c.Limits.TrustedProxies, WriteTimeout: c.Limits.WriteTimeout,
 			UI: ui.New(ui.Config{
-				Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, WebSessions: svc, Logger: logger,
-				SecureCookies: strings.HasPrefix(publicURL, "https://"),
+				Apps: svc.Apps, Auth: svc.Auth, Userpass: svc.Userpass, APIKeys: svc.APIKeys, Admins: svc.Admins,
+				Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, WebSessions: svc.WebSessions,
+				Logger: logger, SecureCookies: strings.HasPrefix(publicURL, "https://"),
 			}),
 		}),
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

@@ -120,12 +120,14 @@ func New(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
+	api := APIConfig(svc)
+	api.PublicURL, api.Now, api.Observer, api.Health, api.Logger = url, clock.Now, opts.Observer, svc, opts.Logger
+	api.TrustedProxies, api.WriteTimeout = opts.TrustedProxies, opts.WriteTimeout
+	pages := UIConfig(svc)
+	pages.Now = clock.Now
+	api.UI = ui.New(pages)
 	srv := &http.Server{
-		Handler: httpapi.New(httpapi.Config{
-			Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, Leaks: svc, PublicURL: url, Now: clock.Now,
-			Observer: opts.Observer, Health: svc, Logger: opts.Logger, TrustedProxies: opts.TrustedProxies, WriteTimeout: opts.WriteTimeout,
-			UI: ui.New(ui.Config{Apps: svc, Auth: svc, Userpass: svc, APIKeys: svc, Admin: svc, WebSessions: svc, Now: clock.Now}),
-		}),
+		Handler:           httpapi.New(api),
 		ReadHeaderTimeout: 10 * time.Second,
 		WriteTimeout:      opts.WriteTimeout,
 	}
@@ -136,6 +138,23 @@ func New(t testing.TB, opts Options) *Server {
 		srv.Shutdown(ctx)
 	})
 	return &Server{URL: url, AppID: app.ClientAppID, App: app, Service: svc, Store: store, Mailer: mailer, Clock: clock}
+}
+
+// APIConfig returns the configuration of an API handler with every service of svc, for tests
+// that build a handler of their own; the other settings are left zero.
+func APIConfig(svc *service.Service) httpapi.Config {
+	return httpapi.Config{
+		Apps: svc.Apps, Auth: svc.Auth, Userpass: svc.Userpass, APIKeys: svc.APIKeys, Leaks: svc.Leaks,
+		Admins: svc.Admins, Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, SigningKeys: svc.SigningKeys,
+	}
+}
+
+// UIConfig returns the configuration of the pages with every service of svc that they use.
+func UIConfig(svc *service.Service) ui.Config {
+	return ui.Config{
+		Apps: svc.Apps, Auth: svc.Auth, Userpass: svc.Userpass, APIKeys: svc.APIKeys, Admins: svc.Admins,
+		Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, WebSessions: svc.WebSessions,
+	}
 }
 
 // SigningKeys returns the store's signing keys with their material decrypted, for tests that
@@ -161,7 +180,7 @@ func (s *Server) CreateApp(t testing.TB, clientAppID string, edit func(*latchkey
 	if edit != nil {
 		edit(app)
 	}
-	if err := s.Service.CreateApp(context.Background(), app); err != nil {
+	if err := s.Service.BootstrapApp(context.Background(), app); err != nil {
 		t.Fatalf("create app: %v", err)
 	}
 	return app

@@ -6,12 +6,17 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
+var _ latchkey.UserService = (*Users)(nil)
+
+// Users is an admin's view of an app's users and their API keys.
+type Users struct{ *core }
+
 // maxUsersPage bounds one page of a user listing.
 const maxUsersPage = 1000
 
 // FindUsers lists an app's users, filtered and paged.
-func (s *Service) FindUsers(ctx context.Context, appID string, filter latchkey.UserFilter) ([]*latchkey.User, error) {
-	app, err := s.AdminFindApp(ctx, appID)
+func (s *Users) FindUsers(ctx context.Context, appID string, filter latchkey.UserFilter) ([]*latchkey.User, error) {
+	app, err := s.adminApp(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +36,7 @@ func (s *Service) FindUsers(ctx context.Context, appID string, filter latchkey.U
 }
 
 // FindUser returns one of an app's users with counts of its keys and live sessions.
-func (s *Service) FindUser(ctx context.Context, appID, userID string) (*latchkey.User, latchkey.UserStats, error) {
+func (s *Users) FindUser(ctx context.Context, appID, userID string) (*latchkey.User, latchkey.UserStats, error) {
 	_, u, err := s.adminUser(ctx, appID, userID)
 	if err != nil {
 		return nil, latchkey.UserStats{}, err
@@ -40,8 +45,8 @@ func (s *Service) FindUser(ctx context.Context, appID, userID string) (*latchkey
 	return u, stats, err
 }
 
-func (s *Service) adminUser(ctx context.Context, appID, userID string) (*latchkey.App, *latchkey.User, error) {
-	app, err := s.AdminFindApp(ctx, appID)
+func (s *Users) adminUser(ctx context.Context, appID, userID string) (*latchkey.App, *latchkey.User, error) {
+	app, err := s.adminApp(ctx, appID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -55,10 +60,20 @@ func (s *Service) adminUser(ctx context.Context, appID, userID string) (*latchke
 	return app, u, err
 }
 
+// adminUserKey is adminUser for a call about one of the user's keys: an id that cannot name a
+// key is not found.
+func (s *Users) adminUserKey(ctx context.Context, appID, userID, keyID string) (*latchkey.App, *latchkey.User, error) {
+	app, u, err := s.adminUser(ctx, appID, userID)
+	if err == nil && !latchkey.IsID(keyID) {
+		err = errKeyNotFound()
+	}
+	return app, u, err
+}
+
 func errUserNotFound() error { return latchkey.Errorf(latchkey.EUserNotFound, "user not found") }
 
 // SetUserDisabled disables a user (ending its sessions at once) or enables it again.
-func (s *Service) SetUserDisabled(ctx context.Context, appID, userID string, disabled bool) error {
+func (s *Users) SetUserDisabled(ctx context.Context, appID, userID string, disabled bool) error {
 	app, u, err := s.adminUser(ctx, appID, userID)
 	if err != nil {
 		return err
@@ -68,8 +83,8 @@ func (s *Service) SetUserDisabled(ctx context.Context, appID, userID string, dis
 	return err
 }
 
-// AdminDeleteUser deletes a user with its identities, keys and sessions.
-func (s *Service) AdminDeleteUser(ctx context.Context, appID, userID string) error {
+// DeleteUser deletes a user with its identities, keys and sessions.
+func (s *Users) DeleteUser(ctx context.Context, appID, userID string) error {
 	app, u, err := s.adminUser(ctx, appID, userID)
 	if err != nil {
 		return err
@@ -80,7 +95,7 @@ func (s *Service) AdminDeleteUser(ctx context.Context, appID, userID string) err
 }
 
 // RevokeUserSessions ends every session of a user; the user may log in again.
-func (s *Service) RevokeUserSessions(ctx context.Context, appID, userID string) error {
+func (s *Users) RevokeUserSessions(ctx context.Context, appID, userID string) error {
 	app, u, err := s.adminUser(ctx, appID, userID)
 	if err != nil {
 		return err
@@ -91,7 +106,7 @@ func (s *Service) RevokeUserSessions(ctx context.Context, appID, userID string) 
 }
 
 // FindUserAPIKeys lists a user's keys (metadata only: values are never stored).
-func (s *Service) FindUserAPIKeys(ctx context.Context, appID, userID string) ([]*latchkey.APIKey, error) {
+func (s *Users) FindUserAPIKeys(ctx context.Context, appID, userID string) ([]*latchkey.APIKey, error) {
 	_, u, err := s.adminUser(ctx, appID, userID)
 	if err != nil {
 		return nil, err
@@ -99,14 +114,21 @@ func (s *Service) FindUserAPIKeys(ctx context.Context, appID, userID string) ([]
 	return s.store.FindAPIKeys(ctx, u.ID)
 }
 
+// FindUserAPIKey returns one of a user's keys (metadata only).
+func (s *Users) FindUserAPIKey(ctx context.Context, appID, userID, keyID string) (*latchkey.APIKey, error) {
+	_, u, err := s.adminUserKey(ctx, appID, userID, keyID)
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.store.FindAPIKey(ctx, u.ID, keyID)
+	return k, keyNotFound(err)
+}
+
 // SetUserAPIKeyDisabled disables (ending its sessions) or enables any user's key.
-func (s *Service) SetUserAPIKeyDisabled(ctx context.Context, appID, userID, keyID string, disabled bool) error {
-	app, u, err := s.adminUser(ctx, appID, userID)
+func (s *Users) SetUserAPIKeyDisabled(ctx context.Context, appID, userID, keyID string, disabled bool) error {
+	app, u, err := s.adminUserKey(ctx, appID, userID, keyID)
 	if err != nil {
 		return err
-	}
-	if !latchkey.IsID(keyID) {
-		return errKeyNotFound()
 	}
 	err = keyNotFound(s.store.SetAPIKeyDisabled(ctx, u.ID, keyID, disabled))
 	s.audit(ctx, app, pick(disabled, latchkey.EventAPIKeyDisabled, latchkey.EventAPIKeyEnabled), err, "api_key", keyID, map[string]string{"user_id": u.ID})
@@ -114,13 +136,10 @@ func (s *Service) SetUserAPIKeyDisabled(ctx context.Context, appID, userID, keyI
 }
 
 // DeleteUserAPIKey deletes any user's key and the sessions opened with it.
-func (s *Service) DeleteUserAPIKey(ctx context.Context, appID, userID, keyID string) error {
-	app, u, err := s.adminUser(ctx, appID, userID)
+func (s *Users) DeleteUserAPIKey(ctx context.Context, appID, userID, keyID string) error {
+	app, u, err := s.adminUserKey(ctx, appID, userID, keyID)
 	if err != nil {
 		return err
-	}
-	if !latchkey.IsID(keyID) {
-		return errKeyNotFound()
 	}
 	err = keyNotFound(s.store.DeleteAPIKey(ctx, u.ID, keyID))
 	s.audit(ctx, app, latchkey.EventAPIKeyDeleted, err, "api_key", keyID, map[string]string{"user_id": u.ID})
@@ -129,12 +148,12 @@ func (s *Service) DeleteUserAPIKey(ctx context.Context, appID, userID, keyID str
 
 // VerifyToken checks an app user's access token, as App Services' users/verify_token did,
 // and returns its claims.
-func (s *Service) VerifyToken(ctx context.Context, appID, token string) (map[string]any, error) {
-	app, err := s.AdminFindApp(ctx, appID)
+func (s *Users) VerifyToken(ctx context.Context, appID, token string) (map[string]any, error) {
+	app, err := s.adminApp(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
-	auth, err := s.Authenticate(ctx, token, latchkey.AccessToken)
+	auth, err := s.authenticate(ctx, token, latchkey.AccessToken)
 	if err != nil {
 		return nil, err
 	}
