@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"slices"
 	"strconv"
@@ -233,8 +232,7 @@ func keyNotFound(err error) error {
 // hashKey is how key values are stored and looked up: SHA-256 is right for a random secret
 // of this size (no stretching is needed against guessing).
 func hashKey(value string) []byte {
-	sum := sha256.Sum256([]byte(value))
-	return sum[:]
+	return latchkey.HashKeyValue(value)
 }
 
 // CheckLeakSecret verifies the secret that authenticates the app's leak reports.

@@ -31,7 +31,6 @@ func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("Timestamps", func(t *testing.T) { testTimestamps(t, open) })
 	t.Run("Health", func(t *testing.T) { testHealth(t, open) })
-	t.Run("Bulk", func(t *testing.T) { testBulk(t, open) })
 	t.Run("Race", func(t *testing.T) { testRace(t, open) })
 	t.Run("Limit", func(t *testing.T) { testLimit(t, open) })
 }
