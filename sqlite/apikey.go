@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // apiKeyColumns are the columns scanAPIKey reads, in its order.
@@ -52,7 +53,7 @@ func insertAPIKey(ctx context.Context, tx *sql.Tx, k *latchkey.APIKey) error {
 	if taken, err := hashTaken(ctx, tx, k.Hash, ""); err != nil {
 		return err
 	} else if taken {
-		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
+		return storeerr.Taken("API key")
 	}
 	scopesJSON, err := encodeList(k.Scopes)
 	if err != nil {
@@ -73,13 +74,13 @@ func insertAPIKey(ctx context.Context, tx *sql.Tx, k *latchkey.APIKey) error {
 			return err
 		}
 		if nameTaken {
-			return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
+			return storeerr.APIKeyNameTaken()
 		}
-		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
+		return storeerr.Taken("API key")
 	case isPrimaryKeyViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "an API key with id %q already exists", k.ID)
+		return storeerr.Taken("API key")
 	case isForeignKeyViolation(err):
-		return latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return storeerr.UserNotFound()
 	}
 	return err
 }
@@ -142,7 +143,7 @@ func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.AP
 	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE user_id = ? AND id = ?`, userID, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return nil, storeerr.APIKeyNotFound()
 	}
 	return k, wrap("find api key", err)
 }
@@ -153,7 +154,7 @@ func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.AP
 func (s *Store) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, error) {
 	k, err := scanAPIKey(s.readStmts.QueryRowContext(ctx, findAPIKeyByHashQuery, appID, hash, appID, hash))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return nil, storeerr.APIKeyNotFound()
 	}
 	return k, wrap("find api key by hash", err)
 }
@@ -190,9 +191,9 @@ func (s *Store) FindAPIKeyAndUser(ctx context.Context, appID string, hash []byte
 	}
 	switch {
 	case k == nil:
-		return nil, nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return nil, nil, storeerr.APIKeyNotFound()
 	case len(users) == 0:
-		return k, nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return k, nil, storeerr.UserNotFound()
 	}
 	return k, users[0], nil
 }
@@ -215,7 +216,7 @@ func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEn
 	err = tx.QueryRowContext(ctx, `SELECT hash FROM api_keys WHERE user_id = ? AND id = ?`,
 		k.UserID, k.ID).Scan(&current)
 	if errors.Is(err, sql.ErrNoRows) {
-		return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return storeerr.APIKeyNotFound()
 	} else if err != nil {
 		return wrap("rotate api key", err)
 	}
@@ -226,13 +227,13 @@ func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEn
 	if taken, err := hashTaken(ctx, tx, k.Hash, k.ID); err != nil {
 		return wrap("rotate api key", err)
 	} else if taken {
-		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
+		return storeerr.Taken("API key")
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE api_keys SET hash = ?, start = ?, previous_hash = ?,
 		previous_expires_at = ? WHERE user_id = ? AND id = ?`,
 		k.Hash, k.Start, nullBytes(previous), nullMillis(k.PreviousExpiresAt), k.UserID, k.ID)
 	if isUniqueViolation(err) {
-		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
+		return storeerr.Taken("API key")
 	} else if err != nil {
 		return wrap("rotate api key", err)
 	}
@@ -262,7 +263,7 @@ func (s *Store) EndAPIKeyGrace(ctx context.Context, userID, id string, previous 
 		userID, id).Scan(&exists); err != nil {
 		return wrap("end api key grace", err)
 	} else if !exists {
-		return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return storeerr.APIKeyNotFound()
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET previous_hash = NULL, previous_expires_at = NULL
 		WHERE user_id = ? AND id = ? AND previous_hash = ?`, userID, id, previous); err != nil {
@@ -338,7 +339,7 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 	if err != nil {
 		return wrap("touch api key", err)
 	} else if n == 0 {
-		return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return storeerr.APIKeyNotFound()
 	}
 	return nil
 }
@@ -405,7 +406,7 @@ func (s *Store) CreateServerAPIKey(ctx context.Context, u *latchkey.User, k *lat
 		AND name = ?)`, k.AppID, k.AppID, k.Name).Scan(&nameTaken); err != nil {
 		return wrap("create server api key", err)
 	} else if nameTaken {
-		return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
+		return storeerr.APIKeyNameTaken()
 	}
 
 	if err := insertUser(ctx, tx, u); err != nil {
@@ -452,7 +453,7 @@ func (s *Store) FindServerAPIKey(ctx context.Context, appID, id string) (*latchk
 	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE `+serverKeysOf+` AND id = ?`, appID, appID, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return nil, storeerr.APIKeyNotFound()
 	}
 	return k, wrap("find server api key", err)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // CreateMailSend records a message unless the limit refuses it (ELimitReached). The write
@@ -23,7 +24,7 @@ func (s *Store) CreateMailSend(ctx context.Context, m *latchkey.MailSend, limit 
 	_, err = tx.ExecContext(ctx, `INSERT INTO mail_sends (app_id, recipient, kind, sent_at) VALUES (?, ?, ?, ?)`,
 		m.AppID, m.Recipient, m.Kind, millis(m.SentAt))
 	if isForeignKeyViolation(err) {
-		return latchkey.Errorf(latchkey.ENotFound, "app not found")
+		return storeerr.AppNotFound()
 	} else if err != nil {
 		return wrap("create mail send", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // FindSigningKeys returns the token signing keys, oldest first; keys created in the same
@@ -48,7 +49,7 @@ func insertSigningKey(ctx context.Context, db execer, k *latchkey.SigningKey) er
 	_, err := db.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_key, created_at, retired_at)
 		VALUES (?, ?, ?, ?, ?)`, k.ID, k.Algorithm, k.PrivateKey, millis(k.CreatedAt), nullMillis(k.RetiredAt))
 	if isPrimaryKeyViolation(err) {
-		return latchkey.Errorf(latchkey.EConflict, "a signing key with id %q already exists", k.ID)
+		return storeerr.Taken("signing key")
 	}
 	return err
 }
@@ -114,7 +115,7 @@ func (s *Store) ReplaceSigningKeyMaterial(ctx context.Context, id string, old, n
 	var current []byte
 	err = tx.QueryRowContext(ctx, `SELECT private_key FROM signing_keys WHERE id = ?`, id).Scan(&current)
 	if err == sql.ErrNoRows {
-		return false, latchkey.Errorf(latchkey.ENotFound, "signing key not found")
+		return false, storeerr.SigningKeyNotFound()
 	} else if err != nil {
 		return false, wrap("replace signing key", err)
 	}

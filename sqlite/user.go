@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // userColumns are the columns scanUser reads, in its order.
@@ -43,11 +44,11 @@ func insertUser(ctx context.Context, tx *sql.Tx, u *latchkey.User) error {
 	)
 	switch {
 	case isUniqueViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "a user with that email already exists")
+		return storeerr.UserEmailTaken()
 	case isPrimaryKeyViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "a user with id %q already exists", u.ID)
+		return storeerr.Taken("user")
 	case isForeignKeyViolation(err):
-		return latchkey.Errorf(latchkey.ENotFound, "app not found")
+		return storeerr.AppNotFound()
 	}
 	return err
 }
@@ -61,9 +62,9 @@ func insertIdentity(ctx context.Context, tx *sql.Tx, ident *latchkey.Identity) e
 	)
 	switch {
 	case isPrimaryKeyViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "an identity with id %q already exists", ident.ID)
+		return storeerr.Taken("identity")
 	case isForeignKeyViolation(err):
-		return latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return storeerr.UserNotFound()
 	}
 	return err
 }
@@ -106,7 +107,7 @@ func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latch
 		return nil, err
 	}
 	if len(users) == 0 {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return nil, storeerr.UserNotFound()
 	}
 	return users[0], nil
 }
@@ -214,9 +215,9 @@ func (s *Store) CreateUserToken(ctx context.Context, t *latchkey.UserToken) erro
 	)
 	switch {
 	case isPrimaryKeyViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "a user token with id %q already exists", t.ID)
+		return storeerr.Taken("user token")
 	case isForeignKeyViolation(err):
-		return latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return storeerr.UserNotFound()
 	}
 	return wrap("create user token", err)
 }
@@ -231,7 +232,7 @@ func (s *Store) FindUserToken(ctx context.Context, id string) (*latchkey.UserTok
 		FROM user_tokens WHERE id = ?`, id,
 	).Scan(&t.ID, &t.UserID, &t.Kind, &t.Hash, &expiresAt, &createdAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "user token not found")
+		return nil, storeerr.UserTokenNotFound()
 	} else if err != nil {
 		return nil, wrap("find user token", err)
 	}
@@ -291,7 +292,7 @@ func takeUserToken(ctx context.Context, tx *sql.Tx, tokenID string) (string, err
 	var userID string
 	err := tx.QueryRowContext(ctx, `DELETE FROM user_tokens WHERE id = ? RETURNING user_id`, tokenID).Scan(&userID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", latchkey.Errorf(latchkey.ENotFound, "user token not found")
+		return "", storeerr.UserTokenNotFound()
 	}
 	return userID, err
 }
