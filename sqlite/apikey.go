@@ -20,22 +20,18 @@ const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, la
 // IMMEDIATE transaction make the check and the insert one step under concurrent calls.
 // Errors also: EConflict when the id or hash is taken; ENotFound when the user does not exist.
 func (s *Store) CreateAPIKey(ctx context.Context, k *latchkey.APIKey, max int) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("create api key", err)
-	}
-	defer tx.Rollback()
-
-	n, err := countAPIKeys(ctx, tx, k.UserID)
-	if err != nil {
-		return wrap("create api key", err)
-	} else if n >= max {
-		return latchkey.Errorf(latchkey.ELimitReached, "user already has the maximum of %d API keys", max)
-	}
-	if err := insertAPIKey(ctx, tx, k); err != nil {
-		return wrap("create api key", err)
-	}
-	return wrap("create api key", tx.Commit())
+	return s.inTx(ctx, "create api key", func(tx *sql.Tx) error {
+		n, err := countAPIKeys(ctx, tx, k.UserID)
+		if err != nil {
+			return err
+		} else if n >= max {
+			return latchkey.Errorf(latchkey.ELimitReached, "user already has the maximum of %d API keys", max)
+		}
+		if err := insertAPIKey(ctx, tx, k); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // countAPIKeys returns how many keys the user has.
@@ -252,78 +248,66 @@ func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEn
 // EndAPIKeyGrace ends the key's grace period if previous is still its previous hash, and
 // ends its sessions by sessionsEnd. Errors: ENotFound.
 func (s *Store) EndAPIKeyGrace(ctx context.Context, userID, id string, previous []byte, sessionsEnd time.Time) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("end api key grace", err)
-	}
-	defer tx.Rollback()
-
-	var exists bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE user_id = ? AND id = ?)`,
-		userID, id).Scan(&exists); err != nil {
-		return wrap("end api key grace", err)
-	} else if !exists {
-		return storeerr.APIKeyNotFound()
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET previous_hash = NULL, previous_expires_at = NULL
-		WHERE user_id = ? AND id = ? AND previous_hash = ?`, userID, id, previous); err != nil {
-		return wrap("end api key grace", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = ? WHERE api_key_id = ? AND expires_at > ?`,
-		millis(sessionsEnd), id, millis(sessionsEnd)); err != nil {
-		return wrap("end api key grace", err)
-	}
-	return wrap("end api key grace", tx.Commit())
+	return s.inTx(ctx, "end api key grace", func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE user_id = ? AND id = ?)`,
+			userID, id).Scan(&exists); err != nil {
+			return err
+		} else if !exists {
+			return storeerr.APIKeyNotFound()
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET previous_hash = NULL, previous_expires_at = NULL
+			WHERE user_id = ? AND id = ? AND previous_hash = ?`, userID, id, previous); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = ? WHERE api_key_id = ? AND expires_at > ?`,
+			millis(sessionsEnd), id, millis(sessionsEnd)); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // SetAPIKeyDisabled enables or disables one of the user's keys. Disabling also deletes every
 // session opened with the key, in the same transaction, so no refresh token of a disabled key
 // outlives the call.
 func (s *Store) SetAPIKeyDisabled(ctx context.Context, userID, id string, disabled bool) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("set api key disabled", err)
-	}
-	defer tx.Rollback()
-
-	// SQLite counts the rows the WHERE matched, so an unchanged value still counts as found.
-	res, err := tx.ExecContext(ctx, `UPDATE api_keys SET disabled = ? WHERE user_id = ? AND id = ?`,
-		disabled, userID, id)
-	if err != nil {
-		return wrap("set api key disabled", err)
-	}
-	if err := requireRows(res, "API key not found"); err != nil {
-		return wrap("set api key disabled", err)
-	}
-	if disabled {
-		if err := deleteAPIKeySessions(ctx, tx, id); err != nil {
-			return wrap("set api key disabled", err)
+	return s.inTx(ctx, "set api key disabled", func(tx *sql.Tx) error {
+		// SQLite counts the rows the WHERE matched, so an unchanged value still counts as found.
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET disabled = ? WHERE user_id = ? AND id = ?`,
+			disabled, userID, id)
+		if err != nil {
+			return err
 		}
-	}
-	return wrap("set api key disabled", tx.Commit())
+		if err := requireRows(res, "API key not found"); err != nil {
+			return err
+		}
+		if disabled {
+			if err := deleteAPIKeySessions(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // DeleteAPIKey deletes one of the user's keys and every session opened with it.
 func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("delete api key", err)
-	}
-	defer tx.Rollback()
-
-	res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE user_id = ? AND id = ?`, userID, id)
-	if err != nil {
-		return wrap("delete api key", err)
-	}
-	if err := requireRows(res, "API key not found"); err != nil {
-		return wrap("delete api key", err)
-	}
-	// The foreign key cascades already; the explicit delete keeps the rule visible here and
-	// independent of the foreign_keys pragma.
-	if err := deleteAPIKeySessions(ctx, tx, id); err != nil {
-		return wrap("delete api key", err)
-	}
-	return wrap("delete api key", tx.Commit())
+	return s.inTx(ctx, "delete api key", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE user_id = ? AND id = ?`, userID, id)
+		if err != nil {
+			return err
+		}
+		if err := requireRows(res, "API key not found"); err != nil {
+			return err
+		}
+		// The foreign key cascades already; the explicit delete keeps the rule visible here and
+		// independent of the foreign_keys pragma.
+		if err := deleteAPIKeySessions(ctx, tx, id); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // deleteAPIKeySessions deletes the sessions opened with a key.

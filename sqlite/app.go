@@ -153,25 +153,21 @@ func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
 // audit events have no foreign key, and the keys and sessions are deleted explicitly too, so
 // that the rule is visible here.
 func (s *Store) DeleteApp(ctx context.Context, id string) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("delete app", err)
-	}
-	defer tx.Rollback()
-
-	for _, table := range []string{"audit_events", "sessions", "api_keys"} {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE app_id = ?`, id); err != nil {
-			return wrap("delete app", err)
+	return s.inTx(ctx, "delete app", func(tx *sql.Tx) error {
+		for _, table := range []string{"audit_events", "sessions", "api_keys"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE app_id = ?`, id); err != nil {
+				return err
+			}
 		}
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM apps WHERE id = ?`, id)
-	if err != nil {
-		return wrap("delete app", err)
-	}
-	if err := requireRows(res, "app not found"); err != nil {
-		return err
-	}
-	return wrap("delete app", tx.Commit())
+		res, err := tx.ExecContext(ctx, `DELETE FROM apps WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if err := requireRows(res, "app not found"); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // scanApp reads one row of appColumns.
