@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"hash/crc32"
 	"regexp"
 	"strings"
@@ -62,6 +63,13 @@ func KeyStart(s string) string {
 		return s[:keyStartLen]
 	}
 	return ""
+}
+
+// HashKeyValue is how key values are stored and looked up: SHA-256 is right for a random
+// secret of this size (no stretching is needed against guessing).
+func HashKeyValue(value string) []byte {
+	sum := sha256.Sum256([]byte(value))
+	return sum[:]
 }
 
 func keyChecksum(head string) string {

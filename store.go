@@ -11,6 +11,25 @@ import (
 //
 // Lookups that find nothing return an *Error with ENotFound unless a method says otherwise.
 type Store interface {
+	AppStore
+	UserStore
+	UserTokenStore
+	MailStore
+	APIKeyStore
+	ServerAPIKeyStore
+	SessionStore
+	SigningKeyStore
+	AdminStore
+	WebSessionStore
+	AuditStore
+	LimitStore
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// AppStore keeps the apps.
+type AppStore interface {
 	// CreateApp inserts an app. Errors: EConflict when the client app id is taken.
 	CreateApp(ctx context.Context, app *App) error
 	// FindAppByClientID returns an app by its client app id.
@@ -24,7 +43,14 @@ type Store interface {
 	// step, also for nodes starting at once over one database.
 	// Errors: EConflict when app's client app id or id is taken.
 	CreateFirstApp(ctx context.Context, app *App) (first *App, created bool, err error)
+	// UpdateApp writes every setting of the app (all fields but ID, ClientAppID, CreatedAt).
+	UpdateApp(ctx context.Context, app *App) error
+	// DeleteApp deletes an app with all its users, keys, sessions and audit events.
+	DeleteApp(ctx context.Context, id string) error
+}
 
+// UserStore keeps the users of the apps and their identities.
+type UserStore interface {
 	// CreateUser inserts a user with its identities (u.Identities).
 	// Errors: EConflict when the app already has a user with that (non-empty) email.
 	CreateUser(ctx context.Context, u *User) error
@@ -32,11 +58,22 @@ type Store interface {
 	FindUserByID(ctx context.Context, appID, id string) (*User, error)
 	// FindUserByEmail returns a user of the app by lowercased email, with its identities.
 	FindUserByEmail(ctx context.Context, appID, email string) (*User, error)
+	// FindUsers returns users of filter.AppID with their identities, ordered by id, after the
+	// cursor filter.After, at most filter.Limit (all if zero).
+	FindUsers(ctx context.Context, filter UserFilter) ([]*User, error)
+	// FindUserStats counts a user's keys and live sessions at t.
+	FindUserStats(ctx context.Context, userID string, t time.Time) (UserStats, error)
 	// AddIdentity adds an identity unless the user already has one of that provider type.
 	AddIdentity(ctx context.Context, ident *Identity) error
+	// SetUserDisabled enables or disables a user of the app. Disabling also deletes the user's
+	// sessions, in the same transaction.
+	SetUserDisabled(ctx context.Context, appID, id string, disabled bool) error
 	// DeleteUser deletes a user with its identities, keys, sessions and tokens.
 	DeleteUser(ctx context.Context, appID, id string) error
+}
 
+// UserTokenStore keeps the confirmation and password reset tokens of users.
+type UserTokenStore interface {
 	// CreateUserToken inserts a confirmation or reset token.
 	CreateUserToken(ctx context.Context, t *UserToken) error
 	// FindUserToken returns a token by id.
@@ -48,7 +85,10 @@ type Store interface {
 	// the user's password hash and ends the user's sessions, atomically; the user's
 	// confirmation tokens stay. A token already gone returns ENotFound.
 	ResetPasswordWithToken(ctx context.Context, tokenID, passwordHash string) error
+}
 
+// MailStore keeps a record of the messages sent, for their limits.
+type MailStore interface {
 	// CreateMailSend records a message unless the limit refuses it (ELimitReached): the
 	// recipient got a message of any kind after m.SentAt-limit.Cooldown, or limit.Max of
 	// m.Kind after m.SentAt-limit.Window. The check and the insert are one atomic step, also
@@ -58,7 +98,10 @@ type Store interface {
 	// DeleteMailSendsBefore deletes the records of messages sent before t and returns how
 	// many.
 	DeleteMailSendsBefore(ctx context.Context, t time.Time) (int64, error)
+}
 
+// APIKeyStore keeps the users' API keys.
+type APIKeyStore interface {
 	// CreateAPIKey inserts a key unless its user already has max keys or a key of that name.
 	// The check and the insert are one atomic step, also under concurrent calls.
 	// Errors: ELimitReached, EAPIKeyExists.
@@ -92,7 +135,23 @@ type Store interface {
 	EndAPIKeyGrace(ctx context.Context, userID, id string, previous []byte, sessionsEnd time.Time) error
 	// TouchAPIKey records that the key was used at t.
 	TouchAPIKey(ctx context.Context, id string, t time.Time) error
+}
 
+// ServerAPIKeyStore keeps the apps' server API keys, each the key of a server user of its own.
+type ServerAPIKeyStore interface {
+	// CreateServerAPIKey inserts a server user (u, with its identities) and its key k, unless
+	// the app already has max server keys (ELimitReached) or a server key of that name
+	// (EAPIKeyExists). The checks and inserts are one atomic step.
+	CreateServerAPIKey(ctx context.Context, u *User, k *APIKey, max int) error
+	// FindServerAPIKeys returns the app's server keys (keys of users of type server) in
+	// creation order.
+	FindServerAPIKeys(ctx context.Context, appID string) ([]*APIKey, error)
+	// FindServerAPIKey returns one of the app's server keys.
+	FindServerAPIKey(ctx context.Context, appID, id string) (*APIKey, error)
+}
+
+// SessionStore keeps the users' refresh sessions.
+type SessionStore interface {
 	// CreateSession inserts a session, only while its user exists and is enabled, and, for a
 	// session with an APIKeyID, while that key of the user is enabled and s.KeyHash is its
 	// current hash, or its previous hash before the previous value's expiry with s.ExpiresAt
@@ -107,9 +166,14 @@ type Store interface {
 	FindSessionAndUser(ctx context.Context, id string) (*Session, *User, error)
 	// DeleteSession deletes a session.
 	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions deletes every session of a user and returns how many.
+	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
 	// DeleteExpiredSessions deletes the sessions that expired before t and returns how many.
 	DeleteExpiredSessions(ctx context.Context, t time.Time) (int64, error)
+}
 
+// SigningKeyStore keeps the keys that sign access tokens.
+type SigningKeyStore interface {
 	// FindSigningKeys returns the token signing keys, oldest first.
 	FindSigningKeys(ctx context.Context) ([]*SigningKey, error)
 	// CreateSigningKey inserts a signing key.
@@ -126,33 +190,10 @@ type Store interface {
 	// ReplaceSigningKeyMaterial sets a key's PrivateKey to new if it still is old, and
 	// tells whether it did. ENotFound when there is no such key.
 	ReplaceSigningKeyMaterial(ctx context.Context, id string, old, new []byte) (bool, error)
+}
 
-	// UpdateApp writes every setting of the app (all fields but ID, ClientAppID, CreatedAt).
-	UpdateApp(ctx context.Context, app *App) error
-	// DeleteApp deletes an app with all its users, keys, sessions and audit events.
-	DeleteApp(ctx context.Context, id string) error
-
-	// FindUsers returns users of filter.AppID with their identities, ordered by id, after the
-	// cursor filter.After, at most filter.Limit (all if zero).
-	FindUsers(ctx context.Context, filter UserFilter) ([]*User, error)
-	// FindUserStats counts a user's keys and live sessions at t.
-	FindUserStats(ctx context.Context, userID string, t time.Time) (UserStats, error)
-	// SetUserDisabled enables or disables a user of the app. Disabling also deletes the user's
-	// sessions, in the same transaction.
-	SetUserDisabled(ctx context.Context, appID, id string, disabled bool) error
-	// DeleteUserSessions deletes every session of a user and returns how many.
-	DeleteUserSessions(ctx context.Context, userID string) (int64, error)
-
-	// CreateServerAPIKey inserts a server user (u, with its identities) and its key k, unless
-	// the app already has max server keys (ELimitReached) or a server key of that name
-	// (EAPIKeyExists). The checks and inserts are one atomic step.
-	CreateServerAPIKey(ctx context.Context, u *User, k *APIKey, max int) error
-	// FindServerAPIKeys returns the app's server keys (keys of users of type server) in
-	// creation order.
-	FindServerAPIKeys(ctx context.Context, appID string) ([]*APIKey, error)
-	// FindServerAPIKey returns one of the app's server keys.
-	FindServerAPIKey(ctx context.Context, appID, id string) (*APIKey, error)
-
+// AdminStore keeps the admins and their sessions.
+type AdminStore interface {
 	// CreateAdmin inserts an admin. Errors: EConflict when the email is taken.
 	CreateAdmin(ctx context.Context, a *Admin) error
 	// FindAdminByEmail returns an admin by lowercased email.
@@ -167,7 +208,10 @@ type Store interface {
 	FindAdminSession(ctx context.Context, id string) (*AdminSession, error)
 	// DeleteAdminSession deletes an admin session.
 	DeleteAdminSession(ctx context.Context, id string) error
+}
 
+// WebSessionStore keeps the web console's and pages' browser sessions.
+type WebSessionStore interface {
 	// CreateWebSession inserts a web session while the session it rides on
 	// (ws.AdminSessionID or ws.SessionID) exists; otherwise ENotFound. Deleting that session
 	// deletes the web session with it. Errors also: EConflict when the hash is taken.
@@ -188,7 +232,10 @@ type Store interface {
 	// sessions they ride on, which no one else holds a token of, and returns how many web
 	// sessions went.
 	DeleteExpiredWebSessions(ctx context.Context, t time.Time) (int64, error)
+}
 
+// AuditStore keeps the audit log.
+type AuditStore interface {
 	// CreateAuditEvents inserts audit events in one transaction.
 	CreateAuditEvents(ctx context.Context, events []*AuditEvent) error
 	// FindAuditEvents returns events matching the filter, newest (highest id) first.
@@ -198,7 +245,10 @@ type Store interface {
 	// DeleteAuditEventsBeyond deletes the oldest (lowest id) events, keeping the newest keep,
 	// and returns how many went; keep 0 deletes them all.
 	DeleteAuditEventsBeyond(ctx context.Context, keep int64) (int64, error)
+}
 
+// LimitStore keeps the rate limit buckets and the account lockouts, shared by every node.
+type LimitStore interface {
 	// TakeRateToken takes a token from the bucket named key, shared by every node: a bucket
 	// that holds burst tokens and earns one per interval, kept as the time at which it would
 	// be full again (the generic cell rate algorithm), changed in one atomic statement so that
@@ -215,7 +265,4 @@ type Store interface {
 	// new row would not at now: buckets full again, and lockouts neither locked nor checking
 	// whose last failure is before forgetBefore. It returns how many rows went.
 	DeleteIdleLimits(ctx context.Context, now, forgetBefore time.Time) (int64, error)
-
-	// Close releases the store's resources.
-	Close() error
 }

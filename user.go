@@ -2,6 +2,8 @@ package latchkey
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 )
 
@@ -36,6 +38,13 @@ type Identity struct {
 	ProviderType string
 	ProviderID   string
 	CreatedAt    time.Time
+}
+
+// ProviderID derives the stable 24-hex id of an app's provider that an identity carries, as
+// App Services showed one in profiles; it needs no storage.
+func ProviderID(appID, provider string) string {
+	sum := sha256.Sum256([]byte(appID + "/" + provider))
+	return hex.EncodeToString(sum[:12])
 }
 
 // IsAnonymous reports whether the user's only identity is anonymous, the rule the Realm SDKs

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 const adminColumns = `id, email, password_hash, created_at`
@@ -17,9 +18,9 @@ func (s *Store) CreateAdmin(ctx context.Context, a *latchkey.Admin) error {
 			a.ID, a.Email, a.PasswordHash, dbTime(a.CreatedAt))
 		if constraint, ok := violation(err, codeUniqueViolation); ok {
 			if constraint == "admins_email_key" {
-				return latchkey.Errorf(latchkey.EConflict, "an admin with that email already exists")
+				return storeerr.AdminEmailTaken()
 			}
-			return latchkey.Errorf(latchkey.EConflict, "admin already exists")
+			return storeerr.Taken("admin")
 		}
 		return err
 	})
@@ -48,7 +49,7 @@ func scanAdmin(row scanner) (*latchkey.Admin, error) {
 	var a latchkey.Admin
 	if err := row.Scan(&a.ID, &a.Email, &a.PasswordHash, &a.CreatedAt); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, latchkey.Errorf(latchkey.ENotFound, "admin not found")
+			return nil, storeerr.AdminNotFound()
 		}
 		return nil, err
 	}
@@ -63,9 +64,9 @@ func (s *Store) CreateAdminSession(ctx context.Context, sess *latchkey.AdminSess
 		_, err := s.exec(ctx, `INSERT INTO admin_sessions (id, admin_id, created_at, expires_at)
 			VALUES ($1, $2, $3, $4)`, sess.ID, sess.AdminID, dbTime(sess.CreatedAt), dbTime(sess.ExpiresAt))
 		if _, ok := violation(err, codeForeignKeyViolation); ok {
-			return latchkey.Errorf(latchkey.ENotFound, "admin not found")
+			return storeerr.AdminNotFound()
 		} else if _, ok := violation(err, codeUniqueViolation); ok {
-			return latchkey.Errorf(latchkey.EConflict, "admin session already exists")
+			return storeerr.Taken("admin session")
 		}
 		return err
 	})
@@ -77,7 +78,7 @@ func (s *Store) FindAdminSession(ctx context.Context, id string) (*latchkey.Admi
 	err := s.queryRow(ctx, `SELECT id, admin_id, created_at, expires_at FROM admin_sessions WHERE id = $1`, id).
 		Scan(&sess.ID, &sess.AdminID, &sess.CreatedAt, &sess.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "admin session not found")
+		return nil, storeerr.AdminSessionNotFound()
 	} else if err != nil {
 		return nil, wrap("find admin session", err)
 	}
@@ -94,7 +95,7 @@ func (s *Store) DeleteAdminSession(ctx context.Context, id string) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "admin session not found")
+			return storeerr.AdminSessionNotFound()
 		}
 		return nil
 	})

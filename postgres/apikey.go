@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, last_used_at, start,
@@ -25,7 +26,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *latchkey.APIKey, max int) e
 		var one int
 		err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, k.UserID).Scan(&one)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return latchkey.Errorf(latchkey.ENotFound, "user not found")
+			return storeerr.UserNotFound()
 		} else if err != nil {
 			return err
 		}
@@ -48,7 +49,7 @@ func insertAPIKey(ctx context.Context, tx pgx.Tx, k *latchkey.APIKey) error {
 	if taken, err := hashTaken(ctx, tx, k.Hash, ""); err != nil {
 		return err
 	} else if taken {
-		return latchkey.Errorf(latchkey.EConflict, "API key already exists")
+		return storeerr.Taken("API key")
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13)`,
@@ -57,9 +58,9 @@ func insertAPIKey(ctx context.Context, tx pgx.Tx, k *latchkey.APIKey) error {
 		nullBytes(k.PreviousHash), dbTimePtr(k.PreviousExpiresAt))
 	if constraint, ok := violation(err, codeUniqueViolation); ok {
 		if constraint == "api_keys_user_id_name_key" {
-			return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
+			return storeerr.APIKeyNameTaken()
 		}
-		return latchkey.Errorf(latchkey.EConflict, "API key already exists")
+		return storeerr.Taken("API key")
 	}
 	return err
 }
@@ -98,7 +99,7 @@ func (s *Store) CreateServerAPIKey(ctx context.Context, u *latchkey.User, k *lat
 		var one int
 		err := tx.QueryRow(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR NO KEY UPDATE`, k.AppID).Scan(&one)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return latchkey.Errorf(latchkey.ENotFound, "app not found")
+			return storeerr.AppNotFound()
 		} else if err != nil {
 			return err
 		}
@@ -116,7 +117,7 @@ func (s *Store) CreateServerAPIKey(ctx context.Context, u *latchkey.User, k *lat
 			return err
 		}
 		if nameTaken {
-			return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
+			return storeerr.APIKeyNameTaken()
 		}
 
 		if err := insertUser(ctx, tx, u); err != nil {
@@ -241,9 +242,9 @@ func (s *Store) FindAPIKeyAndUser(ctx context.Context, appID string, hash []byte
 	}
 	switch {
 	case k == nil:
-		return nil, nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return nil, nil, storeerr.APIKeyNotFound()
 	case len(users) == 0:
-		return k, nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return k, nil, storeerr.UserNotFound()
 	}
 	return k, users[0], nil
 }
@@ -263,7 +264,7 @@ func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEn
 		err := tx.QueryRow(ctx, `SELECT hash FROM api_keys WHERE user_id = $1 AND id = $2 FOR UPDATE`,
 			k.UserID, k.ID).Scan(&current)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+			return storeerr.APIKeyNotFound()
 		} else if err != nil {
 			return err
 		}
@@ -274,13 +275,13 @@ func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEn
 		if taken, err := hashTaken(ctx, tx, k.Hash, k.ID); err != nil {
 			return err
 		} else if taken {
-			return latchkey.Errorf(latchkey.EConflict, "API key already exists")
+			return storeerr.Taken("API key")
 		}
 		_, err = tx.Exec(ctx, `UPDATE api_keys SET hash = $3, start = $4, previous_hash = $5,
 			previous_expires_at = $6 WHERE user_id = $1 AND id = $2`,
 			k.UserID, k.ID, k.Hash, k.Start, nullBytes(previous), dbTimePtr(k.PreviousExpiresAt))
 		if _, ok := violation(err, codeUniqueViolation); ok {
-			return latchkey.Errorf(latchkey.EConflict, "API key already exists")
+			return storeerr.Taken("API key")
 		} else if err != nil {
 			return err
 		}
@@ -307,7 +308,7 @@ func (s *Store) EndAPIKeyGrace(ctx context.Context, userID, id string, previous 
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+			return storeerr.APIKeyNotFound()
 		}
 		_, err = tx.Exec(ctx, `UPDATE sessions SET expires_at = $2 WHERE api_key_id = $1 AND expires_at > $2`,
 			id, dbTime(sessionsEnd))
@@ -326,7 +327,7 @@ func (s *Store) SetAPIKeyDisabled(ctx context.Context, userID, id string, disabl
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+			return storeerr.APIKeyNotFound()
 		}
 		if disabled {
 			_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE api_key_id = $1`, id)
@@ -344,7 +345,7 @@ func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+			return storeerr.APIKeyNotFound()
 		}
 		return nil
 	})
@@ -358,7 +359,7 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+			return storeerr.APIKeyNotFound()
 		}
 		return nil
 	})
@@ -369,7 +370,7 @@ func scanAPIKey(row scanner) (*latchkey.APIKey, error) {
 	if err := row.Scan(&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &k.CreatedAt,
 		&k.LastUsedAt, &k.Start, &k.Scopes, &k.ExpiresAt, &k.PreviousHash, &k.PreviousExpiresAt); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+			return nil, storeerr.APIKeyNotFound()
 		}
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, userpass_enabled,
@@ -71,7 +72,7 @@ func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
 		if constraint == "apps_client_app_id_key" {
 			return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
 		}
-		return latchkey.Errorf(latchkey.EConflict, "app already exists")
+		return storeerr.Taken("app")
 	}
 	return err
 }
@@ -126,7 +127,7 @@ func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "app not found")
+			return storeerr.AppNotFound()
 		}
 		return nil
 	})
@@ -144,7 +145,7 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 		var one int
 		err := tx.QueryRow(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR UPDATE`, id).Scan(&one)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return latchkey.Errorf(latchkey.ENotFound, "app not found")
+			return storeerr.AppNotFound()
 		} else if err != nil {
 			return err
 		}
@@ -166,7 +167,7 @@ func scanApp(row scanner) (*latchkey.App, error) {
 		&app.KeyPrefix, &maxKeyLifetime, &app.Scopes, &app.LeakSecretHash, &app.HideAccountExistence,
 		&app.CreatedAt); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, latchkey.Errorf(latchkey.ENotFound, "app not found")
+			return nil, storeerr.AppNotFound()
 		}
 		return nil, err
 	}

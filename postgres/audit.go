@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 const auditColumns = `id, time, app_id, event, outcome, actor_type, actor_id, subject_type,
@@ -34,7 +35,7 @@ func (s *Store) CreateAuditEvents(ctx context.Context, events []*latchkey.AuditE
 		}
 		err := tx.SendBatch(ctx, &b).Close()
 		if _, ok := violation(err, codeUniqueViolation); ok {
-			return latchkey.Errorf(latchkey.EConflict, "audit event already exists")
+			return storeerr.Taken("audit event")
 		}
 		return err
 	})

@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/bulk"
 	"github.com/latchkey/latchkey/internal/pgtest"
 	"github.com/latchkey/latchkey/internal/storetest"
 )
@@ -14,5 +15,6 @@ func BenchmarkStore(b *testing.B) {
 	if os.Getenv(pgtest.EnvURL) == "" {
 		b.Skip(pgtest.EnvURL + " is not set")
 	}
-	storetest.Benchmark(b, MustOpen(b, pgtest.NewDatabase(b)))
+	url := pgtest.NewDatabase(b)
+	storetest.Benchmark(b, MustOpen(b, url), bulk.MustOpen(b, url).Insert)
 }

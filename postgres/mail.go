@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // mailLockClass is the first key of the advisory locks that serialize one recipient's
@@ -49,7 +50,7 @@ func (s *Store) CreateMailSend(ctx context.Context, m *latchkey.MailSend, limit 
 		_, err = tx.Exec(ctx, `INSERT INTO mail_sends (app_id, recipient, kind, sent_at) VALUES ($1, $2, $3, $4)`,
 			m.AppID, m.Recipient, m.Kind, dbTime(m.SentAt))
 		if _, ok := violation(err, codeForeignKeyViolation); ok {
-			return latchkey.Errorf(latchkey.ENotFound, "app not found")
+			return storeerr.AppNotFound()
 		}
 		return err
 	})

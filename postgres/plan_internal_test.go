@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/latchkey/latchkey/internal/bulk"
 	"github.com/latchkey/latchkey/internal/pgtest"
 	"github.com/latchkey/latchkey/internal/storetest"
 )
@@ -64,7 +65,7 @@ func TestQueryPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	w := storetest.SeedPlans(t, s)
+	w := storetest.SeedPlans(t, s, bulk.MustOpen(t, url).Insert)
 	for _, q := range []string{
 		// Every user of the big app has a session; a tenth of them has a key session.
 		`INSERT INTO sessions (id, app_id, user_id, device_id, provider, created_at, expires_at)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/bulk"
 	"github.com/latchkey/latchkey/internal/pgtest"
 	"github.com/latchkey/latchkey/internal/storetest"
 	"github.com/latchkey/latchkey/postgres"
@@ -51,7 +52,8 @@ func TestScopes_QueryExecModes(t *testing.T) {
 	for _, mode := range queryExecModes {
 		t.Run(mode, func(t *testing.T) {
 			dbURL := pgtest.NewDatabase(t)
-			s := MustOpen(t, withParam(t, dbURL, "default_query_exec_mode", mode))
+			modeURL := withParam(t, dbURL, "default_query_exec_mode", mode)
+			s := MustOpen(t, modeURL)
 			ctx := context.Background()
 			scopes := []string{"read", `write:"all"`}
 
@@ -71,9 +73,9 @@ func TestScopes_QueryExecModes(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			bulk := NewAPIKey(u, "bulk")
-			bulk.Scopes = scopes
-			if err := s.BulkInsert(ctx, nil, []*latchkey.APIKey{bulk}); err != nil {
+			bulkKey := NewAPIKey(u, "bulk")
+			bulkKey.Scopes = scopes
+			if err := bulk.MustOpen(t, modeURL).Insert(ctx, nil, []*latchkey.APIKey{bulkKey}); err != nil {
 				t.Fatal(err)
 			}
 			now := time.Now()

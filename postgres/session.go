@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 const sessionColumns = `id, app_id, user_id, device_id, provider, api_key_id, created_at, expires_at,
@@ -48,14 +49,14 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 	return s.retry(ctx, "create session", func() error {
 		tag, err := s.exec(ctx, query, args...)
 		if _, ok := violation(err, codeForeignKeyViolation); ok {
-			return latchkey.Errorf(latchkey.ENotFound, "user or API key not found")
+			return storeerr.UserOrAPIKeyNotFound()
 		} else if _, ok := violation(err, codeUniqueViolation); ok {
-			return latchkey.Errorf(latchkey.EConflict, "session already exists")
+			return storeerr.Taken("session")
 		} else if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "user disabled or API key value no longer valid")
+			return storeerr.KeyNoLongerValid()
 		}
 		return nil
 	})
@@ -66,7 +67,7 @@ func (s *Store) FindSession(ctx context.Context, id string) (*latchkey.Session, 
 	var r sessionRow
 	err := s.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id).Scan(r.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "session not found")
+		return nil, storeerr.SessionNotFound()
 	} else if err != nil {
 		return nil, wrap("find session", err)
 	}
@@ -110,7 +111,7 @@ func (s *Store) FindSessionAndUser(ctx context.Context, id string) (*latchkey.Se
 		return nil, nil, wrap("find session and user", err)
 	}
 	if len(users) == 0 {
-		return nil, nil, latchkey.Errorf(latchkey.ENotFound, "session not found")
+		return nil, nil, storeerr.SessionNotFound()
 	}
 	return sr.session(), users[0], nil
 }
@@ -146,7 +147,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "session not found")
+			return storeerr.SessionNotFound()
 		}
 		return nil
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // signingKeysLock is the transaction-level advisory lock that serializes the writers of
@@ -59,7 +60,7 @@ func signingKeyArgs(k *latchkey.SigningKey) []any {
 
 func signingKeyConflict(err error) error {
 	if _, ok := violation(err, codeUniqueViolation); ok {
-		return latchkey.Errorf(latchkey.EConflict, "signing key already exists")
+		return storeerr.Taken("signing key")
 	}
 	return err
 }
@@ -129,7 +130,7 @@ func (s *Store) ReplaceSigningKeyMaterial(ctx context.Context, id string, old, n
 		var current []byte
 		err := tx.QueryRow(ctx, `SELECT private_key FROM signing_keys WHERE id = $1 FOR UPDATE`, id).Scan(&current)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return latchkey.Errorf(latchkey.ENotFound, "signing key not found")
+			return storeerr.SigningKeyNotFound()
 		} else if err != nil {
 			return err
 		}

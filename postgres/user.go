@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // CreateUser inserts a user with its identities, in one transaction. The identities are
@@ -27,11 +28,11 @@ func insertUser(ctx context.Context, tx pgx.Tx, u *latchkey.User) error {
 		u.ID, u.AppID, u.Type, nullString(u.Email), u.PasswordHash, u.Confirmed, u.Disabled, dbTime(u.CreatedAt))
 	if constraint, ok := violation(err, codeUniqueViolation); ok {
 		if constraint == "users_app_id_email_key" {
-			return latchkey.Errorf(latchkey.EConflict, "a user with that email already exists")
+			return storeerr.UserEmailTaken()
 		}
-		return latchkey.Errorf(latchkey.EConflict, "user already exists")
+		return storeerr.Taken("user")
 	} else if _, ok := violation(err, codeForeignKeyViolation); ok {
-		return latchkey.Errorf(latchkey.ENotFound, "app not found")
+		return storeerr.AppNotFound()
 	} else if err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func insertIdentity(ctx context.Context, tx pgx.Tx, userID string, ident *latchk
 		VALUES ($1, $2, $3, $4, $5)`,
 		ident.ID, userID, ident.ProviderType, ident.ProviderID, dbTime(ident.CreatedAt))
 	if _, ok := violation(err, codeUniqueViolation); ok {
-		return latchkey.Errorf(latchkey.EConflict, "identity already exists")
+		return storeerr.Taken("identity")
 	}
 	return err
 }
@@ -84,7 +85,7 @@ func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latch
 		return nil, err
 	}
 	if len(users) == 0 {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return nil, storeerr.UserNotFound()
 	}
 	return users[0], nil
 }
@@ -162,9 +163,9 @@ func (s *Store) AddIdentity(ctx context.Context, ident *latchkey.Identity) error
 			ON CONFLICT (user_id, provider_type) DO NOTHING`,
 			ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, dbTime(ident.CreatedAt))
 		if _, ok := violation(err, codeForeignKeyViolation); ok {
-			return latchkey.Errorf(latchkey.ENotFound, "user not found")
+			return storeerr.UserNotFound()
 		} else if _, ok := violation(err, codeUniqueViolation); ok {
-			return latchkey.Errorf(latchkey.EConflict, "identity already exists")
+			return storeerr.Taken("identity")
 		}
 		return err
 	})
@@ -179,7 +180,7 @@ func (s *Store) DeleteUser(ctx context.Context, appID, id string) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "user not found")
+			return storeerr.UserNotFound()
 		}
 		return nil
 	})
@@ -192,9 +193,9 @@ func (s *Store) CreateUserToken(ctx context.Context, t *latchkey.UserToken) erro
 			VALUES ($1, $2, $3, $4, $5, $6)`,
 			t.ID, t.UserID, t.Kind, t.Hash, dbTime(t.ExpiresAt), dbTime(t.CreatedAt))
 		if _, ok := violation(err, codeForeignKeyViolation); ok {
-			return latchkey.Errorf(latchkey.ENotFound, "user not found")
+			return storeerr.UserNotFound()
 		} else if _, ok := violation(err, codeUniqueViolation); ok {
-			return latchkey.Errorf(latchkey.EConflict, "user token already exists")
+			return storeerr.Taken("user token")
 		}
 		return err
 	})
@@ -207,7 +208,7 @@ func (s *Store) FindUserToken(ctx context.Context, id string) (*latchkey.UserTok
 		FROM user_tokens WHERE id = $1`, id).
 		Scan(&t.ID, &t.UserID, &t.Kind, &t.Hash, &t.ExpiresAt, &t.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "user token not found")
+		return nil, storeerr.UserTokenNotFound()
 	} else if err != nil {
 		return nil, wrap("find user token", err)
 	}
@@ -226,7 +227,7 @@ func (s *Store) ConfirmUserWithToken(ctx context.Context, tokenID string) error 
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "user token not found")
+			return storeerr.UserTokenNotFound()
 		}
 		return nil
 	})
@@ -239,7 +240,7 @@ func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHas
 		var userID string
 		err := tx.QueryRow(ctx, `DELETE FROM user_tokens WHERE id = $1 RETURNING user_id`, tokenID).Scan(&userID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return latchkey.Errorf(latchkey.ENotFound, "user token not found")
+			return storeerr.UserTokenNotFound()
 		} else if err != nil {
 			return err
 		}
@@ -319,7 +320,7 @@ func (s *Store) SetUserDisabled(ctx context.Context, appID, id string, disabled 
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "user not found")
+			return storeerr.UserNotFound()
 		}
 		if disabled {
 			_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id)

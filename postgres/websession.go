@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // webSessionColumns are the columns of a web session row, in the order of its insert and
@@ -23,9 +24,9 @@ func (s *Store) CreateWebSession(ctx context.Context, ws *latchkey.WebSession) e
 			ws.IDHash, nullString(ws.AppID), nullString(ws.AdminSessionID), nullString(ws.SessionID), ws.Email,
 			nullBytes(ws.Flash), dbTime(ws.CreatedAt), dbTime(ws.LastSeenAt), dbTime(ws.ExpiresAt))
 		if _, ok := violation(err, codeForeignKeyViolation); ok {
-			return latchkey.Errorf(latchkey.ENotFound, "session not found")
+			return storeerr.SessionNotFound()
 		} else if _, ok := violation(err, codeUniqueViolation); ok {
-			return latchkey.Errorf(latchkey.EConflict, "web session already exists")
+			return storeerr.WebSessionTaken()
 		}
 		return err
 	})
@@ -41,7 +42,7 @@ func (s *Store) FindWebSession(ctx context.Context, idHash []byte) (*latchkey.We
 	err := s.queryRow(ctx, `SELECT `+webSessionColumns+` FROM web_sessions WHERE id_hash = $1`, idHash).
 		Scan(&ws.IDHash, &appID, &adminSessionID, &sessionID, &ws.Email, &ws.Flash, &ws.CreatedAt, &ws.LastSeenAt, &ws.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "web session not found")
+		return nil, storeerr.WebSessionNotFound()
 	} else if err != nil {
 		return nil, wrap("find web session", err)
 	}
@@ -77,7 +78,7 @@ func (s *Store) updateWebSession(ctx context.Context, op, query string, args ...
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return latchkey.Errorf(latchkey.ENotFound, "web session not found")
+			return storeerr.WebSessionNotFound()
 		}
 		return nil
 	})
@@ -92,7 +93,7 @@ func (s *Store) TakeWebSessionFlash(ctx context.Context, idHash []byte) ([]byte,
 			FROM (SELECT id_hash, flash FROM web_sessions WHERE id_hash = $1 FOR UPDATE) old
 			WHERE w.id_hash = old.id_hash RETURNING old.flash`, idHash).Scan(&flash)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return latchkey.Errorf(latchkey.ENotFound, "web session not found")
+			return storeerr.WebSessionNotFound()
 		}
 		return err
 	})

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
 	"slices"
 	"strconv"
 	"time"
@@ -237,6 +236,5 @@ func keyNotFound(err error) error {
 // hashKey is how key values are stored and looked up: SHA-256 is right for a random secret
 // of this size (no stretching is needed against guessing).
 func hashKey(value string) []byte {
-	sum := sha256.Sum256([]byte(value))
-	return sum[:]
+	return latchkey.HashKeyValue(value)
 }

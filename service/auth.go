@@ -2,9 +2,7 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"time"
@@ -396,6 +394,5 @@ func (s *core) newIdentity(app *latchkey.App, userID, provider string, now time.
 // providerID derives a stable 24-hex id for an app's provider, as App Services showed one
 // in profiles; it needs no storage.
 func providerID(app *latchkey.App, provider string) string {
-	sum := sha256.Sum256([]byte(app.ID + "/" + provider))
-	return hex.EncodeToString(sum[:12])
+	return latchkey.ProviderID(app.ID, provider)
 }

@@ -129,22 +129,22 @@ func BenchmarkLogInAPIKey(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bulk, ok := store.(interface {
-		BulkInsert(context.Context, []*latchkey.User, []*latchkey.APIKey) error
-	})
-	if !ok {
-		b.Fatalf("%T has no BulkInsert", store)
-	}
-	var (
-		users []*latchkey.User
-		keys  []*latchkey.APIKey
-	)
+	var keys []*latchkey.APIKey
 	for range 100 {
-		u, ks := NewSeedUser(app, time.Now(), 2)
-		users, keys = append(users, u), append(keys, ks...)
-	}
-	if err := bulk.BulkInsert(ctx, users, keys); err != nil {
-		b.Fatal(err)
+		now := time.Now().UTC()
+		u := &latchkey.User{ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeNormal, Confirmed: true, CreatedAt: now}
+		u.Identities = []*latchkey.Identity{s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)}
+		if err := store.CreateUser(ctx, u); err != nil {
+			b.Fatal(err)
+		}
+		for _, name := range []string{"a", "b"} {
+			k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: app.ID, UserID: u.ID, Name: name, CreatedAt: now}
+			setKeyValue(app, k)
+			if err := store.CreateAPIKey(ctx, k, latchkey.MaxAPIKeysPerUser); err != nil {
+				b.Fatal(err)
+			}
+			keys = append(keys, k)
+		}
 	}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // adminColumns are the columns scanAdmin reads, in its order.
@@ -17,9 +18,9 @@ func (s *Store) CreateAdmin(ctx context.Context, a *latchkey.Admin) error {
 		a.ID, a.Email, a.PasswordHash, millis(a.CreatedAt))
 	switch {
 	case isUniqueViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "an admin with that email already exists")
+		return storeerr.AdminEmailTaken()
 	case isPrimaryKeyViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "an admin with id %q already exists", a.ID)
+		return storeerr.Taken("admin")
 	}
 	return wrap("create admin", err)
 }
@@ -29,7 +30,7 @@ func (s *Store) CreateAdmin(ctx context.Context, a *latchkey.Admin) error {
 func (s *Store) FindAdminByEmail(ctx context.Context, email string) (*latchkey.Admin, error) {
 	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminColumns+` FROM admins WHERE email = ?`, email))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "admin not found")
+		return nil, storeerr.AdminNotFound()
 	}
 	return a, wrap("find admin by email", err)
 }
@@ -38,7 +39,7 @@ func (s *Store) FindAdminByEmail(ctx context.Context, email string) (*latchkey.A
 func (s *Store) FindAdminByID(ctx context.Context, id string) (*latchkey.Admin, error) {
 	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminColumns+` FROM admins WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "admin not found")
+		return nil, storeerr.AdminNotFound()
 	}
 	return a, wrap("find admin by id", err)
 }
@@ -70,9 +71,9 @@ func (s *Store) CreateAdminSession(ctx context.Context, sess *latchkey.AdminSess
 		VALUES (?, ?, ?, ?)`, sess.ID, sess.AdminID, millis(sess.CreatedAt), millis(sess.ExpiresAt))
 	switch {
 	case isPrimaryKeyViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "an admin session with id %q already exists", sess.ID)
+		return storeerr.Taken("admin session")
 	case isForeignKeyViolation(err):
-		return latchkey.Errorf(latchkey.ENotFound, "admin not found")
+		return storeerr.AdminNotFound()
 	}
 	return wrap("create admin session", err)
 }
@@ -88,7 +89,7 @@ func (s *Store) FindAdminSession(ctx context.Context, id string) (*latchkey.Admi
 		FROM admin_sessions WHERE id = ?`, id,
 	).Scan(&sess.ID, &sess.AdminID, &createdAt, &expiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "admin session not found")
+		return nil, storeerr.AdminSessionNotFound()
 	} else if err != nil {
 		return nil, wrap("find admin session", err)
 	}

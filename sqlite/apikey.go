@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // apiKeyColumns are the columns scanAPIKey reads, in its order.
@@ -19,22 +20,18 @@ const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, la
 // IMMEDIATE transaction make the check and the insert one step under concurrent calls.
 // Errors also: EConflict when the id or hash is taken; ENotFound when the user does not exist.
 func (s *Store) CreateAPIKey(ctx context.Context, k *latchkey.APIKey, max int) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("create api key", err)
-	}
-	defer tx.Rollback()
-
-	n, err := countAPIKeys(ctx, tx, k.UserID)
-	if err != nil {
-		return wrap("create api key", err)
-	} else if n >= max {
-		return latchkey.Errorf(latchkey.ELimitReached, "user already has the maximum of %d API keys", max)
-	}
-	if err := insertAPIKey(ctx, tx, k); err != nil {
-		return wrap("create api key", err)
-	}
-	return wrap("create api key", tx.Commit())
+	return s.inTx(ctx, "create api key", func(tx *sql.Tx) error {
+		n, err := countAPIKeys(ctx, tx, k.UserID)
+		if err != nil {
+			return err
+		} else if n >= max {
+			return latchkey.Errorf(latchkey.ELimitReached, "user already has the maximum of %d API keys", max)
+		}
+		if err := insertAPIKey(ctx, tx, k); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // countAPIKeys returns how many keys the user has.
@@ -52,7 +49,7 @@ func insertAPIKey(ctx context.Context, tx *sql.Tx, k *latchkey.APIKey) error {
 	if taken, err := hashTaken(ctx, tx, k.Hash, ""); err != nil {
 		return err
 	} else if taken {
-		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
+		return storeerr.Taken("API key")
 	}
 	scopesJSON, err := encodeList(k.Scopes)
 	if err != nil {
@@ -73,13 +70,13 @@ func insertAPIKey(ctx context.Context, tx *sql.Tx, k *latchkey.APIKey) error {
 			return err
 		}
 		if nameTaken {
-			return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
+			return storeerr.APIKeyNameTaken()
 		}
-		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
+		return storeerr.Taken("API key")
 	case isPrimaryKeyViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "an API key with id %q already exists", k.ID)
+		return storeerr.Taken("API key")
 	case isForeignKeyViolation(err):
-		return latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return storeerr.UserNotFound()
 	}
 	return err
 }
@@ -142,7 +139,7 @@ func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.AP
 	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE user_id = ? AND id = ?`, userID, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return nil, storeerr.APIKeyNotFound()
 	}
 	return k, wrap("find api key", err)
 }
@@ -153,7 +150,7 @@ func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.AP
 func (s *Store) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, error) {
 	k, err := scanAPIKey(s.readStmts.QueryRowContext(ctx, findAPIKeyByHashQuery, appID, hash, appID, hash))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return nil, storeerr.APIKeyNotFound()
 	}
 	return k, wrap("find api key by hash", err)
 }
@@ -190,9 +187,9 @@ func (s *Store) FindAPIKeyAndUser(ctx context.Context, appID string, hash []byte
 	}
 	switch {
 	case k == nil:
-		return nil, nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return nil, nil, storeerr.APIKeyNotFound()
 	case len(users) == 0:
-		return k, nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return k, nil, storeerr.UserNotFound()
 	}
 	return k, users[0], nil
 }
@@ -215,7 +212,7 @@ func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEn
 	err = tx.QueryRowContext(ctx, `SELECT hash FROM api_keys WHERE user_id = ? AND id = ?`,
 		k.UserID, k.ID).Scan(&current)
 	if errors.Is(err, sql.ErrNoRows) {
-		return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return storeerr.APIKeyNotFound()
 	} else if err != nil {
 		return wrap("rotate api key", err)
 	}
@@ -226,13 +223,13 @@ func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEn
 	if taken, err := hashTaken(ctx, tx, k.Hash, k.ID); err != nil {
 		return wrap("rotate api key", err)
 	} else if taken {
-		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
+		return storeerr.Taken("API key")
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE api_keys SET hash = ?, start = ?, previous_hash = ?,
 		previous_expires_at = ? WHERE user_id = ? AND id = ?`,
 		k.Hash, k.Start, nullBytes(previous), nullMillis(k.PreviousExpiresAt), k.UserID, k.ID)
 	if isUniqueViolation(err) {
-		return latchkey.Errorf(latchkey.EConflict, "an API key with that hash already exists")
+		return storeerr.Taken("API key")
 	} else if err != nil {
 		return wrap("rotate api key", err)
 	}
@@ -251,78 +248,66 @@ func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEn
 // EndAPIKeyGrace ends the key's grace period if previous is still its previous hash, and
 // ends its sessions by sessionsEnd. Errors: ENotFound.
 func (s *Store) EndAPIKeyGrace(ctx context.Context, userID, id string, previous []byte, sessionsEnd time.Time) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("end api key grace", err)
-	}
-	defer tx.Rollback()
-
-	var exists bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE user_id = ? AND id = ?)`,
-		userID, id).Scan(&exists); err != nil {
-		return wrap("end api key grace", err)
-	} else if !exists {
-		return latchkey.Errorf(latchkey.ENotFound, "API key not found")
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET previous_hash = NULL, previous_expires_at = NULL
-		WHERE user_id = ? AND id = ? AND previous_hash = ?`, userID, id, previous); err != nil {
-		return wrap("end api key grace", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = ? WHERE api_key_id = ? AND expires_at > ?`,
-		millis(sessionsEnd), id, millis(sessionsEnd)); err != nil {
-		return wrap("end api key grace", err)
-	}
-	return wrap("end api key grace", tx.Commit())
+	return s.inTx(ctx, "end api key grace", func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE user_id = ? AND id = ?)`,
+			userID, id).Scan(&exists); err != nil {
+			return err
+		} else if !exists {
+			return storeerr.APIKeyNotFound()
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET previous_hash = NULL, previous_expires_at = NULL
+			WHERE user_id = ? AND id = ? AND previous_hash = ?`, userID, id, previous); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = ? WHERE api_key_id = ? AND expires_at > ?`,
+			millis(sessionsEnd), id, millis(sessionsEnd)); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // SetAPIKeyDisabled enables or disables one of the user's keys. Disabling also deletes every
 // session opened with the key, in the same transaction, so no refresh token of a disabled key
 // outlives the call.
 func (s *Store) SetAPIKeyDisabled(ctx context.Context, userID, id string, disabled bool) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("set api key disabled", err)
-	}
-	defer tx.Rollback()
-
-	// SQLite counts the rows the WHERE matched, so an unchanged value still counts as found.
-	res, err := tx.ExecContext(ctx, `UPDATE api_keys SET disabled = ? WHERE user_id = ? AND id = ?`,
-		disabled, userID, id)
-	if err != nil {
-		return wrap("set api key disabled", err)
-	}
-	if err := requireRows(res, "API key not found"); err != nil {
-		return wrap("set api key disabled", err)
-	}
-	if disabled {
-		if err := deleteAPIKeySessions(ctx, tx, id); err != nil {
-			return wrap("set api key disabled", err)
+	return s.inTx(ctx, "set api key disabled", func(tx *sql.Tx) error {
+		// SQLite counts the rows the WHERE matched, so an unchanged value still counts as found.
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET disabled = ? WHERE user_id = ? AND id = ?`,
+			disabled, userID, id)
+		if err != nil {
+			return err
 		}
-	}
-	return wrap("set api key disabled", tx.Commit())
+		if err := requireRows(res, "API key not found"); err != nil {
+			return err
+		}
+		if disabled {
+			if err := deleteAPIKeySessions(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // DeleteAPIKey deletes one of the user's keys and every session opened with it.
 func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("delete api key", err)
-	}
-	defer tx.Rollback()
-
-	res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE user_id = ? AND id = ?`, userID, id)
-	if err != nil {
-		return wrap("delete api key", err)
-	}
-	if err := requireRows(res, "API key not found"); err != nil {
-		return wrap("delete api key", err)
-	}
-	// The foreign key cascades already; the explicit delete keeps the rule visible here and
-	// independent of the foreign_keys pragma.
-	if err := deleteAPIKeySessions(ctx, tx, id); err != nil {
-		return wrap("delete api key", err)
-	}
-	return wrap("delete api key", tx.Commit())
+	return s.inTx(ctx, "delete api key", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE user_id = ? AND id = ?`, userID, id)
+		if err != nil {
+			return err
+		}
+		if err := requireRows(res, "API key not found"); err != nil {
+			return err
+		}
+		// The foreign key cascades already; the explicit delete keeps the rule visible here and
+		// independent of the foreign_keys pragma.
+		if err := deleteAPIKeySessions(ctx, tx, id); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // deleteAPIKeySessions deletes the sessions opened with a key.
@@ -338,7 +323,7 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 	if err != nil {
 		return wrap("touch api key", err)
 	} else if n == 0 {
-		return latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return storeerr.APIKeyNotFound()
 	}
 	return nil
 }
@@ -405,7 +390,7 @@ func (s *Store) CreateServerAPIKey(ctx context.Context, u *latchkey.User, k *lat
 		AND name = ?)`, k.AppID, k.AppID, k.Name).Scan(&nameTaken); err != nil {
 		return wrap("create server api key", err)
 	} else if nameTaken {
-		return latchkey.Errorf(latchkey.EAPIKeyExists, "API key with name already exists")
+		return storeerr.APIKeyNameTaken()
 	}
 
 	if err := insertUser(ctx, tx, u); err != nil {
@@ -452,7 +437,7 @@ func (s *Store) FindServerAPIKey(ctx context.Context, appID, id string) (*latchk
 	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE `+serverKeysOf+` AND id = ?`, appID, appID, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "API key not found")
+		return nil, storeerr.APIKeyNotFound()
 	}
 	return k, wrap("find server api key", err)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // appColumns are the columns scanApp reads, in its order.
@@ -69,7 +70,7 @@ func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
 	if isUniqueViolation(err) {
 		return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
 	} else if isPrimaryKeyViolation(err) {
-		return latchkey.Errorf(latchkey.EConflict, "an app with id %q already exists", app.ID)
+		return storeerr.Taken("app")
 	}
 	return err
 }
@@ -80,7 +81,7 @@ const findAppByClientIDQuery = `SELECT ` + appColumns + ` FROM apps WHERE client
 func (s *Store) FindAppByClientID(ctx context.Context, clientAppID string) (*latchkey.App, error) {
 	app, err := scanApp(s.readStmts.QueryRowContext(ctx, findAppByClientIDQuery, clientAppID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "app not found")
+		return nil, storeerr.AppNotFound()
 	}
 	return app, wrap("find app by client id", err)
 }
@@ -90,7 +91,7 @@ func (s *Store) FindAppByID(ctx context.Context, id string) (*latchkey.App, erro
 	app, err := scanApp(s.read.QueryRowContext(ctx,
 		`SELECT `+appColumns+` FROM apps WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "app not found")
+		return nil, storeerr.AppNotFound()
 	}
 	return app, wrap("find app by id", err)
 }
@@ -152,25 +153,21 @@ func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
 // audit events have no foreign key, and the keys and sessions are deleted explicitly too, so
 // that the rule is visible here.
 func (s *Store) DeleteApp(ctx context.Context, id string) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("delete app", err)
-	}
-	defer tx.Rollback()
-
-	for _, table := range []string{"audit_events", "sessions", "api_keys"} {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE app_id = ?`, id); err != nil {
-			return wrap("delete app", err)
+	return s.inTx(ctx, "delete app", func(tx *sql.Tx) error {
+		for _, table := range []string{"audit_events", "sessions", "api_keys"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE app_id = ?`, id); err != nil {
+				return err
+			}
 		}
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM apps WHERE id = ?`, id)
-	if err != nil {
-		return wrap("delete app", err)
-	}
-	if err := requireRows(res, "app not found"); err != nil {
-		return err
-	}
-	return wrap("delete app", tx.Commit())
+		res, err := tx.ExecContext(ctx, `DELETE FROM apps WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if err := requireRows(res, "app not found"); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // scanApp reads one row of appColumns.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // auditColumns are the columns scanAuditEvent reads, in its order.
@@ -40,7 +41,7 @@ func (s *Store) CreateAuditEvents(ctx context.Context, events []*latchkey.AuditE
 		_, err = stmt.ExecContext(ctx, e.ID, millis(e.Time), nullString(e.AppID), e.Event, e.Outcome,
 			e.ActorType, e.ActorID, e.SubjectType, e.SubjectID, e.IP, e.UserAgent, e.RequestID, details)
 		if isPrimaryKeyViolation(err) {
-			return latchkey.Errorf(latchkey.EConflict, "an audit event with id %q already exists", e.ID)
+			return storeerr.Taken("audit event")
 		} else if err != nil {
 			return wrap("create audit events", err)
 		}

@@ -45,44 +45,41 @@ const lockoutColumns = `failures, pending, pending_until, locks, locked_until, l
 // transaction: it holds the database's write lock from its start, so no other writer, in
 // this process or another, comes between the read and the write.
 func (s *Store) UpdateLockout(ctx context.Context, account []byte, fn func(*latchkey.Lockout) bool) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("update lockout", err)
-	}
-	defer tx.Rollback()
-
-	var (
-		l                                      latchkey.Lockout
-		pendingUntil, lockedUntil, lastFailure int64
-	)
-	err = tx.QueryRowContext(ctx, `SELECT `+lockoutColumns+` FROM lockouts WHERE account = ?`, account).
-		Scan(&l.Failures, &l.Pending, &pendingUntil, &l.Locks, &lockedUntil, &lastFailure)
-	found := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return wrap("update lockout", err)
-	}
-	l.PendingUntil, l.LockedUntil, l.LastFailure = fromNanos(pendingUntil), fromNanos(lockedUntil), fromNanos(lastFailure)
-	if !fn(&l) {
+	return s.inTx(ctx, "update lockout", func(tx *sql.Tx) error {
+		var err error
+		var (
+			l                                      latchkey.Lockout
+			pendingUntil, lockedUntil, lastFailure int64
+		)
+		err = tx.QueryRowContext(ctx, `SELECT `+lockoutColumns+` FROM lockouts WHERE account = ?`, account).
+			Scan(&l.Failures, &l.Pending, &pendingUntil, &l.Locks, &lockedUntil, &lastFailure)
+		found := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		l.PendingUntil, l.LockedUntil, l.LastFailure = fromNanos(pendingUntil), fromNanos(lockedUntil), fromNanos(lastFailure)
+		if !fn(&l) {
+			return nil
+		}
+		switch {
+		case l.IsZero() && !found:
+			return nil
+		case l.IsZero():
+			_, err = tx.ExecContext(ctx, `DELETE FROM lockouts WHERE account = ?`, account)
+		default:
+			_, err = tx.ExecContext(ctx, `INSERT INTO lockouts (account, `+lockoutColumns+`)
+				VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (account) DO UPDATE SET failures = excluded.failures,
+					pending = excluded.pending, pending_until = excluded.pending_until,
+					locks = excluded.locks, locked_until = excluded.locked_until,
+					last_failure = excluded.last_failure`,
+				account, l.Failures, l.Pending, nanos(l.PendingUntil), l.Locks, nanos(l.LockedUntil), nanos(l.LastFailure))
+		}
+		if err != nil {
+			return err
+		}
 		return nil
-	}
-	switch {
-	case l.IsZero() && !found:
-		return nil
-	case l.IsZero():
-		_, err = tx.ExecContext(ctx, `DELETE FROM lockouts WHERE account = ?`, account)
-	default:
-		_, err = tx.ExecContext(ctx, `INSERT INTO lockouts (account, `+lockoutColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (account) DO UPDATE SET failures = excluded.failures,
-				pending = excluded.pending, pending_until = excluded.pending_until,
-				locks = excluded.locks, locked_until = excluded.locked_until,
-				last_failure = excluded.last_failure`,
-			account, l.Failures, l.Pending, nanos(l.PendingUntil), l.Locks, nanos(l.LockedUntil), nanos(l.LastFailure))
-	}
-	if err != nil {
-		return wrap("update lockout", err)
-	}
-	return wrap("update lockout", tx.Commit())
+	})
 }
 
 // DeleteIdleLimits deletes the buckets full again and the lockouts with nothing left to

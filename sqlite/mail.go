@@ -6,28 +6,26 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // CreateMailSend records a message unless the limit refuses it (ELimitReached). The write
 // pool's single connection makes the count and the insert one step.
 func (s *Store) CreateMailSend(ctx context.Context, m *latchkey.MailSend, limit latchkey.MailLimit) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("create mail send", err)
-	}
-	defer tx.Rollback()
-
-	if err := limitMailSend(ctx, tx, m, limit); err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO mail_sends (app_id, recipient, kind, sent_at) VALUES (?, ?, ?, ?)`,
-		m.AppID, m.Recipient, m.Kind, millis(m.SentAt))
-	if isForeignKeyViolation(err) {
-		return latchkey.Errorf(latchkey.ENotFound, "app not found")
-	} else if err != nil {
-		return wrap("create mail send", err)
-	}
-	return wrap("create mail send", tx.Commit())
+	return s.inTx(ctx, "create mail send", func(tx *sql.Tx) error {
+		var err error
+		if err := limitMailSend(ctx, tx, m, limit); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO mail_sends (app_id, recipient, kind, sent_at) VALUES (?, ?, ?, ?)`,
+			m.AppID, m.Recipient, m.Kind, millis(m.SentAt))
+		if isForeignKeyViolation(err) {
+			return storeerr.AppNotFound()
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // limitMailSend deletes the recipient's records older than both periods, then checks the

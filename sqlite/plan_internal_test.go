@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/latchkey/latchkey/internal/bulk"
 	"github.com/latchkey/latchkey/internal/storetest"
 )
 
@@ -24,12 +25,13 @@ var appUsers = regexp.MustCompile(`^SEARCH users USING (COVERING )?INDEX \S+ \(a
 // from real statistics (ANALYZE).
 func TestQueryPlans(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "data", "latchkey.db"))
+	path := filepath.Join(t.TempDir(), "data", "latchkey.db")
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	w := storetest.SeedPlans(t, s)
+	w := storetest.SeedPlans(t, s, bulk.MustOpen(t, path).Insert)
 	for _, q := range []string{
 		`INSERT INTO sessions (id, app_id, user_id, device_id, provider, created_at, expires_at)
 			SELECT substr(hex(randomblob(12)), 1, 24), app_id, id, '000000000000000000000000', 'local-userpass', 0, 1

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // sessionColumns are the columns of a session row, in the order of its inserts and scans.
@@ -60,14 +61,14 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 	n, err := s.group.exec(ctx, query, args...)
 	switch {
 	case isPrimaryKeyViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "a session with id %q already exists", sess.ID)
+		return storeerr.Taken("session")
 	case isForeignKeyViolation(err):
-		return latchkey.Errorf(latchkey.ENotFound, "user or API key not found")
+		return storeerr.UserOrAPIKeyNotFound()
 	case err != nil:
 		return wrap("create session", err)
 	}
 	if n == 0 {
-		return latchkey.Errorf(latchkey.ENotFound, "user disabled or API key value no longer valid")
+		return storeerr.KeyNoLongerValid()
 	}
 	return nil
 }
@@ -78,7 +79,7 @@ func (s *Store) FindSession(ctx context.Context, id string) (*latchkey.Session, 
 	var r sessionRow
 	err := s.readStmts.QueryRowContext(ctx, findSessionQuery, id).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "session not found")
+		return nil, storeerr.SessionNotFound()
 	} else if err != nil {
 		return nil, wrap("find session", err)
 	}
@@ -115,7 +116,7 @@ func (s *Store) FindSessionAndUser(ctx context.Context, id string) (*latchkey.Se
 		return nil, nil, wrap("find session and user", err)
 	}
 	if len(users) == 0 {
-		return nil, nil, latchkey.Errorf(latchkey.ENotFound, "session not found")
+		return nil, nil, storeerr.SessionNotFound()
 	}
 	sess, err := sr.session()
 	if err != nil {

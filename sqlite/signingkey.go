@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // FindSigningKeys returns the token signing keys, oldest first; keys created in the same
@@ -48,7 +49,7 @@ func insertSigningKey(ctx context.Context, db execer, k *latchkey.SigningKey) er
 	_, err := db.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_key, created_at, retired_at)
 		VALUES (?, ?, ?, ?, ?)`, k.ID, k.Algorithm, k.PrivateKey, millis(k.CreatedAt), nullMillis(k.RetiredAt))
 	if isPrimaryKeyViolation(err) {
-		return latchkey.Errorf(latchkey.EConflict, "a signing key with id %q already exists", k.ID)
+		return storeerr.Taken("signing key")
 	}
 	return err
 }
@@ -57,51 +58,45 @@ func insertSigningKey(ctx context.Context, db execer, k *latchkey.SigningKey) er
 // pool's transactions begin IMMEDIATE, which takes SQLite's write lock at once: the check
 // and the insert of one process cannot interleave with another's.
 func (s *Store) CreateSigningKeysIfNone(ctx context.Context, keys []*latchkey.SigningKey) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("create signing keys", err)
-	}
-	defer tx.Rollback()
-	for _, k := range keys {
-		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys WHERE algorithm = ?)`,
-			k.Algorithm).Scan(&exists); err != nil {
-			return wrap("create signing keys", err)
+	return s.inTx(ctx, "create signing keys", func(tx *sql.Tx) error {
+		for _, k := range keys {
+			var exists bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM signing_keys WHERE algorithm = ?)`,
+				k.Algorithm).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				continue
+			}
+			if err := insertSigningKey(ctx, tx, k); err != nil {
+				return err
+			}
 		}
-		if exists {
-			continue
-		}
-		if err := insertSigningKey(ctx, tx, k); err != nil {
-			return wrap("create signing keys", err)
-		}
-	}
-	return wrap("create signing keys", tx.Commit())
+		return nil
+	})
 }
 
 // RotateSigningKeys retires the signing keys of each new key's algorithm, deletes the long
 // retired ones and inserts the new keys, in one IMMEDIATE transaction.
 func (s *Store) RotateSigningKeys(ctx context.Context, keys []*latchkey.SigningKey, deleteRetiredBefore map[string]time.Time) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("rotate signing keys", err)
-	}
-	defer tx.Rollback()
-	for alg, t := range deleteRetiredBefore {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE algorithm = ? AND retired_at < ?`,
-			alg, millis(t)); err != nil {
-			return wrap("rotate signing keys", err)
+	return s.inTx(ctx, "rotate signing keys", func(tx *sql.Tx) error {
+		for alg, t := range deleteRetiredBefore {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM signing_keys WHERE algorithm = ? AND retired_at < ?`,
+				alg, millis(t)); err != nil {
+				return err
+			}
 		}
-	}
-	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ? WHERE algorithm = ? AND retired_at IS NULL`,
-			millis(k.CreatedAt), k.Algorithm); err != nil {
-			return wrap("rotate signing keys", err)
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ? WHERE algorithm = ? AND retired_at IS NULL`,
+				millis(k.CreatedAt), k.Algorithm); err != nil {
+				return err
+			}
+			if err := insertSigningKey(ctx, tx, k); err != nil {
+				return err
+			}
 		}
-		if err := insertSigningKey(ctx, tx, k); err != nil {
-			return wrap("rotate signing keys", err)
-		}
-	}
-	return wrap("rotate signing keys", tx.Commit())
+		return nil
+	})
 }
 
 // ReplaceSigningKeyMaterial sets the key's material to new if it still is old.
@@ -114,7 +109,7 @@ func (s *Store) ReplaceSigningKeyMaterial(ctx context.Context, id string, old, n
 	var current []byte
 	err = tx.QueryRowContext(ctx, `SELECT private_key FROM signing_keys WHERE id = ?`, id).Scan(&current)
 	if err == sql.ErrNoRows {
-		return false, latchkey.Errorf(latchkey.ENotFound, "signing key not found")
+		return false, storeerr.SigningKeyNotFound()
 	} else if err != nil {
 		return false, wrap("replace signing key", err)
 	}

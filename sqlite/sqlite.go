@@ -347,6 +347,21 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("sqlite: %s: %w", op, err)
 }
 
+// inTx runs fn in a transaction on the write connection and commits it; an error of fn's or
+// of the commit comes back wrapped with op. It has postgres's inTx's shape, without its
+// retries: SQLite's one writer waits for the lock (busy_timeout) instead of failing.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(op, err)
+	}
+	defer tx.Rollback() // after Commit, a no-op
+	if err := fn(tx); err != nil {
+		return wrap(op, err)
+	}
+	return wrap(op, tx.Commit())
+}
+
 // execer is a *sql.DB or a *sql.Tx, for the writes that run alone or in a transaction.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // userColumns are the columns scanUser reads, in its order.
@@ -17,21 +18,17 @@ const userColumns = `id, app_id, type, email, password_hash, confirmed, disabled
 // Errors: EConflict when the app already has a user with that email, or the id is taken;
 // ENotFound when the app does not exist.
 func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("create user", err)
-	}
-	defer tx.Rollback()
-
-	if err := insertUser(ctx, tx, u); err != nil {
-		return wrap("create user", err)
-	}
-	for _, ident := range u.Identities {
-		if err := insertIdentity(ctx, tx, ident); err != nil {
-			return wrap("create user", err)
+	return s.inTx(ctx, "create user", func(tx *sql.Tx) error {
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
 		}
-	}
-	return wrap("create user", tx.Commit())
+		for _, ident := range u.Identities {
+			if err := insertIdentity(ctx, tx, ident); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // insertUser inserts the user row alone.
@@ -43,11 +40,11 @@ func insertUser(ctx context.Context, tx *sql.Tx, u *latchkey.User) error {
 	)
 	switch {
 	case isUniqueViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "a user with that email already exists")
+		return storeerr.UserEmailTaken()
 	case isPrimaryKeyViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "a user with id %q already exists", u.ID)
+		return storeerr.Taken("user")
 	case isForeignKeyViolation(err):
-		return latchkey.Errorf(latchkey.ENotFound, "app not found")
+		return storeerr.AppNotFound()
 	}
 	return err
 }
@@ -61,9 +58,9 @@ func insertIdentity(ctx context.Context, tx *sql.Tx, ident *latchkey.Identity) e
 	)
 	switch {
 	case isPrimaryKeyViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "an identity with id %q already exists", ident.ID)
+		return storeerr.Taken("identity")
 	case isForeignKeyViolation(err):
-		return latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return storeerr.UserNotFound()
 	}
 	return err
 }
@@ -106,7 +103,7 @@ func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latch
 		return nil, err
 	}
 	if len(users) == 0 {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return nil, storeerr.UserNotFound()
 	}
 	return users[0], nil
 }
@@ -183,16 +180,12 @@ func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
 // AddIdentity adds an identity unless the user already has one of that provider type, in
 // which case it does nothing. Errors: ENotFound when the user does not exist.
 func (s *Store) AddIdentity(ctx context.Context, ident *latchkey.Identity) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("add identity", err)
-	}
-	defer tx.Rollback()
-
-	if err := insertIdentity(ctx, tx, ident); err != nil {
-		return wrap("add identity", err)
-	}
-	return wrap("add identity", tx.Commit())
+	return s.inTx(ctx, "add identity", func(tx *sql.Tx) error {
+		if err := insertIdentity(ctx, tx, ident); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // DeleteUser deletes a user of the app; the foreign keys cascade to its identities, tokens,
@@ -214,9 +207,9 @@ func (s *Store) CreateUserToken(ctx context.Context, t *latchkey.UserToken) erro
 	)
 	switch {
 	case isPrimaryKeyViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "a user token with id %q already exists", t.ID)
+		return storeerr.Taken("user token")
 	case isForeignKeyViolation(err):
-		return latchkey.Errorf(latchkey.ENotFound, "user not found")
+		return storeerr.UserNotFound()
 	}
 	return wrap("create user token", err)
 }
@@ -231,7 +224,7 @@ func (s *Store) FindUserToken(ctx context.Context, id string) (*latchkey.UserTok
 		FROM user_tokens WHERE id = ?`, id,
 	).Scan(&t.ID, &t.UserID, &t.Kind, &t.Hash, &expiresAt, &createdAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "user token not found")
+		return nil, storeerr.UserTokenNotFound()
 	} else if err != nil {
 		return nil, wrap("find user token", err)
 	}
@@ -243,47 +236,39 @@ func (s *Store) FindUserToken(ctx context.Context, id string) (*latchkey.UserTok
 // ConfirmUserWithToken deletes the token and marks its user confirmed, atomically. A token
 // already gone (used concurrently) returns ENotFound.
 func (s *Store) ConfirmUserWithToken(ctx context.Context, tokenID string) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("confirm user", err)
-	}
-	defer tx.Rollback()
-
-	userID, err := takeUserToken(ctx, tx, tokenID)
-	if err != nil {
-		return wrap("confirm user", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET confirmed = 1 WHERE id = ?`, userID); err != nil {
-		return wrap("confirm user", err)
-	}
-	return wrap("confirm user", tx.Commit())
+	return s.inTx(ctx, "confirm user", func(tx *sql.Tx) error {
+		userID, err := takeUserToken(ctx, tx, tokenID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET confirmed = 1 WHERE id = ?`, userID); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // ResetPasswordWithToken deletes the token and the user's other reset tokens, sets its
 // user's password hash and deletes the user's sessions, atomically. A token already gone
 // returns ENotFound.
 func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHash string) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("reset password", err)
-	}
-	defer tx.Rollback()
-
-	userID, err := takeUserToken(ctx, tx, tokenID)
-	if err != nil {
-		return wrap("reset password", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, userID); err != nil {
-		return wrap("reset password", err)
-	}
-	// A reset link mailed before this one must not set the password again later.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = ? AND kind = ?`, userID, latchkey.UserTokenReset); err != nil {
-		return wrap("reset password", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
-		return wrap("reset password", err)
-	}
-	return wrap("reset password", tx.Commit())
+	return s.inTx(ctx, "reset password", func(tx *sql.Tx) error {
+		userID, err := takeUserToken(ctx, tx, tokenID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, userID); err != nil {
+			return err
+		}
+		// A reset link mailed before this one must not set the password again later.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = ? AND kind = ?`, userID, latchkey.UserTokenReset); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // takeUserToken deletes a token and returns its user id, so that a token works once.
@@ -291,7 +276,7 @@ func takeUserToken(ctx context.Context, tx *sql.Tx, tokenID string) (string, err
 	var userID string
 	err := tx.QueryRowContext(ctx, `DELETE FROM user_tokens WHERE id = ? RETURNING user_id`, tokenID).Scan(&userID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", latchkey.Errorf(latchkey.ENotFound, "user token not found")
+		return "", storeerr.UserTokenNotFound()
 	}
 	return userID, err
 }
@@ -348,27 +333,23 @@ func (s *Store) FindUserStats(ctx context.Context, userID string, t time.Time) (
 // sessions in the same transaction, so that no refresh token of a disabled user outlives the
 // call. Errors: ENotFound when the app has no such user.
 func (s *Store) SetUserDisabled(ctx context.Context, appID, id string, disabled bool) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("set user disabled", err)
-	}
-	defer tx.Rollback()
-
-	// SQLite counts the rows the WHERE matched, so an unchanged value still counts as found.
-	res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE app_id = ? AND id = ?`,
-		disabled, appID, id)
-	if err != nil {
-		return wrap("set user disabled", err)
-	}
-	if err := requireRows(res, "user not found"); err != nil {
-		return wrap("set user disabled", err)
-	}
-	if disabled {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
-			return wrap("set user disabled", err)
+	return s.inTx(ctx, "set user disabled", func(tx *sql.Tx) error {
+		// SQLite counts the rows the WHERE matched, so an unchanged value still counts as found.
+		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE app_id = ? AND id = ?`,
+			disabled, appID, id)
+		if err != nil {
+			return err
 		}
-	}
-	return wrap("set user disabled", tx.Commit())
+		if err := requireRows(res, "user not found"); err != nil {
+			return err
+		}
+		if disabled {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // DeleteUserSessions deletes every session of a user and returns how many; none is not an

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // webSessionColumns are the columns of a web session row, in the order of its insert and
@@ -23,9 +24,9 @@ func (s *Store) CreateWebSession(ctx context.Context, ws *latchkey.WebSession) e
 		nullBytes(ws.Flash), millis(ws.CreatedAt), millis(ws.LastSeenAt), millis(ws.ExpiresAt))
 	switch {
 	case isPrimaryKeyViolation(err):
-		return latchkey.Errorf(latchkey.EConflict, "web session already exists")
+		return storeerr.WebSessionTaken()
 	case isForeignKeyViolation(err):
-		return latchkey.Errorf(latchkey.ENotFound, "session not found")
+		return storeerr.SessionNotFound()
 	}
 	return wrap("create web session", err)
 }
@@ -41,7 +42,7 @@ func (s *Store) FindWebSession(ctx context.Context, idHash []byte) (*latchkey.We
 	err := s.read.QueryRowContext(ctx, `SELECT `+webSessionColumns+` FROM web_sessions WHERE id_hash = ?`, idHash).
 		Scan(&ws.IDHash, &appID, &adminSessionID, &sessionID, &ws.Email, &ws.Flash, &createdAt, &lastSeenAt, &expiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "web session not found")
+		return nil, storeerr.WebSessionNotFound()
 	} else if err != nil {
 		return nil, wrap("find web session", err)
 	}
@@ -81,7 +82,7 @@ func (s *Store) TakeWebSessionFlash(ctx context.Context, idHash []byte) ([]byte,
 	var flash []byte
 	err = tx.QueryRowContext(ctx, `SELECT flash FROM web_sessions WHERE id_hash = ?`, idHash).Scan(&flash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "web session not found")
+		return nil, storeerr.WebSessionNotFound()
 	} else if err != nil {
 		return nil, wrap("take web session flash", err)
 	}

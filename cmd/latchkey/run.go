@@ -22,7 +22,6 @@ Usage:
   latchkey migrate [flags]   apply the database schema and exit
   latchkey admin ...         create admin accounts; manage apps, server API keys, users and
                              the audit log through the admin API (see latchkey admin help)
-  latchkey bench seed ...    fill a store for the load benchmark (see bench/run)
   latchkey version           print the version
 
 As a user of a server:
@@ -57,8 +56,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cmd = &WhoamiCommand{userIO: newUserIO(stdout, stderr)}
 	case "keys":
 		cmd = &KeysCommand{userIO: newUserIO(stdout, stderr)}
-	case "bench":
-		cmd = &BenchCommand{Stdout: stdout, Stderr: stderr}
 	case "version":
 		cmd = &VersionCommand{Stdout: stdout}
 	case "help", "-h", "-help", "--help":

@@ -25,9 +25,9 @@ type PlanWorkload struct {
 	session    string
 }
 
-// SeedPlans fills s, an empty store that implements Bulk,: 30,000 users of the big app (1% disabled, a tenth anonymous, 30
+// SeedPlans fills s, an empty store, through insert: 30,000 users of the big app (1% disabled, a tenth anonymous, 30
 // server users), a third with a key, and a small app of 10 users.
-func SeedPlans(t *testing.T, s latchkey.Store) *PlanWorkload {
+func SeedPlans(t *testing.T, s latchkey.Store, insert Insert) *PlanWorkload {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -69,11 +69,7 @@ func SeedPlans(t *testing.T, s latchkey.Store) *PlanWorkload {
 	for i := range 10 {
 		add(w.Small, i)
 	}
-	bulk, ok := s.(Bulk)
-	if !ok {
-		t.Fatalf("%T does not implement storetest.Bulk", s)
-	}
-	if err := bulk.BulkInsert(ctx, users, keys); err != nil {
+	if err := insert(ctx, users, keys); err != nil {
 		t.Fatal(err)
 	}
 	w.user, w.email = users[3000], users[3000].Email

@@ -14,26 +14,47 @@ import (
 // Run runs the suite. open must return a fresh, empty, migrated store; every subtest opens its
 // own, and closing it is open's business (t.Cleanup). Subtests run one after another, so open
 // may reuse one database between them if it empties it.
+//
+// The subtests are named noun, then case (TestStore/APIKeys/ErrLimitReached): one noun for each
+// of latchkey.Store's interfaces, and Timestamps, Health and Race across them. Each case is a
+// function of its own, in the noun's file.
 func Run(t *testing.T, open func(t *testing.T) latchkey.Store) {
-	t.Run("App", func(t *testing.T) { testApp(t, open) })
-	t.Run("User", func(t *testing.T) { testUser(t, open) })
-	t.Run("UserAdmin", func(t *testing.T) { testUserAdmin(t, open) })
-	t.Run("UserToken", func(t *testing.T) { testUserToken(t, open) })
-	t.Run("MailSend", func(t *testing.T) { testMailSend(t, open) })
-	t.Run("APIKey", func(t *testing.T) { testAPIKey(t, open) })
-	t.Run("ServerAPIKey", func(t *testing.T) { testServerAPIKey(t, open) })
-	t.Run("Session", func(t *testing.T) { testSession(t, open) })
-	t.Run("SessionAndUser", func(t *testing.T) { testSessionAndUser(t, open) })
-	t.Run("SigningKey", func(t *testing.T) { testSigningKey(t, open) })
-	t.Run("SigningKeyWrites", func(t *testing.T) { testSigningKeyWrites(t, open) })
-	t.Run("Admin", func(t *testing.T) { testAdmin(t, open) })
-	t.Run("WebSession", func(t *testing.T) { testWebSession(t, open) })
-	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
-	t.Run("Timestamps", func(t *testing.T) { testTimestamps(t, open) })
-	t.Run("Health", func(t *testing.T) { testHealth(t, open) })
-	t.Run("Bulk", func(t *testing.T) { testBulk(t, open) })
-	t.Run("Race", func(t *testing.T) { testRace(t, open) })
-	t.Run("Limit", func(t *testing.T) { testLimit(t, open) })
+	for _, noun := range suite {
+		t.Run(noun.name, func(t *testing.T) {
+			for _, c := range noun.cases {
+				t.Run(c.name, func(t *testing.T) { c.test(t, open) })
+			}
+		})
+	}
+}
+
+// storeCase is one case of the suite: a name and the function that runs it on stores that
+// open returns.
+type storeCase struct {
+	name string
+	test func(t *testing.T, open func(t *testing.T) latchkey.Store)
+}
+
+// suite is every noun's cases, in the order they run.
+var suite = []struct {
+	name  string
+	cases []storeCase
+}{
+	{"Apps", appsCases},
+	{"Users", usersCases},
+	{"UserTokens", userTokensCases},
+	{"Mail", mailCases},
+	{"APIKeys", apiKeysCases},
+	{"ServerAPIKeys", serverAPIKeysCases},
+	{"Sessions", sessionsCases},
+	{"SigningKeys", signingKeysCases},
+	{"Admins", adminsCases},
+	{"WebSessions", webSessionsCases},
+	{"Audit", auditCases},
+	{"Timestamps", timestampsCases},
+	{"Health", healthCases},
+	{"Race", raceCases},
+	{"Limits", limitsCases},
 }
 
 // now returns the current time as the stores keep it: UTC, at millisecond precision, so that
@@ -90,6 +111,15 @@ func mustCreateApp(t *testing.T, s latchkey.Store) *latchkey.App {
 		t.Fatalf("CreateApp: %v", err)
 	}
 	return app
+}
+
+// openWithUser opens a store holding an app with every provider enabled and an
+// email/password user of it, ada@example.com: the start of most cases.
+func openWithUser(t *testing.T, open func(t *testing.T) latchkey.Store) (latchkey.Store, *latchkey.App, *latchkey.User) {
+	t.Helper()
+	s := open(t)
+	app := mustCreateApp(t, s)
+	return s, app, mustCreateUser(t, s, app.ID, "ada@example.com")
 }
 
 // mustCreateUser creates a user of the app: an email/password user when email is set, an
@@ -212,135 +242,139 @@ func keyName(i int) string {
 	return fmt.Sprintf("key-%02d", i)
 }
 
-func testTimestamps(t *testing.T, open func(t *testing.T) latchkey.Store) {
-	// Times go in with nanoseconds and a zone other than UTC; they must come out at millisecond
-	// precision, in UTC, at the same instant.
-	t.Run("MillisecondUTC", func(t *testing.T) {
-		s := open(t)
-		zone := time.FixedZone("UTC+5:30", 5*3600+1800)
-		base := time.Date(2031, 7, 14, 9, 26, 53, 123456789, zone)
-		at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Hour) }
-		check := func(t *testing.T, what string, got time.Time, i int) {
-			t.Helper()
-			want := at(i).Truncate(time.Millisecond)
-			if !got.Equal(want) {
-				t.Errorf("%s = %v, want %v", what, got, want)
-			}
-			if got.Location() != time.UTC {
-				t.Errorf("%s location = %v, want UTC", what, got.Location())
-			}
-		}
+// timestampsCases check every stored time across the nouns: it goes in with nanoseconds and
+// a zone other than UTC, and comes out at millisecond precision, in UTC, at the same instant.
+var timestampsCases = []storeCase{
+	{"MillisecondUTC", testTimestampsMillisecondUTC},
+}
 
-		app := newApp()
-		app.CreatedAt = at(0)
-		if err := s.CreateApp(t.Context(), app); err != nil {
-			t.Fatal(err)
+// Times go in with nanoseconds and a zone other than UTC; they must come out at millisecond
+// precision, in UTC, at the same instant.
+func testTimestampsMillisecondUTC(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s := open(t)
+	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+	base := time.Date(2031, 7, 14, 9, 26, 53, 123456789, zone)
+	at := func(i int) time.Time { return base.Add(time.Duration(i) * time.Hour) }
+	check := func(t *testing.T, what string, got time.Time, i int) {
+		t.Helper()
+		want := at(i).Truncate(time.Millisecond)
+		if !got.Equal(want) {
+			t.Errorf("%s = %v, want %v", what, got, want)
 		}
-		u := &latchkey.User{ID: newID(), AppID: app.ID, Type: latchkey.UserTypeNormal, CreatedAt: at(1)}
-		u.Identities = []*latchkey.Identity{{
-			ID: newID(), UserID: u.ID, ProviderType: latchkey.ProviderAnonymous,
-			ProviderID: newID(), CreatedAt: at(2),
-		}}
-		if err := s.CreateUser(t.Context(), u); err != nil {
-			t.Fatal(err)
+		if got.Location() != time.UTC {
+			t.Errorf("%s location = %v, want UTC", what, got.Location())
 		}
-		tok := &latchkey.UserToken{
-			ID: newID(), UserID: u.ID, Kind: latchkey.UserTokenConfirm, Hash: randomBytes(t, 32),
-			CreatedAt: at(3), ExpiresAt: at(4),
-		}
-		if err := s.CreateUserToken(t.Context(), tok); err != nil {
-			t.Fatal(err)
-		}
-		k := newAPIKey(t, u, "ci")
-		k.CreatedAt = at(5)
-		k.ExpiresAt, k.PreviousExpiresAt = timePtr(at(14)), timePtr(at(15))
-		if err := s.CreateAPIKey(t.Context(), k, latchkey.MaxAPIKeysPerUser); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.TouchAPIKey(t.Context(), k.ID, at(6)); err != nil {
-			t.Fatal(err)
-		}
-		sess := newSession(u, k)
-		sess.CreatedAt, sess.ExpiresAt = at(7), at(8)
-		if err := s.CreateSession(t.Context(), sess); err != nil {
-			t.Fatal(err)
-		}
-		sk := &latchkey.SigningKey{ID: newID(), Algorithm: "ES256", PrivateKey: randomBytes(t, 138), CreatedAt: at(9)}
-		if err := s.CreateSigningKey(t.Context(), sk); err != nil {
-			t.Fatal(err)
-		}
+	}
 
-		gotApp, err := s.FindAppByID(t.Context(), app.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, "App.CreatedAt", gotApp.CreatedAt, 0)
-		gotUser, err := s.FindUserByID(t.Context(), app.ID, u.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, "User.CreatedAt", gotUser.CreatedAt, 1)
-		if len(gotUser.Identities) != 1 {
-			t.Fatalf("got %d identities, want 1", len(gotUser.Identities))
-		}
-		check(t, "Identity.CreatedAt", gotUser.Identities[0].CreatedAt, 2)
-		gotTok, err := s.FindUserToken(t.Context(), tok.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, "UserToken.CreatedAt", gotTok.CreatedAt, 3)
-		check(t, "UserToken.ExpiresAt", gotTok.ExpiresAt, 4)
-		gotKey := mustFindAPIKey(t, s, u.ID, k.ID)
-		check(t, "APIKey.CreatedAt", gotKey.CreatedAt, 5)
-		if gotKey.LastUsedAt == nil {
-			t.Fatal("APIKey.LastUsedAt = nil after TouchAPIKey")
-		}
-		check(t, "APIKey.LastUsedAt", *gotKey.LastUsedAt, 6)
-		if gotKey.ExpiresAt == nil || gotKey.PreviousExpiresAt == nil {
-			t.Fatalf("APIKey.ExpiresAt = %v, PreviousExpiresAt = %v, want both set", gotKey.ExpiresAt, gotKey.PreviousExpiresAt)
-		}
-		check(t, "APIKey.ExpiresAt", *gotKey.ExpiresAt, 14)
-		check(t, "APIKey.PreviousExpiresAt", *gotKey.PreviousExpiresAt, 15)
-		gotSess, err := s.FindSession(t.Context(), sess.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, "Session.CreatedAt", gotSess.CreatedAt, 7)
-		check(t, "Session.ExpiresAt", gotSess.ExpiresAt, 8)
-		gotSKs, err := s.FindSigningKeys(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		} else if len(gotSKs) != 1 {
-			t.Fatalf("got %d signing keys, want 1", len(gotSKs))
-		}
-		check(t, "SigningKey.CreatedAt", gotSKs[0].CreatedAt, 9)
+	app := newApp()
+	app.CreatedAt = at(0)
+	if err := s.CreateApp(t.Context(), app); err != nil {
+		t.Fatal(err)
+	}
+	u := &latchkey.User{ID: newID(), AppID: app.ID, Type: latchkey.UserTypeNormal, CreatedAt: at(1)}
+	u.Identities = []*latchkey.Identity{{
+		ID: newID(), UserID: u.ID, ProviderType: latchkey.ProviderAnonymous,
+		ProviderID: newID(), CreatedAt: at(2),
+	}}
+	if err := s.CreateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	tok := &latchkey.UserToken{
+		ID: newID(), UserID: u.ID, Kind: latchkey.UserTokenConfirm, Hash: randomBytes(t, 32),
+		CreatedAt: at(3), ExpiresAt: at(4),
+	}
+	if err := s.CreateUserToken(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	k := newAPIKey(t, u, "ci")
+	k.CreatedAt = at(5)
+	k.ExpiresAt, k.PreviousExpiresAt = timePtr(at(14)), timePtr(at(15))
+	if err := s.CreateAPIKey(t.Context(), k, latchkey.MaxAPIKeysPerUser); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchAPIKey(t.Context(), k.ID, at(6)); err != nil {
+		t.Fatal(err)
+	}
+	sess := newSession(u, k)
+	sess.CreatedAt, sess.ExpiresAt = at(7), at(8)
+	if err := s.CreateSession(t.Context(), sess); err != nil {
+		t.Fatal(err)
+	}
+	sk := &latchkey.SigningKey{ID: newID(), Algorithm: "ES256", PrivateKey: randomBytes(t, 138), CreatedAt: at(9)}
+	if err := s.CreateSigningKey(t.Context(), sk); err != nil {
+		t.Fatal(err)
+	}
 
-		a := newAdmin("root@example.com")
-		a.CreatedAt = at(10)
-		if err := s.CreateAdmin(t.Context(), a); err != nil {
-			t.Fatal(err)
-		}
-		as := &latchkey.AdminSession{ID: newID(), AdminID: a.ID, CreatedAt: at(11), ExpiresAt: at(12)}
-		if err := s.CreateAdminSession(t.Context(), as); err != nil {
-			t.Fatal(err)
-		}
-		mustCreateAuditEvents(t, s, newAuditEvent(app.ID, latchkey.EventLogin, u.ID, u.ID, at(13)))
+	gotApp, err := s.FindAppByID(t.Context(), app.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "App.CreatedAt", gotApp.CreatedAt, 0)
+	gotUser, err := s.FindUserByID(t.Context(), app.ID, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "User.CreatedAt", gotUser.CreatedAt, 1)
+	if len(gotUser.Identities) != 1 {
+		t.Fatalf("got %d identities, want 1", len(gotUser.Identities))
+	}
+	check(t, "Identity.CreatedAt", gotUser.Identities[0].CreatedAt, 2)
+	gotTok, err := s.FindUserToken(t.Context(), tok.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "UserToken.CreatedAt", gotTok.CreatedAt, 3)
+	check(t, "UserToken.ExpiresAt", gotTok.ExpiresAt, 4)
+	gotKey := mustFindAPIKey(t, s, u.ID, k.ID)
+	check(t, "APIKey.CreatedAt", gotKey.CreatedAt, 5)
+	if gotKey.LastUsedAt == nil {
+		t.Fatal("APIKey.LastUsedAt = nil after TouchAPIKey")
+	}
+	check(t, "APIKey.LastUsedAt", *gotKey.LastUsedAt, 6)
+	if gotKey.ExpiresAt == nil || gotKey.PreviousExpiresAt == nil {
+		t.Fatalf("APIKey.ExpiresAt = %v, PreviousExpiresAt = %v, want both set", gotKey.ExpiresAt, gotKey.PreviousExpiresAt)
+	}
+	check(t, "APIKey.ExpiresAt", *gotKey.ExpiresAt, 14)
+	check(t, "APIKey.PreviousExpiresAt", *gotKey.PreviousExpiresAt, 15)
+	gotSess, err := s.FindSession(t.Context(), sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "Session.CreatedAt", gotSess.CreatedAt, 7)
+	check(t, "Session.ExpiresAt", gotSess.ExpiresAt, 8)
+	gotSKs, err := s.FindSigningKeys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	} else if len(gotSKs) != 1 {
+		t.Fatalf("got %d signing keys, want 1", len(gotSKs))
+	}
+	check(t, "SigningKey.CreatedAt", gotSKs[0].CreatedAt, 9)
 
-		gotAdmin, err := s.FindAdminByID(t.Context(), a.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, "Admin.CreatedAt", gotAdmin.CreatedAt, 10)
-		gotAS, err := s.FindAdminSession(t.Context(), as.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, "AdminSession.CreatedAt", gotAS.CreatedAt, 11)
-		check(t, "AdminSession.ExpiresAt", gotAS.ExpiresAt, 12)
-		gotEvents := mustFindAuditEvents(t, s, latchkey.AuditFilter{})
-		if len(gotEvents) != 1 {
-			t.Fatalf("got %d audit events, want 1", len(gotEvents))
-		}
-		check(t, "AuditEvent.Time", gotEvents[0].Time, 13)
-	})
+	a := newAdmin("root@example.com")
+	a.CreatedAt = at(10)
+	if err := s.CreateAdmin(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	as := &latchkey.AdminSession{ID: newID(), AdminID: a.ID, CreatedAt: at(11), ExpiresAt: at(12)}
+	if err := s.CreateAdminSession(t.Context(), as); err != nil {
+		t.Fatal(err)
+	}
+	mustCreateAuditEvents(t, s, newAuditEvent(app.ID, latchkey.EventLogin, u.ID, u.ID, at(13)))
+
+	gotAdmin, err := s.FindAdminByID(t.Context(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "Admin.CreatedAt", gotAdmin.CreatedAt, 10)
+	gotAS, err := s.FindAdminSession(t.Context(), as.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "AdminSession.CreatedAt", gotAS.CreatedAt, 11)
+	check(t, "AdminSession.ExpiresAt", gotAS.ExpiresAt, 12)
+	gotEvents := mustFindAuditEvents(t, s, latchkey.AuditFilter{})
+	if len(gotEvents) != 1 {
+		t.Fatalf("got %d audit events, want 1", len(gotEvents))
+	}
+	check(t, "AuditEvent.Time", gotEvents[0].Time, 13)
 }

@@ -10,57 +10,16 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-// Bulk is implemented by the stores that can be filled fast, for `latchkey bench seed` and
-// the benchmarks below. It is not part of latchkey.Store: it skips the key cap.
-type Bulk interface {
-	BulkInsert(ctx context.Context, users []*latchkey.User, keys []*latchkey.APIKey) error
-}
+// Insert fills a store in bulk, past the Store interface (internal/bulk's DB.Insert), for
+// the benchmarks and the plan workload: through the Store every user and key would be a
+// transaction of its own.
+type Insert func(ctx context.Context, users []*latchkey.User, keys []*latchkey.APIKey) error
 
 // benchUsers and benchKeysPerUser size the store the benchmarks read from.
 const (
 	benchUsers       = 2000
 	benchKeysPerUser = 5
 )
-
-// testBulk checks that bulk-inserted rows read back like rows inserted one by one, and that
-// the unique hash still holds.
-func testBulk(t *testing.T, open func(t *testing.T) latchkey.Store) {
-	s := open(t)
-	bulk, ok := s.(Bulk)
-	if !ok {
-		t.Fatalf("%T has no BulkInsert", s)
-	}
-	app := mustCreateApp(t, s)
-	users, keys := bulkRows(t, app, 3, 2)
-	if err := bulk.BulkInsert(t.Context(), users, keys); err != nil {
-		t.Fatalf("BulkInsert: %v", err)
-	}
-	for _, u := range users {
-		got, err := s.FindUserByID(t.Context(), app.ID, u.ID)
-		if err != nil {
-			t.Fatalf("FindUserByID: %v", err)
-		}
-		if len(got.Identities) != 1 || got.Identities[0].ProviderType != latchkey.ProviderAPIKey {
-			t.Fatalf("identities = %+v, want one api-key identity", got.Identities)
-		}
-		if got := mustFindAPIKeys(t, s, u.ID); len(got) != 2 {
-			t.Fatalf("FindAPIKeys: %d keys, want 2", len(got))
-		}
-	}
-	k, err := s.FindAPIKeyByHash(t.Context(), app.ID, keys[3].Hash)
-	if err != nil || k.ID != keys[3].ID || k.UserID != keys[3].UserID {
-		t.Fatalf("FindAPIKeyByHash = %+v, %v; want key %s", k, err, keys[3].ID)
-	}
-	// The same hash again: the UNIQUE index refuses the whole batch.
-	more, moreKeys := bulkRows(t, app, 1, 1)
-	moreKeys[0].Hash = keys[0].Hash
-	if err := bulk.BulkInsert(t.Context(), more, moreKeys); err == nil {
-		t.Fatal("BulkInsert of a taken hash succeeded")
-	}
-	if _, err := s.FindUserByID(t.Context(), app.ID, more[0].ID); latchkey.ErrorCode(err) != latchkey.ENotFound {
-		t.Fatalf("user of a refused batch: err = %v, want ENotFound", err)
-	}
-}
 
 // bulkRows returns n users of the app, each with an api-key identity and k keys with random
 // hashes.
@@ -88,21 +47,17 @@ func bulkRows(tb testing.TB, app *latchkey.App, n, k int) ([]*latchkey.User, []*
 }
 
 // Benchmark runs the store's hot lookups and writes against s, an empty migrated store that
-// implements Bulk: the lookups of every key login (the app, the key with its user) and of
+// insert fills: the lookups of every key login (the app, the key with its user) and of
 // every refresh (the session with its user), and the session insert of every login.
-func Benchmark(b *testing.B, s latchkey.Store) {
+func Benchmark(b *testing.B, s latchkey.Store, insert Insert) {
 	ctx := context.Background()
-	bulk, ok := s.(Bulk)
-	if !ok {
-		b.Fatalf("%T has no BulkInsert", s)
-	}
 	app := newApp()
 	if err := s.CreateApp(ctx, app); err != nil {
 		b.Fatalf("CreateApp: %v", err)
 	}
 	users, keys := bulkRows(b, app, benchUsers, benchKeysPerUser)
-	if err := bulk.BulkInsert(ctx, users, keys); err != nil {
-		b.Fatalf("BulkInsert: %v", err)
+	if err := insert(ctx, users, keys); err != nil {
+		b.Fatalf("insert: %v", err)
 	}
 	sessions := make([]*latchkey.Session, 0, 100)
 	for i := range cap(sessions) {

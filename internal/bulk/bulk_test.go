@@ -1,0 +1,98 @@
+package bulk_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/bulk"
+	"github.com/latchkey/latchkey/internal/pgtest"
+	"github.com/latchkey/latchkey/postgres"
+	"github.com/latchkey/latchkey/sqlite"
+)
+
+// TestInsert checks, on both stores, that rows inserted in bulk read back through the store
+// like rows inserted one by one, and that the unique hash still holds.
+func TestInsert(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "data", "latchkey.db")
+		s, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		testInsert(t, s, bulk.MustOpen(t, path))
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		url := pgtest.NewDatabase(t)
+		s, err := postgres.Open(t.Context(), postgres.Config{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		testInsert(t, s, bulk.MustOpen(t, url))
+	})
+}
+
+func testInsert(t *testing.T, s latchkey.Store, db *bulk.DB) {
+	ctx := context.Background()
+	app := &latchkey.App{ID: latchkey.NewID(time.Now()), ClientAppID: "bulk", Name: "Bulk", APIKeyEnabled: true,
+		RefreshTokenLifetime: latchkey.DefaultRefreshTokenLifetime, KeyPrefix: latchkey.DefaultKeyPrefix,
+		CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+	if err := s.CreateApp(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	users, keys := rows(app, 3, 2)
+	if err := db.Insert(ctx, users, keys); err != nil {
+		t.Fatalf("Insert: %v", err)
+	}
+	for _, u := range users {
+		got, err := s.FindUserByID(ctx, app.ID, u.ID)
+		if err != nil {
+			t.Fatalf("FindUserByID: %v", err)
+		}
+		if len(got.Identities) != 1 || got.Identities[0].ProviderType != latchkey.ProviderAPIKey {
+			t.Fatalf("identities = %+v, want one api-key identity", got.Identities)
+		}
+		if got, err := s.FindAPIKeys(ctx, u.ID); err != nil || len(got) != 2 {
+			t.Fatalf("FindAPIKeys: %d keys, %v; want 2", len(got), err)
+		}
+	}
+	k, err := s.FindAPIKeyByHash(ctx, app.ID, keys[3].Hash)
+	if err != nil || k.ID != keys[3].ID || k.UserID != keys[3].UserID {
+		t.Fatalf("FindAPIKeyByHash = %+v, %v; want key %s", k, err, keys[3].ID)
+	}
+	// The same hash again: the UNIQUE index refuses the whole batch.
+	more, moreKeys := rows(app, 1, 1)
+	moreKeys[0].Hash = keys[0].Hash
+	if err := db.Insert(ctx, more, moreKeys); err == nil {
+		t.Fatal("Insert of a taken hash succeeded")
+	}
+	if _, err := s.FindUserByID(ctx, app.ID, more[0].ID); latchkey.ErrorCode(err) != latchkey.ENotFound {
+		t.Fatalf("user of a refused batch: err = %v, want ENotFound", err)
+	}
+}
+
+// rows returns n users of the app, each with an api-key identity and k keys with random
+// hashes.
+func rows(app *latchkey.App, n, k int) ([]*latchkey.User, []*latchkey.APIKey) {
+	t := time.Now().UTC().Truncate(time.Millisecond)
+	var users []*latchkey.User
+	var keys []*latchkey.APIKey
+	for range n {
+		u := &latchkey.User{ID: latchkey.NewID(t), AppID: app.ID, Type: latchkey.UserTypeNormal, Confirmed: true, CreatedAt: t}
+		u.Identities = []*latchkey.Identity{{
+			ID: latchkey.NewID(t), UserID: u.ID, ProviderType: latchkey.ProviderAPIKey, ProviderID: "bench", CreatedAt: t,
+		}}
+		users = append(users, u)
+		for j := range k {
+			keys = append(keys, &latchkey.APIKey{ID: latchkey.NewID(t), AppID: app.ID, UserID: u.ID,
+				Name: fmt.Sprintf("key-%d", j), Hash: []byte(rand.Text()), Start: "lk_bnch", CreatedAt: t})
+		}
+	}
+	return users, keys
+}

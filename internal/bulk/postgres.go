@@ -1,0 +1,79 @@
+package bulk
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // and the "pgx" driver
+	"github.com/latchkey/latchkey"
+)
+
+// insertPostgres inserts with COPY on one of db's connections, encoding as the postgres store
+// does: times in UTC at millisecond precision, empty as NULL.
+func insertPostgres(ctx context.Context, db *sql.DB, users []*latchkey.User, keys []*latchkey.APIKey) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("%T is not a pgx connection", driverConn)
+		}
+		return pgx.BeginFunc(ctx, c.Conn(), func(tx pgx.Tx) error { return copyRows(ctx, tx, users, keys) })
+	})
+}
+
+func copyRows(ctx context.Context, tx pgx.Tx, users []*latchkey.User, keys []*latchkey.APIKey) error {
+	var idents [][]any
+	userRows := make([][]any, 0, len(users))
+	for _, u := range users {
+		var email *string
+		if u.Email != "" {
+			email = &u.Email
+		}
+		userRows = append(userRows, []any{u.ID, u.AppID, u.Type, email, u.PasswordHash,
+			u.Confirmed, u.Disabled, dbTime(u.CreatedAt)})
+		for _, ident := range u.Identities {
+			idents = append(idents, []any{ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID,
+				dbTime(ident.CreatedAt)})
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"users"},
+		[]string{"id", "app_id", "type", "email", "password_hash", "confirmed", "disabled", "created_at"},
+		pgx.CopyFromRows(userRows)); err != nil {
+		return err
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"identities"},
+		[]string{"id", "user_id", "provider_type", "provider_id", "created_at"},
+		pgx.CopyFromRows(idents)); err != nil {
+		return err
+	}
+	keyRows := make([][]any, 0, len(keys))
+	for _, k := range keys {
+		keyRows = append(keyRows, []any{k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled,
+			dbTime(k.CreatedAt), dbTimePtr(k.LastUsedAt), k.Start, jsonList(k.Scopes), dbTimePtr(k.ExpiresAt),
+			nullBytes(k.PreviousHash), dbTimePtr(k.PreviousExpiresAt)})
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"api_keys"},
+		[]string{"id", "app_id", "user_id", "name", "hash", "disabled", "created_at", "last_used_at",
+			"start", "scopes", "expires_at", "previous_hash", "previous_expires_at"},
+		pgx.CopyFromRows(keyRows))
+	return err
+}
+
+func dbTime(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Millisecond)
+}
+
+func dbTimePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := dbTime(*t)
+	return &u
+}

@@ -1,0 +1,86 @@
+package bulk
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"github.com/latchkey/latchkey"
+	_ "modernc.org/sqlite" // the "sqlite" driver
+)
+
+// insertSQLite inserts with prepared statements, encoding as the sqlite store does: times as
+// Unix milliseconds, lists as JSON arrays, empty as NULL.
+func insertSQLite(ctx context.Context, db *sql.DB, users []*latchkey.User, keys []*latchkey.APIKey) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+
+	userStmt, err := tx.PrepareContext(ctx, `INSERT INTO users
+		(id, app_id, type, email, password_hash, confirmed, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer userStmt.Close()
+	identStmt, err := tx.PrepareContext(ctx, `INSERT INTO identities
+		(id, user_id, provider_type, provider_id, created_at) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer identStmt.Close()
+	keyStmt, err := tx.PrepareContext(ctx, `INSERT INTO api_keys (id, app_id, user_id, name, hash, disabled,
+		created_at, last_used_at, start, scopes, expires_at, previous_hash, previous_expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer keyStmt.Close()
+
+	for _, u := range users {
+		if _, err := userStmt.ExecContext(ctx, u.ID, u.AppID, u.Type, sql.NullString{String: u.Email, Valid: u.Email != ""},
+			u.PasswordHash, u.Confirmed, u.Disabled, u.CreatedAt.UnixMilli()); err != nil {
+			return err
+		}
+		for _, ident := range u.Identities {
+			if _, err := identStmt.ExecContext(ctx, ident.ID, ident.UserID, ident.ProviderType,
+				ident.ProviderID, ident.CreatedAt.UnixMilli()); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range keys {
+		if _, err := keyStmt.ExecContext(ctx, k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled,
+			k.CreatedAt.UnixMilli(), nullMillis(k.LastUsedAt), k.Start, jsonList(k.Scopes), nullMillis(k.ExpiresAt),
+			nullBytes(k.PreviousHash), nullMillis(k.PreviousExpiresAt)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func nullMillis(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// jsonList encodes a list as both stores' scopes columns hold it: a JSON array, "[]" for none.
+func jsonList(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(l) // cannot fail for strings
+	return string(b)
+}
+
+// nullBytes stores an empty byte slice as NULL, as the stores do.
+func nullBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
