@@ -2,13 +2,12 @@ package postgres
 
 import (
 	"context"
-	"errors"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
+// adminColumns are the columns scanAdmin reads, in its order.
 const adminColumns = `id, email, password_hash, created_at`
 
 // CreateAdmin inserts an admin. Errors: EConflict when the email or the id is taken.
@@ -16,17 +15,15 @@ func (s *Store) CreateAdmin(ctx context.Context, a *latchkey.Admin) error {
 	return s.retry(ctx, "create admin", func() error {
 		_, err := s.exec(ctx, `INSERT INTO admins (`+adminColumns+`) VALUES ($1, $2, $3, $4)`,
 			a.ID, a.Email, a.PasswordHash, dbTime(a.CreatedAt))
-		if constraint, ok := violation(err, codeUniqueViolation); ok {
-			if constraint == "admins_email_key" {
-				return storeerr.AdminEmailTaken()
-			}
-			return storeerr.Taken("admin")
+		if constraint, ok := violation(err, codeUniqueViolation); ok && constraint == "admins_email_key" {
+			return storeerr.AdminEmailTaken()
 		}
-		return err
+		return insertErr(err, "admin", nil)
 	})
 }
 
-// FindAdminByEmail returns an admin by email, compared as given: the service lowercases it.
+// FindAdminByEmail returns an admin by email. The email is compared as given: the service
+// lowercases it.
 func (s *Store) FindAdminByEmail(ctx context.Context, email string) (*latchkey.Admin, error) {
 	a, err := scanAdmin(s.queryRow(ctx, `SELECT `+adminColumns+` FROM admins WHERE email = $1`, email))
 	return a, wrap("find admin by email", err)
@@ -45,13 +42,11 @@ func (s *Store) CountAdmins(ctx context.Context) (int, error) {
 	return n, wrap("count admins", err)
 }
 
-func scanAdmin(row scanner) (*latchkey.Admin, error) {
+// scanAdmin reads one row of adminColumns; no row is ENotFound.
+func scanAdmin(row rowScanner) (*latchkey.Admin, error) {
 	var a latchkey.Admin
 	if err := row.Scan(&a.ID, &a.Email, &a.PasswordHash, &a.CreatedAt); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, storeerr.AdminNotFound()
-		}
-		return nil, err
+		return nil, noRow(err, storeerr.AdminNotFound)
 	}
 	a.CreatedAt = a.CreatedAt.UTC()
 	return &a, nil
@@ -63,40 +58,26 @@ func (s *Store) CreateAdminSession(ctx context.Context, sess *latchkey.AdminSess
 	return s.retry(ctx, "create admin session", func() error {
 		_, err := s.exec(ctx, `INSERT INTO admin_sessions (id, admin_id, created_at, expires_at)
 			VALUES ($1, $2, $3, $4)`, sess.ID, sess.AdminID, dbTime(sess.CreatedAt), dbTime(sess.ExpiresAt))
-		if _, ok := violation(err, codeForeignKeyViolation); ok {
-			return storeerr.AdminNotFound()
-		} else if _, ok := violation(err, codeUniqueViolation); ok {
-			return storeerr.Taken("admin session")
-		}
-		return err
+		return insertErr(err, "admin session", storeerr.AdminNotFound)
 	})
 }
 
-// FindAdminSession returns an admin session by id, whether or not it has expired.
+// FindAdminSession returns an admin session by id, whether or not it has expired: expiry is
+// the service's rule.
 func (s *Store) FindAdminSession(ctx context.Context, id string) (*latchkey.AdminSession, error) {
 	var sess latchkey.AdminSession
 	err := s.queryRow(ctx, `SELECT id, admin_id, created_at, expires_at FROM admin_sessions WHERE id = $1`, id).
 		Scan(&sess.ID, &sess.AdminID, &sess.CreatedAt, &sess.ExpiresAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, storeerr.AdminSessionNotFound()
-	} else if err != nil {
-		return nil, wrap("find admin session", err)
+	if err != nil {
+		return nil, wrap("find admin session", noRow(err, storeerr.AdminSessionNotFound))
 	}
 	sess.CreatedAt = sess.CreatedAt.UTC()
 	sess.ExpiresAt = sess.ExpiresAt.UTC()
 	return &sess, nil
 }
 
-// DeleteAdminSession deletes an admin session.
+// DeleteAdminSession deletes an admin session. Errors: ENotFound when it is already gone.
 func (s *Store) DeleteAdminSession(ctx context.Context, id string) error {
-	return s.retry(ctx, "delete admin session", func() error {
-		tag, err := s.exec(ctx, `DELETE FROM admin_sessions WHERE id = $1`, id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return storeerr.AdminSessionNotFound()
-		}
-		return nil
-	})
+	return s.execOne(ctx, "delete admin session", storeerr.AdminSessionNotFound,
+		`DELETE FROM admin_sessions WHERE id = $1`, id)
 }

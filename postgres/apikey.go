@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,36 +10,38 @@ import (
 	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
+// apiKeyColumns are the columns scanAPIKey reads, in its order.
 const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, last_used_at, start,
 	scopes, expires_at, previous_hash, previous_expires_at`
 
-// CreateAPIKey inserts a key unless its user already has max keys or a key of that name.
-//
-// Concurrent calls for one user, from any number of pools or nodes, run one at a time: each
-// locks the owner's row before counting, so the count holds until the insert commits.
+// CreateAPIKey inserts a key unless its user already has max keys (ELimitReached) or a key of
+// that name (EAPIKeyExists); the cap is checked first. Concurrent calls for one user, from any
+// number of pools or nodes, run one at a time: each locks the owner's row before counting,
+// so the count holds until the insert commits.
+// Errors also: EConflict when the id or hash is taken; ENotFound when the user does not exist.
 func (s *Store) CreateAPIKey(ctx context.Context, k *latchkey.APIKey, max int) error {
 	return s.inTx(ctx, "create api key", func(tx pgx.Tx) error {
 		// FOR NO KEY UPDATE rather than FOR UPDATE: it conflicts with itself, which is all the
 		// serialization needs, but not with the KEY SHARE locks that foreign key checks take,
 		// so logins and identity inserts for the user do not queue behind key creation.
 		var one int
-		err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, k.UserID).Scan(&one)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return storeerr.UserNotFound()
-		} else if err != nil {
-			return err
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, k.UserID).Scan(&one); err != nil {
+			return noRow(err, storeerr.UserNotFound)
 		}
-
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE user_id = $1`, k.UserID).Scan(&n); err != nil {
+		if n, err := countAPIKeys(ctx, tx, k.UserID); err != nil {
 			return err
-		}
-		if n >= max {
+		} else if n >= max {
 			return latchkey.Errorf(latchkey.ELimitReached, "user already has the maximum of %d API keys", max)
 		}
-
 		return insertAPIKey(ctx, tx, k)
 	})
+}
+
+// countAPIKeys returns how many keys the user has.
+func countAPIKeys(ctx context.Context, tx pgx.Tx, userID string) (int, error) {
+	var n int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE user_id = $1`, userID).Scan(&n)
+	return n, err
 }
 
 // insertAPIKey inserts a key row, telling its unique constraints apart by name. A hash that
@@ -56,13 +57,10 @@ func insertAPIKey(ctx context.Context, tx pgx.Tx, k *latchkey.APIKey) error {
 		k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, dbTime(k.CreatedAt),
 		dbTimePtr(k.LastUsedAt), k.Start, jsonList(k.Scopes), dbTimePtr(k.ExpiresAt),
 		nullBytes(k.PreviousHash), dbTimePtr(k.PreviousExpiresAt))
-	if constraint, ok := violation(err, codeUniqueViolation); ok {
-		if constraint == "api_keys_user_id_name_key" {
-			return storeerr.APIKeyNameTaken()
-		}
-		return storeerr.Taken("API key")
+	if constraint, ok := violation(err, codeUniqueViolation); ok && constraint == "api_keys_user_id_name_key" {
+		return storeerr.APIKeyNameTaken()
 	}
-	return err
+	return insertErr(err, "API key", nil)
 }
 
 // hashTaken reports whether hash is any key's current or previous hash. The unique indexes
@@ -76,124 +74,39 @@ func hashTaken(ctx context.Context, tx pgx.Tx, hash []byte, except string) (bool
 	return taken, err
 }
 
-// serverKeysOf restricts a query on api_keys to the server keys of the app $1. Going through
-// the app's server users uses the indexes users (app_id, type, id) and api_keys (user_id,
-// ...): an app has few server users and maybe millions of keys.
-const serverKeysOf = `app_id = $1 AND user_id IN (SELECT id FROM users WHERE app_id = $1 AND type = '` +
-	latchkey.UserTypeServer + `')`
-
-// CreateServerAPIKey inserts a server user (u, with its identities) and its key k, unless the
-// app already has max server keys (ELimitReached) or a server key of k's name
-// (EAPIKeyExists); the cap is checked first. Errors also: ENotFound when the app does not
-// exist; EConflict when an id or the hash is taken.
-//
-// Concurrent calls for one app, from any number of pools or nodes, run one at a time: each
-// locks the app's row before counting, so the count holds until the inserts commit.
-func (s *Store) CreateServerAPIKey(ctx context.Context, u *latchkey.User, k *latchkey.APIKey, max int) error {
-	if k.UserID != u.ID || k.AppID != u.AppID {
-		return fmt.Errorf("postgres: create server api key: key %s is not of user %s in app %s", k.ID, u.ID, u.AppID)
-	}
-	return s.inTx(ctx, "create server api key", func(tx pgx.Tx) error {
-		// FOR NO KEY UPDATE, as in CreateAPIKey: it conflicts with itself but not with the
-		// KEY SHARE locks of the foreign key checks of users being inserted into the app.
-		var one int
-		err := tx.QueryRow(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR NO KEY UPDATE`, k.AppID).Scan(&one)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return storeerr.AppNotFound()
-		} else if err != nil {
-			return err
-		}
-
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE `+serverKeysOf, k.AppID).Scan(&n); err != nil {
-			return err
-		}
-		if n >= max {
-			return latchkey.Errorf(latchkey.ELimitReached, "app already has the maximum of %d server API keys", max)
-		}
-		var nameTaken bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE `+serverKeysOf+` AND name = $2)`,
-			k.AppID, k.Name).Scan(&nameTaken); err != nil {
-			return err
-		}
-		if nameTaken {
-			return storeerr.APIKeyNameTaken()
-		}
-
-		if err := insertUser(ctx, tx, u); err != nil {
-			return err
-		}
-		return insertAPIKey(ctx, tx, k)
-	})
-}
-
-// FindServerAPIKeys returns the app's server keys in creation order.
-func (s *Store) FindServerAPIKeys(ctx context.Context, appID string) ([]*latchkey.APIKey, error) {
-	rows, err := s.query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE `+serverKeysOf+` ORDER BY created_at, id`, appID)
-	if err != nil {
-		return nil, wrap("find server api keys", err)
-	}
-	defer rows.Close()
-	keys := []*latchkey.APIKey{}
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, wrap("find server api keys", err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("find server api keys", err)
-	}
-	return keys, nil
-}
-
-// FindServerAPIKey returns one of the app's server keys; a user's key, or another app's, is
-// not found.
-func (s *Store) FindServerAPIKey(ctx context.Context, appID, id string) (*latchkey.APIKey, error) {
-	k, err := scanAPIKey(s.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
-		WHERE `+serverKeysOf+` AND id = $2`, appID, id))
-	return k, wrap("find server api key", err)
-}
+// The queries of every key login.
+const (
+	// findAPIKeyByHashQuery finds the key of app $1 whose current or previous hash is $2.
+	// The two lookups are two branches so that each uses its column's index; a hash is in at
+	// most one key (insertAPIKey, RotateAPIKey).
+	findAPIKeyByHashQuery = `
+		SELECT ` + apiKeyColumns + ` FROM api_keys WHERE hash = $2 AND app_id = $1
+		UNION ALL
+		SELECT ` + apiKeyColumns + ` FROM api_keys WHERE previous_hash = $2 AND app_id = $1
+		LIMIT 1`
+	// findAPIKeyAndUserQuery is findAPIKeyByHashQuery as a CTE with the key's user and
+	// identities joined in; k.* is apiKeyColumns. The user comes as in FindUserByID, or as
+	// NULL columns when it is not a user of the key's app.
+	findAPIKeyAndUserQuery = `WITH k AS (` + findAPIKeyByHashQuery + `)
+		SELECT k.*, ` + userIdentityColumns + `
+		FROM k LEFT JOIN users u ON u.id = k.user_id AND u.app_id = k.app_id
+		LEFT JOIN identities i ON i.user_id = u.id` + userOrder
+)
 
 // FindAPIKeys returns a user's keys in creation order.
 func (s *Store) FindAPIKeys(ctx context.Context, userID string) ([]*latchkey.APIKey, error) {
 	rows, err := s.query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE user_id = $1 ORDER BY created_at, id`, userID)
-	if err != nil {
-		return nil, wrap("find api keys", err)
-	}
-	defer rows.Close()
-	keys := []*latchkey.APIKey{}
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, wrap("find api keys", err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("find api keys", err)
-	}
-	return keys, nil
+	keys, err := scanAll(rows, err, scanAPIKey)
+	return keys, wrap("find api keys", err)
 }
 
-// FindAPIKey returns one of the user's keys.
+// FindAPIKey returns one of the user's keys; another user's key is not found.
 func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.APIKey, error) {
 	k, err := scanAPIKey(s.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE user_id = $1 AND id = $2`, userID, id))
 	return k, wrap("find api key", err)
 }
-
-// findAPIKeyByHashQuery finds the key of app $1 whose current or previous hash is $2. The
-// two lookups are two branches so that each uses its column's index; a hash is in at most
-// one key (insertAPIKey, RotateAPIKey).
-const findAPIKeyByHashQuery = `
-	SELECT ` + apiKeyColumns + ` FROM api_keys WHERE hash = $2 AND app_id = $1
-	UNION ALL
-	SELECT ` + apiKeyColumns + ` FROM api_keys WHERE previous_hash = $2 AND app_id = $1
-	LIMIT 1`
 
 // FindAPIKeyByHash returns the app's key whose current or previous hash is hash; whether a
 // previous hash still works is the service's rule.
@@ -201,14 +114,6 @@ func (s *Store) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte)
 	k, err := scanAPIKey(s.queryRow(ctx, findAPIKeyByHashQuery, appID, hash))
 	return k, wrap("find api key by hash", err)
 }
-
-// findAPIKeyAndUserQuery is findAPIKeyByHashQuery as a CTE with the key's user and
-// identities joined in; k.* is apiKeyColumns. The user comes as in FindUserByID, or as NULL
-// columns when it is not a user of the key's app.
-const findAPIKeyAndUserQuery = `WITH k AS (` + findAPIKeyByHashQuery + `)
-	SELECT k.*, ` + userIdentityColumns + `
-	FROM k LEFT JOIN users u ON u.id = k.user_id AND u.app_id = k.app_id
-	LEFT JOIN identities i ON i.user_id = u.id` + userOrder
 
 // FindAPIKeyAndUser returns the app's key whose current or previous hash is hash, with its
 // user and the user's identities, in one query: one snapshot and one round trip where
@@ -258,41 +163,35 @@ func (s *Store) FindAPIKeyAndUser(ctx context.Context, appID string, hash []byte
 // Errors: ENotFound when the user has no such key; EConflict when k.Hash is a key's current or
 // previous hash.
 func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEnd time.Time) error {
-	var previous []byte
-	err := s.inTx(ctx, "rotate api key", func(tx pgx.Tx) error {
-		var current []byte
-		err := tx.QueryRow(ctx, `SELECT hash FROM api_keys WHERE user_id = $1 AND id = $2 FOR UPDATE`,
-			k.UserID, k.ID).Scan(&current)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return storeerr.APIKeyNotFound()
-		} else if err != nil {
-			return err
+	previous, err := inTxValue(ctx, s, "rotate api key", func(tx pgx.Tx) ([]byte, error) {
+		var current, previous []byte
+		if err := tx.QueryRow(ctx, `SELECT hash FROM api_keys WHERE user_id = $1 AND id = $2 FOR UPDATE`,
+			k.UserID, k.ID).Scan(&current); err != nil {
+			return nil, noRow(err, storeerr.APIKeyNotFound)
 		}
-		previous = nil
 		if k.PreviousExpiresAt != nil {
 			previous = current
 		}
 		if taken, err := hashTaken(ctx, tx, k.Hash, k.ID); err != nil {
-			return err
+			return nil, err
 		} else if taken {
-			return storeerr.Taken("API key")
+			return nil, storeerr.Taken("API key")
 		}
-		_, err = tx.Exec(ctx, `UPDATE api_keys SET hash = $3, start = $4, previous_hash = $5,
-			previous_expires_at = $6 WHERE user_id = $1 AND id = $2`,
-			k.UserID, k.ID, k.Hash, k.Start, nullBytes(previous), dbTimePtr(k.PreviousExpiresAt))
+		_, err := tx.Exec(ctx, `UPDATE api_keys SET hash = $1, start = $2, previous_hash = $3,
+			previous_expires_at = $4 WHERE user_id = $5 AND id = $6`,
+			k.Hash, k.Start, nullBytes(previous), dbTimePtr(k.PreviousExpiresAt), k.UserID, k.ID)
 		if _, ok := violation(err, codeUniqueViolation); ok {
-			return storeerr.Taken("API key")
+			return nil, storeerr.Taken("API key")
 		} else if err != nil {
-			return err
+			return nil, err
 		}
-		_, err = tx.Exec(ctx, `UPDATE sessions SET expires_at = $2 WHERE api_key_id = $1 AND expires_at > $2`,
-			k.ID, dbTime(sessionsEnd))
-		return err
+		return previous, endAPIKeySessions(ctx, tx, k.ID, sessionsEnd)
 	})
-	if err == nil {
-		k.PreviousHash = nullBytes(previous)
+	if err != nil {
+		return err
 	}
-	return err
+	k.PreviousHash = nullBytes(previous)
+	return nil
 }
 
 // EndAPIKeyGrace ends the key's grace period if previous is still its previous hash, and
@@ -300,20 +199,21 @@ func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEn
 // whether it exists and leaves a newer rotation's values alone. Errors: ENotFound.
 func (s *Store) EndAPIKeyGrace(ctx context.Context, userID, id string, previous []byte, sessionsEnd time.Time) error {
 	return s.inTx(ctx, "end api key grace", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE api_keys SET
-			previous_expires_at = CASE WHEN previous_hash = $3 THEN NULL ELSE previous_expires_at END,
-			previous_hash = CASE WHEN previous_hash = $3 THEN NULL ELSE previous_hash END
-			WHERE user_id = $1 AND id = $2`, userID, id, previous)
-		if err != nil {
+		if err := execRow(ctx, tx, storeerr.APIKeyNotFound, `UPDATE api_keys SET
+			previous_expires_at = CASE WHEN previous_hash = $1 THEN NULL ELSE previous_expires_at END,
+			previous_hash = CASE WHEN previous_hash = $1 THEN NULL ELSE previous_hash END
+			WHERE user_id = $2 AND id = $3`, previous, userID, id); err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return storeerr.APIKeyNotFound()
-		}
-		_, err = tx.Exec(ctx, `UPDATE sessions SET expires_at = $2 WHERE api_key_id = $1 AND expires_at > $2`,
-			id, dbTime(sessionsEnd))
-		return err
+		return endAPIKeySessions(ctx, tx, id, sessionsEnd)
 	})
+}
+
+// endAPIKeySessions ends the sessions opened with a key no later than end.
+func endAPIKeySessions(ctx context.Context, tx pgx.Tx, keyID string, end time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE sessions SET expires_at = $1 WHERE api_key_id = $2 AND expires_at > $1`,
+		dbTime(end), keyID)
+	return err
 }
 
 // SetAPIKeyDisabled enables or disables one of the user's keys. Disabling deletes the key's
@@ -321,64 +221,106 @@ func (s *Store) EndAPIKeyGrace(ctx context.Context, userID, id string, previous 
 // runs meanwhile from leaving a session behind.
 func (s *Store) SetAPIKeyDisabled(ctx context.Context, userID, id string, disabled bool) error {
 	return s.inTx(ctx, "set api key disabled", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE api_keys SET disabled = $3 WHERE user_id = $1 AND id = $2`,
-			userID, id, disabled)
-		if err != nil {
+		if err := execRow(ctx, tx, storeerr.APIKeyNotFound, `UPDATE api_keys SET disabled = $1 WHERE user_id = $2 AND id = $3`,
+			disabled, userID, id); err != nil || !disabled {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return storeerr.APIKeyNotFound()
-		}
-		if disabled {
-			_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE api_key_id = $1`, id)
-		}
-		return err
+		return deleteAPIKeySessions(ctx, tx, id)
 	})
 }
 
 // DeleteAPIKey deletes one of the user's keys. The sessions opened with it go in the same
 // statement, by the foreign key's ON DELETE CASCADE.
 func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
-	return s.retry(ctx, "delete api key", func() error {
-		tag, err := s.exec(ctx, `DELETE FROM api_keys WHERE user_id = $1 AND id = $2`, userID, id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return storeerr.APIKeyNotFound()
-		}
-		return nil
-	})
+	return s.execOne(ctx, "delete api key", storeerr.APIKeyNotFound, `DELETE FROM api_keys WHERE user_id = $1 AND id = $2`,
+		userID, id)
 }
 
-// TouchAPIKey records that the key was used at t.
+// deleteAPIKeySessions deletes the sessions opened with a key.
+func deleteAPIKeySessions(ctx context.Context, tx pgx.Tx, keyID string) error {
+	_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE api_key_id = $1`, keyID)
+	return err
+}
+
+// TouchAPIKey records that the key was used at t. Errors: ENotFound when the key is gone.
 func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
-	return s.retry(ctx, "touch api key", func() error {
-		tag, err := s.exec(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1`, id, dbTime(t))
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return storeerr.APIKeyNotFound()
-		}
-		return nil
-	})
+	return s.execOne(ctx, "touch api key", storeerr.APIKeyNotFound, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`,
+		dbTime(t), id)
 }
 
-func scanAPIKey(row scanner) (*latchkey.APIKey, error) {
+// scanAPIKey reads one row of apiKeyColumns; no row is ENotFound.
+func scanAPIKey(row rowScanner) (*latchkey.APIKey, error) {
 	var k latchkey.APIKey
 	if err := row.Scan(&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &k.CreatedAt,
 		&k.LastUsedAt, &k.Start, &k.Scopes, &k.ExpiresAt, &k.PreviousHash, &k.PreviousExpiresAt); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, storeerr.APIKeyNotFound()
-		}
-		return nil, err
+		return nil, noRow(err, storeerr.APIKeyNotFound)
 	}
+	k.Scopes = nilIfEmpty(k.Scopes)
 	k.CreatedAt = k.CreatedAt.UTC()
 	k.LastUsedAt = utcPtr(k.LastUsedAt)
-	k.Scopes = nilIfEmpty(k.Scopes)
 	k.ExpiresAt = utcPtr(k.ExpiresAt)
 	k.PreviousHash = nullBytes(k.PreviousHash)
 	k.PreviousExpiresAt = utcPtr(k.PreviousExpiresAt)
 	return &k, nil
+}
+
+// serverKeysOf restricts a query on api_keys to the server keys of the app $1. Going through
+// the app's server users uses the indexes users (app_id, type, id) and api_keys (user_id,
+// ...): an app has few server users and maybe millions of keys.
+const serverKeysOf = `app_id = $1 AND user_id IN (SELECT id FROM users WHERE app_id = $1 AND type = '` +
+	latchkey.UserTypeServer + `')`
+
+// CreateServerAPIKey inserts a server user (u, with its identities) and its key k, unless the
+// app already has max server keys (ELimitReached) or a server key of k's name
+// (EAPIKeyExists); the cap is checked first. Errors also: ENotFound when the app does not
+// exist; EConflict when an id or the hash is taken.
+//
+// Concurrent calls for one app, from any number of pools or nodes, run one at a time: each
+// locks the app's row before counting, so the count holds until the inserts commit.
+func (s *Store) CreateServerAPIKey(ctx context.Context, u *latchkey.User, k *latchkey.APIKey, max int) error {
+	if k.UserID != u.ID || k.AppID != u.AppID {
+		return fmt.Errorf("postgres: create server api key: key %s is not of user %s in app %s", k.ID, u.ID, u.AppID)
+	}
+	return s.inTx(ctx, "create server api key", func(tx pgx.Tx) error {
+		// FOR NO KEY UPDATE, as in CreateAPIKey: it conflicts with itself but not with the
+		// KEY SHARE locks of the foreign key checks of users being inserted into the app.
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR NO KEY UPDATE`, k.AppID).Scan(&one); err != nil {
+			return noRow(err, storeerr.AppNotFound)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE `+serverKeysOf,
+			k.AppID).Scan(&n); err != nil {
+			return err
+		} else if n >= max {
+			return latchkey.Errorf(latchkey.ELimitReached, "app already has the maximum of %d server API keys", max)
+		}
+		var nameTaken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE `+serverKeysOf+` AND name = $2)`,
+			k.AppID, k.Name).Scan(&nameTaken); err != nil {
+			return err
+		} else if nameTaken {
+			return storeerr.APIKeyNameTaken()
+		}
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		return insertAPIKey(ctx, tx, k)
+	})
+}
+
+// FindServerAPIKeys returns the app's server keys in creation order.
+func (s *Store) FindServerAPIKeys(ctx context.Context, appID string) ([]*latchkey.APIKey, error) {
+	rows, err := s.query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE `+serverKeysOf+` ORDER BY created_at, id`, appID)
+	keys, err := scanAll(rows, err, scanAPIKey)
+	return keys, wrap("find server api keys", err)
+}
+
+// FindServerAPIKey returns one of the app's server keys; a user's key, or another app's, is
+// not found.
+func (s *Store) FindServerAPIKey(ctx context.Context, appID, id string) (*latchkey.APIKey, error) {
+	k, err := scanAPIKey(s.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
+		WHERE `+serverKeysOf+` AND id = $2`, appID, id))
+	return k, wrap("find server api key", err)
 }

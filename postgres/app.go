@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -10,11 +9,12 @@ import (
 	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
+// appColumns are the columns scanApp reads, in its order.
 const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, userpass_enabled,
 	apikey_enabled, password_min_length, refresh_token_lifetime_s, allowed_origins, key_prefix,
 	max_key_lifetime_s, scopes, leak_secret_hash, hide_account_existence, created_at`
 
-// CreateApp inserts an app.
+// CreateApp inserts an app. Errors: EConflict when the client app id or the id is taken.
 func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
 	return s.retry(ctx, "create app", func() error {
 		return insertApp(ctx, timedExec{s}, app)
@@ -31,32 +31,21 @@ const firstAppLockKey int64 = 0x6c6b317374617070
 // plain check-then-insert would let each insert its own.
 // Errors: EConflict when the client app id or the id is taken.
 func (s *Store) CreateFirstApp(ctx context.Context, app *latchkey.App) (*latchkey.App, bool, error) {
-	var (
-		first   *latchkey.App
-		created bool
-	)
-	err := s.inTx(ctx, "create first app", func(tx pgx.Tx) error {
-		first, created = nil, false
+	first, err := inTxValue(ctx, s, "create first app", func(tx pgx.Tx) (*latchkey.App, error) {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, firstAppLockKey); err != nil {
-			return err
+			return nil, err
 		}
-		a, err := scanApp(tx.QueryRow(ctx, `SELECT `+appColumns+` FROM apps ORDER BY created_at, id LIMIT 1`))
-		if err == nil {
-			first = a
-			return nil
-		} else if latchkey.ErrorCode(err) != latchkey.ENotFound {
-			return err
+		first, err := scanApp(tx.QueryRow(ctx, `SELECT `+appColumns+` FROM apps ORDER BY created_at, id LIMIT 1`))
+		if latchkey.ErrorCode(err) != latchkey.ENotFound {
+			return first, err
 		}
-		if err := insertApp(ctx, tx, app); err != nil {
-			return err
-		}
-		first, created = app, true
-		return nil
+		return app, insertApp(ctx, tx, app)
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	return first, created, nil
+	// The oldest app is app itself only when this call inserted it.
+	return first, first == app, nil
 }
 
 // insertApp inserts an app row. Errors: EConflict when the client app id or the id is taken.
@@ -68,13 +57,10 @@ func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
 		int64(app.RefreshTokenLifetime/time.Second), list(app.AllowedOrigins), app.KeyPrefix,
 		int64(app.MaxKeyLifetime/time.Second), jsonList(app.Scopes), nullBytes(app.LeakSecretHash),
 		app.HideAccountExistence, dbTime(app.CreatedAt))
-	if constraint, ok := violation(err, codeUniqueViolation); ok {
-		if constraint == "apps_client_app_id_key" {
-			return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
-		}
-		return storeerr.Taken("app")
+	if constraint, ok := violation(err, codeUniqueViolation); ok && constraint == "apps_client_app_id_key" {
+		return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
 	}
-	return err
+	return insertErr(err, "app", nil)
 }
 
 // FindAppByClientID returns an app by its client app id.
@@ -92,45 +78,22 @@ func (s *Store) FindAppByID(ctx context.Context, id string) (*latchkey.App, erro
 // FindApps returns every app, oldest first.
 func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
 	rows, err := s.query(ctx, `SELECT `+appColumns+` FROM apps ORDER BY created_at, id`)
-	if err != nil {
-		return nil, wrap("find apps", err)
-	}
-	defer rows.Close()
-	apps := []*latchkey.App{}
-	for rows.Next() {
-		app, err := scanApp(rows)
-		if err != nil {
-			return nil, wrap("find apps", err)
-		}
-		apps = append(apps, app)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("find apps", err)
-	}
-	return apps, nil
+	apps, err := scanAll(rows, err, scanApp)
+	return apps, wrap("find apps", err)
 }
 
 // UpdateApp writes every setting of the app: all fields but ID, ClientAppID and CreatedAt.
 func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
-	return s.retry(ctx, "update app", func() error {
-		tag, err := s.exec(ctx, `UPDATE apps SET name = $2, auto_confirm = $3,
-			anonymous_enabled = $4, userpass_enabled = $5, apikey_enabled = $6,
-			password_min_length = $7, refresh_token_lifetime_s = $8, allowed_origins = $9,
-			key_prefix = $10, max_key_lifetime_s = $11, scopes = $12::jsonb, leak_secret_hash = $13,
-			hide_account_existence = $14
-			WHERE id = $1`,
-			app.ID, app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled,
-			app.APIKeyEnabled, app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second),
-			list(app.AllowedOrigins), app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second),
-			jsonList(app.Scopes), nullBytes(app.LeakSecretHash), app.HideAccountExistence)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return storeerr.AppNotFound()
-		}
-		return nil
-	})
+	return s.execOne(ctx, "update app", storeerr.AppNotFound, `UPDATE apps SET name = $1, auto_confirm = $2,
+		anonymous_enabled = $3, userpass_enabled = $4, apikey_enabled = $5,
+		password_min_length = $6, refresh_token_lifetime_s = $7, allowed_origins = $8,
+		key_prefix = $9, max_key_lifetime_s = $10, scopes = $11::jsonb, leak_secret_hash = $12,
+		hide_account_existence = $13
+		WHERE id = $14`,
+		app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled,
+		app.APIKeyEnabled, app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second),
+		list(app.AllowedOrigins), app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second),
+		jsonList(app.Scopes), nullBytes(app.LeakSecretHash), app.HideAccountExistence, app.ID)
 }
 
 // DeleteApp deletes an app with everything of it, in one transaction. Its users, and through
@@ -143,38 +106,34 @@ func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
 func (s *Store) DeleteApp(ctx context.Context, id string) error {
 	return s.inTx(ctx, "delete app", func(tx pgx.Tx) error {
 		var one int
-		err := tx.QueryRow(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR UPDATE`, id).Scan(&one)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return storeerr.AppNotFound()
-		} else if err != nil {
-			return err
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR UPDATE`, id).Scan(&one); err != nil {
+			return noRow(err, storeerr.AppNotFound)
 		}
 		for _, table := range []string{"audit_events", "sessions", "api_keys"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE app_id = $1`, id); err != nil {
 				return err
 			}
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM apps WHERE id = $1`, id)
-		return err
+		return execRow(ctx, tx, storeerr.AppNotFound, `DELETE FROM apps WHERE id = $1`, id)
 	})
 }
 
-func scanApp(row scanner) (*latchkey.App, error) {
-	var app latchkey.App
-	var lifetime, maxKeyLifetime int64
+// scanApp reads one row of appColumns; no row is ENotFound.
+func scanApp(row rowScanner) (*latchkey.App, error) {
+	var (
+		app                  latchkey.App
+		lifetime, maxKeyLife int64
+	)
 	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm, &app.AnonymousEnabled,
 		&app.UserpassEnabled, &app.APIKeyEnabled, &app.PasswordMinLength, &lifetime, &app.AllowedOrigins,
-		&app.KeyPrefix, &maxKeyLifetime, &app.Scopes, &app.LeakSecretHash, &app.HideAccountExistence,
+		&app.KeyPrefix, &maxKeyLife, &app.Scopes, &app.LeakSecretHash, &app.HideAccountExistence,
 		&app.CreatedAt); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, storeerr.AppNotFound()
-		}
-		return nil, err
+		return nil, noRow(err, storeerr.AppNotFound)
 	}
-	app.RefreshTokenLifetime = time.Duration(lifetime) * time.Second
-	app.MaxKeyLifetime = time.Duration(maxKeyLifetime) * time.Second
 	app.AllowedOrigins = nilIfEmpty(app.AllowedOrigins)
 	app.Scopes = nilIfEmpty(app.Scopes)
+	app.RefreshTokenLifetime = time.Duration(lifetime) * time.Second
+	app.MaxKeyLifetime = time.Duration(maxKeyLife) * time.Second
 	app.LeakSecretHash = nullBytes(app.LeakSecretHash)
 	app.CreatedAt = app.CreatedAt.UTC()
 	return &app, nil

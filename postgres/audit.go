@@ -9,9 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
-	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
+// auditColumns are the columns scanAuditEvent reads, in its order.
 const auditColumns = `id, time, app_id, event, outcome, actor_type, actor_id, subject_type,
 	subject_id, ip, user_agent, request_id, details`
 
@@ -33,16 +33,20 @@ func (s *Store) CreateAuditEvents(ctx context.Context, events []*latchkey.AuditE
 				e.ID, dbTime(e.Time), nullString(e.AppID), e.Event, e.Outcome, e.ActorType, e.ActorID,
 				e.SubjectType, e.SubjectID, e.IP, e.UserAgent, e.RequestID, details)
 		}
-		err := tx.SendBatch(ctx, &b).Close()
-		if _, ok := violation(err, codeUniqueViolation); ok {
-			return storeerr.Taken("audit event")
-		}
-		return err
+		return insertErr(tx.SendBatch(ctx, &b).Close(), "audit event", nil)
 	})
 }
 
 // FindAuditEvents returns the events that match the filter, newest (highest id) first.
 func (s *Store) FindAuditEvents(ctx context.Context, filter latchkey.AuditFilter) ([]*latchkey.AuditEvent, error) {
+	query, args := findAuditEventsQuery(filter)
+	rows, err := s.query(ctx, query, args...)
+	events, err := scanAll(rows, err, scanAuditEvent)
+	return events, wrap("find audit events", err)
+}
+
+// findAuditEventsQuery returns FindAuditEvents' statement and its arguments.
+func findAuditEventsQuery(filter latchkey.AuditFilter) (string, []any) {
 	var (
 		where []string
 		args  []any
@@ -55,8 +59,7 @@ func (s *Store) FindAuditEvents(ctx context.Context, filter latchkey.AuditFilter
 		where = append(where, "app_id = "+arg(filter.AppID))
 	}
 	if filter.UserID != "" {
-		p := arg(filter.UserID)
-		where = append(where, "(actor_id = "+p+" OR subject_id = "+p+")")
+		where = append(where, "(actor_id = "+arg(filter.UserID)+" OR subject_id = "+arg(filter.UserID)+")")
 	}
 	if filter.Event != "" {
 		where = append(where, "event = "+arg(filter.Event))
@@ -81,64 +84,44 @@ func (s *Store) FindAuditEvents(ctx context.Context, filter latchkey.AuditFilter
 	if filter.Limit > 0 {
 		query += ` LIMIT ` + arg(filter.Limit)
 	}
-
-	rows, err := s.query(ctx, query, args...)
-	if err != nil {
-		return nil, wrap("find audit events", err)
-	}
-	defer rows.Close()
-	events := []*latchkey.AuditEvent{}
-	for rows.Next() {
-		var e latchkey.AuditEvent
-		var appID *string
-		var details []byte
-		if err := rows.Scan(&e.ID, &e.Time, &appID, &e.Event, &e.Outcome, &e.ActorType, &e.ActorID,
-			&e.SubjectType, &e.SubjectID, &e.IP, &e.UserAgent, &e.RequestID, &details); err != nil {
-			return nil, wrap("find audit events", err)
-		}
-		e.Time = e.Time.UTC()
-		if appID != nil {
-			e.AppID = *appID
-		}
-		if details != nil {
-			if err := json.Unmarshal(details, &e.Details); err != nil {
-				return nil, wrap("find audit events", err)
-			}
-		}
-		if len(e.Details) == 0 {
-			e.Details = nil
-		}
-		events = append(events, &e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("find audit events", err)
-	}
-	return events, nil
+	return query, args
 }
 
 // DeleteAuditEventsBefore deletes the events older than t and returns how many.
 func (s *Store) DeleteAuditEventsBefore(ctx context.Context, t time.Time) (int64, error) {
-	var n int64
-	err := s.retry(ctx, "delete audit events", func() error {
-		tag, err := s.exec(ctx, `DELETE FROM audit_events WHERE time < $1`, dbTime(t))
-		n = tag.RowsAffected()
-		return err
-	})
-	return n, err
+	return s.execCount(ctx, "delete audit events", `DELETE FROM audit_events WHERE time < $1`, dbTime(t))
 }
 
 // DeleteAuditEventsBeyond deletes the events older (by id) than the newest keep and returns
 // how many.
 func (s *Store) DeleteAuditEventsBeyond(ctx context.Context, keep int64) (int64, error) {
-	var n int64
-	err := s.retry(ctx, "delete audit events", func() error {
-		// The subquery names the newest event that goes: none when there are keep or fewer.
-		tag, err := s.exec(ctx, `DELETE FROM audit_events
-			WHERE id <= (SELECT id FROM audit_events ORDER BY id DESC OFFSET $1 LIMIT 1)`, keep)
-		n = tag.RowsAffected()
-		return err
-	})
-	return n, err
+	// The subquery names the newest event that goes: none when there are keep or fewer.
+	return s.execCount(ctx, "delete audit events", `DELETE FROM audit_events
+		WHERE id <= (SELECT id FROM audit_events ORDER BY id DESC LIMIT 1 OFFSET $1)`, keep)
+}
+
+// scanAuditEvent reads one row of auditColumns.
+func scanAuditEvent(row rowScanner) (*latchkey.AuditEvent, error) {
+	var (
+		e       latchkey.AuditEvent
+		appID   *string
+		details []byte
+	)
+	if err := row.Scan(&e.ID, &e.Time, &appID, &e.Event, &e.Outcome, &e.ActorType, &e.ActorID,
+		&e.SubjectType, &e.SubjectID, &e.IP, &e.UserAgent, &e.RequestID, &details); err != nil {
+		return nil, err
+	}
+	e.Time = e.Time.UTC()
+	e.AppID = deref(appID)
+	if details != nil {
+		if err := json.Unmarshal(details, &e.Details); err != nil {
+			return nil, err
+		}
+	}
+	if len(e.Details) == 0 {
+		e.Details = nil
+	}
+	return &e, nil
 }
 
 // encodeDetails encodes an event's details for the JSONB column: SQL NULL, not JSON null,

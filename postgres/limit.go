@@ -63,6 +63,7 @@ func (s *Store) UpdateLockout(ctx context.Context, account []byte, fn func(*latc
 	}
 }
 
+// updateLockout reads the account's lockout, lets fn change it and writes what fn leaves.
 func updateLockout(ctx context.Context, tx pgx.Tx, account []byte, fn func(*latchkey.Lockout) bool) error {
 	var (
 		l                                      latchkey.Lockout
@@ -99,23 +100,20 @@ func updateLockout(ctx context.Context, tx pgx.Tx, account []byte, fn func(*latc
 // DeleteIdleLimits deletes the buckets full again and the lockouts with nothing left to
 // remember, in one transaction.
 func (s *Store) DeleteIdleLimits(ctx context.Context, now, forgetBefore time.Time) (int64, error) {
-	var n int64
-	err := s.inTx(ctx, "delete idle limits", func(tx pgx.Tx) error {
+	return inTxValue(ctx, s, "delete idle limits", func(tx pgx.Tx) (int64, error) {
 		t := now.UnixNano()
 		buckets, err := tx.Exec(ctx, `DELETE FROM rate_buckets WHERE full_at <= $1`, t)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		lockouts, err := tx.Exec(ctx, `DELETE FROM lockouts
 			WHERE locked_until <= $1 AND (pending = 0 OR pending_until <= $1) AND last_failure < $2`,
 			t, nanos(forgetBefore))
 		if err != nil {
-			return err
+			return 0, err
 		}
-		n = buckets.RowsAffected() + lockouts.RowsAffected()
-		return nil
+		return buckets.RowsAffected() + lockouts.RowsAffected(), nil
 	})
-	return n, err
 }
 
 // nanos encodes a time of the limits' tables: Unix nanoseconds, 0 for the zero time.

@@ -22,38 +22,44 @@ func (s *Store) CreateMailSend(ctx context.Context, m *latchkey.MailSend, limit 
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, mailLockClass, mailLockKey(m.Recipient)); err != nil {
 			return err
 		}
-		cooldownStart, windowStart := dbTime(m.SentAt.Add(-limit.Cooldown)), dbTime(m.SentAt.Add(-limit.Window))
-		oldest := cooldownStart
-		if windowStart.Before(oldest) {
-			oldest = windowStart
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM mail_sends WHERE app_id = $1 AND recipient = $2 AND sent_at <= $3`,
-			m.AppID, m.Recipient, oldest); err != nil {
+		if err := limitMailSend(ctx, tx, m, limit); err != nil {
 			return err
 		}
-		var recent, inWindow int
-		err := tx.QueryRow(ctx, `SELECT
-				count(*) FILTER (WHERE sent_at > $3),
-				count(*) FILTER (WHERE kind = $4 AND sent_at > $5)
-			FROM mail_sends WHERE app_id = $1 AND recipient = $2`,
-			m.AppID, m.Recipient, cooldownStart, m.Kind, windowStart,
-		).Scan(&recent, &inWindow)
-		if err != nil {
-			return err
-		}
-		if limit.Cooldown > 0 && recent > 0 {
-			return latchkey.Errorf(latchkey.ELimitReached, "the recipient got a message less than %v ago", limit.Cooldown)
-		}
-		if limit.Max > 0 && inWindow >= limit.Max {
-			return latchkey.Errorf(latchkey.ELimitReached, "the recipient got %d messages of the kind within %v", inWindow, limit.Window)
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO mail_sends (app_id, recipient, kind, sent_at) VALUES ($1, $2, $3, $4)`,
+		_, err := tx.Exec(ctx, `INSERT INTO mail_sends (app_id, recipient, kind, sent_at) VALUES ($1, $2, $3, $4)`,
 			m.AppID, m.Recipient, m.Kind, dbTime(m.SentAt))
 		if _, ok := violation(err, codeForeignKeyViolation); ok {
 			return storeerr.AppNotFound()
 		}
 		return err
 	})
+}
+
+// limitMailSend deletes the recipient's records older than both periods, then checks the
+// rest against the limit.
+func limitMailSend(ctx context.Context, tx pgx.Tx, m *latchkey.MailSend, limit latchkey.MailLimit) error {
+	cooldownStart := dbTime(m.SentAt.Add(-limit.Cooldown))
+	windowStart := dbTime(m.SentAt.Add(-limit.Window))
+	if _, err := tx.Exec(ctx, `DELETE FROM mail_sends WHERE app_id = $1 AND recipient = $2 AND sent_at <= $3`,
+		m.AppID, m.Recipient, dbTime(m.SentAt.Add(-max(limit.Cooldown, limit.Window)))); err != nil {
+		return err
+	}
+	var recent, inWindow int
+	err := tx.QueryRow(ctx, `SELECT
+			count(*) FILTER (WHERE sent_at > $1),
+			count(*) FILTER (WHERE kind = $2 AND sent_at > $3)
+		FROM mail_sends WHERE app_id = $4 AND recipient = $5`,
+		cooldownStart, m.Kind, windowStart, m.AppID, m.Recipient,
+	).Scan(&recent, &inWindow)
+	if err != nil {
+		return err
+	}
+	if limit.Cooldown > 0 && recent > 0 {
+		return latchkey.Errorf(latchkey.ELimitReached, "the recipient got a message less than %v ago", limit.Cooldown)
+	}
+	if limit.Max > 0 && inWindow >= limit.Max {
+		return latchkey.Errorf(latchkey.ELimitReached, "the recipient got %d messages of the kind within %v", inWindow, limit.Window)
+	}
+	return nil
 }
 
 // mailLockKey is the second key of a recipient's advisory lock: 32 bits of its hash.
@@ -65,11 +71,5 @@ func mailLockKey(recipient []byte) int32 {
 
 // DeleteMailSendsBefore deletes the records of messages sent before t.
 func (s *Store) DeleteMailSendsBefore(ctx context.Context, t time.Time) (int64, error) {
-	var n int64
-	err := s.retry(ctx, "delete mail sends", func() error {
-		tag, err := s.exec(ctx, `DELETE FROM mail_sends WHERE sent_at < $1`, dbTime(t))
-		n = tag.RowsAffected()
-		return err
-	})
-	return n, err
+	return s.execCount(ctx, "delete mail sends", `DELETE FROM mail_sends WHERE sent_at < $1`, dbTime(t))
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 var _ latchkey.Store = (*Store)(nil)
@@ -255,6 +256,21 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) e
 	})
 }
 
+// inTxValue is inTx for a transaction that returns a value: fn's, once committed.
+func inTxValue[T any](ctx context.Context, s *Store, op string, fn func(tx pgx.Tx) (T, error)) (T, error) {
+	var v T
+	err := s.inTx(ctx, op, func(tx pgx.Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}
+
 // retry calls fn until it succeeds, fails with a non-transient error or has been tried
 // maxAttempts times, sleeping a growing, jittered interval between attempts. fn must be a
 // whole transaction (or a single statement), so that running it again is safe.
@@ -412,8 +428,8 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-// scanner is a pgx.Row or pgx.Rows.
-type scanner interface {
+// rowScanner is what pgx.Row and pgx.Rows share.
+type rowScanner interface {
 	Scan(dest ...any) error
 }
 
@@ -429,6 +445,24 @@ func (r rowThen) Scan(dest ...any) error {
 	return r.rows.Scan(append(dest, r.rest...)...)
 }
 
+// execOne runs a statement alone that changes one row; none is notFound's error.
+func (s *Store) execOne(ctx context.Context, op string, notFound func() error, query string, args ...any) error {
+	return s.retry(ctx, op, func() error {
+		return execRow(ctx, timedExec{s}, notFound, query, args...)
+	})
+}
+
+// execCount runs a statement alone and returns how many rows it changed.
+func (s *Store) execCount(ctx context.Context, op, query string, args ...any) (int64, error) {
+	var n int64
+	err := s.retry(ctx, op, func() error {
+		tag, err := s.exec(ctx, query, args...)
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
 // execer is a pool or a transaction, for the writes that run alone or in a transaction.
 type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
@@ -440,4 +474,57 @@ type timedExec struct{ s *Store }
 
 func (t timedExec) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	return t.s.exec(ctx, sql, args...)
+}
+
+// execRow runs a statement on db that changes one row; none is notFound's error.
+func execRow(ctx context.Context, db execer, notFound func() error, query string, args ...any) error {
+	tag, err := db.Exec(ctx, query, args...)
+	if err != nil {
+		return err
+	} else if tag.RowsAffected() == 0 {
+		return notFound()
+	}
+	return nil
+}
+
+// insertErr translates an INSERT's error: a taken primary key is storeerr.Taken(what), and
+// a reference to a row that does not exist is missing's error, when missing is not nil.
+// Only for a table whose one unique constraint is its primary key.
+func insertErr(err error, what string, missing func() error) error {
+	if _, ok := violation(err, codeUniqueViolation); ok {
+		return storeerr.Taken(what)
+	} else if _, ok := violation(err, codeForeignKeyViolation); ok && missing != nil {
+		return missing()
+	}
+	return err
+}
+
+// noRow returns notFound's error when err says that a query found no row, else err.
+func noRow(err error, notFound func() error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound()
+	}
+	return err
+}
+
+// scanAll reads every row of a query with scan, and closes the rows. No rows is an empty
+// list, not nil.
+func scanAll[T any](rows pgx.Rows, err error, scan func(rowScanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+
+	list := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return list, nil
 }

@@ -2,10 +2,8 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/storeerr"
 )
@@ -48,12 +46,8 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 	}
 	return s.retry(ctx, "create session", func() error {
 		tag, err := s.exec(ctx, query, args...)
-		if _, ok := violation(err, codeForeignKeyViolation); ok {
-			return storeerr.UserOrAPIKeyNotFound()
-		} else if _, ok := violation(err, codeUniqueViolation); ok {
-			return storeerr.Taken("session")
-		} else if err != nil {
-			return err
+		if err != nil {
+			return insertErr(err, "session", storeerr.UserOrAPIKeyNotFound)
 		}
 		if tag.RowsAffected() == 0 {
 			return storeerr.KeyNoLongerValid()
@@ -62,14 +56,12 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 	})
 }
 
-// FindSession returns a session by id, whether or not it has expired.
+// FindSession returns a session by id, whether or not it has expired: expiry is the
+// service's rule.
 func (s *Store) FindSession(ctx context.Context, id string) (*latchkey.Session, error) {
 	var r sessionRow
-	err := s.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id).Scan(r.dest()...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, storeerr.SessionNotFound()
-	} else if err != nil {
-		return nil, wrap("find session", err)
+	if err := s.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id).Scan(r.dest()...); err != nil {
+		return nil, wrap("find session", noRow(err, storeerr.SessionNotFound))
 	}
 	return r.session(), nil
 }
@@ -139,27 +131,12 @@ func (r *sessionRow) session() *latchkey.Session {
 	return &r.sess
 }
 
-// DeleteSession deletes a session.
+// DeleteSession deletes a session. Errors: ENotFound when it is already gone.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	return s.retry(ctx, "delete session", func() error {
-		tag, err := s.exec(ctx, `DELETE FROM sessions WHERE id = $1`, id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return storeerr.SessionNotFound()
-		}
-		return nil
-	})
+	return s.execOne(ctx, "delete session", storeerr.SessionNotFound, `DELETE FROM sessions WHERE id = $1`, id)
 }
 
 // DeleteExpiredSessions deletes the sessions that expired before t and returns how many.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, t time.Time) (int64, error) {
-	var n int64
-	err := s.retry(ctx, "delete expired sessions", func() error {
-		tag, err := s.exec(ctx, `DELETE FROM sessions WHERE expires_at < $1`, t)
-		n = tag.RowsAffected()
-		return err
-	})
-	return n, err
+	return s.execCount(ctx, "delete expired sessions", `DELETE FROM sessions WHERE expires_at < $1`, t)
 }

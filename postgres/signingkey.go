@@ -3,7 +3,6 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,49 +19,33 @@ const signingKeysLock = 0x6c6b_736b
 func (s *Store) FindSigningKeys(ctx context.Context) ([]*latchkey.SigningKey, error) {
 	rows, err := s.query(ctx, `SELECT id, algorithm, private_key, created_at, retired_at
 		FROM signing_keys ORDER BY created_at, id`)
-	if err != nil {
-		return nil, wrap("find signing keys", err)
-	}
-	defer rows.Close()
-	keys := []*latchkey.SigningKey{}
-	for rows.Next() {
-		var k latchkey.SigningKey
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &k.CreatedAt, &k.RetiredAt); err != nil {
-			return nil, wrap("find signing keys", err)
-		}
-		k.CreatedAt = k.CreatedAt.UTC()
-		if k.RetiredAt != nil {
-			t := k.RetiredAt.UTC()
-			k.RetiredAt = &t
-		}
-		keys = append(keys, &k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("find signing keys", err)
-	}
-	return keys, nil
+	keys, err := scanAll(rows, err, scanSigningKey)
+	return keys, wrap("find signing keys", err)
 }
 
-// CreateSigningKey inserts a signing key.
+// scanSigningKey reads one row of id, algorithm, private_key, created_at, retired_at.
+func scanSigningKey(row rowScanner) (*latchkey.SigningKey, error) {
+	var k latchkey.SigningKey
+	if err := row.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &k.CreatedAt, &k.RetiredAt); err != nil {
+		return nil, err
+	}
+	k.CreatedAt = k.CreatedAt.UTC()
+	k.RetiredAt = utcPtr(k.RetiredAt)
+	return &k, nil
+}
+
+// CreateSigningKey inserts a signing key. Errors: EConflict when the id is taken.
 func (s *Store) CreateSigningKey(ctx context.Context, k *latchkey.SigningKey) error {
 	return s.retry(ctx, "create signing key", func() error {
-		_, err := s.exec(ctx, insertSigningKeySQL, signingKeyArgs(k)...)
-		return signingKeyConflict(err)
+		return insertSigningKey(ctx, timedExec{s}, k)
 	})
 }
 
-const insertSigningKeySQL = `INSERT INTO signing_keys (id, algorithm, private_key, created_at, retired_at)
-	VALUES ($1, $2, $3, $4, $5)`
-
-func signingKeyArgs(k *latchkey.SigningKey) []any {
-	return []any{k.ID, k.Algorithm, k.PrivateKey, dbTime(k.CreatedAt), dbTimePtr(k.RetiredAt)}
-}
-
-func signingKeyConflict(err error) error {
-	if _, ok := violation(err, codeUniqueViolation); ok {
-		return storeerr.Taken("signing key")
-	}
-	return err
+// insertSigningKey inserts a signing key row. Errors: EConflict when the id is taken.
+func insertSigningKey(ctx context.Context, db execer, k *latchkey.SigningKey) error {
+	_, err := db.Exec(ctx, `INSERT INTO signing_keys (id, algorithm, private_key, created_at, retired_at)
+		VALUES ($1, $2, $3, $4, $5)`, k.ID, k.Algorithm, k.PrivateKey, dbTime(k.CreatedAt), dbTimePtr(k.RetiredAt))
+	return insertErr(err, "signing key", nil)
 }
 
 // lockSigningKeys takes the advisory lock until the transaction ends.
@@ -87,8 +70,8 @@ func (s *Store) CreateSigningKeysIfNone(ctx context.Context, keys []*latchkey.Si
 			if exists {
 				continue
 			}
-			if _, err := tx.Exec(ctx, insertSigningKeySQL, signingKeyArgs(k)...); err != nil {
-				return signingKeyConflict(err)
+			if err := insertSigningKey(ctx, tx, k); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -114,8 +97,8 @@ func (s *Store) RotateSigningKeys(ctx context.Context, keys []*latchkey.SigningK
 				dbTime(k.CreatedAt), k.Algorithm); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, insertSigningKeySQL, signingKeyArgs(k)...); err != nil {
-				return signingKeyConflict(err)
+			if err := insertSigningKey(ctx, tx, k); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -124,22 +107,15 @@ func (s *Store) RotateSigningKeys(ctx context.Context, keys []*latchkey.SigningK
 
 // ReplaceSigningKeyMaterial sets the key's material to new if it still is old.
 func (s *Store) ReplaceSigningKeyMaterial(ctx context.Context, id string, old, new []byte) (bool, error) {
-	var replaced bool
-	err := s.inTx(ctx, "replace signing key", func(tx pgx.Tx) error {
-		replaced = false
+	return inTxValue(ctx, s, "replace signing key", func(tx pgx.Tx) (bool, error) {
 		var current []byte
-		err := tx.QueryRow(ctx, `SELECT private_key FROM signing_keys WHERE id = $1 FOR UPDATE`, id).Scan(&current)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return storeerr.SigningKeyNotFound()
-		} else if err != nil {
-			return err
+		if err := tx.QueryRow(ctx, `SELECT private_key FROM signing_keys WHERE id = $1 FOR UPDATE`, id).Scan(&current); err != nil {
+			return false, noRow(err, storeerr.SigningKeyNotFound)
 		}
 		if !bytes.Equal(current, old) {
-			return nil
+			return false, nil
 		}
-		_, err = tx.Exec(ctx, `UPDATE signing_keys SET private_key = $1 WHERE id = $2`, new, id)
-		replaced = err == nil
-		return err
+		_, err := tx.Exec(ctx, `UPDATE signing_keys SET private_key = $1 WHERE id = $2`, new, id)
+		return err == nil, err
 	})
-	return replaced, err
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -13,8 +12,13 @@ import (
 	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
+// userColumns are the columns of a user row, in the order of its insert.
+const userColumns = `id, app_id, type, email, password_hash, confirmed, disabled, created_at`
+
 // CreateUser inserts a user with its identities, in one transaction. The identities are
 // stored as the user's, whatever their UserID says.
+// Errors: EConflict when the app already has a user with that email, or the id is taken;
+// ENotFound when the app does not exist.
 func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 	return s.inTx(ctx, "create user", func(tx pgx.Tx) error {
 		return insertUser(ctx, tx, u)
@@ -23,18 +27,12 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 
 // insertUser inserts a user with its identities.
 func insertUser(ctx context.Context, tx pgx.Tx, u *latchkey.User) error {
-	_, err := tx.Exec(ctx, `INSERT INTO users (id, app_id, type, email, password_hash, confirmed, disabled, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	_, err := tx.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		u.ID, u.AppID, u.Type, nullString(u.Email), u.PasswordHash, u.Confirmed, u.Disabled, dbTime(u.CreatedAt))
-	if constraint, ok := violation(err, codeUniqueViolation); ok {
-		if constraint == "users_app_id_email_key" {
-			return storeerr.UserEmailTaken()
-		}
-		return storeerr.Taken("user")
-	} else if _, ok := violation(err, codeForeignKeyViolation); ok {
-		return storeerr.AppNotFound()
+	if constraint, ok := violation(err, codeUniqueViolation); ok && constraint == "users_app_id_email_key" {
+		return storeerr.UserEmailTaken()
 	} else if err != nil {
-		return err
+		return insertErr(err, "user", storeerr.AppNotFound)
 	}
 	for _, ident := range u.Identities {
 		if err := insertIdentity(ctx, tx, u.ID, ident); err != nil {
@@ -44,14 +42,12 @@ func insertUser(ctx context.Context, tx pgx.Tx, u *latchkey.User) error {
 	return nil
 }
 
+// insertIdentity inserts an identity of the user userID.
 func insertIdentity(ctx context.Context, tx pgx.Tx, userID string, ident *latchkey.Identity) error {
 	_, err := tx.Exec(ctx, `INSERT INTO identities (id, user_id, provider_type, provider_id, created_at)
 		VALUES ($1, $2, $3, $4, $5)`,
 		ident.ID, userID, ident.ProviderType, ident.ProviderID, dbTime(ident.CreatedAt))
-	if _, ok := violation(err, codeUniqueViolation); ok {
-		return storeerr.Taken("identity")
-	}
-	return err
+	return insertErr(err, "identity", nil)
 }
 
 // userIdentityColumns are the columns userRow reads, in its order, of users u LEFT JOIN
@@ -155,62 +151,43 @@ func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
 	return users
 }
 
-// AddIdentity adds an identity unless the user already has one of that provider type.
+// AddIdentity adds an identity unless the user already has one of that provider type, in
+// which case it does nothing. Errors: ENotFound when the user does not exist.
 func (s *Store) AddIdentity(ctx context.Context, ident *latchkey.Identity) error {
 	return s.retry(ctx, "add identity", func() error {
 		_, err := s.exec(ctx, `INSERT INTO identities (id, user_id, provider_type, provider_id, created_at)
 			VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (user_id, provider_type) DO NOTHING`,
 			ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, dbTime(ident.CreatedAt))
-		if _, ok := violation(err, codeForeignKeyViolation); ok {
-			return storeerr.UserNotFound()
-		} else if _, ok := violation(err, codeUniqueViolation); ok {
-			return storeerr.Taken("identity")
-		}
-		return err
+		return insertErr(err, "identity", storeerr.UserNotFound)
 	})
 }
 
-// DeleteUser deletes a user; the foreign keys cascade to its identities, tokens, keys and
-// sessions.
+// DeleteUser deletes a user of the app; the foreign keys cascade to its identities, tokens,
+// keys and sessions.
 func (s *Store) DeleteUser(ctx context.Context, appID, id string) error {
-	return s.retry(ctx, "delete user", func() error {
-		tag, err := s.exec(ctx, `DELETE FROM users WHERE app_id = $1 AND id = $2`, appID, id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return storeerr.UserNotFound()
-		}
-		return nil
-	})
+	return s.execOne(ctx, "delete user", storeerr.UserNotFound, `DELETE FROM users WHERE app_id = $1 AND id = $2`, appID, id)
 }
 
 // CreateUserToken inserts a confirmation or reset token.
+// Errors: ENotFound when the user does not exist; EConflict when the id is taken.
 func (s *Store) CreateUserToken(ctx context.Context, t *latchkey.UserToken) error {
 	return s.retry(ctx, "create user token", func() error {
 		_, err := s.exec(ctx, `INSERT INTO user_tokens (id, user_id, kind, hash, expires_at, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
 			t.ID, t.UserID, t.Kind, t.Hash, dbTime(t.ExpiresAt), dbTime(t.CreatedAt))
-		if _, ok := violation(err, codeForeignKeyViolation); ok {
-			return storeerr.UserNotFound()
-		} else if _, ok := violation(err, codeUniqueViolation); ok {
-			return storeerr.Taken("user token")
-		}
-		return err
+		return insertErr(err, "user token", storeerr.UserNotFound)
 	})
 }
 
-// FindUserToken returns a token by id.
+// FindUserToken returns a token by id, whether or not it has expired.
 func (s *Store) FindUserToken(ctx context.Context, id string) (*latchkey.UserToken, error) {
 	var t latchkey.UserToken
 	err := s.queryRow(ctx, `SELECT id, user_id, kind, hash, expires_at, created_at
 		FROM user_tokens WHERE id = $1`, id).
 		Scan(&t.ID, &t.UserID, &t.Kind, &t.Hash, &t.ExpiresAt, &t.CreatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, storeerr.UserTokenNotFound()
-	} else if err != nil {
-		return nil, wrap("find user token", err)
+	if err != nil {
+		return nil, wrap("find user token", noRow(err, storeerr.UserTokenNotFound))
 	}
 	t.ExpiresAt = t.ExpiresAt.UTC()
 	t.CreatedAt = t.CreatedAt.UTC()
@@ -237,14 +214,11 @@ func (s *Store) ConfirmUserWithToken(ctx context.Context, tokenID string) error 
 // user's password hash and deletes the user's sessions, in one transaction.
 func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHash string) error {
 	return s.inTx(ctx, "reset password with token", func(tx pgx.Tx) error {
-		var userID string
-		err := tx.QueryRow(ctx, `DELETE FROM user_tokens WHERE id = $1 RETURNING user_id`, tokenID).Scan(&userID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return storeerr.UserTokenNotFound()
-		} else if err != nil {
+		userID, err := takeUserToken(ctx, tx, tokenID)
+		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, userID, passwordHash); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, passwordHash, userID); err != nil {
 			return err
 		}
 		// A reset link mailed before this one must not set the password again later.
@@ -256,10 +230,30 @@ func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHas
 	})
 }
 
+// takeUserToken deletes a token and returns its user id, so that a token works once.
+func takeUserToken(ctx context.Context, tx pgx.Tx, tokenID string) (string, error) {
+	var userID string
+	err := tx.QueryRow(ctx, `DELETE FROM user_tokens WHERE id = $1 RETURNING user_id`, tokenID).Scan(&userID)
+	return userID, noRow(err, storeerr.UserTokenNotFound)
+}
+
 // FindUsers returns users of filter.AppID with their identities, ordered by id, after the
 // cursor filter.After, at most filter.Limit (all if zero). The users and their identities are
 // read in one statement, so that both come from one snapshot.
 func (s *Store) FindUsers(ctx context.Context, filter latchkey.UserFilter) ([]*latchkey.User, error) {
+	query, args := findUsersQuery(filter)
+	users, err := scanUsers(s.query(ctx, query, args...))
+	if err != nil {
+		return nil, wrap("find users", err)
+	}
+	if users == nil {
+		users = []*latchkey.User{}
+	}
+	return users, nil
+}
+
+// findUsersQuery returns FindUsers' statement and its arguments.
+func findUsersQuery(filter latchkey.UserFilter) (string, []any) {
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
@@ -282,22 +276,13 @@ func (s *Store) FindUsers(ctx context.Context, filter latchkey.UserFilter) ([]*l
 	if filter.After != "" {
 		where = append(where, "id > "+arg(filter.After))
 	}
-	page := `SELECT id, app_id, type, email, password_hash, confirmed, disabled, created_at
-		FROM users WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id`
+	page := `SELECT ` + userColumns + ` FROM users WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id`
 	if filter.Limit > 0 {
 		page += ` LIMIT ` + arg(filter.Limit)
 	}
-
-	users, err := scanUsers(s.query(ctx, `WITH u AS (`+page+`)
-		SELECT `+userIdentityColumns+` FROM u LEFT JOIN identities i ON i.user_id = u.id
-		ORDER BY u.id, i.created_at, i.id`, args...))
-	if err != nil {
-		return nil, wrap("find users", err)
-	}
-	if users == nil {
-		users = []*latchkey.User{}
-	}
-	return users, nil
+	return `WITH u AS (` + page + `)
+		SELECT ` + userIdentityColumns + ` FROM u LEFT JOIN identities i ON i.user_id = u.id
+		ORDER BY u.id, i.created_at, i.id`, args
 }
 
 // FindUserStats counts a user's keys and the sessions that are live at t (expire after it).
@@ -314,17 +299,11 @@ func (s *Store) FindUserStats(ctx context.Context, userID string, t time.Time) (
 // sessions in the same transaction.
 func (s *Store) SetUserDisabled(ctx context.Context, appID, id string, disabled bool) error {
 	return s.inTx(ctx, "set user disabled", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET disabled = $3 WHERE app_id = $1 AND id = $2`,
-			appID, id, disabled)
-		if err != nil {
+		if err := execRow(ctx, tx, storeerr.UserNotFound, `UPDATE users SET disabled = $1 WHERE app_id = $2 AND id = $3`,
+			disabled, appID, id); err != nil || !disabled {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return storeerr.UserNotFound()
-		}
-		if disabled {
-			_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id)
-		}
+		_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id)
 		return err
 	})
 }
@@ -332,11 +311,5 @@ func (s *Store) SetUserDisabled(ctx context.Context, appID, id string, disabled 
 // DeleteUserSessions deletes every session of a user and returns how many; none is not an
 // error.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, error) {
-	var n int64
-	err := s.retry(ctx, "delete user sessions", func() error {
-		tag, err := s.exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID)
-		n = tag.RowsAffected()
-		return err
-	})
-	return n, err
+	return s.execCount(ctx, "delete user sessions", `DELETE FROM sessions WHERE user_id = $1`, userID)
 }

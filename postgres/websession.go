@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,10 +40,8 @@ func (s *Store) FindWebSession(ctx context.Context, idHash []byte) (*latchkey.We
 	)
 	err := s.queryRow(ctx, `SELECT `+webSessionColumns+` FROM web_sessions WHERE id_hash = $1`, idHash).
 		Scan(&ws.IDHash, &appID, &adminSessionID, &sessionID, &ws.Email, &ws.Flash, &ws.CreatedAt, &ws.LastSeenAt, &ws.ExpiresAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, storeerr.WebSessionNotFound()
-	} else if err != nil {
-		return nil, wrap("find web session", err)
+	if err != nil {
+		return nil, wrap("find web session", noRow(err, storeerr.WebSessionNotFound))
 	}
 	ws.AppID, ws.AdminSessionID, ws.SessionID = deref(appID), deref(adminSessionID), deref(sessionID)
 	ws.CreatedAt, ws.LastSeenAt, ws.ExpiresAt = ws.CreatedAt.UTC(), ws.LastSeenAt.UTC(), ws.ExpiresAt.UTC()
@@ -60,28 +57,14 @@ func deref(s *string) string {
 
 // TouchWebSession sets a web session's LastSeenAt and ExpiresAt.
 func (s *Store) TouchWebSession(ctx context.Context, idHash []byte, seen, expires time.Time) error {
-	return s.updateWebSession(ctx, "touch web session",
-		`UPDATE web_sessions SET last_seen_at = $2, expires_at = $3 WHERE id_hash = $1`, idHash, dbTime(seen), dbTime(expires))
+	return s.execOne(ctx, "touch web session", storeerr.WebSessionNotFound,
+		`UPDATE web_sessions SET last_seen_at = $1, expires_at = $2 WHERE id_hash = $3`, dbTime(seen), dbTime(expires), idHash)
 }
 
 // SetWebSessionFlash sets a web session's Flash.
 func (s *Store) SetWebSessionFlash(ctx context.Context, idHash []byte, flash []byte) error {
-	return s.updateWebSession(ctx, "set web session flash",
-		`UPDATE web_sessions SET flash = $2 WHERE id_hash = $1`, idHash, nullBytes(flash))
-}
-
-// updateWebSession runs an UPDATE of one web session; ENotFound when there is none.
-func (s *Store) updateWebSession(ctx context.Context, op, query string, args ...any) error {
-	return s.retry(ctx, op, func() error {
-		tag, err := s.exec(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return storeerr.WebSessionNotFound()
-		}
-		return nil
-	})
+	return s.execOne(ctx, "set web session flash", storeerr.WebSessionNotFound,
+		`UPDATE web_sessions SET flash = $1 WHERE id_hash = $2`, nullBytes(flash), idHash)
 }
 
 // TakeWebSessionFlash returns a web session's Flash and clears it, in one statement: the
@@ -92,10 +75,7 @@ func (s *Store) TakeWebSessionFlash(ctx context.Context, idHash []byte) ([]byte,
 		err := s.queryRow(ctx, `UPDATE web_sessions w SET flash = NULL
 			FROM (SELECT id_hash, flash FROM web_sessions WHERE id_hash = $1 FOR UPDATE) old
 			WHERE w.id_hash = old.id_hash RETURNING old.flash`, idHash).Scan(&flash)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return storeerr.WebSessionNotFound()
-		}
-		return err
+		return noRow(err, storeerr.WebSessionNotFound)
 	})
 	if err != nil {
 		return nil, err
@@ -105,41 +85,47 @@ func (s *Store) TakeWebSessionFlash(ctx context.Context, idHash []byte) ([]byte,
 
 // DeleteWebSession deletes a web session. Errors: ENotFound when it is already gone.
 func (s *Store) DeleteWebSession(ctx context.Context, idHash []byte) error {
-	return s.updateWebSession(ctx, "delete web session", `DELETE FROM web_sessions WHERE id_hash = $1`, idHash)
+	return s.execOne(ctx, "delete web session", storeerr.WebSessionNotFound,
+		`DELETE FROM web_sessions WHERE id_hash = $1`, idHash)
 }
 
 // DeleteExpiredWebSessions deletes the web sessions that expired before t with the sessions
 // they ride on, in one transaction.
 func (s *Store) DeleteExpiredWebSessions(ctx context.Context, t time.Time) (int64, error) {
-	var n int64
-	err := s.inTx(ctx, "delete expired web sessions", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `DELETE FROM web_sessions WHERE expires_at < $1
-			RETURNING admin_session_id, session_id`, dbTime(t))
-		if err != nil {
-			return err
-		}
-		var adminSessions, sessions []string
-		for rows.Next() {
-			var adminSession, session *string
-			if err := rows.Scan(&adminSession, &session); err != nil {
-				rows.Close()
-				return err
-			}
-			if adminSession != nil {
-				adminSessions = append(adminSessions, *adminSession)
-			} else if session != nil {
-				sessions = append(sessions, *session)
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		n = int64(len(adminSessions) + len(sessions))
-		if _, err := tx.Exec(ctx, `DELETE FROM admin_sessions WHERE id = ANY($1)`, adminSessions); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE id = ANY($1)`, sessions)
-		return err
+	return inTxValue(ctx, s, "delete expired web sessions", func(tx pgx.Tx) (int64, error) {
+		return deleteExpiredWebSessions(ctx, tx, dbTime(t))
 	})
-	return n, err
+}
+
+// deleteExpiredWebSessions deletes the web sessions that expired before t and the sessions
+// and admin sessions they ride on, and returns how many web sessions it deleted.
+func deleteExpiredWebSessions(ctx context.Context, tx pgx.Tx, t time.Time) (int64, error) {
+	rows, err := tx.Query(ctx, `DELETE FROM web_sessions WHERE expires_at < $1
+		RETURNING admin_session_id, session_id`, t)
+	if err != nil {
+		return 0, err
+	}
+	var adminSessions, sessions []string
+	for rows.Next() {
+		var adminSession, session *string
+		if err := rows.Scan(&adminSession, &session); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if adminSession != nil {
+			adminSessions = append(adminSessions, *adminSession)
+		} else if session != nil {
+			sessions = append(sessions, *session)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM admin_sessions WHERE id = ANY($1)`, adminSessions); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE id = ANY($1)`, sessions); err != nil {
+		return 0, err
+	}
+	return int64(len(adminSessions) + len(sessions)), nil
 }

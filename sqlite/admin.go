@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/storeerr"
@@ -16,66 +14,51 @@ const adminColumns = `id, email, password_hash, created_at`
 func (s *Store) CreateAdmin(ctx context.Context, a *latchkey.Admin) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO admins (`+adminColumns+`) VALUES (?, ?, ?, ?)`,
 		a.ID, a.Email, a.PasswordHash, millis(a.CreatedAt))
-	switch {
-	case isUniqueViolation(err):
+	if isUniqueViolation(err) {
 		return storeerr.AdminEmailTaken()
-	case isPrimaryKeyViolation(err):
-		return storeerr.Taken("admin")
 	}
-	return wrap("create admin", err)
+	return wrap("create admin", insertErr(err, "admin", nil))
 }
 
 // FindAdminByEmail returns an admin by email. The email is compared as given: the service
 // lowercases it.
 func (s *Store) FindAdminByEmail(ctx context.Context, email string) (*latchkey.Admin, error) {
 	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminColumns+` FROM admins WHERE email = ?`, email))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, storeerr.AdminNotFound()
-	}
 	return a, wrap("find admin by email", err)
 }
 
 // FindAdminByID returns an admin by id.
 func (s *Store) FindAdminByID(ctx context.Context, id string) (*latchkey.Admin, error) {
 	a, err := scanAdmin(s.read.QueryRowContext(ctx, `SELECT `+adminColumns+` FROM admins WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, storeerr.AdminNotFound()
-	}
 	return a, wrap("find admin by id", err)
 }
 
 // CountAdmins returns how many admins exist.
 func (s *Store) CountAdmins(ctx context.Context) (int, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM admins`).Scan(&n)
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM admins`).Scan(&n)
 	return n, wrap("count admins", err)
 }
 
-// scanAdmin reads one row of adminColumns.
+// scanAdmin reads one row of adminColumns; no row is ENotFound.
 func scanAdmin(row rowScanner) (*latchkey.Admin, error) {
 	var (
 		a         latchkey.Admin
 		createdAt int64
 	)
 	if err := row.Scan(&a.ID, &a.Email, &a.PasswordHash, &createdAt); err != nil {
-		return nil, err
+		return nil, noRow(err, storeerr.AdminNotFound)
 	}
 	a.CreatedAt = fromMillis(createdAt)
 	return &a, nil
 }
 
 // CreateAdminSession inserts an admin session.
-// Errors: EConflict when the id is taken; ENotFound when the admin does not exist.
+// Errors: ENotFound when the admin does not exist; EConflict when the id is taken.
 func (s *Store) CreateAdminSession(ctx context.Context, sess *latchkey.AdminSession) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO admin_sessions (id, admin_id, created_at, expires_at)
 		VALUES (?, ?, ?, ?)`, sess.ID, sess.AdminID, millis(sess.CreatedAt), millis(sess.ExpiresAt))
-	switch {
-	case isPrimaryKeyViolation(err):
-		return storeerr.Taken("admin session")
-	case isForeignKeyViolation(err):
-		return storeerr.AdminNotFound()
-	}
-	return wrap("create admin session", err)
+	return wrap("create admin session", insertErr(err, "admin session", storeerr.AdminNotFound))
 }
 
 // FindAdminSession returns an admin session by id, whether or not it has expired: expiry is
@@ -85,13 +68,10 @@ func (s *Store) FindAdminSession(ctx context.Context, id string) (*latchkey.Admi
 		sess                 latchkey.AdminSession
 		createdAt, expiresAt int64
 	)
-	err := s.read.QueryRowContext(ctx, `SELECT id, admin_id, created_at, expires_at
-		FROM admin_sessions WHERE id = ?`, id,
-	).Scan(&sess.ID, &sess.AdminID, &createdAt, &expiresAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, storeerr.AdminSessionNotFound()
-	} else if err != nil {
-		return nil, wrap("find admin session", err)
+	err := s.read.QueryRowContext(ctx, `SELECT id, admin_id, created_at, expires_at FROM admin_sessions WHERE id = ?`, id).
+		Scan(&sess.ID, &sess.AdminID, &createdAt, &expiresAt)
+	if err != nil {
+		return nil, wrap("find admin session", noRow(err, storeerr.AdminSessionNotFound))
 	}
 	sess.CreatedAt = fromMillis(createdAt)
 	sess.ExpiresAt = fromMillis(expiresAt)
@@ -100,9 +80,6 @@ func (s *Store) FindAdminSession(ctx context.Context, id string) (*latchkey.Admi
 
 // DeleteAdminSession deletes an admin session. Errors: ENotFound when it is already gone.
 func (s *Store) DeleteAdminSession(ctx context.Context, id string) error {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM admin_sessions WHERE id = ?`, id)
-	if err != nil {
-		return wrap("delete admin session", err)
-	}
-	return wrap("delete admin session", requireRows(res, "admin session not found"))
+	return s.execOne(ctx, "delete admin session", storeerr.AdminSessionNotFound,
+		`DELETE FROM admin_sessions WHERE id = ?`, id)
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -21,23 +20,19 @@ const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, la
 // Errors also: EConflict when the id or hash is taken; ENotFound when the user does not exist.
 func (s *Store) CreateAPIKey(ctx context.Context, k *latchkey.APIKey, max int) error {
 	return s.inTx(ctx, "create api key", func(tx *sql.Tx) error {
-		n, err := countAPIKeys(ctx, tx, k.UserID)
-		if err != nil {
+		if n, err := countAPIKeys(ctx, tx, k.UserID); err != nil {
 			return err
 		} else if n >= max {
 			return latchkey.Errorf(latchkey.ELimitReached, "user already has the maximum of %d API keys", max)
 		}
-		if err := insertAPIKey(ctx, tx, k); err != nil {
-			return err
-		}
-		return nil
+		return insertAPIKey(ctx, tx, k)
 	})
 }
 
 // countAPIKeys returns how many keys the user has.
 func countAPIKeys(ctx context.Context, tx *sql.Tx, userID string) (int, error) {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys WHERE user_id = ?`, userID).Scan(&n)
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE user_id = ?`, userID).Scan(&n)
 	return n, err
 }
 
@@ -59,8 +54,7 @@ func insertAPIKey(ctx context.Context, tx *sql.Tx, k *latchkey.APIKey) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, millis(k.CreatedAt),
 		nullMillis(k.LastUsedAt), k.Start, scopesJSON, nullMillis(k.ExpiresAt),
-		nullBytes(k.PreviousHash), nullMillis(k.PreviousExpiresAt),
-	)
+		nullBytes(k.PreviousHash), nullMillis(k.PreviousExpiresAt))
 	switch {
 	case isUniqueViolation(err):
 		var nameTaken bool
@@ -115,43 +109,21 @@ const (
 // come in insertion order.
 func (s *Store) FindAPIKeys(ctx context.Context, userID string) ([]*latchkey.APIKey, error) {
 	rows, err := s.readStmts.QueryContext(ctx, findAPIKeysQuery, userID)
-	if err != nil {
-		return nil, wrap("find api keys", err)
-	}
-	defer rows.Close()
-
-	var keys []*latchkey.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, wrap("find api keys", err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("find api keys", err)
-	}
-	return keys, nil
+	keys, err := scanAll(rows, err, scanAPIKey)
+	return keys, wrap("find api keys", err)
 }
 
 // FindAPIKey returns one of the user's keys; another user's key is not found.
 func (s *Store) FindAPIKey(ctx context.Context, userID, id string) (*latchkey.APIKey, error) {
 	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE user_id = ? AND id = ?`, userID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, storeerr.APIKeyNotFound()
-	}
 	return k, wrap("find api key", err)
 }
 
 // FindAPIKeyByHash returns the app's key whose current or previous hash is hash; whether a
-// previous hash still works is the service's rule. The two lookups are two branches so that
-// each uses its column's index; a hash is in at most one key (insertAPIKey, RotateAPIKey).
+// previous hash still works is the service's rule.
 func (s *Store) FindAPIKeyByHash(ctx context.Context, appID string, hash []byte) (*latchkey.APIKey, error) {
 	k, err := scanAPIKey(s.readStmts.QueryRowContext(ctx, findAPIKeyByHashQuery, appID, hash, appID, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, storeerr.APIKeyNotFound()
-	}
 	return k, wrap("find api key by hash", err)
 }
 
@@ -202,70 +174,57 @@ func (s *Store) FindAPIKeyAndUser(ctx context.Context, appID string, hash []byte
 // Errors: ENotFound when the user has no such key; EConflict when k.Hash is a key's current or
 // previous hash.
 func (s *Store) RotateAPIKey(ctx context.Context, k *latchkey.APIKey, sessionsEnd time.Time) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	previous, err := inTxValue(ctx, s, "rotate api key", func(tx *sql.Tx) ([]byte, error) {
+		var current, previous []byte
+		if err := tx.QueryRowContext(ctx, `SELECT hash FROM api_keys WHERE user_id = ? AND id = ?`,
+			k.UserID, k.ID).Scan(&current); err != nil {
+			return nil, noRow(err, storeerr.APIKeyNotFound)
+		}
+		if k.PreviousExpiresAt != nil {
+			previous = current
+		}
+		if taken, err := hashTaken(ctx, tx, k.Hash, k.ID); err != nil {
+			return nil, err
+		} else if taken {
+			return nil, storeerr.Taken("API key")
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE api_keys SET hash = ?, start = ?, previous_hash = ?,
+			previous_expires_at = ? WHERE user_id = ? AND id = ?`,
+			k.Hash, k.Start, nullBytes(previous), nullMillis(k.PreviousExpiresAt), k.UserID, k.ID)
+		if isUniqueViolation(err) {
+			return nil, storeerr.Taken("API key")
+		} else if err != nil {
+			return nil, err
+		}
+		return previous, endAPIKeySessions(ctx, tx, k.ID, sessionsEnd)
+	})
 	if err != nil {
-		return wrap("rotate api key", err)
-	}
-	defer tx.Rollback()
-
-	var current []byte
-	err = tx.QueryRowContext(ctx, `SELECT hash FROM api_keys WHERE user_id = ? AND id = ?`,
-		k.UserID, k.ID).Scan(&current)
-	if errors.Is(err, sql.ErrNoRows) {
-		return storeerr.APIKeyNotFound()
-	} else if err != nil {
-		return wrap("rotate api key", err)
-	}
-	var previous []byte
-	if k.PreviousExpiresAt != nil {
-		previous = current
-	}
-	if taken, err := hashTaken(ctx, tx, k.Hash, k.ID); err != nil {
-		return wrap("rotate api key", err)
-	} else if taken {
-		return storeerr.Taken("API key")
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE api_keys SET hash = ?, start = ?, previous_hash = ?,
-		previous_expires_at = ? WHERE user_id = ? AND id = ?`,
-		k.Hash, k.Start, nullBytes(previous), nullMillis(k.PreviousExpiresAt), k.UserID, k.ID)
-	if isUniqueViolation(err) {
-		return storeerr.Taken("API key")
-	} else if err != nil {
-		return wrap("rotate api key", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = ?
-		WHERE api_key_id = ? AND expires_at > ?`,
-		millis(sessionsEnd), k.ID, millis(sessionsEnd)); err != nil {
-		return wrap("rotate api key", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return wrap("rotate api key", err)
+		return err
 	}
 	k.PreviousHash = nullBytes(previous)
 	return nil
 }
 
 // EndAPIKeyGrace ends the key's grace period if previous is still its previous hash, and
-// ends its sessions by sessionsEnd. Errors: ENotFound.
+// ends its sessions by sessionsEnd. The key's row is updated in one statement, which tells
+// whether it exists and leaves a newer rotation's values alone. Errors: ENotFound.
 func (s *Store) EndAPIKeyGrace(ctx context.Context, userID, id string, previous []byte, sessionsEnd time.Time) error {
 	return s.inTx(ctx, "end api key grace", func(tx *sql.Tx) error {
-		var exists bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE user_id = ? AND id = ?)`,
-			userID, id).Scan(&exists); err != nil {
-			return err
-		} else if !exists {
-			return storeerr.APIKeyNotFound()
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET previous_hash = NULL, previous_expires_at = NULL
-			WHERE user_id = ? AND id = ? AND previous_hash = ?`, userID, id, previous); err != nil {
+		if err := execRow(ctx, tx, storeerr.APIKeyNotFound, `UPDATE api_keys SET
+			previous_expires_at = CASE WHEN previous_hash = ?1 THEN NULL ELSE previous_expires_at END,
+			previous_hash = CASE WHEN previous_hash = ?1 THEN NULL ELSE previous_hash END
+			WHERE user_id = ?2 AND id = ?3`, previous, userID, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = ? WHERE api_key_id = ? AND expires_at > ?`,
-			millis(sessionsEnd), id, millis(sessionsEnd)); err != nil {
-			return err
-		}
-		return nil
+		return endAPIKeySessions(ctx, tx, id, sessionsEnd)
 	})
+}
+
+// endAPIKeySessions ends the sessions opened with a key no later than end.
+func endAPIKeySessions(ctx context.Context, tx *sql.Tx, keyID string, end time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = ? WHERE api_key_id = ? AND expires_at > ?`,
+		millis(end), keyID, millis(end))
+	return err
 }
 
 // SetAPIKeyDisabled enables or disables one of the user's keys. Disabling also deletes every
@@ -273,40 +232,24 @@ func (s *Store) EndAPIKeyGrace(ctx context.Context, userID, id string, previous 
 // outlives the call.
 func (s *Store) SetAPIKeyDisabled(ctx context.Context, userID, id string, disabled bool) error {
 	return s.inTx(ctx, "set api key disabled", func(tx *sql.Tx) error {
-		// SQLite counts the rows the WHERE matched, so an unchanged value still counts as found.
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET disabled = ? WHERE user_id = ? AND id = ?`,
-			disabled, userID, id)
-		if err != nil {
+		if err := execRow(ctx, tx, storeerr.APIKeyNotFound, `UPDATE api_keys SET disabled = ? WHERE user_id = ? AND id = ?`,
+			disabled, userID, id); err != nil || !disabled {
 			return err
 		}
-		if err := requireRows(res, "API key not found"); err != nil {
-			return err
-		}
-		if disabled {
-			if err := deleteAPIKeySessions(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteAPIKeySessions(ctx, tx, id)
 	})
 }
 
 // DeleteAPIKey deletes one of the user's keys and every session opened with it.
 func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
 	return s.inTx(ctx, "delete api key", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE user_id = ? AND id = ?`, userID, id)
-		if err != nil {
-			return err
-		}
-		if err := requireRows(res, "API key not found"); err != nil {
+		if err := execRow(ctx, tx, storeerr.APIKeyNotFound, `DELETE FROM api_keys WHERE user_id = ? AND id = ?`,
+			userID, id); err != nil {
 			return err
 		}
 		// The foreign key cascades already; the explicit delete keeps the rule visible here and
 		// independent of the foreign_keys pragma.
-		if err := deleteAPIKeySessions(ctx, tx, id); err != nil {
-			return err
-		}
-		return nil
+		return deleteAPIKeySessions(ctx, tx, id)
 	})
 }
 
@@ -328,7 +271,7 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 	return nil
 }
 
-// scanAPIKey reads one row of apiKeyColumns.
+// scanAPIKey reads one row of apiKeyColumns; no row is ENotFound.
 func scanAPIKey(row rowScanner) (*latchkey.APIKey, error) {
 	var (
 		k                                        latchkey.APIKey
@@ -337,9 +280,8 @@ func scanAPIKey(row rowScanner) (*latchkey.APIKey, error) {
 		scopesJSON                               string
 	)
 	if err := row.Scan(&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &createdAt,
-		&lastUsedAt, &k.Start, &scopesJSON, &expiresAt, &k.PreviousHash, &previousExpiresAt,
-	); err != nil {
-		return nil, err
+		&lastUsedAt, &k.Start, &scopesJSON, &expiresAt, &k.PreviousHash, &previousExpiresAt); err != nil {
+		return nil, noRow(err, storeerr.APIKeyNotFound)
 	}
 	var err error
 	if k.Scopes, err = decodeList(scopesJSON); err != nil {
@@ -370,41 +312,26 @@ func (s *Store) CreateServerAPIKey(ctx context.Context, u *latchkey.User, k *lat
 	if k.UserID != u.ID || k.AppID != u.AppID {
 		return fmt.Errorf("sqlite: create server api key: key %s is not of user %s in app %s", k.ID, u.ID, u.AppID)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap("create server api key", err)
-	}
-	defer tx.Rollback()
-
-	var (
-		n         int
-		nameTaken bool
-	)
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys WHERE `+serverKeysOf,
-		k.AppID, k.AppID).Scan(&n); err != nil {
-		return wrap("create server api key", err)
-	} else if n >= max {
-		return latchkey.Errorf(latchkey.ELimitReached, "app already has the maximum of %d server API keys", max)
-	}
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE `+serverKeysOf+`
-		AND name = ?)`, k.AppID, k.AppID, k.Name).Scan(&nameTaken); err != nil {
-		return wrap("create server api key", err)
-	} else if nameTaken {
-		return storeerr.APIKeyNameTaken()
-	}
-
-	if err := insertUser(ctx, tx, u); err != nil {
-		return wrap("create server api key", err)
-	}
-	for _, ident := range u.Identities {
-		if err := insertIdentity(ctx, tx, ident); err != nil {
-			return wrap("create server api key", err)
+	return s.inTx(ctx, "create server api key", func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE `+serverKeysOf,
+			k.AppID, k.AppID).Scan(&n); err != nil {
+			return err
+		} else if n >= max {
+			return latchkey.Errorf(latchkey.ELimitReached, "app already has the maximum of %d server API keys", max)
 		}
-	}
-	if err := insertAPIKey(ctx, tx, k); err != nil {
-		return wrap("create server api key", err)
-	}
-	return wrap("create server api key", tx.Commit())
+		var nameTaken bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM api_keys WHERE `+serverKeysOf+` AND name = ?)`,
+			k.AppID, k.AppID, k.Name).Scan(&nameTaken); err != nil {
+			return err
+		} else if nameTaken {
+			return storeerr.APIKeyNameTaken()
+		}
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
+		}
+		return insertAPIKey(ctx, tx, k)
+	})
 }
 
 // FindServerAPIKeys returns the app's server keys in creation order; keys created in the same
@@ -412,23 +339,8 @@ func (s *Store) CreateServerAPIKey(ctx context.Context, u *latchkey.User, k *lat
 func (s *Store) FindServerAPIKeys(ctx context.Context, appID string) ([]*latchkey.APIKey, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE `+serverKeysOf+` ORDER BY created_at, rowid`, appID, appID)
-	if err != nil {
-		return nil, wrap("find server api keys", err)
-	}
-	defer rows.Close()
-
-	var keys []*latchkey.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, wrap("find server api keys", err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("find server api keys", err)
-	}
-	return keys, nil
+	keys, err := scanAll(rows, err, scanAPIKey)
+	return keys, wrap("find server api keys", err)
 }
 
 // FindServerAPIKey returns one of the app's server keys; a user's key, or another app's, is
@@ -436,8 +348,5 @@ func (s *Store) FindServerAPIKeys(ctx context.Context, appID string) ([]*latchke
 func (s *Store) FindServerAPIKey(ctx context.Context, appID, id string) (*latchkey.APIKey, error) {
 	k, err := scanAPIKey(s.read.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE `+serverKeysOf+` AND id = ?`, appID, appID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, storeerr.APIKeyNotFound()
-	}
 	return k, wrap("find server api key", err)
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -25,27 +24,18 @@ func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
 // they are one step also for several processes over one database file.
 // Errors: EConflict when the client app id or the id is taken.
 func (s *Store) CreateFirstApp(ctx context.Context, app *latchkey.App) (*latchkey.App, bool, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
+	first, err := inTxValue(ctx, s, "create first app", func(tx *sql.Tx) (*latchkey.App, error) {
+		first, err := scanApp(tx.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps ORDER BY created_at, rowid LIMIT 1`))
+		if latchkey.ErrorCode(err) != latchkey.ENotFound {
+			return first, err
+		}
+		return app, insertApp(ctx, tx, app)
+	})
 	if err != nil {
-		return nil, false, wrap("create first app", err)
+		return nil, false, err
 	}
-	defer tx.Rollback()
-
-	first, err := scanApp(tx.QueryRowContext(ctx,
-		`SELECT `+appColumns+` FROM apps ORDER BY created_at, rowid LIMIT 1`))
-	switch {
-	case err == nil:
-		return first, false, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return nil, false, wrap("create first app", err)
-	}
-	if err := insertApp(ctx, tx, app); err != nil {
-		return nil, false, wrap("create first app", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, false, wrap("create first app", err)
-	}
-	return app, true, nil
+	// The oldest app is app itself only when this call inserted it.
+	return first, first == app, nil
 }
 
 // insertApp inserts an app row. Errors: EConflict when the client app id or the id is taken.
@@ -58,66 +48,40 @@ func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
 	if err != nil {
 		return err
 	}
-
 	_, err = db.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
 		app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
 		int64(app.RefreshTokenLifetime/time.Second), originsJSON, app.KeyPrefix,
 		int64(app.MaxKeyLifetime/time.Second), scopesJSON, nullBytes(app.LeakSecretHash),
-		app.HideAccountExistence, millis(app.CreatedAt),
-	)
+		app.HideAccountExistence, millis(app.CreatedAt))
 	if isUniqueViolation(err) {
 		return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
-	} else if isPrimaryKeyViolation(err) {
-		return storeerr.Taken("app")
 	}
-	return err
+	return insertErr(err, "app", nil)
 }
 
-// FindAppByClientID returns an app by its client app id.
+// findAppByClientIDQuery is FindAppByClientID's, prepared when the store opens (stmt.go).
 const findAppByClientIDQuery = `SELECT ` + appColumns + ` FROM apps WHERE client_app_id = ?`
 
+// FindAppByClientID returns an app by its client app id.
 func (s *Store) FindAppByClientID(ctx context.Context, clientAppID string) (*latchkey.App, error) {
 	app, err := scanApp(s.readStmts.QueryRowContext(ctx, findAppByClientIDQuery, clientAppID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, storeerr.AppNotFound()
-	}
 	return app, wrap("find app by client id", err)
 }
 
 // FindAppByID returns an app by its internal id.
 func (s *Store) FindAppByID(ctx context.Context, id string) (*latchkey.App, error) {
-	app, err := scanApp(s.read.QueryRowContext(ctx,
-		`SELECT `+appColumns+` FROM apps WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, storeerr.AppNotFound()
-	}
+	app, err := scanApp(s.read.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE id = ?`, id))
 	return app, wrap("find app by id", err)
 }
 
 // FindApps returns every app, oldest first; apps created in the same millisecond come in
 // insertion order.
 func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT `+appColumns+` FROM apps ORDER BY created_at, rowid`)
-	if err != nil {
-		return nil, wrap("find apps", err)
-	}
-	defer rows.Close()
-
-	var apps []*latchkey.App
-	for rows.Next() {
-		app, err := scanApp(rows)
-		if err != nil {
-			return nil, wrap("find apps", err)
-		}
-		apps = append(apps, app)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("find apps", err)
-	}
-	return apps, nil
+	rows, err := s.read.QueryContext(ctx, `SELECT `+appColumns+` FROM apps ORDER BY created_at, rowid`)
+	apps, err := scanAll(rows, err, scanApp)
+	return apps, wrap("find apps", err)
 }
 
 // UpdateApp writes every setting of the app: all fields but ID, ClientAppID and CreatedAt.
@@ -130,22 +94,16 @@ func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
 	if err != nil {
 		return wrap("update app", err)
 	}
-
-	// SQLite counts the rows the WHERE matched, so an unchanged app still counts as found.
-	res, err := s.write.ExecContext(ctx, `UPDATE apps SET name = ?, auto_confirm = ?,
-		anonymous_enabled = ?, userpass_enabled = ?, apikey_enabled = ?, password_min_length = ?,
-		refresh_token_lifetime_s = ?, allowed_origins = ?, key_prefix = ?, max_key_lifetime_s = ?,
-		scopes = ?, leak_secret_hash = ?, hide_account_existence = ?
+	return s.execOne(ctx, "update app", storeerr.AppNotFound, `UPDATE apps SET name = ?, auto_confirm = ?,
+		anonymous_enabled = ?, userpass_enabled = ?, apikey_enabled = ?,
+		password_min_length = ?, refresh_token_lifetime_s = ?, allowed_origins = ?,
+		key_prefix = ?, max_key_lifetime_s = ?, scopes = ?, leak_secret_hash = ?,
+		hide_account_existence = ?
 		WHERE id = ?`,
-		app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled, app.APIKeyEnabled,
-		app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second), originsJSON,
-		app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second), scopesJSON,
-		nullBytes(app.LeakSecretHash), app.HideAccountExistence, app.ID,
-	)
-	if err != nil {
-		return wrap("update app", err)
-	}
-	return wrap("update app", requireRows(res, "app not found"))
+		app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled,
+		app.APIKeyEnabled, app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second),
+		originsJSON, app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second),
+		scopesJSON, nullBytes(app.LeakSecretHash), app.HideAccountExistence, app.ID)
 }
 
 // DeleteApp deletes an app with everything of it, in one transaction. Its users, and through
@@ -159,18 +117,11 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM apps WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if err := requireRows(res, "app not found"); err != nil {
-			return err
-		}
-		return nil
+		return execRow(ctx, tx, storeerr.AppNotFound, `DELETE FROM apps WHERE id = ?`, id)
 	})
 }
 
-// scanApp reads one row of appColumns.
+// scanApp reads one row of appColumns; no row is ENotFound.
 func scanApp(row rowScanner) (*latchkey.App, error) {
 	var (
 		app                     latchkey.App
@@ -178,12 +129,11 @@ func scanApp(row rowScanner) (*latchkey.App, error) {
 		originsJSON, scopesJSON string
 		createdAt               int64
 	)
-	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm,
-		&app.AnonymousEnabled, &app.UserpassEnabled, &app.APIKeyEnabled, &app.PasswordMinLength,
-		&lifetime, &originsJSON, &app.KeyPrefix, &maxKeyLife, &scopesJSON, &app.LeakSecretHash,
-		&app.HideAccountExistence, &createdAt,
-	); err != nil {
-		return nil, err
+	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm, &app.AnonymousEnabled,
+		&app.UserpassEnabled, &app.APIKeyEnabled, &app.PasswordMinLength, &lifetime, &originsJSON,
+		&app.KeyPrefix, &maxKeyLife, &scopesJSON, &app.LeakSecretHash, &app.HideAccountExistence,
+		&createdAt); err != nil {
+		return nil, noRow(err, storeerr.AppNotFound)
 	}
 	var err error
 	if app.AllowedOrigins, err = decodeList(originsJSON); err != nil {

@@ -46,64 +46,62 @@ const lockoutColumns = `failures, pending, pending_until, locks, locked_until, l
 // this process or another, comes between the read and the write.
 func (s *Store) UpdateLockout(ctx context.Context, account []byte, fn func(*latchkey.Lockout) bool) error {
 	return s.inTx(ctx, "update lockout", func(tx *sql.Tx) error {
-		var err error
-		var (
-			l                                      latchkey.Lockout
-			pendingUntil, lockedUntil, lastFailure int64
-		)
-		err = tx.QueryRowContext(ctx, `SELECT `+lockoutColumns+` FROM lockouts WHERE account = ?`, account).
-			Scan(&l.Failures, &l.Pending, &pendingUntil, &l.Locks, &lockedUntil, &lastFailure)
-		found := err == nil
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		l.PendingUntil, l.LockedUntil, l.LastFailure = fromNanos(pendingUntil), fromNanos(lockedUntil), fromNanos(lastFailure)
-		if !fn(&l) {
-			return nil
-		}
-		switch {
-		case l.IsZero() && !found:
-			return nil
-		case l.IsZero():
-			_, err = tx.ExecContext(ctx, `DELETE FROM lockouts WHERE account = ?`, account)
-		default:
-			_, err = tx.ExecContext(ctx, `INSERT INTO lockouts (account, `+lockoutColumns+`)
-				VALUES (?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (account) DO UPDATE SET failures = excluded.failures,
-					pending = excluded.pending, pending_until = excluded.pending_until,
-					locks = excluded.locks, locked_until = excluded.locked_until,
-					last_failure = excluded.last_failure`,
-				account, l.Failures, l.Pending, nanos(l.PendingUntil), l.Locks, nanos(l.LockedUntil), nanos(l.LastFailure))
-		}
-		if err != nil {
-			return err
-		}
-		return nil
+		return updateLockout(ctx, tx, account, fn)
 	})
+}
+
+// updateLockout reads the account's lockout, lets fn change it and writes what fn leaves.
+func updateLockout(ctx context.Context, tx *sql.Tx, account []byte, fn func(*latchkey.Lockout) bool) error {
+	var (
+		l                                      latchkey.Lockout
+		pendingUntil, lockedUntil, lastFailure int64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT `+lockoutColumns+` FROM lockouts WHERE account = ?`, account).
+		Scan(&l.Failures, &l.Pending, &pendingUntil, &l.Locks, &lockedUntil, &lastFailure)
+	found := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	l.PendingUntil, l.LockedUntil, l.LastFailure = fromNanos(pendingUntil), fromNanos(lockedUntil), fromNanos(lastFailure)
+	if !fn(&l) {
+		return nil
+	}
+	args := []any{account, l.Failures, l.Pending, nanos(l.PendingUntil), l.Locks, nanos(l.LockedUntil), nanos(l.LastFailure)}
+	switch {
+	case l.IsZero() && !found:
+		return nil
+	case l.IsZero():
+		_, err = tx.ExecContext(ctx, `DELETE FROM lockouts WHERE account = ?`, account)
+	default:
+		_, err = tx.ExecContext(ctx, `INSERT INTO lockouts (account, `+lockoutColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (account) DO UPDATE SET failures = excluded.failures,
+				pending = excluded.pending, pending_until = excluded.pending_until,
+				locks = excluded.locks, locked_until = excluded.locked_until,
+				last_failure = excluded.last_failure`, args...)
+	}
+	return err
 }
 
 // DeleteIdleLimits deletes the buckets full again and the lockouts with nothing left to
 // remember, in one transaction.
 func (s *Store) DeleteIdleLimits(ctx context.Context, now, forgetBefore time.Time) (int64, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, wrap("delete idle limits", err)
-	}
-	defer tx.Rollback()
-	t := now.UnixNano()
-	buckets, err := tx.ExecContext(ctx, `DELETE FROM rate_buckets WHERE full_at <= ?`, t)
-	if err != nil {
-		return 0, wrap("delete idle limits", err)
-	}
-	lockouts, err := tx.ExecContext(ctx, `DELETE FROM lockouts
-		WHERE locked_until <= ?1 AND (pending = 0 OR pending_until <= ?1) AND last_failure < ?2`,
-		t, nanos(forgetBefore))
-	if err != nil {
-		return 0, wrap("delete idle limits", err)
-	}
-	nb, _ := buckets.RowsAffected()
-	nl, _ := lockouts.RowsAffected()
-	return nb + nl, wrap("delete idle limits", tx.Commit())
+	return inTxValue(ctx, s, "delete idle limits", func(tx *sql.Tx) (int64, error) {
+		t := now.UnixNano()
+		buckets, err := tx.ExecContext(ctx, `DELETE FROM rate_buckets WHERE full_at <= ?`, t)
+		if err != nil {
+			return 0, err
+		}
+		lockouts, err := tx.ExecContext(ctx, `DELETE FROM lockouts
+			WHERE locked_until <= ?1 AND (pending = 0 OR pending_until <= ?1) AND last_failure < ?2`,
+			t, nanos(forgetBefore))
+		if err != nil {
+			return 0, err
+		}
+		nb, _ := buckets.RowsAffected()
+		nl, _ := lockouts.RowsAffected()
+		return nb + nl, nil
+	})
 }
 
 // nanos encodes a time of the limits' tables: Unix nanoseconds, 0 for the zero time.

@@ -13,18 +13,15 @@ import (
 // pool's single connection makes the count and the insert one step.
 func (s *Store) CreateMailSend(ctx context.Context, m *latchkey.MailSend, limit latchkey.MailLimit) error {
 	return s.inTx(ctx, "create mail send", func(tx *sql.Tx) error {
-		var err error
 		if err := limitMailSend(ctx, tx, m, limit); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO mail_sends (app_id, recipient, kind, sent_at) VALUES (?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO mail_sends (app_id, recipient, kind, sent_at) VALUES (?, ?, ?, ?)`,
 			m.AppID, m.Recipient, m.Kind, millis(m.SentAt))
 		if isForeignKeyViolation(err) {
 			return storeerr.AppNotFound()
-		} else if err != nil {
-			return err
 		}
-		return nil
+		return err
 	})
 }
 
@@ -34,8 +31,8 @@ func limitMailSend(ctx context.Context, tx *sql.Tx, m *latchkey.MailSend, limit 
 	cooldownStart := millis(m.SentAt.Add(-limit.Cooldown))
 	windowStart := millis(m.SentAt.Add(-limit.Window))
 	if _, err := tx.ExecContext(ctx, `DELETE FROM mail_sends WHERE app_id = ? AND recipient = ? AND sent_at <= ?`,
-		m.AppID, m.Recipient, min(cooldownStart, windowStart)); err != nil {
-		return wrap("create mail send", err)
+		m.AppID, m.Recipient, millis(m.SentAt.Add(-max(limit.Cooldown, limit.Window)))); err != nil {
+		return err
 	}
 	var recent, inWindow int
 	err := tx.QueryRowContext(ctx, `SELECT
@@ -45,7 +42,7 @@ func limitMailSend(ctx context.Context, tx *sql.Tx, m *latchkey.MailSend, limit 
 		cooldownStart, m.Kind, windowStart, m.AppID, m.Recipient,
 	).Scan(&recent, &inWindow)
 	if err != nil {
-		return wrap("create mail send", err)
+		return err
 	}
 	if limit.Cooldown > 0 && recent > 0 {
 		return latchkey.Errorf(latchkey.ELimitReached, "the recipient got a message less than %v ago", limit.Cooldown)
@@ -58,10 +55,5 @@ func limitMailSend(ctx context.Context, tx *sql.Tx, m *latchkey.MailSend, limit 
 
 // DeleteMailSendsBefore deletes the records of messages sent before t.
 func (s *Store) DeleteMailSendsBefore(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM mail_sends WHERE sent_at < ?`, millis(t))
-	if err != nil {
-		return 0, wrap("delete mail sends", err)
-	}
-	n, err := res.RowsAffected()
-	return n, wrap("delete mail sends", err)
+	return s.execCount(ctx, "delete mail sends", `DELETE FROM mail_sends WHERE sent_at < ?`, millis(t))
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -59,13 +58,8 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 
 	// Concurrent logins share one commit (groupcommit.go); this returns after it.
 	n, err := s.group.exec(ctx, query, args...)
-	switch {
-	case isPrimaryKeyViolation(err):
-		return storeerr.Taken("session")
-	case isForeignKeyViolation(err):
-		return storeerr.UserOrAPIKeyNotFound()
-	case err != nil:
-		return wrap("create session", err)
+	if err != nil {
+		return wrap("create session", insertErr(err, "session", storeerr.UserOrAPIKeyNotFound))
 	}
 	if n == 0 {
 		return storeerr.KeyNoLongerValid()
@@ -77,11 +71,8 @@ func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error
 // service's rule.
 func (s *Store) FindSession(ctx context.Context, id string) (*latchkey.Session, error) {
 	var r sessionRow
-	err := s.readStmts.QueryRowContext(ctx, findSessionQuery, id).Scan(r.dest()...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, storeerr.SessionNotFound()
-	} else if err != nil {
-		return nil, wrap("find session", err)
+	if err := s.readStmts.QueryRowContext(ctx, findSessionQuery, id).Scan(r.dest()...); err != nil {
+		return nil, wrap("find session", noRow(err, storeerr.SessionNotFound))
 	}
 	sess, err := r.session()
 	return sess, wrap("find session", err)
@@ -153,19 +144,10 @@ func (r *sessionRow) session() (*latchkey.Session, error) {
 
 // DeleteSession deletes a session. Errors: ENotFound when it is already gone.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
-	if err != nil {
-		return wrap("delete session", err)
-	}
-	return wrap("delete session", requireRows(res, "session not found"))
+	return s.execOne(ctx, "delete session", storeerr.SessionNotFound, `DELETE FROM sessions WHERE id = ?`, id)
 }
 
 // DeleteExpiredSessions deletes the sessions that expired before t and returns how many.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, t time.Time) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, millis(t))
-	if err != nil {
-		return 0, wrap("delete expired sessions", err)
-	}
-	n, err := res.RowsAffected()
-	return n, wrap("delete expired sessions", err)
+	return s.execCount(ctx, "delete expired sessions", `DELETE FROM sessions WHERE expires_at < ?`, millis(t))
 }

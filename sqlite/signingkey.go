@@ -15,29 +15,23 @@ import (
 func (s *Store) FindSigningKeys(ctx context.Context) ([]*latchkey.SigningKey, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, algorithm, private_key, created_at, retired_at
 		FROM signing_keys ORDER BY created_at, rowid`)
-	if err != nil {
-		return nil, wrap("find signing keys", err)
-	}
-	defer rows.Close()
+	keys, err := scanAll(rows, err, scanSigningKey)
+	return keys, wrap("find signing keys", err)
+}
 
-	var keys []*latchkey.SigningKey
-	for rows.Next() {
-		var (
-			k         latchkey.SigningKey
-			createdAt int64
-			retiredAt sql.NullInt64
-		)
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &createdAt, &retiredAt); err != nil {
-			return nil, wrap("find signing keys", err)
-		}
-		k.CreatedAt = fromMillis(createdAt)
-		k.RetiredAt = fromNullMillis(retiredAt)
-		keys = append(keys, &k)
+// scanSigningKey reads one row of id, algorithm, private_key, created_at, retired_at.
+func scanSigningKey(row rowScanner) (*latchkey.SigningKey, error) {
+	var (
+		k         latchkey.SigningKey
+		createdAt int64
+		retiredAt sql.NullInt64
+	)
+	if err := row.Scan(&k.ID, &k.Algorithm, &k.PrivateKey, &createdAt, &retiredAt); err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("find signing keys", err)
-	}
-	return keys, nil
+	k.CreatedAt = fromMillis(createdAt)
+	k.RetiredAt = fromNullMillis(retiredAt)
+	return &k, nil
 }
 
 // CreateSigningKey inserts a signing key. Errors: EConflict when the id is taken.
@@ -45,13 +39,11 @@ func (s *Store) CreateSigningKey(ctx context.Context, k *latchkey.SigningKey) er
 	return wrap("create signing key", insertSigningKey(ctx, s.write, k))
 }
 
+// insertSigningKey inserts a signing key row. Errors: EConflict when the id is taken.
 func insertSigningKey(ctx context.Context, db execer, k *latchkey.SigningKey) error {
 	_, err := db.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_key, created_at, retired_at)
 		VALUES (?, ?, ?, ?, ?)`, k.ID, k.Algorithm, k.PrivateKey, millis(k.CreatedAt), nullMillis(k.RetiredAt))
-	if isPrimaryKeyViolation(err) {
-		return storeerr.Taken("signing key")
-	}
-	return err
+	return insertErr(err, "signing key", nil)
 }
 
 // CreateSigningKeysIfNone inserts each key unless a key of its algorithm exists. The write
@@ -101,23 +93,15 @@ func (s *Store) RotateSigningKeys(ctx context.Context, keys []*latchkey.SigningK
 
 // ReplaceSigningKeyMaterial sets the key's material to new if it still is old.
 func (s *Store) ReplaceSigningKeyMaterial(ctx context.Context, id string, old, new []byte) (bool, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return false, wrap("replace signing key", err)
-	}
-	defer tx.Rollback()
-	var current []byte
-	err = tx.QueryRowContext(ctx, `SELECT private_key FROM signing_keys WHERE id = ?`, id).Scan(&current)
-	if err == sql.ErrNoRows {
-		return false, storeerr.SigningKeyNotFound()
-	} else if err != nil {
-		return false, wrap("replace signing key", err)
-	}
-	if !bytes.Equal(current, old) {
-		return false, nil
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET private_key = ? WHERE id = ?`, new, id); err != nil {
-		return false, wrap("replace signing key", err)
-	}
-	return true, wrap("replace signing key", tx.Commit())
+	return inTxValue(ctx, s, "replace signing key", func(tx *sql.Tx) (bool, error) {
+		var current []byte
+		if err := tx.QueryRowContext(ctx, `SELECT private_key FROM signing_keys WHERE id = ?`, id).Scan(&current); err != nil {
+			return false, noRow(err, storeerr.SigningKeyNotFound)
+		}
+		if !bytes.Equal(current, old) {
+			return false, nil
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE signing_keys SET private_key = ? WHERE id = ?`, new, id)
+		return err == nil, err
+	})
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/storeerr"
 	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -326,17 +327,6 @@ func decodeList(s string) ([]string, error) {
 	return list, nil
 }
 
-// requireRows returns ENotFound with the message when the statement changed no row.
-func requireRows(res sql.Result, notFound string) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	} else if n == 0 {
-		return latchkey.Errorf(latchkey.ENotFound, "%s", notFound)
-	}
-	return nil
-}
-
 // wrap names the operation on an unexpected error; domain errors pass unchanged so that
 // callers see their code and message as they are.
 func wrap(op string, err error) error {
@@ -362,7 +352,96 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 	return wrap(op, tx.Commit())
 }
 
+// inTxValue is inTx for a transaction that returns a value: fn's, once committed.
+func inTxValue[T any](ctx context.Context, s *Store, op string, fn func(tx *sql.Tx) (T, error)) (T, error) {
+	var v T
+	err := s.inTx(ctx, op, func(tx *sql.Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}
+
+// execOne runs a statement alone on the write connection that changes one row; none is
+// notFound's error.
+func (s *Store) execOne(ctx context.Context, op string, notFound func() error, query string, args ...any) error {
+	return wrap(op, execRow(ctx, s.write, notFound, query, args...))
+}
+
+// execCount runs a statement alone on the write connection and returns how many rows it
+// changed.
+func (s *Store) execCount(ctx context.Context, op, query string, args ...any) (int64, error) {
+	res, err := s.write.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap(op, err)
+}
+
 // execer is a *sql.DB or a *sql.Tx, for the writes that run alone or in a transaction.
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// execRow runs a statement on db that changes one row; none is notFound's error. SQLite
+// counts the rows the WHERE matched, so an unchanged value still counts as found.
+func execRow(ctx context.Context, db execer, notFound func() error, query string, args ...any) error {
+	res, err := db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	} else if n == 0 {
+		return notFound()
+	}
+	return nil
+}
+
+// insertErr translates an INSERT's error: a taken primary key is storeerr.Taken(what), and
+// a reference to a row that does not exist is missing's error, when missing is not nil.
+func insertErr(err error, what string, missing func() error) error {
+	switch {
+	case isPrimaryKeyViolation(err):
+		return storeerr.Taken(what)
+	case missing != nil && isForeignKeyViolation(err):
+		return missing()
+	}
+	return err
+}
+
+// noRow returns notFound's error when err says that a query found no row, else err.
+func noRow(err error, notFound func() error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound()
+	}
+	return err
+}
+
+// scanAll reads every row of a query with scan, and closes the rows.
+func scanAll[T any](rows *sql.Rows, err error, scan func(rowScanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+
+	var list []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return list, nil
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strings"
 	"time"
 
@@ -14,55 +13,39 @@ import (
 // userColumns are the columns scanUser reads, in its order.
 const userColumns = `id, app_id, type, email, password_hash, confirmed, disabled, created_at`
 
-// CreateUser inserts a user with its identities in one transaction.
+// CreateUser inserts a user with its identities, in one transaction.
 // Errors: EConflict when the app already has a user with that email, or the id is taken;
 // ENotFound when the app does not exist.
 func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 	return s.inTx(ctx, "create user", func(tx *sql.Tx) error {
-		if err := insertUser(ctx, tx, u); err != nil {
-			return err
-		}
-		for _, ident := range u.Identities {
-			if err := insertIdentity(ctx, tx, ident); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertUser(ctx, tx, u)
 	})
 }
 
-// insertUser inserts the user row alone.
+// insertUser inserts a user with its identities.
 func insertUser(ctx context.Context, tx *sql.Tx, u *latchkey.User) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.AppID, u.Type, nullString(u.Email), u.PasswordHash, u.Confirmed, u.Disabled,
-		millis(u.CreatedAt),
-	)
-	switch {
-	case isUniqueViolation(err):
+	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.AppID, u.Type, nullString(u.Email), u.PasswordHash, u.Confirmed, u.Disabled, millis(u.CreatedAt))
+	if isUniqueViolation(err) {
 		return storeerr.UserEmailTaken()
-	case isPrimaryKeyViolation(err):
-		return storeerr.Taken("user")
-	case isForeignKeyViolation(err):
-		return storeerr.AppNotFound()
+	} else if err != nil {
+		return insertErr(err, "user", storeerr.AppNotFound)
 	}
-	return err
+	for _, ident := range u.Identities {
+		if err := insertIdentity(ctx, tx, ident); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertIdentity inserts an identity unless its user already has one of that provider type.
 func insertIdentity(ctx context.Context, tx *sql.Tx, ident *latchkey.Identity) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO identities
-		(id, user_id, provider_type, provider_id, created_at) VALUES (?, ?, ?, ?, ?)
+	_, err := tx.ExecContext(ctx, `INSERT INTO identities (id, user_id, provider_type, provider_id, created_at)
+		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (user_id, provider_type) DO NOTHING`,
-		ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, millis(ident.CreatedAt),
-	)
-	switch {
-	case isPrimaryKeyViolation(err):
-		return storeerr.Taken("identity")
-	case isForeignKeyViolation(err):
-		return storeerr.UserNotFound()
-	}
-	return err
+		ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, millis(ident.CreatedAt))
+	return insertErr(err, "identity", storeerr.UserNotFound)
 }
 
 // FindUserByID returns a user of the app with its identities.
@@ -181,37 +164,23 @@ func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
 // which case it does nothing. Errors: ENotFound when the user does not exist.
 func (s *Store) AddIdentity(ctx context.Context, ident *latchkey.Identity) error {
 	return s.inTx(ctx, "add identity", func(tx *sql.Tx) error {
-		if err := insertIdentity(ctx, tx, ident); err != nil {
-			return err
-		}
-		return nil
+		return insertIdentity(ctx, tx, ident)
 	})
 }
 
 // DeleteUser deletes a user of the app; the foreign keys cascade to its identities, tokens,
 // keys and sessions.
 func (s *Store) DeleteUser(ctx context.Context, appID, id string) error {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM users WHERE app_id = ? AND id = ?`, appID, id)
-	if err != nil {
-		return wrap("delete user", err)
-	}
-	return wrap("delete user", requireRows(res, "user not found"))
+	return s.execOne(ctx, "delete user", storeerr.UserNotFound, `DELETE FROM users WHERE app_id = ? AND id = ?`, appID, id)
 }
 
 // CreateUserToken inserts a confirmation or reset token.
 // Errors: ENotFound when the user does not exist; EConflict when the id is taken.
 func (s *Store) CreateUserToken(ctx context.Context, t *latchkey.UserToken) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO user_tokens
-		(id, user_id, kind, hash, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		t.ID, t.UserID, t.Kind, t.Hash, millis(t.ExpiresAt), millis(t.CreatedAt),
-	)
-	switch {
-	case isPrimaryKeyViolation(err):
-		return storeerr.Taken("user token")
-	case isForeignKeyViolation(err):
-		return storeerr.UserNotFound()
-	}
-	return wrap("create user token", err)
+	_, err := s.write.ExecContext(ctx, `INSERT INTO user_tokens (id, user_id, kind, hash, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		t.ID, t.UserID, t.Kind, t.Hash, millis(t.ExpiresAt), millis(t.CreatedAt))
+	return wrap("create user token", insertErr(err, "user token", storeerr.UserNotFound))
 }
 
 // FindUserToken returns a token by id, whether or not it has expired.
@@ -221,12 +190,10 @@ func (s *Store) FindUserToken(ctx context.Context, id string) (*latchkey.UserTok
 		expiresAt, createdAt int64
 	)
 	err := s.read.QueryRowContext(ctx, `SELECT id, user_id, kind, hash, expires_at, created_at
-		FROM user_tokens WHERE id = ?`, id,
-	).Scan(&t.ID, &t.UserID, &t.Kind, &t.Hash, &expiresAt, &createdAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, storeerr.UserTokenNotFound()
-	} else if err != nil {
-		return nil, wrap("find user token", err)
+		FROM user_tokens WHERE id = ?`, id).
+		Scan(&t.ID, &t.UserID, &t.Kind, &t.Hash, &expiresAt, &createdAt)
+	if err != nil {
+		return nil, wrap("find user token", noRow(err, storeerr.UserTokenNotFound))
 	}
 	t.ExpiresAt = fromMillis(expiresAt)
 	t.CreatedAt = fromMillis(createdAt)
@@ -241,10 +208,8 @@ func (s *Store) ConfirmUserWithToken(ctx context.Context, tokenID string) error 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET confirmed = 1 WHERE id = ?`, userID); err != nil {
-			return err
-		}
-		return nil
+		_, err = tx.ExecContext(ctx, `UPDATE users SET confirmed = 1 WHERE id = ?`, userID)
+		return err
 	})
 }
 
@@ -264,10 +229,8 @@ func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHas
 		if _, err := tx.ExecContext(ctx, `DELETE FROM user_tokens WHERE user_id = ? AND kind = ?`, userID, latchkey.UserTokenReset); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
-			return err
-		}
-		return nil
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+		return err
 	})
 }
 
@@ -275,10 +238,7 @@ func (s *Store) ResetPasswordWithToken(ctx context.Context, tokenID, passwordHas
 func takeUserToken(ctx context.Context, tx *sql.Tx, tokenID string) (string, error) {
 	var userID string
 	err := tx.QueryRowContext(ctx, `DELETE FROM user_tokens WHERE id = ? RETURNING user_id`, tokenID).Scan(&userID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", storeerr.UserTokenNotFound()
-	}
-	return userID, err
+	return userID, noRow(err, storeerr.UserTokenNotFound)
 }
 
 // FindUsers returns users of filter.AppID with their identities, ordered by id, after the
@@ -322,8 +282,8 @@ func findUsersQuery(filter latchkey.UserFilter) (string, []any) {
 func (s *Store) FindUserStats(ctx context.Context, userID string, t time.Time) (latchkey.UserStats, error) {
 	var stats latchkey.UserStats
 	err := s.read.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM api_keys WHERE user_id = ?),
-		(SELECT COUNT(*) FROM sessions WHERE user_id = ? AND expires_at > ?)`,
+		(SELECT count(*) FROM api_keys WHERE user_id = ?),
+		(SELECT count(*) FROM sessions WHERE user_id = ? AND expires_at > ?)`,
 		userID, userID, millis(t),
 	).Scan(&stats.APIKeys, &stats.Sessions)
 	return stats, wrap("find user stats", err)
@@ -334,31 +294,17 @@ func (s *Store) FindUserStats(ctx context.Context, userID string, t time.Time) (
 // call. Errors: ENotFound when the app has no such user.
 func (s *Store) SetUserDisabled(ctx context.Context, appID, id string, disabled bool) error {
 	return s.inTx(ctx, "set user disabled", func(tx *sql.Tx) error {
-		// SQLite counts the rows the WHERE matched, so an unchanged value still counts as found.
-		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE app_id = ? AND id = ?`,
-			disabled, appID, id)
-		if err != nil {
+		if err := execRow(ctx, tx, storeerr.UserNotFound, `UPDATE users SET disabled = ? WHERE app_id = ? AND id = ?`,
+			disabled, appID, id); err != nil || !disabled {
 			return err
 		}
-		if err := requireRows(res, "user not found"); err != nil {
-			return err
-		}
-		if disabled {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		return err
 	})
 }
 
 // DeleteUserSessions deletes every session of a user and returns how many; none is not an
 // error.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
-	if err != nil {
-		return 0, wrap("delete user sessions", err)
-	}
-	n, err := res.RowsAffected()
-	return n, wrap("delete user sessions", err)
+	return s.execCount(ctx, "delete user sessions", `DELETE FROM sessions WHERE user_id = ?`, userID)
 }

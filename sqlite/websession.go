@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -41,10 +40,8 @@ func (s *Store) FindWebSession(ctx context.Context, idHash []byte) (*latchkey.We
 	)
 	err := s.read.QueryRowContext(ctx, `SELECT `+webSessionColumns+` FROM web_sessions WHERE id_hash = ?`, idHash).
 		Scan(&ws.IDHash, &appID, &adminSessionID, &sessionID, &ws.Email, &ws.Flash, &createdAt, &lastSeenAt, &expiresAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, storeerr.WebSessionNotFound()
-	} else if err != nil {
-		return nil, wrap("find web session", err)
+	if err != nil {
+		return nil, wrap("find web session", noRow(err, storeerr.WebSessionNotFound))
 	}
 	ws.AppID, ws.AdminSessionID, ws.SessionID = appID.String, adminSessionID.String, sessionID.String
 	ws.CreatedAt, ws.LastSeenAt, ws.ExpiresAt = fromMillis(createdAt), fromMillis(lastSeenAt), fromMillis(expiresAt)
@@ -53,73 +50,46 @@ func (s *Store) FindWebSession(ctx context.Context, idHash []byte) (*latchkey.We
 
 // TouchWebSession sets a web session's LastSeenAt and ExpiresAt.
 func (s *Store) TouchWebSession(ctx context.Context, idHash []byte, seen, expires time.Time) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE web_sessions SET last_seen_at = ?, expires_at = ? WHERE id_hash = ?`,
-		millis(seen), millis(expires), idHash)
-	if err != nil {
-		return wrap("touch web session", err)
-	}
-	return wrap("touch web session", requireRows(res, "web session not found"))
+	return s.execOne(ctx, "touch web session", storeerr.WebSessionNotFound,
+		`UPDATE web_sessions SET last_seen_at = ?, expires_at = ? WHERE id_hash = ?`, millis(seen), millis(expires), idHash)
 }
 
 // SetWebSessionFlash sets a web session's Flash.
 func (s *Store) SetWebSessionFlash(ctx context.Context, idHash []byte, flash []byte) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE web_sessions SET flash = ? WHERE id_hash = ?`, nullBytes(flash), idHash)
-	if err != nil {
-		return wrap("set web session flash", err)
-	}
-	return wrap("set web session flash", requireRows(res, "web session not found"))
+	return s.execOne(ctx, "set web session flash", storeerr.WebSessionNotFound,
+		`UPDATE web_sessions SET flash = ? WHERE id_hash = ?`, nullBytes(flash), idHash)
 }
 
 // TakeWebSessionFlash returns a web session's Flash and clears it. The read and the update
 // are one write transaction, and SQLite runs one at a time.
 func (s *Store) TakeWebSessionFlash(ctx context.Context, idHash []byte) ([]byte, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, wrap("take web session flash", err)
-	}
-	defer tx.Rollback()
-
-	var flash []byte
-	err = tx.QueryRowContext(ctx, `SELECT flash FROM web_sessions WHERE id_hash = ?`, idHash).Scan(&flash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, storeerr.WebSessionNotFound()
-	} else if err != nil {
-		return nil, wrap("take web session flash", err)
-	}
-	if flash == nil {
-		return nil, nil
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE web_sessions SET flash = NULL WHERE id_hash = ?`, idHash); err != nil {
-		return nil, wrap("take web session flash", err)
-	}
-	return flash, wrap("take web session flash", tx.Commit())
+	return inTxValue(ctx, s, "take web session flash", func(tx *sql.Tx) ([]byte, error) {
+		var flash []byte
+		err := tx.QueryRowContext(ctx, `SELECT flash FROM web_sessions WHERE id_hash = ?`, idHash).Scan(&flash)
+		if err != nil || flash == nil {
+			return nil, noRow(err, storeerr.WebSessionNotFound)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE web_sessions SET flash = NULL WHERE id_hash = ?`, idHash)
+		return flash, err
+	})
 }
 
 // DeleteWebSession deletes a web session. Errors: ENotFound when it is already gone.
 func (s *Store) DeleteWebSession(ctx context.Context, idHash []byte) error {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM web_sessions WHERE id_hash = ?`, idHash)
-	if err != nil {
-		return wrap("delete web session", err)
-	}
-	return wrap("delete web session", requireRows(res, "web session not found"))
+	return s.execOne(ctx, "delete web session", storeerr.WebSessionNotFound,
+		`DELETE FROM web_sessions WHERE id_hash = ?`, idHash)
 }
 
 // DeleteExpiredWebSessions deletes the web sessions that expired before t with the sessions
 // they ride on, in one transaction.
 func (s *Store) DeleteExpiredWebSessions(ctx context.Context, t time.Time) (int64, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, wrap("delete expired web sessions", err)
-	}
-	defer tx.Rollback()
-
-	n, err := deleteExpiredWebSessions(ctx, tx, millis(t))
-	if err != nil {
-		return 0, wrap("delete expired web sessions", err)
-	}
-	return n, wrap("delete expired web sessions", tx.Commit())
+	return inTxValue(ctx, s, "delete expired web sessions", func(tx *sql.Tx) (int64, error) {
+		return deleteExpiredWebSessions(ctx, tx, millis(t))
+	})
 }
 
+// deleteExpiredWebSessions deletes the web sessions that expired before t and the sessions
+// and admin sessions they ride on, and returns how many web sessions it deleted.
 func deleteExpiredWebSessions(ctx context.Context, tx *sql.Tx, t int64) (int64, error) {
 	// Count first: deleting the sessions deletes most of the web sessions by cascade.
 	var n int64
