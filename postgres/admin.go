@@ -55,11 +55,9 @@ func scanAdmin(row rowScanner) (*latchkey.Admin, error) {
 // CreateAdminSession inserts an admin session.
 // Errors: ENotFound when the admin does not exist; EConflict when the id is taken.
 func (s *Store) CreateAdminSession(ctx context.Context, sess *latchkey.AdminSession) error {
-	return s.retry(ctx, "create admin session", func() error {
-		_, err := s.exec(ctx, `INSERT INTO admin_sessions (id, admin_id, created_at, expires_at)
-			VALUES ($1, $2, $3, $4)`, sess.ID, sess.AdminID, dbTime(sess.CreatedAt), dbTime(sess.ExpiresAt))
-		return insertErr(err, "admin session", storeerr.AdminNotFound)
-	})
+	return s.execInsert(ctx, "create admin session", "admin session", storeerr.AdminNotFound,
+		`INSERT INTO admin_sessions (id, admin_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		sess.ID, sess.AdminID, dbTime(sess.CreatedAt), dbTime(sess.ExpiresAt))
 }
 
 // FindAdminSession returns an admin session by id, whether or not it has expired: expiry is

@@ -13,7 +13,6 @@ package postgres
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/dbval"
 	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
@@ -357,21 +357,11 @@ func isUnavailable(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
 }
 
-// dbTime returns t as the store keeps it: UTC, truncated to milliseconds. TIMESTAMPTZ holds
-// microseconds, but every Latchkey store keeps milliseconds (SQLite's precision), so that
-// both behave the same (internal/storetest checks it).
-func dbTime(t time.Time) time.Time {
-	return t.UTC().Truncate(time.Millisecond)
-}
+// dbTime returns t as the store keeps it: UTC, truncated to milliseconds (dbval.Time).
+func dbTime(t time.Time) time.Time { return dbval.Time(t) }
 
 // dbTimePtr is dbTime for optional times.
-func dbTimePtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := dbTime(*t)
-	return &u
-}
+func dbTimePtr(t *time.Time) *time.Time { return dbval.TimePtr(t) }
 
 // nullString maps "" to NULL.
 func nullString(s string) *string {
@@ -381,14 +371,8 @@ func nullString(s string) *string {
 	return &s
 }
 
-// nullBytes maps an empty byte slice to NULL, so that "none" has one form: a UNIQUE index
-// lets many NULLs through but not two empty values.
-func nullBytes(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
+// nullBytes maps an empty byte slice to NULL (dbval.NullBytes).
+func nullBytes(b []byte) []byte { return dbval.NullBytes(b) }
 
 // list returns l, or an empty list for nil: the TEXT[] columns are NOT NULL, and pgx would
 // write a nil slice as NULL.
@@ -403,13 +387,7 @@ func list(l []string) []string {
 // column. The statement casts it ($n::jsonb): a Go slice would be written as a PostgreSQL
 // array literal ('{a,b}', which JSONB reads as an object or rejects) in pgx's exec and
 // simple_protocol modes, and a string is written the same in every mode.
-func jsonList(l []string) string {
-	if len(l) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(l) // cannot fail for strings
-	return string(b)
-}
+func jsonList(l []string) string { return dbval.JSONList(l) }
 
 // nilIfEmpty returns nil for an empty list, as lists come back from every store.
 func nilIfEmpty(l []string) []string {
@@ -461,6 +439,14 @@ func (s *Store) execCount(ctx context.Context, op, query string, args ...any) (i
 		return err
 	})
 	return n, err
+}
+
+// execInsert runs an INSERT alone, its error translated by insertErr.
+func (s *Store) execInsert(ctx context.Context, op, what string, missing func() error, query string, args ...any) error {
+	return s.retry(ctx, op, func() error {
+		_, err := s.exec(ctx, query, args...)
+		return insertErr(err, what, missing)
+	})
 }
 
 // execer is a pool or a transaction, for the writes that run alone or in a transaction.

@@ -154,13 +154,10 @@ func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
 // AddIdentity adds an identity unless the user already has one of that provider type, in
 // which case it does nothing. Errors: ENotFound when the user does not exist.
 func (s *Store) AddIdentity(ctx context.Context, ident *latchkey.Identity) error {
-	return s.retry(ctx, "add identity", func() error {
-		_, err := s.exec(ctx, `INSERT INTO identities (id, user_id, provider_type, provider_id, created_at)
-			VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (user_id, provider_type) DO NOTHING`,
-			ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, dbTime(ident.CreatedAt))
-		return insertErr(err, "identity", storeerr.UserNotFound)
-	})
+	return s.execInsert(ctx, "add identity", "identity", storeerr.UserNotFound,
+		`INSERT INTO identities (id, user_id, provider_type, provider_id, created_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (user_id, provider_type) DO NOTHING`,
+		ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, dbTime(ident.CreatedAt))
 }
 
 // DeleteUser deletes a user of the app; the foreign keys cascade to its identities, tokens,
@@ -172,12 +169,9 @@ func (s *Store) DeleteUser(ctx context.Context, appID, id string) error {
 // CreateUserToken inserts a confirmation or reset token.
 // Errors: ENotFound when the user does not exist; EConflict when the id is taken.
 func (s *Store) CreateUserToken(ctx context.Context, t *latchkey.UserToken) error {
-	return s.retry(ctx, "create user token", func() error {
-		_, err := s.exec(ctx, `INSERT INTO user_tokens (id, user_id, kind, hash, expires_at, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			t.ID, t.UserID, t.Kind, t.Hash, dbTime(t.ExpiresAt), dbTime(t.CreatedAt))
-		return insertErr(err, "user token", storeerr.UserNotFound)
-	})
+	return s.execInsert(ctx, "create user token", "user token", storeerr.UserNotFound,
+		`INSERT INTO user_tokens (id, user_id, kind, hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		t.ID, t.UserID, t.Kind, t.Hash, dbTime(t.ExpiresAt), dbTime(t.CreatedAt))
 }
 
 // FindUserToken returns a token by id, whether or not it has expired.

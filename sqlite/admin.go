@@ -56,9 +56,9 @@ func scanAdmin(row rowScanner) (*latchkey.Admin, error) {
 // CreateAdminSession inserts an admin session.
 // Errors: ENotFound when the admin does not exist; EConflict when the id is taken.
 func (s *Store) CreateAdminSession(ctx context.Context, sess *latchkey.AdminSession) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO admin_sessions (id, admin_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?)`, sess.ID, sess.AdminID, millis(sess.CreatedAt), millis(sess.ExpiresAt))
-	return wrap("create admin session", insertErr(err, "admin session", storeerr.AdminNotFound))
+	return s.execInsert(ctx, "create admin session", "admin session", storeerr.AdminNotFound,
+		`INSERT INTO admin_sessions (id, admin_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+		sess.ID, sess.AdminID, millis(sess.CreatedAt), millis(sess.ExpiresAt))
 }
 
 // FindAdminSession returns an admin session by id, whether or not it has expired: expiry is

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/dbval"
 	"github.com/latchkey/latchkey/internal/storeerr"
 	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -271,13 +272,8 @@ func fromMillis(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// nullMillis encodes an optional time: NULL for nil.
-func nullMillis(t *time.Time) sql.NullInt64 {
-	if t == nil {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
-}
+// nullMillis encodes an optional time: NULL for nil (dbval.NullMillis).
+func nullMillis(t *time.Time) sql.NullInt64 { return dbval.NullMillis(t) }
 
 // fromNullMillis decodes an optional time.
 func fromNullMillis(v sql.NullInt64) *time.Time {
@@ -293,14 +289,8 @@ func nullString(s string) sql.NullString {
 	return sql.NullString{String: s, Valid: s != ""}
 }
 
-// nullBytes stores an empty byte slice as NULL, so that "none" has one form: a UNIQUE index
-// lets many NULLs through but not two empty blobs.
-func nullBytes(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
+// nullBytes stores an empty byte slice as NULL (dbval.NullBytes).
+func nullBytes(b []byte) []byte { return dbval.NullBytes(b) }
 
 // encodeList encodes a list of strings as the columns hold them: a JSON array, "[]" rather
 // than "null" when there are none.
@@ -382,6 +372,13 @@ func (s *Store) execCount(ctx context.Context, op, query string, args ...any) (i
 	}
 	n, err := res.RowsAffected()
 	return n, wrap(op, err)
+}
+
+// execInsert runs an INSERT alone on the write connection, its error translated by
+// insertErr.
+func (s *Store) execInsert(ctx context.Context, op, what string, missing func() error, query string, args ...any) error {
+	_, err := s.write.ExecContext(ctx, query, args...)
+	return wrap(op, insertErr(err, what, missing))
 }
 
 // execer is a *sql.DB or a *sql.Tx, for the writes that run alone or in a transaction.

@@ -177,10 +177,9 @@ func (s *Store) DeleteUser(ctx context.Context, appID, id string) error {
 // CreateUserToken inserts a confirmation or reset token.
 // Errors: ENotFound when the user does not exist; EConflict when the id is taken.
 func (s *Store) CreateUserToken(ctx context.Context, t *latchkey.UserToken) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO user_tokens (id, user_id, kind, hash, expires_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`,
+	return s.execInsert(ctx, "create user token", "user token", storeerr.UserNotFound,
+		`INSERT INTO user_tokens (id, user_id, kind, hash, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		t.ID, t.UserID, t.Kind, t.Hash, millis(t.ExpiresAt), millis(t.CreatedAt))
-	return wrap("create user token", insertErr(err, "user token", storeerr.UserNotFound))
 }
 
 // FindUserToken returns a token by id, whether or not it has expired.

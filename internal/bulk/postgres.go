@@ -4,11 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib" // and the "pgx" driver
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/dbval"
 )
 
 // insertPostgres inserts with COPY on one of db's connections, encoding as the postgres store
@@ -37,10 +37,10 @@ func copyRows(ctx context.Context, tx pgx.Tx, users []*latchkey.User, keys []*la
 			email = &u.Email
 		}
 		userRows = append(userRows, []any{u.ID, u.AppID, u.Type, email, u.PasswordHash,
-			u.Confirmed, u.Disabled, dbTime(u.CreatedAt)})
+			u.Confirmed, u.Disabled, dbval.Time(u.CreatedAt)})
 		for _, ident := range u.Identities {
 			idents = append(idents, []any{ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID,
-				dbTime(ident.CreatedAt)})
+				dbval.Time(ident.CreatedAt)})
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"users"},
@@ -56,24 +56,12 @@ func copyRows(ctx context.Context, tx pgx.Tx, users []*latchkey.User, keys []*la
 	keyRows := make([][]any, 0, len(keys))
 	for _, k := range keys {
 		keyRows = append(keyRows, []any{k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled,
-			dbTime(k.CreatedAt), dbTimePtr(k.LastUsedAt), k.Start, jsonList(k.Scopes), dbTimePtr(k.ExpiresAt),
-			nullBytes(k.PreviousHash), dbTimePtr(k.PreviousExpiresAt)})
+			dbval.Time(k.CreatedAt), dbval.TimePtr(k.LastUsedAt), k.Start, dbval.JSONList(k.Scopes), dbval.TimePtr(k.ExpiresAt),
+			dbval.NullBytes(k.PreviousHash), dbval.TimePtr(k.PreviousExpiresAt)})
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"api_keys"},
 		[]string{"id", "app_id", "user_id", "name", "hash", "disabled", "created_at", "last_used_at",
 			"start", "scopes", "expires_at", "previous_hash", "previous_expires_at"},
 		pgx.CopyFromRows(keyRows))
 	return err
-}
-
-func dbTime(t time.Time) time.Time {
-	return t.UTC().Truncate(time.Millisecond)
-}
-
-func dbTimePtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := dbTime(*t)
-	return &u
 }

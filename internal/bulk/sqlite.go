@@ -3,10 +3,9 @@ package bulk
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/dbval"
 	_ "modernc.org/sqlite" // the "sqlite" driver
 )
 
@@ -53,34 +52,10 @@ func insertSQLite(ctx context.Context, db *sql.DB, users []*latchkey.User, keys 
 	}
 	for _, k := range keys {
 		if _, err := keyStmt.ExecContext(ctx, k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled,
-			k.CreatedAt.UnixMilli(), nullMillis(k.LastUsedAt), k.Start, jsonList(k.Scopes), nullMillis(k.ExpiresAt),
-			nullBytes(k.PreviousHash), nullMillis(k.PreviousExpiresAt)); err != nil {
+			k.CreatedAt.UnixMilli(), dbval.NullMillis(k.LastUsedAt), k.Start, dbval.JSONList(k.Scopes), dbval.NullMillis(k.ExpiresAt),
+			dbval.NullBytes(k.PreviousHash), dbval.NullMillis(k.PreviousExpiresAt)); err != nil {
 			return err
 		}
 	}
 	return tx.Commit()
-}
-
-func nullMillis(t *time.Time) sql.NullInt64 {
-	if t == nil {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
-}
-
-// jsonList encodes a list as both stores' scopes columns hold it: a JSON array, "[]" for none.
-func jsonList(l []string) string {
-	if len(l) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(l) // cannot fail for strings
-	return string(b)
-}
-
-// nullBytes stores an empty byte slice as NULL, as the stores do.
-func nullBytes(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
 }
