@@ -286,7 +286,8 @@ func setApp(w http.ResponseWriter, r *http.Request, app *latchkey.App) {
 }
 
 // isUIPath reports whether a path is a web page's: the start page, /console, each app's
-// /account pages and the error links' /logs. The email link pages (/app/{app}/confirm, /reset) are this package's own.
+// /account pages, the pages that email links lead to (/app/{app}/confirm, /reset) and the
+// error links' /logs.
 func isUIPath(p string) bool {
 	if p == "/" || p == "/logs" || p == "/console" || strings.HasPrefix(p, "/console/") {
 		return true
@@ -296,7 +297,7 @@ func isUIPath(p string) bool {
 		return false
 	}
 	_, page, _ := strings.Cut(rest, "/")
-	return page == "account" || strings.HasPrefix(page, "account/") || page == "logs"
+	return page == "account" || strings.HasPrefix(page, "account/") || page == "logs" || page == "confirm" || page == "reset"
 }
 
 // appInPath returns the client app id of an app-scoped client API path.

@@ -165,9 +165,14 @@ type errorData struct {
 
 // internal answers an unexpected error: logged with the request id, shown blandly.
 func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
-	h.logger.ErrorContext(r.Context(), "web console", "err", err, "request_id", w.Header().Get("X-Request-Id"), "path", r.URL.Path)
+	h.logInternal(w, r, err)
 	h.renderError(w, r, http.StatusInternalServerError, "Something went wrong",
 		"The server could not do this. If it happens again, give your administrator the request id below.")
+}
+
+// logInternal logs an unexpected error with the request id, which the page shows.
+func (h *Handler) logInternal(w http.ResponseWriter, r *http.Request, err error) {
+	h.logger.ErrorContext(r.Context(), "web console", "err", err, "request_id", w.Header().Get("X-Request-Id"), "path", r.URL.Path)
 }
 
 // fail answers a service error as a page: not found, refused, or internal.

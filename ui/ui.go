@@ -1,6 +1,7 @@
 // Package ui is Latchkey's web console: the admin console at /console/ and each app's
 // self-service page at /app/{client_app_id}/account/, where a user manages their own API
-// keys and can ask for a password reset link. A server mounting it sends it every path under /console and /app/. Pages are server-rendered html/template with embedded assets and work without
+// keys and can ask for a password reset link. A server mounting it sends it every path under /console and /app/, among them the pages that
+// confirmation and password reset links lead to. Pages are server-rendered html/template with embedded assets and work without
 // JavaScript; the one script only adds copy buttons.
 //
 // The pages reach Latchkey only through the root package's service interfaces. A browser
@@ -48,6 +49,7 @@ type Handler struct {
 	now      func() time.Time
 	mux      *http.ServeMux
 	pages    map[string]*page
+	links    *http.ServeMux // the pages email links lead to (maillink.go)
 
 	webSessions latchkey.WebSessionService
 }
@@ -75,6 +77,7 @@ func New(cfg Config) *Handler {
 		h.now = time.Now
 	}
 	h.routes()
+	h.links = h.mailLinkRoutes()
 	return h
 }
 
@@ -101,8 +104,13 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // ServeHTTP sets the security headers every answer carries and refuses a POST whose CSRF
-// token does not match the browser's session before any handler runs.
+// token does not match the browser's session before any handler runs. The pages email links
+// lead to go their own way (maillink.go).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := h.links.Handler(r); pattern != "" {
+		h.links.ServeHTTP(w, r) // which sets the path's values, as Handler does not
+		return
+	}
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", contentSecurityPolicy)
 	hd.Set("X-Content-Type-Options", "nosniff")
