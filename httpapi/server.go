@@ -1,5 +1,6 @@
 // Package httpapi is Latchkey's HTTP surface: the App Services client API v2.0. routes.go
-// lists the whole API on one page; error.go is the one table from error codes to statuses.
+// lists the whole API on one page; error.go writes every error answer, with the status of the
+// root package's one table (latchkey.Status) and the wire code of each error code.
 package httpapi
 
 import (
