@@ -206,7 +206,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.Error(rec, r, latchkey.Errorf(latchkey.ENoRoute, "no route for %s %s", r.Method, r.URL.Path))
 		return
 	}
-	if err := checkQuery(r); err != nil {
+	if err := checkURL(r); err != nil {
 		s.Error(rec, r, err)
 		return
 	}

@@ -24,9 +24,6 @@ func (s *Service) AdminFindApp(ctx context.Context, id string) (*latchkey.App, e
 }
 
 func (s *Service) findApp(ctx context.Context, id string) (*latchkey.App, error) {
-	if !storable(id) {
-		return nil, latchkey.Errorf(latchkey.EAppNotFound, "cannot find app using ID '%s'", id)
-	}
 	var app *latchkey.App
 	var err error
 	if latchkey.IsID(id) {

@@ -8,9 +8,6 @@ import (
 
 // FindAppByClientID returns the app with the given client app id.
 func (s *Service) FindAppByClientID(ctx context.Context, clientAppID string) (*latchkey.App, error) {
-	if !storable(clientAppID) {
-		return nil, latchkey.Errorf(latchkey.EAppNotFound, "cannot find app using Client App ID '%s'", clientAppID)
-	}
 	app, err := s.appByClientID(ctx, clientAppID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
 		return nil, latchkey.Errorf(latchkey.EAppNotFound, "cannot find app using Client App ID '%s'", clientAppID)

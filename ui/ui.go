@@ -105,8 +105,17 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 
 // ServeHTTP sets the security headers every answer carries and refuses a POST whose CSRF
 // token does not match the browser's session before any handler runs. The pages email links
-// lead to go their own way (maillink.go).
+// lead to go their own way (maillink.go). A path, query or form that is not text
+// (latchkey.IsText) is refused here, before a store could fail on it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !latchkey.IsText(r.URL.Path) {
+		h.renderError(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
+		return
+	}
+	if !allText(r.URL.Query()) {
+		h.renderError(w, r, http.StatusBadRequest, "Cannot do that", notText)
+		return
+	}
 	if _, pattern := h.links.Handler(r); pattern != "" {
 		h.links.ServeHTTP(w, r) // which sets the path's values, as Handler does not
 		return
@@ -127,6 +136,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !h.checkPost(r) {
 			h.renderError(w, r, http.StatusForbidden, "This form has expired",
 				"The page was open too long, or the form came from another site. Go back, reload the page and try again.")
+			return
+		}
+		if !allText(r.PostForm) {
+			h.renderError(w, r, http.StatusBadRequest, "Cannot do that", notText)
 			return
 		}
 	}
@@ -202,6 +215,24 @@ func (h *Handler) routes() {
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 	})
+}
+
+// notText is what a page says of a query or form that is not text.
+const notText = "The address or the form holds text that is not UTF-8, or a NUL character."
+
+// allText reports whether every name and value of a query or form is text.
+func allText(values url.Values) bool {
+	for name, vs := range values {
+		if !latchkey.IsText(name) {
+			return false
+		}
+		for _, v := range vs {
+			if !latchkey.IsText(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func redirectTo(target string) http.HandlerFunc {
