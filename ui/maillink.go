@@ -46,49 +46,41 @@ const (
 )
 
 func (h *Handler) handleConfirmPage(w http.ResponseWriter, r *http.Request) {
-	app, data, ok := h.linkStart(w, r, "Confirm your email address")
-	if !ok {
-		return
-	}
-	if r.Method != http.MethodPost {
-		h.renderLink(w, r, "confirm", http.StatusOK, data)
-		return
-	}
-	if data.Error != "" {
-		h.renderLink(w, r, "confirm", http.StatusBadRequest, data)
-		return
-	}
-	if err := h.userpass.Confirm(r.Context(), app, data.Token, data.TokenID); err != nil {
-		h.linkError(w, r, "confirm", data, err)
-		return
-	}
-	h.renderLink(w, r, "confirm", http.StatusOK, linkData{Title: "Email address confirmed", AppName: data.AppName, Done: true})
+	h.linkPage(w, r, "confirm", "Confirm your email address", "Email address confirmed", func(app *latchkey.App, d linkData) error {
+		return h.userpass.Confirm(r.Context(), app, d.Token, d.TokenID)
+	})
 }
 
 func (h *Handler) handleResetPage(w http.ResponseWriter, r *http.Request) {
-	app, data, ok := h.linkStart(w, r, "Reset your password")
+	h.linkPage(w, r, "reset", "Reset your password", "Password changed", func(app *latchkey.App, d linkData) error {
+		password := r.PostForm.Get("password")
+		if password != r.PostForm.Get("confirm") {
+			return latchkey.Errorf(latchkey.EBadRequest, linkMismatch)
+		}
+		return h.userpass.ResetPassword(r.Context(), app, password, d.Token, d.TokenID)
+	})
+}
+
+// linkPage serves a link page: a GET shows its form, a POST does what the link is for and
+// shows the outcome, titled done when it worked.
+func (h *Handler) linkPage(w http.ResponseWriter, r *http.Request, name, title, done string, do func(*latchkey.App, linkData) error) {
+	app, data, ok := h.linkStart(w, r, title)
 	if !ok {
 		return
 	}
 	if r.Method != http.MethodPost {
-		h.renderLink(w, r, "reset", http.StatusOK, data)
+		h.renderLink(w, r, name, http.StatusOK, data)
 		return
 	}
 	if data.Error != "" {
-		h.renderLink(w, r, "reset", http.StatusBadRequest, data)
+		h.renderLink(w, r, name, http.StatusBadRequest, data)
 		return
 	}
-	password := r.PostForm.Get("password")
-	if password != r.PostForm.Get("confirm") {
-		data.Error = linkMismatch
-		h.renderLink(w, r, "reset", http.StatusBadRequest, data)
+	if err := do(app, data); err != nil {
+		h.linkError(w, r, name, data, err)
 		return
 	}
-	if err := h.userpass.ResetPassword(r.Context(), app, password, data.Token, data.TokenID); err != nil {
-		h.linkError(w, r, "reset", data, err)
-		return
-	}
-	h.renderLink(w, r, "reset", http.StatusOK, linkData{Title: "Password changed", AppName: data.AppName, Done: true})
+	h.renderLink(w, r, name, http.StatusOK, linkData{Title: done, AppName: data.AppName, Done: true})
 }
 
 // linkStart finds the app and reads the token from the query (GET) or the form (POST). It
