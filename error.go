@@ -3,10 +3,12 @@ package latchkey
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes. Each is a stable, machine-readable name of a failure that the caller can act
-// on; httpapi/error.go is the one place that maps them to an HTTP status and a wire code.
+// on; Status below is the one table from a code to an HTTP status, and httpapi/error.go the
+// one place that gives a code its wire code and writes the wire body.
 const (
 	EInternal           = "internal"            // anything unexpected: logged, answered blandly
 	EBadRequest         = "bad_request"         // malformed request: bad JSON, wrong types, bad token data
@@ -35,6 +37,47 @@ const (
 	EServiceUnavailable = "unavailable"         // shutting down or overloaded
 	EStoreUnavailable   = "store_unavailable"   // the database cannot be reached, or the request ran out of time
 )
+
+// statuses is the one table from error codes to HTTP statuses. It lives here, rather than in
+// httpapi, because both HTTP surfaces answer with it, the API (httpapi) and the pages (ui),
+// and neither may import the other.
+var statuses = map[string]int{
+	EBadRequest:         http.StatusBadRequest,
+	EInvalid:            http.StatusBadRequest,
+	ELimitReached:       http.StatusBadRequest,
+	ERequired:           http.StatusBadRequest,
+	EProviderDisabled:   http.StatusBadRequest,
+	EAlreadyConfirmed:   http.StatusBadRequest,
+	EUnauthenticated:    http.StatusUnauthorized,
+	EBadAuthHeader:      http.StatusUnauthorized,
+	EInvalidPassword:    http.StatusUnauthorized,
+	EUnauthorized:       http.StatusUnauthorized,
+	EUserDisabled:       http.StatusUnauthorized,
+	EForbidden:          http.StatusForbidden,
+	EAppNotFound:        http.StatusNotFound,
+	EAPIKeyNotFound:     http.StatusNotFound,
+	EUserNotFound:       http.StatusNotFound,
+	ENotFound:           http.StatusNotFound,
+	ENoRoute:            http.StatusNotFound,
+	EMethodNotAllowed:   http.StatusMethodNotAllowed,
+	EAPIKeyExists:       http.StatusConflict,
+	EAccountNameInUse:   http.StatusConflict,
+	EConflict:           http.StatusConflict,
+	ETooLarge:           http.StatusRequestEntityTooLarge,
+	ETooManyRequests:    http.StatusTooManyRequests,
+	EServiceUnavailable: http.StatusServiceUnavailable,
+	EStoreUnavailable:   http.StatusServiceUnavailable,
+	EInternal:           http.StatusInternalServerError,
+}
+
+// Status returns the HTTP status that answers an error with the given code: 500 for
+// EInternal and for a code that is not in the list above.
+func Status(code string) int {
+	if s, ok := statuses[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is a domain error: a code from the list above and a message meant for the caller.
 type Error struct {

@@ -7,6 +7,13 @@ import (
 	"unicode/utf8"
 )
 
+// IsText reports whether s is text that every store can hold and compare: valid UTF-8 without
+// NUL. PostgreSQL answers either with an error, which would be a 500, so the two HTTP edges
+// (httpapi and ui) refuse what a request carries that is not text before a store sees it.
+func IsText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
 // Hidden reports whether r shows as nothing, or changes how the text around it shows:
 // control characters (C0, DEL, C1), format characters (Unicode Cf, among them the bidi
 // controls U+202A–U+202E, U+2066–U+2069, U+200E, U+200F and U+061C, the zero-width characters

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/latchkey/latchkey"
 )
@@ -23,6 +22,7 @@ const knownDevice = "65f0a1b2c3d4e5f6a7b8c9d0"
 func TestLogin(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	e.Clock.Freeze() // every id made here is then dated the clock's now
 	owner := e.newUser(t, e.AppID)
 	key := e.createKey(t, owner.RefreshToken, "login")
 
@@ -58,8 +58,8 @@ func TestLogin(t *testing.T) {
 			if tt.userID != "" && l.UserID != tt.userID {
 				t.Errorf("user_id = %q, want %q", l.UserID, tt.userID)
 			}
-			if sec, err := strconv.ParseInt(l.UserID[:8], 16, 64); err != nil || time.Since(time.Unix(sec, 0)).Abs() > time.Hour {
-				t.Errorf("user_id = %q, want an ObjectId of about now", l.UserID)
+			if sec, err := strconv.ParseInt(l.UserID[:8], 16, 64); err != nil || sec != e.Clock.Now().Unix() {
+				t.Errorf("user_id = %q, want an ObjectId of the clock's now", l.UserID)
 			}
 			if tt.userID == "" && l.UserID == owner.UserID {
 				t.Errorf("user_id = owner's, want a new user")

@@ -10,42 +10,32 @@ import (
 	"github.com/latchkey/latchkey"
 )
 
-// wireError is how one domain error code goes on the wire: the HTTP status and the App
-// Services error_code ("" sends none, which some SDK error paths match on).
-type wireError struct {
-	status int
-	code   string
-}
-
-// errorTable is the one place where domain error codes become HTTP statuses and wire codes.
-// Wire codes are only ever names that realm-core knows (notes §6.3).
-var errorTable = map[string]wireError{
-	latchkey.EBadRequest:         {http.StatusBadRequest, "BadRequest"},
-	latchkey.EInvalid:            {http.StatusBadRequest, "InvalidParameter"},
-	latchkey.ELimitReached:       {http.StatusBadRequest, "InvalidParameter"},
-	latchkey.ERequired:           {http.StatusBadRequest, ""},
-	latchkey.EProviderDisabled:   {http.StatusBadRequest, "AuthProviderNotFound"},
-	latchkey.EAlreadyConfirmed:   {http.StatusBadRequest, "UserAlreadyConfirmed"},
-	latchkey.EUnauthenticated:    {http.StatusUnauthorized, "InvalidSession"},
-	latchkey.EBadAuthHeader:      {http.StatusUnauthorized, ""},
-	latchkey.EInvalidPassword:    {http.StatusUnauthorized, "InvalidPassword"},
-	latchkey.EUnauthorized:       {http.StatusUnauthorized, "AuthError"},
-	latchkey.EUserDisabled:       {http.StatusUnauthorized, "UserDisabled"},
-	latchkey.EForbidden:          {http.StatusForbidden, "AuthError"},
-	latchkey.EAppNotFound:        {http.StatusNotFound, "InvalidParameter"},
-	latchkey.EAPIKeyNotFound:     {http.StatusNotFound, "APIKeyNotFound"},
-	latchkey.EUserNotFound:       {http.StatusNotFound, "UserNotFound"},
-	latchkey.ENotFound:           {http.StatusNotFound, ""},
-	latchkey.ENoRoute:            {http.StatusNotFound, "InvalidParameter"},
-	latchkey.EMethodNotAllowed:   {http.StatusMethodNotAllowed, "BadRequest"},
-	latchkey.EAPIKeyExists:       {http.StatusConflict, "APIKeyAlreadyExists"},
-	latchkey.EAccountNameInUse:   {http.StatusConflict, "AccountNameInUse"},
-	latchkey.EConflict:           {http.StatusConflict, ""},
-	latchkey.ETooLarge:           {http.StatusRequestEntityTooLarge, "BadRequest"},
-	latchkey.ETooManyRequests:    {http.StatusTooManyRequests, "BadRequest"},
-	latchkey.EServiceUnavailable: {http.StatusServiceUnavailable, "InternalServerError"},
-	latchkey.EStoreUnavailable:   {http.StatusServiceUnavailable, "ServiceUnavailable"},
-	latchkey.EInternal:           {http.StatusInternalServerError, "InternalServerError"},
+// wireCodes gives each domain error code the App Services error_code it is sent with ("" or
+// absent sends none, which some SDK error paths match on). Its status comes from the one
+// table, latchkey.Status. Wire codes are only ever names that realm-core knows (notes §6.3).
+var wireCodes = map[string]string{
+	latchkey.EBadRequest:         "BadRequest",
+	latchkey.EInvalid:            "InvalidParameter",
+	latchkey.ELimitReached:       "InvalidParameter",
+	latchkey.EProviderDisabled:   "AuthProviderNotFound",
+	latchkey.EAlreadyConfirmed:   "UserAlreadyConfirmed",
+	latchkey.EUnauthenticated:    "InvalidSession",
+	latchkey.EInvalidPassword:    "InvalidPassword",
+	latchkey.EUnauthorized:       "AuthError",
+	latchkey.EUserDisabled:       "UserDisabled",
+	latchkey.EForbidden:          "AuthError",
+	latchkey.EAppNotFound:        "InvalidParameter",
+	latchkey.EAPIKeyNotFound:     "APIKeyNotFound",
+	latchkey.EUserNotFound:       "UserNotFound",
+	latchkey.ENoRoute:            "InvalidParameter",
+	latchkey.EMethodNotAllowed:   "BadRequest",
+	latchkey.EAPIKeyExists:       "APIKeyAlreadyExists",
+	latchkey.EAccountNameInUse:   "AccountNameInUse",
+	latchkey.ETooLarge:           "BadRequest",
+	latchkey.ETooManyRequests:    "BadRequest",
+	latchkey.EServiceUnavailable: "InternalServerError",
+	latchkey.EStoreUnavailable:   "ServiceUnavailable",
+	latchkey.EInternal:           "InternalServerError",
 }
 
 // retryAfterTable is the Retry-After of the codes that always carry one. A request that
@@ -76,14 +66,15 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 		err = latchkey.StoreUnavailable(err)
 		code = latchkey.EStoreUnavailable
 	}
-	wire, ok := errorTable[code]
-	if !ok {
-		code, wire = latchkey.EInternal, errorTable[latchkey.EInternal]
+	status := latchkey.Status(code)
+	if status == http.StatusInternalServerError {
+		code = latchkey.EInternal // a code the table lacks is internal too
 	}
+	wireCode := wireCodes[code]
 	if code == latchkey.EInternal && errors.Is(r.Context().Err(), context.Canceled) {
 		// The store gave up because the client closed the connection: not an internal error.
 		s.logger.DebugContext(r.Context(), "client closed the request", slog.String(attrRequestID, requestID(r)), slog.Any("err", err))
-		wire = wireError{statusClientClosed, ""}
+		status, wireCode = statusClientClosed, ""
 	} else if code == latchkey.EInternal {
 		s.logger.ErrorContext(r.Context(), "internal error", slog.String(attrRequestID, requestID(r)), slog.Any("err", err))
 	} else if code == latchkey.EStoreUnavailable {
@@ -94,9 +85,9 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	} else if d, ok := latchkey.RetryAfter(err); ok {
 		w.Header().Set("Retry-After", latchkey.RetrySeconds(d))
 	}
-	writeJSON(w, wire.status, errorBody{
+	writeJSON(w, status, errorBody{
 		Error:     latchkey.ErrorMessage(err),
-		ErrorCode: wire.code,
+		ErrorCode: wireCode,
 		Link:      s.logLink(r),
 	})
 }

@@ -3,23 +3,19 @@ package httpapi
 import (
 	"net/http"
 	"reflect"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/latchkey/latchkey"
 )
 
-// text reports whether s is text every store can hold and search: valid UTF-8 without NUL.
-// PostgreSQL answers either with an error, which would be a 500.
-func text(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
-}
-
-// checkQuery refuses a query string whose names or values are not text.
-func checkQuery(r *http.Request) error {
+// checkURL refuses a request whose path or query is not text (latchkey.IsText): a path as
+// an unknown route, a query as a bad request. JSON bodies are checked as they are decoded.
+func checkURL(r *http.Request) error {
+	if !latchkey.IsText(r.URL.Path) {
+		return latchkey.Errorf(latchkey.ENoRoute, "no route for %s %s", r.Method, r.URL.Path)
+	}
 	for name, values := range r.URL.Query() {
 		for _, v := range append(values, name) {
-			if !text(v) {
+			if !latchkey.IsText(v) {
 				return latchkey.Errorf(latchkey.EBadRequest, "query parameters must be UTF-8 text")
 			}
 		}
@@ -27,12 +23,12 @@ func checkQuery(r *http.Request) error {
 	return nil
 }
 
-// hasNUL reports whether any string in a decoded body holds NUL ("\u0000" in JSON). Invalid
-// UTF-8 cannot occur there: encoding/json replaces it.
+// hasNUL reports whether any string in a decoded body is not text (latchkey.IsText), which
+// there means it holds NUL ("\u0000" in JSON): encoding/json replaces invalid UTF-8.
 func hasNUL(v reflect.Value) bool {
 	switch v.Kind() {
 	case reflect.String:
-		return strings.ContainsRune(v.String(), 0)
+		return !latchkey.IsText(v.String())
 	case reflect.Pointer, reflect.Interface:
 		return !v.IsNil() && hasNUL(v.Elem())
 	case reflect.Struct:

@@ -25,7 +25,8 @@ import (
 
 type openAPIDoc struct {
 	Paths map[string]map[string]struct {
-		OperationID string `json:"operationId"`
+		OperationID string   `json:"operationId"`
+		Tags        []string `json:"tags"`
 		Responses   map[string]struct {
 			Ref     string `json:"$ref"`
 			Content map[string]json.RawMessage
@@ -156,7 +157,8 @@ func checkOpenAPI(r *response) []string {
 	return o.check(r)
 }
 
-// TestOpenAPIRoutes checks that the document and routes.go list the same operations.
+// TestOpenAPIRoutes checks that the document and routes.go list the same operations, and
+// that the server answers the pages it documents (package ui serves them) with HTML.
 func TestOpenAPIRoutes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -166,7 +168,20 @@ func TestOpenAPIRoutes(t *testing.T) {
 	routes := srv.Routes()
 	var documented []string
 	for path, ops := range mustOpenAPI(t).doc.Paths {
-		for method := range ops {
+		for method, op := range ops {
+			if slices.Contains(op.Tags, "pages") {
+				if method == "get" {
+					resp, err := http.Get(e.URL + strings.ReplaceAll(path, "{app}", e.AppID))
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+						t.Errorf("GET %s: %d %s, want 200 and a page", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+					}
+				}
+				continue
+			}
 			documented = append(documented, strings.ToUpper(method)+" "+path)
 		}
 	}

@@ -20,18 +20,14 @@ var openAPIDocument []byte
 // holding the probe.
 const readyTimeout = 2 * time.Second
 
-// opsRoutes registers what operators and tools use: health, readiness, the OpenAPI document,
-// and the pages that confirmation and reset links lead to. Metrics are not here: they are
+// opsRoutes registers what operators and tools use: health, readiness and the OpenAPI
+// document. Metrics are not here: they are
 // served only on a listener of their own (latchkey serve --metrics-addr), never beside the
 // public API.
 func (s *Server) opsRoutes(handle func(method, path string, h http.HandlerFunc)) {
 	handle("GET", "/healthz", s.handleHealthz)
 	handle("GET", "/readyz", s.handleReadyz)
 	handle("GET", "/openapi.json", s.handleOpenAPI)
-	handle("GET", "/app/{app}/confirm", s.handleConfirmPage)
-	handle("POST", "/app/{app}/confirm", s.handleConfirmPage)
-	handle("GET", "/app/{app}/reset", s.handleResetPage)
-	handle("POST", "/app/{app}/reset", s.handleResetPage)
 }
 
 // Routes returns the pattern of every registered route, "METHOD /path/{param}", in

@@ -1,5 +1,6 @@
 // Package httpapi is Latchkey's HTTP surface: the App Services client API v2.0. routes.go
-// lists the whole API on one page; error.go is the one table from error codes to statuses.
+// lists the whole API on one page; error.go writes every error answer, with the status of the
+// root package's one table (latchkey.Status) and the wire code of each error code.
 package httpapi
 
 import (
@@ -220,7 +221,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.Error(rec, r, latchkey.Errorf(latchkey.ENoRoute, "no route for %s %s", r.Method, r.URL.Path))
 		return
 	}
-	if err := checkQuery(r); err != nil {
+	if err := checkURL(r); err != nil {
 		s.Error(rec, r, err)
 		return
 	}
@@ -301,7 +302,8 @@ func setApp(w http.ResponseWriter, r *http.Request, app *latchkey.App) {
 }
 
 // isUIPath reports whether a path is a web page's: the start page, /console, each app's
-// /account pages and the error links' /logs. The email link pages (/app/{app}/confirm, /reset) are this package's own.
+// /account pages, the pages that email links lead to (/app/{app}/confirm, /reset) and the
+// error links' /logs.
 func isUIPath(p string) bool {
 	if p == "/" || p == "/logs" || p == "/console" || strings.HasPrefix(p, "/console/") {
 		return true
@@ -311,7 +313,7 @@ func isUIPath(p string) bool {
 		return false
 	}
 	_, page, _ := strings.Cut(rest, "/")
-	return page == "account" || strings.HasPrefix(page, "account/") || page == "logs"
+	return page == "account" || strings.HasPrefix(page, "account/") || page == "logs" || page == "confirm" || page == "reset"
 }
 
 // appInPath returns the client app id of an app-scoped client API path.

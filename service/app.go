@@ -13,9 +13,6 @@ type Apps struct{ *core }
 
 // FindAppByClientID returns the app with the given client app id.
 func (s *Apps) FindAppByClientID(ctx context.Context, clientAppID string) (*latchkey.App, error) {
-	if !storable(clientAppID) {
-		return nil, latchkey.Errorf(latchkey.EAppNotFound, "cannot find app using Client App ID '%s'", clientAppID)
-	}
 	app, err := s.appByClientID(ctx, clientAppID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
 		return nil, latchkey.Errorf(latchkey.EAppNotFound, "cannot find app using Client App ID '%s'", clientAppID)
@@ -46,9 +43,6 @@ func (s *core) adminApp(ctx context.Context, id string) (*latchkey.App, error) {
 }
 
 func (s *core) findApp(ctx context.Context, id string) (*latchkey.App, error) {
-	if !storable(id) {
-		return nil, latchkey.Errorf(latchkey.EAppNotFound, "cannot find app using ID '%s'", id)
-	}
 	var app *latchkey.App
 	var err error
 	if latchkey.IsID(id) {

@@ -1,17 +1,6 @@
 package service
 
-import (
-	"strings"
-	"unicode/utf8"
-
-	"github.com/latchkey/latchkey"
-)
-
-// storable reports whether s can be stored and looked up as text in every store: valid
-// UTF-8 without NUL, which PostgreSQL refuses with an error rather than a miss.
-func storable(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
-}
+import "github.com/latchkey/latchkey"
 
 // auditTextMax bounds, in runes, each text an audit event keeps: a failed login must not store
 // the 64 KiB a caller may send as a username, for the whole retention.

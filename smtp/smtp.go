@@ -86,6 +86,8 @@ type Config struct {
 
 	Logger   *slog.Logger
 	Observer latchkey.Observer
+	// Now is the clock that dates the messages; nil means time.Now.
+	Now func() time.Time
 }
 
 // AppConfig are one app's link settings.
@@ -209,6 +211,9 @@ func New(cfg Config) (*Mailer, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = DefaultWorkers
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.HelloName == "" {
 		cfg.HelloName, _ = os.Hostname()
 		if cfg.HelloName == "" {
@@ -278,7 +283,7 @@ func (m *Mailer) enqueue(ctx context.Context, app *latchkey.App, kind, email, to
 		return fmt.Errorf("smtp: render %s message: %w", kind, err)
 	}
 	id := "<" + randomHex(16) + "@" + domainOf(m.from.Address) + ">"
-	data, err := buildMessage(m.from, email, id, subject, text, html, time.Now())
+	data, err := buildMessage(m.from, email, id, subject, text, html, m.cfg.Now())
 	if err != nil {
 		return fmt.Errorf("smtp: build %s message: %w", kind, err)
 	}

@@ -165,28 +165,42 @@ type errorData struct {
 
 // internal answers an unexpected error: logged with the request id, shown blandly.
 func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
-	h.logger.ErrorContext(r.Context(), "web console", "err", err, "request_id", w.Header().Get("X-Request-Id"), "path", r.URL.Path)
+	h.logInternal(w, r, err)
 	h.renderError(w, r, http.StatusInternalServerError, "Something went wrong",
 		"The server could not do this. If it happens again, give your administrator the request id below.")
 }
 
-// fail answers a service error as a page: not found, refused, or internal.
+// logInternal logs an unexpected error with the request id, which the page shows.
+func (h *Handler) logInternal(w http.ResponseWriter, r *http.Request, err error) {
+	h.logger.ErrorContext(r.Context(), "web console", "err", err, "request_id", w.Header().Get("X-Request-Id"), "path", r.URL.Path)
+}
+
+// fail answers a service error as a page, with the status latchkey.Status gives its code (as
+// the API answers it): an ended session goes back to its sign-in page, an internal error is
+// logged and shown blandly, and any other error shows its message, which is meant for the
+// caller.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	switch latchkey.ErrorCode(err) {
-	case latchkey.EUnauthenticated:
+	code := latchkey.ErrorCode(err)
+	if code == latchkey.EUnauthenticated {
 		if app, ok := accountApp(r.URL.Path); ok {
 			seeOther(w, r, accountURL(app)+"?ended=1")
 		} else {
 			seeOther(w, r, consolePath+"/sign-in?ended=1")
 		}
-	case latchkey.EAppNotFound, latchkey.EUserNotFound, latchkey.EAPIKeyNotFound, latchkey.ENotFound:
-		h.renderError(w, r, http.StatusNotFound, "Not found", latchkey.ErrorMessage(err))
-	case latchkey.EBadRequest, latchkey.EInvalid, latchkey.ERequired:
-		h.renderError(w, r, http.StatusBadRequest, "Cannot do that", latchkey.ErrorMessage(err))
-	case latchkey.EForbidden:
-		h.renderError(w, r, http.StatusForbidden, "Not allowed", latchkey.ErrorMessage(err))
-	case latchkey.ETooManyRequests:
-		h.renderError(w, r, http.StatusTooManyRequests, "Too many attempts", tooManyAttempts(w, err))
+		return
+	}
+	switch status := latchkey.Status(code); status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		h.renderError(w, r, status, "Not found", latchkey.ErrorMessage(err))
+	case http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge:
+		h.renderError(w, r, status, "Cannot do that", latchkey.ErrorMessage(err))
+	case http.StatusUnauthorized, http.StatusForbidden:
+		h.renderError(w, r, status, "Not allowed", latchkey.ErrorMessage(err))
+	case http.StatusTooManyRequests:
+		h.renderError(w, r, status, "Too many attempts", tooManyAttempts(w, err))
+	case http.StatusServiceUnavailable:
+		h.logger.WarnContext(r.Context(), "web console", "err", err, "request_id", w.Header().Get("X-Request-Id"), "path", r.URL.Path)
+		h.renderError(w, r, status, "Try again shortly", latchkey.ErrorMessage(err))
 	default:
 		h.internal(w, r, err)
 	}

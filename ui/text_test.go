@@ -69,3 +69,53 @@ func TestHiddenRunesShownVisibly(t *testing.T) {
 		})
 	}
 }
+
+// TestOddTextRefused sends paths, queries and forms that are not valid UTF-8 or hold NUL,
+// which PostgreSQL refuses to store or compare: each is refused with 404 or 400 before a
+// store sees it, never a 500 (run on both stores).
+func TestOddTextRefused(t *testing.T) {
+	srv := newConsoleServer(t)
+	b := newClient(t, srv.URL, nil)
+	account := "/app/" + srv.AppID + "/account/"
+	signIn := b.csrf("/console/sign-in")
+	accountSignIn := b.csrf(account)
+	for _, tt := range []struct {
+		name string
+		do   func() answer
+		want int
+	}{
+		{"AdminSignInNUL", func() answer {
+			return b.post("/console/sign-in", form("csrf", signIn, "email", "a\x00@example.com", "password", "x"))
+		}, 400},
+		{"AccountSignInNUL", func() answer {
+			return b.post(account+"sign-in", form("csrf", accountSignIn, "email", "a\x00@example.com", "password", "x"))
+		}, 400},
+		{"AccountPath", func() answer { return b.get("/app/a%00b/account/") }, 404},
+		{"LinkPageQuery", func() answer { return b.get("/app/" + srv.AppID + "/confirm?token=%ff&tokenId=x") }, 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if a := tt.do(); a.status != tt.want {
+				t.Errorf("%d, want %d\n%s", a.status, tt.want, a.body)
+			}
+		})
+	}
+	csrf := signInAdmin(t, b)
+	for _, tt := range []struct {
+		name string
+		do   func() answer
+		want int
+	}{
+		{"AuditQueryNUL", func() answer { return b.get("/console/audit?event=%00") }, 400},
+		{"AuditQueryNotUTF8", func() answer { return b.get("/console/audit?event=%ff") }, 400},
+		{"AppNameNotUTF8", func() answer {
+			return b.post("/console/apps", form("csrf", csrf, "client_app_id", "odd", "name", "x\xff"))
+		}, 400},
+		{"AppPath", func() answer { return b.get("/console/apps/a%00b") }, 404},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if a := tt.do(); a.status != tt.want {
+				t.Errorf("%d, want %d\n%s", a.status, tt.want, a.body)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 // Package ui is Latchkey's web console: the admin console at /console/ and each app's
 // self-service page at /app/{client_app_id}/account/, where a user manages their own API
-// keys and can ask for a password reset link. A server mounting it sends it every path under /console and /app/. Pages are server-rendered html/template with embedded assets and work without
+// keys and can ask for a password reset link. A server mounting it sends it every path under /console and /app/, among them the pages that
+// confirmation and password reset links lead to. Pages are server-rendered html/template with embedded assets and work without
 // JavaScript; the one script only adds copy buttons.
 //
 // The pages reach Latchkey only through the root package's service interfaces. A browser
@@ -51,6 +52,7 @@ type Handler struct {
 	now      func() time.Time
 	mux      *http.ServeMux
 	pages    map[string]*page
+	links    *http.ServeMux // the pages email links lead to (maillink.go)
 
 	admins      latchkey.AdminService
 	users       latchkey.UserService
@@ -85,6 +87,7 @@ func New(cfg Config) *Handler {
 		h.now = time.Now
 	}
 	h.routes()
+	h.links = h.mailLinkRoutes()
 	return h
 }
 
@@ -111,8 +114,22 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // ServeHTTP sets the security headers every answer carries and refuses a POST whose CSRF
-// token does not match the browser's session before any handler runs.
+// token does not match the browser's session before any handler runs. The pages email links
+// lead to go their own way (maillink.go). A path, query or form that is not text
+// (latchkey.IsText) is refused here, before a store could fail on it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !latchkey.IsText(r.URL.Path) {
+		h.renderError(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
+		return
+	}
+	if !allText(r.URL.Query()) {
+		h.renderError(w, r, http.StatusBadRequest, "Cannot do that", notText)
+		return
+	}
+	if _, pattern := h.links.Handler(r); pattern != "" {
+		h.links.ServeHTTP(w, r) // which sets the path's values, as Handler does not
+		return
+	}
 	hd := w.Header()
 	hd.Set("Content-Security-Policy", contentSecurityPolicy)
 	hd.Set("X-Content-Type-Options", "nosniff")
@@ -129,6 +146,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !h.checkPost(r) {
 			h.renderError(w, r, http.StatusForbidden, "This form has expired",
 				"The page was open too long, or the form came from another site. Go back, reload the page and try again.")
+			return
+		}
+		if !allText(r.PostForm) {
+			h.renderError(w, r, http.StatusBadRequest, "Cannot do that", notText)
 			return
 		}
 	}
@@ -204,6 +225,24 @@ func (h *Handler) routes() {
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 	})
+}
+
+// notText is what a page says of a query or form that is not text.
+const notText = "The address or the form holds text that is not UTF-8, or a NUL character."
+
+// allText reports whether every name and value of a query or form is text.
+func allText(values url.Values) bool {
+	for name, vs := range values {
+		if !latchkey.IsText(name) {
+			return false
+		}
+		for _, v := range vs {
+			if !latchkey.IsText(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func redirectTo(target string) http.HandlerFunc {

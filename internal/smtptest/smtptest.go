@@ -97,7 +97,8 @@ type Server struct {
 	arrived  chan struct{}
 	failures int           // transient failures still to give at MAIL FROM
 	rejectAt string        // a recipient refused for good
-	delay    time.Duration // wait before answering MAIL FROM
+	held     chan struct{} // while open, MAIL FROM waits for it to close (Hold)
+	waiting  chan struct{} // a token for each MAIL FROM that waits on held
 }
 
 // Start starts a server that stops when the test ends.
@@ -146,11 +147,17 @@ func (s *Server) Reject(address string) {
 	s.mu.Unlock()
 }
 
-// Delay makes the server wait d before answering MAIL FROM, as a slow server does.
-func (s *Server) Delay(d time.Duration) {
+// Hold makes every MAIL FROM wait until release is called (or the test ends), as a server
+// that stopped answering does; it reports each delivery that starts waiting on waiting.
+func (s *Server) Hold(t testing.TB) (waiting <-chan struct{}, release func()) {
+	held, w := make(chan struct{}), make(chan struct{}, 1000)
 	s.mu.Lock()
-	s.delay = d
+	s.held, s.waiting = held, w
 	s.mu.Unlock()
+	var once sync.Once
+	release = func() { once.Do(func() { close(held) }) }
+	t.Cleanup(release)
+	return w, release
 }
 
 // Messages returns the messages accepted so far.
@@ -225,12 +232,15 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	s.srv.mu.Lock()
-	delay, fail := s.srv.delay, s.srv.failures > 0
+	fail, held, waiting := s.srv.failures > 0, s.srv.held, s.srv.waiting
 	if fail {
 		s.srv.failures--
 	}
 	s.srv.mu.Unlock()
-	time.Sleep(delay)
+	if held != nil {
+		waiting <- struct{}{}
+		<-held
+	}
 	if s.srv.opts.Username != "" && s.user == "" {
 		return errAuthRequired
 	}
