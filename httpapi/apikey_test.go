@@ -88,31 +88,7 @@ func TestCreateAPIKey(t *testing.T) {
 
 	u := e.newUser(t, e.AppID)
 	e.createKey(t, u.RefreshToken, "taken")
-	for _, tt := range []struct {
-		name   string
-		body   any
-		status int
-		code   string
-		msg    string
-	}{
-		{"ErrNameMissing", map[string]any{}, 400, noCode, "'name' is a required string"},
-		{"ErrNameEmpty", map[string]any{"name": ""}, 400, noCode, "'name' is a required string"},
-		{"ErrNameNull", map[string]any{"name": nil}, 400, noCode, "'name' is a required string"},
-		{"ErrNameNumber", map[string]any{"name": 5}, 400, noCode, "'name' is a required string"},
-		{"ErrNameObject", map[string]any{"name": map[string]string{"a": "b"}}, 400, noCode, "'name' is a required string"},
-		{"ErrNoBody", nil, 400, noCode, "'name' is a required string"},
-		{"ErrNameSpace", map[string]any{"name": "my key"}, 400, "InvalidParameter", "can only contain ASCII letters, numbers, underscores, and hyphens"},
-		{"ErrNameDot", map[string]any{"name": "my.key"}, 400, "InvalidParameter", "can only contain ASCII letters, numbers, underscores, and hyphens"},
-		{"ErrNameSlash", map[string]any{"name": "a/b"}, 400, "InvalidParameter", "can only contain ASCII letters, numbers, underscores, and hyphens"},
-		{"ErrNameNonASCII", map[string]any{"name": "clé"}, 400, "InvalidParameter", "can only contain ASCII letters, numbers, underscores, and hyphens"},
-		{"ErrNameOnlySpaces", map[string]any{"name": "   "}, 400, "InvalidParameter", "can only contain ASCII letters, numbers, underscores, and hyphens"},
-		{"ErrName65", map[string]any{"name": strings.Repeat("a", 65)}, 400, "InvalidParameter", "name must be at most 64 characters"},
-		{"ErrAPIKeyExists", map[string]any{"name": "taken"}, 409, "APIKeyAlreadyExists", "API key with name already exists"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			e.do(t, "POST", keysPath, u.RefreshToken, tt.body).wantError(t, tt.status, tt.code, tt.msg)
-		})
-	}
+	e.wantErrors(t, "POST", keysPath, u.RefreshToken, keyNameErrCases)
 
 	t.Run("ErrLimitReached", func(t *testing.T) {
 		u := e.newUser(t, e.AppID)

@@ -264,6 +264,43 @@ func (r *response) wantErrorContains(t *testing.T, status int, code, substr stri
 	}
 }
 
+// errCase is a request body and the contract error it must get.
+type errCase struct {
+	name   string
+	body   any
+	status int
+	code   string
+	msg    string
+}
+
+// wantErrors sends each case's body to path and checks its error, one subtest a case.
+func (e *env) wantErrors(t *testing.T, method, path, token string, cases []errCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			e.do(t, method, path, token, tt.body).wantError(t, tt.status, tt.code, tt.msg)
+		})
+	}
+}
+
+// keyNameErrCases are the name rules that user and server API keys share; a key named
+// "taken" must already exist where the cases are sent.
+var keyNameErrCases = []errCase{
+	{"ErrNameMissing", map[string]any{}, 400, noCode, "'name' is a required string"},
+	{"ErrNameEmpty", map[string]any{"name": ""}, 400, noCode, "'name' is a required string"},
+	{"ErrNameNull", map[string]any{"name": nil}, 400, noCode, "'name' is a required string"},
+	{"ErrNameNumber", map[string]any{"name": 5}, 400, noCode, "'name' is a required string"},
+	{"ErrNameObject", map[string]any{"name": map[string]string{"a": "b"}}, 400, noCode, "'name' is a required string"},
+	{"ErrNoBody", nil, 400, noCode, "'name' is a required string"},
+	{"ErrNameSpace", map[string]any{"name": "my key"}, 400, "InvalidParameter", "can only contain ASCII letters, numbers, underscores, and hyphens"},
+	{"ErrNameDot", map[string]any{"name": "my.key"}, 400, "InvalidParameter", "can only contain ASCII letters, numbers, underscores, and hyphens"},
+	{"ErrNameSlash", map[string]any{"name": "a/b"}, 400, "InvalidParameter", "can only contain ASCII letters, numbers, underscores, and hyphens"},
+	{"ErrNameNonASCII", map[string]any{"name": "clé"}, 400, "InvalidParameter", "can only contain ASCII letters, numbers, underscores, and hyphens"},
+	{"ErrNameOnlySpaces", map[string]any{"name": "   "}, 400, "InvalidParameter", "can only contain ASCII letters, numbers, underscores, and hyphens"},
+	{"ErrName65", map[string]any{"name": strings.Repeat("a", 65)}, 400, "InvalidParameter", "name must be at most 64 characters"},
+	{"ErrAPIKeyExists", map[string]any{"name": "taken"}, 409, "APIKeyAlreadyExists", "API key with name already exists"},
+}
+
 func (r *response) wantErrorBody(t *testing.T, status int, code string) {
 	t.Helper()
 	r.wantJSON(t, status, nil)
