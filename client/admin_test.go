@@ -3,7 +3,6 @@ package client_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -50,17 +49,7 @@ func mustLogInAdmin(t *testing.T, srv *testserver.Server, opts ...client.Option)
 // returns the status.
 func adminStatus(t *testing.T, srv *testserver.Server, method, path, token string) int {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+"/api/admin/v3.0"+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return sendStatus(t, method, srv.URL+"/api/admin/v3.0"+path, token)
 }
 
 // savedSession returns the admin session a store holds for srv.

@@ -90,7 +90,13 @@ func wantError(t *testing.T, err error, status int, sentinel error) *client.Erro
 // check what the server thinks of a token.
 func rawStatus(t *testing.T, srv *testserver.Server, method, path, token string) int {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+"/api/client/v2.0"+path, nil)
+	return sendStatus(t, method, srv.URL+"/api/client/v2.0"+path, token)
+}
+
+// sendStatus sends one request with a bearer token to url and returns the status.
+func sendStatus(t *testing.T, method, url, token string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
