@@ -95,15 +95,7 @@ func seconds(n *int64) *time.Duration {
 
 func (s *Server) handleAdminFindApps(w http.ResponseWriter, r *http.Request) {
 	apps, err := s.apps.FindApps(r.Context())
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	resp := make([]appResponse, 0, len(apps))
-	for _, a := range apps {
-		resp = append(resp, newAppResponse(a))
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writeList(s, w, r, apps, err, newAppResponse)
 }
 
 type createAppRequest struct {
@@ -166,11 +158,7 @@ func applySettings(a *latchkey.App, u latchkey.AppSettings) {
 
 func (s *Server) handleAdminFindApp(w http.ResponseWriter, r *http.Request) {
 	app, err := s.apps.FindApp(r.Context(), r.PathValue("appID"))
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newAppResponse(app))
+	writeResult(s, w, r, http.StatusOK, app, err, newAppResponse)
 }
 
 func (s *Server) handleAdminDeleteApp(w http.ResponseWriter, r *http.Request) {
@@ -179,11 +167,7 @@ func (s *Server) handleAdminDeleteApp(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleAdminAppSettings(w http.ResponseWriter, r *http.Request) {
 	app, err := s.apps.FindApp(r.Context(), r.PathValue("appID"))
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newAppSettings(app))
+	writeResult(s, w, r, http.StatusOK, app, err, newAppSettings)
 }
 
 func (s *Server) handleAdminUpdateAppSettings(w http.ResponseWriter, r *http.Request) {

@@ -61,15 +61,7 @@ func (s *Server) handleFindUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	filter.Limit = limit
 	users, err := s.users.FindUsers(r.Context(), r.PathValue("appID"), filter)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	resp := make([]adminUserResponse, 0, len(users))
-	for _, u := range users {
-		resp = append(resp, newAdminUserResponse(u))
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writeList(s, w, r, users, err, newAdminUserResponse)
 }
 
 // queryInt reads an optional non-negative integer query parameter.
@@ -111,12 +103,12 @@ func (s *Server) handleRevokeUserSessions(w http.ResponseWriter, r *http.Request
 
 func (s *Server) handleFindUserAPIKeys(w http.ResponseWriter, r *http.Request) {
 	keys, err := s.users.FindUserAPIKeys(r.Context(), r.PathValue("appID"), r.PathValue("userID"))
-	s.writeKeys(w, r, keys, err)
+	writeList(s, w, r, keys, err, newAPIKeyResponse)
 }
 
 func (s *Server) handleFindUserAPIKey(w http.ResponseWriter, r *http.Request) {
 	k, err := s.users.FindUserAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("userID"), r.PathValue("keyID"))
-	s.writeKey(w, r, k, err)
+	writeResult(s, w, r, http.StatusOK, k, err, newAPIKeyResponse)
 }
 
 func (s *Server) setUserAPIKey(disabled bool) http.HandlerFunc {

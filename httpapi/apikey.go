@@ -92,12 +92,7 @@ func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k, err := s.apiKeys.CreateAPIKey(r.Context(), in)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, newAPIKeyResponse(k))
+	s.writeNewKey(w, r, http.StatusCreated, k, err)
 }
 
 type rotateAPIKeyRequest struct {
@@ -119,34 +114,27 @@ func (s *Server) handleRotateAPIKey(w http.ResponseWriter, r *http.Request) {
 		grace = time.Duration(*req.GracePeriod) * time.Second
 	}
 	k, err := s.apiKeys.RotateAPIKey(r.Context(), r.PathValue("id"), grace)
+	s.writeNewKey(w, r, http.StatusOK, k, err)
+}
+
+// writeNewKey answers with a key and its value, which no cache may keep, or with err.
+func (s *Server) writeNewKey(w http.ResponseWriter, r *http.Request, status int, k *latchkey.APIKey, err error) {
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, newAPIKeyResponse(k))
+	writeJSON(w, status, newAPIKeyResponse(k))
 }
 
 func (s *Server) handleFindAPIKeys(w http.ResponseWriter, r *http.Request) {
 	keys, err := s.apiKeys.FindAPIKeys(r.Context())
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	resp := make([]apiKeyResponse, 0, len(keys))
-	for _, k := range keys {
-		resp = append(resp, newAPIKeyResponse(k))
-	}
-	writeJSON(w, http.StatusOK, resp)
+	writeList(s, w, r, keys, err, newAPIKeyResponse)
 }
 
 func (s *Server) handleFindAPIKey(w http.ResponseWriter, r *http.Request) {
 	k, err := s.apiKeys.FindAPIKey(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newAPIKeyResponse(k))
+	writeResult(s, w, r, http.StatusOK, k, err, newAPIKeyResponse)
 }
 
 func (s *Server) handleEnableAPIKey(w http.ResponseWriter, r *http.Request) {

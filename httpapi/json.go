@@ -27,6 +27,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(body)
 }
 
+// writeResult answers with conv(v) at status, or with err.
+func writeResult[T, R any](s *Server, w http.ResponseWriter, r *http.Request, status int, v T, err error, conv func(T) R) {
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, status, conv(v))
+}
+
+// writeList answers a listing with every item through conv (an empty array, never null), or
+// with err.
+func writeList[T, R any](s *Server, w http.ResponseWriter, r *http.Request, items []T, err error, conv func(T) R) {
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	resp := make([]R, 0, len(items))
+	for _, it := range items {
+		resp = append(resp, conv(it))
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
 // writeEmpty writes a success without a body, and so without a Content-Type.
 func writeEmpty(w http.ResponseWriter, status int) {
 	w.Header().Del("Content-Type")

@@ -1,10 +1,6 @@
 package httpapi
 
-import (
-	"net/http"
-
-	"github.com/latchkey/latchkey"
-)
+import "net/http"
 
 func (s *Server) handleCreateServerAPIKey(w http.ResponseWriter, r *http.Request) {
 	in, err := decodeKeyInput(r)
@@ -13,31 +9,17 @@ func (s *Server) handleCreateServerAPIKey(w http.ResponseWriter, r *http.Request
 		return
 	}
 	k, err := s.serverKeys.CreateServerAPIKey(r.Context(), r.PathValue("appID"), in)
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, newAPIKeyResponse(k))
+	s.writeNewKey(w, r, http.StatusCreated, k, err)
 }
 
 func (s *Server) handleFindServerAPIKeys(w http.ResponseWriter, r *http.Request) {
 	keys, err := s.serverKeys.FindServerAPIKeys(r.Context(), r.PathValue("appID"))
-	s.writeKeys(w, r, keys, err)
+	writeList(s, w, r, keys, err, newAPIKeyResponse)
 }
 
 func (s *Server) handleFindServerAPIKey(w http.ResponseWriter, r *http.Request) {
 	k, err := s.serverKeys.FindServerAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("keyID"))
-	s.writeKey(w, r, k, err)
-}
-
-// writeKey answers with one key, without its value, or with err.
-func (s *Server) writeKey(w http.ResponseWriter, r *http.Request, k *latchkey.APIKey, err error) {
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, newAPIKeyResponse(k))
+	writeResult(s, w, r, http.StatusOK, k, err, newAPIKeyResponse)
 }
 
 func (s *Server) setServerAPIKey(disabled bool) http.HandlerFunc {
@@ -48,17 +30,4 @@ func (s *Server) setServerAPIKey(disabled bool) http.HandlerFunc {
 
 func (s *Server) handleDeleteServerAPIKey(w http.ResponseWriter, r *http.Request) {
 	s.writeOutcome(w, r, s.serverKeys.DeleteServerAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("keyID")))
-}
-
-// writeKeys answers a key listing.
-func (s *Server) writeKeys(w http.ResponseWriter, r *http.Request, keys []*latchkey.APIKey, err error) {
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	resp := make([]apiKeyResponse, 0, len(keys))
-	for _, k := range keys {
-		resp = append(resp, newAPIKeyResponse(k))
-	}
-	writeJSON(w, http.StatusOK, resp)
 }

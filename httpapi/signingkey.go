@@ -19,35 +19,23 @@ type signingKeyResponse struct {
 
 func (s *Server) handleFindSigningKeys(w http.ResponseWriter, r *http.Request) {
 	keys, err := s.signingKeys.FindSigningKeys(r.Context())
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, signingKeysResponse(keys))
+	writeList(s, w, r, keys, err, newSigningKeyResponse)
 }
 
 func (s *Server) handleRotateSigningKeys(w http.ResponseWriter, r *http.Request) {
 	keys, err := s.signingKeys.RotateSigningKeys(r.Context())
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, signingKeysResponse(keys))
+	writeList(s, w, r, keys, err, newSigningKeyResponse)
 }
 
-func signingKeysResponse(keys []*latchkey.SigningKeyInfo) []signingKeyResponse {
+func newSigningKeyResponse(k *latchkey.SigningKeyInfo) signingKeyResponse {
 	format := func(t *time.Time) string {
 		if t == nil {
 			return ""
 		}
 		return t.UTC().Format(time.RFC3339Nano)
 	}
-	resp := make([]signingKeyResponse, 0, len(keys))
-	for _, k := range keys {
-		resp = append(resp, signingKeyResponse{
-			ID: k.ID, Algorithm: k.Algorithm, State: k.State, CreatedAt: format(&k.CreatedAt),
-			RetiredAt: format(k.RetiredAt), VerifiesUntil: format(k.VerifiesUntil),
-		})
+	return signingKeyResponse{
+		ID: k.ID, Algorithm: k.Algorithm, State: k.State, CreatedAt: format(&k.CreatedAt),
+		RetiredAt: format(k.RetiredAt), VerifiesUntil: format(k.VerifiesUntil),
 	}
-	return resp
 }
