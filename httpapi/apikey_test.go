@@ -98,8 +98,7 @@ func TestCreateAPIKey(t *testing.T) {
 		e.do(t, "POST", keysPath, u.RefreshToken, map[string]string{"name": "key-20"}).
 			wantError(t, http.StatusBadRequest, "InvalidParameter", "user already has the maximum of 20 API keys")
 		// Deleting one makes room again.
-		var keys []apiKey
-		e.do(t, "GET", keysPath, u.RefreshToken, nil).wantJSON(t, http.StatusOK, &keys)
+		keys := e.listKeys(t, u.RefreshToken)
 		if len(keys) != 20 {
 			t.Fatalf("%d keys, want 20", len(keys))
 		}
@@ -135,8 +134,7 @@ func TestAPIKeys(t *testing.T) {
 				t.Errorf("list holds a key value: %v", k)
 			}
 		}
-		var got []apiKey
-		e.do(t, "GET", keysPath, u.RefreshToken, nil).wantJSON(t, http.StatusOK, &got)
+		got := e.listKeys(t, u.RefreshToken)
 		want := make([]apiKey, len(created))
 		for i, k := range created {
 			want[i] = apiKey{ID: k.ID, Name: k.Name}
@@ -246,8 +244,7 @@ func TestAPIKeys_Err(t *testing.T) {
 				wantError(t, http.StatusForbidden, "AuthError", "API key sessions cannot manage API keys")
 		}
 		// Nothing changed, and the key session is still open.
-		var keys []apiKey
-		e.do(t, "GET", keysPath, u.RefreshToken, nil).wantJSON(t, http.StatusOK, &keys)
+		keys := e.listKeys(t, u.RefreshToken)
 		if diff := cmp.Diff([]apiKey{{ID: own.ID, Name: "own"}}, keys); diff != "" {
 			t.Errorf("keys (-want +got):\n%s", diff)
 		}
@@ -384,8 +381,7 @@ func TestAPIKeyLogin_EndsSessions(t *testing.T) {
 			}
 			e.wantLive(t, owner.RefreshToken)
 			e.wantLive(t, other.RefreshToken)
-			var keys []apiKey
-			e.do(t, "GET", keysPath, owner.RefreshToken, nil).wantJSON(t, http.StatusOK, &keys)
+			e.listKeys(t, owner.RefreshToken)
 
 			if tt.name == "Disable" {
 				// Enabling again does not revive the ended sessions.

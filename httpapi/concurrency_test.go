@@ -43,6 +43,22 @@ func (e *env) createConcurrently(t *testing.T, refresh string, names []string) [
 	return resps
 }
 
+// createAtOnce creates a key under every name at once and returns how many creates
+// succeeded; every other create must fail with status, code and msg.
+func (e *env) createAtOnce(t *testing.T, refresh string, names []string, status int, code, msg string) int {
+	t.Helper()
+	created := 0
+	for _, r := range e.createConcurrently(t, refresh, names) {
+		if r.Status == http.StatusCreated {
+			r.wantJSON(t, http.StatusCreated, nil)
+			created++
+			continue
+		}
+		r.wantError(t, status, code, msg)
+	}
+	return created
+}
+
 func TestConcurrentCreate(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -53,20 +69,11 @@ func TestConcurrentCreate(t *testing.T) {
 		for i := range names {
 			names[i] = fmt.Sprintf("key-%02d", i)
 		}
-		created := 0
-		for _, r := range e.createConcurrently(t, u.RefreshToken, names) {
-			if r.Status == http.StatusCreated {
-				r.wantJSON(t, http.StatusCreated, nil)
-				created++
-				continue
-			}
-			r.wantError(t, http.StatusBadRequest, "InvalidParameter", "user already has the maximum of 20 API keys")
-		}
+		created := e.createAtOnce(t, u.RefreshToken, names, http.StatusBadRequest, "InvalidParameter", "user already has the maximum of 20 API keys")
 		if created != 20 {
 			t.Errorf("%d creates succeeded, want 20", created)
 		}
-		var keys []apiKey
-		e.do(t, "GET", keysPath, u.RefreshToken, nil).wantJSON(t, http.StatusOK, &keys)
+		keys := e.listKeys(t, u.RefreshToken)
 		if len(keys) != 20 {
 			t.Errorf("%d keys, want 20", len(keys))
 		}
@@ -78,20 +85,11 @@ func TestConcurrentCreate(t *testing.T) {
 		for i := range names {
 			names[i] = "same"
 		}
-		created := 0
-		for _, r := range e.createConcurrently(t, u.RefreshToken, names) {
-			if r.Status == http.StatusCreated {
-				r.wantJSON(t, http.StatusCreated, nil)
-				created++
-				continue
-			}
-			r.wantError(t, http.StatusConflict, "APIKeyAlreadyExists", "API key with name already exists")
-		}
+		created := e.createAtOnce(t, u.RefreshToken, names, http.StatusConflict, "APIKeyAlreadyExists", "API key with name already exists")
 		if created != 1 {
 			t.Errorf("%d creates succeeded, want 1", created)
 		}
-		var keys []apiKey
-		e.do(t, "GET", keysPath, u.RefreshToken, nil).wantJSON(t, http.StatusOK, &keys)
+		keys := e.listKeys(t, u.RefreshToken)
 		if len(keys) != 1 || keys[0].Name != "same" {
 			t.Errorf("keys = %+v, want one named same", keys)
 		}

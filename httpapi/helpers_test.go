@@ -417,6 +417,14 @@ func (e *env) createKey(t *testing.T, refresh, name string) apiKey {
 	return k
 }
 
+// listKeys lists the API keys of the refresh token's user.
+func (e *env) listKeys(t *testing.T, refresh string) []apiKey {
+	t.Helper()
+	var keys []apiKey
+	e.do(t, "GET", keysPath, refresh, nil).wantJSON(t, http.StatusOK, &keys)
+	return keys
+}
+
 // loginKey logs in with an API key.
 func (e *env) loginKey(t *testing.T, app, key string) login {
 	t.Helper()

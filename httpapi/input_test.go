@@ -68,8 +68,7 @@ func TestBadJSON(t *testing.T) {
 	t.Run("NothingCreated", func(t *testing.T) {
 		e.do(t, "POST", loginPath(e.AppID, "local-userpass"), "", map[string]string{"username": "typed@example.com", "password": "typed password!"}).
 			wantError(t, http.StatusUnauthorized, "InvalidPassword", "unauthorized")
-		var keys []apiKey
-		e.do(t, "GET", keysPath, u.RefreshToken, nil).wantJSON(t, http.StatusOK, &keys)
+		keys := e.listKeys(t, u.RefreshToken)
 		if len(keys) != 0 {
 			t.Errorf("keys = %+v, want none", keys)
 		}
@@ -117,8 +116,7 @@ func TestBodyLimit(t *testing.T) {
 			send(t, body(name+"-over-limit", limit+1)).wantErrorBody(t, http.StatusRequestEntityTooLarge, "BadRequest")
 			send(t, body(name+"-far-over", 4*limit)).wantErrorBody(t, http.StatusRequestEntityTooLarge, "BadRequest")
 
-			var keys []apiKey
-			e.do(t, "GET", keysPath, u.RefreshToken, nil).wantJSON(t, http.StatusOK, &keys)
+			keys := e.listKeys(t, u.RefreshToken)
 			for _, k := range keys {
 				if strings.Contains(k.Name, "over") {
 					t.Errorf("an oversized request created key %q", k.Name)

@@ -222,8 +222,7 @@ func TestTokens(t *testing.T) {
 	t.Run("NoSideEffects", func(t *testing.T) {
 		e.getProfile(t, u.AccessToken)
 		e.wantLive(t, u.RefreshToken)
-		var keys []apiKey
-		e.do(t, "GET", keysPath, u.RefreshToken, nil).wantJSON(t, http.StatusOK, &keys)
+		keys := e.listKeys(t, u.RefreshToken)
 		if len(keys) != 0 {
 			t.Errorf("keys = %+v, want none", keys)
 		}
@@ -311,8 +310,7 @@ func TestTokens_OtherApp(t *testing.T) {
 	})
 
 	t.Run("ErrKeysOfOtherApp", func(t *testing.T) {
-		var keys []apiKey
-		e.do(t, "GET", keysPath, b.RefreshToken, nil).wantJSON(t, http.StatusOK, &keys)
+		keys := e.listKeys(t, b.RefreshToken)
 		for _, k := range keys {
 			if k.ID == keyA.ID {
 				t.Errorf("app B's user lists app A's key %s", k.ID)
