@@ -50,6 +50,13 @@ func newAdminEnv(t *testing.T) (*env, login) {
 	return e, e.adminLogin(t, rootEmail, rootPassword)
 }
 
+// newAdminEnvToken is newAdminEnv for the tests that need only the admin's access token.
+func newAdminEnvToken(t *testing.T) (*env, string) {
+	t.Helper()
+	e, admin := newAdminEnv(t)
+	return e, admin.AccessToken
+}
+
 // adminLogin logs an admin in.
 func (e *env) adminLogin(t *testing.T, email, password string) login {
 	t.Helper()

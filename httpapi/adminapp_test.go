@@ -148,8 +148,7 @@ func TestAdminApps(t *testing.T) {
 
 func TestAdminAppSettings(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	app := e.createApp(t, tok, map[string]any{"client_app_id": "settings-app"})
 	path := adminAppPath(app.ID, "/settings")
 
@@ -219,8 +218,7 @@ func TestAdminAppSettings(t *testing.T) {
 
 func TestAdminRefreshTokenExpiration(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	path := adminAppPath(e.App.ID, "/security/refresh_token_expiration")
 
 	get := func(t *testing.T) int64 {
@@ -301,8 +299,7 @@ func TestAdminRefreshTokenExpiration(t *testing.T) {
 
 func TestAdminAllowedOrigins(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	path := adminAppPath(e.App.ID, "/security/allowed_request_origins")
 	u := e.newUser(t, e.AppID)
 	const allowed, other = "https://ok.example.com", "https://evil.example.com"
@@ -405,8 +402,7 @@ func TestAdminAllowedOrigins(t *testing.T) {
 
 func TestAdminAuthProviders(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	providerPath := func(p, action string) string {
 		return adminAppPath(e.App.ID, "/auth_providers/"+p+"/"+action)
 	}
@@ -491,8 +487,7 @@ func TestAdminAuthProviders(t *testing.T) {
 
 func TestAdminPasswordMinLength(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	var got settings
 	e.do(t, "PATCH", adminAppPath(e.App.ID, "/settings"), tok, map[string]int{"password_min_length": 10}).
 		wantJSON(t, http.StatusOK, &got)

@@ -39,8 +39,7 @@ func sessionID(t *testing.T, refresh string) string {
 
 func TestAdminFindUsers(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	app := e.createApp(t, tok, map[string]any{"client_app_id": "people-app"})
 	a, b, c := e.newUser(t, app.ClientAppID), e.newUser(t, app.ClientAppID), e.newUser(t, app.ClientAppID)
 	anon := e.login(t, app.ClientAppID, "anon-user", map[string]any{})
@@ -223,8 +222,7 @@ func TestAdminFindUser(t *testing.T) {
 
 func TestAdminDisableUser(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	u := e.newUser(t, e.AppID)
 	k := e.createKey(t, u.RefreshToken, "disabled-user")
 	keySession := e.loginKey(t, e.AppID, k.Key)
@@ -277,8 +275,7 @@ func TestAdminDisableUser(t *testing.T) {
 
 func TestAdminRevokeSessions(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	u := e.newUser(t, e.AppID)
 	second := e.loginPassword(t, e.AppID, u.Email, u.Password)
 	k := e.createKey(t, u.RefreshToken, "revoked")
@@ -311,8 +308,7 @@ func TestAdminRevokeSessions(t *testing.T) {
 // TestAdminDeleteUser checks that deleting a user removes every row that belonged to it.
 func TestAdminDeleteUser(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	ctx := context.Background()
 	u := e.newUser(t, e.AppID)
 	k1 := e.createKey(t, u.RefreshToken, "first")
@@ -389,8 +385,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestAdminUserAPIKeys(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	u := e.newUser(t, e.AppID)
 	k1 := e.createKey(t, u.RefreshToken, "first")
 	k2 := e.createKey(t, u.RefreshToken, "second")

@@ -529,8 +529,7 @@ func TestAuditAdminSession(t *testing.T) {
 // but is disabled is named, as on a successful login ("key id when a key was used").
 func TestAuditFailedKeyLogin(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	u := e.newUser(t, e.AppID)
 	k := e.createKey(t, u.RefreshToken, "refused")
 	sk := e.createServerKey(t, tok, e.App.ID, "refused")

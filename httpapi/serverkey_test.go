@@ -172,8 +172,7 @@ func TestServerAPIKeys(t *testing.T) {
 
 func TestServerAPIKeyNames(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	path := adminAppPath(e.App.ID, "/api_keys")
 	e.createServerKey(t, tok, e.App.ID, "taken")
 	if k := e.createServerKey(t, tok, e.App.ID, strings.Repeat("a", 64)); k.Name != strings.Repeat("a", 64) {
@@ -202,8 +201,7 @@ func TestServerAPIKeyNames(t *testing.T) {
 
 func TestServerAPIKeyLimit(t *testing.T) {
 	t.Parallel()
-	e, admin := newAdminEnv(t)
-	tok := admin.AccessToken
+	e, tok := newAdminEnvToken(t)
 	app := e.createApp(t, tok, map[string]any{"client_app_id": "capped-app"})
 	path := adminAppPath(app.ID, "/api_keys")
 	for i := range 100 {
