@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -342,4 +343,29 @@ func (a *Admin) save() error {
 
 func (a *Admin) roundTrip(ctx context.Context, method, path, token string, body, out any) error {
 	return roundTrip(ctx, a.http, method, a.baseURL+adminPrefix+path, token, body, out)
+}
+
+// query is the query string of an admin listing; it leaves out the parameters not given.
+type query url.Values
+
+// set sets name to v, unless v is empty.
+func (q query) set(name, v string) {
+	if v != "" {
+		url.Values(q).Set(name, v)
+	}
+}
+
+// setLimit sets the page size, unless n leaves it to the server.
+func (q query) setLimit(n int) {
+	if n > 0 {
+		url.Values(q).Set("limit", strconv.Itoa(n))
+	}
+}
+
+// on returns path with the query, if there is one.
+func (q query) on(path string) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + url.Values(q).Encode()
 }

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 )
@@ -61,27 +60,17 @@ func (u *AppUsers) Find(ctx context.Context, f UserFilter) ([]UserInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := url.Values{}
-	set := func(name, v string) {
-		if v != "" {
-			q.Set(name, v)
-		}
-	}
-	set("email", f.Email)
-	set("provider", f.Provider)
-	set("type", f.Type)
-	set("after", f.After)
+	q := query{}
+	q.set("email", f.Email)
+	q.set("provider", f.Provider)
+	q.set("type", f.Type)
+	q.set("after", f.After)
 	if f.Disabled != nil {
-		q.Set("disabled", strconv.FormatBool(*f.Disabled))
+		q.set("disabled", strconv.FormatBool(*f.Disabled))
 	}
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
+	q.setLimit(f.Limit)
 	users := []UserInfo{}
-	if err := u.admin.request(ctx, http.MethodGet, path, nil, &users); err != nil {
+	if err := u.admin.request(ctx, http.MethodGet, q.on(path), nil, &users); err != nil {
 		return nil, err
 	}
 	return users, nil

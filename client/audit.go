@@ -3,8 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -53,29 +51,19 @@ func (a *Admin) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, e
 		}
 		path = p
 	}
-	q := url.Values{}
-	set := func(name, v string) {
-		if v != "" {
-			q.Set(name, v)
-		}
-	}
-	set("user", f.User)
-	set("event", f.Event)
-	set("before", f.Before)
+	q := query{}
+	q.set("user", f.User)
+	q.set("event", f.Event)
+	q.set("before", f.Before)
 	if !f.From.IsZero() {
-		q.Set("from", f.From.UTC().Format(time.RFC3339Nano))
+		q.set("from", f.From.UTC().Format(time.RFC3339Nano))
 	}
 	if !f.To.IsZero() {
-		q.Set("to", f.To.UTC().Format(time.RFC3339Nano))
+		q.set("to", f.To.UTC().Format(time.RFC3339Nano))
 	}
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
+	q.setLimit(f.Limit)
 	events := []AuditEvent{}
-	if err := a.request(ctx, http.MethodGet, path, nil, &events); err != nil {
+	if err := a.request(ctx, http.MethodGet, q.on(path), nil, &events); err != nil {
 		return nil, err
 	}
 	return events, nil
