@@ -236,7 +236,7 @@ func TestAdminDisableUser(t *testing.T) {
 		e.do(t, "POST", loginPath(e.AppID, "api-key"), "", map[string]string{"key": k.Key}).
 			wantErrorBody(t, http.StatusUnauthorized, "UserDisabled")
 		for _, refresh := range []string{u.RefreshToken, keySession.RefreshToken} {
-			e.do(t, "POST", authPath+"/session", refresh, nil).wantErrorBody(t, http.StatusUnauthorized, "InvalidSession")
+			e.wantEnded(t, refresh)
 			e.do(t, "GET", keysPath, refresh, nil).wantErrorBody(t, http.StatusUnauthorized, "InvalidSession")
 		}
 		// A wrong password still answers as for anyone.

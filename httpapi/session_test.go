@@ -99,7 +99,7 @@ func TestLogOut(t *testing.T) {
 		other := e.loginPassword(t, e.AppID, u.Email, u.Password)
 		e.do(t, "DELETE", authPath+"/session", u.RefreshToken, nil).wantEmpty(t, http.StatusNoContent)
 
-		e.do(t, "POST", authPath+"/session", u.RefreshToken, nil).wantErrorBody(t, http.StatusUnauthorized, "InvalidSession")
+		e.wantEnded(t, u.RefreshToken)
 		e.do(t, "GET", keysPath, u.RefreshToken, nil).wantErrorBody(t, http.StatusUnauthorized, "InvalidSession")
 		e.do(t, "DELETE", authPath+"/session", u.RefreshToken, nil).
 			wantErrorContains(t, http.StatusUnauthorized, "InvalidSession", "failed to find refresh token")
