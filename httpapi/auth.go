@@ -70,62 +70,76 @@ func deviceID(raw json.RawMessage) string {
 	return ""
 }
 
-type registerRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+type identityResponse struct {
+	ID           string `json:"id"`
+	ProviderType string `json:"provider_type"`
+	ProviderID   string `json:"provider_id"`
 }
 
-func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
-	var req registerRequest
-	if err := decode(r, &req); err != nil {
+type profileResponse struct {
+	UserID     string             `json:"user_id"`
+	DomainID   string             `json:"domain_id"`
+	Type       string             `json:"type"`
+	Identities []identityResponse `json:"identities"`
+	Data       map[string]string  `json:"data"`
+}
+
+func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
+	u, err := s.auth.Profile(r.Context())
+	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	if err := s.userpass.Register(r.Context(), appFrom(r), req.Email, req.Password); err != nil {
+	resp := profileResponse{
+		UserID:     u.ID,
+		DomainID:   u.AppID,
+		Type:       u.Type,
+		Identities: []identityResponse{},
+		Data:       map[string]string{},
+	}
+	for _, id := range u.Identities {
+		resp.Identities = append(resp.Identities, identityResponse{ID: id.ID, ProviderType: id.ProviderType, ProviderID: id.ProviderID})
+	}
+	if u.Email != "" {
+		resp.Data["email"] = u.Email
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	token, err := s.auth.Refresh(r.Context())
+	s.writeAccessToken(w, r, token, err)
+}
+
+// writeAccessToken answers a refresh, of a user's session or an admin's: 201 with the new
+// access token, or the error.
+func (s *Server) writeAccessToken(w http.ResponseWriter, r *http.Request, token string, err error) {
+	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	writeEmpty(w, http.StatusCreated)
+	writeJSON(w, http.StatusCreated, struct {
+		AccessToken string `json:"access_token"`
+	}{token})
 }
 
-type tokenRequest struct {
-	Token    string `json:"token"`
-	TokenID  string `json:"tokenId"`
-	Password string `json:"password"`
-	Email    string `json:"email"`
+func (s *Server) handleLogOut(w http.ResponseWriter, r *http.Request) {
+	s.writeOutcome(w, r, s.auth.LogOut(r.Context()))
 }
 
-func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
-	s.answerTokenCall(w, r, func(req tokenRequest) error {
-		return s.userpass.Confirm(r.Context(), appFrom(r), req.Token, req.TokenID)
-	})
+func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
+	s.writeOutcome(w, r, s.auth.DeleteUser(r.Context()))
 }
 
-func (s *Server) handleResendConfirmation(w http.ResponseWriter, r *http.Request) {
-	s.answerTokenCall(w, r, func(req tokenRequest) error {
-		return s.userpass.ResendConfirmation(r.Context(), appFrom(r), req.Email)
-	})
-}
-
-func (s *Server) handleSendPasswordReset(w http.ResponseWriter, r *http.Request) {
-	s.answerTokenCall(w, r, func(req tokenRequest) error {
-		return s.userpass.SendPasswordReset(r.Context(), appFrom(r), req.Email)
-	})
-}
-
-func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request) {
-	s.answerTokenCall(w, r, func(req tokenRequest) error {
-		return s.userpass.ResetPassword(r.Context(), appFrom(r), req.Password, req.Token, req.TokenID)
-	})
-}
-
-// answerTokenCall serves the email/password calls that take a tokenRequest and return nothing:
-// it decodes the body, hands it to call, and answers 204 or the error.
-func (s *Server) answerTokenCall(w http.ResponseWriter, r *http.Request, call func(tokenRequest) error) {
-	var req tokenRequest
-	if err := decode(r, &req); err != nil {
+// handleJWKS serves the public keys that verify access tokens.
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	body, err := s.auth.JWKS(r.Context())
+	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	s.writeOutcome(w, r, call(req))
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }
