@@ -202,15 +202,11 @@ func (c *AdminCreateUserCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := c.DB.open(ctx, slog.New(slog.NewTextHandler(c.Stderr, nil)))
+	store, secretKey, err := c.DB.openWithKey(ctx, slog.New(slog.NewTextHandler(c.Stderr, nil)))
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	defer store.Close()
-	secretKey, err := c.DB.secretKey()
-	if err != nil {
-		return fmt.Errorf("secret key: %w", err)
-	}
 	svc, err := service.New(ctx, service.Config{Store: store, Logger: slog.New(slog.DiscardHandler), SecretKey: secretKey})
 	if err != nil {
 		return err

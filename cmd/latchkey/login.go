@@ -21,11 +21,13 @@ func (s *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.App, "app", "", "client app id, e.g. latchkey-qmzvx; default the latest login's (LATCHKEY_APP)")
 }
 
-// resolve fills the flags left out from the latest login.
-func (s *serverFlags) resolve(dir string) (target, error) {
-	saved, err := loadTarget(dir)
+// resolve returns the config directory and the server and app: the flags, and for those
+// left out the latest login's.
+func (s *serverFlags) resolve(c configDir) (string, target, error) {
+	var saved target
+	dir, err := c.load(configFile, &saved)
 	if err != nil {
-		return target{}, err
+		return "", target{}, err
 	}
 	t := target{URL: s.URL, App: s.App}
 	if t.URL == "" {
@@ -35,9 +37,9 @@ func (s *serverFlags) resolve(dir string) (target, error) {
 		t.App = saved.App
 	}
 	if t.URL == "" || t.App == "" {
-		return t, errors.New("--url and --app are required (there is no earlier login to take them from)")
+		return "", t, errors.New("--url and --app are required (there is no earlier login to take them from)")
 	}
-	return t, nil
+	return dir, t, nil
 }
 
 // RegisterCommand registers an email/password user.
@@ -61,11 +63,7 @@ func (c *RegisterCommand) Run(ctx context.Context, args []string) error {
 	if c.Email == "" {
 		return errors.New("--email is required")
 	}
-	dir, err := c.Config.path()
-	if err != nil {
-		return err
-	}
-	t, err := c.Server.resolve(dir)
+	dir, t, err := c.Server.resolve(c.Config)
 	if err != nil {
 		return err
 	}
@@ -80,7 +78,7 @@ func (c *RegisterCommand) Run(ctx context.Context, args []string) error {
 	if err := app.EmailPasswordAuth().RegisterUser(ctx, c.Email, password); err != nil {
 		return err
 	}
-	if err := saveTarget(dir, t); err != nil {
+	if err := saveConfigFile(dir, configFile, t); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stdout, "Registered %s with %s (app %s).\n", c.Email, t.URL, t.App)
@@ -112,11 +110,7 @@ func (c *LoginCommand) Run(ctx context.Context, args []string) error {
 	if (c.Email == "") == !c.APIKey {
 		return errors.New("give --email EMAIL or --api-key (one of them)")
 	}
-	dir, err := c.Config.path()
-	if err != nil {
-		return err
-	}
-	t, err := c.Server.resolve(dir)
+	dir, t, err := c.Server.resolve(c.Config)
 	if err != nil {
 		return err
 	}
@@ -142,7 +136,7 @@ func (c *LoginCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := saveTarget(dir, t); err != nil {
+	if err := saveConfigFile(dir, configFile, t); err != nil {
 		return err
 	}
 	who := c.Email
