@@ -92,9 +92,11 @@ func (s *adminSession) require(fs *flag.FlagSet, p *string, name, usage string) 
 	s.required = append(s.required, requiredFlag{name, p})
 }
 
-// appFlag registers --app, which every per-app command requires.
-func (s *adminSession) appFlag(fs *flag.FlagSet, app *string) {
-	s.require(fs, app, "app", "the app: its client app id or its id (required)")
+// appFlag is --app, which every per-app command requires.
+type appFlag struct{ App string }
+
+func (f *appFlag) register(s *adminSession, fs *flag.FlagSet) {
+	s.require(fs, &f.App, "app", "the app: its client app id or its id (required)")
 }
 
 // parse parses args with fs (flags anywhere among them, see parseArgs), then checks the
@@ -184,6 +186,13 @@ func (b *optionalBool) Set(s string) error {
 }
 
 func (b *optionalBool) IsBoolFlag() bool { return true }
+
+// pageFlags registers --limit, the page size, and the flag name (--after or --before) that
+// picks the next page by the last id of the one before.
+func pageFlags(fs *flag.FlagSet, limit *int, cursor *string, name, usage string) {
+	fs.IntVar(limit, "limit", 0, "page size, 1 to 1000 (default 100)")
+	fs.StringVar(cursor, name, "", usage)
+}
 
 // checkLimit refuses a --limit outside 1..1000 (0: left out), which the server would
 // replace by its default.
@@ -281,13 +290,13 @@ type adminWhoamiOutput struct {
 // AdminWhoamiCommand shows the logged-in admin.
 type AdminWhoamiCommand struct {
 	adminSession
-	JSON bool
+	jsonFlag
 }
 
 // Run asks the server for the admin's profile, which also checks the session.
 func (c *AdminWhoamiCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("whoami", "whoami [--json]", "Shows the logged-in admin, as the server knows it.")
-	fs.BoolVar(&c.JSON, "json", false, "print JSON")
+	c.jsonFlag.register(fs, "print JSON")
 	return c.run(fs, args, func(a *client.Admin, _ []string) error {
 		p, err := a.Profile(ctx)
 		if err != nil {

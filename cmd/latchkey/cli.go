@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -62,6 +63,36 @@ const (
 	credentialsFile = "credentials.json" // the sessions' tokens (a client.FileStore)
 	configFile      = "config.json"      // the server and app of the latest login
 )
+
+// jsonFlag is --json: print JSON, for scripts, rather than text.
+type jsonFlag struct{ JSON bool }
+
+func (f *jsonFlag) register(fs *flag.FlagSet, usage string) {
+	fs.BoolVar(&f.JSON, "json", false, usage)
+}
+
+// yesFlag is the --yes of the delete commands.
+type yesFlag struct{ Yes bool }
+
+func (f *yesFlag) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.Yes, "yes", false, "delete without asking")
+}
+
+// toggle is what an enable command and its disable command share: which of the two it is.
+type toggle struct{ Disable bool }
+
+// verb is the command's name: enable or disable.
+func (t toggle) verb() string {
+	return pick(t, "enable", "disable")
+}
+
+// pick returns what the command needs of the two, the enable or the disable one.
+func pick[T any](t toggle, enable, disable T) T {
+	if t.Disable {
+		return disable
+	}
+	return enable
+}
 
 // target is the server and app of the latest login, kept in config.json beside the
 // credentials so that later commands need no --url and --app.
@@ -141,6 +172,45 @@ func currentUser(c configDir) (*client.User, error) {
 		return nil, errNotLoggedIn
 	}
 	return u, nil
+}
+
+// userSession is what the user commands embed: the terminal, --config-dir, and so the way
+// to the logged-in user.
+type userSession struct {
+	userIO
+	Config configDir
+}
+
+// flagSet returns the flag set of the command name (`latchkey name`), with --config-dir.
+func (s *userSession) flagSet(name, synopsis, about string) *flag.FlagSet {
+	fs := newFlagSet("latchkey "+name, "latchkey "+synopsis, about, s.Stderr)
+	s.Config.register(fs)
+	return fs
+}
+
+// login parses args with fs (see parseArgs), then returns the logged-in user and the
+// positional arguments, as many as names.
+func (s *userSession) login(fs *flag.FlagSet, args []string, names ...string) (*client.User, []string, error) {
+	pos, err := parseArgs(fs, args, names...)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := currentUser(s.Config)
+	return u, pos, err
+}
+
+// loginKey is login for a command whose one argument, KEY, names one of the user's keys: it
+// returns the key's id (see keyID).
+func (s *userSession) loginKey(ctx context.Context, fs *flag.FlagSet, args []string) (*client.User, string, error) {
+	u, pos, err := s.login(fs, args, "KEY")
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := keyID(ctx, u, pos[0])
+	if err != nil {
+		return nil, "", err
+	}
+	return u, id, nil
 }
 
 // explain adds what the user can do about an error of a call made as u.

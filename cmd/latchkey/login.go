@@ -44,17 +44,15 @@ func (s *serverFlags) resolve(c configDir) (string, target, error) {
 
 // RegisterCommand registers an email/password user.
 type RegisterCommand struct {
-	userIO
-	Config configDir
+	userSession
 	Server serverFlags
 	Email  string
 }
 
 // Run registers the user; the password comes from the terminal or stdin.
 func (c *RegisterCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey register", "latchkey register --url URL --app APP_ID --email EMAIL",
-		"Registers an email/password user. The password is asked for on a terminal, or read\nfrom the first line of standard input.", c.Stderr)
-	c.Config.register(fs)
+	fs := c.flagSet("register", "register --url URL --app APP_ID --email EMAIL",
+		"Registers an email/password user. The password is asked for on a terminal, or read\nfrom the first line of standard input.")
 	c.Server.register(fs)
 	fs.StringVar(&c.Email, "email", "", "email address of the new user (LATCHKEY_EMAIL)")
 	if _, err := parseArgs(fs, args); err != nil {
@@ -87,8 +85,7 @@ func (c *RegisterCommand) Run(ctx context.Context, args []string) error {
 
 // LoginCommand logs in with an email and password, or with an API key.
 type LoginCommand struct {
-	userIO
-	Config configDir
+	userSession
 	Server serverFlags
 	Email  string
 	APIKey bool
@@ -96,11 +93,10 @@ type LoginCommand struct {
 
 // Run logs in and saves the session in the credentials file.
 func (c *LoginCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey login", "latchkey login --url URL --app APP_ID (--email EMAIL | --api-key)",
+	fs := c.flagSet("login", "login --url URL --app APP_ID (--email EMAIL | --api-key)",
 		"Logs in and keeps the session in <config dir>/credentials.json (mode 0600). The password,\n"+
 			"or the key with --api-key, is asked for on a terminal, or read from the first line of\n"+
-			"standard input. A session opened with an API key cannot manage API keys.", c.Stderr)
-	c.Config.register(fs)
+			"standard input. A session opened with an API key cannot manage API keys.")
 	c.Server.register(fs)
 	fs.StringVar(&c.Email, "email", "", "log in with this email and a password (LATCHKEY_EMAIL)")
 	fs.BoolVar(&c.APIKey, "api-key", false, "log in with a user API key instead")
@@ -152,20 +148,14 @@ func (c *LoginCommand) Run(ctx context.Context, args []string) error {
 
 // LogoutCommand ends the current user's session and forgets it.
 type LogoutCommand struct {
-	userIO
-	Config configDir
+	userSession
 }
 
 // Run logs the current user out on the server and removes its tokens from the credentials
 // file.
 func (c *LogoutCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey logout", "latchkey logout",
-		"Ends the current session on the server and removes it from the credentials file.", c.Stderr)
-	c.Config.register(fs)
-	if _, err := parseArgs(fs, args); err != nil {
-		return err
-	}
-	u, err := currentUser(c.Config)
+	fs := c.flagSet("logout", "logout", "Ends the current session on the server and removes it from the credentials file.")
+	u, _, err := c.login(fs, args)
 	if errors.Is(err, errNotLoggedIn) {
 		fmt.Fprintln(c.Stdout, "Not logged in.")
 		return nil

@@ -34,13 +34,13 @@ As a user of a server:
 
 // terminalCommands make, by name, the subcommands that may ask at the terminal (for a
 // password, or to confirm a delete).
-var terminalCommands = map[string]func(userIO) Command{
-	"admin":    func(t userIO) Command { return &AdminCommand{userIO: t} },
-	"register": func(t userIO) Command { return &RegisterCommand{userIO: t} },
-	"login":    func(t userIO) Command { return &LoginCommand{userIO: t} },
-	"logout":   func(t userIO) Command { return &LogoutCommand{userIO: t} },
-	"whoami":   func(t userIO) Command { return &WhoamiCommand{userIO: t} },
-	"keys":     func(t userIO) Command { return &KeysCommand{userIO: t} },
+var terminalCommands = map[string]func(userSession) Command{
+	"admin":    func(s userSession) Command { return &AdminCommand{userIO: s.userIO} },
+	"register": func(s userSession) Command { return &RegisterCommand{userSession: s} },
+	"login":    func(s userSession) Command { return &LoginCommand{userSession: s} },
+	"logout":   func(s userSession) Command { return &LogoutCommand{userSession: s} },
+	"whoami":   func(s userSession) Command { return &WhoamiCommand{userSession: s} },
+	"keys":     func(s userSession) Command { return &KeysCommand{userSession: s} },
 }
 
 // Run runs the subcommand named by args[0].
@@ -66,7 +66,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprint(stderr, usage)
 			return fmt.Errorf("unknown command %q", args[0])
 		}
-		cmd = newCmd(newUserIO(stdout, stderr))
+		cmd = newCmd(userSession{userIO: newUserIO(stdout, stderr)})
 	}
 	err := cmd.Run(ctx, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
