@@ -95,7 +95,7 @@ var adminCommands = map[string]func() adminCommand{
 	"server-keys create":  func() adminCommand { return &AdminServerKeysCreateCommand{} },
 	"server-keys get":     func() adminCommand { return &AdminServerKeysGetCommand{} },
 	"server-keys enable":  func() adminCommand { return &AdminServerKeysToggleCommand{} },
-	"server-keys disable": func() adminCommand { return &AdminServerKeysToggleCommand{Disable: true} },
+	"server-keys disable": func() adminCommand { return &AdminServerKeysToggleCommand{toggle: toggle{Disable: true}} },
 	"server-keys delete":  func() adminCommand { return &AdminServerKeysDeleteCommand{} },
 
 	"users list":    func() adminCommand { return &AdminUsersListCommand{} },
@@ -106,7 +106,7 @@ var adminCommands = map[string]func() adminCommand{
 	"users delete":  func() adminCommand { return &AdminUsersDeleteCommand{} },
 
 	"user-keys list":    func() adminCommand { return &AdminUserKeysListCommand{} },
-	"user-keys disable": func() adminCommand { return &AdminUserKeysToggleCommand{Disable: true} },
+	"user-keys disable": func() adminCommand { return &AdminUserKeysToggleCommand{toggle: toggle{Disable: true}} },
 	"user-keys enable":  func() adminCommand { return &AdminUserKeysToggleCommand{} },
 	"user-keys delete":  func() adminCommand { return &AdminUserKeysDeleteCommand{} },
 
@@ -123,26 +123,16 @@ var adminGroups = map[string]bool{"apps": true, "server-keys": true, "users": tr
 
 // Run dispatches to the admin subcommand.
 func (c *AdminCommand) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(c.Stderr, adminUsage)
-		return errors.New("no command given")
-	}
-	if isHelp(args[0]) {
-		fmt.Fprint(c.Stdout, adminUsage)
-		return nil
+	if none, err := c.noCommand(args, adminUsage); none {
+		return err
 	}
 	if args[0] == "create-user" {
 		return inCommand("admin create-user", (&AdminCreateUserCommand{userIO: c.userIO}).Run(ctx, args[1:]))
 	}
 	name, rest := args[0], args[1:]
 	if adminGroups[name] {
-		if len(rest) == 0 {
-			fmt.Fprint(c.Stderr, groupUsage(name))
-			return inCommand("admin "+name, errors.New("no command given"))
-		}
-		if isHelp(rest[0]) {
-			fmt.Fprint(c.Stdout, groupUsage(name))
-			return nil
+		if none, err := c.noCommand(rest, groupUsage(name)); none {
+			return inCommand("admin "+name, err)
 		}
 		name, rest = name+" "+rest[0], rest[1:]
 	}
@@ -154,6 +144,20 @@ func (c *AdminCommand) Run(ctx context.Context, args []string) error {
 	cmd := newCmd()
 	cmd.session().userIO = c.userIO
 	return inCommand("admin "+name, cmd.Run(ctx, rest))
+}
+
+// noCommand reports whether args name no command, and then shows usage: on standard error
+// with an error when args are empty, on standard output for help.
+func (c userIO) noCommand(args []string, usage string) (bool, error) {
+	if len(args) == 0 {
+		fmt.Fprint(c.Stderr, usage)
+		return true, errors.New("no command given")
+	}
+	if isHelp(args[0]) {
+		fmt.Fprint(c.Stdout, usage)
+		return true, nil
+	}
+	return false, nil
 }
 
 func isHelp(arg string) bool {
@@ -202,15 +206,11 @@ func (c *AdminCreateUserCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := c.DB.open(ctx, slog.New(slog.NewTextHandler(c.Stderr, nil)))
+	store, secretKey, err := c.DB.openWithKey(ctx, slog.New(slog.NewTextHandler(c.Stderr, nil)))
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	defer store.Close()
-	secretKey, err := c.DB.secretKey()
-	if err != nil {
-		return fmt.Errorf("secret key: %w", err)
-	}
 	svc, err := service.New(ctx, service.Config{Store: store, Logger: slog.New(slog.DiscardHandler), SecretKey: secretKey})
 	if err != nil {
 		return err

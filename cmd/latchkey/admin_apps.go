@@ -15,13 +15,13 @@ import (
 // AdminAppsListCommand lists every app.
 type AdminAppsListCommand struct {
 	adminSession
-	JSON bool
+	jsonFlag
 }
 
 // Run lists the apps, oldest first.
 func (c *AdminAppsListCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("apps list", "apps list [--json]", "Lists every app, oldest first.")
-	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
+	c.jsonFlag.register(fs, "print a JSON array")
 	return c.run(fs, args, func(a *client.Admin, _ []string) error {
 		apps, err := a.Apps(ctx)
 		if err != nil {
@@ -37,13 +37,13 @@ func (c *AdminAppsListCommand) Run(ctx context.Context, args []string) error {
 // AdminAppsGetCommand shows one app.
 type AdminAppsGetCommand struct {
 	adminSession
-	JSON bool
+	jsonFlag
 }
 
 // Run fetches the app.
 func (c *AdminAppsGetCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("apps get", "apps get APP [--json]", "Shows one app. APP is its client app id or its id.", "APP")
-	fs.BoolVar(&c.JSON, "json", false, "print JSON")
+	c.jsonFlag.register(fs, "print JSON")
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
 		app, err := a.App(ctx, pos[0])
 		if err != nil {
@@ -65,7 +65,7 @@ type AdminAppsCreateCommand struct {
 	adminSession
 	ClientAppID string
 	Name        string
-	JSON        bool
+	jsonFlag
 }
 
 // Run creates the app with the quickstart settings.
@@ -76,7 +76,7 @@ func (c *AdminAppsCreateCommand) Run(ctx context.Context, args []string) error {
 			"server makes one up, like latchkey-qmzvx.")
 	fs.StringVar(&c.ClientAppID, "client-app-id", "", "the id SDKs will be configured with: 2 to 64 lowercase letters, digits, '-', '_'")
 	fs.StringVar(&c.Name, "name", "", "display name; default the client app id")
-	fs.BoolVar(&c.JSON, "json", false, "print the app as JSON")
+	c.jsonFlag.register(fs, "print the app as JSON")
 	return c.run(fs, args, func(a *client.Admin, _ []string) error {
 		var settings client.AppSettingsUpdate
 		if c.Name != "" {
@@ -97,7 +97,7 @@ func (c *AdminAppsCreateCommand) Run(ctx context.Context, args []string) error {
 // AdminAppsDeleteCommand deletes an app, after asking.
 type AdminAppsDeleteCommand struct {
 	adminSession
-	Yes bool
+	yesFlag
 }
 
 // Run asks on a terminal, refuses without one unless --yes, and deletes.
@@ -105,7 +105,7 @@ func (c *AdminAppsDeleteCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("apps delete", "apps delete APP [--yes]",
 		"Deletes an app with all its users, keys, sessions and audit events. Asks first on a\n"+
 			"terminal; from a script (no terminal), --yes is required.", "APP")
-	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
+	c.yesFlag.register(fs)
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
 		if err := c.canConfirm(c.Yes); err != nil {
 			return err
@@ -133,8 +133,8 @@ var settingNames = []string{
 // AdminAppsSettingsCommand shows an app's settings, and changes them with --set.
 type AdminAppsSettingsCommand struct {
 	adminSession
-	Set  stringList
-	JSON bool
+	Set stringList
+	jsonFlag
 }
 
 // Run changes the settings given with --set, all or none, then shows them.
@@ -156,7 +156,7 @@ func (c *AdminAppsSettingsCommand) Run(ctx context.Context, args []string) error
 			"  scopes                          comma-separated scopes keys may carry, e.g. read,write; empty: none\n"+
 			"The output also shows leak_secret_set (see latchkey admin apps leak-secret).", "APP")
 	fs.Var(&c.Set, "set", "KEY=VALUE to change; may be repeated")
-	fs.BoolVar(&c.JSON, "json", false, "print JSON")
+	c.jsonFlag.register(fs, "print JSON")
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
 		upd, err := parseSettings(c.Set)
 		if err != nil {
@@ -228,6 +228,18 @@ func parseSettings(sets []string) (client.AppSettingsUpdate, error) {
 			*dst = &b
 			return nil
 		}
+		seconds := func(dst **int64) error {
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil {
+				return bad("a whole number of seconds")
+			}
+			*dst = &n
+			return nil
+		}
+		list := func(dst **[]string) {
+			items := commaList(value)
+			*dst = &items
+		}
 		var err error
 		switch key {
 		case "name":
@@ -247,27 +259,17 @@ func parseSettings(sets []string) (client.AppSettingsUpdate, error) {
 			}
 			upd.PasswordMinLength = &n
 		case "refresh_token_lifetime_seconds":
-			n, perr := strconv.ParseInt(value, 10, 64)
-			if perr != nil {
-				return upd, bad("a whole number of seconds")
-			}
-			upd.RefreshTokenLifetimeSeconds = &n
+			err = seconds(&upd.RefreshTokenLifetimeSeconds)
 		case "allowed_origins":
-			origins := commaList(value)
-			upd.AllowedOrigins = &origins
+			list(&upd.AllowedOrigins)
 		case "hide_account_existence":
 			err = boolean(&upd.HideAccountExistence)
 		case "key_prefix":
 			upd.KeyPrefix = &value
 		case "max_key_lifetime_seconds":
-			n, perr := strconv.ParseInt(value, 10, 64)
-			if perr != nil {
-				return upd, bad("a whole number of seconds")
-			}
-			upd.MaxKeyLifetimeSeconds = &n
+			err = seconds(&upd.MaxKeyLifetimeSeconds)
 		case "scopes":
-			scopes := commaList(value)
-			upd.Scopes = &scopes
+			list(&upd.Scopes)
 		default:
 			return upd, fmt.Errorf("--set: unknown setting %q; the settings are %s", key, strings.Join(settingNames, ", "))
 		}

@@ -45,7 +45,7 @@ func (f timeFlag) Set(s string) error {
 type AdminAuditCommand struct {
 	adminSession
 	Filter client.AuditFilter
-	JSON   bool
+	jsonFlag
 }
 
 // Run shows one page of the events, newest first.
@@ -62,9 +62,8 @@ func (c *AdminAuditCommand) Run(ctx context.Context, args []string) error {
 	fs.StringVar(&c.Filter.User, "user", "", "only events whose actor or subject has this id")
 	fs.Var(timeFlag{&c.Filter.From, time.Now}, "from", "only events at or after T: RFC 3339, or a duration ago like 24h")
 	fs.Var(timeFlag{&c.Filter.To, time.Now}, "to", "only events before T: RFC 3339, or a duration ago")
-	fs.IntVar(&c.Filter.Limit, "limit", 0, "page size, 1 to 1000 (default 100)")
-	fs.StringVar(&c.Filter.Before, "before", "", "the page after (older than) the event with this id")
-	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
+	pageFlags(fs, &c.Filter.Limit, &c.Filter.Before, "before", "the page after (older than) the event with this id")
+	c.jsonFlag.register(fs, "print a JSON array")
 	return c.run(fs, args, func(a *client.Admin, _ []string) error {
 		if err := checkLimit(c.Filter.Limit); err != nil {
 			return err

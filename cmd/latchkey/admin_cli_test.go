@@ -371,6 +371,20 @@ func TestAdminCLIFlow(t *testing.T) {
 // fileTokens returns the access and refresh tokens of every session in a credentials file.
 func fileTokens(t *testing.T, path string) []string {
 	t.Helper()
+	var tokens []string
+	for _, state := range readCredentials(t, path) {
+		for _, u := range state.Users {
+			if u.AccessToken != "" {
+				tokens = append(tokens, u.AccessToken, u.RefreshToken)
+			}
+		}
+	}
+	return tokens
+}
+
+// readCredentials returns the sessions that a credentials file holds, by app.
+func readCredentials(t *testing.T, path string) map[string]client.State {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -381,15 +395,7 @@ func fileTokens(t *testing.T, path string) []string {
 	if err := json.Unmarshal(b, &file); err != nil {
 		t.Fatal(err)
 	}
-	var tokens []string
-	for _, state := range file.Apps {
-		for _, u := range state.Users {
-			if u.AccessToken != "" {
-				tokens = append(tokens, u.AccessToken, u.RefreshToken)
-			}
-		}
-	}
-	return tokens
+	return file.Apps
 }
 
 func TestAdminCLIErrors(t *testing.T) {

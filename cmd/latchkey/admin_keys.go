@@ -14,16 +14,16 @@ import (
 // AdminServerKeysListCommand lists an app's server API keys.
 type AdminServerKeysListCommand struct {
 	adminSession
-	App  string
-	JSON bool
+	appFlag
+	jsonFlag
 }
 
 // Run lists the keys, oldest first, without their values.
 func (c *AdminServerKeysListCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("server-keys list", "server-keys list --app APP [--json]",
 		"Lists an app's server API keys, oldest first, without their values.")
-	c.appFlag(fs, &c.App)
-	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
+	c.appFlag.register(&c.adminSession, fs)
+	c.jsonFlag.register(fs, "print a JSON array")
 	return c.run(fs, args, func(a *client.Admin, _ []string) error {
 		keys, err := a.ServerAPIKeys(c.App).FetchAll(ctx)
 		if err != nil {
@@ -36,8 +36,8 @@ func (c *AdminServerKeysListCommand) Run(ctx context.Context, args []string) err
 // AdminServerKeysCreateCommand creates a server API key and prints its value.
 type AdminServerKeysCreateCommand struct {
 	adminSession
-	App  string
-	JSON bool
+	appFlag
+	jsonFlag
 }
 
 // Run creates the key.
@@ -46,8 +46,8 @@ func (c *AdminServerKeysCreateCommand) Run(ctx context.Context, args []string) e
 		"Creates a server API key and prints it with its value, which is shown only this once.\n"+
 			"Logging in with it (api-key provider) gives a user of type \"server\". At most 100 per app.\n"+
 			"NAME: ASCII letters, digits, '_' and '-', at most 64 characters, unique per app.", "NAME")
-	c.appFlag(fs, &c.App)
-	fs.BoolVar(&c.JSON, "json", false, "print the key as JSON, value included")
+	c.appFlag.register(&c.adminSession, fs)
+	c.jsonFlag.register(fs, "print the key as JSON, value included")
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
 		k, err := a.ServerAPIKeys(c.App).Create(ctx, pos[0])
 		if err != nil {
@@ -62,16 +62,16 @@ func (c *AdminServerKeysCreateCommand) Run(ctx context.Context, args []string) e
 // AdminServerKeysGetCommand shows one server API key.
 type AdminServerKeysGetCommand struct {
 	adminSession
-	App  string
-	JSON bool
+	appFlag
+	jsonFlag
 }
 
 // Run fetches the key.
 func (c *AdminServerKeysGetCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("server-keys get", "server-keys get KEY --app APP [--json]",
 		"Shows one server API key, without its value.", "KEY")
-	c.appFlag(fs, &c.App)
-	fs.BoolVar(&c.JSON, "json", false, "print JSON")
+	c.appFlag.register(&c.adminSession, fs)
+	c.jsonFlag.register(fs, "print JSON")
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
 		k, err := a.ServerAPIKeys(c.App).Fetch(ctx, pos[0])
 		if err != nil {
@@ -84,28 +84,22 @@ func (c *AdminServerKeysGetCommand) Run(ctx context.Context, args []string) erro
 // AdminServerKeysToggleCommand disables or enables a server API key.
 type AdminServerKeysToggleCommand struct {
 	adminSession
-	Disable bool
-	App     string
+	toggle
+	appFlag
 }
 
 // Run disables or enables the key.
 func (c *AdminServerKeysToggleCommand) Run(ctx context.Context, args []string) error {
-	verb, about := "enable", "Enables a server API key, so that it logs in again."
-	if c.Disable {
-		verb, about = "disable", "Disables a server API key: it stops logging in, and its sessions end."
-	}
-	fs := c.flagSet("server-keys "+verb, "server-keys "+verb+" KEY --app APP", about, "KEY")
-	c.appFlag(fs, &c.App)
+	fs := c.flagSet("server-keys "+c.verb(), "server-keys "+c.verb()+" KEY --app APP",
+		pick(c.toggle, "Enables a server API key, so that it logs in again.",
+			"Disables a server API key: it stops logging in, and its sessions end."), "KEY")
+	c.appFlag.register(&c.adminSession, fs)
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
 		keys := a.ServerAPIKeys(c.App)
-		toggle := keys.Enable
-		if c.Disable {
-			toggle = keys.Disable
-		}
-		if err := toggle(ctx, pos[0]); err != nil {
+		if err := pick(c.toggle, keys.Enable, keys.Disable)(ctx, pos[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.Stdout, "%sd server API key %s.\n", capitalize(verb), pos[0])
+		fmt.Fprintf(c.Stdout, "%sd server API key %s.\n", capitalize(c.verb()), pos[0])
 		return nil
 	})
 }
@@ -113,8 +107,8 @@ func (c *AdminServerKeysToggleCommand) Run(ctx context.Context, args []string) e
 // AdminServerKeysDeleteCommand deletes a server API key, after asking.
 type AdminServerKeysDeleteCommand struct {
 	adminSession
-	App string
-	Yes bool
+	appFlag
+	yesFlag
 }
 
 // Run asks on a terminal, refuses without one unless --yes, and deletes.
@@ -122,8 +116,8 @@ func (c *AdminServerKeysDeleteCommand) Run(ctx context.Context, args []string) e
 	fs := c.flagSet("server-keys delete", "server-keys delete KEY --app APP [--yes]",
 		"Deletes a server API key; its sessions end. Asks first on a terminal; from a script\n"+
 			"(no terminal), --yes is required.", "KEY")
-	c.appFlag(fs, &c.App)
-	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
+	c.appFlag.register(&c.adminSession, fs)
+	c.yesFlag.register(fs)
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
 		if err := c.canConfirm(c.Yes); err != nil {
 			return err
@@ -143,11 +137,12 @@ func (c *AdminServerKeysDeleteCommand) Run(ctx context.Context, args []string) e
 
 // userKeyFlags are the --app and --user of the user-keys commands, both required.
 type userKeyFlags struct {
-	App, User string
+	appFlag
+	User string
 }
 
 func (f *userKeyFlags) register(s *adminSession, fs *flag.FlagSet) {
-	s.appFlag(fs, &f.App)
+	f.appFlag.register(s, fs)
 	s.require(fs, &f.User, "user", "the id of the user whose keys these are (required)")
 }
 
@@ -155,14 +150,14 @@ func (f *userKeyFlags) register(s *adminSession, fs *flag.FlagSet) {
 type AdminUserKeysListCommand struct {
 	adminSession
 	userKeyFlags
-	JSON bool
+	jsonFlag
 }
 
 // Run lists the keys, oldest first, without their values.
 func (c *AdminUserKeysListCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("user-keys list", "user-keys list --app APP --user USER [--json]",
 		"Lists a user's API keys, oldest first: metadata only, never values.")
-	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
+	c.jsonFlag.register(fs, "print a JSON array")
 	c.userKeyFlags.register(&c.adminSession, fs)
 	return c.run(fs, args, func(a *client.Admin, _ []string) error {
 		keys, err := a.Users(c.App).APIKeys(ctx, c.User)
@@ -177,26 +172,21 @@ func (c *AdminUserKeysListCommand) Run(ctx context.Context, args []string) error
 type AdminUserKeysToggleCommand struct {
 	adminSession
 	userKeyFlags
-	Disable bool
+	toggle
 }
 
 // Run disables or enables the key.
 func (c *AdminUserKeysToggleCommand) Run(ctx context.Context, args []string) error {
-	verb, about := "enable", "Enables a user's API key, so that it logs in again."
-	if c.Disable {
-		verb, about = "disable", "Disables a user's API key: it stops logging in, and its sessions end."
-	}
-	fs := c.flagSet("user-keys "+verb, "user-keys "+verb+" KEY --app APP --user USER", about, "KEY")
+	fs := c.flagSet("user-keys "+c.verb(), "user-keys "+c.verb()+" KEY --app APP --user USER",
+		pick(c.toggle, "Enables a user's API key, so that it logs in again.",
+			"Disables a user's API key: it stops logging in, and its sessions end."), "KEY")
 	c.userKeyFlags.register(&c.adminSession, fs)
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
-		toggle := a.Users(c.App).EnableAPIKey
-		if c.Disable {
-			toggle = a.Users(c.App).DisableAPIKey
-		}
-		if err := toggle(ctx, c.User, pos[0]); err != nil {
+		users := a.Users(c.App)
+		if err := pick(c.toggle, users.EnableAPIKey, users.DisableAPIKey)(ctx, c.User, pos[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.Stdout, "%sd API key %s of user %s.\n", capitalize(verb), pos[0], c.User)
+		fmt.Fprintf(c.Stdout, "%sd API key %s of user %s.\n", capitalize(c.verb()), pos[0], c.User)
 		return nil
 	})
 }
@@ -205,7 +195,7 @@ func (c *AdminUserKeysToggleCommand) Run(ctx context.Context, args []string) err
 type AdminUserKeysDeleteCommand struct {
 	adminSession
 	userKeyFlags
-	Yes bool
+	yesFlag
 }
 
 // Run asks on a terminal, refuses without one unless --yes, and deletes.
@@ -213,7 +203,7 @@ func (c *AdminUserKeysDeleteCommand) Run(ctx context.Context, args []string) err
 	fs := c.flagSet("user-keys delete", "user-keys delete KEY --app APP --user USER [--yes]",
 		"Deletes a user's API key; its sessions end. Asks first on a terminal; from a script\n"+
 			"(no terminal), --yes is required.", "KEY")
-	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
+	c.yesFlag.register(fs)
 	c.userKeyFlags.register(&c.adminSession, fs)
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
 		if err := c.canConfirm(c.Yes); err != nil {

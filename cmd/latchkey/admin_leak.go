@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/client"
@@ -23,7 +21,7 @@ const leakSecretWarning = "Store this secret now, where your secret scanner or i
 // AdminAppsLeakSecretCommand makes an app's leak-report secret and prints it.
 type AdminAppsLeakSecretCommand struct {
 	adminSession
-	JSON bool
+	jsonFlag
 }
 
 // Run rotates the secret.
@@ -32,7 +30,7 @@ func (c *AdminAppsLeakSecretCommand) Run(ctx context.Context, args []string) err
 		"Makes a new leak-report secret for an app and prints it, this once only; any earlier\n"+
 			"secret stops working at once. With it a secret scanner, or latchkey admin leak-report,\n"+
 			"reports key values found in public, and the server disables those keys.", "APP")
-	fs.BoolVar(&c.JSON, "json", false, `print {"secret": ...}`)
+	c.jsonFlag.register(fs, `print {"secret": ...}`)
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
 		secret, err := a.RotateLeakSecret(ctx, pos[0])
 		if err != nil {
@@ -54,9 +52,9 @@ func (c *AdminAppsLeakSecretCommand) Run(ctx context.Context, args []string) err
 // secret, as a secret scanner does, rather than with the admin session.
 type AdminLeakReportCommand struct {
 	adminSession
-	URL  string
-	App  string
-	JSON bool
+	URL string
+	appFlag
+	jsonFlag
 }
 
 // Run reads the secret and the values, reports them and prints each value's label.
@@ -70,27 +68,14 @@ func (c *AdminLeakReportCommand) Run(ctx context.Context, args []string) error {
 			"or else the following lines of standard input, one a line:\n\n"+
 			"  (echo \"$LEAK_SECRET\"; cat found.txt) | latchkey admin leak-report --app shop", "VALUE...")
 	fs.StringVar(&c.URL, "url", "", "base URL of the server; default the latest admin login's (LATCHKEY_URL)")
-	fs.StringVar(&c.App, "app", "", "the app's client app id (required)")
-	fs.BoolVar(&c.JSON, "json", false, "print the server's answer as JSON, values included")
+	c.require(fs, &c.App, "app", "the app's client app id (required)")
+	c.jsonFlag.register(fs, "print the server's answer as JSON, values included")
 	values, err := c.parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if c.App == "" {
-		return errors.New("--app is required")
-	}
-	if c.URL == "" {
-		dir, err := c.Config.path()
-		if err != nil {
-			return err
-		}
-		saved, err := loadAdminTarget(dir)
-		if err != nil {
-			return err
-		}
-		if c.URL = saved.URL; c.URL == "" {
-			return errors.New("--url is required (there is no admin login to take it from)")
-		}
+	if err := c.latestURL(&c.URL, "--url is required (there is no admin login to take it from)"); err != nil {
+		return err
 	}
 	secret, err := c.readSecret("Leak secret: ")
 	if err != nil {
@@ -104,8 +89,7 @@ func (c *AdminLeakReportCommand) Run(ctx context.Context, args []string) error {
 	if len(values) == 0 {
 		return errors.New("no values to report: give them as arguments or on standard input")
 	}
-	httpClient := &http.Client{Timeout: 30 * time.Second}
-	results, err := client.ReportLeakedKeys(ctx, c.URL, c.App, secret, values, client.WithHTTPClient(httpClient))
+	results, err := client.ReportLeakedKeys(ctx, c.URL, c.App, secret, values, client.WithHTTPClient(cliHTTPClient()))
 	if err != nil {
 		return err
 	}

@@ -2,17 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"text/tabwriter"
-	"time"
 
 	"github.com/latchkey/latchkey/client"
 )
@@ -34,48 +28,16 @@ type adminTarget struct {
 	URL string `json:"url"`
 }
 
-func loadAdminTarget(dir string) (adminTarget, error) {
-	var t adminTarget
-	path := filepath.Join(dir, adminConfigFile)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return t, nil
-	} else if err != nil {
-		return t, err
-	}
-	if err := json.Unmarshal(b, &t); err != nil {
-		return t, fmt.Errorf("%s: %w", path, err)
-	}
-	return t, nil
-}
-
-func saveAdminTarget(dir string, t adminTarget) error {
-	b, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, adminConfigFile), append(b, '\n'), 0o600)
-}
-
 // openAdmin returns the admin client of the server at url, with its session in
 // dir/admin-credentials.json.
 func openAdmin(dir, url string) (*client.Admin, error) {
-	store := client.NewFileStore(filepath.Join(dir, adminCredentialsFile))
-	// A bound on each request, so a server that stops answering does not hang the terminal.
-	httpClient := &http.Client{Timeout: 30 * time.Second}
-	return client.NewAdmin(url, client.WithTokenStore(store), client.WithHTTPClient(httpClient))
+	return client.NewAdmin(url, clientOptions(dir, adminCredentialsFile)...)
 }
 
 // currentAdmin returns the admin client of the latest admin login, logged in.
 func currentAdmin(c configDir) (*client.Admin, error) {
-	dir, err := c.path()
-	if err != nil {
-		return nil, err
-	}
-	t, err := loadAdminTarget(dir)
+	var t adminTarget
+	dir, err := c.load(adminConfigFile, &t)
 	if err != nil {
 		return nil, err
 	}
@@ -94,15 +56,7 @@ func currentAdmin(c configDir) (*client.Admin, error) {
 
 // explainAdmin adds what the admin can do about an error of a call made through a.
 func explainAdmin(a *client.Admin, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, client.ErrNotLoggedIn):
-		return errAdminNotLoggedIn
-	case !a.IsLoggedIn():
-		return fmt.Errorf("%w; the admin session has ended, so you are logged out: run latchkey admin login again", err)
-	}
-	return err
+	return explainCall(err, a.IsLoggedIn, errAdminNotLoggedIn, "the admin session has ended, so you are logged out: run latchkey admin login again")
 }
 
 // adminSession is what every admin command embeds: the terminal, --config-dir, the flags
@@ -138,9 +92,11 @@ func (s *adminSession) require(fs *flag.FlagSet, p *string, name, usage string) 
 	s.required = append(s.required, requiredFlag{name, p})
 }
 
-// appFlag registers --app, which every per-app command requires.
-func (s *adminSession) appFlag(fs *flag.FlagSet, app *string) {
-	s.require(fs, app, "app", "the app: its client app id or its id (required)")
+// appFlag is --app, which every per-app command requires.
+type appFlag struct{ App string }
+
+func (f *appFlag) register(s *adminSession, fs *flag.FlagSet) {
+	s.require(fs, &f.App, "app", "the app: its client app id or its id (required)")
 }
 
 // parse parses args with fs (flags anywhere among them, see parseArgs), then checks the
@@ -181,6 +137,22 @@ func (s *adminSession) run(fs *flag.FlagSet, args []string, do func(a *client.Ad
 	return explainAdmin(a, do(a, pos))
 }
 
+// latestURL fills in url, if it was left out, with the server of the latest admin login;
+// missing is the error when there was none.
+func (s *adminSession) latestURL(url *string, missing string) error {
+	if *url != "" {
+		return nil
+	}
+	var saved adminTarget
+	if _, err := s.Config.load(adminConfigFile, &saved); err != nil {
+		return err
+	}
+	if *url = saved.URL; *url == "" {
+		return errors.New(missing)
+	}
+	return nil
+}
+
 // adminEnv says that of an admin command's flags only --config-dir and --url come from the
 // environment: every other flag says what one invocation does, and LATCHKEY_APP (the user
 // commands' app) or LATCHKEY_YES must never pick what an admin deletes.
@@ -215,6 +187,13 @@ func (b *optionalBool) Set(s string) error {
 
 func (b *optionalBool) IsBoolFlag() bool { return true }
 
+// pageFlags registers --limit, the page size, and the flag name (--after or --before) that
+// picks the next page by the last id of the one before.
+func pageFlags(fs *flag.FlagSet, limit *int, cursor *string, name, usage string) {
+	fs.IntVar(limit, "limit", 0, "page size, 1 to 1000 (default 100)")
+	fs.StringVar(cursor, name, "", usage)
+}
+
 // checkLimit refuses a --limit outside 1..1000 (0: left out), which the server would
 // replace by its default.
 func checkLimit(n int) error {
@@ -248,25 +227,16 @@ func (c *AdminLoginCommand) Run(ctx context.Context, args []string) error {
 			"(mode 0600), apart from the user commands' session. The password is asked for on a\n"+
 			"terminal, or read from the first line of standard input. The session lasts 24 hours.")
 	fs.StringVar(&c.URL, "url", "", "base URL of the server, e.g. http://127.0.0.1:9090; default the latest admin login's (LATCHKEY_URL)")
-	fs.StringVar(&c.Email, "email", "", "the admin's email")
+	c.require(fs, &c.Email, "email", "the admin's email")
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
-	if c.Email == "" {
-		return errors.New("--email is required")
+	if err := c.latestURL(&c.URL, "--url is required (there is no earlier admin login to take it from)"); err != nil {
+		return err
 	}
 	dir, err := c.Config.path()
 	if err != nil {
 		return err
-	}
-	if c.URL == "" {
-		saved, err := loadAdminTarget(dir)
-		if err != nil {
-			return err
-		}
-		if c.URL = saved.URL; c.URL == "" {
-			return errors.New("--url is required (there is no earlier admin login to take it from)")
-		}
 	}
 	password, err := c.readSecret("Password: ")
 	if err != nil {
@@ -279,7 +249,7 @@ func (c *AdminLoginCommand) Run(ctx context.Context, args []string) error {
 	if err := a.LogIn(ctx, c.Email, password); err != nil {
 		return err
 	}
-	if err := saveAdminTarget(dir, adminTarget{URL: a.BaseURL()}); err != nil {
+	if err := saveConfigFile(dir, adminConfigFile, adminTarget{URL: a.BaseURL()}); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stdout, "Logged in to %s as admin %s (%s).\n", a.BaseURL(), c.Email, a.UserID())
@@ -320,13 +290,13 @@ type adminWhoamiOutput struct {
 // AdminWhoamiCommand shows the logged-in admin.
 type AdminWhoamiCommand struct {
 	adminSession
-	JSON bool
+	jsonFlag
 }
 
 // Run asks the server for the admin's profile, which also checks the session.
 func (c *AdminWhoamiCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("whoami", "whoami [--json]", "Shows the logged-in admin, as the server knows it.")
-	fs.BoolVar(&c.JSON, "json", false, "print JSON")
+	c.jsonFlag.register(fs, "print JSON")
 	return c.run(fs, args, func(a *client.Admin, _ []string) error {
 		p, err := a.Profile(ctx)
 		if err != nil {

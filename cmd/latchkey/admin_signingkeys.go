@@ -12,7 +12,7 @@ import (
 type AdminSigningKeysCommand struct {
 	adminSession
 	Rotate bool
-	JSON   bool
+	jsonFlag
 }
 
 // Run lists the keys, newest first, after rotating them with Rotate.
@@ -28,7 +28,7 @@ func (c *AdminSigningKeysCommand) Run(ctx context.Context, args []string) error 
 			"logged out."
 	}
 	fs := c.flagSet("signing-keys "+verb, "signing-keys "+verb+" [--json]", about)
-	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
+	c.jsonFlag.register(fs, "print a JSON array")
 	return c.run(fs, args, func(a *client.Admin, _ []string) error {
 		keys, err := call(a, ctx)
 		if err != nil {

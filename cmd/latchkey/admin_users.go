@@ -17,10 +17,10 @@ const usersPageSize = 100
 // AdminUsersListCommand lists an app's users, a page at a time.
 type AdminUsersListCommand struct {
 	adminSession
-	App      string
+	appFlag
 	Filter   client.UserFilter
 	Disabled optionalBool
-	JSON     bool
+	jsonFlag
 }
 
 // Run lists one page of the users, in creation order.
@@ -29,14 +29,13 @@ func (c *AdminUsersListCommand) Run(ctx context.Context, args []string) error {
 		"users list --app APP [--email E] [--provider P] [--type T] [--disabled[=false]] [--limit N] [--after ID] [--json]",
 		"Lists an app's users in creation order, a page at a time (100 unless --limit says\n"+
 			"otherwise, at most 1000): the next page is --after the last id.")
-	c.appFlag(fs, &c.App)
+	c.appFlag.register(&c.adminSession, fs)
 	fs.StringVar(&c.Filter.Email, "email", "", "only the user with this email")
 	fs.StringVar(&c.Filter.Provider, "provider", "", "only users with an identity of this provider: local-userpass, anon-user, api-key")
 	fs.StringVar(&c.Filter.Type, "type", "", "only users of this type: normal or server")
 	fs.Var(&c.Disabled, "disabled", "only disabled users; --disabled=false: only enabled ones")
-	fs.IntVar(&c.Filter.Limit, "limit", 0, "page size, 1 to 1000 (default 100)")
-	fs.StringVar(&c.Filter.After, "after", "", "the page after the user with this id")
-	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
+	pageFlags(fs, &c.Filter.Limit, &c.Filter.After, "after", "the page after the user with this id")
+	c.jsonFlag.register(fs, "print a JSON array")
 	return c.run(fs, args, func(a *client.Admin, _ []string) error {
 		if err := checkLimit(c.Filter.Limit); err != nil {
 			return err
@@ -58,16 +57,16 @@ func (c *AdminUsersListCommand) Run(ctx context.Context, args []string) error {
 // AdminUsersGetCommand shows one user.
 type AdminUsersGetCommand struct {
 	adminSession
-	App  string
-	JSON bool
+	appFlag
+	jsonFlag
 }
 
 // Run fetches the user.
 func (c *AdminUsersGetCommand) Run(ctx context.Context, args []string) error {
 	fs := c.flagSet("users get", "users get USER --app APP [--json]",
 		"Shows one user: identities, number of API keys and of live sessions.", "USER")
-	c.appFlag(fs, &c.App)
-	fs.BoolVar(&c.JSON, "json", false, "print JSON")
+	c.appFlag.register(&c.adminSession, fs)
+	c.jsonFlag.register(fs, "print JSON")
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
 		u, err := a.Users(c.App).Fetch(ctx, pos[0])
 		if err != nil {
@@ -117,14 +116,14 @@ var userActions = map[string]struct {
 type AdminUsersActionCommand struct {
 	adminSession
 	Verb string
-	App  string
+	appFlag
 }
 
 // Run does the action.
 func (c *AdminUsersActionCommand) Run(ctx context.Context, args []string) error {
 	action := userActions[c.Verb]
 	fs := c.flagSet("users "+c.Verb, "users "+c.Verb+" USER --app APP", action.about, "USER")
-	c.appFlag(fs, &c.App)
+	c.appFlag.register(&c.adminSession, fs)
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
 		if err := action.call(a.Users(c.App), ctx, pos[0]); err != nil {
 			return err
@@ -137,8 +136,8 @@ func (c *AdminUsersActionCommand) Run(ctx context.Context, args []string) error 
 // AdminUsersDeleteCommand deletes a user, after asking.
 type AdminUsersDeleteCommand struct {
 	adminSession
-	App string
-	Yes bool
+	appFlag
+	yesFlag
 }
 
 // Run asks on a terminal, refuses without one unless --yes, and deletes.
@@ -146,8 +145,8 @@ func (c *AdminUsersDeleteCommand) Run(ctx context.Context, args []string) error 
 	fs := c.flagSet("users delete", "users delete USER --app APP [--yes]",
 		"Deletes a user with its identities, API keys and sessions. Asks first on a terminal;\n"+
 			"from a script (no terminal), --yes is required.", "USER")
-	c.appFlag(fs, &c.App)
-	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
+	c.appFlag.register(&c.adminSession, fs)
+	c.yesFlag.register(fs)
 	return c.run(fs, args, func(a *client.Admin, pos []string) error {
 		if err := c.canConfirm(c.Yes); err != nil {
 			return err

@@ -17,14 +17,7 @@ func serveBanner(t *testing.T, dataDir string) ([]string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data", dataDir)
 	cmd.Env = os.Environ()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	stdout := startPiped(t, cmd)
 	var lines []string
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -57,6 +58,42 @@ func (c *configDir) path() (string, error) {
 	return filepath.Join(dir, "latchkey"), nil
 }
 
+// The user commands' files in the config directory.
+const (
+	credentialsFile = "credentials.json" // the sessions' tokens (a client.FileStore)
+	configFile      = "config.json"      // the server and app of the latest login
+)
+
+// jsonFlag is --json: print JSON, for scripts, rather than text.
+type jsonFlag struct{ JSON bool }
+
+func (f *jsonFlag) register(fs *flag.FlagSet, usage string) {
+	fs.BoolVar(&f.JSON, "json", false, usage)
+}
+
+// yesFlag is the --yes of the delete commands.
+type yesFlag struct{ Yes bool }
+
+func (f *yesFlag) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.Yes, "yes", false, "delete without asking")
+}
+
+// toggle is what an enable command and its disable command share: which of the two it is.
+type toggle struct{ Disable bool }
+
+// verb is the command's name: enable or disable.
+func (t toggle) verb() string {
+	return pick(t, "enable", "disable")
+}
+
+// pick returns what the command needs of the two, the enable or the disable one.
+func pick[T any](t toggle, enable, disable T) T {
+	if t.Disable {
+		return disable
+	}
+	return enable
+}
+
 // target is the server and app of the latest login, kept in config.json beside the
 // credentials so that later commands need no --url and --app.
 type target struct {
@@ -64,48 +101,62 @@ type target struct {
 	App string `json:"app"`
 }
 
-func loadTarget(dir string) (target, error) {
-	var t target
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+// load reads the JSON file name of the directory into v, and returns the directory; a file
+// that is not there leaves v as it is.
+func (c *configDir) load(name string, v any) (string, error) {
+	dir, err := c.path()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return t, nil
+		return dir, nil
 	} else if err != nil {
-		return t, err
+		return "", err
 	}
-	if err := json.Unmarshal(b, &t); err != nil {
-		return t, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	if err := json.Unmarshal(b, v); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
-	return t, nil
+	return dir, nil
 }
 
-func saveTarget(dir string, t target) error {
-	b, err := json.MarshalIndent(t, "", "  ")
+// saveConfigFile writes v as the JSON file name in the config directory dir, readable by
+// its owner only.
+func saveConfigFile(dir, name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "config.json"), append(b, '\n'), 0o600)
+	return os.WriteFile(filepath.Join(dir, name), append(b, '\n'), 0o600)
+}
+
+// clientOptions are the client package options of the CLI: the session's tokens in the file
+// name of the config directory dir, and a bound on each request, so that a server that
+// stops answering does not hang the terminal.
+func clientOptions(dir, name string) []client.Option {
+	return []client.Option{client.WithTokenStore(client.NewFileStore(filepath.Join(dir, name))), client.WithHTTPClient(cliHTTPClient())}
+}
+
+// cliHTTPClient is the HTTP client of every call to the server.
+func cliHTTPClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second}
 }
 
 // openApp returns the client of t's app, with its users in dir/credentials.json.
 func openApp(dir string, t target) (*client.App, error) {
-	store := client.NewFileStore(filepath.Join(dir, "credentials.json"))
-	// A bound on each request, so a server that stops answering does not hang the terminal.
-	httpClient := &http.Client{Timeout: 30 * time.Second}
-	return client.NewApp(t.URL, t.App, client.WithTokenStore(store), client.WithHTTPClient(httpClient))
+	return client.NewApp(t.URL, t.App, clientOptions(dir, credentialsFile)...)
 }
 
 var errNotLoggedIn = errors.New("not logged in: run latchkey login --url URL --app APP_ID --email EMAIL")
 
 // currentUser returns the logged-in user of the latest login's app.
 func currentUser(c configDir) (*client.User, error) {
-	dir, err := c.path()
-	if err != nil {
-		return nil, err
-	}
-	t, err := loadTarget(dir)
+	var t target
+	dir, err := c.load(configFile, &t)
 	if err != nil {
 		return nil, err
 	}
@@ -123,15 +174,60 @@ func currentUser(c configDir) (*client.User, error) {
 	return u, nil
 }
 
+// userSession is what the user commands embed: the terminal, --config-dir, and so the way
+// to the logged-in user.
+type userSession struct {
+	userIO
+	Config configDir
+}
+
+// flagSet returns the flag set of the command name (`latchkey name`), with --config-dir.
+func (s *userSession) flagSet(name, synopsis, about string) *flag.FlagSet {
+	fs := newFlagSet("latchkey "+name, "latchkey "+synopsis, about, s.Stderr)
+	s.Config.register(fs)
+	return fs
+}
+
+// login parses args with fs (see parseArgs), then returns the logged-in user and the
+// positional arguments, as many as names.
+func (s *userSession) login(fs *flag.FlagSet, args []string, names ...string) (*client.User, []string, error) {
+	pos, err := parseArgs(fs, args, names...)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := currentUser(s.Config)
+	return u, pos, err
+}
+
+// loginKey is login for a command whose one argument, KEY, names one of the user's keys: it
+// returns the key's id (see keyID).
+func (s *userSession) loginKey(ctx context.Context, fs *flag.FlagSet, args []string) (*client.User, string, error) {
+	u, pos, err := s.login(fs, args, "KEY")
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := keyID(ctx, u, pos[0])
+	if err != nil {
+		return nil, "", err
+	}
+	return u, id, nil
+}
+
 // explain adds what the user can do about an error of a call made as u.
 func explain(u *client.User, err error) error {
+	return explainCall(err, u.IsLoggedIn, errNotLoggedIn, "the session has ended, so you are logged out: run latchkey login again")
+}
+
+// explainCall is explain and explainAdmin: an error for want of a session is notLoggedIn,
+// and any error after which the session is gone (loggedIn is false) says so with ended.
+func explainCall(err error, loggedIn func() bool, notLoggedIn error, ended string) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, client.ErrNotLoggedIn):
-		return errNotLoggedIn
-	case !u.IsLoggedIn():
-		return fmt.Errorf("%w; the session has ended, so you are logged out: run latchkey login again", err)
+		return notLoggedIn
+	case !loggedIn():
+		return fmt.Errorf("%w; %s", err, ended)
 	}
 	return err
 }

@@ -224,29 +224,15 @@ func TestCLISeedFlow(t *testing.T) {
 	keep(server.fails("not logged in", "", "whoami"))
 
 	// No output ever showed a token or the password.
-	b, err := os.ReadFile(creds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Apps map[string]struct {
-			Users []struct {
-				AccessToken  string `json:"access_token"`
-				RefreshToken string `json:"refresh_token"`
-			} `json:"users"`
-		} `json:"apps"`
-	}
-	if err := json.Unmarshal(b, &file); err != nil {
-		t.Fatal(err)
-	}
+	apps := readCredentials(t, creds)
 	secrets := []string{"s3cretpass", *build.Key, laptopValue}
-	for _, app := range file.Apps {
+	for _, app := range apps {
 		for _, u := range app.Users {
 			secrets = append(secrets, u.AccessToken, u.RefreshToken)
 		}
 	}
 	if len(secrets) < 5 {
-		t.Fatalf("the credentials file holds no tokens: %s", b)
+		t.Fatalf("the credentials file holds no tokens: %+v", apps)
 	}
 	for _, r := range outputs {
 		for _, s := range secrets {
@@ -257,7 +243,7 @@ func TestCLISeedFlow(t *testing.T) {
 	}
 
 	// logout ends the session and forgets it.
-	refresh := file.Apps["cli-app@"+p.url].Users[0].RefreshToken
+	refresh := apps["cli-app@"+p.url].Users[0].RefreshToken
 	if r := ann.ok("", "logout"); r.stdout != "Logged out.\n" {
 		t.Fatalf("logout printed %q", r.stdout)
 	}

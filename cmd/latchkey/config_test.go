@@ -205,16 +205,9 @@ from = "Ops <no-reply@ops.example.com>"
 reset-url = "https://ops.example.com/reset"
 `)
 	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data", dir, "--app-id", "ops-app", "--config", file)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	stdout := startPiped(t, cmd)
 	var base, metricsURL string
 	lines := bufio.NewScanner(stdout)
 	for base == "" || metricsURL == "" {

@@ -41,39 +41,31 @@ Each command takes --config-dir DIR (LATCHKEY_CONFIG_DIR) and -h for help.
 
 // KeysCommand runs the keys subcommand named by its first argument.
 type KeysCommand struct {
-	userIO
+	userSession
+}
+
+// keysCommands make each keys subcommand, by name.
+var keysCommands = map[string]func(userSession) Command{
+	"create":  func(s userSession) Command { return &KeysCreateCommand{userSession: s} },
+	"rotate":  func(s userSession) Command { return &KeysRotateCommand{userSession: s} },
+	"list":    func(s userSession) Command { return &KeysListCommand{userSession: s} },
+	"get":     func(s userSession) Command { return &KeysGetCommand{userSession: s} },
+	"disable": func(s userSession) Command { return &KeysToggleCommand{userSession: s, toggle: toggle{Disable: true}} },
+	"enable":  func(s userSession) Command { return &KeysToggleCommand{userSession: s} },
+	"delete":  func(s userSession) Command { return &KeysDeleteCommand{userSession: s} },
 }
 
 // Run dispatches to the subcommand.
 func (c *KeysCommand) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(c.Stderr, keysUsage)
-		return errors.New("no command given")
+	if none, err := c.noCommand(args, keysUsage); none {
+		return err
 	}
-	var cmd Command
-	switch args[0] {
-	case "create":
-		cmd = &KeysCreateCommand{userIO: c.userIO}
-	case "rotate":
-		cmd = &KeysRotateCommand{userIO: c.userIO}
-	case "list":
-		cmd = &KeysListCommand{userIO: c.userIO}
-	case "get":
-		cmd = &KeysGetCommand{userIO: c.userIO}
-	case "disable":
-		cmd = &KeysToggleCommand{userIO: c.userIO, Disable: true}
-	case "enable":
-		cmd = &KeysToggleCommand{userIO: c.userIO}
-	case "delete":
-		cmd = &KeysDeleteCommand{userIO: c.userIO}
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(c.Stdout, keysUsage)
-		return nil
-	default:
+	newCmd, ok := keysCommands[args[0]]
+	if !ok {
 		fmt.Fprint(c.Stderr, keysUsage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
-	return inCommand("keys "+args[0], cmd.Run(ctx, args[1:]))
+	return inCommand("keys "+args[0], newCmd(c.userSession).Run(ctx, args[1:]))
 }
 
 // keyWarning is printed with every new key: the server keeps only the key's hash.
@@ -81,25 +73,23 @@ const keyWarning = "Store this key now, somewhere safe: it is shown only once an
 
 // KeysCreateCommand creates a key and prints its value.
 type KeysCreateCommand struct {
-	userIO
-	Config    configDir
+	userSession
 	ExpiresIn durationFlag
 	Scopes    listFlag
-	JSON      bool
+	jsonFlag
 }
 
 // Run creates the key.
 func (c *KeysCreateCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey keys create", "latchkey keys create NAME [--expires-in DURATION] [--scopes a,b] [--json]",
+	fs := c.flagSet("keys create", "keys create NAME [--expires-in DURATION] [--scopes a,b] [--json]",
 		"Creates an API key and prints it with its value. The value is shown only this once.\n"+
 			"NAME: ASCII letters, digits, '_' and '-', at most 64 characters, unique per user.\n"+
 			"Without --expires-in the key lives as long as the app allows (forever, unless the app\n"+
-			"sets a maximum); without --scopes it acts with your full rights.", c.Stderr)
-	c.Config.register(fs)
+			"sets a maximum); without --scopes it acts with your full rights.")
 	fs.Var(&c.ExpiresIn, "expires-in", "the key expires after `DURATION`: seconds (3600), a Go duration (90m, 720h) or days (90d)")
 	fs.Var(&c.Scopes, "scopes", "comma-separated `SCOPES` from the app's vocabulary, carried in the access tokens of the key's sessions")
-	fs.BoolVar(&c.JSON, "json", false, "print the key as JSON, value included")
-	pos, err := parseArgs(fs, args, "NAME")
+	c.jsonFlag.register(fs, "print the key as JSON, value included")
+	u, pos, err := c.login(fs, args, "NAME")
 	if err != nil {
 		return err
 	}
@@ -109,10 +99,6 @@ func (c *KeysCreateCommand) Run(ctx context.Context, args []string) error {
 	}
 	if len(c.Scopes) > 0 {
 		opts = append(opts, client.KeyScopes(c.Scopes...))
-	}
-	u, err := currentUser(c.Config)
-	if err != nil {
-		return err
 	}
 	k, err := u.APIKeys().Create(ctx, pos[0], opts...)
 	if err != nil {
@@ -143,31 +129,21 @@ func printNewKey(w io.Writer, k client.APIKey, asJSON bool) error {
 
 // KeysRotateCommand gives a key a new value and prints it.
 type KeysRotateCommand struct {
-	userIO
-	Config      configDir
+	userSession
 	GracePeriod durationFlag
-	JSON        bool
+	jsonFlag
 }
 
 // Run rotates the key.
 func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey keys rotate", "latchkey keys rotate KEY [--grace-period DURATION] [--json]",
+	fs := c.flagSet("keys rotate", "keys rotate KEY [--grace-period DURATION] [--json]",
 		"Gives an API key a new value and prints it; the value is shown only this once. The key\n"+
 			"keeps its id, name, expiry and scopes. The old value, and the sessions opened with it,\n"+
 			"keep working for the grace period (at most 7 days), so you can roll out the new value\n"+
-			"first; without --grace-period they stop at once. KEY is the key's id or its name.", c.Stderr)
-	c.Config.register(fs)
+			"first; without --grace-period they stop at once. KEY is the key's id or its name.")
 	fs.Var(&c.GracePeriod, "grace-period", "how long the old value keeps working: `DURATION` in seconds (3600), a Go duration (90m, 24h) or days (7d)")
-	fs.BoolVar(&c.JSON, "json", false, "print the key as JSON, new value included")
-	pos, err := parseArgs(fs, args, "KEY")
-	if err != nil {
-		return err
-	}
-	u, err := currentUser(c.Config)
-	if err != nil {
-		return err
-	}
-	id, err := keyID(ctx, u, pos[0])
+	c.jsonFlag.register(fs, "print the key as JSON, new value included")
+	u, id, err := c.loginKey(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -189,21 +165,16 @@ func (c *KeysRotateCommand) Run(ctx context.Context, args []string) error {
 
 // KeysListCommand lists the keys.
 type KeysListCommand struct {
-	userIO
-	Config configDir
-	JSON   bool
+	userSession
+	jsonFlag
 }
 
 // Run lists the keys in creation order.
 func (c *KeysListCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey keys list", "latchkey keys list [--json]",
-		"Lists your API keys, oldest first, without their values.", c.Stderr)
-	c.Config.register(fs)
-	fs.BoolVar(&c.JSON, "json", false, "print a JSON array")
-	if _, err := parseArgs(fs, args); err != nil {
-		return err
-	}
-	u, err := currentUser(c.Config)
+	fs := c.flagSet("keys list", "keys list [--json]",
+		"Lists your API keys, oldest first, without their values.")
+	c.jsonFlag.register(fs, "print a JSON array")
+	u, _, err := c.login(fs, args)
 	if err != nil {
 		return err
 	}
@@ -233,26 +204,16 @@ func printKeys(w io.Writer, keys []client.APIKey, asJSON bool) error {
 
 // KeysGetCommand shows one key.
 type KeysGetCommand struct {
-	userIO
-	Config configDir
-	JSON   bool
+	userSession
+	jsonFlag
 }
 
 // Run fetches the key.
 func (c *KeysGetCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey keys get", "latchkey keys get KEY [--json]",
-		"Shows one of your API keys, without its value. KEY is the key's id or its name.", c.Stderr)
-	c.Config.register(fs)
-	fs.BoolVar(&c.JSON, "json", false, "print JSON")
-	pos, err := parseArgs(fs, args, "KEY")
-	if err != nil {
-		return err
-	}
-	u, err := currentUser(c.Config)
-	if err != nil {
-		return err
-	}
-	id, err := keyID(ctx, u, pos[0])
+	fs := c.flagSet("keys get", "keys get KEY [--json]",
+		"Shows one of your API keys, without its value. KEY is the key's id or its name.")
+	c.jsonFlag.register(fs, "print JSON")
+	u, id, err := c.loginKey(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -265,57 +226,38 @@ func (c *KeysGetCommand) Run(ctx context.Context, args []string) error {
 
 // KeysToggleCommand disables or enables a key.
 type KeysToggleCommand struct {
-	userIO
-	Config  configDir
-	Disable bool
+	userSession
+	toggle
 }
 
 // Run disables or enables the key; doing it twice is no error.
 func (c *KeysToggleCommand) Run(ctx context.Context, args []string) error {
-	verb, about := "enable", "Enables an API key, so that it logs in again."
-	if c.Disable {
-		verb, about = "disable", "Disables an API key: it stops logging in, and every session opened with it ends."
-	}
-	fs := newFlagSet("latchkey keys "+verb, "latchkey keys "+verb+" KEY", about+" KEY is the key's id or its name.", c.Stderr)
-	c.Config.register(fs)
-	pos, err := parseArgs(fs, args, "KEY")
+	about := pick(c.toggle, "Enables an API key, so that it logs in again.",
+		"Disables an API key: it stops logging in, and every session opened with it ends.")
+	fs := c.flagSet("keys "+c.verb(), "keys "+c.verb()+" KEY", about+" KEY is the key's id or its name.")
+	u, id, err := c.loginKey(ctx, fs, args)
 	if err != nil {
 		return err
 	}
-	u, err := currentUser(c.Config)
-	if err != nil {
-		return err
-	}
-	id, err := keyID(ctx, u, pos[0])
-	if err != nil {
-		return err
-	}
-	if c.Disable {
-		err = u.APIKeys().Disable(ctx, id)
-	} else {
-		err = u.APIKeys().Enable(ctx, id)
-	}
-	if err != nil {
+	if err := pick(c.toggle, u.APIKeys().Enable, u.APIKeys().Disable)(ctx, id); err != nil {
 		return explain(u, err)
 	}
-	fmt.Fprintf(c.Stdout, "%sd API key %s.\n", capitalize(verb), id)
+	fmt.Fprintf(c.Stdout, "%sd API key %s.\n", capitalize(c.verb()), id)
 	return nil
 }
 
 // KeysDeleteCommand deletes a key, after asking.
 type KeysDeleteCommand struct {
-	userIO
-	Config configDir
-	Yes    bool
+	userSession
+	yesFlag
 }
 
 // Run asks for confirmation on a terminal, refuses without one unless --yes, and deletes.
 func (c *KeysDeleteCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey keys delete", "latchkey keys delete KEY [--yes]",
+	fs := c.flagSet("keys delete", "keys delete KEY [--yes]",
 		"Deletes an API key; every session opened with it ends. Asks first on a terminal;\n"+
-			"from a script (no terminal), --yes is required. KEY is the key's id or its name.", c.Stderr)
-	c.Config.register(fs)
-	fs.BoolVar(&c.Yes, "yes", false, "delete without asking")
+			"from a script (no terminal), --yes is required. KEY is the key's id or its name.")
+	c.yesFlag.register(fs)
 	pos, err := parseArgs(fs, args, "KEY")
 	if err != nil {
 		return err

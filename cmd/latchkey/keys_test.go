@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -52,38 +51,20 @@ func valueOf(t *testing.T, r result) string {
 // scopeClaim returns the scope claim of the access token that u's config directory holds.
 func scopeClaim(t *testing.T, u *cliUser) any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(u.dir, "credentials.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Apps map[string]struct {
-			Users []struct {
-				AccessToken string `json:"access_token"`
-			} `json:"users"`
-		} `json:"apps"`
-	}
-	if err := json.Unmarshal(b, &file); err != nil {
-		t.Fatal(err)
-	}
-	for _, app := range file.Apps {
+	for _, app := range readCredentials(t, filepath.Join(u.dir, "credentials.json")) {
 		for _, user := range app.Users {
 			parts := strings.Split(user.AccessToken, ".")
 			if len(parts) != 3 {
 				continue
 			}
-			payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-			if err != nil {
-				t.Fatal(err)
-			}
 			var claims map[string]any
-			if err := json.Unmarshal(payload, &claims); err != nil {
+			if err := json.NewDecoder(base64.NewDecoder(base64.RawURLEncoding, strings.NewReader(parts[1]))).Decode(&claims); err != nil {
 				t.Fatal(err)
 			}
 			return claims["scope"]
 		}
 	}
-	t.Fatalf("no access token in %s", b)
+	t.Fatalf("no access token in %s", u.dir)
 	return nil
 }
 

@@ -21,11 +21,13 @@ func (s *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.App, "app", "", "client app id, e.g. latchkey-qmzvx; default the latest login's (LATCHKEY_APP)")
 }
 
-// resolve fills the flags left out from the latest login.
-func (s *serverFlags) resolve(dir string) (target, error) {
-	saved, err := loadTarget(dir)
+// resolve returns the config directory and the server and app: the flags, and for those
+// left out the latest login's.
+func (s *serverFlags) resolve(c configDir) (string, target, error) {
+	var saved target
+	dir, err := c.load(configFile, &saved)
 	if err != nil {
-		return target{}, err
+		return "", target{}, err
 	}
 	t := target{URL: s.URL, App: s.App}
 	if t.URL == "" {
@@ -35,24 +37,22 @@ func (s *serverFlags) resolve(dir string) (target, error) {
 		t.App = saved.App
 	}
 	if t.URL == "" || t.App == "" {
-		return t, errors.New("--url and --app are required (there is no earlier login to take them from)")
+		return "", t, errors.New("--url and --app are required (there is no earlier login to take them from)")
 	}
-	return t, nil
+	return dir, t, nil
 }
 
 // RegisterCommand registers an email/password user.
 type RegisterCommand struct {
-	userIO
-	Config configDir
+	userSession
 	Server serverFlags
 	Email  string
 }
 
 // Run registers the user; the password comes from the terminal or stdin.
 func (c *RegisterCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey register", "latchkey register --url URL --app APP_ID --email EMAIL",
-		"Registers an email/password user. The password is asked for on a terminal, or read\nfrom the first line of standard input.", c.Stderr)
-	c.Config.register(fs)
+	fs := c.flagSet("register", "register --url URL --app APP_ID --email EMAIL",
+		"Registers an email/password user. The password is asked for on a terminal, or read\nfrom the first line of standard input.")
 	c.Server.register(fs)
 	fs.StringVar(&c.Email, "email", "", "email address of the new user (LATCHKEY_EMAIL)")
 	if _, err := parseArgs(fs, args); err != nil {
@@ -61,11 +61,7 @@ func (c *RegisterCommand) Run(ctx context.Context, args []string) error {
 	if c.Email == "" {
 		return errors.New("--email is required")
 	}
-	dir, err := c.Config.path()
-	if err != nil {
-		return err
-	}
-	t, err := c.Server.resolve(dir)
+	dir, t, err := c.Server.resolve(c.Config)
 	if err != nil {
 		return err
 	}
@@ -80,7 +76,7 @@ func (c *RegisterCommand) Run(ctx context.Context, args []string) error {
 	if err := app.EmailPasswordAuth().RegisterUser(ctx, c.Email, password); err != nil {
 		return err
 	}
-	if err := saveTarget(dir, t); err != nil {
+	if err := saveConfigFile(dir, configFile, t); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.Stdout, "Registered %s with %s (app %s).\n", c.Email, t.URL, t.App)
@@ -89,8 +85,7 @@ func (c *RegisterCommand) Run(ctx context.Context, args []string) error {
 
 // LoginCommand logs in with an email and password, or with an API key.
 type LoginCommand struct {
-	userIO
-	Config configDir
+	userSession
 	Server serverFlags
 	Email  string
 	APIKey bool
@@ -98,11 +93,10 @@ type LoginCommand struct {
 
 // Run logs in and saves the session in the credentials file.
 func (c *LoginCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey login", "latchkey login --url URL --app APP_ID (--email EMAIL | --api-key)",
+	fs := c.flagSet("login", "login --url URL --app APP_ID (--email EMAIL | --api-key)",
 		"Logs in and keeps the session in <config dir>/credentials.json (mode 0600). The password,\n"+
 			"or the key with --api-key, is asked for on a terminal, or read from the first line of\n"+
-			"standard input. A session opened with an API key cannot manage API keys.", c.Stderr)
-	c.Config.register(fs)
+			"standard input. A session opened with an API key cannot manage API keys.")
 	c.Server.register(fs)
 	fs.StringVar(&c.Email, "email", "", "log in with this email and a password (LATCHKEY_EMAIL)")
 	fs.BoolVar(&c.APIKey, "api-key", false, "log in with a user API key instead")
@@ -112,11 +106,7 @@ func (c *LoginCommand) Run(ctx context.Context, args []string) error {
 	if (c.Email == "") == !c.APIKey {
 		return errors.New("give --email EMAIL or --api-key (one of them)")
 	}
-	dir, err := c.Config.path()
-	if err != nil {
-		return err
-	}
-	t, err := c.Server.resolve(dir)
+	dir, t, err := c.Server.resolve(c.Config)
 	if err != nil {
 		return err
 	}
@@ -142,7 +132,7 @@ func (c *LoginCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := saveTarget(dir, t); err != nil {
+	if err := saveConfigFile(dir, configFile, t); err != nil {
 		return err
 	}
 	who := c.Email
@@ -158,20 +148,14 @@ func (c *LoginCommand) Run(ctx context.Context, args []string) error {
 
 // LogoutCommand ends the current user's session and forgets it.
 type LogoutCommand struct {
-	userIO
-	Config configDir
+	userSession
 }
 
 // Run logs the current user out on the server and removes its tokens from the credentials
 // file.
 func (c *LogoutCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey logout", "latchkey logout",
-		"Ends the current session on the server and removes it from the credentials file.", c.Stderr)
-	c.Config.register(fs)
-	if _, err := parseArgs(fs, args); err != nil {
-		return err
-	}
-	u, err := currentUser(c.Config)
+	fs := c.flagSet("logout", "logout", "Ends the current session on the server and removes it from the credentials file.")
+	u, _, err := c.login(fs, args)
 	if errors.Is(err, errNotLoggedIn) {
 		fmt.Fprintln(c.Stdout, "Not logged in.")
 		return nil

@@ -80,24 +80,7 @@ func testMultiNode(t *testing.T, db string, args ...string) {
 
 	t.Run("KeyCapAcrossNodes", func(t *testing.T) {
 		m := a.registerAndLogIn(t, "bob@example.com")
-		statuses := make([]int, 50)
-		var wg sync.WaitGroup
-		for i := range statuses {
-			node := a
-			if i%2 == 1 {
-				node = b
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				statuses[i] = node.call(t, "POST", "/api/client/v2.0/auth/api_keys", m.RefreshToken, map[string]string{"name": fmt.Sprintf("k%02d", i)}, nil)
-			}()
-		}
-		wg.Wait()
-		count := map[int]int{}
-		for _, s := range statuses {
-			count[s]++
-		}
+		count := createKeysAtOnce(t, a, b, m, 50, func(i int) string { return fmt.Sprintf("k%02d", i) })
 		if count[201] != 20 || count[400] != 30 {
 			t.Fatalf("statuses = %v, want 20 × 201 and 30 × 400", count)
 		}
@@ -109,28 +92,36 @@ func testMultiNode(t *testing.T, db string, args ...string) {
 
 	t.Run("SameNameAcrossNodes", func(t *testing.T) {
 		m := a.registerAndLogIn(t, "cy@example.com")
-		statuses := make([]int, 20)
-		var wg sync.WaitGroup
-		for i := range statuses {
-			node := a
-			if i%2 == 1 {
-				node = b
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				statuses[i] = node.call(t, "POST", "/api/client/v2.0/auth/api_keys", m.RefreshToken, map[string]string{"name": "same"}, nil)
-			}()
-		}
-		wg.Wait()
-		count := map[int]int{}
-		for _, s := range statuses {
-			count[s]++
-		}
+		count := createKeysAtOnce(t, a, b, m, 20, func(int) string { return "same" })
 		if count[201] != 1 || count[409] != 19 {
 			t.Fatalf("statuses = %v, want 1 × 201 and 19 × 409", count)
 		}
 	})
+}
+
+// createKeysAtOnce has user l create n keys at the same time, named by name, half of them
+// on node a and half on node b, and counts the answers by status.
+func createKeysAtOnce(t *testing.T, a, b *process, l login, n int, name func(i int) string) map[int]int {
+	t.Helper()
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		node := a
+		if i%2 == 1 {
+			node = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = node.call(t, "POST", "/api/client/v2.0/auth/api_keys", l.RefreshToken, map[string]string{"name": name(i)}, nil)
+		}()
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	return count
 }
 
 func TestMigrateCommand(t *testing.T) {
@@ -179,18 +170,11 @@ func TestServeWaitsForDatabase(t *testing.T) {
 	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--data", privateDir(t), "--database", db,
 		"--db-connect-timeout", "1m")
 	cmd.Env = append(os.Environ(), secretKeyEnv)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	stdout := startPiped(t, cmd)
 
 	logs := bufio.NewScanner(stderr)
 	if !logs.Scan() {

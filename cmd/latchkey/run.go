@@ -32,6 +32,17 @@ As a user of a server:
   latchkey keys COMMAND      manage your API keys: create, rotate, list, get, disable, enable, delete
 `
 
+// terminalCommands make, by name, the subcommands that may ask at the terminal (for a
+// password, or to confirm a delete).
+var terminalCommands = map[string]func(userSession) Command{
+	"admin":    func(s userSession) Command { return &AdminCommand{userIO: s.userIO} },
+	"register": func(s userSession) Command { return &RegisterCommand{userSession: s} },
+	"login":    func(s userSession) Command { return &LoginCommand{userSession: s} },
+	"logout":   func(s userSession) Command { return &LogoutCommand{userSession: s} },
+	"whoami":   func(s userSession) Command { return &WhoamiCommand{userSession: s} },
+	"keys":     func(s userSession) Command { return &KeysCommand{userSession: s} },
+}
+
 // Run runs the subcommand named by args[0].
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -44,26 +55,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cmd = &ServeCommand{Stdout: stdout, Stderr: stderr}
 	case "migrate":
 		cmd = &MigrateCommand{Stdout: stdout, Stderr: stderr}
-	case "admin":
-		cmd = &AdminCommand{userIO: newUserIO(stdout, stderr)}
-	case "register":
-		cmd = &RegisterCommand{userIO: newUserIO(stdout, stderr)}
-	case "login":
-		cmd = &LoginCommand{userIO: newUserIO(stdout, stderr)}
-	case "logout":
-		cmd = &LogoutCommand{userIO: newUserIO(stdout, stderr)}
-	case "whoami":
-		cmd = &WhoamiCommand{userIO: newUserIO(stdout, stderr)}
-	case "keys":
-		cmd = &KeysCommand{userIO: newUserIO(stdout, stderr)}
 	case "version":
 		cmd = &VersionCommand{Stdout: stdout}
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", args[0])
+		newCmd, ok := terminalCommands[args[0]]
+		if !ok {
+			fmt.Fprint(stderr, usage)
+			return fmt.Errorf("unknown command %q", args[0])
+		}
+		cmd = newCmd(userSession{userIO: newUserIO(stdout, stderr)})
 	}
 	err := cmd.Run(ctx, args[1:])
 	if errors.Is(err, flag.ErrHelp) {

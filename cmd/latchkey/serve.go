@@ -87,15 +87,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer lock.release() // after the store's Close, deferred below
-	store, err := c.DB.open(ctx, logger)
+	store, secretKey, err := c.DB.openWithKey(ctx, logger)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	defer store.Close()
-	secretKey, err := c.DB.secretKey()
-	if err != nil {
-		return fmt.Errorf("secret key: %w", err)
-	}
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {

@@ -64,22 +64,30 @@ func privateDir(t *testing.T) string {
 	return dir
 }
 
+// startPiped starts cmd and returns its standard output; the process is killed when the
+// test ends.
+func startPiped(t *testing.T, cmd *exec.Cmd) io.Reader {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return stdout
+}
+
 // start runs `latchkey serve` on a free loopback port and waits until it listens, and with
 // --metrics-addr until its metrics listener does.
 func start(t *testing.T, dataDir string, env []string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := &process{cmd: cmd, stderr: &bytes.Buffer{}}
 	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	stdout := startPiped(t, cmd)
 	wantMetrics := slices.Contains(args, "--metrics-addr")
 	lines := bufio.NewScanner(stdout)
 	for p.url == "" || p.appID == "" || (wantMetrics && p.metricsURL == "") {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -93,4 +94,19 @@ func (c *dbConfig) open(ctx context.Context, logger *slog.Logger) (latchkey.Stor
 		})
 	}
 	return sqlite.Open(ctx, c.sqliteFile())
+}
+
+// openWithKey is open, then the secret key that seals the store's signing keys (see
+// secretKey); the store is closed again if there is no key.
+func (c *dbConfig) openWithKey(ctx context.Context, logger *slog.Logger) (latchkey.Store, []byte, error) {
+	store, err := c.open(ctx, logger)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open database: %w", err)
+	}
+	secretKey, err := c.secretKey()
+	if err != nil {
+		store.Close()
+		return nil, nil, fmt.Errorf("secret key: %w", err)
+	}
+	return store, secretKey, nil
 }

@@ -8,9 +8,8 @@ import (
 
 // WhoamiCommand shows the logged-in user.
 type WhoamiCommand struct {
-	userIO
-	Config configDir
-	JSON   bool
+	userSession
+	jsonFlag
 }
 
 // whoami is what WhoamiCommand prints with --json.
@@ -25,14 +24,9 @@ type whoami struct {
 
 // Run asks the server for the current user's profile, which also checks the session.
 func (c *WhoamiCommand) Run(ctx context.Context, args []string) error {
-	fs := newFlagSet("latchkey whoami", "latchkey whoami [--json]",
-		"Shows the logged-in user, as the server knows it.", c.Stderr)
-	c.Config.register(fs)
-	fs.BoolVar(&c.JSON, "json", false, "print JSON")
-	if _, err := parseArgs(fs, args); err != nil {
-		return err
-	}
-	u, err := currentUser(c.Config)
+	fs := c.flagSet("whoami", "whoami [--json]", "Shows the logged-in user, as the server knows it.")
+	c.jsonFlag.register(fs, "print JSON")
+	u, _, err := c.login(fs, args)
 	if err != nil {
 		return err
 	}
