@@ -14,18 +14,14 @@ import (
 // newLimitedFixture is newFixture with the given limits.
 func newLimitedFixture(t *testing.T, limits service.Limits) *fixture {
 	t.Helper()
-	f := &fixture{now: time.Now().UTC().Truncate(time.Second)}
-	f.store = teststore.Open(t)
+	f := &fixture{now: time.Now().UTC().Truncate(time.Second), store: teststore.Open(t)}
 	svc, err := service.New(context.Background(), service.Config{Store: f.store, Now: f.Now, Issuer: "http://latchkey.test", SecretKey: secretKey, Limits: &limits})
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}
 	t.Cleanup(func() { svc.Close() })
 	f.svc = svc
-	f.app = service.NewDefaultApp("svc-test")
-	if err := f.svc.BootstrapApp(context.Background(), f.app); err != nil {
-		t.Fatalf("create app: %v", err)
-	}
+	f.bootstrap(t, nil)
 	return f
 }
 
