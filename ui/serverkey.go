@@ -19,13 +19,12 @@ func (h *Handler) handleServerKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderServerKeys(w http.ResponseWriter, r *http.Request, status int, d serverKeysData) {
-	ctx := r.Context()
-	app, err := h.apps.FindApp(ctx, r.PathValue("app"))
-	if err != nil {
-		h.fail(w, r, err)
+	app, ok := h.pathApp(w, r)
+	if !ok {
 		return
 	}
-	if d.Keys, err = h.serverKeys.FindServerAPIKeys(ctx, app.ID); err != nil {
+	var err error
+	if d.Keys, err = h.serverKeys.FindServerAPIKeys(r.Context(), app.ID); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -103,12 +102,11 @@ func enabledWord(enabled bool) string {
 }
 
 func (h *Handler) handleDeleteServerKeyConfirm(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	app, err := h.apps.FindApp(ctx, r.PathValue("app"))
-	if err != nil {
-		h.fail(w, r, err)
+	app, ok := h.pathApp(w, r)
+	if !ok {
 		return
 	}
+	ctx := r.Context()
 	k, err := h.serverKeys.FindServerAPIKey(ctx, app.ID, r.PathValue("key"))
 	if err != nil {
 		h.fail(w, r, err)
