@@ -71,19 +71,12 @@ func (h *Handler) handleUsers(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	base := appURL(app.ClientAppID, "/users")
-	if len(users) > usersPageSize {
-		users = users[:usersPageSize]
-		next := f
-		next.After = users[len(users)-1].ID
-		d.Next = base + "?" + next.query().Encode()
-	}
-	if f.After != "" {
-		first := f
-		first.After = ""
-		d.First = base + "?" + first.query().Encode()
-	}
-	d.Users = users
+	d.Users, d.Next, d.First = paginate(users, usersPageSize, f.After, func(u *latchkey.User) string { return u.ID },
+		func(after string) string {
+			at := f
+			at.After = after
+			return appURL(app.ClientAppID, "/users") + "?" + at.query().Encode()
+		})
 	h.render(w, r, http.StatusOK, "users", h.consolePage(r, app.Name+": users", "users", app, d))
 }
 

@@ -43,11 +43,16 @@ func (h *Handler) handleCreateServerKey(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.setFlash(r.Context(), currentOf(r), &flash{Secret: &secret{Name: k.Name, Value: k.Value}}); err != nil {
+	h.showNewKey(w, r, k.Name, k.Value, appURL(app, "/server-keys"))
+}
+
+// showNewKey sends the browser to the page at to, which shows the new key's value, once.
+func (h *Handler) showNewKey(w http.ResponseWriter, r *http.Request, name, value, to string) {
+	if err := h.setFlash(r.Context(), currentOf(r), &flash{Secret: &secret{Name: name, Value: value}}); err != nil {
 		h.internal(w, r, err)
 		return
 	}
-	seeOther(w, r, appURL(app, "/server-keys"))
+	seeOther(w, r, to)
 }
 
 // keyErrorMessage is the message shown next to a key's create form for the key rules a
