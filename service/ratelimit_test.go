@@ -25,6 +25,22 @@ func newLimitedFixture(t *testing.T, limits service.Limits) *fixture {
 	return f
 }
 
+// countCodes makes n calls of login at once, numbered from 0, and counts the error codes
+// they end with ("" for a success).
+func countCodes(n int, login func(i int) error) map[string]int {
+	codes := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() { codes[i] = latchkey.ErrorCode(login(i)) })
+	}
+	wg.Wait()
+	count := map[string]int{}
+	for _, c := range codes {
+		count[c]++
+	}
+	return count
+}
+
 // fromIP is a request context from a client address.
 func fromIP(ip string) context.Context {
 	return latchkey.NewContextWithRequestMeta(context.Background(), latchkey.RequestMeta{IP: ip, RequestID: "0123456789abcdef01234567"})
@@ -226,19 +242,11 @@ func TestLockoutParallel(t *testing.T) {
 	if err := f.svc.Userpass.Register(context.Background(), f.app, "ann@example.com", "s3cretpass"); err != nil {
 		t.Fatal(err)
 	}
-	codes := make([]string, 50)
-	var wg sync.WaitGroup
-	for i := range codes {
-		wg.Go(func() {
-			codes[i] = latchkey.ErrorCode(f.passwordLogin(fromIP("192.0.2.1"), "ann@example.com", "wrongpass"))
-		})
-	}
-	wg.Wait()
-	count := map[string]int{}
-	for _, c := range codes {
-		count[c]++
-	}
-	if count[latchkey.EInvalidPassword] != threshold || count[latchkey.ETooManyRequests] != len(codes)-threshold {
+	const n = 50
+	count := countCodes(n, func(int) error {
+		return f.passwordLogin(fromIP("192.0.2.1"), "ann@example.com", "wrongpass")
+	})
+	if count[latchkey.EInvalidPassword] != threshold || count[latchkey.ETooManyRequests] != n-threshold {
 		t.Fatalf("outcomes %v, want %d wrong passwords and the rest refused", count, threshold)
 	}
 	wantCode(t, f.passwordLogin(fromIP("192.0.2.2"), "ann@example.com", "s3cretpass"), latchkey.ETooManyRequests)
@@ -364,17 +372,9 @@ func TestLimitsAcrossNodes(t *testing.T) {
 	t.Run("ParallelOverTwoNodes", func(t *testing.T) {
 		const threshold = 5
 		ns := newNodes(t, 2, service.Limits{LockoutFailures: threshold, LockoutDuration: time.Hour})
-		codes := make([]string, 50)
-		var wg sync.WaitGroup
-		for i := range codes {
-			wg.Go(func() { codes[i] = latchkey.ErrorCode(ns.login(i%2, "wrongpass")) })
-		}
-		wg.Wait()
-		count := map[string]int{}
-		for _, c := range codes {
-			count[c]++
-		}
-		if count[latchkey.EInvalidPassword] != threshold || count[latchkey.ETooManyRequests] != len(codes)-threshold {
+		const n = 50
+		count := countCodes(n, func(i int) error { return ns.login(i%2, "wrongpass") })
+		if count[latchkey.EInvalidPassword] != threshold || count[latchkey.ETooManyRequests] != n-threshold {
 			t.Fatalf("outcomes %v, want %d wrong passwords and the rest refused", count, threshold)
 		}
 		for i := range 2 {
