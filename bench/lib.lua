@@ -29,6 +29,24 @@ function field(s, n)
   end
 end
 
+-- bearer makes the script's init and request: each request is method path with the next
+-- line of the file the environment variable env names as its bearer token, or that line's
+-- n-th field when n is given.
+function bearer(method, path, env, n)
+  local tokens, i
+  function init(args)
+    tokens = lines(env)
+    i = id * 7919
+  end
+
+  function request()
+    i = i + 1
+    local t = tokens[i % #tokens + 1]
+    if n then t = field(t, n) end
+    return wrk.format(method, path, { Authorization = "Bearer " .. t })
+  end
+end
+
 -- done prints one machine-readable line for bench/run: scenario, requests/s, p50 and p99 in
 -- milliseconds, requests, non-2xx/3xx answers, socket errors.
 function done(summary, latency, requests)

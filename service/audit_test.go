@@ -14,7 +14,6 @@ import (
 	"github.com/latchkey/latchkey/internal/pgtest"
 	"github.com/latchkey/latchkey/internal/teststore"
 	"github.com/latchkey/latchkey/postgres"
-	"github.com/latchkey/latchkey/service"
 )
 
 func TestAuditRetention(t *testing.T) {
@@ -114,16 +113,12 @@ func (s *flakyAuditStore) CreateAuditEvents(ctx context.Context, events []*latch
 	return s.Store.CreateAuditEvents(ctx, events)
 }
 
-// newFixtureOver is newFixture over the given store.
+// newFixtureOver is newFixtureOn whose service is closed at the end of the test, so that
+// the audit events still queued are written before the store closes.
 func newFixtureOver(t *testing.T, store latchkey.Store) *fixture {
 	t.Helper()
-	f := &fixture{now: time.Now().UTC().Truncate(time.Second), store: store}
-	f.svc = f.newService(t)
+	f := newFixtureOn(t, store, nil)
 	t.Cleanup(func() { f.svc.Close() })
-	f.app = service.NewDefaultApp("svc-test")
-	if err := f.svc.BootstrapApp(context.Background(), f.app); err != nil {
-		t.Fatalf("create app: %v", err)
-	}
 	return f
 }
 

@@ -159,14 +159,8 @@ func (c *touchCounter) TouchAPIKey(ctx context.Context, id string, t time.Time) 
 }
 
 func TestLastUseCoalesced(t *testing.T) {
-	f := &fixture{now: time.Now().UTC().Truncate(time.Second)}
 	counter := &touchCounter{Store: teststore.Open(t)}
-	f.store = counter
-	f.svc = f.newService(t)
-	f.app = service.NewDefaultApp("svc-test")
-	if err := f.svc.BootstrapApp(context.Background(), f.app); err != nil {
-		t.Fatal(err)
-	}
+	f := newFixtureOn(t, counter, nil)
 	ctx, _ := f.login(t, "ann@example.com")
 	k, _ := f.svc.APIKeys.CreateAPIKey(ctx, latchkey.APIKeyInput{Name: "k"})
 	for range 20 {

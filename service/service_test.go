@@ -42,9 +42,22 @@ func (f *fixture) advance(d time.Duration) {
 
 func newFixture(t *testing.T, edit func(*latchkey.App)) *fixture {
 	t.Helper()
-	f := &fixture{now: time.Now().UTC().Truncate(time.Second)}
-	f.store = teststore.Open(t)
+	return newFixtureOn(t, teststore.Open(t), edit)
+}
+
+// newFixtureOn is newFixture over the given store, for a test that wraps a real store to
+// count or steer its calls.
+func newFixtureOn(t *testing.T, store latchkey.Store, edit func(*latchkey.App)) *fixture {
+	t.Helper()
+	f := &fixture{now: time.Now().UTC().Truncate(time.Second), store: store}
 	f.svc = f.newService(t)
+	f.bootstrap(t, edit)
+	return f
+}
+
+// bootstrap creates the fixture's app, svc-test, changed by edit if it is not nil.
+func (f *fixture) bootstrap(t *testing.T, edit func(*latchkey.App)) {
+	t.Helper()
 	f.app = service.NewDefaultApp("svc-test")
 	if edit != nil {
 		edit(f.app)
@@ -52,7 +65,6 @@ func newFixture(t *testing.T, edit func(*latchkey.App)) *fixture {
 	if err := f.svc.BootstrapApp(context.Background(), f.app); err != nil {
 		t.Fatalf("create app: %v", err)
 	}
-	return f
 }
 
 // storeKey writes a key of the fixture's app for u straight to the store, past the service's
@@ -487,14 +499,8 @@ func (s *sessionUserStore) FindSessionAndUser(ctx context.Context, id string) (*
 // and access tokens alike, and that a session or user that does not match the token, or has
 // ended, refuses both.
 func TestAuthenticateSession(t *testing.T) {
-	f := &fixture{now: time.Now().UTC().Truncate(time.Second)}
 	store := &sessionUserStore{Store: teststore.Open(t)}
-	f.store = store
-	f.svc = f.newService(t)
-	f.app = service.NewDefaultApp("svc-test")
-	if err := f.svc.BootstrapApp(context.Background(), f.app); err != nil {
-		t.Fatal(err)
-	}
+	f := newFixtureOn(t, store, nil)
 	_, login := f.login(t, "ann@example.com")
 	tokens := []struct {
 		typ   latchkey.TokenType

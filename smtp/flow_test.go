@@ -64,9 +64,7 @@ func TestFlow(t *testing.T) {
 		f.wantLogin(t, "bob@example.com", "first pass", 401, "AuthError")
 
 		// confirm/send sends a new link, which works.
-		before := len(mailSrv.Messages())
-		f.api(t, "/confirm/send", map[string]string{"email": "bob@example.com"}, 204)
-		mailSrv.Wait(t, before+1)
+		f.send(t, "/confirm/send", "bob@example.com")
 		link = f.link(t, "bob@example.com", "/app/strict/confirm")
 		f.submit(t, link, f.get(t, link), nil, 200, "Your email address is confirmed")
 		f.wantLogin(t, "bob@example.com", "first pass", 200, "")
@@ -83,9 +81,7 @@ func TestFlow(t *testing.T) {
 	})
 
 	t.Run("Reset", func(t *testing.T) {
-		before := len(mailSrv.Messages())
-		f.api(t, "/reset/send", map[string]string{"email": "ann@example.com"}, 204)
-		mailSrv.Wait(t, before+1)
+		f.send(t, "/reset/send", "ann@example.com")
 		link := f.link(t, "ann@example.com", "/app/strict/reset")
 		form := f.get(t, link)
 		if !strings.Contains(form.body, `type="password"`) {
@@ -104,9 +100,7 @@ func TestFlow(t *testing.T) {
 	})
 
 	t.Run("ResetExpired", func(t *testing.T) {
-		before := len(mailSrv.Messages())
-		f.api(t, "/reset/send", map[string]string{"email": "ann@example.com"}, 204)
-		mailSrv.Wait(t, before+1)
+		f.send(t, "/reset/send", "ann@example.com")
 		link := f.link(t, "ann@example.com", "/app/strict/reset")
 		form := f.get(t, link)
 		srv.Clock.Advance(31 * time.Minute)
@@ -161,6 +155,15 @@ func (f *flow) api(t *testing.T, rest string, body any, status int) {
 		out, _ := io.ReadAll(resp.Body)
 		t.Fatalf("POST %s: %d %s, want %d", rest, resp.StatusCode, out, status)
 	}
+}
+
+// send has the client API mail email (rest is /confirm/send or /reset/send) and waits until
+// the message has arrived.
+func (f *flow) send(t *testing.T, rest, email string) {
+	t.Helper()
+	before := len(f.mail.Messages())
+	f.api(t, rest, map[string]string{"email": email}, 204)
+	f.mail.Wait(t, before+1)
 }
 
 func (f *flow) wantLogin(t *testing.T, email, password string, status int, code string) {

@@ -146,25 +146,34 @@ type settingsData struct {
 	Error string
 }
 
-func (h *Handler) handleAppSettings(w http.ResponseWriter, r *http.Request) {
+// pathApp finds the app the path names; when it cannot, it answers the request itself and
+// returns false.
+func (h *Handler) pathApp(w http.ResponseWriter, r *http.Request) (*latchkey.App, bool) {
 	app, err := h.apps.FindApp(r.Context(), r.PathValue("app"))
 	if err != nil {
 		h.fail(w, r, err)
+		return nil, false
+	}
+	return app, true
+}
+
+func (h *Handler) handleAppSettings(w http.ResponseWriter, r *http.Request) {
+	app, ok := h.pathApp(w, r)
+	if !ok {
 		return
 	}
 	h.render(w, r, http.StatusOK, "app_settings", h.consolePage(r, app.Name+": settings", "settings", app, settingsData{Form: newSettingsForm(app)}))
 }
 
 func (h *Handler) handleUpdateAppSettings(w http.ResponseWriter, r *http.Request) {
-	app, err := h.apps.FindApp(r.Context(), r.PathValue("app"))
-	if err != nil {
-		h.fail(w, r, err)
+	app, ok := h.pathApp(w, r)
+	if !ok {
 		return
 	}
 	form := readSettingsForm(r)
 	upd, msg := form.update()
 	if msg == "" {
-		_, err = h.apps.UpdateApp(r.Context(), app.ID, upd)
+		_, err := h.apps.UpdateApp(r.Context(), app.ID, upd)
 		switch latchkey.ErrorCode(err) {
 		case "":
 			h.done(w, r, appURL(app.ClientAppID, ""), "Settings saved.")
@@ -180,9 +189,8 @@ func (h *Handler) handleUpdateAppSettings(w http.ResponseWriter, r *http.Request
 }
 
 func (h *Handler) handleDeleteAppConfirm(w http.ResponseWriter, r *http.Request) {
-	app, err := h.apps.FindApp(r.Context(), r.PathValue("app"))
-	if err != nil {
-		h.fail(w, r, err)
+	app, ok := h.pathApp(w, r)
+	if !ok {
 		return
 	}
 	h.render(w, r, http.StatusOK, "confirm", h.consolePage(r, "Delete app", "settings", app, confirmData{

@@ -37,12 +37,11 @@ func (f usersFilter) query() url.Values {
 }
 
 func (h *Handler) handleUsers(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	app, err := h.apps.FindApp(ctx, r.PathValue("app"))
-	if err != nil {
-		h.fail(w, r, err)
+	app, ok := h.pathApp(w, r)
+	if !ok {
 		return
 	}
+	ctx := r.Context()
 	q := r.URL.Query()
 	f := usersFilter{
 		Email: strings.TrimSpace(q.Get("email")), Provider: q.Get("provider"), Type: q.Get("type"),
@@ -72,19 +71,12 @@ func (h *Handler) handleUsers(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	base := appURL(app.ClientAppID, "/users")
-	if len(users) > usersPageSize {
-		users = users[:usersPageSize]
-		next := f
-		next.After = users[len(users)-1].ID
-		d.Next = base + "?" + next.query().Encode()
-	}
-	if f.After != "" {
-		first := f
-		first.After = ""
-		d.First = base + "?" + first.query().Encode()
-	}
-	d.Users = users
+	d.Users, d.Next, d.First = paginate(users, usersPageSize, f.After, func(u *latchkey.User) string { return u.ID },
+		func(after string) string {
+			at := f
+			at.After = after
+			return appURL(app.ClientAppID, "/users") + "?" + at.query().Encode()
+		})
 	h.render(w, r, http.StatusOK, "users", h.consolePage(r, app.Name+": users", "users", app, d))
 }
 
@@ -96,12 +88,11 @@ type userData struct {
 }
 
 func (h *Handler) handleUser(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	app, err := h.apps.FindApp(ctx, r.PathValue("app"))
-	if err != nil {
-		h.fail(w, r, err)
+	app, ok := h.pathApp(w, r)
+	if !ok {
 		return
 	}
+	ctx := r.Context()
 	u, stats, err := h.users.FindUser(ctx, app.ID, r.PathValue("user"))
 	if err != nil {
 		h.fail(w, r, err)
@@ -165,12 +156,11 @@ var userActions = []userAction{
 
 func (h *Handler) handleUserActionConfirm(a userAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		app, err := h.apps.FindApp(ctx, r.PathValue("app"))
-		if err != nil {
-			h.fail(w, r, err)
+		app, ok := h.pathApp(w, r)
+		if !ok {
 			return
 		}
+		ctx := r.Context()
 		u, _, err := h.users.FindUser(ctx, app.ID, r.PathValue("user"))
 		if err != nil {
 			h.fail(w, r, err)
@@ -235,12 +225,11 @@ func (h *Handler) handleSetUserKey(disabled bool) http.HandlerFunc {
 }
 
 func (h *Handler) handleDeleteUserKeyConfirm(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	app, err := h.apps.FindApp(ctx, r.PathValue("app"))
-	if err != nil {
-		h.fail(w, r, err)
+	app, ok := h.pathApp(w, r)
+	if !ok {
 		return
 	}
+	ctx := r.Context()
 	user := r.PathValue("user")
 	k, err := h.users.FindUserAPIKey(ctx, app.ID, user, r.PathValue("key"))
 	if err != nil {

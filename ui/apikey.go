@@ -202,11 +202,7 @@ func (h *Handler) handleCreateKey(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.setFlash(r.Context(), currentOf(r), &flash{Secret: &secret{Name: k.Name, Value: k.Value}}); err != nil {
-		h.internal(w, r, err)
-		return
-	}
-	seeOther(w, r, accountURL(appOf(r).ClientAppID))
+	h.showNewKey(w, r, k.Name, k.Value, accountURL(appOf(r).ClientAppID))
 }
 
 func (h *Handler) handleSetKey(disabled bool) http.HandlerFunc {

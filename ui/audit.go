@@ -64,6 +64,20 @@ func parseFilterTime(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
+// paginate cuts a listing read with one row more than size down to size. It returns the link
+// to the next page when there was more, and back to the first when cursor says this is a
+// later page; at is the listing's address with its cursor set to an id, or to none.
+func paginate[T any](rows []T, size int, cursor string, id func(T) string, at func(cursor string) string) (kept []T, next, first string) {
+	if len(rows) > size {
+		rows = rows[:size]
+		next = at(id(rows[len(rows)-1]))
+	}
+	if cursor != "" {
+		first = at("")
+	}
+	return rows, next, first
+}
+
 func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
@@ -99,19 +113,12 @@ func (h *Handler) handleAudit(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	base := consolePath + "/audit"
-	if len(events) > auditPageSize {
-		events = events[:auditPageSize]
-		next := f
-		next.Before = events[len(events)-1].ID
-		d.Next = base + "?" + next.query().Encode()
-	}
-	if f.Before != "" {
-		first := f
-		first.Before = ""
-		d.First = base + "?" + first.query().Encode()
-	}
-	d.Events = events
+	d.Events, d.Next, d.First = paginate(events, auditPageSize, f.Before, func(e *latchkey.AuditEvent) string { return e.ID },
+		func(before string) string {
+			at := f
+			at.Before = before
+			return consolePath + "/audit?" + at.query().Encode()
+		})
 	h.render(w, r, http.StatusOK, "audit", h.consolePage(r, "Audit log", "audit", nil, d))
 }
 

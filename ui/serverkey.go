@@ -19,13 +19,12 @@ func (h *Handler) handleServerKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderServerKeys(w http.ResponseWriter, r *http.Request, status int, d serverKeysData) {
-	ctx := r.Context()
-	app, err := h.apps.FindApp(ctx, r.PathValue("app"))
-	if err != nil {
-		h.fail(w, r, err)
+	app, ok := h.pathApp(w, r)
+	if !ok {
 		return
 	}
-	if d.Keys, err = h.serverKeys.FindServerAPIKeys(ctx, app.ID); err != nil {
+	var err error
+	if d.Keys, err = h.serverKeys.FindServerAPIKeys(r.Context(), app.ID); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -44,11 +43,16 @@ func (h *Handler) handleCreateServerKey(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, err)
 		return
 	}
-	if err := h.setFlash(r.Context(), currentOf(r), &flash{Secret: &secret{Name: k.Name, Value: k.Value}}); err != nil {
+	h.showNewKey(w, r, k.Name, k.Value, appURL(app, "/server-keys"))
+}
+
+// showNewKey sends the browser to the page at to, which shows the new key's value, once.
+func (h *Handler) showNewKey(w http.ResponseWriter, r *http.Request, name, value, to string) {
+	if err := h.setFlash(r.Context(), currentOf(r), &flash{Secret: &secret{Name: name, Value: value}}); err != nil {
 		h.internal(w, r, err)
 		return
 	}
-	seeOther(w, r, appURL(app, "/server-keys"))
+	seeOther(w, r, to)
 }
 
 // keyErrorMessage is the message shown next to a key's create form for the key rules a
@@ -103,12 +107,11 @@ func enabledWord(enabled bool) string {
 }
 
 func (h *Handler) handleDeleteServerKeyConfirm(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	app, err := h.apps.FindApp(ctx, r.PathValue("app"))
-	if err != nil {
-		h.fail(w, r, err)
+	app, ok := h.pathApp(w, r)
+	if !ok {
 		return
 	}
+	ctx := r.Context()
 	k, err := h.serverKeys.FindServerAPIKey(ctx, app.ID, r.PathValue("key"))
 	if err != nil {
 		h.fail(w, r, err)

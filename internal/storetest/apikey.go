@@ -142,24 +142,11 @@ func testAPIKeysFindAPIKeysCreationOrder(t *testing.T, open func(t *testing.T) l
 		t.Fatalf("a new user has %d keys, want 0", len(got))
 	}
 
-	// Ids are handed out newest first, so that neither id order nor name order is
-	// creation order.
-	const n = 5
-	ids := make([]string, n)
-	for i := range ids {
-		ids[n-1-i] = newID()
-	}
-	base := now()
-	var want []*latchkey.APIKey
-	for i := range n {
-		k := newAPIKey(t, u, keyName(n-i))
-		k.ID = ids[i]
-		k.CreatedAt = base.Add(time.Duration(i) * time.Millisecond)
-		if err := s.CreateAPIKey(t.Context(), k, latchkey.MaxAPIKeysPerUser); err != nil {
-			t.Fatal(err)
-		}
-		want = append(want, k)
-	}
+	want := createOutOfOrder(t, func(name, id string, createdAt time.Time) (*latchkey.APIKey, error) {
+		k := newAPIKey(t, u, name)
+		k.ID, k.CreatedAt = id, createdAt
+		return k, s.CreateAPIKey(t.Context(), k, latchkey.MaxAPIKeysPerUser)
+	})
 	// Another user's keys are not listed.
 	mustCreateAPIKey(t, s, mustCreateUser(t, s, app.ID, "bob@example.com"), "other")
 
@@ -206,15 +193,12 @@ func testAPIKeysFindAPIKeyByHash(t *testing.T, open func(t *testing.T) latchkey.
 	k := mustCreateAPIKey(t, s, u, "ci")
 	mustCreateAPIKey(t, s, u, "deploy")
 
-	got, err := s.FindAPIKeyByHash(t.Context(), app.ID, k.Hash)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := mustFindAPIKeyByHash(t, s, app.ID, k.Hash)
 	if diff := cmp.Diff(k, got); diff != "" {
 		t.Fatalf("FindAPIKeyByHash mismatch (-want +got):\n%s", diff)
 	}
 
-	_, err = s.FindAPIKeyByHash(t.Context(), app.ID, randomBytes(t, 32))
+	_, err := s.FindAPIKeyByHash(t.Context(), app.ID, randomBytes(t, 32))
 	assertCode(t, err, latchkey.ENotFound)
 	// A key works only in its own app.
 	_, err = s.FindAPIKeyByHash(t.Context(), other.ID, k.Hash)
@@ -247,10 +231,7 @@ func testAPIKeysKeyControls(t *testing.T, open func(t *testing.T) latchkey.Store
 		if diff := cmp.Diff(k, mustFindAPIKey(t, s, u.ID, k.ID)); diff != "" {
 			t.Fatalf("FindAPIKey(%s) mismatch (-want +got):\n%s", k.Name, diff)
 		}
-		got, err := s.FindAPIKeyByHash(t.Context(), app.ID, k.Hash)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := mustFindAPIKeyByHash(t, s, app.ID, k.Hash)
 		if diff := cmp.Diff(k, got); diff != "" {
 			t.Fatalf("FindAPIKeyByHash(%s) mismatch (-want +got):\n%s", k.Name, diff)
 		}
@@ -273,14 +254,11 @@ func testAPIKeysFindAPIKeyByPreviousHash(t *testing.T, open func(t *testing.T) l
 	mustCreateAPIKey(t, s, u, "deploy")
 
 	// Found whether or not the previous hash is still valid: that is the caller's rule.
-	got, err := s.FindAPIKeyByHash(t.Context(), app.ID, k.PreviousHash)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := mustFindAPIKeyByHash(t, s, app.ID, k.PreviousHash)
 	if diff := cmp.Diff(k, got); diff != "" {
 		t.Fatalf("FindAPIKeyByHash mismatch (-want +got):\n%s", diff)
 	}
-	_, err = s.FindAPIKeyByHash(t.Context(), other.ID, k.PreviousHash)
+	_, err := s.FindAPIKeyByHash(t.Context(), other.ID, k.PreviousHash)
 	assertCode(t, err, latchkey.ENotFound)
 
 	// A hash that is a key's previous hash is taken.
@@ -417,10 +395,7 @@ func testAPIKeysRotate(t *testing.T, open func(t *testing.T) latchkey.Store) {
 		t.Fatalf("after RotateAPIKey (-want +got):\n%s", diff)
 	}
 	for _, hash := range [][]byte{rot.Hash, k.Hash} {
-		got, err := s.FindAPIKeyByHash(t.Context(), app.ID, hash)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := mustFindAPIKeyByHash(t, s, app.ID, hash)
 		if diff := cmp.Diff(&rot, got); diff != "" {
 			t.Fatalf("FindAPIKeyByHash after RotateAPIKey (-want +got):\n%s", diff)
 		}
@@ -563,9 +538,7 @@ func testAPIKeysDisable(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	otherKeySess := mustCreateSession(t, s, u, otherKey)
 	plainSess := mustCreateSession(t, s, u, nil)
 
-	if err := s.SetAPIKeyDisabled(t.Context(), u.ID, k.ID, true); err != nil {
-		t.Fatal(err)
-	}
+	mustSetAPIKeyDisabled(t, s, u.ID, k.ID, true)
 	if got := mustFindAPIKey(t, s, u.ID, k.ID); !got.Disabled {
 		t.Fatal("key not disabled")
 	}
@@ -579,9 +552,7 @@ func testAPIKeysDisable(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	assertSessionExists(t, s, plainSess.ID)
 
 	// Disabling a disabled key succeeds.
-	if err := s.SetAPIKeyDisabled(t.Context(), u.ID, k.ID, true); err != nil {
-		t.Fatal(err)
-	}
+	mustSetAPIKeyDisabled(t, s, u.ID, k.ID, true)
 }
 
 func testAPIKeysEnable(t *testing.T, open func(t *testing.T) latchkey.Store) {
@@ -589,15 +560,9 @@ func testAPIKeysEnable(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	k := mustCreateAPIKey(t, s, u, "ci")
 
 	// Enabling an enabled key succeeds.
-	if err := s.SetAPIKeyDisabled(t.Context(), u.ID, k.ID, false); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SetAPIKeyDisabled(t.Context(), u.ID, k.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SetAPIKeyDisabled(t.Context(), u.ID, k.ID, false); err != nil {
-		t.Fatal(err)
-	}
+	mustSetAPIKeyDisabled(t, s, u.ID, k.ID, false)
+	mustSetAPIKeyDisabled(t, s, u.ID, k.ID, true)
+	mustSetAPIKeyDisabled(t, s, u.ID, k.ID, false)
 	if got := mustFindAPIKey(t, s, u.ID, k.ID); got.Disabled {
 		t.Fatal("key still disabled")
 	}
@@ -668,6 +633,37 @@ func createConcurrently(t *testing.T, s latchkey.Store, keys []*latchkey.APIKey,
 	return codes
 }
 
+// createOutOfOrder stores five keys with create, each with the name, id and creation time
+// it is given, a millisecond apart, and returns them in creation order. Ids are handed out
+// newest first and names count down, so that neither id order nor name order is creation
+// order.
+func createOutOfOrder(t *testing.T, create func(name, id string, createdAt time.Time) (*latchkey.APIKey, error)) []*latchkey.APIKey {
+	t.Helper()
+	const n = 5
+	ids := make([]string, n)
+	for i := range ids {
+		ids[n-1-i] = newID()
+	}
+	base := now()
+	var keys []*latchkey.APIKey
+	for i := range n {
+		k, err := create(keyName(n-i), ids[i], base.Add(time.Duration(i)*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// mustSetAPIKeyDisabled disables or enables one of the user's keys.
+func mustSetAPIKeyDisabled(t *testing.T, s latchkey.Store, userID, id string, disabled bool) {
+	t.Helper()
+	if err := s.SetAPIKeyDisabled(t.Context(), userID, id, disabled); err != nil {
+		t.Fatalf("SetAPIKeyDisabled: %v", err)
+	}
+}
+
 // mustFindAPIKeys returns the user's keys.
 func mustFindAPIKeys(t *testing.T, s latchkey.Store, userID string) []*latchkey.APIKey {
 	t.Helper()
@@ -688,6 +684,16 @@ func mustFindAPIKey(t *testing.T, s latchkey.Store, userID, id string) *latchkey
 	return k
 }
 
+// mustFindAPIKeyByHash returns the app's key whose hash, or still-kept previous hash, is hash.
+func mustFindAPIKeyByHash(t *testing.T, s latchkey.Store, appID string, hash []byte) *latchkey.APIKey {
+	t.Helper()
+	k, err := s.FindAPIKeyByHash(t.Context(), appID, hash)
+	if err != nil {
+		t.Fatalf("FindAPIKeyByHash: %v", err)
+	}
+	return k
+}
+
 // assertKeyAndUser checks that FindAPIKeyAndUser finds the key by hash with its user, and
 // that both equal what FindAPIKeyByHash and FindUserByID return.
 func assertKeyAndUser(t *testing.T, s latchkey.Store, appID string, hash []byte, wantKey *latchkey.APIKey, wantUser *latchkey.User) {
@@ -702,10 +708,7 @@ func assertKeyAndUser(t *testing.T, s latchkey.Store, appID string, hash []byte,
 	if diff := cmp.Diff(wantUser, gotUser); diff != "" {
 		t.Fatalf("FindAPIKeyAndUser user mismatch (-want +got):\n%s", diff)
 	}
-	byHash, err := s.FindAPIKeyByHash(t.Context(), appID, hash)
-	if err != nil {
-		t.Fatalf("FindAPIKeyByHash: %v", err)
-	}
+	byHash := mustFindAPIKeyByHash(t, s, appID, hash)
 	if diff := cmp.Diff(byHash, gotKey); diff != "" {
 		t.Fatalf("FindAPIKeyAndUser key differs from FindAPIKeyByHash (-FindAPIKeyByHash +got):\n%s", diff)
 	}

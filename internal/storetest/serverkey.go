@@ -89,10 +89,7 @@ func testServerAPIKeysKeyControls(t *testing.T, open func(t *testing.T) latchkey
 	if diff := cmp.Diff([]*latchkey.APIKey{full, bare}, mustFindServerAPIKeys(t, s, app.ID)); diff != "" {
 		t.Fatalf("FindServerAPIKeys mismatch (-want +got):\n%s", diff)
 	}
-	got, err := s.FindAPIKeyByHash(t.Context(), app.ID, full.PreviousHash)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := mustFindAPIKeyByHash(t, s, app.ID, full.PreviousHash)
 	if diff := cmp.Diff(full, got); diff != "" {
 		t.Fatalf("FindAPIKeyByHash by previous hash mismatch (-want +got):\n%s", diff)
 	}
@@ -195,24 +192,11 @@ func testServerAPIKeysFindServerAPIKeysCreationOrder(t *testing.T, open func(t *
 		t.Fatalf("a new app has %d server keys, want 0", len(got))
 	}
 
-	// Ids are handed out newest first, so that neither id order nor name order is
-	// creation order.
-	const n = 5
-	ids := make([]string, n)
-	for i := range ids {
-		ids[n-1-i] = newID()
-	}
-	base := now()
-	var want []*latchkey.APIKey
-	for i := range n {
-		u, k := newServerAPIKey(t, app.ID, keyName(n-i))
-		k.ID = ids[i]
-		k.CreatedAt = base.Add(time.Duration(i) * time.Millisecond)
-		if err := s.CreateServerAPIKey(t.Context(), u, k, latchkey.MaxServerAPIKeysPerApp); err != nil {
-			t.Fatal(err)
-		}
-		want = append(want, k)
-	}
+	want := createOutOfOrder(t, func(name, id string, createdAt time.Time) (*latchkey.APIKey, error) {
+		u, k := newServerAPIKey(t, app.ID, name)
+		k.ID, k.CreatedAt = id, createdAt
+		return k, s.CreateServerAPIKey(t.Context(), u, k, latchkey.MaxServerAPIKeysPerApp)
+	})
 	// User keys and another app's server keys are not listed.
 	mustCreateAPIKey(t, s, mustCreateUser(t, s, app.ID, "ada@example.com"), "user-key")
 	mustCreateServerAPIKey(t, s, other.ID, "other")

@@ -103,9 +103,7 @@ func testSessionsErrNotFound(t *testing.T, open func(t *testing.T) latchkey.Stor
 func testSessionsErrAPIKeyDisabled(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	s, _, u := openWithUser(t, open)
 	k := mustCreateAPIKey(t, s, u, "ci")
-	if err := s.SetAPIKeyDisabled(t.Context(), u.ID, k.ID, true); err != nil {
-		t.Fatal(err)
-	}
+	mustSetAPIKeyDisabled(t, s, u.ID, k.ID, true)
 
 	sess := newSession(u, k)
 	assertCode(t, s.CreateSession(t.Context(), sess), latchkey.ENotFound)

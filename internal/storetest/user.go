@@ -57,14 +57,11 @@ func testUsersCreateAndFind(t *testing.T, open func(t *testing.T) latchkey.Store
 		t.Fatalf("CreateUser changed its argument (-before +after):\n%s", diff)
 	}
 
-	got, err := s.FindUserByID(t.Context(), app.ID, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := mustFindUser(t, s, app.ID, u.ID)
 	if diff := cmp.Diff(u, got); diff != "" {
 		t.Fatalf("FindUserByID mismatch (-want +got):\n%s", diff)
 	}
-	got, err = s.FindUserByEmail(t.Context(), app.ID, "ada@example.com")
+	got, err := s.FindUserByEmail(t.Context(), app.ID, "ada@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,10 +84,7 @@ func testUsersFlags(t *testing.T, open func(t *testing.T) latchkey.Store) {
 	if err := s.CreateUser(t.Context(), u); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.FindUserByID(t.Context(), app.ID, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := mustFindUser(t, s, app.ID, u.ID)
 	if got.Type != latchkey.UserTypeServer || !got.Confirmed || !got.Disabled {
 		t.Fatalf("got Type=%q Confirmed=%v Disabled=%v, want %q true true",
 			got.Type, got.Confirmed, got.Disabled, latchkey.UserTypeServer)
@@ -182,13 +176,7 @@ func testUsersIdentitiesOldestFirst(t *testing.T, open func(t *testing.T) latchk
 		t.Fatal(err)
 	}
 
-	got, err := s.FindUserByID(t.Context(), app.ID, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]*latchkey.Identity{earlier, later}, got.Identities); diff != "" {
-		t.Fatalf("identities mismatch (-want +got):\n%s", diff)
-	}
+	assertIdentities(t, s, u, []*latchkey.Identity{earlier, later})
 }
 
 func testUsersAddIdentity(t *testing.T, open func(t *testing.T) latchkey.Store) {
@@ -203,14 +191,7 @@ func testUsersAddIdentity(t *testing.T, open func(t *testing.T) latchkey.Store) 
 		t.Fatal(err)
 	}
 
-	got, err := s.FindUserByID(t.Context(), app.ID, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := append(u.Identities, ident)
-	if diff := cmp.Diff(want, got.Identities); diff != "" {
-		t.Fatalf("identities mismatch (-want +got):\n%s", diff)
-	}
+	assertIdentities(t, s, u, append(u.Identities, ident))
 }
 
 func testUsersAddIdentityIdempotent(t *testing.T, open func(t *testing.T) latchkey.Store) {
@@ -229,13 +210,7 @@ func testUsersAddIdentityIdempotent(t *testing.T, open func(t *testing.T) latchk
 		t.Fatal(err)
 	}
 
-	got, err := s.FindUserByID(t.Context(), app.ID, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(u.Identities, got.Identities); diff != "" {
-		t.Fatalf("identities mismatch (-want +got):\n%s", diff)
-	}
+	assertIdentities(t, s, u, u.Identities)
 }
 
 func testUsersDeleteUser(t *testing.T, open func(t *testing.T) latchkey.Store) {
@@ -532,6 +507,14 @@ func mustFindUser(t *testing.T, s latchkey.Store, appID, id string) *latchkey.Us
 		t.Fatalf("FindUserByID: %v", err)
 	}
 	return u
+}
+
+// assertIdentities checks the user's identities as the store returns them, in order.
+func assertIdentities(t *testing.T, s latchkey.Store, u *latchkey.User, want []*latchkey.Identity) {
+	t.Helper()
+	if diff := cmp.Diff(want, mustFindUser(t, s, u.AppID, u.ID).Identities); diff != "" {
+		t.Fatalf("identities mismatch (-want +got):\n%s", diff)
+	}
 }
 
 // mustFindUsers returns the users that match the filter.

@@ -23,11 +23,9 @@ var webSessionsCases = []storeCase{
 }
 
 func testWebSessionsCreateAndFind(t *testing.T, open func(t *testing.T) latchkey.Store) {
-	s := open(t)
+	s, app, u := openWithUser(t, open)
 	a := mustCreateAdmin(t, s, "root@example.com")
 	adminSess := mustCreateAdminSession(t, s, a.ID)
-	app := mustCreateApp(t, s)
-	u := mustCreateUser(t, s, app.ID, "ann@example.com")
 	sess := mustCreateSession(t, s, u, nil)
 
 	console := newWebSession(t, "", adminSess.ID, "")
@@ -136,11 +134,9 @@ func testWebSessionsFlashTakenOnce(t *testing.T, open func(t *testing.T) latchke
 }
 
 func testWebSessionsEndsWithItsSession(t *testing.T, open func(t *testing.T) latchkey.Store) {
-	s := open(t)
+	s, app, u := openWithUser(t, open)
 	ctx := t.Context()
 	a := mustCreateAdmin(t, s, "root@example.com")
-	app := mustCreateApp(t, s)
-	u := mustCreateUser(t, s, app.ID, "ann@example.com")
 	k := mustCreateAPIKey(t, s, u, "k")
 	for _, tt := range []struct {
 		name string
@@ -220,11 +216,9 @@ func testWebSessionsDeleteLeavesItsSession(t *testing.T, open func(t *testing.T)
 }
 
 func testWebSessionsDeleteExpired(t *testing.T, open func(t *testing.T) latchkey.Store) {
-	s := open(t)
+	s, app, u := openWithUser(t, open)
 	ctx := t.Context()
 	a := mustCreateAdmin(t, s, "root@example.com")
-	app := mustCreateApp(t, s)
-	u := mustCreateUser(t, s, app.ID, "ann@example.com")
 	cutoff := now()
 
 	liveAdmin, expiredAdmin := mustCreateAdminSession(t, s, a.ID), mustCreateAdminSession(t, s, a.ID)
