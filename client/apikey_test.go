@@ -21,6 +21,7 @@ func TestAPIKeys(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		u := mustRegister(t, mustNewApp(t, srv))
 		keys := u.APIKeys()
+		before := srv.Clock.Now()
 		created, err := keys.Create(ctx, "build-server")
 		if err != nil {
 			t.Fatal(err)
@@ -31,7 +32,7 @@ func TestAPIKeys(t *testing.T) {
 		if !strings.HasPrefix(created.Value, "lk_") || created.Start != latchkey.KeyStart(created.Value) || !client.ValidKeyValue(created.Value) {
 			t.Fatalf("value %q, start %q: want an lk_ value that starts with its start", created.Value, created.Start)
 		}
-		if d := time.Since(created.CreatedAt); d < -time.Minute || d > time.Minute || created.LastUsedAt != nil || created.ExpiresAt != nil || created.Scopes != nil || created.Extra != nil {
+		if !between(created.CreatedAt, before, srv.Clock.Now()) || created.LastUsedAt != nil || created.ExpiresAt != nil || created.Scopes != nil || created.Extra != nil {
 			t.Fatalf("created at %v, last used %v, expires %v, scopes %v, extra %v", created.CreatedAt, created.LastUsedAt, created.ExpiresAt, created.Scopes, created.Extra)
 		}
 		want := created

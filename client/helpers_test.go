@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey/client"
 	"github.com/latchkey/latchkey/internal/testserver"
@@ -107,4 +108,10 @@ func sendStatus(t *testing.T, method, url, token string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// between reports whether t, a time the server sent, lies from before to after on the server's
+// clock, at the wire's whole seconds.
+func between(t, before, after time.Time) bool {
+	return !t.Before(before.Truncate(time.Second)) && !t.After(after)
 }
