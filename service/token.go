@@ -154,11 +154,15 @@ func newTokenSigner(ctx context.Context, store latchkey.Store, secret []byte, no
 		if err := store.CreateSigningKeysIfNone(ctx, missing); err != nil {
 			return nil, fmt.Errorf("store signing keys: %w", err)
 		}
+		if keys, err = store.FindSigningKeys(ctx); err != nil {
+			return nil, fmt.Errorf("load signing keys: %w", err)
+		}
 	}
-	if err := t.sealPlaintext(ctx); err != nil {
+	if err := t.sealPlaintext(ctx, keys); err != nil {
 		return nil, err
 	}
-	if err := t.reload(ctx); err != nil {
+	// Sealing changes no key: its material opens to the same key as the plaintext did.
+	if err := t.setKeys(keys); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -192,11 +196,7 @@ func (t *tokenSigner) newKey(alg string) (*latchkey.SigningKey, error) {
 
 // sealPlaintext encrypts the keys that an older Latchkey stored in the clear. Nodes upgrading
 // at once each replace the plaintext only if it is still there.
-func (t *tokenSigner) sealPlaintext(ctx context.Context) error {
-	keys, err := t.store.FindSigningKeys(ctx)
-	if err != nil {
-		return fmt.Errorf("load signing keys: %w", err)
-	}
+func (t *tokenSigner) sealPlaintext(ctx context.Context, keys []*latchkey.SigningKey) error {
 	for _, k := range keys {
 		if isSealed(k.PrivateKey) {
 			continue
