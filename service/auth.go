@@ -386,13 +386,7 @@ func (s *core) newIdentity(app *latchkey.App, userID, provider string, now time.
 		ID:           latchkey.NewID(now),
 		UserID:       userID,
 		ProviderType: provider,
-		ProviderID:   providerID(app, provider),
+		ProviderID:   latchkey.ProviderID(app.ID, provider),
 		CreatedAt:    now,
 	}
-}
-
-// providerID derives a stable 24-hex id for an app's provider, as App Services showed one
-// in profiles; it needs no storage.
-func providerID(app *latchkey.App, provider string) string {
-	return latchkey.ProviderID(app.ID, provider)
 }
