@@ -274,10 +274,7 @@ func (h *Handler) handleRotateKey(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, latchkey.Errorf(latchkey.EInvalid, "Choose how long the old value keeps working."))
 		return
 	}
-	k, err := h.apiKeys.FindAPIKey(ctx, r.PathValue("key"))
-	if err == nil {
-		k, err = h.apiKeys.RotateAPIKey(ctx, k.ID, grace)
-	}
+	k, err := h.apiKeys.RotateAPIKey(ctx, r.PathValue("key"), grace)
 	if err != nil {
 		h.fail(w, r, err)
 		return
