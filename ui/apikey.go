@@ -202,7 +202,7 @@ func (h *Handler) handleCreateKey(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.showNewKey(w, r, k.Name, k.Value, accountURL(appOf(r).ClientAppID))
+	h.showNewKey(w, r, accountURL(appOf(r).ClientAppID), "", secret{Name: k.Name, Value: k.Value})
 }
 
 func (h *Handler) handleSetKey(disabled bool) http.HandlerFunc {
@@ -283,11 +283,7 @@ func (h *Handler) handleRotateKey(w http.ResponseWriter, r *http.Request) {
 	if grace > 0 {
 		msg = "The old value of " + k.Name + " keeps working for " + latchkey.FormatDuration(grace) + ", then stops."
 	}
-	if err := h.setFlash(r.Context(), currentOf(r), &flash{Message: msg, Secret: &secret{Name: k.Name, Value: k.Value, Rotated: true}}); err != nil {
-		h.internal(w, r, err)
-		return
-	}
-	seeOther(w, r, accountURL(appOf(r).ClientAppID))
+	h.showNewKey(w, r, accountURL(appOf(r).ClientAppID), msg, secret{Name: k.Name, Value: k.Value, Rotated: true})
 }
 
 func (h *Handler) handleDeleteKeyConfirm(w http.ResponseWriter, r *http.Request) {
