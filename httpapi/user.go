@@ -108,7 +108,7 @@ func (s *Server) handleFindUserAPIKeys(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleFindUserAPIKey(w http.ResponseWriter, r *http.Request) {
 	k, err := s.users.FindUserAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("userID"), r.PathValue("keyID"))
-	writeResult(s, w, r, http.StatusOK, k, err, newAPIKeyResponse)
+	writeResult(s, w, r, k, err, newAPIKeyResponse)
 }
 
 func (s *Server) setUserAPIKey(disabled bool) http.HandlerFunc {
