@@ -134,7 +134,7 @@ func (s *Server) handleFindAPIKeys(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleFindAPIKey(w http.ResponseWriter, r *http.Request) {
 	k, err := s.apiKeys.FindAPIKey(r.Context(), r.PathValue("id"))
-	writeResult(s, w, r, http.StatusOK, k, err, newAPIKeyResponse)
+	writeResult(s, w, r, k, err, newAPIKeyResponse)
 }
 
 func (s *Server) handleEnableAPIKey(w http.ResponseWriter, r *http.Request) {

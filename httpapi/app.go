@@ -187,7 +187,7 @@ func applySettings(a *latchkey.App, u latchkey.AppSettings) {
 
 func (s *Server) handleAdminFindApp(w http.ResponseWriter, r *http.Request) {
 	app, err := s.apps.FindApp(r.Context(), r.PathValue("appID"))
-	writeResult(s, w, r, http.StatusOK, app, err, newAppResponse)
+	writeResult(s, w, r, app, err, newAppResponse)
 }
 
 func (s *Server) handleAdminDeleteApp(w http.ResponseWriter, r *http.Request) {
@@ -196,7 +196,7 @@ func (s *Server) handleAdminDeleteApp(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleAdminAppSettings(w http.ResponseWriter, r *http.Request) {
 	app, err := s.apps.FindApp(r.Context(), r.PathValue("appID"))
-	writeResult(s, w, r, http.StatusOK, app, err, newAppSettings)
+	writeResult(s, w, r, app, err, newAppSettings)
 }
 
 func (s *Server) handleAdminUpdateAppSettings(w http.ResponseWriter, r *http.Request) {

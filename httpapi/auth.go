@@ -90,20 +90,28 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	resp := profileResponse{
-		UserID:     u.ID,
-		DomainID:   u.AppID,
-		Type:       u.Type,
-		Identities: []identityResponse{},
-		Data:       map[string]string{},
-	}
+	writeJSON(w, http.StatusOK, profileResponse{
+		UserID: u.ID, DomainID: u.AppID, Type: u.Type, Identities: identities(u), Data: userData(u),
+	})
+}
+
+// identities are a user's identities as the profile and the admin API show them: a list,
+// never null.
+func identities(u *latchkey.User) []identityResponse {
+	resp := []identityResponse{}
 	for _, id := range u.Identities {
-		resp.Identities = append(resp.Identities, identityResponse{ID: id.ID, ProviderType: id.ProviderType, ProviderID: id.ProviderID})
+		resp = append(resp, identityResponse{ID: id.ID, ProviderType: id.ProviderType, ProviderID: id.ProviderID})
 	}
+	return resp
+}
+
+// userData is a user's data as the profile and the admin API show it: the email, if any.
+func userData(u *latchkey.User) map[string]string {
+	data := map[string]string{}
 	if u.Email != "" {
-		resp.Data["email"] = u.Email
+		data["email"] = u.Email
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return data
 }
 
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {

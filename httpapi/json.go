@@ -27,13 +27,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(body)
 }
 
-// writeResult answers with conv(v) at status, or with err.
-func writeResult[T, R any](s *Server, w http.ResponseWriter, r *http.Request, status int, v T, err error, conv func(T) R) {
+// writeResult answers with conv(v), or with err.
+func writeResult[T, R any](s *Server, w http.ResponseWriter, r *http.Request, v T, err error, conv func(T) R) {
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, status, conv(v))
+	writeJSON(w, http.StatusOK, conv(v))
 }
 
 // writeList answers a listing with every item through conv (an empty array, never null), or

@@ -19,7 +19,7 @@ func (s *Server) handleFindServerAPIKeys(w http.ResponseWriter, r *http.Request)
 
 func (s *Server) handleFindServerAPIKey(w http.ResponseWriter, r *http.Request) {
 	k, err := s.serverKeys.FindServerAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("keyID"))
-	writeResult(s, w, r, http.StatusOK, k, err, newAPIKeyResponse)
+	writeResult(s, w, r, k, err, newAPIKeyResponse)
 }
 
 func (s *Server) setServerAPIKey(disabled bool) http.HandlerFunc {

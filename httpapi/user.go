@@ -21,17 +21,10 @@ type adminUserResponse struct {
 }
 
 func newAdminUserResponse(u *latchkey.User) adminUserResponse {
-	resp := adminUserResponse{
+	return adminUserResponse{
 		ID: u.ID, Type: u.Type, Disabled: u.Disabled, Confirmed: u.Confirmed, CreationDate: u.CreatedAt.Unix(),
-		Identities: []identityResponse{}, Data: map[string]string{},
+		Identities: identities(u), Data: userData(u),
 	}
-	for _, id := range u.Identities {
-		resp.Identities = append(resp.Identities, identityResponse{ID: id.ID, ProviderType: id.ProviderType, ProviderID: id.ProviderID})
-	}
-	if u.Email != "" {
-		resp.Data["email"] = u.Email
-	}
-	return resp
 }
 
 func (s *Server) handleFindUsers(w http.ResponseWriter, r *http.Request) {
@@ -108,7 +101,7 @@ func (s *Server) handleFindUserAPIKeys(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleFindUserAPIKey(w http.ResponseWriter, r *http.Request) {
 	k, err := s.users.FindUserAPIKey(r.Context(), r.PathValue("appID"), r.PathValue("userID"), r.PathValue("keyID"))
-	writeResult(s, w, r, http.StatusOK, k, err, newAPIKeyResponse)
+	writeResult(s, w, r, k, err, newAPIKeyResponse)
 }
 
 func (s *Server) setUserAPIKey(disabled bool) http.HandlerFunc {

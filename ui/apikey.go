@@ -202,7 +202,7 @@ func (h *Handler) handleCreateKey(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.showNewKey(w, r, k.Name, k.Value, accountURL(appOf(r).ClientAppID))
+	h.showNewKey(w, r, accountURL(appOf(r).ClientAppID), "", secret{Name: k.Name, Value: k.Value})
 }
 
 func (h *Handler) handleSetKey(disabled bool) http.HandlerFunc {
@@ -274,10 +274,7 @@ func (h *Handler) handleRotateKey(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, latchkey.Errorf(latchkey.EInvalid, "Choose how long the old value keeps working."))
 		return
 	}
-	k, err := h.apiKeys.FindAPIKey(ctx, r.PathValue("key"))
-	if err == nil {
-		k, err = h.apiKeys.RotateAPIKey(ctx, k.ID, grace)
-	}
+	k, err := h.apiKeys.RotateAPIKey(ctx, r.PathValue("key"), grace)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -286,11 +283,7 @@ func (h *Handler) handleRotateKey(w http.ResponseWriter, r *http.Request) {
 	if grace > 0 {
 		msg = "The old value of " + k.Name + " keeps working for " + latchkey.FormatDuration(grace) + ", then stops."
 	}
-	if err := h.setFlash(r.Context(), currentOf(r), &flash{Message: msg, Secret: &secret{Name: k.Name, Value: k.Value, Rotated: true}}); err != nil {
-		h.internal(w, r, err)
-		return
-	}
-	seeOther(w, r, accountURL(appOf(r).ClientAppID))
+	h.showNewKey(w, r, accountURL(appOf(r).ClientAppID), msg, secret{Name: k.Name, Value: k.Value, Rotated: true})
 }
 
 func (h *Handler) handleDeleteKeyConfirm(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -22,9 +21,5 @@ func retryIn(d time.Duration) string {
 	if d < time.Minute {
 		return "in a minute"
 	}
-	n := int64((d + time.Minute - 1) / time.Minute)
-	if n == 1 {
-		return "in 1 minute"
-	}
-	return "in " + strconv.FormatInt(n, 10) + " minutes"
+	return "in " + plural(int64((d+time.Minute-1)/time.Minute), "minute")
 }

@@ -43,12 +43,13 @@ func (h *Handler) handleCreateServerKey(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, err)
 		return
 	}
-	h.showNewKey(w, r, k.Name, k.Value, appURL(app, "/server-keys"))
+	h.showNewKey(w, r, appURL(app, "/server-keys"), "", secret{Name: k.Name, Value: k.Value})
 }
 
-// showNewKey sends the browser to the page at to, which shows the new key's value, once.
-func (h *Handler) showNewKey(w http.ResponseWriter, r *http.Request, name, value, to string) {
-	if err := h.setFlash(r.Context(), currentOf(r), &flash{Secret: &secret{Name: name, Value: value}}); err != nil {
+// showNewKey sends the browser to the page at to, which shows the key's new value, once,
+// with message (if any).
+func (h *Handler) showNewKey(w http.ResponseWriter, r *http.Request, to, message string, key secret) {
+	if err := h.setFlash(r.Context(), currentOf(r), &flash{Message: message, Secret: &key}); err != nil {
 		h.internal(w, r, err)
 		return
 	}
