@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -510,20 +509,7 @@ http {
 			t.Logf("nginx: %s\n%s", out.String(), log)
 		}
 	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(lbPort))
-	for deadline := time.Now().Add(startTimeout); ; {
-		if conn, err := net.Dial("tcp", addr); err == nil {
-			conn.Close()
-			return
-		}
-		select {
-		case <-exited:
-			t.Fatalf("nginx exited: %s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx not listening on %s within %v", addr, startTimeout)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !pgtest.Listening(lbPort, exited) {
+		t.Fatalf("nginx not listening on 127.0.0.1:%d (its output is logged at clean-up)", lbPort)
 	}
 }

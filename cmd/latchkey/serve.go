@@ -194,9 +194,6 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	return nil
 }
 
-// bootstrapAdmin creates the first admin from LATCHKEY_ADMIN_EMAIL and
-// LATCHKEY_ADMIN_PASSWORD when there is no admin yet. The variables are read here rather
-// than as flags so that the password never appears in a process listing.
 // printBanner tells whoever started the server where to go next: the app's id, the console,
 // the app's self-service page and, while there is no admin, the command that makes one.
 func (c *ServeCommand) printBanner(publicURL, appID string, created, noAdmin bool) {
@@ -227,6 +224,9 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }
 
+// bootstrapAdmin creates the first admin from LATCHKEY_ADMIN_EMAIL and
+// LATCHKEY_ADMIN_PASSWORD when there is no admin yet. The variables are read here rather
+// than as flags so that the password never appears in a process listing.
 func (c *ServeCommand) bootstrapAdmin(ctx context.Context, svc *service.Service, logger *slog.Logger) error {
 	email, password := os.Getenv("LATCHKEY_ADMIN_EMAIL"), os.Getenv("LATCHKEY_ADMIN_PASSWORD")
 	if email == "" && password == "" {

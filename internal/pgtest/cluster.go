@@ -73,13 +73,7 @@ func NewCluster(t testing.TB) *Cluster {
 	c.Start()
 	t.Cleanup(func() {
 		// Quietly: a test that failed while the cluster was stopped leaves nothing to stop.
-		args := []string{"-D", c.dir, "-m", "immediate", "-w", "stop"}
-		name := filepath.Join(c.bin, "pg_ctl")
-		if c.asPG {
-			args = append([]string{"-u", "postgres", "--", name}, args...)
-			name = "runuser"
-		}
-		osexec.Command(name, args...).Run()
+		c.command(context.Background(), "pg_ctl", "-D", c.dir, "-m", "immediate", "-w", "stop").Run()
 	})
 	return c
 }
@@ -118,19 +112,24 @@ func (c *Cluster) pgCtl(args ...string) {
 
 func (c *Cluster) run(tool string, args ...string) {
 	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := c.command(ctx, tool, args...)
+	cmd.Dir = c.dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		log, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
+		c.t.Fatalf("pgtest: %s %v: %v\n%s\n%s", tool, cmd.Args[1:], err, out, log)
+	}
+}
+
+// command is PostgreSQL's tool with args, run as the postgres OS user when asPG.
+func (c *Cluster) command(ctx context.Context, tool string, args ...string) *osexec.Cmd {
 	name := filepath.Join(c.bin, tool)
 	if c.asPG {
 		args = append([]string{"-u", "postgres", "--", name}, args...)
 		name = "runuser"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := osexec.CommandContext(ctx, name, args...)
-	cmd.Dir = c.dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		log, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
-		c.t.Fatalf("pgtest: %s %v: %v\n%s\n%s", tool, args, err, out, log)
-	}
+	return osexec.CommandContext(ctx, name, args...)
 }
 
 // findBin returns the directory of initdb and pg_ctl: from PATH, else the newest

@@ -99,7 +99,7 @@ max_client_conn = 1000
 		exited := make(chan struct{})
 		go func() { cmd.Wait(); logFile.Close(); close(exited) }()
 
-		if listening(port, exited) {
+		if Listening(port, exited) {
 			t.Cleanup(func() {
 				cmd.Process.Signal(syscall.SIGTERM)
 				<-exited
@@ -126,9 +126,10 @@ func FreePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// listening waits until the port accepts connections, or the process exits, or 30 seconds
-// pass, and reports whether it accepts them.
-func listening(port int, exited <-chan struct{}) bool {
+// Listening waits until the loopback port accepts connections, or exited is closed (the
+// process that should listen has ended), or 30 seconds pass, and reports whether it accepts
+// them.
+func Listening(port int, exited <-chan struct{}) bool {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
