@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/dbval"
 )
 
 // takeRateTokenQuery takes a token from the bucket $1 at $2, with $3 the interval and $4
@@ -75,11 +76,11 @@ func updateLockout(ctx context.Context, tx pgx.Tx, account []byte, fn func(*latc
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
-	l.PendingUntil, l.LockedUntil, l.LastFailure = fromNanos(pendingUntil), fromNanos(lockedUntil), fromNanos(lastFailure)
+	l.PendingUntil, l.LockedUntil, l.LastFailure = dbval.FromNanos(pendingUntil), dbval.FromNanos(lockedUntil), dbval.FromNanos(lastFailure)
 	if !fn(&l) {
 		return nil
 	}
-	args := []any{account, l.Failures, l.Pending, nanos(l.PendingUntil), l.Locks, nanos(l.LockedUntil), nanos(l.LastFailure)}
+	args := []any{account, l.Failures, l.Pending, dbval.Nanos(l.PendingUntil), l.Locks, dbval.Nanos(l.LockedUntil), dbval.Nanos(l.LastFailure)}
 	switch {
 	case l.IsZero() && !found:
 		return nil
@@ -108,26 +109,10 @@ func (s *Store) DeleteIdleLimits(ctx context.Context, now, forgetBefore time.Tim
 		}
 		lockouts, err := tx.Exec(ctx, `DELETE FROM lockouts
 			WHERE locked_until <= $1 AND (pending = 0 OR pending_until <= $1) AND last_failure < $2`,
-			t, nanos(forgetBefore))
+			t, dbval.Nanos(forgetBefore))
 		if err != nil {
 			return 0, err
 		}
 		return buckets.RowsAffected() + lockouts.RowsAffected(), nil
 	})
-}
-
-// nanos encodes a time of the limits' tables: Unix nanoseconds, 0 for the zero time.
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// fromNanos decodes what nanos encoded, in UTC.
-func fromNanos(ns int64) time.Time {
-	if ns == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, ns).UTC()
 }

@@ -53,13 +53,7 @@ func limitMailSend(ctx context.Context, tx pgx.Tx, m *latchkey.MailSend, limit l
 	if err != nil {
 		return err
 	}
-	if limit.Cooldown > 0 && recent > 0 {
-		return latchkey.Errorf(latchkey.ELimitReached, "the recipient got a message less than %v ago", limit.Cooldown)
-	}
-	if limit.Max > 0 && inWindow >= limit.Max {
-		return latchkey.Errorf(latchkey.ELimitReached, "the recipient got %d messages of the kind within %v", inWindow, limit.Window)
-	}
-	return nil
+	return storeerr.MailLimit(limit, recent, inWindow)
 }
 
 // mailLockKey is the second key of a recipient's advisory lock: 32 bits of its hash.

@@ -46,14 +46,10 @@ func insertAPIKey(ctx context.Context, tx *sql.Tx, k *latchkey.APIKey) error {
 	} else if taken {
 		return storeerr.Taken("API key")
 	}
-	scopesJSON, err := encodeList(k.Scopes)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, millis(k.CreatedAt),
-		nullMillis(k.LastUsedAt), k.Start, scopesJSON, nullMillis(k.ExpiresAt),
+		nullMillis(k.LastUsedAt), k.Start, encodeList(k.Scopes), nullMillis(k.ExpiresAt),
 		nullBytes(k.PreviousHash), nullMillis(k.PreviousExpiresAt))
 	switch {
 	case isUniqueViolation(err):

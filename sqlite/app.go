@@ -40,20 +40,12 @@ func (s *Store) CreateFirstApp(ctx context.Context, app *latchkey.App) (*latchke
 
 // insertApp inserts an app row. Errors: EConflict when the client app id or the id is taken.
 func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
-	originsJSON, err := encodeList(app.AllowedOrigins)
-	if err != nil {
-		return err
-	}
-	scopesJSON, err := encodeList(app.Scopes)
-	if err != nil {
-		return err
-	}
-	_, err = db.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`)
+	_, err := db.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
 		app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
-		int64(app.RefreshTokenLifetime/time.Second), originsJSON, app.KeyPrefix,
-		int64(app.MaxKeyLifetime/time.Second), scopesJSON, nullBytes(app.LeakSecretHash),
+		int64(app.RefreshTokenLifetime/time.Second), encodeList(app.AllowedOrigins), app.KeyPrefix,
+		int64(app.MaxKeyLifetime/time.Second), encodeList(app.Scopes), nullBytes(app.LeakSecretHash),
 		app.HideAccountExistence, millis(app.CreatedAt))
 	if isUniqueViolation(err) {
 		return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
@@ -86,14 +78,6 @@ func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
 
 // UpdateApp writes every setting of the app: all fields but ID, ClientAppID and CreatedAt.
 func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
-	originsJSON, err := encodeList(app.AllowedOrigins)
-	if err != nil {
-		return wrap("update app", err)
-	}
-	scopesJSON, err := encodeList(app.Scopes)
-	if err != nil {
-		return wrap("update app", err)
-	}
 	return s.execOne(ctx, "update app", storeerr.AppNotFound, `UPDATE apps SET name = ?, auto_confirm = ?,
 		anonymous_enabled = ?, userpass_enabled = ?, apikey_enabled = ?,
 		password_min_length = ?, refresh_token_lifetime_s = ?, allowed_origins = ?,
@@ -102,8 +86,8 @@ func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
 		WHERE id = ?`,
 		app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled,
 		app.APIKeyEnabled, app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second),
-		originsJSON, app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second),
-		scopesJSON, nullBytes(app.LeakSecretHash), app.HideAccountExistence, app.ID)
+		encodeList(app.AllowedOrigins), app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second),
+		encodeList(app.Scopes), nullBytes(app.LeakSecretHash), app.HideAccountExistence, app.ID)
 }
 
 // DeleteApp deletes an app with everything of it, in one transaction. Its users, and through

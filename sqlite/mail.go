@@ -44,13 +44,7 @@ func limitMailSend(ctx context.Context, tx *sql.Tx, m *latchkey.MailSend, limit 
 	if err != nil {
 		return err
 	}
-	if limit.Cooldown > 0 && recent > 0 {
-		return latchkey.Errorf(latchkey.ELimitReached, "the recipient got a message less than %v ago", limit.Cooldown)
-	}
-	if limit.Max > 0 && inWindow >= limit.Max {
-		return latchkey.Errorf(latchkey.ELimitReached, "the recipient got %d messages of the kind within %v", inWindow, limit.Window)
-	}
-	return nil
+	return storeerr.MailLimit(limit, recent, inWindow)
 }
 
 // DeleteMailSendsBefore deletes the records of messages sent before t.

@@ -42,13 +42,9 @@ const (
 // then fails, or after the insert, and then ends the new session with the others.
 // Errors also: EConflict when the id is taken.
 func (s *Store) CreateSession(ctx context.Context, sess *latchkey.Session) error {
-	scopesJSON, err := encodeList(sess.Scopes)
-	if err != nil {
-		return wrap("create session", err)
-	}
 	args := []any{
 		sess.ID, sess.AppID, sess.UserID, sess.DeviceID, sess.Provider, nullString(sess.APIKeyID),
-		millis(sess.CreatedAt), millis(sess.ExpiresAt), scopesJSON,
+		millis(sess.CreatedAt), millis(sess.ExpiresAt), encodeList(sess.Scopes),
 	}
 	query := insertSessionQuery
 	if sess.APIKeyID != "" {

@@ -293,14 +293,8 @@ func nullString(s string) sql.NullString {
 func nullBytes(b []byte) []byte { return dbval.NullBytes(b) }
 
 // encodeList encodes a list of strings as the columns hold them: a JSON array, "[]" rather
-// than "null" when there are none.
-func encodeList(list []string) (string, error) {
-	if list == nil {
-		list = []string{}
-	}
-	b, err := json.Marshal(list)
-	return string(b), err
-}
+// than "null" when there are none (dbval.JSONList).
+func encodeList(list []string) string { return dbval.JSONList(list) }
 
 // decodeList decodes a JSON array of strings; an empty one comes back nil.
 func decodeList(s string) ([]string, error) {

@@ -1,5 +1,5 @@
-// Package dbval holds the value encodings that the stores and the bulk loader
-// (internal/bulk) share, so that a row written in bulk reads back like one a store wrote.
+// Package dbval holds the value encodings that the stores share with each other and with the
+// bulk loader (internal/bulk), so that a row written in bulk reads back like one a store wrote.
 package dbval
 
 import (
@@ -49,4 +49,21 @@ func NullMillis(t *time.Time) sql.NullInt64 {
 		return sql.NullInt64{}
 	}
 	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// Nanos encodes a time of the limits' tables (rate_buckets, lockouts) as both stores keep
+// it: Unix nanoseconds, 0 for the zero time.
+func Nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// FromNanos decodes what Nanos encoded, in UTC.
+func FromNanos(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
 }

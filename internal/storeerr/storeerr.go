@@ -69,3 +69,15 @@ func WebSessionNotFound() error { return latchkey.Errorf(latchkey.ENotFound, "we
 func Taken(what string) error {
 	return latchkey.Errorf(latchkey.EConflict, "%s already exists", what)
 }
+
+// MailLimit is ELimitReached when a recipient with recent messages within limit.Cooldown
+// and inWindow messages of the kind within limit.Window may get no other; else nil.
+func MailLimit(limit latchkey.MailLimit, recent, inWindow int) error {
+	if limit.Cooldown > 0 && recent > 0 {
+		return latchkey.Errorf(latchkey.ELimitReached, "the recipient got a message less than %v ago", limit.Cooldown)
+	}
+	if limit.Max > 0 && inWindow >= limit.Max {
+		return latchkey.Errorf(latchkey.ELimitReached, "the recipient got %d messages of the kind within %v", inWindow, limit.Window)
+	}
+	return nil
+}
