@@ -63,3 +63,10 @@ type Lockout struct {
 
 // IsZero reports whether l holds nothing: a store keeps no row for it.
 func (l Lockout) IsZero() bool { return l == Lockout{} }
+
+// RateTokenWait is how long, at now, until a bucket of burst tokens that earns one per
+// interval and is full again at fullAt has a token to take (Store.TakeRateToken): at least a
+// nanosecond, since a refused take has something to wait for.
+func RateTokenWait(fullAt, now time.Time, interval time.Duration, burst int) time.Duration {
+	return max(max(fullAt.Sub(now), 0)+interval-time.Duration(burst)*interval, 1)
+}

@@ -35,7 +35,7 @@ func (s *Store) TakeRateToken(ctx context.Context, key []byte, now time.Time, in
 			wait = interval // swept since: an approximate wait will do
 			return nil
 		}
-		wait = max(time.Duration(max(fullAt, t)+iv-t)-time.Duration(burst)*interval, 1)
+		wait = latchkey.RateTokenWait(time.Unix(0, fullAt), now, interval, burst)
 		return err
 	})
 	return wait, err

@@ -35,7 +35,7 @@ func (s *Store) TakeRateToken(ctx context.Context, key []byte, now time.Time, in
 	} else if err != nil {
 		return 0, wrap("take rate token", err)
 	}
-	return max(time.Duration(max(fullAt, t)+iv-t)-time.Duration(burst)*interval, 1), nil
+	return latchkey.RateTokenWait(time.Unix(0, fullAt), now, interval, burst), nil
 }
 
 // lockoutColumns are the columns of a lockout row after its account, in the order of its
