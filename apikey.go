@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -35,6 +36,13 @@ type APIKey struct {
 	// until PreviousExpiresAt.
 	PreviousHash      []byte
 	PreviousExpiresAt *time.Time
+
+	// The limits an admin set for verify calls (verify.go); nil: none.
+	RateLimit  *KeyRateLimit
+	Remaining  *int64     // uses left; set with or without Refill
+	Refill     *KeyRefill // only with Remaining
+	RefilledAt *time.Time // when Remaining was last set, by an admin or a refill
+	Meta       json.RawMessage
 
 	// Value is the secret, set only on the key that CreateAPIKey returns.
 	Value string

@@ -43,6 +43,9 @@ type App struct {
 	Scopes         []string      // the scopes keys may carry; empty: keys have no scopes
 	// LeakSecretHash is the SHA-256 of the secret that authenticates leak reports.
 	LeakSecretHash []byte
+	// KeyRateLimit is the rate limit that every new user key of the app starts with;
+	// nil: none.
+	KeyRateLimit *KeyRateLimit
 
 	CreatedAt time.Time
 }
@@ -150,6 +153,8 @@ type AppSettings struct {
 	KeyPrefix            *string
 	MaxKeyLifetime       *time.Duration
 	Scopes               *[]string
+	// KeyRateLimit sets the new keys' default rate limit; one with a zero Limit removes it.
+	KeyRateLimit *KeyRateLimit
 }
 
 // AppService finds an app for the client API and manages apps for an admin. Every method but

@@ -22,6 +22,7 @@ const (
 	EventAPIKeyDeleted      = "api_key_deleted"
 	EventAPIKeyRotated      = "api_key_rotated"
 	EventAPIKeyLeaked       = "api_key_leaked"
+	EventAPIKeyLimitsSet    = "api_key_limits_set"
 	EventLeakSecretRotated  = "leak_secret_rotated"
 	EventAdminLogin         = "admin_login"
 	EventAdminLogout        = "admin_logout"
