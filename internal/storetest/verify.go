@@ -1,8 +1,11 @@
 package storetest
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,11 +13,24 @@ import (
 )
 
 // verifyCases are the cases of what key verification keeps: a key's limits and meta as every
-// read of a key returns them, and an app's default rate limit.
+// read of a key returns them, an app's default rate limit, and latchkey.VerifyStore.
 var verifyCases = []storeCase{
 	{"KeyLimitsRead", testVerifyKeyLimitsRead},
 	{"KeyWithoutLimits", testVerifyKeyWithoutLimits},
 	{"AppKeyRateLimit", testVerifyAppKeyRateLimit},
+	{"FeedRecordsWrites", testVerifyFeedRecordsWrites},
+	{"FeedCascade", testVerifyFeedCascade},
+	{"FeedIgnoresUse", testVerifyFeedIgnoresUse},
+	{"FeedCursor", testVerifyFeedCursor},
+	{"FeedDeleteBefore", testVerifyFeedDeleteBefore},
+	{"FeedIgnoresUsesAndUsage", testVerifyFeedIgnoresUsesAndUsage},
+	{"SetLimits", testVerifySetLimits},
+	{"TakeUses", testVerifyTakeUses},
+	{"TakeUsesRefill", testVerifyTakeUsesRefill},
+	{"TakeUsesConcurrent", testVerifyTakeUsesConcurrent},
+	{"LeaseWindow", testVerifyLeaseWindow},
+	{"LeaseWindowConcurrent", testVerifyLeaseWindowConcurrent},
+	{"Usage", testVerifyUsage},
 }
 
 // withLimits sets every limit of k, and meta, to distinct values.
@@ -169,3 +185,304 @@ func testVerifyAppKeyRateLimit(t *testing.T, open func(t *testing.T) latchkey.St
 	check(t, nil)
 }
 
+func int64Ptr(v int64) *int64 { return &v }
+
+// setLimits calls SetAPIKeyLimits and fails the test on error.
+func setLimits(t *testing.T, s latchkey.Store, u *latchkey.User, k *latchkey.APIKey, l latchkey.APIKeyLimits, at time.Time) *latchkey.APIKey {
+	t.Helper()
+	got, err := s.SetAPIKeyLimits(t.Context(), u.ID, k.ID, l, at)
+	if err != nil {
+		t.Fatalf("SetAPIKeyLimits: %v", err)
+	}
+	return got
+}
+
+// SetAPIKeyLimits writes the fields that are set, leaves the others, and removes what points
+// at nil; removing Remaining removes Refill too.
+func testVerifySetLimits(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s, _, u := openWithUser(t, open)
+	k := mustCreateAPIKey(t, s, u, "ci")
+	t0 := now()
+	rl := &latchkey.KeyRateLimit{Limit: 100, Duration: time.Minute}
+	remaining := int64Ptr(1000)
+	refill := &latchkey.KeyRefill{Amount: 1000, Interval: latchkey.RefillDaily}
+	meta := json.RawMessage(`{"plan": "pro"}`)
+	got := setLimits(t, s, u, k, latchkey.APIKeyLimits{RateLimit: &rl, Remaining: &remaining, Refill: &refill, Meta: &meta}, t0)
+	want := &latchkey.APIKey{RateLimit: rl, Remaining: remaining, Refill: refill, RefilledAt: &t0, Meta: meta}
+	assertKeyLimits(t, "after setting all", got, want)
+	assertKeyLimits(t, "FindAPIKey after setting all", mustFindAPIKey(t, s, u.ID, k.ID), want)
+	if got.ID != k.ID || got.Name != k.Name || !bytes.Equal(got.Hash, k.Hash) {
+		t.Fatalf("SetAPIKeyLimits returned %+v, want key %s as it is", got, k.ID)
+	}
+
+	// Only the rate limit: the rest stays, RefilledAt too.
+	rl2 := &latchkey.KeyRateLimit{Limit: 5, Duration: time.Second}
+	got = setLimits(t, s, u, k, latchkey.APIKeyLimits{RateLimit: &rl2}, t0.Add(time.Hour))
+	want.RateLimit = rl2
+	assertKeyLimits(t, "after setting the rate limit", got, want)
+
+	// Nothing set: the key as it is.
+	assertKeyLimits(t, "after setting nothing", setLimits(t, s, u, k, latchkey.APIKeyLimits{}, t0.Add(time.Hour)), want)
+
+	// Remaining again: RefilledAt moves to now.
+	t1 := t0.Add(2 * time.Hour)
+	remaining2 := int64Ptr(7)
+	got = setLimits(t, s, u, k, latchkey.APIKeyLimits{Remaining: &remaining2}, t1)
+	want.Remaining, want.RefilledAt = remaining2, &t1
+	assertKeyLimits(t, "after setting remaining", got, want)
+
+	// Removing the rate limit and meta; removing remaining removes the refill with it.
+	var noRL *latchkey.KeyRateLimit
+	var noRemaining *int64
+	var noMeta json.RawMessage
+	got = setLimits(t, s, u, k, latchkey.APIKeyLimits{RateLimit: &noRL, Remaining: &noRemaining, Meta: &noMeta}, t1)
+	assertKeyLimits(t, "after removing all", got, &latchkey.APIKey{})
+
+	// A refill alone on a key without remaining uses does not stay.
+	got = setLimits(t, s, u, k, latchkey.APIKeyLimits{Refill: &refill}, t1)
+	assertKeyLimits(t, "after a refill without remaining", got, &latchkey.APIKey{})
+
+	// A meta of "null" removes it too.
+	got = setLimits(t, s, u, k, latchkey.APIKeyLimits{Meta: &meta}, t1)
+	null := json.RawMessage("null")
+	if got = setLimits(t, s, u, k, latchkey.APIKeyLimits{Meta: &null}, t1); got.Meta != nil {
+		t.Fatalf("Meta = %s after setting null, want none", got.Meta)
+	}
+
+	// Another user's key, or none, is not found.
+	other := mustCreateUser(t, s, u.AppID, "other@example.com")
+	_, err := s.SetAPIKeyLimits(t.Context(), other.ID, k.ID, latchkey.APIKeyLimits{Meta: &meta}, t1)
+	assertCode(t, err, latchkey.ENotFound)
+	_, err = s.SetAPIKeyLimits(t.Context(), u.ID, newID(), latchkey.APIKeyLimits{}, t1)
+	assertCode(t, err, latchkey.ENotFound)
+}
+
+// mustCreateKeyWith creates a key of the user with remaining uses and a refill.
+func mustCreateKeyWith(t *testing.T, s latchkey.Store, u *latchkey.User, name string, remaining int64, refill *latchkey.KeyRefill, refilledAt *time.Time) *latchkey.APIKey {
+	t.Helper()
+	k := newAPIKey(t, u, name)
+	k.Remaining, k.Refill, k.RefilledAt = &remaining, refill, refilledAt
+	if err := s.CreateAPIKey(t.Context(), k, latchkey.MaxAPIKeysPerUser); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// take calls TakeAPIKeyUses and fails the test unless it answers remaining and ok.
+func take(t *testing.T, s latchkey.Store, k *latchkey.APIKey, cost int64, at time.Time, wantRemaining int64, wantOK bool) {
+	t.Helper()
+	remaining, ok, err := s.TakeAPIKeyUses(t.Context(), k.ID, cost, at)
+	if err != nil {
+		t.Fatalf("TakeAPIKeyUses(cost %d): %v", cost, err)
+	}
+	if remaining != wantRemaining || ok != wantOK {
+		t.Fatalf("TakeAPIKeyUses(cost %d) = %d, %v; want %d, %v", cost, remaining, ok, wantRemaining, wantOK)
+	}
+}
+
+// TakeAPIKeyUses takes cost while enough is left; a refused take, and a cost of 0, take
+// nothing; a key without remaining uses, or none, is not found.
+func testVerifyTakeUses(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s, _, u := openWithUser(t, open)
+	t0 := now()
+	k := mustCreateKeyWith(t, s, u, "ci", 3, nil, nil)
+	take(t, s, k, 0, t0, 3, true)
+	take(t, s, k, 1, t0, 2, true)
+	take(t, s, k, 5, t0, 2, false)
+	take(t, s, k, 2, t0, 0, true)
+	take(t, s, k, 1, t0, 0, false)
+	take(t, s, k, 0, t0, 0, false)
+	if got := mustFindAPIKey(t, s, u.ID, k.ID); got.Remaining == nil || *got.Remaining != 0 {
+		t.Fatalf("Remaining = %v after the takes, want 0", ptrString(got.Remaining))
+	}
+	plain := mustCreateAPIKey(t, s, u, "plain")
+	_, ok, err := s.TakeAPIKeyUses(t.Context(), plain.ID, 1, t0)
+	assertCode(t, err, latchkey.ENotFound)
+	if ok {
+		t.Fatal("a key without remaining uses: ok true")
+	}
+	_, _, err = s.TakeAPIKeyUses(t.Context(), newID(), 1, t0)
+	assertCode(t, err, latchkey.ENotFound)
+}
+
+// A key's uses go back to the refill amount once, at the first take of each new period
+// (00:00 UTC of a day, or of a month's first day), and when it was never refilled.
+func testVerifyTakeUsesRefill(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s, _, u := openWithUser(t, open)
+	day := time.Date(2031, 3, 14, 0, 0, 0, 0, time.UTC)
+	daily := &latchkey.KeyRefill{Amount: 10, Interval: latchkey.RefillDaily}
+	k := mustCreateKeyWith(t, s, u, "daily", 0, daily, timePtr(day.Add(-time.Hour)))
+	take(t, s, k, 0, day.Add(time.Hour), 10, true) // a check refills nothing it keeps
+	take(t, s, k, 1, day.Add(time.Hour), 9, true)
+	take(t, s, k, 1, day.Add(23*time.Hour), 8, true)
+	got := mustFindAPIKey(t, s, u.ID, k.ID)
+	if got.RefilledAt == nil || !got.RefilledAt.Equal(day.Add(time.Hour)) {
+		t.Fatalf("RefilledAt = %v, want the first take of the day %v", got.RefilledAt, day.Add(time.Hour))
+	}
+	take(t, s, k, 20, day.Add(25*time.Hour), 10, false) // refused: refilled, not kept
+	take(t, s, k, 4, day.Add(25*time.Hour), 6, true)
+
+	monthly := &latchkey.KeyRefill{Amount: 100, Interval: latchkey.RefillMonthly}
+	m := mustCreateKeyWith(t, s, u, "monthly", 1, monthly, timePtr(day)) // refilled on March 14
+	take(t, s, m, 1, time.Date(2031, 3, 31, 23, 0, 0, 0, time.UTC), 0, true)
+	take(t, s, m, 1, time.Date(2031, 3, 31, 23, 30, 0, 0, time.UTC), 0, false)
+	take(t, s, m, 1, time.Date(2031, 4, 1, 0, 0, 0, 0, time.UTC), 99, true)
+
+	never := mustCreateKeyWith(t, s, u, "never", 0, daily, nil)
+	take(t, s, never, 1, day, 9, true)
+}
+
+// Of 50 concurrent takes of one use from 30, exactly 30 succeed and none is left.
+func testVerifyTakeUsesConcurrent(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s, _, u := openWithUser(t, open)
+	k := mustCreateKeyWith(t, s, u, "ci", 30, nil, nil)
+	t0 := now()
+	var (
+		wg sync.WaitGroup
+		ok atomic.Int64
+	)
+	for range 50 {
+		wg.Go(func() {
+			_, took, err := s.TakeAPIKeyUses(t.Context(), k.ID, 1, t0)
+			if err != nil {
+				t.Error(err)
+			}
+			if took {
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if ok.Load() != 30 {
+		t.Fatalf("%d of 50 takes succeeded from 30, want 30", ok.Load())
+	}
+	if got := mustFindAPIKey(t, s, u.ID, k.ID); got.Remaining == nil || *got.Remaining != 0 {
+		t.Fatalf("Remaining = %v, want 0", ptrString(got.Remaining))
+	}
+}
+
+// LeaseRateWindow grants up to the limit in a window, and starts again at zero in another.
+func testVerifyLeaseWindow(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s, _, u := openWithUser(t, open)
+	k := mustCreateAPIKey(t, s, u, "ci")
+	w0 := time.Date(2031, 3, 14, 9, 26, 0, 0, time.UTC)
+	lease := func(window time.Time, want, wantGranted, wantUsed int64) {
+		t.Helper()
+		granted, used, err := s.LeaseRateWindow(t.Context(), k.ID, window, 10, want)
+		if err != nil {
+			t.Fatalf("LeaseRateWindow: %v", err)
+		}
+		if granted != wantGranted || used != wantUsed {
+			t.Fatalf("LeaseRateWindow(want %d) = %d, %d; want %d, %d", want, granted, used, wantGranted, wantUsed)
+		}
+	}
+	lease(w0, 4, 4, 4)
+	lease(w0, 4, 4, 8)
+	lease(w0, 4, 2, 10)
+	lease(w0, 1, 0, 10)
+	lease(w0, 0, 0, 10)
+	w1 := w0.Add(time.Minute)
+	lease(w1, 3, 3, 3)
+	lease(w1, 20, 7, 10)
+
+	if n, err := s.DeleteRateWindowsBefore(t.Context(), w1); err != nil || n != 0 {
+		t.Fatalf("DeleteRateWindowsBefore(the window's start) = %d, %v; want 0", n, err)
+	}
+	if n, err := s.DeleteRateWindowsBefore(t.Context(), w1.Add(time.Millisecond)); err != nil || n != 1 {
+		t.Fatalf("DeleteRateWindowsBefore(after the window's start) = %d, %v; want 1", n, err)
+	}
+	lease(w1, 3, 3, 3) // the window's count went with its row
+
+	if err := s.DeleteAPIKey(t.Context(), u.ID, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := s.LeaseRateWindow(t.Context(), k.ID, w1, 10, 1)
+	assertCode(t, err, latchkey.ENotFound)
+}
+
+// Concurrent leases never grant more than the limit in all.
+func testVerifyLeaseWindowConcurrent(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s, _, u := openWithUser(t, open)
+	k := mustCreateAPIKey(t, s, u, "ci")
+	w := now().Truncate(time.Minute)
+	var (
+		wg      sync.WaitGroup
+		granted atomic.Int64
+	)
+	for range 20 {
+		wg.Go(func() {
+			g, used, err := s.LeaseRateWindow(t.Context(), k.ID, w, 25, 3)
+			if err != nil {
+				t.Error(err)
+			}
+			if used > 25 {
+				t.Errorf("used %d past the limit 25", used)
+			}
+			granted.Add(g)
+		})
+	}
+	wg.Wait()
+	if granted.Load() != 25 {
+		t.Fatalf("leases granted %d in all, want the limit 25", granted.Load())
+	}
+}
+
+// AddKeyUsage adds to the hourly counts, merging a batch's rows of one hour, drops the counts
+// of keys that are gone without failing the batch, and moves last uses only forward.
+func testVerifyUsage(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s, _, u := openWithUser(t, open)
+	ctx := t.Context()
+	k := mustCreateAPIKey(t, s, u, "ci")
+	gone := mustCreateAPIKey(t, s, u, "gone")
+	if err := s.DeleteAPIKey(ctx, u.ID, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	h := time.Date(2031, 3, 14, 9, 0, 0, 0, time.UTC)
+	t1 := h.Add(26 * time.Minute)
+	if err := s.AddKeyUsage(ctx, []latchkey.KeyUsage{
+		{KeyID: k.ID, Hour: h.Add(5 * time.Minute), Valid: 3, Other: 1},
+		{KeyID: k.ID, Hour: h, Valid: 2, RateLimited: 1},
+		{KeyID: k.ID, Hour: h.Add(-time.Hour), UsageExceeded: 4},
+		{KeyID: gone.ID, Hour: h, Valid: 9},
+	}, map[string]time.Time{k.ID: t1, gone.ID: t1}); err != nil {
+		t.Fatalf("AddKeyUsage: %v", err)
+	}
+	if err := s.AddKeyUsage(ctx, []latchkey.KeyUsage{{KeyID: k.ID, Hour: h, Valid: 10}},
+		map[string]time.Time{k.ID: t1.Add(-time.Minute)}); err != nil {
+		t.Fatalf("AddKeyUsage: %v", err)
+	}
+	got, err := s.FindKeyUsage(ctx, k.ID, h.Add(-2*time.Hour), h.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []latchkey.KeyUsage{
+		{KeyID: k.ID, Hour: h.Add(-time.Hour), UsageExceeded: 4},
+		{KeyID: k.ID, Hour: h, Valid: 15, RateLimited: 1, Other: 1},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("FindKeyUsage = %+v, want %+v", got, want)
+	}
+	if got, err := s.FindKeyUsage(ctx, k.ID, h, h.Add(time.Hour)); err != nil || len(got) != 1 || !got[0].Hour.Equal(h) {
+		t.Fatalf("FindKeyUsage from the hour = %+v, %v; want that hour only", got, err)
+	}
+	if got, err := s.FindKeyUsage(ctx, gone.ID, h.Add(-2*time.Hour), h.Add(time.Hour)); err != nil || len(got) != 0 {
+		t.Fatalf("FindKeyUsage of a deleted key = %+v, %v; want none", got, err)
+	}
+	if got := mustFindAPIKey(t, s, u.ID, k.ID); got.LastUsedAt == nil || !got.LastUsedAt.Equal(t1) {
+		t.Fatalf("LastUsedAt = %v, want %v (an earlier time does not move it back)", got.LastUsedAt, t1)
+	}
+
+	if n, err := s.DeleteKeyUsageBefore(ctx, h); err != nil || n != 1 {
+		t.Fatalf("DeleteKeyUsageBefore = %d, %v; want 1", n, err)
+	}
+	if got, err := s.FindKeyUsage(ctx, k.ID, h.Add(-2*time.Hour), h.Add(time.Hour)); err != nil || len(got) != 1 {
+		t.Fatalf("FindKeyUsage after the sweep = %+v, %v; want the newer hour", got, err)
+	}
+	// Deleting the key deletes its counts.
+	if err := s.DeleteAPIKey(ctx, u.ID, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeleteKeyUsageBefore(ctx, h.Add(24*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("DeleteKeyUsageBefore after the key's delete = %d, %v; want 0", n, err)
+	}
+}
