@@ -72,22 +72,25 @@ type appSettings struct {
 	Scopes                      *[]string `json:"scopes,omitempty"`
 	LeakSecretSet               *bool     `json:"leak_secret_set,omitempty"` // read only
 	// KeyRateLimit is the rate limit new user keys start with; null removes it.
-	KeyRateLimit *nullableRateLimit `json:"key_ratelimit,omitempty"`
+	KeyRateLimit nullableRateLimit `json:"key_ratelimit"`
 }
 
 // nullableRateLimit is a rate limit that may be null on the wire: a PATCH tells null
-// (remove) from a field left out (unchanged).
-type nullableRateLimit struct{ rateLimitJSON *rateLimitJSON }
+// (remove, set with a nil limit) from a field left out (not set).
+type nullableRateLimit struct {
+	set   bool
+	limit *rateLimitJSON
+}
 
-func (n nullableRateLimit) MarshalJSON() ([]byte, error) { return json.Marshal(n.rateLimitJSON) }
+func (n nullableRateLimit) MarshalJSON() ([]byte, error) { return json.Marshal(n.limit) }
 
 func (n *nullableRateLimit) UnmarshalJSON(b []byte) error {
+	n.set, n.limit = true, nil
 	if string(b) == "null" {
-		n.rateLimitJSON = nil
 		return nil
 	}
-	n.rateLimitJSON = &rateLimitJSON{}
-	return json.Unmarshal(b, n.rateLimitJSON)
+	n.limit = &rateLimitJSON{}
+	return json.Unmarshal(b, n.limit)
 }
 
 func newAppSettings(a *latchkey.App) appSettings {
@@ -108,7 +111,7 @@ func newAppSettings(a *latchkey.App) appSettings {
 		PasswordMinLength: &a.PasswordMinLength, RefreshTokenLifetimeSeconds: &secs, AllowedOrigins: &origins,
 		HideAccountExistence: &a.HideAccountExistence,
 		KeyPrefix:            &a.KeyPrefix, MaxKeyLifetimeSeconds: &maxKey, Scopes: &scopes, LeakSecretSet: &leak,
-		KeyRateLimit: &nullableRateLimit{newRateLimitJSON(a.KeyRateLimit)},
+		KeyRateLimit: nullableRateLimit{set: true, limit: newRateLimitJSON(a.KeyRateLimit)},
 	}
 }
 
@@ -122,9 +125,9 @@ func (p appSettings) update() latchkey.AppSettings {
 	upd.KeyPrefix, upd.Scopes = p.KeyPrefix, p.Scopes
 	upd.RefreshTokenLifetime = seconds(p.RefreshTokenLifetimeSeconds)
 	upd.MaxKeyLifetime = seconds(p.MaxKeyLifetimeSeconds)
-	if p.KeyRateLimit != nil {
+	if p.KeyRateLimit.set {
 		upd.KeyRateLimit = &latchkey.KeyRateLimit{}
-		if j := p.KeyRateLimit.rateLimitJSON; j != nil {
+		if j := p.KeyRateLimit.limit; j != nil {
 			upd.KeyRateLimit.Limit = j.Limit
 			upd.KeyRateLimit.Duration = time.Duration(min(max(j.DurationMS, 0), int64(latchkey.MaxRateLimitDuration/time.Millisecond)+1)) * time.Millisecond
 			if j.Limit == 0 {

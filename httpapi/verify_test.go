@@ -218,19 +218,19 @@ func TestVerifyCodes(t *testing.T) {
 func TestVerifyOrder(t *testing.T) {
 	v := newVerifyEnv(t)
 	u := v.newUser(t, v.AppID)
-	k := v.createKeyWith(t, u.RefreshToken, map[string]any{"name": "all", "scopes": []string{"read"}, "expires_in": 3600})
+	k := v.createKeyWith(t, u.RefreshToken, map[string]any{"name": "all", "scopes": []string{"read"}, "expires_in": 60})
 	v.setLimits(t, u.UserID, k.ID, map[string]any{"remaining": 0, "ratelimit": map[string]any{"limit": 1, "duration_ms": 86_400_000}})
 	body := map[string]any{"scopes": []string{"write"}}
 	// Spend the rate limit first, with a key that has uses left.
 	v.setLimits(t, u.UserID, k.ID, map[string]any{"remaining": 1})
 	v.do(t, "PUT", keyPath(k.ID)+"/disable", u.RefreshToken, nil).wantEmpty(t, http.StatusNoContent)
 	v.do(t, "PUT", groupAppPath(v.AppID, "/users/"+u.UserID+"/disable"), v.admin, nil).wantEmpty(t, http.StatusNoContent)
-	v.Clock.Advance(time.Hour)
+	v.Clock.Advance(time.Minute)
 
 	v.wantCode(t, k.Key, body, latchkey.VerifyDisabled)
 	v.do(t, "PUT", groupAppPath(v.AppID, "/users/"+u.UserID+"/api_keys/"+k.ID+"/enable"), v.admin, nil).wantEmpty(t, http.StatusNoContent)
 	v.wantCode(t, k.Key, body, latchkey.VerifyExpired)
-	v.Clock.Advance(-time.Hour)
+	v.Clock.Advance(-time.Minute)
 	v.wantCode(t, k.Key, body, latchkey.VerifyUserDisabled)
 	v.do(t, "PUT", groupAppPath(v.AppID, "/users/"+u.UserID+"/enable"), v.admin, nil).wantEmpty(t, http.StatusNoContent)
 	v.wantCode(t, k.Key, body, latchkey.VerifyInsufficientScopes)
@@ -358,8 +358,8 @@ func TestVerifyBadInput(t *testing.T) {
 		{"KeyNull", map[string]any{"key": nil}, 400},
 		{"CostNegative", map[string]any{"key": k.Key, "cost": -1}, 400},
 		{"CostHuge", map[string]any{"key": k.Key, "cost": 1001}, 400},
-		{"CostBeyondInt64", json.RawMessage(`{"key": "x", "cost": 1e300}`), 400},
-		{"CostFraction", json.RawMessage(`{"key": "x", "cost": 1.5}`), 400},
+		{"CostBeyondInt64", `{"key": "x", "cost": 1e300}`, 400},
+		{"CostFraction", `{"key": "x", "cost": 1.5}`, 400},
 		{"CostString", map[string]any{"key": k.Key, "cost": "1"}, 400},
 		{"ScopesNotArray", map[string]any{"key": k.Key, "scopes": "read"}, 400},
 		{"ScopeNotString", map[string]any{"key": k.Key, "scopes": []any{1}}, 400},
@@ -367,7 +367,7 @@ func TestVerifyBadInput(t *testing.T) {
 		{"TooManyScopes", map[string]any{"key": k.Key, "scopes": strings.Split(strings.Repeat("a,", 33)+"a", ",")}, 400},
 		{"UnknownField", map[string]any{"key": k.Key, "costs": 2}, 400},
 		{"Array", []any{k.Key}, 400},
-		{"NotJSON", json.RawMessage(`{"key":`), 400},
+		{"NotJSON", `{"key":`, 400},
 		{"NUL", map[string]any{"key": "lk_\x00"}, 400},
 		{"TooLarge", map[string]any{"key": strings.Repeat("a", 70<<10)}, 413},
 	} {
@@ -536,8 +536,9 @@ func TestKeyUsage(t *testing.T) {
 	})
 	t.Run("Range", func(t *testing.T) {
 		var rows []usageRow
-		from := v.Clock.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-		v.do(t, "GET", keyPath(k.ID)+"/usage?from="+from, v.user.RefreshToken, nil).wantJSON(t, http.StatusOK, &rows)
+		next := v.Clock.Now().UTC().Truncate(time.Hour).Add(time.Hour)
+		query := "?from=" + next.Format(time.RFC3339) + "&to=" + next.Add(time.Hour).Format(time.RFC3339)
+		v.do(t, "GET", keyPath(k.ID)+"/usage"+query, v.user.RefreshToken, nil).wantJSON(t, http.StatusOK, &rows)
 		if len(rows) != 0 {
 			t.Fatalf("usage from the next hour: %+v, want none", rows)
 		}
