@@ -219,6 +219,8 @@ var adminRoutes = []adminRoute{
 	{"PUT", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}/enable", false, nil},
 	{"PUT", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}/disable", false, nil},
 	{"DELETE", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}", false, nil},
+	{"PATCH", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}", false, map[string]any{"meta": nil}},
+	{"GET", "/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}/usage", false, nil},
 }
 
 // TestAdminRoutesCovered keeps adminRoutes in step with routes.go: a new admin endpoint
