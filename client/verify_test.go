@@ -20,11 +20,12 @@ import (
 // verifyFixture is a server with an app that declares scopes, its admin, a server key of
 // that app and a Verifier made with it, and an owner of user keys.
 type verifyFixture struct {
-	srv      *testserver.Server
-	app      *client.App
-	users    *client.AppUsers
-	verifier *client.Verifier
-	owner    *client.User
+	srv       *testserver.Server
+	app       *client.App
+	users     *client.AppUsers
+	verifier  *client.Verifier
+	serverKey string
+	owner     *client.User
 }
 
 const verifyAppID = "verify-app"
@@ -40,8 +41,8 @@ func newVerifyFixture(t *testing.T) *verifyFixture {
 	}
 	return &verifyFixture{
 		srv: srv, app: app, users: a.Users(verifyAppID),
-		verifier: client.NewVerifier(srv.URL, verifyAppID, sk.Value),
-		owner:    mustRegister(t, app),
+		verifier: client.NewVerifier(srv.URL, verifyAppID, sk.Value), serverKey: sk.Value,
+		owner: mustRegister(t, app),
 	}
 }
 
@@ -169,8 +170,8 @@ func TestVerify(t *testing.T) {
 		wantStatus(t, err, 400)
 		_, err = f.verifier.Verify(ctx, k.Value, client.VerifyCost(-1))
 		wantStatus(t, err, 400)
-		// Another app's verifier with this app's server key.
-		_, err = client.NewVerifier(f.srv.URL, f.srv.AppID, "").Verify(ctx, k.Value)
+		// This app's server key, for another app.
+		_, err = client.NewVerifier(f.srv.URL, f.srv.AppID, f.serverKey).Verify(ctx, k.Value)
 		wantError(t, err, 401, client.ErrInvalidSession)
 	})
 }
