@@ -105,7 +105,7 @@ func TestCLIVerifyAndKeyLimits(t *testing.T) {
 	}
 	var limited client.APIKey
 	root.okJSON(&limited, "", "admin", "user-keys", "limit", key.ID, "--app", "vk-app", "--user", annID, "--meta", `{"plan":"team"}`, "--json")
-	if limited.RateLimit == nil || limited.RateLimit.Limit != 10 || limited.Remaining == nil || *limited.Remaining != 1 || string(limited.Meta) != `{"plan":"team"}` {
+	if limited.RateLimit == nil || limited.RateLimit.Limit != 10 || limited.Remaining == nil || *limited.Remaining != 1 || formatMeta(limited.Meta) != `{"plan":"team"}` {
 		t.Fatalf("user-keys limit --json = %+v", limited)
 	}
 	r = root.ok("", "admin", "user-keys", "list", "--app", "vk-app", "--user", annID)
