@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -47,6 +48,8 @@ type AppSettings struct {
 	// LeakSecretSet reports whether the app has a leak-report secret (see RotateLeakSecret).
 	// It cannot be set.
 	LeakSecretSet bool `json:"leak_secret_set"`
+	// KeyRateLimit is the rate limit every new user key of the app gets; nil: none.
+	KeyRateLimit *KeyRateLimit `json:"key_ratelimit"`
 }
 
 // RefreshTokenLifetime returns the lifetime of the app users' refresh tokens.
@@ -80,6 +83,27 @@ type AppSettingsUpdate struct {
 	// Scopes replaces the app's scope vocabulary (at most 32; letters, digits, _ - : .); an
 	// empty list removes it. Existing keys keep their scopes.
 	Scopes *[]string `json:"scopes,omitempty"`
+	// KeyRateLimit gives every user key created afterwards this rate limit;
+	// RemoveKeyRateLimit removes the default (keys made before keep theirs). Not both.
+	KeyRateLimit       *KeyRateLimit `json:"-"`
+	RemoveKeyRateLimit bool          `json:"-"`
+}
+
+// MarshalJSON writes the fields that upd sets; key_ratelimit is null when removed.
+func (upd AppSettingsUpdate) MarshalJSON() ([]byte, error) {
+	type plain AppSettingsUpdate // without this method
+	b, err := json.Marshal(plain(upd))
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if err := patchField(m, "key_ratelimit", upd.KeyRateLimit, upd.RemoveKeyRateLimit); err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
 }
 
 // AuthProvider is one of an app's auth providers and whether it is on.
@@ -121,10 +145,17 @@ func (a *Admin) CreateApp(ctx context.Context, clientAppID string, settings AppS
 	if err != nil {
 		return app, err
 	}
-	body := struct {
-		AppSettingsUpdate
-		ClientAppID string `json:"client_app_id,omitempty"`
-	}{settings, clientAppID}
+	b, err := settings.MarshalJSON()
+	if err != nil {
+		return app, err
+	}
+	body := map[string]json.RawMessage{}
+	if err := json.Unmarshal(b, &body); err != nil {
+		return app, err
+	}
+	if clientAppID != "" {
+		body["client_app_id"], _ = json.Marshal(clientAppID)
+	}
 	err = a.request(ctx, http.MethodPost, path, body, &app)
 	return app, err
 }

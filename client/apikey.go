@@ -38,6 +38,15 @@ type APIKey struct {
 	// ExpiresAt is when the key stops logging in and its sessions end; nil: never.
 	ExpiresAt *time.Time
 
+	// The limits an admin set on the key (AppUsers.SetAPIKeyLimits), nil when unset; the
+	// key's owner sees them read-only. RateLimit bounds the verify uses per window,
+	// Remaining counts the uses left (as last read), Refill sets Remaining back daily or
+	// monthly, and Meta is the JSON object that verify answers carry.
+	RateLimit *KeyRateLimit
+	Remaining *int64
+	Refill    *KeyRefill
+	Meta      json.RawMessage
+
 	// Extra holds the fields of the key object that the SDK does not know, so that a newer
 	// server's additions are not lost.
 	Extra map[string]json.RawMessage
@@ -47,8 +56,8 @@ type APIKey struct {
 func (k APIKey) Enabled() bool { return !k.Disabled }
 
 // UnmarshalJSON reads the server's key object: {"_id", "name", "disabled", "key", "start",
-// "scopes", "created_at", "last_used_at", "expires_at", ...}. A field of an unexpected type goes to Extra rather than
-// failing the call.
+// "scopes", "created_at", "last_used_at", "expires_at", "ratelimit", "remaining", "refill",
+// "meta", ...}. A field of an unexpected type goes to Extra rather than failing the call.
 func (k *APIKey) UnmarshalJSON(b []byte) error {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(b, &fields); err != nil {
@@ -77,6 +86,17 @@ func (k *APIKey) UnmarshalJSON(b []byte) error {
 			ok = decodeField(raw, &k.LastUsedAt)
 		case "expires_at":
 			ok = decodeField(raw, &k.ExpiresAt)
+		case "ratelimit":
+			ok = decodeField(raw, &k.RateLimit)
+		case "remaining":
+			ok = decodeField(raw, &k.Remaining)
+		case "refill":
+			ok = decodeField(raw, &k.Refill)
+		case "meta":
+			ok = decodeField(raw, &k.Meta)
+			if string(k.Meta) == "null" {
+				k.Meta = nil
+			}
 		}
 		if !ok {
 			extra[name] = raw
@@ -102,7 +122,7 @@ func decodeField[T any](raw json.RawMessage, dst *T) bool {
 // got: "key" only if the value is known, the other additions only if set, and the extra
 // fields.
 func (k APIKey) MarshalJSON() ([]byte, error) {
-	m := make(map[string]any, 9+len(k.Extra))
+	m := make(map[string]any, 13+len(k.Extra))
 	for name, raw := range k.Extra {
 		m[name] = raw
 	}
@@ -124,6 +144,18 @@ func (k APIKey) MarshalJSON() ([]byte, error) {
 	}
 	if k.ExpiresAt != nil {
 		m["expires_at"] = k.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	if k.RateLimit != nil {
+		m["ratelimit"] = k.RateLimit
+	}
+	if k.Remaining != nil {
+		m["remaining"] = *k.Remaining
+	}
+	if k.Refill != nil {
+		m["refill"] = k.Refill
+	}
+	if k.Meta != nil {
+		m["meta"] = k.Meta
 	}
 	return json.Marshal(m)
 }

@@ -22,6 +22,19 @@
 //	err = admin.LogIn(ctx, "root@example.com", password)
 //	users, err := admin.Users("latchkey-qmzvx").Find(ctx, client.UserFilter{Disabled: new(true)})
 //
+// A Verifier is for an app's own backend: with one of the app's server API keys, it asks
+// the server whether a user API key that a request carries is valid, whose it is, whether
+// it has the scopes a call needs and whether it is over its limits, without logging in.
+// Its Middleware does that for every request of a net/http handler, answering 401, 403, 429
+// (with Retry-After) or 503 by itself and passing valid requests on with the answer in their
+// context (VerifyResultFromContext). Admins set a key's limits (AppUsers.SetAPIKeyLimits)
+// and read its hourly usage (AppUsers.APIKeyUsage); a key's owner reads it too
+// (APIKeys.Usage).
+//
+//	verifier := client.NewVerifier("http://127.0.0.1:9090", "latchkey-qmzvx", serverKey)
+//	res, err := verifier.Verify(ctx, key, client.VerifyScopes("read"))
+//	http.ListenAndServe(":8080", verifier.Middleware(client.VerifyScopes("read"))(api))
+//
 // Server errors are *Error values; compare them with the sentinels (ErrAPIKeyNotFound,
 // ErrInvalidSession, ...) through errors.Is.
 //

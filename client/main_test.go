@@ -55,6 +55,8 @@ func startExampleServer() (stop func() error, err error) {
 		return nil, fmt.Errorf("build latchkey: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--app-id", "example-app", "--log-level", "warn")
+	// The first admin, made at the first start, as a deployment would.
+	cmd.Env = append(os.Environ(), "LATCHKEY_ADMIN_EMAIL="+exampleAdminEmail, "LATCHKEY_ADMIN_PASSWORD="+exampleAdminPassword)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -117,4 +119,32 @@ func exampleApp() *client.App {
 		log.Fatal(err)
 	}
 	return app
+}
+
+// The example server's first admin.
+const (
+	exampleAdminEmail    = "root@example.com"
+	exampleAdminPassword = "rootpassword1"
+)
+
+// exampleAdmin returns an Admin of the example server, logged in as its first admin.
+func exampleAdmin() *client.Admin {
+	admin, err := client.NewAdmin(exampleServer.url)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := admin.LogIn(context.Background(), exampleAdminEmail, exampleAdminPassword); err != nil {
+		log.Fatal(err)
+	}
+	return admin
+}
+
+// exampleServerKey returns the value of a new server API key of the example app, which an
+// admin makes for the app's backend once (latchkey admin server-keys create).
+func exampleServerKey() string {
+	key, err := exampleAdmin().ServerAPIKeys(exampleServer.appID).Create(context.Background(), fmt.Sprintf("backend-%d", exampleSeq.Add(1)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return key.Value
 }

@@ -48,10 +48,15 @@ Users of an app:
   users disable|enable|logout USER --app APP
   users delete USER --app APP [--yes]
 
-A user's API keys:
+A user's API keys ("keys" is short for "user-keys"):
   user-keys list --app APP --user USER [--json]
   user-keys disable|enable KEY --app APP --user USER
   user-keys delete KEY --app APP --user USER [--yes]
+  user-keys limit KEY --app APP --user USER [--ratelimit LIMIT/DURATION|none] [--remaining N|none]
+                  [--refill AMOUNT/daily|AMOUNT/monthly|none] [--meta JSON|none] [--json]
+                                               set or remove the limits that verify calls enforce
+  user-keys usage KEY --app APP --user USER [--from T] [--to T] [--json]
+                                               the key's verify calls by hour and outcome
 
 Leaked keys (with the app's leak-report secret, not the admin session):
   leak-report --app APP [--url URL] [--json] [VALUE ...]
@@ -109,6 +114,8 @@ var adminCommands = map[string]func() adminCommand{
 	"user-keys disable": func() adminCommand { return &AdminUserKeysToggleCommand{toggle: toggle{Disable: true}} },
 	"user-keys enable":  func() adminCommand { return &AdminUserKeysToggleCommand{} },
 	"user-keys delete":  func() adminCommand { return &AdminUserKeysDeleteCommand{} },
+	"user-keys limit":   func() adminCommand { return &AdminUserKeysLimitCommand{} },
+	"user-keys usage":   func() adminCommand { return &AdminUserKeysUsageCommand{} },
 
 	"leak-report": func() adminCommand { return &AdminLeakReportCommand{} },
 
@@ -121,6 +128,9 @@ var adminCommands = map[string]func() adminCommand{
 // adminGroups are the first words of the two-word commands.
 var adminGroups = map[string]bool{"apps": true, "server-keys": true, "users": true, "user-keys": true, "signing-keys": true}
 
+// adminGroupAliases are other names of groups: `admin keys limit` is `admin user-keys limit`.
+var adminGroupAliases = map[string]string{"keys": "user-keys"}
+
 // Run dispatches to the admin subcommand.
 func (c *AdminCommand) Run(ctx context.Context, args []string) error {
 	if none, err := c.noCommand(args, adminUsage); none {
@@ -130,6 +140,9 @@ func (c *AdminCommand) Run(ctx context.Context, args []string) error {
 		return inCommand("admin create-user", (&AdminCreateUserCommand{userIO: c.userIO}).Run(ctx, args[1:]))
 	}
 	name, rest := args[0], args[1:]
+	if group, ok := adminGroupAliases[name]; ok {
+		name = group
+	}
 	if adminGroups[name] {
 		if none, err := c.noCommand(rest, groupUsage(name)); none {
 			return inCommand("admin "+name, err)
@@ -168,10 +181,14 @@ func isHelp(arg string) bool {
 func groupUsage(group string) string {
 	var b strings.Builder
 	b.WriteString("Usage: latchkey admin " + group + " COMMAND [flags]\n\n")
+	in := false // in a command of the group, whose further lines are indented deeper
 	for _, line := range strings.Split(adminUsage, "\n") {
-		if strings.HasPrefix(line, "  "+group+" ") {
+		if strings.HasPrefix(line, "  "+group+" ") || in && strings.HasPrefix(line, "   ") {
 			b.WriteString(line + "\n")
+			in = true
+			continue
 		}
+		in = false
 	}
 	b.WriteString("\nEach command takes -h for help.\n")
 	return b.String()

@@ -127,7 +127,7 @@ func (c *AdminAppsDeleteCommand) Run(ctx context.Context, args []string) error {
 var settingNames = []string{
 	"name", "auto_confirm", "anon_user_enabled", "local_userpass_enabled", "api_key_enabled",
 	"password_min_length", "refresh_token_lifetime_seconds", "allowed_origins",
-	"hide_account_existence", "key_prefix", "max_key_lifetime_seconds", "scopes",
+	"hide_account_existence", "key_prefix", "max_key_lifetime_seconds", "scopes", "key_ratelimit",
 }
 
 // AdminAppsSettingsCommand shows an app's settings, and changes them with --set.
@@ -154,6 +154,7 @@ func (c *AdminAppsSettingsCommand) Run(ctx context.Context, args []string) error
 			"  key_prefix                      2 to 10 lowercase letters starting new key values (default lk)\n"+
 			"  max_key_lifetime_seconds        longest and default lifetime of new user keys; 0: no maximum\n"+
 			"  scopes                          comma-separated scopes keys may carry, e.g. read,write; empty: none\n"+
+			"  key_ratelimit                   rate limit of new user keys, LIMIT/DURATION such as 100/1m; empty: none\n"+
 			"The output also shows leak_secret_set (see latchkey admin apps leak-secret).", "APP")
 	fs.Var(&c.Set, "set", "KEY=VALUE to change; may be repeated")
 	c.jsonFlag.register(fs, "print JSON")
@@ -197,6 +198,11 @@ func printSettings(w io.Writer, s client.AppSettings) {
 	fmt.Fprintf(tw, "hide_account_existence\t%t\n", s.HideAccountExistence)
 	fmt.Fprintf(tw, "key_prefix\t%s\nmax_key_lifetime_seconds\t%s\nscopes\t%s\nleak_secret_set\t%t\n",
 		s.KeyPrefix, maxKey, scopes, s.LeakSecretSet)
+	keyRateLimit := "(none)"
+	if s.KeyRateLimit != nil {
+		keyRateLimit = formatRateLimit(s.KeyRateLimit)
+	}
+	fmt.Fprintf(tw, "key_ratelimit\t%s\n", keyRateLimit)
 	tw.Flush()
 }
 
@@ -270,6 +276,16 @@ func parseSettings(sets []string) (client.AppSettingsUpdate, error) {
 			err = seconds(&upd.MaxKeyLifetimeSeconds)
 		case "scopes":
 			list(&upd.Scopes)
+		case "key_ratelimit":
+			if value == "" || value == none {
+				upd.KeyRateLimit, upd.RemoveKeyRateLimit = nil, true
+				break
+			}
+			l, perr := parseRateLimit(value)
+			if perr != nil {
+				return upd, bad("LIMIT/DURATION such as 100/1m, or empty")
+			}
+			upd.KeyRateLimit, upd.RemoveKeyRateLimit = l, false
 		default:
 			return upd, fmt.Errorf("--set: unknown setting %q; the settings are %s", key, strings.Join(settingNames, ", "))
 		}

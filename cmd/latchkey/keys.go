@@ -189,11 +189,19 @@ func (c *KeysListCommand) Run(ctx context.Context, args []string) error {
 // field beyond the known ones.
 func printKeys(w io.Writer, keys []client.APIKey, asJSON bool) error {
 	extra := extraFields(keys...)
-	head := append([]string{"ID", "NAME", "START", "ENABLED", "CREATED", "LAST USED", "EXPIRES", "SCOPES"}, upper(extra)...)
+	head := []string{"ID", "NAME", "START", "ENABLED", "CREATED", "LAST USED", "EXPIRES", "SCOPES"}
+	limits := hasLimits(keys)
+	if limits {
+		head = append(head, "RATELIMIT", "REMAINING", "REFILL", "META")
+	}
+	head = append(head, upper(extra)...)
 	return printList(w, keys, asJSON, "No API keys.", head, func(k client.APIKey) []string {
 		row := []string{
 			k.ID, k.Name, orDash(k.Start), yesNo(k.Enabled()), formatTime(&k.CreatedAt, "-"), formatTime(k.LastUsedAt, "never"),
 			formatTime(k.ExpiresAt, "never"), formatScopes(k.Scopes),
+		}
+		if limits {
+			row = append(row, formatRateLimit(k.RateLimit), formatRemaining(k.Remaining), formatRefill(k.Refill), formatMeta(k.Meta))
 		}
 		for _, name := range extra {
 			row = append(row, formatRaw(k.Extra[name]))
@@ -328,6 +336,7 @@ func printKey(w io.Writer, k client.APIKey) {
 	fmt.Fprintf(tw, "id\t%s\nname\t%s\nstart\t%s\nenabled\t%s\ncreated\t%s\nlast used\t%s\nexpires\t%s\nscopes\t%s\n",
 		k.ID, k.Name, orDash(k.Start), yesNo(k.Enabled()), formatTime(&k.CreatedAt, "-"), formatTime(k.LastUsedAt, "never"),
 		formatTime(k.ExpiresAt, "never"), formatScopes(k.Scopes))
+	printKeyLimits(tw, k)
 	for _, name := range extraFields(k) {
 		fmt.Fprintf(tw, "%s\t%s\n", strings.ReplaceAll(name, "_", " "), formatRaw(k.Extra[name]))
 	}

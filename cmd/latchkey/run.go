@@ -30,6 +30,9 @@ As a user of a server:
   latchkey logout            end the session and forget it
   latchkey whoami            show the logged-in user
   latchkey keys COMMAND      manage your API keys: create, rotate, list, get, disable, enable, delete
+
+As an app's backend:
+  latchkey verify KEY        check a user API key with a server API key (LATCHKEY_SERVER_KEY)
 `
 
 // terminalCommands make, by name, the subcommands that may ask at the terminal (for a
@@ -41,6 +44,7 @@ var terminalCommands = map[string]func(userSession) Command{
 	"logout":   func(s userSession) Command { return &LogoutCommand{userSession: s} },
 	"whoami":   func(s userSession) Command { return &WhoamiCommand{userSession: s} },
 	"keys":     func(s userSession) Command { return &KeysCommand{userSession: s} },
+	"verify":   func(s userSession) Command { return &VerifyCommand{userSession: s} },
 }
 
 // Run runs the subcommand named by args[0].
