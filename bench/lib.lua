@@ -2,10 +2,27 @@
 -- wrk). Each wrk thread has its own Lua state; setup() numbers them so that threads start at
 -- different places in the lists.
 
-local threads = 0
+local threads = {}
 function setup(thread)
-  threads = threads + 1
-  thread:set("id", threads)
+  threads[#threads + 1] = thread
+  thread:set("id", #threads)
+end
+
+-- expect makes the script's response count, in invalid, the 2xx answers whose body lacks
+-- any of the plain strings given (such as '"valid":true'), so that a scenario whose server
+-- answers fast but wrongly cannot look fast; done reports the count.
+invalid = 0
+function expect(...)
+  local want = { ... }
+  function response(status, headers, body)
+    if status < 200 or status > 299 then return end
+    for _, w in ipairs(want) do
+      if not body:find(w, 1, true) then
+        invalid = invalid + 1
+        return
+      end
+    end
+  end
 end
 
 -- lines returns the non-empty lines of the file named by the environment variable.
@@ -48,10 +65,13 @@ function bearer(method, path, env, n)
 end
 
 -- done prints one machine-readable line for bench/run: scenario, requests/s, p50 and p99 in
--- milliseconds, requests, non-2xx/3xx answers, socket errors.
+-- milliseconds, requests, non-2xx/3xx answers, socket errors, and the 2xx answers expect
+-- found wrong (0 where the script expects nothing).
 function done(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT %s %.1f %.2f %.2f %d %d %d\n", os.getenv("LK_SCENARIO") or "?",
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + (tonumber(t:get("invalid")) or 0) end
+  io.write(string.format("RESULT %s %.1f %.2f %.2f %d %d %d %d\n", os.getenv("LK_SCENARIO") or "?",
     summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, summary.requests, e.status, e.connect + e.read + e.write + e.timeout))
+    latency:percentile(99) / 1000, summary.requests, e.status, e.connect + e.read + e.write + e.timeout, bad))
 end

@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +61,14 @@ type Command struct {
 	KeysOut       string
 	SaveUsers     int
 	Batch         int
+
+	// The verify scenarios' flags: a server key of the app, and users whose keys carry a
+	// rate limit.
+	ServerKeyOut    string
+	LimitedUsers    int
+	LimitedKeysOut  string
+	KeyRateLimit    latchkey.KeyRateLimit
+	keyRateLimitArg string
 }
 
 func (c *Command) parse(args []string) error {
@@ -75,18 +84,43 @@ func (c *Command) parse(args []string) error {
 	fs.StringVar(&c.KeysOut, "keys-out", "bench-keys.txt", "file for the key values of the first --save-users users, one a line (mode 0600)")
 	fs.IntVar(&c.SaveUsers, "save-users", 1000, "how many users' key values go to --keys-out")
 	fs.IntVar(&c.Batch, "batch", 10000, "users per transaction")
+	fs.StringVar(&c.ServerKeyOut, "server-key-out", "", "create a server API key of the app and write its value to this file (mode 0600)")
+	fs.IntVar(&c.LimitedUsers, "limited-users", 0, "further users with API keys that carry --key-ratelimit; all their key values go to --limited-keys-out")
+	fs.StringVar(&c.LimitedKeysOut, "limited-keys-out", "bench-limited-keys.txt", "file for the key values of the --limited-users users, one a line (mode 0600)")
+	fs.StringVar(&c.keyRateLimitArg, "key-ratelimit", "10000000/1m", "the rate limit of the --limited-users users' keys: LIMIT/DURATION")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.parseRateLimit(); err != nil {
 		return err
 	}
 	switch {
 	case fs.NArg() > 0:
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	case c.Users < 0 || c.PasswordUsers < 0 || c.SaveUsers < 0:
+	case c.Users < 0 || c.PasswordUsers < 0 || c.SaveUsers < 0 || c.LimitedUsers < 0:
 		return errors.New("counts must not be negative")
 	case c.KeysPerUser < 1 || c.KeysPerUser > latchkey.MaxAPIKeysPerUser:
 		return fmt.Errorf("--keys-per-user must be 1 to %d", latchkey.MaxAPIKeysPerUser)
 	case c.Batch < 1:
 		return errors.New("--batch must be positive")
+	}
+	return nil
+}
+
+// parseRateLimit reads --key-ratelimit, LIMIT/DURATION (10000000/1m), into KeyRateLimit.
+func (c *Command) parseRateLimit() error {
+	limit, dur, ok := strings.Cut(c.keyRateLimitArg, "/")
+	n, err := strconv.ParseInt(limit, 10, 64)
+	if !ok || err != nil {
+		return fmt.Errorf("--key-ratelimit %q: want LIMIT/DURATION, e.g. 10000000/1m", c.keyRateLimitArg)
+	}
+	d, err := time.ParseDuration(dur)
+	if err != nil {
+		return fmt.Errorf("--key-ratelimit %q: %w", c.keyRateLimitArg, err)
+	}
+	c.KeyRateLimit = latchkey.KeyRateLimit{Limit: n, Duration: d}
+	if err := c.KeyRateLimit.Validate(); err != nil {
+		return fmt.Errorf("--key-ratelimit: %w", err)
 	}
 	return nil
 }
@@ -155,7 +189,43 @@ func (c *Command) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("app: %w", err)
 	}
 
-	out, err := os.OpenFile(c.KeysOut, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	start := time.Now()
+	if err := c.seedKeyUsers(ctx, db, app, c.Users, c.SaveUsers, c.KeysOut, nil); err != nil {
+		return err
+	}
+	if err := c.seedPasswordUsers(ctx, svc, store, db, app); err != nil {
+		return err
+	}
+	if c.LimitedUsers > 0 {
+		if err := c.seedKeyUsers(ctx, db, app, c.LimitedUsers, c.LimitedUsers, c.LimitedKeysOut, &c.KeyRateLimit); err != nil {
+			return err
+		}
+	}
+	if c.ServerKeyOut != "" {
+		// The seeder makes the key as an admin would; no admin needs to exist for it.
+		now := time.Now().UTC()
+		admin := &latchkey.AdminAuth{Admin: &latchkey.Admin{ID: latchkey.NewID(now), Email: "bench-seed@example.com", CreatedAt: now},
+			TokenType: latchkey.AdminAccessToken}
+		k, err := svc.ServerKeys.CreateServerAPIKey(latchkey.NewContextWithAdmin(ctx, admin), app.ID,
+			latchkey.APIKeyInput{Name: fmt.Sprintf("bench-%d", now.UnixNano())})
+		if err != nil {
+			return fmt.Errorf("server key: %w", err)
+		}
+		if err := writeSecret(c.ServerKeyOut, k.Value+"\n"); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(c.Stdout, "App ID: %s\nSeeded %d users with %d keys each, %d with rate-limited keys and %d email/password users in %s; key values of %d users in %s\n",
+		app.ClientAppID, c.Users, c.KeysPerUser, c.LimitedUsers, c.PasswordUsers, time.Since(start).Round(time.Millisecond),
+		min(c.SaveUsers, c.Users), c.KeysOut)
+	return nil
+}
+
+// seedKeyUsers adds n users with --keys-per-user keys each, limit on every key when it is
+// not nil, in bulk transactions, and writes the key values of the first save users to the
+// file keysOut.
+func (c *Command) seedKeyUsers(ctx context.Context, db *bulk.DB, app *latchkey.App, n, save int, keysOut string, limit *latchkey.KeyRateLimit) error {
+	out, err := os.OpenFile(keysOut, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
@@ -168,15 +238,18 @@ func (c *Command) Run(ctx context.Context, args []string) error {
 		keys  []*latchkey.APIKey
 		added int
 	)
-	for added < c.Users {
-		n := min(c.Batch, c.Users-added)
+	for added < n {
+		batch := min(c.Batch, n-added)
 		users, keys = users[:0], keys[:0]
 		now := time.Now().UTC()
-		for i := range n {
+		for i := range batch {
 			u := newUser(app, now)
 			ks := newKeys(app, u, now, c.KeysPerUser)
+			for _, k := range ks {
+				k.RateLimit = limit
+			}
 			users, keys = append(users, u), append(keys, ks...)
-			if added+i < c.SaveUsers {
+			if added+i < save {
 				for _, k := range ks {
 					fmt.Fprintln(w, k.Value)
 				}
@@ -185,26 +258,30 @@ func (c *Command) Run(ctx context.Context, args []string) error {
 		if err := db.Insert(ctx, users, keys); err != nil {
 			return err
 		}
-		added += n
-		if added%100000 < c.Batch || added == c.Users {
+		added += batch
+		if added%100000 < c.Batch || added == n {
 			elapsed := time.Since(start)
 			fmt.Fprintf(c.Stderr, "seed: %d users, %d keys (%.0f rows/s)\n", added, added*c.KeysPerUser,
 				float64(added*(2+c.KeysPerUser))/elapsed.Seconds())
 		}
 	}
-	if err := c.seedPasswordUsers(ctx, svc, store, db, app); err != nil {
-		return err
-	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	if err := out.Close(); err != nil {
+	return out.Close()
+}
+
+// writeSecret writes s to a new file of mode 0600.
+func writeSecret(path, s string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Stdout, "App ID: %s\nSeeded %d users with %d keys each and %d email/password users in %s; key values of %d users in %s\n",
-		app.ClientAppID, c.Users, c.KeysPerUser, c.PasswordUsers, time.Since(start).Round(time.Millisecond),
-		min(c.SaveUsers, c.Users), c.KeysOut)
-	return nil
+	if _, err := f.WriteString(s); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // seedPasswordUsers registers bench-N@example.com through the service, so that password
