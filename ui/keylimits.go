@@ -112,10 +112,13 @@ func (f limitsForm) limits(was limitsForm) (latchkey.APIKeyLimits, string) {
 				return l, "The rate limit must be a whole number of uses."
 			}
 			s, err := strconv.ParseFloat(f.Window, 64)
-			if err != nil || math.IsNaN(s) || s < 0 || s > 1<<40 {
-				return l, "The rate limit's window must be a number of seconds."
+			ms := s * 1000 // NaN fails both comparisons
+			if err != nil || !(ms >= float64(latchkey.MinRateLimitDuration.Milliseconds()) && ms <= float64(latchkey.MaxRateLimitDuration.Milliseconds())) {
+				// The service's message names duration_ms, which the form does not show.
+				return l, "The rate limit's window must be from " + seconds(latchkey.MinRateLimitDuration) +
+					" to " + seconds(latchkey.MaxRateLimitDuration) + " seconds (a day)."
 			}
-			rl = &latchkey.KeyRateLimit{Limit: n, Duration: time.Duration(math.Round(s*1000)) * time.Millisecond}
+			rl = &latchkey.KeyRateLimit{Limit: n, Duration: time.Duration(math.Round(ms)) * time.Millisecond}
 		}
 		l.RateLimit = &rl
 	}
@@ -175,6 +178,8 @@ func decodeJSON(s string) (any, bool) {
 	return v, true
 }
 
+func seconds(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
+
 // noChange reports whether limits changes nothing.
 func noChange(l latchkey.APIKeyLimits) bool {
 	return l.RateLimit == nil && l.Remaining == nil && l.Refill == nil && l.Meta == nil
@@ -230,7 +235,7 @@ func (h *Handler) handleSetUserKeyLimits(w http.ResponseWriter, r *http.Request)
 			h.done(w, r, userURL(app.ClientAppID, user), "Limits of key "+k.Name+" saved.")
 			return
 		case latchkey.EInvalid, latchkey.EBadRequest:
-			msg = sentence(latchkey.ErrorMessage(err))
+			msg = latchkey.ErrorMessage(err)
 		default:
 			h.fail(w, r, err)
 			return

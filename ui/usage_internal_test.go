@@ -341,7 +341,7 @@ func TestLimitsForm(t *testing.T) {
 	})
 	t.Run("Refused", func(t *testing.T) {
 		for _, f := range []limitsForm{
-			{RateLimit: "10"}, {RateLimit: "ten", Window: "1"}, {RateLimit: "10", Window: "NaN"}, {Remaining: "1e3"},
+			{RateLimit: "10"}, {RateLimit: "ten", Window: "1"}, {RateLimit: "10", Window: "NaN"}, {RateLimit: "10", Window: "0.5"}, {RateLimit: "10", Window: "86401"}, {Remaining: "1e3"},
 			{RefillAmount: "x", RefillInterval: "daily"}, {Meta: "{plan"},
 		} {
 			if _, msg := f.limits(limitsForm{}); msg == "" {
