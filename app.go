@@ -60,6 +60,9 @@ var originPattern = regexp.MustCompile(`^https?://[a-zA-Z0-9.-]+(:[0-9]{1,5})?$`
 
 var scopePattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 
+// ValidScope reports whether s has the form of a scope: 1 to 64 letters, digits or _ . : -.
+func ValidScope(s string) bool { return scopePattern.MatchString(s) }
+
 // HasScope reports whether the app declares the scope.
 func (a *App) HasScope(scope string) bool {
 	for _, sc := range a.Scopes {
@@ -109,6 +112,11 @@ func (a *App) Validate() error {
 	}
 	if a.RefreshTokenLifetime < MinRefreshTokenLifetime || a.RefreshTokenLifetime > MaxRefreshTokenLifetime {
 		return Errorf(EInvalid, "refresh token lifetime must be between 30 minutes and 180 days")
+	}
+	if a.KeyRateLimit != nil {
+		if err := a.KeyRateLimit.Validate(); err != nil {
+			return Errorf(EInvalid, "key_%s", err.(*Error).Message)
+		}
 	}
 	return nil
 }

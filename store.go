@@ -23,6 +23,7 @@ type Store interface {
 	WebSessionStore
 	AuditStore
 	LimitStore
+	VerifyStore
 
 	// Close releases the store's resources.
 	Close() error

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -19,6 +20,11 @@ type apiKeyResponse struct {
 	CreatedAt  string   `json:"created_at"`
 	LastUsedAt *string  `json:"last_used_at,omitempty"`
 	ExpiresAt  *string  `json:"expires_at,omitempty"`
+	// The limits an admin set for verify calls, each absent when unset; read only here.
+	RateLimit *rateLimitJSON   `json:"ratelimit,omitempty"`
+	Remaining *int64           `json:"remaining,omitempty"`
+	Refill    *refillJSON      `json:"refill,omitempty"`
+	Meta      *json.RawMessage `json:"meta,omitempty"`
 }
 
 func newAPIKeyResponse(k *latchkey.APIKey) apiKeyResponse {
@@ -32,7 +38,19 @@ func newAPIKeyResponse(k *latchkey.APIKey) apiKeyResponse {
 		CreatedAt:  k.CreatedAt.UTC().Format(time.RFC3339),
 		LastUsedAt: rfc3339(k.LastUsedAt),
 		ExpiresAt:  rfc3339(k.ExpiresAt),
+		RateLimit:  newRateLimitJSON(k.RateLimit),
+		Remaining:  k.Remaining,
+		Refill:     newRefillJSON(k.Refill),
+		Meta:       rawMeta(k.Meta),
 	}
+}
+
+// rawMeta is a key's meta for the wire, nil when it has none.
+func rawMeta(m json.RawMessage) *json.RawMessage {
+	if len(m) == 0 {
+		return nil
+	}
+	return &m
 }
 
 func rfc3339(t *time.Time) *string {

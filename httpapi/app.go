@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -70,6 +71,26 @@ type appSettings struct {
 	MaxKeyLifetimeSeconds       *int64    `json:"max_key_lifetime_seconds,omitempty"`
 	Scopes                      *[]string `json:"scopes,omitempty"`
 	LeakSecretSet               *bool     `json:"leak_secret_set,omitempty"` // read only
+	// KeyRateLimit is the rate limit new user keys start with; null removes it.
+	KeyRateLimit nullableRateLimit `json:"key_ratelimit"`
+}
+
+// nullableRateLimit is a rate limit that may be null on the wire: a PATCH tells null
+// (remove, set with a nil limit) from a field left out (not set).
+type nullableRateLimit struct {
+	set   bool
+	limit *rateLimitJSON
+}
+
+func (n nullableRateLimit) MarshalJSON() ([]byte, error) { return json.Marshal(n.limit) }
+
+func (n *nullableRateLimit) UnmarshalJSON(b []byte) error {
+	n.set, n.limit = true, nil
+	if string(b) == "null" {
+		return nil
+	}
+	n.limit = &rateLimitJSON{}
+	return json.Unmarshal(b, n.limit)
 }
 
 func newAppSettings(a *latchkey.App) appSettings {
@@ -90,6 +111,7 @@ func newAppSettings(a *latchkey.App) appSettings {
 		PasswordMinLength: &a.PasswordMinLength, RefreshTokenLifetimeSeconds: &secs, AllowedOrigins: &origins,
 		HideAccountExistence: &a.HideAccountExistence,
 		KeyPrefix:            &a.KeyPrefix, MaxKeyLifetimeSeconds: &maxKey, Scopes: &scopes, LeakSecretSet: &leak,
+		KeyRateLimit: nullableRateLimit{set: true, limit: newRateLimitJSON(a.KeyRateLimit)},
 	}
 }
 
@@ -103,6 +125,17 @@ func (p appSettings) update() latchkey.AppSettings {
 	upd.KeyPrefix, upd.Scopes = p.KeyPrefix, p.Scopes
 	upd.RefreshTokenLifetime = seconds(p.RefreshTokenLifetimeSeconds)
 	upd.MaxKeyLifetime = seconds(p.MaxKeyLifetimeSeconds)
+	if p.KeyRateLimit.set {
+		upd.KeyRateLimit = &latchkey.KeyRateLimit{}
+		if j := p.KeyRateLimit.limit; j != nil {
+			upd.KeyRateLimit.Limit = j.Limit
+			upd.KeyRateLimit.Duration = time.Duration(min(max(j.DurationMS, 0), int64(latchkey.MaxRateLimitDuration/time.Millisecond)+1)) * time.Millisecond
+			if j.Limit == 0 {
+				// Zero would read as "remove": let the service refuse it.
+				upd.KeyRateLimit.Limit = -1
+			}
+		}
+	}
 	return upd
 }
 
@@ -182,6 +215,13 @@ func applySettings(a *latchkey.App, u latchkey.AppSettings) {
 	}
 	if u.Scopes != nil {
 		a.Scopes = *u.Scopes
+	}
+	if u.KeyRateLimit != nil {
+		a.KeyRateLimit = nil
+		if u.KeyRateLimit.Limit != 0 {
+			rl := *u.KeyRateLimit
+			a.KeyRateLimit = &rl
+		}
 	}
 }
 

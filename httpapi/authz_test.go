@@ -63,6 +63,7 @@ const (
 	adminAccess                    // an admin access token
 	adminRefresh                   // an admin refresh token
 	leak                           // the app's leak-report secret or an admin access token
+	backend                        // a server API key of the app, or the access token of its session
 )
 
 // want is an expected answer: the status and the error_code (noCode: none).
@@ -118,6 +119,11 @@ func (r authzRoute) want(c caller) want {
 			return r.ok
 		}
 		return invalidSession
+	case backend:
+		if c == cServerKeyUser {
+			return r.ok
+		}
+		return invalidSession
 	}
 	switch c {
 	case cAdmin, cDeletedUser, cDisabledUser, cDisabledKey, cEndedSession:
@@ -155,6 +161,7 @@ var authzRoutes = []authzRoute{
 	{"GET", "/api/client/v2.0/app/{app}/.well-known/jwks.json", public, nil, want{200, ""}, false},
 	{"GET", "/.well-known/jwks.json", public, nil, want{200, ""}, false},
 	{"POST", "/api/client/v2.0/app/{app}/auth/api_keys/leaked", leak, []any{}, want{200, ""}, false},
+	{"POST", "/api/client/v2.0/app/{app}/auth/api_keys/verify", backend, map[string]any{"key": "lk_unknown"}, want{200, ""}, false},
 
 	{"GET", "/api/client/v2.0/auth/profile", access, nil, want{200, ""}, false},
 	{"DELETE", "/api/client/v2.0/auth/delete", owner, nil, want{204, ""}, true},
@@ -167,6 +174,7 @@ var authzRoutes = []authzRoute{
 	{"PUT", "/api/client/v2.0/auth/api_keys/{id}/enable", keyByID, nil, want{204, ""}, false},
 	{"PUT", "/api/client/v2.0/auth/api_keys/{id}/disable", keyByID, nil, want{204, ""}, false},
 	{"POST", "/api/client/v2.0/auth/api_keys/{id}/rotate", keyByID, nil, want{200, ""}, false},
+	{"GET", "/api/client/v2.0/auth/api_keys/{id}/usage", keyByID, nil, want{200, ""}, false},
 	{"DELETE", "/api/client/v2.0/auth/api_keys/{id}", keyByID, nil, want{204, ""}, true},
 
 	// The admin API. {userID} and {keyID} name nothing, so the admin's own answers are 404s
@@ -214,6 +222,8 @@ var authzRoutes = []authzRoute{
 	{"PUT", "/api/admin/v3.0/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}/enable", adminAccess, nil, noSuchUser, false},
 	{"PUT", "/api/admin/v3.0/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}/disable", adminAccess, nil, noSuchUser, false},
 	{"DELETE", "/api/admin/v3.0/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}", adminAccess, nil, noSuchUser, false},
+	{"PATCH", "/api/admin/v3.0/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}", adminAccess, map[string]any{"meta": nil}, noSuchUser, false},
+	{"GET", "/api/admin/v3.0/groups/{group}/apps/{appID}/users/{userID}/api_keys/{keyID}/usage", adminAccess, nil, noSuchUser, false},
 }
 
 // TestAuthorizationMatrix sends every route of the client and admin APIs a request from
@@ -432,6 +442,9 @@ func (fx *authzFixture) token(t *testing.T, r authzRoute, c caller) string {
 	own := cAppUser
 	if r.class == adminAccess || r.class == adminRefresh || r.class == leak {
 		own = cAdmin
+	}
+	if r.class == backend {
+		own = cServerKeyUser
 	}
 	switch c {
 	case cNoToken:

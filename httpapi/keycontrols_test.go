@@ -87,10 +87,11 @@ func (e *env) newAdmin(t *testing.T) string {
 
 // appSettings is the part of the admin settings that the key controls use.
 type appSettings struct {
-	KeyPrefix             string   `json:"key_prefix"`
-	MaxKeyLifetimeSeconds int64    `json:"max_key_lifetime_seconds"`
-	Scopes                []string `json:"scopes"`
-	LeakSecretSet         bool     `json:"leak_secret_set"`
+	KeyPrefix             string     `json:"key_prefix"`
+	MaxKeyLifetimeSeconds int64      `json:"max_key_lifetime_seconds"`
+	Scopes                []string   `json:"scopes"`
+	LeakSecretSet         bool       `json:"leak_secret_set"`
+	KeyRateLimit          *rateLimit `json:"key_ratelimit"`
 }
 
 // patchSettings changes an app's settings through the admin API and returns them.

@@ -40,6 +40,11 @@ func (s *Server) routes() {
 	handle("DELETE", authPrefix+"/api_keys/{id}", s.withToken(latchkey.RefreshToken, s.handleDeleteAPIKey))
 	handle("POST", authPrefix+"/api_keys/{id}/rotate", s.withToken(latchkey.RefreshToken, s.handleRotateAPIKey))
 
+	if s.verify != nil {
+		handle("POST", appPrefix+"/auth/api_keys/verify", s.withApp(s.handleVerifyAPIKey))
+		handle("GET", authPrefix+"/api_keys/{id}/usage", s.withToken(latchkey.RefreshToken, s.handleFindAPIKeyUsage))
+	}
+
 	handle("GET", "/.well-known/jwks.json", s.handleJWKS)
 
 	s.opsRoutes(handle)
@@ -106,6 +111,10 @@ func (s *Server) adminRoutes(handle func(method, path string, h http.HandlerFunc
 	handle("PUT", groupApp+"/users/{userID}/api_keys/{keyID}/enable", access(s.setUserAPIKey(false)))
 	handle("PUT", groupApp+"/users/{userID}/api_keys/{keyID}/disable", access(s.setUserAPIKey(true)))
 	handle("DELETE", groupApp+"/users/{userID}/api_keys/{keyID}", access(s.handleDeleteUserAPIKey))
+	if s.verify != nil {
+		handle("PATCH", groupApp+"/users/{userID}/api_keys/{keyID}", access(s.handleSetUserAPIKeyLimits))
+		handle("GET", groupApp+"/users/{userID}/api_keys/{keyID}/usage", access(s.handleFindUserAPIKeyUsage))
+	}
 }
 
 type appContextKey struct{}

@@ -43,7 +43,9 @@ type Config struct {
 	ServerKeys  latchkey.ServerKeyService
 	Audit       latchkey.AuditService
 	SigningKeys latchkey.SigningKeyService
-	Logger      *slog.Logger
+	// Verify serves the verify call and the keys' limits and usage; nil serves none of them.
+	Verify latchkey.VerifyService
+	Logger *slog.Logger
 	// PublicURL is the base URL clients reach the server at, without a trailing slash.
 	PublicURL string
 	// Now is the clock; nil means time.Now.
@@ -75,6 +77,7 @@ type Server struct {
 	serverKeys  latchkey.ServerKeyService
 	audit       latchkey.AuditService
 	signingKeys latchkey.SigningKeyService
+	verify      latchkey.VerifyService
 	ui          http.Handler
 	logger      *slog.Logger
 	publicURL   string
@@ -109,6 +112,7 @@ func New(cfg Config) *Server {
 		serverKeys:  cfg.ServerKeys,
 		audit:       cfg.Audit,
 		signingKeys: cfg.SigningKeys,
+		verify:      cfg.Verify,
 
 		trustedProxies: cfg.TrustedProxies,
 	}

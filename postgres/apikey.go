@@ -7,12 +7,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/dbval"
 	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // apiKeyColumns are the columns scanAPIKey reads, in its order.
 const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, last_used_at, start,
-	scopes, expires_at, previous_hash, previous_expires_at`
+	scopes, expires_at, previous_hash, previous_expires_at, ` + dbval.KeyLimitColumns + `, refilled_at`
 
 // CreateAPIKey inserts a key unless its user already has max keys (ELimitReached) or a key of
 // that name (EAPIKeyExists); the cap is checked first. Concurrent calls for one user, from any
@@ -52,11 +53,14 @@ func insertAPIKey(ctx context.Context, tx pgx.Tx, k *latchkey.APIKey) error {
 	} else if taken {
 		return storeerr.Taken("API key")
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13)`,
-		k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, dbTime(k.CreatedAt),
+	limits := dbval.EncodeKeyLimits(k)
+	args := append([]any{k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, dbTime(k.CreatedAt),
 		dbTimePtr(k.LastUsedAt), k.Start, jsonList(k.Scopes), dbTimePtr(k.ExpiresAt),
-		nullBytes(k.PreviousHash), dbTimePtr(k.PreviousExpiresAt))
+		nullBytes(k.PreviousHash), dbTimePtr(k.PreviousExpiresAt)}, limits.Args()...)
+	_, err := tx.Exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13,
+			$14, $15, $16, $17, $18, $19::jsonb, $20)`,
+		append(args, dbTimePtr(k.RefilledAt))...)
 	if constraint, ok := violation(err, codeUniqueViolation); ok && constraint == "api_keys_user_id_name_key" {
 		return storeerr.APIKeyNameTaken()
 	}
@@ -250,11 +254,17 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, t time.Time) error {
 
 // scanAPIKey reads one row of apiKeyColumns; no row is ENotFound.
 func scanAPIKey(row rowScanner) (*latchkey.APIKey, error) {
-	var k latchkey.APIKey
-	if err := row.Scan(&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &k.CreatedAt,
-		&k.LastUsedAt, &k.Start, &k.Scopes, &k.ExpiresAt, &k.PreviousHash, &k.PreviousExpiresAt); err != nil {
+	var (
+		k      latchkey.APIKey
+		limits dbval.KeyLimits
+	)
+	dest := append([]any{&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &k.CreatedAt,
+		&k.LastUsedAt, &k.Start, &k.Scopes, &k.ExpiresAt, &k.PreviousHash, &k.PreviousExpiresAt}, limits.Dest()...)
+	if err := row.Scan(append(dest, &k.RefilledAt)...); err != nil {
 		return nil, noRow(err, storeerr.APIKeyNotFound)
 	}
+	limits.DecodeTo(&k)
+	k.RefilledAt = utcPtr(k.RefilledAt)
 	k.Scopes = nilIfEmpty(k.Scopes)
 	k.CreatedAt = k.CreatedAt.UTC()
 	k.LastUsedAt = utcPtr(k.LastUsedAt)

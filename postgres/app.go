@@ -2,17 +2,20 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/dbval"
 	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // appColumns are the columns scanApp reads, in its order.
 const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, userpass_enabled,
 	apikey_enabled, password_min_length, refresh_token_lifetime_s, allowed_origins, key_prefix,
-	max_key_lifetime_s, scopes, leak_secret_hash, hide_account_existence, created_at`
+	max_key_lifetime_s, scopes, leak_secret_hash, hide_account_existence, created_at,
+	key_ratelimit_limit, key_ratelimit_duration_ms`
 
 // CreateApp inserts an app. Errors: EConflict when the client app id or the id is taken.
 func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
@@ -50,13 +53,14 @@ func (s *Store) CreateFirstApp(ctx context.Context, app *latchkey.App) (*latchke
 
 // insertApp inserts an app row. Errors: EConflict when the client app id or the id is taken.
 func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
+	rateLimit, rateLimitMS := dbval.EncodeRateLimit(app.KeyRateLimit)
 	_, err := db.Exec(ctx, `INSERT INTO apps (`+appColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16, $17, $18)`,
 		app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
 		app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
 		int64(app.RefreshTokenLifetime/time.Second), list(app.AllowedOrigins), app.KeyPrefix,
 		int64(app.MaxKeyLifetime/time.Second), jsonList(app.Scopes), nullBytes(app.LeakSecretHash),
-		app.HideAccountExistence, dbTime(app.CreatedAt))
+		app.HideAccountExistence, dbTime(app.CreatedAt), rateLimit, rateLimitMS)
 	if constraint, ok := violation(err, codeUniqueViolation); ok && constraint == "apps_client_app_id_key" {
 		return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
 	}
@@ -84,16 +88,18 @@ func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
 
 // UpdateApp writes every setting of the app: all fields but ID, ClientAppID and CreatedAt.
 func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
+	rateLimit, rateLimitMS := dbval.EncodeRateLimit(app.KeyRateLimit)
 	return s.execOne(ctx, "update app", storeerr.AppNotFound, `UPDATE apps SET name = $1, auto_confirm = $2,
 		anonymous_enabled = $3, userpass_enabled = $4, apikey_enabled = $5,
 		password_min_length = $6, refresh_token_lifetime_s = $7, allowed_origins = $8,
 		key_prefix = $9, max_key_lifetime_s = $10, scopes = $11::jsonb, leak_secret_hash = $12,
-		hide_account_existence = $13
+		hide_account_existence = $13, key_ratelimit_limit = $15, key_ratelimit_duration_ms = $16
 		WHERE id = $14`,
 		app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled,
 		app.APIKeyEnabled, app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second),
 		list(app.AllowedOrigins), app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second),
-		jsonList(app.Scopes), nullBytes(app.LeakSecretHash), app.HideAccountExistence, app.ID)
+		jsonList(app.Scopes), nullBytes(app.LeakSecretHash), app.HideAccountExistence, app.ID,
+		rateLimit, rateLimitMS)
 }
 
 // DeleteApp deletes an app with everything of it, in one transaction. Its users, and through
@@ -121,15 +127,17 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 // scanApp reads one row of appColumns; no row is ENotFound.
 func scanApp(row rowScanner) (*latchkey.App, error) {
 	var (
-		app                  latchkey.App
-		lifetime, maxKeyLife int64
+		app                    latchkey.App
+		rateLimit, rateLimitMS sql.NullInt64
+		lifetime, maxKeyLife   int64
 	)
 	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm, &app.AnonymousEnabled,
 		&app.UserpassEnabled, &app.APIKeyEnabled, &app.PasswordMinLength, &lifetime, &app.AllowedOrigins,
 		&app.KeyPrefix, &maxKeyLife, &app.Scopes, &app.LeakSecretHash, &app.HideAccountExistence,
-		&app.CreatedAt); err != nil {
+		&app.CreatedAt, &rateLimit, &rateLimitMS); err != nil {
 		return nil, noRow(err, storeerr.AppNotFound)
 	}
+	app.KeyRateLimit = dbval.DecodeRateLimit(rateLimit, rateLimitMS)
 	app.AllowedOrigins = nilIfEmpty(app.AllowedOrigins)
 	app.Scopes = nilIfEmpty(app.Scopes)
 	app.RefreshTokenLifetime = time.Duration(lifetime) * time.Second

@@ -40,6 +40,10 @@ func (s *APIKeys) CreateAPIKey(ctx context.Context, in latchkey.APIKeyInput) (*l
 	if k.Scopes, err = keyScopes(auth.App, in.Scopes); err != nil {
 		return nil, err
 	}
+	if rl := auth.App.KeyRateLimit; rl != nil {
+		limit := *rl
+		k.RateLimit = &limit
+	}
 	setKeyValue(auth.App, k)
 	err = s.store.CreateAPIKey(ctx, k, latchkey.MaxAPIKeysPerUser)
 	s.audit(ctx, auth.App, latchkey.EventAPIKeyCreated, err, "api_key", k.ID, map[string]string{"name": k.Name})

@@ -90,6 +90,13 @@ func (s *Apps) UpdateApp(ctx context.Context, id string, upd latchkey.AppSetting
 	setIf(&changed.KeyPrefix, upd.KeyPrefix)
 	setIf(&changed.MaxKeyLifetime, upd.MaxKeyLifetime)
 	setIf(&changed.Scopes, upd.Scopes)
+	if upd.KeyRateLimit != nil {
+		changed.KeyRateLimit = nil
+		if upd.KeyRateLimit.Limit != 0 {
+			rl := *upd.KeyRateLimit
+			changed.KeyRateLimit = &rl
+		}
+	}
 	if err := changed.Validate(); err != nil {
 		return nil, err
 	}

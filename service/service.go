@@ -69,6 +69,8 @@ type core struct {
 	tokenLifetimes map[string]time.Duration
 	// mailLimit bounds the messages to one recipient.
 	mailLimit latchkey.MailLimit
+	// verify is this node's state of verify calls.
+	verify *verifier
 }
 
 // Service carries every service of the root package by its noun, over one shared core, and
@@ -88,6 +90,7 @@ type Service struct {
 	Audit       *Audit
 	SigningKeys *SigningKeys
 	WebSessions *WebSessions
+	Verify      *Verify
 }
 
 // New returns the services over one core and loads (or, on first start, creates) the token signing keys.
@@ -137,6 +140,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.tokens = tokens
 	s.auditor = newAuditor(cfg.Store, s.logger)
+	s.verify = newVerifier(cfg.Store, s)
+	// The services write through the store that keeps the key cache true on this node.
+	s.store = cachedStore{Store: cfg.Store, keys: s.verify.keys}
 	return &Service{
 		core:        s,
 		Auth:        &Auth{s},
@@ -150,12 +156,14 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Audit:       &Audit{s},
 		SigningKeys: &SigningKeys{s},
 		WebSessions: &WebSessions{s},
+		Verify:      &Verify{s},
 	}, nil
 }
 
 // Close writes the audit events still queued, waiting up to 10 s for a database that is away.
 // Call it before closing the store.
 func (s *Service) Close() error {
+	s.verify.close()
 	s.auditor.close()
 	return nil
 }

@@ -45,7 +45,7 @@ func (s *Users) FindUser(ctx context.Context, appID, userID string) (*latchkey.U
 	return u, stats, err
 }
 
-func (s *Users) adminUser(ctx context.Context, appID, userID string) (*latchkey.App, *latchkey.User, error) {
+func (s *core) adminUser(ctx context.Context, appID, userID string) (*latchkey.App, *latchkey.User, error) {
 	app, err := s.adminApp(ctx, appID)
 	if err != nil {
 		return nil, nil, err
@@ -62,7 +62,7 @@ func (s *Users) adminUser(ctx context.Context, appID, userID string) (*latchkey.
 
 // adminUserKey is adminUser for a call about one of the user's keys: an id that cannot name a
 // key is not found.
-func (s *Users) adminUserKey(ctx context.Context, appID, userID, keyID string) (*latchkey.App, *latchkey.User, error) {
+func (s *core) adminUserKey(ctx context.Context, appID, userID, keyID string) (*latchkey.App, *latchkey.User, error) {
 	app, u, err := s.adminUser(ctx, appID, userID)
 	if err == nil && !latchkey.IsID(keyID) {
 		err = errKeyNotFound()

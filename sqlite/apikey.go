@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/dbval"
 	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // apiKeyColumns are the columns scanAPIKey reads, in its order.
 const apiKeyColumns = `id, app_id, user_id, name, hash, disabled, created_at, last_used_at, start,
-	scopes, expires_at, previous_hash, previous_expires_at`
+	scopes, expires_at, previous_hash, previous_expires_at, ` + dbval.KeyLimitColumns + `, refilled_at`
 
 // CreateAPIKey inserts a key unless its user already has max keys (ELimitReached) or a key of
 // that name (EAPIKeyExists); the cap is checked first. The write pool's single connection and
@@ -46,11 +47,13 @@ func insertAPIKey(ctx context.Context, tx *sql.Tx, k *latchkey.APIKey) error {
 	} else if taken {
 		return storeerr.Taken("API key")
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, millis(k.CreatedAt),
+	limits := dbval.EncodeKeyLimits(k)
+	args := append([]any{k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled, millis(k.CreatedAt),
 		nullMillis(k.LastUsedAt), k.Start, encodeList(k.Scopes), nullMillis(k.ExpiresAt),
-		nullBytes(k.PreviousHash), nullMillis(k.PreviousExpiresAt))
+		nullBytes(k.PreviousHash), nullMillis(k.PreviousExpiresAt)}, limits.Args()...)
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		append(args, nullMillis(k.RefilledAt))...)
 	switch {
 	case isUniqueViolation(err):
 		var nameTaken bool
@@ -273,12 +276,17 @@ func scanAPIKey(row rowScanner) (*latchkey.APIKey, error) {
 		k                                        latchkey.APIKey
 		createdAt                                int64
 		lastUsedAt, expiresAt, previousExpiresAt sql.NullInt64
+		refilledAt                               sql.NullInt64
 		scopesJSON                               string
+		limits                                   dbval.KeyLimits
 	)
-	if err := row.Scan(&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &createdAt,
-		&lastUsedAt, &k.Start, &scopesJSON, &expiresAt, &k.PreviousHash, &previousExpiresAt); err != nil {
+	dest := append([]any{&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &createdAt,
+		&lastUsedAt, &k.Start, &scopesJSON, &expiresAt, &k.PreviousHash, &previousExpiresAt}, limits.Dest()...)
+	if err := row.Scan(append(dest, &refilledAt)...); err != nil {
 		return nil, noRow(err, storeerr.APIKeyNotFound)
 	}
+	limits.DecodeTo(&k)
+	k.RefilledAt = fromNullMillis(refilledAt)
 	var err error
 	if k.Scopes, err = decodeList(scopesJSON); err != nil {
 		return nil, err

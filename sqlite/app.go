@@ -6,13 +6,15 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/dbval"
 	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
 // appColumns are the columns scanApp reads, in its order.
 const appColumns = `id, client_app_id, name, auto_confirm, anonymous_enabled, userpass_enabled,
 	apikey_enabled, password_min_length, refresh_token_lifetime_s, allowed_origins, key_prefix,
-	max_key_lifetime_s, scopes, leak_secret_hash, hide_account_existence, created_at`
+	max_key_lifetime_s, scopes, leak_secret_hash, hide_account_existence, created_at,
+	key_ratelimit_limit, key_ratelimit_duration_ms`
 
 // CreateApp inserts an app. Errors: EConflict when the client app id or the id is taken.
 func (s *Store) CreateApp(ctx context.Context, app *latchkey.App) error {
@@ -40,13 +42,14 @@ func (s *Store) CreateFirstApp(ctx context.Context, app *latchkey.App) (*latchke
 
 // insertApp inserts an app row. Errors: EConflict when the client app id or the id is taken.
 func insertApp(ctx context.Context, db execer, app *latchkey.App) error {
+	rateLimit, rateLimitMS := dbval.EncodeRateLimit(app.KeyRateLimit)
 	_, err := db.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		app.ID, app.ClientAppID, app.Name, app.AutoConfirm, app.AnonymousEnabled,
 		app.UserpassEnabled, app.APIKeyEnabled, app.PasswordMinLength,
 		int64(app.RefreshTokenLifetime/time.Second), encodeList(app.AllowedOrigins), app.KeyPrefix,
 		int64(app.MaxKeyLifetime/time.Second), encodeList(app.Scopes), nullBytes(app.LeakSecretHash),
-		app.HideAccountExistence, millis(app.CreatedAt))
+		app.HideAccountExistence, millis(app.CreatedAt), rateLimit, rateLimitMS)
 	if isUniqueViolation(err) {
 		return latchkey.Errorf(latchkey.EConflict, "an app with client app id %q already exists", app.ClientAppID)
 	}
@@ -78,16 +81,18 @@ func (s *Store) FindApps(ctx context.Context) ([]*latchkey.App, error) {
 
 // UpdateApp writes every setting of the app: all fields but ID, ClientAppID and CreatedAt.
 func (s *Store) UpdateApp(ctx context.Context, app *latchkey.App) error {
+	rateLimit, rateLimitMS := dbval.EncodeRateLimit(app.KeyRateLimit)
 	return s.execOne(ctx, "update app", storeerr.AppNotFound, `UPDATE apps SET name = ?, auto_confirm = ?,
 		anonymous_enabled = ?, userpass_enabled = ?, apikey_enabled = ?,
 		password_min_length = ?, refresh_token_lifetime_s = ?, allowed_origins = ?,
 		key_prefix = ?, max_key_lifetime_s = ?, scopes = ?, leak_secret_hash = ?,
-		hide_account_existence = ?
+		hide_account_existence = ?, key_ratelimit_limit = ?, key_ratelimit_duration_ms = ?
 		WHERE id = ?`,
 		app.Name, app.AutoConfirm, app.AnonymousEnabled, app.UserpassEnabled,
 		app.APIKeyEnabled, app.PasswordMinLength, int64(app.RefreshTokenLifetime/time.Second),
 		encodeList(app.AllowedOrigins), app.KeyPrefix, int64(app.MaxKeyLifetime/time.Second),
-		encodeList(app.Scopes), nullBytes(app.LeakSecretHash), app.HideAccountExistence, app.ID)
+		encodeList(app.Scopes), nullBytes(app.LeakSecretHash), app.HideAccountExistence,
+		rateLimit, rateLimitMS, app.ID)
 }
 
 // DeleteApp deletes an app with everything of it, in one transaction. Its users, and through
@@ -109,6 +114,7 @@ func (s *Store) DeleteApp(ctx context.Context, id string) error {
 func scanApp(row rowScanner) (*latchkey.App, error) {
 	var (
 		app                     latchkey.App
+		rateLimit, rateLimitMS  sql.NullInt64
 		lifetime, maxKeyLife    int64
 		originsJSON, scopesJSON string
 		createdAt               int64
@@ -116,9 +122,10 @@ func scanApp(row rowScanner) (*latchkey.App, error) {
 	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm, &app.AnonymousEnabled,
 		&app.UserpassEnabled, &app.APIKeyEnabled, &app.PasswordMinLength, &lifetime, &originsJSON,
 		&app.KeyPrefix, &maxKeyLife, &scopesJSON, &app.LeakSecretHash, &app.HideAccountExistence,
-		&createdAt); err != nil {
+		&createdAt, &rateLimit, &rateLimitMS); err != nil {
 		return nil, noRow(err, storeerr.AppNotFound)
 	}
+	app.KeyRateLimit = dbval.DecodeRateLimit(rateLimit, rateLimitMS)
 	var err error
 	if app.AllowedOrigins, err = decodeList(originsJSON); err != nil {
 		return nil, err

@@ -141,7 +141,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	srv := c.Limits.httpServer(&http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc.Apps, Auth: svc.Auth, Userpass: svc.Userpass, APIKeys: svc.APIKeys, Leaks: svc.Leaks,
-			Admins: svc.Admins, Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, SigningKeys: svc.SigningKeys,
+			Admins: svc.Admins, Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, SigningKeys: svc.SigningKeys, Verify: svc.Verify,
 			Logger: logger, PublicURL: publicURL, Observer: ops.observer(), Health: svc,
 			TrustedProxies: c.Limits.TrustedProxies, WriteTimeout: c.Limits.WriteTimeout,
 			UI: ui.New(ui.Config{
@@ -277,6 +277,7 @@ func (c *ServeCommand) sweepOnce(ctx context.Context, svc *service.Service, logg
 		run("old audit events", slog.LevelInfo, func() (int64, error) { return svc.DeleteOldAuditEvents(ctx, c.AuditRetention) })
 	}
 	run("idle rate limits and lockouts", slog.LevelInfo, func() (int64, error) { return svc.DeleteIdleLimits(ctx) })
+	run("old key usage counts, rate windows and key changes", slog.LevelInfo, func() (int64, error) { return svc.DeleteOldKeyUsage(ctx) })
 	// Reaching the bound means the log holds less than the retention: say so louder.
 	run("the oldest audit events beyond audit-max-events", slog.LevelWarn,
 		func() (int64, error) { return svc.DeleteExcessAuditEvents(ctx, c.AuditMaxEvents) }, "max", c.AuditMaxEvents)

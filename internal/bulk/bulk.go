@@ -44,6 +44,8 @@ func (b *DB) Close() error {
 }
 
 // Insert inserts users (with their identities) and keys in one transaction: all or none.
+// Each key is written with its limits and meta (RateLimit, Remaining, Refill, RefilledAt,
+// Meta), so that a seeder gives its keys a rate limit by setting RateLimit on them.
 func (b *DB) Insert(ctx context.Context, users []*latchkey.User, keys []*latchkey.APIKey) error {
 	var err error
 	if b.postgres {

@@ -3,6 +3,7 @@ package bulk_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -66,6 +67,33 @@ func testInsert(t *testing.T, s latchkey.Store, db *bulk.DB) {
 	if err != nil || k.ID != keys[3].ID || k.UserID != keys[3].UserID {
 		t.Fatalf("FindAPIKeyByHash = %+v, %v; want key %s", k, err, keys[3].ID)
 	}
+	// Keys seeded with limits and meta read back with them.
+	limited, limitedKeys := rows(app, 1, 2)
+	remaining := int64(500)
+	refilledAt := time.Date(2031, 3, 14, 0, 0, 0, 0, time.UTC)
+	limitedKeys[0].RateLimit = &latchkey.KeyRateLimit{Limit: 10_000_000, Duration: time.Minute}
+	limitedKeys[1].Remaining, limitedKeys[1].RefilledAt = &remaining, &refilledAt
+	limitedKeys[1].Refill = &latchkey.KeyRefill{Amount: 1000, Interval: latchkey.RefillDaily}
+	limitedKeys[1].Meta = json.RawMessage(`{"plan":"bench"}`)
+	if err := db.Insert(ctx, limited, limitedKeys); err != nil {
+		t.Fatalf("Insert of keys with limits: %v", err)
+	}
+	got, err := s.FindAPIKeys(ctx, limited[0].ID)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("FindAPIKeys: %d keys, %v; want 2", len(got), err)
+	}
+	if rl := got[0].RateLimit; rl == nil || *rl != *limitedKeys[0].RateLimit || got[0].Remaining != nil {
+		t.Fatalf("rate-limited key: RateLimit %+v, Remaining %v; want %+v and none", rl, got[0].Remaining, limitedKeys[0].RateLimit)
+	}
+	if g := got[1]; g.RateLimit != nil || g.Remaining == nil || *g.Remaining != remaining || g.Refill == nil ||
+		*g.Refill != *limitedKeys[1].Refill || g.RefilledAt == nil || !g.RefilledAt.Equal(refilledAt) {
+		t.Fatalf("key with remaining uses: %+v, want remaining %d, refill %+v at %v", g, remaining, limitedKeys[1].Refill, refilledAt)
+	}
+	var meta map[string]string
+	if err := json.Unmarshal(got[1].Meta, &meta); err != nil || meta["plan"] != "bench" {
+		t.Fatalf("Meta = %s, %v; want the plan bench", got[1].Meta, err)
+	}
+
 	// The same hash again: the UNIQUE index refuses the whole batch.
 	more, moreKeys := rows(app, 1, 1)
 	moreKeys[0].Hash = keys[0].Hash

@@ -55,13 +55,17 @@ func copyRows(ctx context.Context, tx pgx.Tx, users []*latchkey.User, keys []*la
 	}
 	keyRows := make([][]any, 0, len(keys))
 	for _, k := range keys {
-		keyRows = append(keyRows, []any{k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled,
+		limits := dbval.EncodeKeyLimits(k)
+		row := append([]any{k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled,
 			dbval.Time(k.CreatedAt), dbval.TimePtr(k.LastUsedAt), k.Start, dbval.JSONList(k.Scopes), dbval.TimePtr(k.ExpiresAt),
-			dbval.NullBytes(k.PreviousHash), dbval.TimePtr(k.PreviousExpiresAt)})
+			dbval.NullBytes(k.PreviousHash), dbval.TimePtr(k.PreviousExpiresAt)}, limits.Args()...)
+		keyRows = append(keyRows, append(row, dbval.TimePtr(k.RefilledAt)))
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"api_keys"},
 		[]string{"id", "app_id", "user_id", "name", "hash", "disabled", "created_at", "last_used_at",
-			"start", "scopes", "expires_at", "previous_hash", "previous_expires_at"},
+			"start", "scopes", "expires_at", "previous_hash", "previous_expires_at",
+			"ratelimit_limit", "ratelimit_duration_ms", "remaining", "refill_amount", "refill_interval", "meta",
+			"refilled_at"},
 		pgx.CopyFromRows(keyRows))
 	return err
 }

@@ -31,8 +31,9 @@ func insertSQLite(ctx context.Context, db *sql.DB, users []*latchkey.User, keys 
 	}
 	defer identStmt.Close()
 	keyStmt, err := tx.PrepareContext(ctx, `INSERT INTO api_keys (id, app_id, user_id, name, hash, disabled,
-		created_at, last_used_at, start, scopes, expires_at, previous_hash, previous_expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		created_at, last_used_at, start, scopes, expires_at, previous_hash, previous_expires_at,
+		`+dbval.KeyLimitColumns+`, refilled_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -51,9 +52,11 @@ func insertSQLite(ctx context.Context, db *sql.DB, users []*latchkey.User, keys 
 		}
 	}
 	for _, k := range keys {
-		if _, err := keyStmt.ExecContext(ctx, k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled,
+		limits := dbval.EncodeKeyLimits(k)
+		args := append([]any{k.ID, k.AppID, k.UserID, k.Name, k.Hash, k.Disabled,
 			k.CreatedAt.UnixMilli(), dbval.NullMillis(k.LastUsedAt), k.Start, dbval.JSONList(k.Scopes), dbval.NullMillis(k.ExpiresAt),
-			dbval.NullBytes(k.PreviousHash), dbval.NullMillis(k.PreviousExpiresAt)); err != nil {
+			dbval.NullBytes(k.PreviousHash), dbval.NullMillis(k.PreviousExpiresAt)}, limits.Args()...)
+		if _, err := keyStmt.ExecContext(ctx, append(args, dbval.NullMillis(k.RefilledAt))...); err != nil {
 			return err
 		}
 	}

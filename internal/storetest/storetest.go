@@ -55,6 +55,7 @@ var suite = []struct {
 	{"Health", healthCases},
 	{"Race", raceCases},
 	{"Limits", limitsCases},
+	{"verify", verifyCases},
 }
 
 // now returns the current time as the stores keep it: UTC, at millisecond precision, so that

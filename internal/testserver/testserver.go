@@ -145,7 +145,7 @@ func New(t testing.TB, opts Options) *Server {
 func APIConfig(svc *service.Service) httpapi.Config {
 	return httpapi.Config{
 		Apps: svc.Apps, Auth: svc.Auth, Userpass: svc.Userpass, APIKeys: svc.APIKeys, Leaks: svc.Leaks,
-		Admins: svc.Admins, Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, SigningKeys: svc.SigningKeys,
+		Admins: svc.Admins, Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, SigningKeys: svc.SigningKeys, Verify: svc.Verify,
 	}
 }
 
