@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/latchkey/latchkey"
 )
@@ -81,10 +82,11 @@ func (h *Handler) handleUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 type userData struct {
-	User  *latchkey.User
-	Stats latchkey.UserStats
-	Keys  []*latchkey.APIKey
-	URL   string
+	User      *latchkey.User
+	Stats     latchkey.UserStats
+	Keys      []keyView
+	URL       string
+	Intervals []string // the refill intervals the limits form offers
 }
 
 func (h *Handler) handleUser(w http.ResponseWriter, r *http.Request) {
@@ -92,8 +94,14 @@ func (h *Handler) handleUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	h.renderUser(w, r, http.StatusOK, app, r.PathValue("user"), nil)
+}
+
+// renderUser writes a user's page: the user, their keys with each key's limits, form and
+// usage chart; edited, if not nil, is a key whose limits form was refused, shown as sent.
+func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int, app *latchkey.App, userID string, edited *keyView) {
 	ctx := r.Context()
-	u, stats, err := h.users.FindUser(ctx, app.ID, r.PathValue("user"))
+	u, stats, err := h.users.FindUser(ctx, app.ID, userID)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -103,12 +111,24 @@ func (h *Handler) handleUser(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	views, err := h.keyViews(ctx, keys, func(ctx context.Context, keyID string, from, to time.Time) ([]latchkey.KeyUsage, error) {
+		return h.verify.FindUserAPIKeyUsage(ctx, app.ID, u.ID, keyID, from, to)
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for i := range views {
+		if edited != nil && views[i].ID == edited.ID {
+			views[i].Form, views[i].Was, views[i].Error = edited.Form, edited.Was, edited.Error
+		}
+	}
 	title := u.Email
 	if title == "" {
 		title = "User " + u.ID
 	}
-	d := userData{User: u, Stats: stats, Keys: keys, URL: userURL(app.ClientAppID, u.ID)}
-	h.render(w, r, http.StatusOK, "user", h.consolePage(r, title, "users", app, d))
+	d := userData{User: u, Stats: stats, Keys: views, URL: userURL(app.ClientAppID, u.ID), Intervals: refillIntervals}
+	h.render(w, r, status, "user", h.consolePage(r, title, "users", app, d))
 }
 
 func userURL(clientAppID, userID string) string {

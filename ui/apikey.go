@@ -159,7 +159,7 @@ var expiryChoices = []struct {
 }
 
 type keysData struct {
-	Keys    []*latchkey.APIKey
+	Keys    []keyView
 	Max     int
 	Now     time.Time
 	Choices any
@@ -176,7 +176,12 @@ func (h *Handler) renderKeys(w http.ResponseWriter, r *http.Request, status int,
 		h.fail(w, r, err)
 		return
 	}
-	d.Keys, d.Max, d.Now, d.Choices = keys, latchkey.MaxAPIKeysPerUser, h.now(), expiryChoices
+	d.Keys, err = h.keyViews(r.Context(), keys, h.verify.FindAPIKeyUsage)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d.Max, d.Now, d.Choices = latchkey.MaxAPIKeysPerUser, h.now(), expiryChoices
 	c := currentOf(r)
 	app := appOf(r)
 	h.render(w, r, status, "account", &pageData{

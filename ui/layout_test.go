@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -148,6 +149,24 @@ func newLayoutServer(t *testing.T) (*testserver.Server, layoutPaths) {
 	for i := range 3 {
 		if serverKey, err = srv.Service.ServerKeys.CreateServerAPIKey(adminCtx, app.ID, latchkey.APIKeyInput{Name: fmt.Sprintf("%s-%d", longKey[:60], i)}); err != nil {
 			t.Fatal(err)
+		}
+	}
+	// The last key has every limit, a long meta and verify calls, for its panel and chart.
+	rl := &latchkey.KeyRateLimit{Limit: 1_000_000_000, Duration: 24 * time.Hour}
+	rem := int64(9_000_000_000)
+	remaining, refill := &rem, &latchkey.KeyRefill{Amount: 9_000_000_000, Interval: latchkey.RefillMonthly}
+	meta := json.RawMessage(`{"customer":"` + longEmail + `","plan":"enterprise-annual-with-premium-support-and-dedicated-infrastructure"}`)
+	if _, err := srv.Service.Verify.SetUserAPIKeyLimits(adminCtx, app.ID, key.UserID, key.ID,
+		latchkey.APIKeyLimits{RateLimit: &rl, Remaining: &remaining, Refill: &refill, Meta: &meta}); err != nil {
+		t.Fatal(err)
+	}
+	backend, err := srv.Service.Verify.AuthenticateServerKey(ctx, app, serverKey.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if res, err := srv.Service.Verify.VerifyAPIKey(latchkey.NewContextWithAuth(ctx, backend), latchkey.VerifyRequest{Key: key.Value, Cost: 1}); err != nil || !res.Valid {
+			t.Fatalf("verify: %+v, %v", res, err)
 		}
 	}
 	// Wrong passwords lock an account, which the audit log tells with its email and end.

@@ -302,6 +302,7 @@ func TestCSRF(t *testing.T) {
 		{"DisableUser", admin, userURL + "/disable", nil},
 		{"RevokeSessions", admin, userURL + "/logout", nil},
 		{"DeleteUser", admin, userURL + "/delete", nil},
+		{"SetKeyLimits", admin, userURL + "/keys/" + latchkey.NewID(time.Now()) + "/limits", form("ratelimit", "5", "window", "60")},
 		{"ConsoleSignOut", admin, "/console/sign-out", nil},
 		{"AccountSignIn", newClient(t, srv.URL, nil), account + "sign-in", form("email", userEmail, "password", userPassword)},
 		{"CreateKey", user, account + "keys", form("name", "csrf-key")},

@@ -31,6 +31,8 @@ type Config struct {
 	Users      latchkey.UserService
 	ServerKeys latchkey.ServerKeyService
 	Audit      latchkey.AuditService
+	// Verify sets the console's key limits and gives both pages each key's usage.
+	Verify latchkey.VerifyService
 	// WebSessions keeps the signed-in browsers, for every node alike.
 	WebSessions latchkey.WebSessionService
 	Logger      *slog.Logger
@@ -58,6 +60,7 @@ type Handler struct {
 	users       latchkey.UserService
 	serverKeys  latchkey.ServerKeyService
 	audit       latchkey.AuditService
+	verify      latchkey.VerifyService
 	webSessions latchkey.WebSessionService
 }
 
@@ -78,6 +81,7 @@ func New(cfg Config) *Handler {
 		users:       cfg.Users,
 		serverKeys:  cfg.ServerKeys,
 		audit:       cfg.Audit,
+		verify:      cfg.Verify,
 		webSessions: cfg.WebSessions,
 	}
 	if h.logger == nil {
@@ -194,6 +198,7 @@ func (h *Handler) routes() {
 	}
 	m.HandleFunc("POST /console/apps/{app}/users/{user}/keys/{key}/disable", h.withAdmin(h.handleSetUserKey(true)))
 	m.HandleFunc("POST /console/apps/{app}/users/{user}/keys/{key}/enable", h.withAdmin(h.handleSetUserKey(false)))
+	m.HandleFunc("POST /console/apps/{app}/users/{user}/keys/{key}/limits", h.withAdmin(h.handleSetUserKeyLimits))
 	m.HandleFunc("GET /console/apps/{app}/users/{user}/keys/{key}/delete", h.withAdmin(h.handleDeleteUserKeyConfirm))
 	m.HandleFunc("POST /console/apps/{app}/users/{user}/keys/{key}/delete", h.withAdmin(h.handleDeleteUserKey))
 
