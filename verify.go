@@ -181,6 +181,16 @@ type APIKeyChange struct {
 	AppID  string
 }
 
+// RateLease is one question of LeaseRateWindows, and its answer.
+type RateLease struct {
+	KeyID       string
+	Window      time.Time
+	Limit, Want int64
+
+	Granted, Used int64
+	Err           error
+}
+
 // VerifyStore keeps what verify calls need beyond the keys themselves: the changes that end
 // cached answers, the rate limit windows shared by the nodes, the remaining uses and the
 // hourly usage counts.
@@ -210,6 +220,11 @@ type VerifyStore interface {
 	// from the one stored, and never goes past limit. It returns how many it took and the
 	// window's count after, in one atomic step.
 	LeaseRateWindow(ctx context.Context, keyID string, window time.Time, limit, want int64) (granted, used int64, err error)
+	// LeaseRateWindows runs LeaseRateWindow for each lease, in order (a key may come more
+	// than once), in as few round trips and commits as the store can, and puts each answer
+	// in its lease: Granted and Used, or Err (ENotFound for a key that is gone). It returns
+	// an error only when no lease could be answered.
+	LeaseRateWindows(ctx context.Context, leases []*RateLease) error
 	// DeleteRateWindowsBefore deletes the windows that started before t.
 	DeleteRateWindowsBefore(ctx context.Context, t time.Time) (int64, error)
 	// AddKeyUsage adds the counts to the stored hourly counts (Hour truncated to the hour),

@@ -59,14 +59,28 @@ func writeEmpty(w http.ResponseWriter, status int) {
 // decode reads the JSON body into v. An empty body leaves v as it is; unknown fields are
 // ignored, as SDKs send more than a server reads.
 func decode(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(body, v)
+}
+
+// readBody reads a request's body, up to the server's limit.
+func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return errBodyTooLarge()
+			return nil, errBodyTooLarge()
 		}
-		return latchkey.Errorf(latchkey.EBadRequest, "could not read request body")
+		return nil, latchkey.Errorf(latchkey.EBadRequest, "could not read request body")
 	}
+	return body, nil
+}
+
+// decodeBytes is decode for a body already read.
+func decodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}

@@ -3,8 +3,9 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"io"
+	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -135,7 +136,7 @@ func (s *Server) handleVerifyAPIKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req verifyRequest
-	if err := decodeStrict(r, &req, "key", "scopes", "cost"); err != nil {
+	if err := decodeStrict(r, &req); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -156,32 +157,36 @@ func (s *Server) handleVerifyAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 // decodeStrict is decode for the calls that refuse fields they do not know: a typo in a
-// limit must not pass for "unchanged".
-func decodeStrict(r *http.Request, v any, fields ...string) error {
-	body, err := io.ReadAll(r.Body)
+// limit must not pass for "unchanged". The body is parsed once when it is right; a wrong one
+// is parsed again by decode for its usual message.
+func decodeStrict(r *http.Request, v any) error {
+	body, err := readBody(r)
 	if err != nil {
-		return decode(&http.Request{Body: io.NopCloser(errReader{err})}, v)
+		return err
 	}
-	var m map[string]json.RawMessage
-	if len(bytes.TrimSpace(body)) > 0 && json.Unmarshal(body, &m) == nil {
-		for name := range m {
-			known := false
-			for _, f := range fields {
-				known = known || f == name
-			}
-			if !known {
-				return latchkey.Errorf(latchkey.EBadRequest, "unknown field %q", name)
-			}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data")
+	}
+	if err == nil {
+		if hasNUL(reflect.ValueOf(v)) {
+			return latchkey.Errorf(latchkey.EBadRequest, "invalid JSON: strings may not contain NUL characters")
 		}
+		return nil
 	}
-	return decode(&http.Request{Body: io.NopCloser(bytes.NewReader(body))}, v)
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return latchkey.Errorf(latchkey.EBadRequest, "unknown field %s", name)
+	}
+	if err := decodeBytes(body, v); err != nil {
+		return err
+	}
+	return latchkey.Errorf(latchkey.EBadRequest, "malformed JSON body")
 }
-
-// errReader fails every read with err, so that decode reports a body it could not read the
-// way it always does.
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // keyLimitsRequest is an admin's change of a key's limits: a field left out stays as it is,
 // a null removes it.
@@ -248,7 +253,7 @@ func (req keyLimitsRequest) limits() (latchkey.APIKeyLimits, error) {
 
 func (s *Server) handleSetUserAPIKeyLimits(w http.ResponseWriter, r *http.Request) {
 	var req keyLimitsRequest
-	if err := decodeStrict(r, &req, "ratelimit", "remaining", "refill", "meta"); err != nil {
+	if err := decodeStrict(r, &req); err != nil {
 		s.Error(w, r, err)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -242,4 +243,34 @@ func (s *Store) FindKeyUsage(ctx context.Context, keyID string, from, to time.Ti
 // DeleteKeyUsageBefore deletes the counts of the hours before t.
 func (s *Store) DeleteKeyUsageBefore(ctx context.Context, t time.Time) (int64, error) {
 	return s.execCount(ctx, "delete key usage", `DELETE FROM key_usage WHERE hour < $1`, dbTime(t))
+}
+
+// LeaseRateWindows sends the leases in one batch, in one transaction: one round trip and one
+// commit for them all. The batch takes the window rows' locks in key order, as every batch
+// does, so that two nodes' batches do not deadlock. When a key is gone the transaction fails
+// as a whole; the leases are then run one by one, each with its own answer.
+func (s *Store) LeaseRateWindows(ctx context.Context, leases []*latchkey.RateLease) error {
+	ordered := slices.Clone(leases)
+	slices.SortStableFunc(ordered, func(a, b *latchkey.RateLease) int { return strings.Compare(a.KeyID, b.KeyID) })
+	err := s.inTx(ctx, "lease rate windows", func(tx pgx.Tx) error {
+		var batch pgx.Batch
+		for _, l := range ordered {
+			batch.Queue(leaseRateWindowQuery, l.KeyID, dbTime(l.Window), max(l.Want, 0), l.Limit)
+		}
+		results := tx.SendBatch(ctx, &batch)
+		for _, l := range ordered {
+			if err := results.QueryRow().Scan(&l.Granted, &l.Used); err != nil {
+				results.Close()
+				return err
+			}
+		}
+		return results.Close()
+	})
+	if _, ok := violation(err, codeForeignKeyViolation); !ok {
+		return err
+	}
+	for _, l := range ordered {
+		l.Granted, l.Used, l.Err = s.LeaseRateWindow(ctx, l.KeyID, l.Window, l.Limit, l.Want)
+	}
+	return nil
 }

@@ -217,10 +217,11 @@ func (c *keyCache) lookup(ctx context.Context, appID string, hash []byte) (*keyE
 		c.reset()
 	}
 	if _, ok := c.byHash[h]; !ok {
-		c.byHash[h] = e
 		c.byKey[k.ID] = append(c.byKey[k.ID], h)
 		c.byUser[k.UserID] = append(c.byUser[k.UserID], k.ID)
 	}
+	// A fresher read replaces what an untrusted moment left.
+	c.byHash[h] = e
 	return e, nil
 }
 

@@ -16,7 +16,7 @@ import (
 // when the window ends is lost, so that with several nodes a key may be refused up to a
 // chunk per other node early. On one node the count is exact.
 type rateWindows struct {
-	store latchkey.VerifyStore
+	leases *leaseBatcher
 
 	mu sync.Mutex
 	m  map[string]*rateWindow
@@ -34,7 +34,7 @@ type rateWindow struct {
 }
 
 func newRateWindows(store latchkey.VerifyStore) *rateWindows {
-	return &rateWindows{store: store, m: map[string]*rateWindow{}}
+	return &rateWindows{leases: newLeaseBatcher(store), m: map[string]*rateWindow{}}
 }
 
 // rateChunk is how many uses a node leases at once for a limit.
@@ -55,7 +55,7 @@ func (r *rateWindows) take(ctx context.Context, keyID string, rl latchkey.KeyRat
 		if cost == 0 {
 			want = 0
 		}
-		granted, used, err := r.store.LeaseRateWindow(ctx, keyID, start, rl.Limit, want)
+		granted, used, err := r.leases.lease(ctx, keyID, start, rl.Limit, want)
 		if err != nil {
 			return false, latchkey.RateLimitState{}, nil, err
 		}
@@ -102,4 +102,114 @@ func (r *rateWindows) window(keyID string, now time.Time) *rateWindow {
 		r.m[keyID] = w
 	}
 	return w
+}
+
+// maxLeaseBatch bounds how many leases one store call carries.
+const maxLeaseBatch = 128
+
+// leaseBatcher sends the leases that calls ask for at the same moment to the store together
+// (LeaseRateWindows: one round trip and one commit), as the SQLite store's group commit does
+// for single writes: under load, a verify of a key that needs a lease waits for one batch
+// instead of its own transaction.
+type leaseBatcher struct {
+	store latchkey.VerifyStore
+
+	startMu sync.Mutex
+	running bool
+	closed  bool
+	queue   chan *leaseCall // unbuffered: a lease is queued only while its caller waits
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+type leaseCall struct {
+	lease latchkey.RateLease
+	ready chan struct{}
+}
+
+func newLeaseBatcher(store latchkey.VerifyStore) *leaseBatcher {
+	return &leaseBatcher{store: store, queue: make(chan *leaseCall), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// lease is LeaseRateWindow, in the next batch.
+func (b *leaseBatcher) lease(ctx context.Context, keyID string, window time.Time, limit, want int64) (granted, used int64, err error) {
+	if !b.start() {
+		return b.store.LeaseRateWindow(ctx, keyID, window, limit, want)
+	}
+	c := &leaseCall{lease: latchkey.RateLease{KeyID: keyID, Window: window, Limit: limit, Want: want}, ready: make(chan struct{})}
+	select {
+	case b.queue <- c:
+	case <-ctx.Done():
+		return 0, 0, ctx.Err()
+	case <-b.stop:
+		return b.store.LeaseRateWindow(ctx, keyID, window, limit, want)
+	}
+	<-c.ready
+	return c.lease.Granted, c.lease.Used, c.lease.Err
+}
+
+// start runs the batching on the first lease; false once closed.
+func (b *leaseBatcher) start() bool {
+	b.startMu.Lock()
+	defer b.startMu.Unlock()
+	if b.closed {
+		return false
+	}
+	if !b.running {
+		b.running = true
+		go b.run()
+	}
+	return true
+}
+
+func (b *leaseBatcher) run() {
+	defer close(b.done)
+	calls := make([]*leaseCall, 0, maxLeaseBatch)
+	leases := make([]*latchkey.RateLease, 0, maxLeaseBatch)
+	for {
+		select {
+		case c := <-b.queue:
+			calls = append(calls[:0], c)
+		case <-b.stop:
+			return
+		}
+	more:
+		for len(calls) < maxLeaseBatch {
+			select {
+			case c := <-b.queue:
+				calls = append(calls, c)
+			default:
+				break more
+			}
+		}
+		leases = leases[:0]
+		for _, c := range calls {
+			leases = append(leases, &c.lease)
+		}
+		// The batch is every caller's: no one caller's context ends it.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := b.store.LeaseRateWindows(ctx, leases); err != nil {
+			for _, l := range leases {
+				l.Err = err
+			}
+		}
+		cancel()
+		for _, c := range calls {
+			close(c.ready)
+		}
+	}
+}
+
+// close stops the batching; later leases go to the store one by one.
+func (b *leaseBatcher) close() {
+	b.startMu.Lock()
+	defer b.startMu.Unlock()
+	if b.closed {
+		return
+	}
+	b.closed = true
+	close(b.stop)
+	if b.running {
+		<-b.done
+	}
 }

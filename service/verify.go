@@ -33,6 +33,7 @@ func newVerifier(store latchkey.Store, s *core) *verifier {
 }
 
 func (v *verifier) close() {
+	v.windows.leases.close()
 	v.keys.close()
 	v.usage.close()
 }
@@ -127,6 +128,9 @@ func (s *Verify) VerifyAPIKey(ctx context.Context, req latchkey.VerifyRequest) (
 		if err != nil {
 			return nil, err
 		}
+		if code == latchkey.VerifyNotFound {
+			return &latchkey.VerifyResult{Code: code}, nil
+		}
 	}
 	res.Code, res.Valid = code, code == latchkey.VerifyValid
 	s.verify.usage.add(k.ID, code, now)
@@ -153,7 +157,10 @@ func (s *Verify) spend(ctx context.Context, e *keyEntry, req latchkey.VerifyRequ
 	var refund func()
 	if k.RateLimit != nil {
 		ok, state, back, err := s.verify.windows.take(ctx, k.ID, *k.RateLimit, cost, now)
-		if err != nil {
+		if latchkey.ErrorCode(err) == latchkey.ENotFound {
+			// Deleted since it was read.
+			return latchkey.VerifyNotFound, nil
+		} else if err != nil {
 			return "", err
 		}
 		res.RateLimit, refund = &state, back

@@ -34,6 +34,9 @@ type groupWrite struct {
 	ctx   context.Context
 	query string
 	args  []any
+	// dest, when set, receives the one row the statement returns (RETURNING); no row is
+	// sql.ErrNoRows, the statement's own failure.
+	dest  []any
 	rows  int64
 	err   error
 	ready chan struct{}
@@ -47,7 +50,18 @@ func newGroupWriter(db *sql.DB, stmts *stmtCache) *groupWriter {
 
 // exec runs query in the next group commit and returns the rows it changed.
 func (w *groupWriter) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	gw := &groupWrite{ctx: ctx, query: query, args: args, ready: make(chan struct{})}
+	return w.write(&groupWrite{ctx: ctx, query: query, args: args, ready: make(chan struct{})})
+}
+
+// queryRow runs query, a write that returns one row, in the next group commit and scans the
+// row into dest once the commit is done.
+func (w *groupWriter) queryRow(ctx context.Context, dest []any, query string, args ...any) error {
+	_, err := w.write(&groupWrite{ctx: ctx, query: query, args: args, dest: dest, ready: make(chan struct{})})
+	return err
+}
+
+func (w *groupWriter) write(gw *groupWrite) (int64, error) {
+	ctx := gw.ctx
 	select {
 	case w.queue <- gw:
 	case <-ctx.Done():
@@ -111,6 +125,16 @@ func (w *groupWriter) commit(group []*groupWrite) {
 		// Not the caller's context: interrupting a write rolls back the whole transaction.
 		st, err := w.stmts.Tx(ctx, tx, gw.query)
 		if err != nil {
+			gw.err = err
+			continue
+		}
+		if gw.dest != nil {
+			err := st.QueryRowContext(ctx, gw.args...).Scan(gw.dest...)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) && errorCode(err)&0xff != sqlite3.SQLITE_CONSTRAINT {
+				gw.err = err
+				fail(err)
+				return
+			}
 			gw.err = err
 			continue
 		}

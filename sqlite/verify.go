@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -106,7 +107,7 @@ func (s *Store) TakeAPIKeyUses(ctx context.Context, id string, cost int64, now t
 	monthly, daily := millis(latchkey.RefillPeriodStart(latchkey.RefillMonthly, now)), millis(latchkey.RefillPeriodStart(latchkey.RefillDaily, now))
 	if cost > 0 {
 		var remaining int64
-		err := s.write.QueryRowContext(ctx, takeAPIKeyUsesQuery, id, monthly, daily, cost, millis(now)).Scan(&remaining)
+		err := s.group.queryRow(ctx, []any{&remaining}, takeAPIKeyUsesQuery, id, monthly, daily, cost, millis(now))
 		if err == nil {
 			return remaining, true, nil
 		} else if !errors.Is(err, sql.ErrNoRows) {
@@ -138,7 +139,7 @@ const leaseRateWindowQuery = `INSERT INTO key_rate_windows (key_id, window_start
 // Errors: ENotFound when the key is gone.
 func (s *Store) LeaseRateWindow(ctx context.Context, keyID string, window time.Time, limit, want int64) (granted, used int64, err error) {
 	want = max(want, 0)
-	err = s.write.QueryRowContext(ctx, leaseRateWindowQuery, keyID, millis(window), want, limit).Scan(&granted, &used)
+	err = s.group.queryRow(ctx, []any{&granted, &used}, leaseRateWindowQuery, keyID, millis(window), want, limit)
 	if isForeignKeyViolation(err) {
 		return 0, 0, storeerr.APIKeyNotFound()
 	}
@@ -150,27 +151,54 @@ func (s *Store) DeleteRateWindowsBefore(ctx context.Context, t time.Time) (int64
 	return s.execCount(ctx, "delete rate windows", `DELETE FROM key_rate_windows WHERE window_start < ?`, millis(t))
 }
 
-// AddKeyUsage adds the counts and moves the last uses on in one IMMEDIATE transaction. The
-// counts of a key that is gone are left out by the insert's own condition, which the one
-// writer keeps true until the commit.
+// addKeyUsageQuery adds a batch of counts, given as one JSON array of
+// [key_id, hour, valid, rate_limited, usage_exceeded, other] rows, in one statement: one
+// parse, however many keys a second's calls used. A key that is gone is left out.
+const addKeyUsageQuery = `INSERT INTO key_usage (key_id, hour, valid, rate_limited, usage_exceeded, other)
+	SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
+		json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'), json_extract(j.value, '$[5]')
+	FROM json_each(?1) AS j
+	WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = json_extract(j.value, '$[0]'))
+	ON CONFLICT (key_id, hour) DO UPDATE SET valid = valid + excluded.valid,
+		rate_limited = rate_limited + excluded.rate_limited,
+		usage_exceeded = usage_exceeded + excluded.usage_exceeded,
+		other = other + excluded.other`
+
+// touchAPIKeysQuery moves the last uses of a batch of keys, a JSON array of [id, time] rows,
+// forward.
+const touchAPIKeysQuery = `UPDATE api_keys SET last_used_at = u.at
+	FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS at FROM json_each(?1)) AS u
+	WHERE api_keys.id = u.id AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < u.at)`
+
+// AddKeyUsage adds the counts and moves the last uses on in one IMMEDIATE transaction of two
+// statements. The counts of a key that is gone are left out by the insert's own condition,
+// which the one writer keeps true until the commit.
 func (s *Store) AddKeyUsage(ctx context.Context, usage []latchkey.KeyUsage, lastUsed map[string]time.Time) error {
 	usage = dbval.MergeKeyUsage(usage)
+	rows := make([][6]any, len(usage))
+	for i, u := range usage {
+		rows[i] = [6]any{u.KeyID, millis(u.Hour), u.Valid, u.RateLimited, u.UsageExceeded, u.Other}
+	}
+	counts, err := json.Marshal(rows)
+	if err != nil {
+		return wrap("add key usage", err)
+	}
+	used := make([][2]any, 0, len(lastUsed))
+	for _, id := range dbval.SortedKeys(lastUsed) {
+		used = append(used, [2]any{id, millis(lastUsed[id])})
+	}
+	touched, err := json.Marshal(used)
+	if err != nil {
+		return wrap("add key usage", err)
+	}
 	return s.inTx(ctx, "add key usage", func(tx *sql.Tx) error {
-		for _, u := range usage {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO key_usage
-				(key_id, hour, valid, rate_limited, usage_exceeded, other)
-				SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ?1)
-				ON CONFLICT (key_id, hour) DO UPDATE SET valid = valid + excluded.valid,
-					rate_limited = rate_limited + excluded.rate_limited,
-					usage_exceeded = usage_exceeded + excluded.usage_exceeded,
-					other = other + excluded.other`,
-				u.KeyID, millis(u.Hour), u.Valid, u.RateLimited, u.UsageExceeded, u.Other); err != nil {
+		if len(rows) > 0 {
+			if _, err := tx.ExecContext(ctx, addKeyUsageQuery, string(counts)); err != nil {
 				return err
 			}
 		}
-		for _, id := range dbval.SortedKeys(lastUsed) {
-			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ?1
-				WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`, millis(lastUsed[id]), id); err != nil {
+		if len(used) > 0 {
+			if _, err := tx.ExecContext(ctx, touchAPIKeysQuery, string(touched)); err != nil {
 				return err
 			}
 		}
@@ -197,4 +225,21 @@ func (s *Store) FindKeyUsage(ctx context.Context, keyID string, from, to time.Ti
 // DeleteKeyUsageBefore deletes the counts of the hours before t.
 func (s *Store) DeleteKeyUsageBefore(ctx context.Context, t time.Time) (int64, error) {
 	return s.execCount(ctx, "delete key usage", `DELETE FROM key_usage WHERE hour < ?`, millis(t))
+}
+
+// LeaseRateWindows runs the leases in one IMMEDIATE transaction: one commit for them all. A
+// lease of a key that is gone fails alone (a statement's constraint failure undoes only it).
+func (s *Store) LeaseRateWindows(ctx context.Context, leases []*latchkey.RateLease) error {
+	return s.inTx(ctx, "lease rate windows", func(tx *sql.Tx) error {
+		for _, l := range leases {
+			err := tx.QueryRowContext(ctx, leaseRateWindowQuery, l.KeyID, millis(l.Window), max(l.Want, 0), l.Limit).Scan(&l.Granted, &l.Used)
+			switch {
+			case isForeignKeyViolation(err):
+				l.Err = storeerr.APIKeyNotFound()
+			case err != nil:
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -30,6 +30,8 @@ var verifyCases = []storeCase{
 	{"TakeUsesConcurrent", testVerifyTakeUsesConcurrent},
 	{"LeaseWindow", testVerifyLeaseWindow},
 	{"LeaseWindowConcurrent", testVerifyLeaseWindowConcurrent},
+	{"LeaseWindows", testVerifyLeaseWindows},
+	{"LeaseWindowsConcurrent", testVerifyLeaseWindowsConcurrent},
 	{"Usage", testVerifyUsage},
 }
 
@@ -424,6 +426,86 @@ func testVerifyLeaseWindowConcurrent(t *testing.T, open func(t *testing.T) latch
 	wg.Wait()
 	if granted.Load() != 25 {
 		t.Fatalf("leases granted %d in all, want the limit 25", granted.Load())
+	}
+}
+
+// LeaseRateWindows answers each lease as LeaseRateWindow would, in order, a key twice in one
+// batch included, and a key that is gone fails alone.
+func testVerifyLeaseWindows(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s, _, u := openWithUser(t, open)
+	a := mustCreateAPIKey(t, s, u, "a")
+	b := mustCreateAPIKey(t, s, u, "b")
+	gone := mustCreateAPIKey(t, s, u, "gone")
+	if err := s.DeleteAPIKey(t.Context(), u.ID, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	w := now().Truncate(time.Minute)
+	leases := []*latchkey.RateLease{
+		{KeyID: b.ID, Window: w, Limit: 10, Want: 4},
+		{KeyID: a.ID, Window: w, Limit: 10, Want: 6},
+		{KeyID: gone.ID, Window: w, Limit: 10, Want: 1},
+		{KeyID: a.ID, Window: w, Limit: 10, Want: 6},
+		{KeyID: b.ID, Window: w.Add(time.Minute), Limit: 10, Want: 3},
+	}
+	if err := s.LeaseRateWindows(t.Context(), leases); err != nil {
+		t.Fatalf("LeaseRateWindows: %v", err)
+	}
+	want := []struct{ granted, used int64 }{{4, 4}, {6, 6}, {0, 0}, {4, 10}, {3, 3}}
+	for i, l := range leases {
+		if i == 2 {
+			assertCode(t, l.Err, latchkey.ENotFound)
+			continue
+		}
+		if l.Err != nil || l.Granted != want[i].granted || l.Used != want[i].used {
+			t.Errorf("lease %d = %d, %d, %v; want %d, %d", i, l.Granted, l.Used, l.Err, want[i].granted, want[i].used)
+		}
+	}
+	// The batch's leases are the store's: a single lease reads what they left.
+	if g, used, err := s.LeaseRateWindow(t.Context(), a.ID, w, 10, 1); err != nil || g != 0 || used != 10 {
+		t.Fatalf("LeaseRateWindow after the batch = %d, %d, %v; want 0, 10", g, used, err)
+	}
+}
+
+// Concurrent batches over the same keys, in opposite orders, neither deadlock nor grant past
+// the limit.
+func testVerifyLeaseWindowsConcurrent(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s, _, u := openWithUser(t, open)
+	keys := []*latchkey.APIKey{mustCreateAPIKey(t, s, u, "a"), mustCreateAPIKey(t, s, u, "b"), mustCreateAPIKey(t, s, u, "c")}
+	w := now().Truncate(time.Minute)
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		granted = map[string]int64{}
+	)
+	for i := range 16 {
+		wg.Go(func() {
+			var leases []*latchkey.RateLease
+			for j := range keys {
+				k := keys[j]
+				if i%2 == 1 {
+					k = keys[len(keys)-1-j]
+				}
+				leases = append(leases, &latchkey.RateLease{KeyID: k.ID, Window: w, Limit: 20, Want: 2})
+			}
+			if err := s.LeaseRateWindows(t.Context(), leases); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, l := range leases {
+				if l.Err != nil {
+					t.Error(l.Err)
+				}
+				granted[l.KeyID] += l.Granted
+			}
+		})
+	}
+	wg.Wait()
+	for _, k := range keys {
+		if granted[k.ID] != 20 {
+			t.Errorf("key %s: granted %d in all, want the limit 20", k.Name, granted[k.ID])
+		}
 	}
 }
 
