@@ -159,3 +159,72 @@ func BenchmarkLogInAPIKey(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkVerifyAPIKey is a whole verify below HTTP, over 200 keys: the server key's check
+// and the key's, from the key cache once each key has been read, and the usage count. With
+// a rate limit, each call also spends from the node's leased window. Its CPU profile is the
+// verify path's:
+//
+//	go test -run '^$' -bench VerifyAPIKey -cpuprofile cpu.out ./service
+func BenchmarkVerifyAPIKey(b *testing.B) {
+	for _, tt := range []struct {
+		name  string
+		limit *latchkey.KeyRateLimit
+	}{
+		{"Plain", nil},
+		{"RateLimited", &latchkey.KeyRateLimit{Limit: 1 << 40, Duration: time.Hour}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			ctx := context.Background()
+			store := teststore.Open(b)
+			s, err := New(ctx, Config{Store: store, Issuer: "http://127.0.0.1:9090", SecretKey: []byte("the benchmark's secret key, 32 bytes or more")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			app, _, err := s.EnsureApp(ctx, "bench-app")
+			if err != nil {
+				b.Fatal(err)
+			}
+			now := time.Now().UTC()
+			server := &latchkey.User{ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeServer, Confirmed: true, CreatedAt: now}
+			serverKey := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: app.ID, UserID: server.ID, Name: "backend", CreatedAt: now}
+			setKeyValue(app, serverKey)
+			if err := store.CreateServerAPIKey(ctx, server, serverKey, latchkey.MaxServerAPIKeysPerApp); err != nil {
+				b.Fatal(err)
+			}
+			var keys []string
+			for range 100 {
+				u := &latchkey.User{ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeNormal, Confirmed: true, CreatedAt: now}
+				if err := store.CreateUser(ctx, u); err != nil {
+					b.Fatal(err)
+				}
+				for _, name := range []string{"a", "b"} {
+					k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: app.ID, UserID: u.ID, Name: name, CreatedAt: now, RateLimit: tt.limit}
+					setKeyValue(app, k)
+					if err := store.CreateAPIKey(ctx, k, latchkey.MaxAPIKeysPerUser); err != nil {
+						b.Fatal(err)
+					}
+					keys = append(keys, k.Value)
+				}
+			}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				i := 0
+				for pb.Next() {
+					auth, err := s.Verify.AuthenticateServerKey(ctx, app, serverKey.Value)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					res, err := s.Verify.VerifyAPIKey(latchkey.NewContextWithAuth(ctx, auth), latchkey.VerifyRequest{Key: keys[i%len(keys)], Cost: 1})
+					if err != nil || !res.Valid {
+						b.Errorf("verify: %+v, %v", res, err)
+						return
+					}
+					i++
+				}
+			})
+		})
+	}
+}
