@@ -296,6 +296,9 @@ func TestAdminLogin(t *testing.T) {
 		e.do(t, "DELETE", adminPath+"/auth/session", l.RefreshToken, nil).wantEmpty(t, http.StatusNoContent)
 		e.do(t, "POST", adminPath+"/auth/session", l.RefreshToken, nil).wantErrorBody(t, http.StatusUnauthorized, "InvalidSession")
 		e.do(t, "DELETE", adminPath+"/auth/session", l.RefreshToken, nil).wantErrorBody(t, http.StatusUnauthorized, "InvalidSession")
+		// The session's access token ended with it, on the admin API as a whole.
+		e.do(t, "GET", adminPath+"/auth/profile", l.AccessToken, nil).wantError(t, http.StatusUnauthorized, "InvalidSession", "invalid session")
+		e.do(t, "GET", appsPath(), l.AccessToken, nil).wantErrorBody(t, http.StatusUnauthorized, "InvalidSession")
 		// Other admin sessions live on.
 		e.do(t, "POST", adminPath+"/auth/session", admin.RefreshToken, nil).wantJSON(t, http.StatusCreated, nil)
 	})

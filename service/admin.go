@@ -123,16 +123,20 @@ func (s *Admins) AuthenticateAdmin(ctx context.Context, token string, typ latchk
 	if c.Audience != adminAudience {
 		return nil, invalid
 	}
+	// Both kinds of token live only while their session does: a logout or a revoked
+	// session refuses its access tokens at once too, on every node.
+	ended := invalid
 	if typ == latchkey.AdminRefreshToken {
-		sess, err := s.store.FindAdminSession(ctx, c.SessionID)
-		if latchkey.ErrorCode(err) == latchkey.ENotFound {
-			return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
-		} else if err != nil {
-			return nil, err
-		}
-		if sess.AdminID != c.Subject || !s.now().Before(sess.ExpiresAt) {
-			return nil, latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
-		}
+		ended = latchkey.Errorf(latchkey.EUnauthenticated, "invalid session: failed to find refresh token")
+	}
+	sess, err := s.store.FindAdminSession(ctx, c.SessionID)
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return nil, ended
+	} else if err != nil {
+		return nil, err
+	}
+	if sess.AdminID != c.Subject || !s.now().Before(sess.ExpiresAt) {
+		return nil, ended
 	}
 	a, err := s.store.FindAdminByID(ctx, c.Subject)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
