@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,29 +36,16 @@ func newVerifyNodes(t *testing.T) *verifyNodes {
 	return &verifyNodes{a: va, b: vb}
 }
 
-// each runs n verifies of key, alternating between the nodes, all at once, and counts the
-// answers by code.
+// each makes calls verifies at once, alternating between the nodes, and counts the answers by
+// code.
 func (n *verifyNodes) each(t *testing.T, calls int, body map[string]any) map[string]int {
 	t.Helper()
-	var mu sync.Mutex
-	codes := map[string]int{}
-	var wg sync.WaitGroup
-	for i := range calls {
-		node := n.a
+	return atOnce(calls, func(i int) verifyAnswer {
 		if i%2 == 1 {
-			node = n.b
+			return n.b.verify(t, body)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a := node.verify(t, body)
-			mu.Lock()
-			codes[a.Code]++
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return codes
+		return n.a.verify(t, body)
+	})
 }
 
 func TestVerifyTwoNodesRemainingExact(t *testing.T) {
@@ -98,20 +84,7 @@ func TestVerifyOneNodeRateLimitExact(t *testing.T) {
 	v := newVerifyEnv(t)
 	k := v.newKey(t, map[string]any{})
 	v.setLimits(t, v.user.UserID, k.ID, map[string]any{"ratelimit": map[string]any{"limit": 57, "duration_ms": 86_400_000}})
-	var mu sync.Mutex
-	codes := map[string]int{}
-	var wg sync.WaitGroup
-	for range 100 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a := v.verify(t, map[string]any{"key": k.Key})
-			mu.Lock()
-			codes[a.Code]++
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	codes := atOnce(100, func(int) verifyAnswer { return v.verify(t, map[string]any{"key": k.Key}) })
 	if codes[latchkey.VerifyValid] != 57 || codes[latchkey.VerifyRateLimited] != 43 {
 		t.Fatalf("codes %v, want exactly 57 VALID and 43 RATE_LIMITED", codes)
 	}

@@ -490,6 +490,26 @@ func TestKeyLimits(t *testing.T) {
 
 func ptrTo[T any](v T) *T { return &v }
 
+// atOnce makes n verify calls at the same time, call(i) the i-th, and counts the answers by
+// code.
+func atOnce(n int, call func(i int) verifyAnswer) map[string]int {
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		codes = map[string]int{}
+	)
+	for i := range n {
+		wg.Go(func() {
+			a := call(i)
+			mu.Lock()
+			defer mu.Unlock()
+			codes[a.Code]++
+		})
+	}
+	wg.Wait()
+	return codes
+}
+
 // badChecksum changes the last character of a key value, which the checksum covers.
 func badChecksum(value string) string {
 	last := value[len(value)-1]
@@ -556,20 +576,7 @@ func TestVerifyRemainingExact(t *testing.T) {
 	v := newVerifyEnv(t)
 	k := v.newKey(t, map[string]any{})
 	v.setLimits(t, v.user.UserID, k.ID, map[string]any{"remaining": 30, "ratelimit": map[string]any{"limit": 1000, "duration_ms": 60_000}})
-	var mu sync.Mutex
-	codes := map[string]int{}
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a := v.verify(t, map[string]any{"key": k.Key})
-			mu.Lock()
-			codes[a.Code]++
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	codes := atOnce(50, func(int) verifyAnswer { return v.verify(t, map[string]any{"key": k.Key}) })
 	if codes[latchkey.VerifyValid] != 30 || codes[latchkey.VerifyUsageExceeded] != 20 {
 		t.Fatalf("codes %v, want 30 VALID and 20 USAGE_EXCEEDED", codes)
 	}

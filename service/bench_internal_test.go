@@ -119,33 +119,8 @@ func BenchmarkPasswordVerify(b *testing.B) {
 //	go test -run '^$' -bench LogInAPIKey -cpuprofile cpu.out ./service
 func BenchmarkLogInAPIKey(b *testing.B) {
 	ctx := context.Background()
-	store := teststore.Open(b)
-	s, err := New(ctx, Config{Store: store, Issuer: "http://127.0.0.1:9090", SecretKey: []byte("the benchmark's secret key, 32 bytes or more")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	app, _, err := s.EnsureApp(ctx, "bench-app")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var keys []*latchkey.APIKey
-	for range 100 {
-		now := time.Now().UTC()
-		u := &latchkey.User{ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeNormal, Confirmed: true, CreatedAt: now}
-		u.Identities = []*latchkey.Identity{s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)}
-		if err := store.CreateUser(ctx, u); err != nil {
-			b.Fatal(err)
-		}
-		for _, name := range []string{"a", "b"} {
-			k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: app.ID, UserID: u.ID, Name: name, CreatedAt: now}
-			setKeyValue(app, k)
-			if err := store.CreateAPIKey(ctx, k, latchkey.MaxAPIKeysPerUser); err != nil {
-				b.Fatal(err)
-			}
-			keys = append(keys, k)
-		}
-	}
+	s, app := newBenchService(b)
+	keys := benchKeys(b, s, app, nil)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
@@ -176,38 +151,15 @@ func BenchmarkVerifyAPIKey(b *testing.B) {
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			ctx := context.Background()
-			store := teststore.Open(b)
-			s, err := New(ctx, Config{Store: store, Issuer: "http://127.0.0.1:9090", SecretKey: []byte("the benchmark's secret key, 32 bytes or more")})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			app, _, err := s.EnsureApp(ctx, "bench-app")
-			if err != nil {
-				b.Fatal(err)
-			}
+			s, app := newBenchService(b)
 			now := time.Now().UTC()
 			server := &latchkey.User{ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeServer, Confirmed: true, CreatedAt: now}
 			serverKey := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: app.ID, UserID: server.ID, Name: "backend", CreatedAt: now}
 			setKeyValue(app, serverKey)
-			if err := store.CreateServerAPIKey(ctx, server, serverKey, latchkey.MaxServerAPIKeysPerApp); err != nil {
+			if err := s.store.CreateServerAPIKey(ctx, server, serverKey, latchkey.MaxServerAPIKeysPerApp); err != nil {
 				b.Fatal(err)
 			}
-			var keys []string
-			for range 100 {
-				u := &latchkey.User{ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeNormal, Confirmed: true, CreatedAt: now}
-				if err := store.CreateUser(ctx, u); err != nil {
-					b.Fatal(err)
-				}
-				for _, name := range []string{"a", "b"} {
-					k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: app.ID, UserID: u.ID, Name: name, CreatedAt: now, RateLimit: tt.limit}
-					setKeyValue(app, k)
-					if err := store.CreateAPIKey(ctx, k, latchkey.MaxAPIKeysPerUser); err != nil {
-						b.Fatal(err)
-					}
-					keys = append(keys, k.Value)
-				}
-			}
+			keys := benchKeys(b, s, app, tt.limit)
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				i := 0
@@ -217,7 +169,7 @@ func BenchmarkVerifyAPIKey(b *testing.B) {
 						b.Error(err)
 						return
 					}
-					res, err := s.Verify.VerifyAPIKey(latchkey.NewContextWithAuth(ctx, auth), latchkey.VerifyRequest{Key: keys[i%len(keys)], Cost: 1})
+					res, err := s.Verify.VerifyAPIKey(latchkey.NewContextWithAuth(ctx, auth), latchkey.VerifyRequest{Key: keys[i%len(keys)].Value, Cost: 1})
 					if err != nil || !res.Valid {
 						b.Errorf("verify: %+v, %v", res, err)
 						return
@@ -227,4 +179,45 @@ func BenchmarkVerifyAPIKey(b *testing.B) {
 			})
 		})
 	}
+}
+
+// newBenchService returns a service over a fresh store, with its app.
+func newBenchService(b *testing.B) (*Service, *latchkey.App) {
+	b.Helper()
+	ctx := context.Background()
+	s, err := New(ctx, Config{Store: teststore.Open(b), Issuer: "http://127.0.0.1:9090", SecretKey: []byte("the benchmark's secret key, 32 bytes or more")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	app, _, err := s.EnsureApp(ctx, "bench-app")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, app
+}
+
+// benchKeys makes 100 users of the app with 2 keys each, with the rate limit, and returns the
+// keys with their values.
+func benchKeys(b *testing.B, s *Service, app *latchkey.App, limit *latchkey.KeyRateLimit) []*latchkey.APIKey {
+	b.Helper()
+	ctx := context.Background()
+	var keys []*latchkey.APIKey
+	for range 100 {
+		now := time.Now().UTC()
+		u := &latchkey.User{ID: latchkey.NewID(now), AppID: app.ID, Type: latchkey.UserTypeNormal, Confirmed: true, CreatedAt: now}
+		u.Identities = []*latchkey.Identity{s.newIdentity(app, u.ID, latchkey.ProviderAPIKey, now)}
+		if err := s.store.CreateUser(ctx, u); err != nil {
+			b.Fatal(err)
+		}
+		for _, name := range []string{"a", "b"} {
+			k := &latchkey.APIKey{ID: latchkey.NewID(now), AppID: app.ID, UserID: u.ID, Name: name, CreatedAt: now, RateLimit: limit}
+			setKeyValue(app, k)
+			if err := s.store.CreateAPIKey(ctx, k, latchkey.MaxAPIKeysPerUser); err != nil {
+				b.Fatal(err)
+			}
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }

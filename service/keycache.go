@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/latchkey/latchkey"
@@ -39,12 +38,8 @@ type keyCache struct {
 	store  latchkey.Store
 	logger *slog.Logger
 
-	// The feed reader runs from the first lookup until close.
-	startMu sync.Mutex
-	running atomic.Bool
-	closed  bool
-	stop    chan struct{}
-	done    chan struct{}
+	// loop reads the feed, from the first lookup until close.
+	loop *lazyLoop
 	// pollMu makes feed reads one at a time.
 	pollMu sync.Mutex
 
@@ -65,7 +60,7 @@ type keyCache struct {
 }
 
 func newKeyCache(store latchkey.Store, logger *slog.Logger) *keyCache {
-	c := &keyCache{store: store, logger: logger, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &keyCache{store: store, logger: logger, loop: newLazyLoop()}
 	c.reset()
 	return c
 }
@@ -78,38 +73,17 @@ func (c *keyCache) reset() {
 
 // start runs the feed reader, on the first lookup: a server that never verifies a key never
 // reads the feed.
-func (c *keyCache) start() {
-	if c.running.Load() {
-		return
-	}
-	c.startMu.Lock()
-	defer c.startMu.Unlock()
-	if c.running.Load() || c.closed {
-		return
-	}
-	c.running.Store(true)
-	go c.run()
-}
+func (c *keyCache) start() { c.loop.start(c.run) }
 
 // close stops the feed reader, if it runs; after it, every lookup reads the store.
 func (c *keyCache) close() {
-	c.startMu.Lock()
-	defer c.startMu.Unlock()
-	if c.closed {
-		return
-	}
-	c.closed = true
-	if c.running.Load() {
-		close(c.stop)
-		<-c.done
-	}
+	c.loop.close()
 	c.mu.Lock()
 	c.fresh = time.Time{}
 	c.mu.Unlock()
 }
 
-func (c *keyCache) run() {
-	defer close(c.done)
+func (c *keyCache) run(stop <-chan struct{}) {
 	t := time.NewTicker(keyCachePoll)
 	defer t.Stop()
 	failures := 0
@@ -125,7 +99,7 @@ func (c *keyCache) run() {
 			failures = 0
 		}
 		select {
-		case <-c.stop:
+		case <-stop:
 			return
 		case <-t.C:
 		}
@@ -228,7 +202,7 @@ func (c *keyCache) lookup(ctx context.Context, appID string, hash []byte) (*keyE
 // refresh reads the change feed at once, if the cache runs: a node forgets what its own
 // writes changed before it answers them, so that its next verify sees them.
 func (c *keyCache) refresh() {
-	if !c.running.Load() {
+	if !c.loop.started() {
 		return
 	}
 	if err := c.poll(); err != nil {

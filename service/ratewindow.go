@@ -114,12 +114,8 @@ const maxLeaseBatch = 128
 type leaseBatcher struct {
 	store latchkey.VerifyStore
 
-	startMu sync.Mutex
-	running bool
-	closed  bool
-	queue   chan *leaseCall // unbuffered: a lease is queued only while its caller waits
-	stop    chan struct{}
-	done    chan struct{}
+	loop  *lazyLoop
+	queue chan *leaseCall // unbuffered: a lease is queued only while its caller waits
 }
 
 type leaseCall struct {
@@ -128,12 +124,12 @@ type leaseCall struct {
 }
 
 func newLeaseBatcher(store latchkey.VerifyStore) *leaseBatcher {
-	return &leaseBatcher{store: store, queue: make(chan *leaseCall), stop: make(chan struct{}), done: make(chan struct{})}
+	return &leaseBatcher{store: store, queue: make(chan *leaseCall), loop: newLazyLoop()}
 }
 
 // lease is LeaseRateWindow, in the next batch.
 func (b *leaseBatcher) lease(ctx context.Context, keyID string, window time.Time, limit, want int64) (granted, used int64, err error) {
-	if !b.start() {
+	if !b.loop.start(b.run) {
 		return b.store.LeaseRateWindow(ctx, keyID, window, limit, want)
 	}
 	c := &leaseCall{lease: latchkey.RateLease{KeyID: keyID, Window: window, Limit: limit, Want: want}, ready: make(chan struct{})}
@@ -141,36 +137,21 @@ func (b *leaseBatcher) lease(ctx context.Context, keyID string, window time.Time
 	case b.queue <- c:
 	case <-ctx.Done():
 		return 0, 0, ctx.Err()
-	case <-b.stop:
+	case <-b.loop.stopping():
 		return b.store.LeaseRateWindow(ctx, keyID, window, limit, want)
 	}
 	<-c.ready
 	return c.lease.Granted, c.lease.Used, c.lease.Err
 }
 
-// start runs the batching on the first lease; false once closed.
-func (b *leaseBatcher) start() bool {
-	b.startMu.Lock()
-	defer b.startMu.Unlock()
-	if b.closed {
-		return false
-	}
-	if !b.running {
-		b.running = true
-		go b.run()
-	}
-	return true
-}
-
-func (b *leaseBatcher) run() {
-	defer close(b.done)
+func (b *leaseBatcher) run(stop <-chan struct{}) {
 	calls := make([]*leaseCall, 0, maxLeaseBatch)
 	leases := make([]*latchkey.RateLease, 0, maxLeaseBatch)
 	for {
 		select {
 		case c := <-b.queue:
 			calls = append(calls[:0], c)
-		case <-b.stop:
+		case <-stop:
 			return
 		}
 	more:
@@ -201,15 +182,4 @@ func (b *leaseBatcher) run() {
 }
 
 // close stops the batching; later leases go to the store one by one.
-func (b *leaseBatcher) close() {
-	b.startMu.Lock()
-	defer b.startMu.Unlock()
-	if b.closed {
-		return
-	}
-	b.closed = true
-	close(b.stop)
-	if b.running {
-		<-b.done
-	}
-}
+func (b *leaseBatcher) close() { b.loop.close() }

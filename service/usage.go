@@ -29,11 +29,8 @@ type usageCounter struct {
 	store  latchkey.VerifyStore
 	logger *slog.Logger
 
-	startMu sync.Mutex
-	running bool
-	closed  bool
-	stop    chan struct{}
-	done    chan struct{}
+	// loop writes the counts, from the first count until close.
+	loop *lazyLoop
 
 	mu       sync.Mutex
 	counts   map[usageKey]*latchkey.KeyUsage
@@ -45,14 +42,14 @@ type usageCounter struct {
 
 func newUsageCounter(store latchkey.VerifyStore, logger *slog.Logger) *usageCounter {
 	return &usageCounter{
-		store: store, logger: logger, stop: make(chan struct{}), done: make(chan struct{}),
+		store: store, logger: logger, loop: newLazyLoop(),
 		counts: map[usageKey]*latchkey.KeyUsage{}, lastUsed: map[string]time.Time{}, written: map[string]time.Time{},
 	}
 }
 
 // add counts one call of the key with its outcome at t.
 func (u *usageCounter) add(keyID, code string, t time.Time) {
-	u.start()
+	u.loop.start(u.run)
 	hour := t.UTC().Truncate(time.Hour)
 	k := usageKey{keyID, hour.Unix()}
 	u.mu.Lock()
@@ -93,24 +90,12 @@ func (u *usageCounter) pending(keyID string) []latchkey.KeyUsage {
 	return out
 }
 
-// start runs the flushing, on the first count.
-func (u *usageCounter) start() {
-	u.startMu.Lock()
-	defer u.startMu.Unlock()
-	if u.running || u.closed {
-		return
-	}
-	u.running = true
-	go u.run()
-}
-
-func (u *usageCounter) run() {
-	defer close(u.done)
+func (u *usageCounter) run(stop <-chan struct{}) {
 	t := time.NewTicker(usageFlush)
 	defer t.Stop()
 	for {
 		select {
-		case <-u.stop:
+		case <-stop:
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -169,17 +154,9 @@ func (u *usageCounter) flush(ctx context.Context) error {
 
 // close stops the flushing and writes what is left, waiting up to 5 s.
 func (u *usageCounter) close() {
-	u.startMu.Lock()
-	defer u.startMu.Unlock()
-	if u.closed {
+	if !u.loop.close() {
 		return
 	}
-	u.closed = true
-	if !u.running {
-		return
-	}
-	close(u.stop)
-	<-u.done
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := u.flush(ctx); err != nil {
