@@ -216,8 +216,9 @@ type VerifyStore interface {
 	// an unknown key.
 	TakeAPIKeyUses(ctx context.Context, id string, cost int64, now time.Time) (remaining int64, ok bool, err error)
 	// LeaseRateWindow takes up to want uses from the key's rate limit window that starts at
-	// window, shared by every node: the window's count starts at zero when window differs
-	// from the one stored, and never goes past limit. It returns how many it took and the
+	// window, shared by every node: the window's count starts at zero when window is later
+	// than the one stored, a window earlier than the stored one grants nothing, and the
+	// count never goes past limit. It returns how many it took and the
 	// window's count after, in one atomic step.
 	LeaseRateWindow(ctx context.Context, keyID string, window time.Time, limit, want int64) (granted, used int64, err error)
 	// LeaseRateWindows runs LeaseRateWindow for each lease, in order (a key may come more

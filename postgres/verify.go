@@ -140,17 +140,20 @@ func (s *Store) TakeAPIKeyUses(ctx context.Context, id string, cost int64, now t
 }
 
 // leaseRateWindowQuery takes up to $3 uses, at most $4 in all, from key $1's window that
-// starts at $2, a new window counting from zero, in one statement: concurrent leases of the
+// starts at $2, a new window counting from zero (windows only move forward: a lease of an
+// older window, from a node whose clock lags, gets nothing), in one statement: concurrent leases of the
 // key wait for its row and then read what the one before left. granted keeps what this lease
 // took, since RETURNING sees only the row after.
 const leaseRateWindowQuery = `INSERT INTO key_rate_windows AS w (key_id, window_start, used, granted)
 	VALUES ($1, $2, LEAST($3::bigint, $4::bigint), LEAST($3::bigint, $4::bigint))
 	ON CONFLICT (key_id) DO UPDATE SET
 		granted = CASE WHEN w.window_start = excluded.window_start
-			THEN GREATEST(0, LEAST($4::bigint - w.used, $3::bigint)) ELSE excluded.granted END,
+			THEN GREATEST(0, LEAST($4::bigint - w.used, $3::bigint))
+			WHEN w.window_start < excluded.window_start THEN excluded.granted ELSE 0 END,
 		used = CASE WHEN w.window_start = excluded.window_start
-			THEN w.used + GREATEST(0, LEAST($4::bigint - w.used, $3::bigint)) ELSE excluded.used END,
-		window_start = excluded.window_start
+			THEN w.used + GREATEST(0, LEAST($4::bigint - w.used, $3::bigint))
+			WHEN w.window_start < excluded.window_start THEN excluded.used ELSE w.used END,
+		window_start = GREATEST(w.window_start, excluded.window_start)
 	RETURNING granted, used`
 
 // LeaseRateWindow takes up to want uses from the key's window in one statement.

@@ -125,14 +125,17 @@ func (s *Store) TakeAPIKeyUses(ctx context.Context, id string, cost int64, now t
 }
 
 // leaseRateWindowQuery takes up to ?3 uses, at most ?4 in all, from key ?1's window that
-// starts at ?2, a new window counting from zero. granted keeps what this lease took, since
+// starts at ?2, a new window counting from zero. Windows only move forward: a lease of an
+// older window (a node whose clock lags) gets nothing rather than resetting the newer one. granted keeps what this lease took, since
 // RETURNING sees only the row after.
 const leaseRateWindowQuery = `INSERT INTO key_rate_windows (key_id, window_start, used, granted)
 	VALUES (?1, ?2, min(?3, ?4), min(?3, ?4))
 	ON CONFLICT (key_id) DO UPDATE SET
-		granted = CASE WHEN window_start = excluded.window_start THEN max(0, min(?4 - used, ?3)) ELSE excluded.granted END,
-		used = CASE WHEN window_start = excluded.window_start THEN used + max(0, min(?4 - used, ?3)) ELSE excluded.used END,
-		window_start = excluded.window_start
+		granted = CASE WHEN window_start = excluded.window_start THEN max(0, min(?4 - used, ?3))
+			WHEN window_start < excluded.window_start THEN excluded.granted ELSE 0 END,
+		used = CASE WHEN window_start = excluded.window_start THEN used + max(0, min(?4 - used, ?3))
+			WHEN window_start < excluded.window_start THEN excluded.used ELSE used END,
+		window_start = max(window_start, excluded.window_start)
 	RETURNING granted, used`
 
 // LeaseRateWindow takes up to want uses from the key's window in one statement.

@@ -386,6 +386,10 @@ func testVerifyLeaseWindow(t *testing.T, open func(t *testing.T) latchkey.Store)
 	w1 := w0.Add(time.Minute)
 	lease(w1, 3, 3, 3)
 	lease(w1, 20, 7, 10)
+	// A lease of the older window (a node whose clock lags) gets nothing and leaves the
+	// newer window as it is.
+	lease(w0, 5, 0, 10)
+	lease(w1, 1, 0, 10)
 
 	if n, err := s.DeleteRateWindowsBefore(t.Context(), w1); err != nil || n != 0 {
 		t.Fatalf("DeleteRateWindowsBefore(the window's start) = %d, %v; want 0", n, err)
