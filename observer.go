@@ -17,6 +17,8 @@ type Observer interface {
 	ObserveMail(kind, outcome string)
 	// ObserveRateLimited records a request refused by a rate limit; limit names the limit.
 	ObserveRateLimited(limit string)
+	// ObserveVerify records the answer to a verify call: code is one of the Verify* codes.
+	ObserveVerify(code string)
 }
 
 // Outcomes of a mail message, for ObserveMail.
@@ -44,3 +46,6 @@ func (NopObserver) ObserveMail(string, string) {}
 
 // ObserveRateLimited does nothing.
 func (NopObserver) ObserveRateLimited(string) {}
+
+// ObserveVerify does nothing.
+func (NopObserver) ObserveVerify(string) {}

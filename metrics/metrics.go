@@ -31,7 +31,12 @@ type Metrics struct {
 	keys        *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
 	mail        *prometheus.CounterVec
+	verify      *prometheus.CounterVec
 }
+
+// verifyCodes are the answers of a verify call.
+var verifyCodes = []string{latchkey.VerifyValid, latchkey.VerifyNotFound, latchkey.VerifyDisabled, latchkey.VerifyExpired,
+	latchkey.VerifyUserDisabled, latchkey.VerifyInsufficientScopes, latchkey.VerifyUsageExceeded, latchkey.VerifyRateLimited}
 
 // unmatched is the route label of requests that matched no route.
 const unmatched = "unmatched"
@@ -68,8 +73,12 @@ func New() *Metrics {
 			Name: "latchkey_mail_messages_total",
 			Help: "Email messages, by kind (confirm or reset) and outcome (sent, retried, failed, dropped, suppressed).",
 		}, []string{"kind", "outcome"}),
+		verify: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "latchkey_api_key_verifications_total",
+			Help: "Verify calls of apps' backends, by answer code (VALID, NOT_FOUND, DISABLED, EXPIRED, USER_DISABLED, INSUFFICIENT_SCOPES, USAGE_EXCEEDED, RATE_LIMITED).",
+		}, []string{"code"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.logins, m.keys, m.rateLimited, m.mail,
+	m.reg.MustRegister(m.requests, m.duration, m.logins, m.keys, m.rateLimited, m.mail, m.verify,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Series that exist from the start, so that rates over them work before the first event.
 	for _, p := range providers {
@@ -79,6 +88,9 @@ func New() *Metrics {
 	}
 	for _, ka := range keyActions {
 		m.keys.WithLabelValues(ka.kind, ka.action)
+	}
+	for _, c := range verifyCodes {
+		m.verify.WithLabelValues(c)
 	}
 	return m
 }
@@ -150,6 +162,11 @@ func (m *Metrics) ObserveRateLimited(limit string) {
 		limit = other
 	}
 	m.rateLimited.WithLabelValues(limit).Inc()
+}
+
+// ObserveVerify counts a verify call's answer.
+func (m *Metrics) ObserveVerify(code string) {
+	m.verify.WithLabelValues(oneOf(code, verifyCodes...)).Inc()
 }
 
 // WatchPasswordHashes exports the password hash queue: how many hashes wait for a slot and

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -47,6 +48,27 @@ func TestScrape(t *testing.T) {
 	call(t, "DELETE", srv.URL+"/api/client/v2.0/auth/api_keys/"+key.ID, login.RefreshToken, nil, 204, nil)
 	call(t, "GET", srv.URL+"/no/such/route/ann@example.com", "", nil, 404, nil)
 
+	// Verify calls of a backend, with a server key: one valid, two unknown.
+	ctx := context.Background()
+	if _, err := srv.Service.Admins.CreateAdmin(ctx, "root@example.com", "rootpassword1"); err != nil {
+		t.Fatal(err)
+	}
+	var admin struct {
+		AccessToken string `json:"access_token"`
+	}
+	call(t, "POST", srv.URL+"/api/admin/v3.0/auth/providers/local-userpass/login", "", map[string]string{"username": "root@example.com", "password": "rootpassword1"}, 200, &admin)
+	var serverKey struct {
+		Key string `json:"key"`
+	}
+	call(t, "POST", srv.URL+"/api/admin/v3.0/groups/"+latchkey.GroupID+"/apps/"+srv.AppID+"/api_keys", admin.AccessToken, map[string]string{"name": "backend"}, 201, &serverKey)
+	var live struct {
+		Key string `json:"key"`
+	}
+	call(t, "POST", srv.URL+"/api/client/v2.0/auth/api_keys", login.RefreshToken, map[string]string{"name": "live"}, 201, &live)
+	for _, value := range []string{live.Key, key.Key, "not a key"} {
+		call(t, "POST", client("/auth/api_keys/verify"), serverKey.Key, map[string]string{"key": value}, 200, nil)
+	}
+
 	body := scrape(t, metricsSrv.URL)
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(bytes.NewReader(body))
@@ -63,10 +85,10 @@ func TestScrape(t *testing.T) {
 		{"latchkey_logins_total", map[string]string{"provider": "local-userpass", "outcome": "success"}, 1},
 		{"latchkey_logins_total", map[string]string{"provider": "local-userpass", "outcome": "failure"}, 2},
 		{"latchkey_logins_total", map[string]string{"provider": "api-key", "outcome": "failure"}, 1},
-		{"latchkey_api_keys_total", map[string]string{"kind": "user", "action": "created"}, 1},
+		{"latchkey_api_keys_total", map[string]string{"kind": "user", "action": "created"}, 2},
 		{"latchkey_api_keys_total", map[string]string{"kind": "user", "action": "disabled"}, 1},
 		{"latchkey_api_keys_total", map[string]string{"kind": "user", "action": "deleted"}, 1},
-		{"latchkey_api_keys_total", map[string]string{"kind": "server", "action": "created"}, 0},
+		{"latchkey_api_keys_total", map[string]string{"kind": "server", "action": "created"}, 1},
 		{"latchkey_http_requests_total", map[string]string{"route": "POST /api/client/v2.0/app/{app}/auth/providers/{provider}/login", "status": "401"}, 3},
 		{"latchkey_http_requests_total", map[string]string{"route": "POST /api/client/v2.0/app/{app}/auth/providers/{provider}/login", "status": "200"}, 2},
 		{"latchkey_http_requests_total", map[string]string{"route": "DELETE /api/client/v2.0/auth/api_keys/{id}", "status": "204"}, 1},
@@ -77,6 +99,9 @@ func TestScrape(t *testing.T) {
 		{"latchkey_db_pool_connections", map[string]string{"state": "in_use"}, -1},
 		{"latchkey_db_pool_max_connections", nil, -1},
 		{"latchkey_rate_limited_total", nil, -2},
+		{"latchkey_api_key_verifications_total", map[string]string{"code": "VALID"}, 1},
+		{"latchkey_api_key_verifications_total", map[string]string{"code": "NOT_FOUND"}, 2},
+		{"latchkey_api_key_verifications_total", map[string]string{"code": "RATE_LIMITED"}, 0},
 	} {
 		got, ok := value(families[tt.name], tt.labels)
 		switch {
@@ -92,7 +117,7 @@ func TestScrape(t *testing.T) {
 	}
 
 	// No label value is an id, an email or a key.
-	for _, secret := range []string{"ann@example.com", "bob@example.com", key.ID, key.Key, login.RefreshToken, srv.AppID} {
+	for _, secret := range []string{"ann@example.com", "bob@example.com", key.ID, key.Key, live.Key, serverKey.Key, login.RefreshToken, srv.AppID} {
 		if bytes.Contains(body, []byte(secret)) {
 			t.Errorf("/metrics holds %q", secret)
 		}

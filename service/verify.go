@@ -99,6 +99,16 @@ func (s *Verify) VerifyAPIKey(ctx context.Context, req latchkey.VerifyRequest) (
 	}
 	app := auth.App
 	now := s.now()
+	res, err := s.verifyKey(ctx, app, req, now)
+	if err != nil {
+		return nil, err
+	}
+	s.observer.ObserveVerify(res.Code)
+	return res, nil
+}
+
+// verifyKey answers a verify call that passed the caller's and the input's checks.
+func (s *Verify) verifyKey(ctx context.Context, app *latchkey.App, req latchkey.VerifyRequest, now time.Time) (*latchkey.VerifyResult, error) {
 	res := &latchkey.VerifyResult{Code: latchkey.VerifyNotFound}
 	if !latchkey.CheckKeyValue(req.Key) {
 		return res, nil
