@@ -16,6 +16,7 @@ const (
 	EventUserDisabled       = "user_disabled"
 	EventUserEnabled        = "user_enabled"
 	EventSessionsRevoked    = "sessions_revoked"
+	EventUserCustomDataSet  = "user_custom_data_set"
 	EventAPIKeyCreated      = "api_key_created"
 	EventAPIKeyDisabled     = "api_key_disabled"
 	EventAPIKeyEnabled      = "api_key_enabled"

@@ -71,6 +71,9 @@ type UserStore interface {
 	SetUserDisabled(ctx context.Context, appID, id string, disabled bool) error
 	// DeleteUser deletes a user with its identities, keys, sessions and tokens.
 	DeleteUser(ctx context.Context, appID, id string) error
+	// SetUserCustomData replaces the custom data of a user of the app with data, compact
+	// JSON, or clears it when data is nil. Errors: ENotFound when the app has no such user.
+	SetUserCustomData(ctx context.Context, appID, id string, data []byte) error
 }
 
 // UserTokenStore keeps the confirmation and password reset tokens of users.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"time"
 )
 
@@ -29,7 +30,16 @@ type User struct {
 
 	Identities []*Identity
 	CreatedAt  time.Time
+
+	// CustomData is the user's custom data: a JSON object of at most MaxCustomDataBytes (as
+	// compact JSON; a store may print it with spaces), that access tokens carry as their user_data claim; nil when the user has none.
+	// User listings leave it nil.
+	CustomData json.RawMessage
 }
+
+// MaxCustomDataBytes bounds a user's custom data, as compact JSON: it rides in every access
+// token, and so in every request header of the user's apps.
+const MaxCustomDataBytes = 16 << 10
 
 // Identity links a user to an auth provider.
 type Identity struct {
@@ -113,6 +123,15 @@ type UserService interface {
 	// DeleteUserAPIKey deletes a user's key and the sessions opened with it.
 	// Errors: EUserNotFound, EAPIKeyNotFound.
 	DeleteUserAPIKey(ctx context.Context, appID, userID, keyID string) error
+
+	// FindUserCustomData returns a user's custom data, {} when it has none.
+	// Errors: EUserNotFound.
+	FindUserCustomData(ctx context.Context, appID, userID string) (json.RawMessage, error)
+	// SetUserCustomData replaces a user's custom data with a JSON object of at most
+	// MaxCustomDataBytes; an empty object clears it. Access tokens issued from then on, at
+	// login or refresh, carry it. Errors: EUserNotFound; EInvalid (not an object, too large,
+	// a NUL character in a string).
+	SetUserCustomData(ctx context.Context, appID, userID string, data json.RawMessage) error
 
 	// VerifyToken checks an access token of one of the app's users and returns its claims.
 	// Errors: EUnauthenticated (not a live access token of this app).

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -128,4 +129,29 @@ func (s *Server) handleVerifyToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, claims)
+}
+
+func (s *Server) handleFindUserCustomData(w http.ResponseWriter, r *http.Request) {
+	data, err := s.users.FindUserCustomData(r.Context(), r.PathValue("appID"), r.PathValue("userID"))
+	writeResult(s, w, r, data, err, func(d json.RawMessage) json.RawMessage { return d })
+}
+
+// handleSetUserCustomData replaces a user's custom data with the body, a JSON object; {}
+// clears it.
+func (s *Server) handleSetUserCustomData(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if !json.Valid(body) {
+		s.Error(w, r, latchkey.Errorf(latchkey.EBadRequest, "malformed JSON body"))
+		return
+	}
+	s.writeOutcome(w, r, s.users.SetUserCustomData(r.Context(), r.PathValue("appID"), r.PathValue("userID"), body))
+}
+
+// handleDeleteUserCustomData clears a user's custom data.
+func (s *Server) handleDeleteUserCustomData(w http.ResponseWriter, r *http.Request) {
+	s.writeOutcome(w, r, s.users.SetUserCustomData(r.Context(), r.PathValue("appID"), r.PathValue("userID"), json.RawMessage("{}")))
 }

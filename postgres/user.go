@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +54,8 @@ func insertIdentity(ctx context.Context, tx pgx.Tx, userID string, ident *latchk
 // userIdentityColumns are the columns userRow reads, in its order, of users u LEFT JOIN
 // identities i.
 const userIdentityColumns = `u.id, u.app_id, u.type, COALESCE(u.email, ''), u.password_hash,
-	u.confirmed, u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.created_at`
+	u.confirmed, u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.created_at,
+	u.custom_data::text`
 
 // userSelect loads a user with its identities in one query, so that both come from one
 // snapshot; rows without an identity have NULL identity columns.
@@ -112,12 +114,13 @@ type userRow struct {
 	createdAt                           pgtype.Timestamptz
 	identID, provider, provID           pgtype.Text
 	identCreatedAt                      pgtype.Timestamptz
+	customData                          pgtype.Text
 }
 
 // dest returns the scan destinations of userIdentityColumns.
 func (r *userRow) dest() []any {
 	return []any{&r.id, &r.appID, &r.typ, &r.email, &r.passwordHash, &r.confirmed, &r.disabled,
-		&r.createdAt, &r.identID, &r.provider, &r.provID, &r.identCreatedAt}
+		&r.createdAt, &r.identID, &r.provider, &r.provID, &r.identCreatedAt, &r.customData}
 }
 
 // appendTo adds the row to users: its user unless it is the last one already, then its
@@ -135,6 +138,7 @@ func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
 			PasswordHash: r.passwordHash.String,
 			Confirmed:    r.confirmed.Bool,
 			Disabled:     r.disabled.Bool,
+			CustomData:   customData(r.customData),
 			CreatedAt:    r.createdAt.Time.UTC(),
 		})
 	}
@@ -270,7 +274,7 @@ func findUsersQuery(filter latchkey.UserFilter) (string, []any) {
 	if filter.After != "" {
 		where = append(where, "id > "+arg(filter.After))
 	}
-	page := `SELECT ` + userColumns + ` FROM users WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id`
+	page := `SELECT ` + userColumns + `, NULL::jsonb AS custom_data FROM users WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id`
 	if filter.Limit > 0 {
 		page += ` LIMIT ` + arg(filter.Limit)
 	}
@@ -306,4 +310,26 @@ func (s *Store) SetUserDisabled(ctx context.Context, appID, id string, disabled 
 // error.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, error) {
 	return s.execCount(ctx, "delete user sessions", `DELETE FROM sessions WHERE user_id = $1`, userID)
+}
+
+// SetUserCustomData replaces the custom data of a user of the app, or clears it when data is
+// nil. Errors: ENotFound when the app has no such user.
+func (s *Store) SetUserCustomData(ctx context.Context, appID, id string, data []byte) error {
+	var v *string
+	if data != nil {
+		str := string(data)
+		v = &str
+	}
+	return s.execOne(ctx, "set user custom data", storeerr.UserNotFound,
+		`UPDATE users SET custom_data = $1::jsonb WHERE app_id = $2 AND id = $3`, v, appID, id)
+}
+
+// customData is a user's custom data as read, nil for NULL. PostgreSQL prints JSONB with
+// spaces; it is left so: encoding/json compacts a RawMessage wherever it is written, in a
+// token or a reply, so only the users that are written pay for it.
+func customData(v pgtype.Text) json.RawMessage {
+	if !v.Valid {
+		return nil
+	}
+	return json.RawMessage(v.String)
 }

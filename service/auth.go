@@ -201,7 +201,7 @@ func (s *core) openSession(ctx context.Context, app *latchkey.App, u *latchkey.U
 	if key != nil {
 		s.touchKey(ctx, key, now)
 	}
-	access, err := s.accessToken(app, u.ID, sess, now)
+	access, err := s.accessToken(app, u, sess, now)
 	if err != nil {
 		return nil, err
 	}
@@ -241,18 +241,32 @@ func (s *core) touchKey(ctx context.Context, key *latchkey.APIKey, now time.Time
 	}
 }
 
-// accessToken signs an access token for the session. It expires with the session if that
-// comes first (a key that expires sooner), and carries the session's scopes.
-func (s *core) accessToken(app *latchkey.App, userID string, sess *latchkey.Session, now time.Time) (string, error) {
+// accessToken signs an access token for the session of u. It expires with the session if that
+// comes first (a key that expires sooner), and carries the session's scopes and the user's
+// custom data, as loaded with the user: a refresh reads the session and its user in one
+// statement, so the custom data costs no read of its own.
+func (s *core) accessToken(app *latchkey.App, u *latchkey.User, sess *latchkey.Session, now time.Time) (string, error) {
 	exp := now.Add(latchkey.AccessTokenLifetime)
 	if !sess.ExpiresAt.IsZero() && sess.ExpiresAt.Before(exp) {
 		exp = sess.ExpiresAt
 	}
 	return s.tokens.Sign(&claims{
-		Subject: userID, Audience: app.ClientAppID, Issuer: s.issuer, IssuedAt: now.Unix(),
+		Subject: u.ID, Audience: app.ClientAppID, Issuer: s.issuer, IssuedAt: now.Unix(),
 		ExpiresAt: exp.Unix(), Type: string(latchkey.AccessToken), SessionID: sess.ID, DeviceID: sess.DeviceID,
-		UserData: json.RawMessage("{}"), Scope: strings.Join(sess.Scopes, " "),
+		UserData: userData(u), Scope: strings.Join(sess.Scopes, " "),
 	})
+}
+
+// emptyUserData is the user_data claim of a user without custom data: realm-web reads it as
+// customData, and App Services sent {} then.
+var emptyUserData = json.RawMessage("{}")
+
+// userData is the user_data claim of u.
+func userData(u *latchkey.User) json.RawMessage {
+	if len(u.CustomData) == 0 {
+		return emptyUserData
+	}
+	return u.CustomData
 }
 
 // earliest returns the earlier of two optional times.
@@ -320,7 +334,7 @@ func (s *Auth) Refresh(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return s.accessToken(auth.App, auth.User.ID, auth.Session, s.now())
+	return s.accessToken(auth.App, auth.User, auth.Session, s.now())
 }
 
 // LogOut ends the caller's refresh session.

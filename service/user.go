@@ -1,7 +1,11 @@
 package service
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
 
 	"github.com/latchkey/latchkey"
 )
@@ -164,8 +168,105 @@ func (s *Users) VerifyToken(ctx context.Context, appID, token string) (map[strin
 	if err != nil {
 		return nil, err
 	}
+	ud := c.UserData
+	if len(ud) == 0 {
+		ud = emptyUserData
+	}
 	return map[string]any{
 		"sub": c.Subject, "aud": c.Audience, "iss": c.Issuer, "iat": c.IssuedAt, "exp": c.ExpiresAt,
-		"baas_device_id": c.DeviceID, "domain_id": app.ID, "user_data": map[string]any{},
+		"baas_device_id": c.DeviceID, "domain_id": app.ID, "user_data": ud,
 	}, nil
+}
+
+// FindUserCustomData returns a user's custom data, {} when it has none.
+func (s *Users) FindUserCustomData(ctx context.Context, appID, userID string) (json.RawMessage, error) {
+	_, u, err := s.adminUser(ctx, appID, userID)
+	if err != nil {
+		return nil, err
+	}
+	return userData(u), nil
+}
+
+// SetUserCustomData replaces a user's custom data; an empty object clears it.
+func (s *Users) SetUserCustomData(ctx context.Context, appID, userID string, data json.RawMessage) error {
+	app, u, err := s.adminUser(ctx, appID, userID)
+	if err != nil {
+		return err
+	}
+	norm, err := normalizeCustomData(data)
+	if err != nil {
+		return err
+	}
+	err = userNotFound(s.store.SetUserCustomData(ctx, app.ID, u.ID, norm))
+	s.audit(ctx, app, latchkey.EventUserCustomDataSet, err, "user", u.ID,
+		map[string]string{"bytes": strconv.Itoa(len(norm))})
+	return err
+}
+
+// userNotFound turns the store's not found (the user deleted meanwhile) into EUserNotFound.
+func userNotFound(err error) error {
+	if latchkey.ErrorCode(err) == latchkey.ENotFound {
+		return errUserNotFound()
+	}
+	return err
+}
+
+// normalizeCustomData checks that data is a JSON object that both stores can hold and returns
+// it re-encoded, compact, or nil for an empty object (no custom data). Decoding and encoding
+// again makes one form for both stores: invalid UTF-8 and lone surrogates become U+FFFD,
+// numbers keep their text, and a key given twice keeps its last value, as PostgreSQL's JSONB
+// does. A NUL character is refused, since JSONB cannot hold one.
+func normalizeCustomData(data json.RawMessage) ([]byte, error) {
+	notObject := latchkey.Errorf(latchkey.EInvalid, "custom data must be a JSON object")
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return nil, notObject
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return nil, notObject
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, notObject // something after the object
+	}
+	if len(obj) == 0 {
+		return nil, nil
+	}
+	if hasNUL(obj) {
+		return nil, latchkey.Errorf(latchkey.EInvalid, "custom data must not contain a NUL character")
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(obj); err != nil {
+		return nil, notObject
+	}
+	out := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	if len(out) > latchkey.MaxCustomDataBytes {
+		return nil, latchkey.Errorf(latchkey.EInvalid, "custom data must be at most %d bytes as compact JSON", latchkey.MaxCustomDataBytes)
+	}
+	return out, nil
+}
+
+// hasNUL reports whether a decoded JSON value has a NUL character in a key or a string.
+func hasNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.IndexByte(v, 0) >= 0
+	case map[string]any:
+		for k, e := range v {
+			if strings.IndexByte(k, 0) >= 0 || hasNUL(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

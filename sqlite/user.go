@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -77,7 +78,8 @@ const (
 // userIdentityColumns are the columns scanUsers reads, in its order, of users u LEFT JOIN
 // identities i.
 const userIdentityColumns = `u.id, u.app_id, u.type, u.email, u.password_hash, u.confirmed,
-	u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.created_at`
+	u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.created_at,
+	u.custom_data`
 
 // findUser reads the user that query finds, with its identities.
 func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latchkey.User, error) {
@@ -121,12 +123,13 @@ type userRow struct {
 	createdAt                           sql.NullInt64
 	identID, provider, provID           sql.NullString
 	identCreatedAt                      sql.NullInt64
+	customData                          sql.NullString
 }
 
 // dest returns the scan destinations of userIdentityColumns.
 func (r *userRow) dest() []any {
 	return []any{&r.id, &r.appID, &r.typ, &r.email, &r.passwordHash, &r.confirmed, &r.disabled,
-		&r.createdAt, &r.identID, &r.provider, &r.provID, &r.identCreatedAt}
+		&r.createdAt, &r.identID, &r.provider, &r.provID, &r.identCreatedAt, &r.customData}
 }
 
 // appendTo adds the row to users: its user unless it is the last one already, then its
@@ -144,6 +147,7 @@ func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
 			PasswordHash: r.passwordHash.String,
 			Confirmed:    r.confirmed.Bool,
 			Disabled:     r.disabled.Bool,
+			CustomData:   customData(r.customData),
 			CreatedAt:    fromMillis(r.createdAt.Int64),
 		})
 	}
@@ -268,7 +272,7 @@ func findUsersQuery(filter latchkey.UserFilter) (string, []any) {
 	if filter.After != "" {
 		where, args = append(where, "id > ?"), append(args, filter.After)
 	}
-	page := `SELECT ` + userColumns + ` FROM users WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id`
+	page := `SELECT ` + userColumns + `, NULL AS custom_data FROM users WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id`
 	if filter.Limit > 0 {
 		page, args = page+` LIMIT ?`, append(args, filter.Limit)
 	}
@@ -306,4 +310,23 @@ func (s *Store) SetUserDisabled(ctx context.Context, appID, id string, disabled 
 // error.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, error) {
 	return s.execCount(ctx, "delete user sessions", `DELETE FROM sessions WHERE user_id = ?`, userID)
+}
+
+// SetUserCustomData replaces the custom data of a user of the app, or clears it when data is
+// nil. Errors: ENotFound when the app has no such user.
+func (s *Store) SetUserCustomData(ctx context.Context, appID, id string, data []byte) error {
+	var v sql.NullString
+	if data != nil {
+		v = sql.NullString{String: string(data), Valid: true}
+	}
+	return s.execOne(ctx, "set user custom data", storeerr.UserNotFound,
+		`UPDATE users SET custom_data = ? WHERE app_id = ? AND id = ?`, v, appID, id)
+}
+
+// customData is a user's custom data as read, nil for NULL.
+func customData(v sql.NullString) json.RawMessage {
+	if !v.Valid {
+		return nil
+	}
+	return json.RawMessage(v.String)
 }

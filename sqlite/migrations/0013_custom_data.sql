@@ -1,0 +1,4 @@
+-- Custom user data: a JSON object (compact text) that access tokens carry as their user_data
+-- claim. NULL when the user has none.
+
+ALTER TABLE users ADD COLUMN custom_data TEXT;
