@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -178,13 +179,18 @@ func (s *Users) VerifyToken(ctx context.Context, appID, token string) (map[strin
 	}, nil
 }
 
-// FindUserCustomData returns a user's custom data, {} when it has none.
+// FindUserCustomData returns a user's custom data, {} when it has none, as compact JSON
+// whatever the store's spelling.
 func (s *Users) FindUserCustomData(ctx context.Context, appID, userID string) (json.RawMessage, error) {
 	_, u, err := s.adminUser(ctx, appID, userID)
 	if err != nil {
 		return nil, err
 	}
-	return userData(u), nil
+	var b bytes.Buffer
+	if err := json.Compact(&b, userData(u)); err != nil {
+		return nil, fmt.Errorf("find user custom data: %w", err)
+	}
+	return b.Bytes(), nil
 }
 
 // SetUserCustomData replaces a user's custom data; an empty object clears it.
@@ -213,9 +219,11 @@ func userNotFound(err error) error {
 
 // normalizeCustomData checks that data is a JSON object that both stores can hold and returns
 // it re-encoded, compact, or nil for an empty object (no custom data). Decoding and encoding
-// again makes one form for both stores: invalid UTF-8 and lone surrogates become U+FFFD,
-// numbers keep their text, and a key given twice keeps its last value, as PostgreSQL's JSONB
-// does. A NUL character is refused, since JSONB cannot hold one.
+// again makes one form for both stores: invalid UTF-8 and lone surrogates become U+FFFD, a
+// key given twice keeps its last value, as PostgreSQL's JSONB does, and a number with an
+// exponent becomes its 64-bit float value (JSONB's numeric cannot hold 1e-20000; the Realm
+// SDKs read numbers as doubles anyway), while other numbers keep their text. A NUL character
+// is refused, since JSONB cannot hold one, and so is a number past a double's range.
 func normalizeCustomData(data json.RawMessage) ([]byte, error) {
 	notObject := latchkey.Errorf(latchkey.EInvalid, "custom data must be a JSON object")
 	data = bytes.TrimSpace(data)
@@ -234,8 +242,8 @@ func normalizeCustomData(data json.RawMessage) ([]byte, error) {
 	if len(obj) == 0 {
 		return nil, nil
 	}
-	if hasNUL(obj) {
-		return nil, latchkey.Errorf(latchkey.EInvalid, "custom data must not contain a NUL character")
+	if err := normalizeJSONValue(obj); err != nil {
+		return nil, err
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -250,23 +258,46 @@ func normalizeCustomData(data json.RawMessage) ([]byte, error) {
 	return out, nil
 }
 
-// hasNUL reports whether a decoded JSON value has a NUL character in a key or a string.
-func hasNUL(v any) bool {
+// normalizeJSONValue refuses NUL characters in the keys and strings of a decoded JSON
+// container and rewrites its numbers with an exponent as normalizeCustomData says.
+func normalizeJSONValue(v any) error {
+	check := func(e any) (any, error) {
+		switch e := e.(type) {
+		case string:
+			if strings.IndexByte(e, 0) >= 0 {
+				return nil, latchkey.Errorf(latchkey.EInvalid, "custom data must not contain a NUL character")
+			}
+		case json.Number:
+			if !strings.ContainsAny(string(e), "eE") {
+				return e, nil
+			}
+			f, err := strconv.ParseFloat(string(e), 64)
+			if err != nil {
+				return nil, latchkey.Errorf(latchkey.EInvalid, "custom data numbers must fit a 64-bit float")
+			}
+			return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
+		case map[string]any, []any:
+			return e, normalizeJSONValue(e)
+		}
+		return e, nil
+	}
+	var err error
 	switch v := v.(type) {
-	case string:
-		return strings.IndexByte(v, 0) >= 0
 	case map[string]any:
 		for k, e := range v {
-			if strings.IndexByte(k, 0) >= 0 || hasNUL(e) {
-				return true
+			if strings.IndexByte(k, 0) >= 0 {
+				return latchkey.Errorf(latchkey.EInvalid, "custom data must not contain a NUL character")
+			}
+			if v[k], err = check(e); err != nil {
+				return err
 			}
 		}
 	case []any:
-		for _, e := range v {
-			if hasNUL(e) {
-				return true
+		for i, e := range v {
+			if v[i], err = check(e); err != nil {
+				return err
 			}
 		}
 	}
-	return false
+	return nil
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -31,6 +32,8 @@ var usersCases = []storeCase{
 	{"SetUserDisabled", testUsersSetUserDisabled},
 	{"SetUserDisabledErrNotFound", testUsersSetUserDisabledErrNotFound},
 	{"DeleteUserSessions", testUsersDeleteUserSessions},
+	{"SetUserCustomData", testUsersSetUserCustomData},
+	{"SetUserCustomDataErrNotFound", testUsersSetUserCustomDataErrNotFound},
 }
 
 func testUsersCreateAndFind(t *testing.T, open func(t *testing.T) latchkey.Store) {
@@ -483,6 +486,92 @@ func testUsersDeleteUserSessions(t *testing.T, open func(t *testing.T) latchkey.
 		t.Fatal(err)
 	} else if n != 0 {
 		t.Fatalf("second DeleteUserSessions = %d, want 0", n)
+	}
+}
+
+func testUsersSetUserCustomData(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s, app, u := openWithUser(t, open)
+	k := mustCreateAPIKey(t, s, u, "ci")
+	sess := mustCreateSession(t, s, u, nil)
+	other := mustCreateUser(t, s, app.ID, "bob@example.com")
+	if got := mustFindUser(t, s, app.ID, u.ID).CustomData; got != nil {
+		t.Fatalf("new user's custom data = %s, want nil", got)
+	}
+
+	const data = `{"plan":"pro","n":1.5,"tags":["a","é"],"nested":{"ok":true,"none":null}}`
+	if err := s.SetUserCustomData(t.Context(), app.ID, u.ID, []byte(data)); err != nil {
+		t.Fatal(err)
+	}
+	// Every read of the user carries it: by id, by email, with a session (the refresh path)
+	// and with a key (the API key login).
+	assertJSON(t, "FindUserByID", mustFindUser(t, s, app.ID, u.ID).CustomData, data)
+	byEmail, err := s.FindUserByEmail(t.Context(), app.ID, u.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertJSON(t, "FindUserByEmail", byEmail.CustomData, data)
+	_, withSession, err := s.FindSessionAndUser(t.Context(), sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertJSON(t, "FindSessionAndUser", withSession.CustomData, data)
+	if got := len(withSession.Identities); got != 1 {
+		t.Fatalf("FindSessionAndUser: %d identities, want 1", got)
+	}
+	_, withKey, err := s.FindAPIKeyAndUser(t.Context(), app.ID, k.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertJSON(t, "FindAPIKeyAndUser", withKey.CustomData, data)
+	if got := mustFindUser(t, s, app.ID, other.ID).CustomData; got != nil {
+		t.Fatalf("other user's custom data = %s, want nil", got)
+	}
+	// A listing leaves it out: a page of users would carry up to 16 KiB each.
+	for _, lu := range mustFindUsers(t, s, latchkey.UserFilter{AppID: app.ID}) {
+		if lu.CustomData != nil {
+			t.Fatalf("FindUsers: user %s has custom data %s, want nil", lu.ID, lu.CustomData)
+		}
+	}
+
+	// Replacing replaces; nil clears.
+	if err := s.SetUserCustomData(t.Context(), app.ID, u.ID, []byte(`{"plan":"free"}`)); err != nil {
+		t.Fatal(err)
+	}
+	assertJSON(t, "after replace", mustFindUser(t, s, app.ID, u.ID).CustomData, `{"plan":"free"}`)
+	if err := s.SetUserCustomData(t.Context(), app.ID, u.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustFindUser(t, s, app.ID, u.ID).CustomData; got != nil {
+		t.Fatalf("cleared custom data = %s, want nil", got)
+	}
+}
+
+func testUsersSetUserCustomDataErrNotFound(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s := open(t)
+	app, other := mustCreateApp(t, s), mustCreateApp(t, s)
+	u := mustCreateUser(t, s, app.ID, "ada@example.com")
+
+	assertCode(t, s.SetUserCustomData(t.Context(), app.ID, newID(), []byte(`{"a":1}`)), latchkey.ENotFound)
+	// A user's custom data is set only through its own app.
+	assertCode(t, s.SetUserCustomData(t.Context(), other.ID, u.ID, []byte(`{"a":1}`)), latchkey.ENotFound)
+	if got := mustFindUser(t, s, app.ID, u.ID).CustomData; got != nil {
+		t.Fatalf("custom data set through another app: %s", got)
+	}
+}
+
+// assertJSON checks that got is the JSON value want: stores may print it differently
+// (PostgreSQL's JSONB adds spaces and orders keys).
+func assertJSON(t *testing.T, what string, got []byte, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("%s: custom data %q is not JSON: %v", what, got, err)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(w, g); diff != "" {
+		t.Fatalf("%s: custom data mismatch (-want +got):\n%s", what, diff)
 	}
 }
 
