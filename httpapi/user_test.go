@@ -534,3 +534,92 @@ func TestAdminVerifyToken(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminUserCustomData sets, reads and clears a user's custom data through the admin API
+// and finds it in the user_data claim of the next refresh, and checks the refusals.
+func TestAdminUserCustomData(t *testing.T) {
+	t.Parallel()
+	e, tok := newAdminEnvToken(t)
+	u := e.newUser(t, e.AppID)
+	path := adminUserPath(e.App.ID, u.UserID, "/custom_data")
+	refreshedUserData := func(t *testing.T) string {
+		t.Helper()
+		var got struct {
+			AccessToken string `json:"access_token"`
+		}
+		e.do(t, "POST", authPath+"/session", u.RefreshToken, nil).wantJSON(t, http.StatusCreated, &got)
+		return string(jwtClaims(t, got.AccessToken)["user_data"])
+	}
+	wantData := func(t *testing.T, want string) {
+		t.Helper()
+		r := e.do(t, "GET", path, tok, nil)
+		r.wantStatus(t, http.StatusOK)
+		if got := string(r.Body); got != want {
+			t.Fatalf("GET custom_data = %s, want %s", got, want)
+		}
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		wantData(t, `{}`)
+		e.do(t, "PUT", path, tok, `{"plan": "pro", "seats": 5}`).wantEmpty(t, http.StatusNoContent)
+		wantData(t, `{"plan":"pro","seats":5}`)
+		if got, want := refreshedUserData(t), `{"plan":"pro","seats":5}`; got != want {
+			t.Fatalf("refreshed user_data = %s, want %s", got, want)
+		}
+		// By client app id too.
+		e.do(t, "GET", adminUserPath(e.AppID, u.UserID, "/custom_data"), tok, nil).wantJSON(t, http.StatusOK, nil)
+	})
+	t.Run("EmptyObjectClears", func(t *testing.T) {
+		e.do(t, "PUT", path, tok, `{"plan":"pro"}`).wantEmpty(t, http.StatusNoContent)
+		e.do(t, "PUT", path, tok, `{}`).wantEmpty(t, http.StatusNoContent)
+		wantData(t, `{}`)
+		if got := refreshedUserData(t); got != `{}` {
+			t.Fatalf("refreshed user_data = %s, want {}", got)
+		}
+	})
+	t.Run("DeleteClears", func(t *testing.T) {
+		e.do(t, "PUT", path, tok, `{"plan":"pro"}`).wantEmpty(t, http.StatusNoContent)
+		e.do(t, "DELETE", path, tok, nil).wantEmpty(t, http.StatusNoContent)
+		wantData(t, `{}`)
+		// Clearing what is clear is no error.
+		e.do(t, "DELETE", path, tok, nil).wantEmpty(t, http.StatusNoContent)
+	})
+
+	e.do(t, "PUT", path, tok, `{"kept":true}`).wantEmpty(t, http.StatusNoContent)
+	for _, tt := range []struct {
+		name   string
+		body   any
+		status int
+		code   string
+	}{
+		{"ErrArray", `[{"a":1}]`, http.StatusBadRequest, "InvalidParameter"},
+		{"ErrNull", `null`, http.StatusBadRequest, "InvalidParameter"},
+		{"ErrString", `"x"`, http.StatusBadRequest, "InvalidParameter"},
+		{"ErrMalformed", `{"a":`, http.StatusBadRequest, "BadRequest"},
+		{"ErrEmptyBody", nil, http.StatusBadRequest, "BadRequest"},
+		{"ErrNUL", `{"a":"\u0000"}`, http.StatusBadRequest, "InvalidParameter"},
+		{"ErrOver16KiB", `{"s":"` + strings.Repeat("x", latchkey.MaxCustomDataBytes) + `"}`, http.StatusBadRequest, "InvalidParameter"},
+		{"ErrOverBodyLimit", `{"s":"` + strings.Repeat("x", 64<<10) + `"}`, http.StatusRequestEntityTooLarge, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do(t, "PUT", path, tok, tt.body)
+			if tt.code == "" {
+				r.wantStatus(t, tt.status)
+			} else {
+				r.wantErrorBody(t, tt.status, tt.code)
+			}
+			wantData(t, `{"kept":true}`)
+		})
+	}
+	t.Run("ErrUserNotFound", func(t *testing.T) {
+		for _, id := range []string{latchkey.NewID(time.Now()), "not-an-id"} {
+			e.do(t, "GET", adminUserPath(e.App.ID, id, "/custom_data"), tok, nil).wantErrorBody(t, http.StatusNotFound, "UserNotFound")
+			e.do(t, "PUT", adminUserPath(e.App.ID, id, "/custom_data"), tok, `{"a":1}`).wantErrorBody(t, http.StatusNotFound, "UserNotFound")
+		}
+	})
+	t.Run("ErrOtherAppsUser", func(t *testing.T) {
+		other := e.createApp(t, tok, map[string]any{"client_app_id": "custom-data-other"})
+		e.do(t, "PUT", adminUserPath(other.ID, u.UserID, "/custom_data"), tok, `{"a":1}`).wantErrorBody(t, http.StatusNotFound, "UserNotFound")
+		wantData(t, `{"kept":true}`)
+	})
+}
