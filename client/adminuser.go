@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -103,6 +104,28 @@ func (u *AppUsers) Delete(ctx context.Context, userID string) error {
 // LogOut ends every session of a user; the user may log in again. Errors: ErrUserNotFound.
 func (u *AppUsers) LogOut(ctx context.Context, userID string) error {
 	return u.admin.appCall(ctx, http.MethodPut, nil, nil, u.appID, "users", userID, "logout")
+}
+
+// CustomData returns a user's custom data, the JSON object its access tokens carry as
+// user_data; {} when it has none. Errors: ErrUserNotFound.
+func (u *AppUsers) CustomData(ctx context.Context, userID string) (json.RawMessage, error) {
+	var data json.RawMessage
+	err := u.admin.appCall(ctx, http.MethodGet, nil, &data, u.appID, "users", userID, "custom_data")
+	return data, err
+}
+
+// SetCustomData replaces a user's custom data with data, a JSON object of at most 16 KiB as
+// compact JSON; an empty object clears it. The user's access tokens carry it from their next
+// login or refresh (realm-web's refreshCustomData). Errors: ErrUserNotFound,
+// ErrInvalidParameter (not an object, too large, a NUL character), ErrBadRequest (not JSON).
+func (u *AppUsers) SetCustomData(ctx context.Context, userID string, data json.RawMessage) error {
+	return u.admin.appCall(ctx, http.MethodPut, data, nil, u.appID, "users", userID, "custom_data")
+}
+
+// ClearCustomData removes a user's custom data; its next tokens carry {}.
+// Errors: ErrUserNotFound.
+func (u *AppUsers) ClearCustomData(ctx context.Context, userID string) error {
+	return u.admin.appCall(ctx, http.MethodDelete, nil, nil, u.appID, "users", userID, "custom_data")
 }
 
 // APIKeys lists a user's API keys in creation order, without their values.
