@@ -47,6 +47,8 @@ Users of an app:
   users get USER --app APP [--json]
   users disable|enable|logout USER --app APP
   users delete USER --app APP [--yes]
+  users custom-data USER --app APP [--set JSON|- | --clear]
+                                               print, replace or clear the user's custom data (user_data)
 
 A user's API keys ("keys" is short for "user-keys"):
   user-keys list --app APP --user USER [--json]
@@ -103,12 +105,13 @@ var adminCommands = map[string]func() adminCommand{
 	"server-keys disable": func() adminCommand { return &AdminServerKeysToggleCommand{toggle: toggle{Disable: true}} },
 	"server-keys delete":  func() adminCommand { return &AdminServerKeysDeleteCommand{} },
 
-	"users list":    func() adminCommand { return &AdminUsersListCommand{} },
-	"users get":     func() adminCommand { return &AdminUsersGetCommand{} },
-	"users disable": func() adminCommand { return &AdminUsersActionCommand{Verb: "disable"} },
-	"users enable":  func() adminCommand { return &AdminUsersActionCommand{Verb: "enable"} },
-	"users logout":  func() adminCommand { return &AdminUsersActionCommand{Verb: "logout"} },
-	"users delete":  func() adminCommand { return &AdminUsersDeleteCommand{} },
+	"users list":        func() adminCommand { return &AdminUsersListCommand{} },
+	"users get":         func() adminCommand { return &AdminUsersGetCommand{} },
+	"users disable":     func() adminCommand { return &AdminUsersActionCommand{Verb: "disable"} },
+	"users enable":      func() adminCommand { return &AdminUsersActionCommand{Verb: "enable"} },
+	"users logout":      func() adminCommand { return &AdminUsersActionCommand{Verb: "logout"} },
+	"users delete":      func() adminCommand { return &AdminUsersDeleteCommand{} },
+	"users custom-data": func() adminCommand { return &AdminUsersCustomDataCommand{} },
 
 	"user-keys list":    func() adminCommand { return &AdminUserKeysListCommand{} },
 	"user-keys disable": func() adminCommand { return &AdminUserKeysToggleCommand{toggle: toggle{Disable: true}} },

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -165,5 +168,65 @@ func (c *AdminUsersDeleteCommand) Run(ctx context.Context, args []string) error 
 		}
 		del := func() error { return users.Delete(ctx, pos[0]) }
 		return c.deleteAfterAsking(c.Yes, question, del, "Deleted user "+pos[0]+".")
+	})
+}
+
+// AdminUsersCustomDataCommand shows, replaces or clears a user's custom data.
+type AdminUsersCustomDataCommand struct {
+	adminSession
+	appFlag
+	Set   string
+	Clear bool
+}
+
+// Run prints the custom data, or replaces it with --set (a JSON object, or - for standard
+// input) or clears it with --clear.
+func (c *AdminUsersCustomDataCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flagSet("users custom-data", "users custom-data USER --app APP [--set JSON|- | --clear]",
+		"Prints a user's custom data, the JSON object its access tokens carry as user_data\n"+
+			"(the Realm SDKs' customData). --set replaces it with a JSON object of at most 16 KiB\n"+
+			"(- reads it from standard input); --clear, or --set '{}', removes it. The user's\n"+
+			"tokens carry the change from their next login or refresh.", "USER")
+	c.appFlag.register(&c.adminSession, fs)
+	fs.StringVar(&c.Set, "set", "", "the new custom data: a JSON object, or - to read it from standard input")
+	fs.BoolVar(&c.Clear, "clear", false, "remove the custom data")
+	return c.run(fs, args, func(a *client.Admin, pos []string) error {
+		users, id := a.Users(c.App), pos[0]
+		switch {
+		case c.Clear && c.Set != "":
+			return errors.New("give --set or --clear, not both")
+		case c.Clear:
+			if err := users.ClearCustomData(ctx, id); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.Stdout, "Cleared the custom data of user %s.\n", id)
+			return nil
+		case c.Set != "":
+			data := []byte(c.Set)
+			if c.Set == "-" {
+				var err error
+				if data, err = io.ReadAll(io.LimitReader(c.Stdin, 1<<20)); err != nil {
+					return fmt.Errorf("read standard input: %w", err)
+				}
+			}
+			if !json.Valid(data) {
+				return errors.New("--set: not valid JSON")
+			}
+			if err := users.SetCustomData(ctx, id, data); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.Stdout, "Set the custom data of user %s.\n", id)
+			return nil
+		}
+		data, err := users.CustomData(ctx, id)
+		if err != nil {
+			return err
+		}
+		var b bytes.Buffer
+		if err := json.Indent(&b, data, "", "  "); err != nil {
+			return fmt.Errorf("custom data: %w", err)
+		}
+		fmt.Fprintln(c.Stdout, b.String())
+		return nil
 	})
 }
