@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -87,7 +88,14 @@ type userData struct {
 	Keys      []keyView
 	URL       string
 	Intervals []string // the refill intervals the limits form offers
+	// CustomData is what the custom data form holds: the user's, indented, or what a refused
+	// form sent; CustomDataError says why it was refused.
+	CustomData      string
+	CustomDataError string
 }
+
+// customDataForm is a refused custom data form, shown again as sent.
+type customDataForm struct{ Text, Error string }
 
 func (h *Handler) handleUser(w http.ResponseWriter, r *http.Request) {
 	app, ok := h.pathApp(w, r)
@@ -100,6 +108,11 @@ func (h *Handler) handleUser(w http.ResponseWriter, r *http.Request) {
 // renderUser writes a user's page: the user, their keys with each key's limits, form and
 // usage chart; edited, if not nil, is a key whose limits form was refused, shown as sent.
 func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int, app *latchkey.App, userID string, edited *keyView) {
+	h.renderUserPage(w, r, status, app, userID, edited, nil)
+}
+
+// renderUserPage is renderUser; cd, if not nil, is a refused custom data form.
+func (h *Handler) renderUserPage(w http.ResponseWriter, r *http.Request, status int, app *latchkey.App, userID string, edited *keyView, cd *customDataForm) {
 	ctx := r.Context()
 	u, stats, err := h.users.FindUser(ctx, app.ID, userID)
 	if err != nil {
@@ -128,6 +141,11 @@ func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int,
 		title = "User " + u.ID
 	}
 	d := userData{User: u, Stats: stats, Keys: views, URL: userURL(app.ClientAppID, u.ID), Intervals: refillIntervals}
+	if cd != nil {
+		d.CustomData, d.CustomDataError = cd.Text, cd.Error
+	} else if len(u.CustomData) > 0 {
+		d.CustomData = metaText(u.CustomData)
+	}
 	h.render(w, r, status, "user", h.consolePage(r, title, "users", app, d))
 }
 
@@ -276,4 +294,41 @@ func (h *Handler) handleDeleteUserKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.done(w, r, userURL(app, user), "Key "+k.Name+" deleted.")
+}
+
+// handleSetUserCustomData replaces a user's custom data with the form's JSON object; an
+// empty form clears it. A refused form is shown again as sent, with the reason.
+func (h *Handler) handleSetUserCustomData(w http.ResponseWriter, r *http.Request) {
+	app, ok := h.pathApp(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	u, _, err := h.users.FindUser(ctx, app.ID, r.PathValue("user"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	text := r.PostForm.Get("custom_data")
+	data := strings.TrimSpace(text)
+	if data == "" {
+		data = "{}"
+	}
+	msg := ""
+	if !json.Valid([]byte(data)) {
+		msg = "Custom data must be a JSON object."
+	} else {
+		err := h.users.SetUserCustomData(ctx, app.ID, u.ID, json.RawMessage(data))
+		switch latchkey.ErrorCode(err) {
+		case "":
+			h.done(w, r, userURL(app.ClientAppID, u.ID), "Custom data of "+userName(u)+" saved.")
+			return
+		case latchkey.EInvalid, latchkey.EBadRequest:
+			msg = sentence(latchkey.ErrorMessage(err))
+		default:
+			h.fail(w, r, err)
+			return
+		}
+	}
+	h.renderUserPage(w, r, http.StatusUnprocessableEntity, app, u.ID, nil, &customDataForm{Text: text, Error: msg})
 }

@@ -192,6 +192,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /console/apps/{app}/users", h.withAdmin(h.handleUsers))
 	m.HandleFunc("GET /console/apps/{app}/users/{user}", h.withAdmin(h.handleUser))
 	m.HandleFunc("POST /console/apps/{app}/users/{user}/enable", h.withAdmin(h.handleEnableUser))
+	m.HandleFunc("POST /console/apps/{app}/users/{user}/custom_data", h.withAdmin(h.handleSetUserCustomData))
 	for _, a := range userActions {
 		m.HandleFunc("GET /console/apps/{app}/users/{user}/"+a.path, h.withAdmin(h.handleUserActionConfirm(a)))
 		m.HandleFunc("POST /console/apps/{app}/users/{user}/"+a.path, h.withAdmin(h.handleUserAction(a)))
