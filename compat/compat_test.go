@@ -32,8 +32,9 @@ const (
 
 var summaryLine = regexp.MustCompile(`^\d+ passed, 0 failed$`)
 
-// TestRealmWeb runs compat/realm-web/flow.mjs (the realm-web SDK's user API keys flow) against
-// a freshly built server on the embedded SQLite database and on PostgreSQL.
+// TestRealmWeb runs compat/realm-web/flow.mjs (the realm-web SDK's user API keys flow, and
+// custom user data set by an admin) against a freshly built server on the embedded SQLite
+// database and on PostgreSQL.
 func TestRealmWeb(t *testing.T) {
 	root := moduleRoot(t)
 	flowDir := filepath.Join(root, "compat", "realm-web")
@@ -41,13 +42,13 @@ func TestRealmWeb(t *testing.T) {
 	bin := buildServer(t, root)
 
 	t.Run("sqlite", func(t *testing.T) {
-		srv := startServer(t, bin)
+		srv := startServerEnv(t, bin, compatAdminEnv)
 		runRealmWebFlow(t, flowDir, srv.URL)
 		srv.Stop(t)
 	})
 
 	t.Run("postgres", func(t *testing.T) {
-		srv := startServer(t, bin, "--database", pgtest.NewDatabase(t))
+		srv := startServerEnv(t, bin, compatAdminEnv, "--database", pgtest.NewDatabase(t))
 		runRealmWebFlow(t, flowDir, srv.URL)
 		srv.Stop(t)
 	})
@@ -129,6 +130,19 @@ type server struct {
 // the end of the test unless Stop has ended it.
 func startServer(t *testing.T, bin string, extraArgs ...string) *server {
 	t.Helper()
+	return startServerEnv(t, bin, nil, extraArgs...)
+}
+
+// compatAdminEnv makes the flow's server create its first admin, whom the flow signs in as
+// to set a user's custom data through the admin API; runRealmWebFlow passes it on.
+var compatAdminEnv = []string{
+	"LATCHKEY_ADMIN_EMAIL=compat-admin@example.com",
+	"LATCHKEY_ADMIN_PASSWORD=the compatibility tests' admin password",
+}
+
+// startServerEnv is startServer with env added to the server's environment.
+func startServerEnv(t *testing.T, bin string, env []string, extraArgs ...string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	args := append([]string{"serve",
 		"--addr", "127.0.0.1:0",
@@ -136,7 +150,7 @@ func startServer(t *testing.T, bin string, extraArgs ...string) *server {
 		"--app-id", compatAppID,
 	}, extraArgs...)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = serverEnv()
+	cmd.Env = append(serverEnv(), env...)
 
 	s := &server{
 		cmd:    cmd,
@@ -257,7 +271,7 @@ func runRealmWebFlow(t *testing.T, flowDir, baseURL string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "flow.mjs")
 	cmd.Dir = flowDir
-	cmd.Env = append(serverEnv(), "LATCHKEY_URL="+baseURL, "LATCHKEY_APP_ID="+compatAppID)
+	cmd.Env = append(append(serverEnv(), compatAdminEnv...), "LATCHKEY_URL="+baseURL, "LATCHKEY_APP_ID="+compatAppID)
 	cmd.WaitDelay = 5 * time.Second
 
 	pr, pw, err := os.Pipe()

@@ -1,7 +1,9 @@
-// Runs the Realm "user API keys" flow with the unmodified realm-web SDK against a Latchkey
-// server and asserts every result and every error the way the SDK surfaces them.
+// Runs the Realm "user API keys" flow, and custom user data set by an admin, with the
+// unmodified realm-web SDK against a Latchkey server and asserts every result and every error
+// the way the SDK surfaces them.
 //
-//   LATCHKEY_URL=http://127.0.0.1:9090 LATCHKEY_APP_ID=compat-app node flow.mjs
+//   LATCHKEY_URL=http://127.0.0.1:9090 LATCHKEY_APP_ID=compat-app \
+//   LATCHKEY_ADMIN_EMAIL=… LATCHKEY_ADMIN_PASSWORD=… node flow.mjs
 //
 // Prints "ok - <check>" per check and "N passed, 0 failed" at the end; on the first failure
 // prints "not ok - <check>: <error>" and exits 1. The contract is
@@ -500,6 +502,93 @@ await check("a refresh token used as access token is refreshed and the call retr
   await user.refreshProfile();
   assert.notEqual(user.accessToken, user.refreshToken);
   assert.equal(decodeJwt(user.accessToken).sub, user.id);
+});
+
+// --- custom user data -----------------------------------------------------------------------
+// An admin sets the user's custom data through the admin API; realm-web's refreshCustomData
+// (a token refresh) returns it and customData (the access token's user_data) shows it.
+
+const adminEmail = process.env.LATCHKEY_ADMIN_EMAIL || "";
+const adminPassword = process.env.LATCHKEY_ADMIN_PASSWORD || "";
+const adminBase = `${baseUrl}/api/admin/v3.0`;
+let admin; // { token, customDataUrl(userId) }
+
+async function adminFetch(method, url, body) {
+  const res = await fetch(url, {
+    method,
+    headers: { Authorization: `Bearer ${admin.token}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+await check("admin API: log in and find the group", async () => {
+  assert.ok(adminEmail && adminPassword, "LATCHKEY_ADMIN_EMAIL and LATCHKEY_ADMIN_PASSWORD must be set");
+  const res = await fetch(`${adminBase}/auth/providers/local-userpass/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username: adminEmail, password: adminPassword }),
+  });
+  assert.equal(res.status, 200);
+  const { access_token: token } = await res.json();
+  const profile = await (await fetch(`${adminBase}/auth/profile`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  const group = profile.roles[0].group_id;
+  admin = { token, customDataUrl: (id) => `${adminBase}/groups/${group}/apps/${appId}/users/${id}/custom_data` };
+});
+
+await check("customData is {} before any is set", async () => {
+  assert.deepEqual(user.customData, {});
+  assert.deepEqual((await adminFetch("GET", admin.customDataUrl(user.id))).body, {});
+});
+
+const customData = { plan: "pro", seats: 5, tags: ["beta"], limits: { storageGB: 1.5 } };
+
+await check("an admin sets custom data: refreshCustomData returns it, customData shows it", async () => {
+  assert.equal((await adminFetch("PUT", admin.customDataUrl(user.id), customData)).status, 204);
+  assert.deepEqual(user.customData, {}, "the current access token still carries the old data");
+  const data = await user.refreshCustomData();
+  assert.deepEqual(data, customData);
+  assert.deepEqual(user.customData, customData);
+  assert.deepEqual(decodeJwt(user.accessToken).user_data, customData);
+  assert.deepEqual((await adminFetch("GET", admin.customDataUrl(user.id))).body, customData);
+});
+
+await check("a new login carries the custom data too", async () => {
+  const other = await newApp().logIn(Realm.Credentials.emailPassword(email, password));
+  assert.deepEqual(other.customData, customData);
+  await other.logOut();
+});
+
+await check("another user's customData is untouched", async () => {
+  assert.deepEqual(await bob.refreshCustomData(), {});
+});
+
+await check("bad custom data: 400 InvalidParameter or BadRequest, 404 UserNotFound; nothing changes", async () => {
+  for (const [body, status, code] of [
+    ["[1]", 400, "InvalidParameter"],
+    ["null", 400, "InvalidParameter"],
+    ['{"a":"\\u0000"}', 400, "InvalidParameter"],
+    [JSON.stringify({ s: "x".repeat(16 * 1024) }), 400, "InvalidParameter"],
+    ['{"a":', 400, "BadRequest"],
+  ]) {
+    const res = await adminFetch("PUT", admin.customDataUrl(user.id), body);
+    assert.equal(res.status, status, body.slice(0, 40));
+    assert.equal(res.body.error_code, code, body.slice(0, 40));
+  }
+  const missing = await adminFetch("PUT", admin.customDataUrl("000000000000000000000000"), { a: 1 });
+  assert.equal(missing.status, 404);
+  assert.equal(missing.body.error_code, "UserNotFound");
+  assert.deepEqual(await user.refreshCustomData(), customData);
+});
+
+await check("an empty object clears it: refreshCustomData returns {}", async () => {
+  assert.equal((await adminFetch("PUT", admin.customDataUrl(user.id), {})).status, 204);
+  assert.deepEqual(await user.refreshCustomData(), {});
+  assert.deepEqual(user.customData, {});
+  assert.equal((await adminFetch("PUT", admin.customDataUrl(user.id), customData)).status, 204);
+  assert.equal((await adminFetch("DELETE", admin.customDataUrl(user.id))).status, 204);
+  assert.deepEqual(await user.refreshCustomData(), {});
 });
 
 // --- log out, delete ------------------------------------------------------------------------
