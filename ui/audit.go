@@ -17,7 +17,7 @@ var auditEvents = []string{
 	latchkey.EventLogin, latchkey.EventLogout, latchkey.EventRegister, latchkey.EventConfirm, latchkey.EventPasswordReset,
 	latchkey.EventAPIKeyCreated, latchkey.EventAPIKeyDisabled, latchkey.EventAPIKeyEnabled, latchkey.EventAPIKeyDeleted,
 	latchkey.EventAPIKeyRotated, latchkey.EventAPIKeyLeaked,
-	latchkey.EventUserDisabled, latchkey.EventUserEnabled, latchkey.EventUserDeleted, latchkey.EventSessionsRevoked,
+	latchkey.EventUserDisabled, latchkey.EventUserEnabled, latchkey.EventUserDeleted, latchkey.EventSessionsRevoked, latchkey.EventUserCustomDataSet,
 	latchkey.EventServerKeyCreated, latchkey.EventServerKeyDisabled, latchkey.EventServerKeyEnabled, latchkey.EventServerKeyDeleted,
 	latchkey.EventAdminLogin, latchkey.EventAdminLogout, latchkey.EventAdminCreated,
 	latchkey.EventAppCreated, latchkey.EventAppUpdated, latchkey.EventAppDeleted, latchkey.EventLeakSecretRotated,
