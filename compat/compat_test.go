@@ -43,13 +43,13 @@ func TestRealmWeb(t *testing.T) {
 
 	t.Run("sqlite", func(t *testing.T) {
 		srv := startServerEnv(t, bin, compatAdminEnv)
-		runRealmWebFlow(t, flowDir, srv.URL)
+		runRealmWebFlow(t, flowDir, srv.URL, compatAdminEnv)
 		srv.Stop(t)
 	})
 
 	t.Run("postgres", func(t *testing.T) {
 		srv := startServerEnv(t, bin, compatAdminEnv, "--database", pgtest.NewDatabase(t))
-		runRealmWebFlow(t, flowDir, srv.URL)
+		runRealmWebFlow(t, flowDir, srv.URL, compatAdminEnv)
 		srv.Stop(t)
 	})
 }
@@ -134,7 +134,7 @@ func startServer(t *testing.T, bin string, extraArgs ...string) *server {
 }
 
 // compatAdminEnv makes the flow's server create its first admin, whom the flow signs in as
-// to set a user's custom data through the admin API; runRealmWebFlow passes it on.
+// to set a user's custom data through the admin API.
 var compatAdminEnv = []string{
 	"LATCHKEY_ADMIN_EMAIL=compat-admin@example.com",
 	"LATCHKEY_ADMIN_PASSWORD=the compatibility tests' admin password",
@@ -264,14 +264,16 @@ func serverEnv() []string {
 }
 
 // runRealmWebFlow runs `node flow.mjs` against baseURL, streaming its output into t.Log, and
-// fails unless it exits 0 after printing its "N passed, 0 failed" summary.
-func runRealmWebFlow(t *testing.T, flowDir, baseURL string) {
+// fails unless it exits 0 after printing its "N passed, 0 failed" summary. adminEnv holds
+// LATCHKEY_ADMIN_EMAIL and LATCHKEY_ADMIN_PASSWORD of an admin of the server, which the flow
+// signs in as to set custom user data.
+func runRealmWebFlow(t *testing.T, flowDir, baseURL string, adminEnv []string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), flowTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "flow.mjs")
 	cmd.Dir = flowDir
-	cmd.Env = append(append(serverEnv(), compatAdminEnv...), "LATCHKEY_URL="+baseURL, "LATCHKEY_APP_ID="+compatAppID)
+	cmd.Env = append(append(serverEnv(), adminEnv...), "LATCHKEY_URL="+baseURL, "LATCHKEY_APP_ID="+compatAppID)
 	cmd.WaitDelay = 5 * time.Second
 
 	pr, pw, err := os.Pipe()
