@@ -9,6 +9,7 @@ import (
 const (
 	EventLogin              = "login"
 	EventRegister           = "register"
+	EventIdentityLinked     = "identity_linked"
 	EventConfirm            = "user_confirmed"
 	EventPasswordReset      = "password_reset"
 	EventLogout             = "logout"

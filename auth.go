@@ -41,6 +41,17 @@ type AuthService interface {
 	// Errors: EUnauthenticated.
 	Authenticate(ctx context.Context, token string, typ TokenType) (*Auth, error)
 
+	// Link links the credentials' identity to the caller of an access token, and returns a
+	// new access token of the caller's session (no refresh token: the session stays).
+	// Only local-userpass credentials link: those of a registered user that was never used,
+	// whose email, password and identity move onto the caller.
+	// Errors: EUnauthenticated, EForbidden (a key session or a server user),
+	// EProviderDisabled, EBadRequest (api-key credentials), EInternal (anonymous
+	// credentials, or a caller that already has an email/password identity),
+	// EInvalidPassword, EUnauthorized, EUserDisabled, EAccountNameInUse (the email's user
+	// has been used), ETooManyRequests.
+	Link(ctx context.Context, creds Credentials) (*Login, error)
+
 	// Refresh issues a new access token for the caller's refresh session.
 	Refresh(ctx context.Context) (string, error)
 

@@ -74,6 +74,16 @@ type UserStore interface {
 	// SetUserCustomData replaces the custom data of a user of the app with data, compact
 	// JSON, or clears it when data is nil. Errors: ENotFound when the app has no such user.
 	SetUserCustomData(ctx context.Context, appID, id string, data []byte) error
+	// LinkUserpassIdentity moves the registered email/password user from onto the user
+	// toID of the same app, in one transaction: toID takes from's email, password hash and
+	// confirmation state, and ident (a local-userpass identity of toID); from's confirmation
+	// and reset tokens move with them; from is deleted. It does so only while from is still
+	// the app's user with from.Email and from.PasswordHash and was never used (no identity
+	// but local-userpass, no session, no API key), and toID is the app's enabled user with
+	// no email and no local-userpass identity. Errors: ENotFound when toID is gone or
+	// disabled; EConflict when toID has an email or a local-userpass identity;
+	// EAccountNameInUse when from is gone, changed or used.
+	LinkUserpassIdentity(ctx context.Context, from *User, toID string, ident *Identity) error
 }
 
 // UserTokenStore keeps the confirmation and password reset tokens of users.

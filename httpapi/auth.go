@@ -31,17 +31,18 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if r.URL.Query().Get("link") == "true" {
-		s.Error(w, r, latchkey.Errorf(latchkey.EBadRequest, "linking identities is not supported"))
-		return
-	}
-	login, err := s.auth.LogIn(r.Context(), appFrom(r), latchkey.Credentials{
+	creds := latchkey.Credentials{
 		Provider: r.PathValue("provider"),
 		Username: req.Username,
 		Password: req.Password,
 		Key:      req.Key,
 		DeviceID: deviceID(req.Options.Device.DeviceID),
-	})
+	}
+	if r.URL.Query().Get("link") == "true" {
+		s.handleLink(w, r, creds)
+		return
+	}
+	login, err := s.auth.LogIn(r.Context(), appFrom(r), creds)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -52,6 +53,38 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		UserID:       login.UserID,
 		DeviceID:     login.DeviceID,
 	})
+}
+
+// linkResponse is a link's answer: realm-web requires user_id (the caller's), access_token
+// and device_id, and takes a missing refresh_token as none; realm-core reads access_token.
+type linkResponse struct {
+	AccessToken string `json:"access_token"`
+	UserID      string `json:"user_id"`
+	DeviceID    string `json:"device_id"`
+}
+
+// handleLink is the login route with ?link=true: the caller of the access token links the
+// credentials' identity. The token must be of the path's app.
+func (s *Server) handleLink(w http.ResponseWriter, r *http.Request, creds latchkey.Credentials) {
+	token, err := bearerToken(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	auth, err := s.auth.Authenticate(r.Context(), token, latchkey.AccessToken)
+	if err == nil && auth.App.ID != appFrom(r).ID {
+		err = latchkey.Errorf(latchkey.EUnauthenticated, "invalid session")
+	}
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	login, err := s.auth.Link(latchkey.NewContextWithAuth(r.Context(), auth), creds)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, linkResponse{AccessToken: login.AccessToken, UserID: login.UserID, DeviceID: login.DeviceID})
 }
 
 // deviceID reads a device id as realm-web sends it (canonical EJSON, {"$oid": "<hex>"}) or

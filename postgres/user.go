@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -332,4 +333,54 @@ func customData(v pgtype.Text) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(v.String)
+}
+
+// LinkUserpassIdentity moves the unused registered user from onto the user toID, in one
+// transaction; see latchkey.UserStore. Both user rows are locked first, in id order, so that
+// concurrent links wait for each other, and a login of from (whose session insert takes a
+// key share lock on from's row) either commits first, and is seen, or waits and then finds
+// from gone.
+func (s *Store) LinkUserpassIdentity(ctx context.Context, from *latchkey.User, toID string, ident *latchkey.Identity) error {
+	return s.inTx(ctx, "link userpass identity", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE`,
+			[]string{from.ID, toID}); err != nil {
+			return err
+		}
+		var disabled, taken bool
+		err := tx.QueryRow(ctx, `SELECT disabled, email IS NOT NULL OR EXISTS (
+				SELECT 1 FROM identities WHERE user_id = users.id AND provider_type = $1)
+			FROM users WHERE app_id = $2 AND id = $3`,
+			latchkey.ProviderUserpass, from.AppID, toID).Scan(&disabled, &taken)
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && disabled {
+			return storeerr.UserNotFound()
+		} else if err != nil {
+			return err
+		}
+		if taken {
+			return storeerr.LinkTargetTaken()
+		}
+		var confirmed bool
+		err = tx.QueryRow(ctx, `SELECT confirmed FROM users
+			WHERE app_id = $1 AND id = $2 AND email = $3 AND password_hash = $4 AND id <> $5
+			AND NOT EXISTS (SELECT 1 FROM identities WHERE user_id = users.id AND provider_type <> $6)
+			AND NOT EXISTS (SELECT 1 FROM sessions WHERE user_id = users.id)
+			AND NOT EXISTS (SELECT 1 FROM api_keys WHERE user_id = users.id)`,
+			from.AppID, from.ID, from.Email, from.PasswordHash, toID, latchkey.ProviderUserpass).Scan(&confirmed)
+		if err != nil {
+			return noRow(err, storeerr.LinkSourceUsed)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE user_tokens SET user_id = $1 WHERE user_id = $2`, toID, from.ID); err != nil {
+			return err
+		}
+		// The email is unique per app: it leaves with from before toID takes it.
+		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, from.ID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET email = $1, password_hash = $2, confirmed = $3 WHERE id = $4`,
+			from.Email, from.PasswordHash, confirmed, toID); err != nil {
+			return err
+		}
+		ident.UserID = toID
+		return insertIdentity(ctx, tx, toID, ident)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -329,4 +330,51 @@ func customData(v sql.NullString) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(v.String)
+}
+
+// LinkUserpassIdentity moves the unused registered user from onto the user toID, in one
+// transaction; see latchkey.UserStore. SQLite's one writer makes the checks and the writes
+// one step.
+func (s *Store) LinkUserpassIdentity(ctx context.Context, from *latchkey.User, toID string, ident *latchkey.Identity) error {
+	return s.inTx(ctx, "link userpass identity", func(tx *sql.Tx) error {
+		var (
+			disabled bool
+			taken    bool
+		)
+		err := tx.QueryRowContext(ctx, `SELECT disabled, email IS NOT NULL OR EXISTS (
+				SELECT 1 FROM identities WHERE user_id = users.id AND provider_type = ?)
+			FROM users WHERE app_id = ? AND id = ?`,
+			latchkey.ProviderUserpass, from.AppID, toID).Scan(&disabled, &taken)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && disabled {
+			return storeerr.UserNotFound()
+		} else if err != nil {
+			return err
+		}
+		if taken {
+			return storeerr.LinkTargetTaken()
+		}
+		var confirmed bool
+		err = tx.QueryRowContext(ctx, `SELECT confirmed FROM users
+			WHERE app_id = ? AND id = ? AND email = ? AND password_hash = ? AND id <> ?
+			AND NOT EXISTS (SELECT 1 FROM identities WHERE user_id = users.id AND provider_type <> ?)
+			AND NOT EXISTS (SELECT 1 FROM sessions WHERE user_id = users.id)
+			AND NOT EXISTS (SELECT 1 FROM api_keys WHERE user_id = users.id)`,
+			from.AppID, from.ID, from.Email, from.PasswordHash, toID, latchkey.ProviderUserpass).Scan(&confirmed)
+		if err != nil {
+			return noRow(err, storeerr.LinkSourceUsed)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET user_id = ? WHERE user_id = ?`, toID, from.ID); err != nil {
+			return err
+		}
+		// The email is unique per app: it leaves with from before toID takes it.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, from.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, password_hash = ?, confirmed = ? WHERE id = ?`,
+			from.Email, from.PasswordHash, confirmed, toID); err != nil {
+			return err
+		}
+		ident.UserID = toID
+		return insertIdentity(ctx, tx, ident)
+	})
 }

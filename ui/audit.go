@@ -14,7 +14,8 @@ const auditPageSize = 50
 
 // auditEvents are the event names the filter offers.
 var auditEvents = []string{
-	latchkey.EventLogin, latchkey.EventLogout, latchkey.EventRegister, latchkey.EventConfirm, latchkey.EventPasswordReset,
+	latchkey.EventLogin, latchkey.EventLogout, latchkey.EventRegister, latchkey.EventIdentityLinked, latchkey.EventConfirm,
+	latchkey.EventPasswordReset,
 	latchkey.EventAPIKeyCreated, latchkey.EventAPIKeyDisabled, latchkey.EventAPIKeyEnabled, latchkey.EventAPIKeyDeleted,
 	latchkey.EventAPIKeyRotated, latchkey.EventAPIKeyLeaked,
 	latchkey.EventUserDisabled, latchkey.EventUserEnabled, latchkey.EventUserDeleted, latchkey.EventSessionsRevoked, latchkey.EventUserCustomDataSet,

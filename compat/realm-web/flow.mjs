@@ -472,6 +472,94 @@ await check("an anonymous user cannot create API keys: 403 AuthError", async () 
   assert.equal(anon.isLoggedIn, true);
 });
 
+// --- identity linking -----------------------------------------------------------------------
+
+const linkEmail = `linked-${run}@example.com`;
+let linked; // an anonymous user that links email/password credentials
+
+await check("an anonymous user links email/password credentials and keeps its id", async () => {
+  const linkApp = newApp();
+  linked = await linkApp.logIn(Realm.Credentials.anonymous());
+  const anonId = linked.id;
+  assert.deepEqual(linked.identities.map((i) => i.providerType), ["anon-user"]);
+  await linkApp.emailPasswordAuth.registerUser({ email: linkEmail, password });
+  await linked.linkCredentials(Realm.Credentials.emailPassword(linkEmail, password));
+  assert.equal(linked.id, anonId);
+  assert.deepEqual(linked.identities.map((i) => i.providerType), ["anon-user", "local-userpass"]);
+  assert.equal(linked.profile.email, linkEmail);
+  assert.equal(decodeJwt(linked.accessToken).sub, anonId);
+  // realm-web keeps the provider type it logged in with: it is the SDK's own record, never
+  // re-read from the server.
+  assert.equal(linked.providerType, "anon-user");
+  assert.equal(linked.isLoggedIn, true);
+});
+
+await check("the linked user may create API keys with its anonymous session", async () => {
+  const k = await linked.apiKeys.create("after-link");
+  assert.match(k._id, HEX24);
+  await linked.apiKeys.delete(k._id);
+});
+
+await check("the linked email logs in as the same user", async () => {
+  const again = await newApp().logIn(Realm.Credentials.emailPassword(linkEmail, password));
+  assert.equal(again.id, linked.id);
+  assert.equal(again.profile.email, linkEmail);
+});
+
+await check("linking an email another user has used: 409 AccountNameInUse", async () => {
+  const anon = await newApp().logIn(Realm.Credentials.anonymous());
+  await rejects(anon.linkCredentials(Realm.Credentials.emailPassword(bobEmail, password)), {
+    status: 409,
+    code: "AccountNameInUse",
+    error: "name already in use",
+  });
+  assert.deepEqual(anon.identities.map((i) => i.providerType), ["anon-user"]);
+});
+
+await check("linking with a wrong password: 401 InvalidPassword, sent once", async () => {
+  const anon = await newApp().logIn(Realm.Credentials.anonymous());
+  const email = `wrong-link-${run}@example.com`;
+  await app.emailPasswordAuth.registerUser({ email, password });
+  // realm-web sends an access-token request again, without bound, after a 401 whose error
+  // is "unauthorized": the link's refusal must say something else.
+  await rejects(anon.linkCredentials(Realm.Credentials.emailPassword(email, "wrong password!")), {
+    status: 401,
+    code: "InvalidPassword",
+    error: "invalid username/password",
+  });
+  assert.equal(anon.isLoggedIn, true, "a refused link keeps the user logged in");
+  await anon.linkCredentials(Realm.Credentials.emailPassword(email, password));
+  assert.deepEqual(anon.identities.map((i) => i.providerType), ["anon-user", "local-userpass"]);
+});
+
+await check("linking a second email/password identity: 500 InternalServerError", async () => {
+  const email = `second-${run}@example.com`;
+  await app.emailPasswordAuth.registerUser({ email, password });
+  await rejects(linked.linkCredentials(Realm.Credentials.emailPassword(email, password)), {
+    status: 500,
+    code: "InternalServerError",
+    error: "linking a local-userpass identity is not allowed",
+  });
+  assert.equal(linked.profile.email, linkEmail);
+});
+
+await check("linking anonymous credentials: 500 InternalServerError", async () => {
+  await rejects(linked.linkCredentials(Realm.Credentials.anonymous()), {
+    status: 500,
+    code: "InternalServerError",
+    error: "linking an anonymous identity is not allowed",
+  });
+});
+
+await check("linking API key credentials: 400 BadRequest", async () => {
+  await rejects(linked.linkCredentials(Realm.Credentials.apiKey(key2.key)), {
+    status: 400,
+    code: "BadRequest",
+    error: "API key credentials cannot be linked: a key logs in as its owner",
+  });
+  await linked.logOut();
+});
+
 // --- tokens ---------------------------------------------------------------------------------
 
 await check("refreshCustomData refreshes the access token", async () => {

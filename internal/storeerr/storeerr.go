@@ -81,3 +81,13 @@ func MailLimit(limit latchkey.MailLimit, recent, inWindow int) error {
 	}
 	return nil
 }
+
+// LinkTargetTaken is EConflict: the linking user already has an email/password identity.
+func LinkTargetTaken() error {
+	return latchkey.Errorf(latchkey.EConflict, "user already has an email/password identity")
+}
+
+// LinkSourceUsed is EAccountNameInUse: the email's user is gone, changed or has been used.
+func LinkSourceUsed() error {
+	return latchkey.Errorf(latchkey.EAccountNameInUse, "name already in use")
+}

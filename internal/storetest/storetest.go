@@ -42,6 +42,7 @@ var suite = []struct {
 }{
 	{"Apps", appsCases},
 	{"Users", usersCases},
+	{"Link", linkCases},
 	{"UserTokens", userTokensCases},
 	{"Mail", mailCases},
 	{"APIKeys", apiKeysCases},
