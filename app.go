@@ -161,8 +161,31 @@ type AppSettings struct {
 	KeyPrefix            *string
 	MaxKeyLifetime       *time.Duration
 	Scopes               *[]string
-	// KeyRateLimit sets the new keys' default rate limit; one with a zero Limit removes it.
-	KeyRateLimit *KeyRateLimit
+	// KeyRateLimit sets the new keys' default rate limit; pointing at nil, it removes it.
+	KeyRateLimit **KeyRateLimit
+}
+
+// Apply sets the fields that u names; Validate then says whether the result is acceptable.
+func (a *App) Apply(u AppSettings) {
+	setIf(&a.Name, u.Name)
+	setIf(&a.AutoConfirm, u.AutoConfirm)
+	setIf(&a.AnonymousEnabled, u.AnonymousEnabled)
+	setIf(&a.UserpassEnabled, u.UserpassEnabled)
+	setIf(&a.APIKeyEnabled, u.APIKeyEnabled)
+	setIf(&a.PasswordMinLength, u.PasswordMinLength)
+	setIf(&a.RefreshTokenLifetime, u.RefreshTokenLifetime)
+	setIf(&a.AllowedOrigins, u.AllowedOrigins)
+	setIf(&a.HideAccountExistence, u.HideAccountExistence)
+	setIf(&a.KeyPrefix, u.KeyPrefix)
+	setIf(&a.MaxKeyLifetime, u.MaxKeyLifetime)
+	setIf(&a.Scopes, u.Scopes)
+	setIf(&a.KeyRateLimit, u.KeyRateLimit)
+}
+
+func setIf[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
 }
 
 // AppService finds an app for the client API and manages apps for an admin. Every method but

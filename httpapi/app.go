@@ -126,15 +126,11 @@ func (p appSettings) update() latchkey.AppSettings {
 	upd.RefreshTokenLifetime = seconds(p.RefreshTokenLifetimeSeconds)
 	upd.MaxKeyLifetime = seconds(p.MaxKeyLifetimeSeconds)
 	if p.KeyRateLimit.set {
-		upd.KeyRateLimit = &latchkey.KeyRateLimit{}
-		if j := p.KeyRateLimit.limit; j != nil {
-			upd.KeyRateLimit.Limit = j.Limit
-			upd.KeyRateLimit.Duration = time.Duration(min(max(j.DurationMS, 0), int64(latchkey.MaxRateLimitDuration/time.Millisecond)+1)) * time.Millisecond
-			if j.Limit == 0 {
-				// Zero would read as "remove": let the service refuse it.
-				upd.KeyRateLimit.Limit = -1
-			}
+		var rl *latchkey.KeyRateLimit
+		if p.KeyRateLimit.limit != nil {
+			rl = p.KeyRateLimit.limit.rateLimit() // checked by the service, with the app
 		}
+		upd.KeyRateLimit = &rl
 	}
 	return upd
 }
@@ -175,54 +171,12 @@ func (s *Server) handleAdminCreateApp(w http.ResponseWriter, r *http.Request) {
 	app := &latchkey.App{
 		ClientAppID: req.ClientAppID, AutoConfirm: true, AnonymousEnabled: true, UserpassEnabled: true, APIKeyEnabled: true,
 	}
-	applySettings(app, req.update())
+	app.Apply(req.update())
 	if err := s.apps.CreateApp(r.Context(), app); err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, newAppResponse(app))
-}
-
-// applySettings sets the fields the update names.
-func applySettings(a *latchkey.App, u latchkey.AppSettings) {
-	set := func(dst *bool, src *bool) {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	if u.Name != nil {
-		a.Name = *u.Name
-	}
-	set(&a.AutoConfirm, u.AutoConfirm)
-	set(&a.AnonymousEnabled, u.AnonymousEnabled)
-	set(&a.UserpassEnabled, u.UserpassEnabled)
-	set(&a.APIKeyEnabled, u.APIKeyEnabled)
-	set(&a.HideAccountExistence, u.HideAccountExistence)
-	if u.PasswordMinLength != nil {
-		a.PasswordMinLength = *u.PasswordMinLength
-	}
-	if u.RefreshTokenLifetime != nil {
-		a.RefreshTokenLifetime = *u.RefreshTokenLifetime
-	}
-	if u.AllowedOrigins != nil {
-		a.AllowedOrigins = *u.AllowedOrigins
-	}
-	if u.KeyPrefix != nil {
-		a.KeyPrefix = *u.KeyPrefix
-	}
-	if u.MaxKeyLifetime != nil {
-		a.MaxKeyLifetime = *u.MaxKeyLifetime
-	}
-	if u.Scopes != nil {
-		a.Scopes = *u.Scopes
-	}
-	if u.KeyRateLimit != nil {
-		a.KeyRateLimit = nil
-		if u.KeyRateLimit.Limit != 0 {
-			rl := *u.KeyRateLimit
-			a.KeyRateLimit = &rl
-		}
-	}
 }
 
 func (s *Server) handleAdminFindApp(w http.ResponseWriter, r *http.Request) {

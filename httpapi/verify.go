@@ -33,11 +33,16 @@ func newRateLimitJSON(rl *latchkey.KeyRateLimit) *rateLimitJSON {
 	return &rateLimitJSON{Limit: rl.Limit, DurationMS: rl.Duration.Milliseconds()}
 }
 
+// rateLimit is the limit as sent, unchecked; a duration past a day is kept just past it, so
+// that no count of milliseconds overflows time.Duration before Validate refuses it.
+func (j rateLimitJSON) rateLimit() *latchkey.KeyRateLimit {
+	ms := min(max(j.DurationMS, 0), latchkey.MaxRateLimitDuration.Milliseconds()+1)
+	return &latchkey.KeyRateLimit{Limit: j.Limit, Duration: time.Duration(ms) * time.Millisecond}
+}
+
+// limit is the limit as sent, checked.
 func (j rateLimitJSON) limit() (*latchkey.KeyRateLimit, error) {
-	if j.DurationMS < 0 || j.DurationMS > int64(latchkey.MaxRateLimitDuration/time.Millisecond) {
-		return nil, latchkey.Errorf(latchkey.EInvalid, "ratelimit.duration_ms must be between 1000 (a second) and 86400000 (a day)")
-	}
-	rl := &latchkey.KeyRateLimit{Limit: j.Limit, Duration: time.Duration(j.DurationMS) * time.Millisecond}
+	rl := j.rateLimit()
 	return rl, rl.Validate()
 }
 

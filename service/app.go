@@ -78,25 +78,7 @@ func (s *Apps) UpdateApp(ctx context.Context, id string, upd latchkey.AppSetting
 		return nil, err
 	}
 	changed := *app
-	setIf(&changed.Name, upd.Name)
-	setIf(&changed.AutoConfirm, upd.AutoConfirm)
-	setIf(&changed.AnonymousEnabled, upd.AnonymousEnabled)
-	setIf(&changed.UserpassEnabled, upd.UserpassEnabled)
-	setIf(&changed.APIKeyEnabled, upd.APIKeyEnabled)
-	setIf(&changed.PasswordMinLength, upd.PasswordMinLength)
-	setIf(&changed.RefreshTokenLifetime, upd.RefreshTokenLifetime)
-	setIf(&changed.AllowedOrigins, upd.AllowedOrigins)
-	setIf(&changed.HideAccountExistence, upd.HideAccountExistence)
-	setIf(&changed.KeyPrefix, upd.KeyPrefix)
-	setIf(&changed.MaxKeyLifetime, upd.MaxKeyLifetime)
-	setIf(&changed.Scopes, upd.Scopes)
-	if upd.KeyRateLimit != nil {
-		changed.KeyRateLimit = nil
-		if upd.KeyRateLimit.Limit != 0 {
-			rl := *upd.KeyRateLimit
-			changed.KeyRateLimit = &rl
-		}
-	}
+	changed.Apply(upd)
 	if err := changed.Validate(); err != nil {
 		return nil, err
 	}
@@ -107,12 +89,6 @@ func (s *Apps) UpdateApp(ctx context.Context, id string, upd latchkey.AppSetting
 		return nil, err
 	}
 	return &changed, nil
-}
-
-func setIf[T any](dst *T, src *T) {
-	if src != nil {
-		*dst = *src
-	}
 }
 
 // DeleteApp deletes an app with everything in it.
