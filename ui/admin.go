@@ -70,6 +70,22 @@ func (h *Handler) done(w http.ResponseWriter, r *http.Request, target, message s
 	seeOther(w, r, target)
 }
 
+// saved answers a form whose change the service took or refused: taken, it goes to target
+// with message; refused for its input (EInvalid, EBadRequest), it returns the reason for the
+// form to be shown again with; any other error is the error page. answered says the
+// response is written.
+func (h *Handler) saved(w http.ResponseWriter, r *http.Request, err error, target, message string) (refusal string, answered bool) {
+	switch latchkey.ErrorCode(err) {
+	case "":
+		h.done(w, r, target, message)
+		return "", true
+	case latchkey.EInvalid, latchkey.EBadRequest:
+		return latchkey.ErrorMessage(err), false
+	}
+	h.fail(w, r, err)
+	return "", true
+}
+
 func (h *Handler) handleConsoleHome(w http.ResponseWriter, r *http.Request) {
 	if _, err := h.webSession(r.Context(), nil, sessionID(r)); signedOut(err) {
 		seeOther(w, r, consolePath+"/sign-in")

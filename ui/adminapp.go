@@ -174,14 +174,8 @@ func (h *Handler) handleUpdateAppSettings(w http.ResponseWriter, r *http.Request
 	upd, msg := form.update()
 	if msg == "" {
 		_, err := h.apps.UpdateApp(r.Context(), app.ID, upd)
-		switch latchkey.ErrorCode(err) {
-		case "":
-			h.done(w, r, appURL(app.ClientAppID, ""), "Settings saved.")
-			return
-		case latchkey.EInvalid, latchkey.EBadRequest:
-			msg = latchkey.ErrorMessage(err)
-		default:
-			h.fail(w, r, err)
+		var answered bool
+		if msg, answered = h.saved(w, r, err, appURL(app.ClientAppID, ""), "Settings saved."); answered {
 			return
 		}
 	}

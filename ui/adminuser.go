@@ -319,16 +319,11 @@ func (h *Handler) handleSetUserCustomData(w http.ResponseWriter, r *http.Request
 		msg = "Custom data must be a JSON object."
 	} else {
 		err := h.users.SetUserCustomData(ctx, app.ID, u.ID, json.RawMessage(data))
-		switch latchkey.ErrorCode(err) {
-		case "":
-			h.done(w, r, userURL(app.ClientAppID, u.ID), "Custom data of "+userName(u)+" saved.")
-			return
-		case latchkey.EInvalid, latchkey.EBadRequest:
-			msg = sentence(latchkey.ErrorMessage(err))
-		default:
-			h.fail(w, r, err)
+		refusal, answered := h.saved(w, r, err, userURL(app.ClientAppID, u.ID), "Custom data of "+userName(u)+" saved.")
+		if answered {
 			return
 		}
+		msg = sentence(refusal)
 	}
 	h.renderUserPage(w, r, http.StatusUnprocessableEntity, app, u.ID, nil, &customDataForm{Text: text, Error: msg})
 }

@@ -230,14 +230,8 @@ func (h *Handler) handleSetUserKeyLimits(w http.ResponseWriter, r *http.Request)
 	}
 	if msg == "" {
 		_, err := h.verify.SetUserAPIKeyLimits(ctx, app.ID, user, k.ID, limits)
-		switch latchkey.ErrorCode(err) {
-		case "":
-			h.done(w, r, userURL(app.ClientAppID, user), "Limits of key "+k.Name+" saved.")
-			return
-		case latchkey.EInvalid, latchkey.EBadRequest:
-			msg = latchkey.ErrorMessage(err)
-		default:
-			h.fail(w, r, err)
+		var answered bool
+		if msg, answered = h.saved(w, r, err, userURL(app.ClientAppID, user), "Limits of key "+k.Name+" saved."); answered {
 			return
 		}
 	}
