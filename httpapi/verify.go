@@ -66,31 +66,24 @@ type rateLimitStateJSON struct {
 	Reset     string `json:"reset"`
 }
 
-// verifyResponse is the answer to a verify call: every field but valid and code is left out
-// of a NOT_FOUND answer, and null when the key has no such thing.
+// verifyResponse is the answer to a verify call: a NOT_FOUND answer is valid and code alone
+// (a nil embedded pointer leaves its fields out); the others carry the key's fields, null
+// where the key has no such thing.
 type verifyResponse struct {
-	Valid     bool             `json:"valid"`
-	Code      string           `json:"code"`
-	KeyID     string           `json:"key_id,omitempty"`
-	UserID    string           `json:"user_id,omitempty"`
-	Name      string           `json:"name,omitempty"`
-	Scopes    *[]string        `json:"scopes,omitempty"`
-	ExpiresAt *json.RawMessage `json:"expires_at,omitempty"`
-	Meta      *json.RawMessage `json:"meta,omitempty"`
-	Remaining *json.RawMessage `json:"remaining,omitempty"`
-	RateLimit *json.RawMessage `json:"ratelimit,omitempty"`
+	Valid bool   `json:"valid"`
+	Code  string `json:"code"`
+	*verifiedKey
 }
 
-var jsonNull = json.RawMessage("null")
-
-// raw marshals v, or null for a nil pointer.
-func raw(v any) *json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return &jsonNull
-	}
-	m := json.RawMessage(b)
-	return &m
+type verifiedKey struct {
+	KeyID     string              `json:"key_id"`
+	UserID    string              `json:"user_id"`
+	Name      string              `json:"name"`
+	Scopes    []string            `json:"scopes"`
+	ExpiresAt *string             `json:"expires_at"`
+	Meta      json.RawMessage     `json:"meta"`
+	Remaining *int64              `json:"remaining"`
+	RateLimit *rateLimitStateJSON `json:"ratelimit"`
 }
 
 func newVerifyResponse(res *latchkey.VerifyResult) verifyResponse {
@@ -98,22 +91,15 @@ func newVerifyResponse(res *latchkey.VerifyResult) verifyResponse {
 	if res.KeyID == "" {
 		return out
 	}
-	scopes := res.Scopes
-	if scopes == nil {
-		scopes = []string{}
+	k := &verifiedKey{KeyID: res.KeyID, UserID: res.UserID, Name: res.Name, Scopes: res.Scopes,
+		ExpiresAt: rfc3339(res.ExpiresAt), Meta: res.Meta, Remaining: res.Remaining}
+	if k.Scopes == nil {
+		k.Scopes = []string{}
 	}
-	out.KeyID, out.UserID, out.Name, out.Scopes = res.KeyID, res.UserID, res.Name, &scopes
-	out.ExpiresAt = raw(rfc3339(res.ExpiresAt))
-	out.Meta = &jsonNull
-	if len(res.Meta) > 0 {
-		m := res.Meta
-		out.Meta = &m
-	}
-	out.Remaining = raw(res.Remaining)
-	out.RateLimit = &jsonNull
 	if rl := res.RateLimit; rl != nil {
-		out.RateLimit = raw(rateLimitStateJSON{Limit: rl.Limit, Remaining: rl.Remaining, Reset: rl.Reset.UTC().Format(time.RFC3339)})
+		k.RateLimit = &rateLimitStateJSON{Limit: rl.Limit, Remaining: rl.Remaining, Reset: rl.Reset.UTC().Format(time.RFC3339)}
 	}
+	out.verifiedKey = k
 	return out
 }
 
