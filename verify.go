@@ -71,13 +71,8 @@ func (r *KeyRefill) Validate() error {
 	return nil
 }
 
-// PeriodStart returns the start of the refill period that holds t: 00:00 UTC of t's day or
-// of its month's first day.
-func (r *KeyRefill) PeriodStart(t time.Time) time.Time {
-	return RefillPeriodStart(r.Interval, t)
-}
-
-// RefillPeriodStart returns the start of the refill period of interval that holds t.
+// RefillPeriodStart returns the start of the refill period of interval that holds t: 00:00
+// UTC of t's day (RefillDaily) or of its month's first day (RefillMonthly).
 func RefillPeriodStart(interval string, t time.Time) time.Time {
 	t = t.UTC()
 	if interval == RefillMonthly {
