@@ -2,9 +2,7 @@ package bulk_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,6 +10,7 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/bulk"
 	"github.com/latchkey/latchkey/internal/pgtest"
+	"github.com/latchkey/latchkey/internal/storetest"
 	"github.com/latchkey/latchkey/postgres"
 	"github.com/latchkey/latchkey/sqlite"
 )
@@ -47,7 +46,7 @@ func testInsert(t *testing.T, s latchkey.Store, db *bulk.DB) {
 	if err := s.CreateApp(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	users, keys := rows(app, 3, 2)
+	users, keys := storetest.BulkRows(t, app, 3, 2)
 	if err := db.Insert(ctx, users, keys); err != nil {
 		t.Fatalf("Insert: %v", err)
 	}
@@ -68,7 +67,7 @@ func testInsert(t *testing.T, s latchkey.Store, db *bulk.DB) {
 		t.Fatalf("FindAPIKeyByHash = %+v, %v; want key %s", k, err, keys[3].ID)
 	}
 	// Keys seeded with limits and meta read back with them.
-	limited, limitedKeys := rows(app, 1, 2)
+	limited, limitedKeys := storetest.BulkRows(t, app, 1, 2)
 	remaining := int64(500)
 	refilledAt := time.Date(2031, 3, 14, 0, 0, 0, 0, time.UTC)
 	limitedKeys[0].RateLimit = &latchkey.KeyRateLimit{Limit: 10_000_000, Duration: time.Minute}
@@ -95,7 +94,7 @@ func testInsert(t *testing.T, s latchkey.Store, db *bulk.DB) {
 	}
 
 	// The same hash again: the UNIQUE index refuses the whole batch.
-	more, moreKeys := rows(app, 1, 1)
+	more, moreKeys := storetest.BulkRows(t, app, 1, 1)
 	moreKeys[0].Hash = keys[0].Hash
 	if err := db.Insert(ctx, more, moreKeys); err == nil {
 		t.Fatal("Insert of a taken hash succeeded")
@@ -103,24 +102,4 @@ func testInsert(t *testing.T, s latchkey.Store, db *bulk.DB) {
 	if _, err := s.FindUserByID(ctx, app.ID, more[0].ID); latchkey.ErrorCode(err) != latchkey.ENotFound {
 		t.Fatalf("user of a refused batch: err = %v, want ENotFound", err)
 	}
-}
-
-// rows returns n users of the app, each with an api-key identity and k keys with random
-// hashes.
-func rows(app *latchkey.App, n, k int) ([]*latchkey.User, []*latchkey.APIKey) {
-	t := time.Now().UTC().Truncate(time.Millisecond)
-	var users []*latchkey.User
-	var keys []*latchkey.APIKey
-	for range n {
-		u := &latchkey.User{ID: latchkey.NewID(t), AppID: app.ID, Type: latchkey.UserTypeNormal, Confirmed: true, CreatedAt: t}
-		u.Identities = []*latchkey.Identity{{
-			ID: latchkey.NewID(t), UserID: u.ID, ProviderType: latchkey.ProviderAPIKey, ProviderID: "bench", CreatedAt: t,
-		}}
-		users = append(users, u)
-		for j := range k {
-			keys = append(keys, &latchkey.APIKey{ID: latchkey.NewID(t), AppID: app.ID, UserID: u.ID,
-				Name: fmt.Sprintf("key-%d", j), Hash: []byte(rand.Text()), Start: "lk_bnch", CreatedAt: t})
-		}
-	}
-	return users, keys
 }

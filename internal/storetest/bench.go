@@ -21,9 +21,9 @@ const (
 	benchKeysPerUser = 5
 )
 
-// bulkRows returns n users of the app, each with an api-key identity and k keys with random
+// BulkRows returns n users of the app, each with an api-key identity and k keys with random
 // hashes.
-func bulkRows(tb testing.TB, app *latchkey.App, n, k int) ([]*latchkey.User, []*latchkey.APIKey) {
+func BulkRows(tb testing.TB, app *latchkey.App, n, k int) ([]*latchkey.User, []*latchkey.APIKey) {
 	tb.Helper()
 	t := time.Now().UTC().Truncate(time.Millisecond)
 	users := make([]*latchkey.User, 0, n)
@@ -55,7 +55,7 @@ func Benchmark(b *testing.B, s latchkey.Store, insert Insert) {
 	if err := s.CreateApp(ctx, app); err != nil {
 		b.Fatalf("CreateApp: %v", err)
 	}
-	users, keys := bulkRows(b, app, benchUsers, benchKeysPerUser)
+	users, keys := BulkRows(b, app, benchUsers, benchKeysPerUser)
 	if err := insert(ctx, users, keys); err != nil {
 		b.Fatalf("insert: %v", err)
 	}
