@@ -448,6 +448,8 @@ func TestKeyLimits(t *testing.T) {
 		{"MetaTooLarge", map[string]any{"meta": map[string]any{"x": strings.Repeat("a", 4096)}}},
 		{"MetaNotObject", map[string]any{"meta": []any{1}}},
 		{"MetaString", map[string]any{"meta": "pro"}},
+		{"MetaNUL", `{"meta": {"x": "a\u0000b"}}`},
+		{"MetaNumberPastFloat", `{"meta": {"x": 1e400}}`},
 		{"UnknownField", map[string]any{"rate_limit": nil}},
 		{"NotObject", []any{}},
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/latchkey/latchkey"
 )
@@ -199,9 +198,12 @@ func (s *Users) SetUserCustomData(ctx context.Context, appID, userID string, dat
 	if err != nil {
 		return err
 	}
-	norm, err := normalizeCustomData(data)
+	norm, err := jsonObject(data, "custom data", latchkey.MaxCustomDataBytes)
 	if err != nil {
 		return err
+	}
+	if string(norm) == "{}" {
+		norm = nil // no custom data
 	}
 	err = userNotFound(s.store.SetUserCustomData(ctx, app.ID, u.ID, norm))
 	s.audit(ctx, app, latchkey.EventUserCustomDataSet, err, "user", u.ID,
@@ -215,89 +217,4 @@ func userNotFound(err error) error {
 		return errUserNotFound()
 	}
 	return err
-}
-
-// normalizeCustomData checks that data is a JSON object that both stores can hold and returns
-// it re-encoded, compact, or nil for an empty object (no custom data). Decoding and encoding
-// again makes one form for both stores: invalid UTF-8 and lone surrogates become U+FFFD, a
-// key given twice keeps its last value, as PostgreSQL's JSONB does, and a number with an
-// exponent becomes its 64-bit float value (JSONB's numeric cannot hold 1e-20000; the Realm
-// SDKs read numbers as doubles anyway), while other numbers keep their text. A NUL character
-// is refused, since JSONB cannot hold one, and so is a number past a double's range.
-func normalizeCustomData(data json.RawMessage) ([]byte, error) {
-	notObject := latchkey.Errorf(latchkey.EInvalid, "custom data must be a JSON object")
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 || data[0] != '{' {
-		return nil, notObject
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
-		return nil, notObject
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, notObject // something after the object
-	}
-	if len(obj) == 0 {
-		return nil, nil
-	}
-	if err := normalizeJSONValue(obj); err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(obj); err != nil {
-		return nil, notObject
-	}
-	out := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-	if len(out) > latchkey.MaxCustomDataBytes {
-		return nil, latchkey.Errorf(latchkey.EInvalid, "custom data must be at most %d bytes as compact JSON", latchkey.MaxCustomDataBytes)
-	}
-	return out, nil
-}
-
-// normalizeJSONValue refuses NUL characters in the keys and strings of a decoded JSON
-// container and rewrites its numbers with an exponent as normalizeCustomData says.
-func normalizeJSONValue(v any) error {
-	check := func(e any) (any, error) {
-		switch e := e.(type) {
-		case string:
-			if strings.IndexByte(e, 0) >= 0 {
-				return nil, latchkey.Errorf(latchkey.EInvalid, "custom data must not contain a NUL character")
-			}
-		case json.Number:
-			if !strings.ContainsAny(string(e), "eE") {
-				return e, nil
-			}
-			f, err := strconv.ParseFloat(string(e), 64)
-			if err != nil {
-				return nil, latchkey.Errorf(latchkey.EInvalid, "custom data numbers must fit a 64-bit float")
-			}
-			return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
-		case map[string]any, []any:
-			return e, normalizeJSONValue(e)
-		}
-		return e, nil
-	}
-	var err error
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if strings.IndexByte(k, 0) >= 0 {
-				return latchkey.Errorf(latchkey.EInvalid, "custom data must not contain a NUL character")
-			}
-			if v[k], err = check(e); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for i, e := range v {
-			if v[i], err = check(e); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"slices"
 	"sort"
 	"time"
@@ -276,20 +275,14 @@ func checkKeyLimits(k *latchkey.APIKey, l *latchkey.APIKeyLimits) error {
 		}
 	}
 	if l.Meta != nil {
-		m := bytes.TrimSpace(*l.Meta)
-		switch {
-		case len(m) == 0 || string(m) == "null":
+		if m := bytes.TrimSpace(*l.Meta); len(m) == 0 || string(m) == "null" {
 			*l.Meta = nil
-		case len(m) > latchkey.MaxKeyMetaBytes:
-			return latchkey.Errorf(latchkey.EInvalid, "meta must be at most %d bytes", latchkey.MaxKeyMetaBytes)
-		case m[0] != '{' || !json.Valid(m):
-			return latchkey.Errorf(latchkey.EInvalid, "meta must be a JSON object")
-		default:
-			var compact bytes.Buffer
-			if err := json.Compact(&compact, m); err != nil {
-				return latchkey.Errorf(latchkey.EInvalid, "meta must be a JSON object")
+		} else {
+			norm, err := jsonObject(m, "meta", latchkey.MaxKeyMetaBytes)
+			if err != nil {
+				return err
 			}
-			*l.Meta = compact.Bytes()
+			*l.Meta = norm
 		}
 	}
 	return nil
