@@ -24,6 +24,7 @@ type Store interface {
 	AuditStore
 	LimitStore
 	VerifyStore
+	AuthProviderStore
 
 	// Close releases the store's resources.
 	Close() error
@@ -53,7 +54,8 @@ type AppStore interface {
 // UserStore keeps the users of the apps and their identities.
 type UserStore interface {
 	// CreateUser inserts a user with its identities (u.Identities).
-	// Errors: EConflict when the app already has a user with that (non-empty) email.
+	// Errors: EConflict when the app already has a user with that (non-empty) email, or an
+	// identity with the provider type and (non-empty) external id of one of u's.
 	CreateUser(ctx context.Context, u *User) error
 	// FindUserByID returns a user of the app with its identities.
 	FindUserByID(ctx context.Context, appID, id string) (*User, error)

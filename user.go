@@ -47,7 +47,14 @@ type Identity struct {
 	UserID       string
 	ProviderType string
 	ProviderID   string
-	CreatedAt    time.Time
+	// ExternalID is the user's id at an external provider (a custom token's sub, a custom
+	// function's id, a Google or Apple subject): unique per app and provider; empty for the
+	// built-in providers.
+	ExternalID string
+	// Data is what the external provider said of the user at its last login (email, name,
+	// picture, a custom token's metadata fields), shown in the profile's data; nil if none.
+	Data      map[string]any
+	CreatedAt time.Time
 }
 
 // ProviderID derives the stable 24-hex id of an app's provider that an identity carries, as
