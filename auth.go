@@ -1,6 +1,9 @@
 package latchkey
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+)
 
 // Login is the result of a successful login.
 type Login struct {
@@ -16,6 +19,12 @@ type Credentials struct {
 	Username string // local-userpass
 	Password string // local-userpass
 	Key      string // api-key
+	Token    string // custom-token: the JWT
+	IDToken  string // oauth2-google, oauth2-apple: the ID token
+	AuthCode string // oauth2-google's auth-code form, which Latchkey does not take
+	Nonce    string // oauth2-google, oauth2-apple: the nonce the ID token must carry, if any
+	// Payload is a custom-function login's document as the SDK sent it, without "options".
+	Payload  json.RawMessage
 	DeviceID string // the device id the client already has, or ""
 }
 

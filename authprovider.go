@@ -1,9 +1,18 @@
 package latchkey
 
 import (
+	"cmp"
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"net/netip"
+	"net/url"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The providers that sign users in with an identity another party vouches for. Like the
@@ -205,4 +214,180 @@ type FunctionCaller interface {
 	// message that says what went wrong, for a webhook that is down, slow, refuses, or
 	// answers anything but a JSON object with a non-empty string id.
 	CallFunction(ctx context.Context, call FunctionCall) (*FunctionResult, error)
+}
+
+// Validate reports whether the provider's settings are acceptable, its secrets included
+// (a replacement that keeps the stored secrets validates with them opened). It clears the
+// settings that do not apply to the type and fills the defaults.
+func (p *AuthProvider) Validate() error {
+	c := &p.Config
+	switch p.Type {
+	case ProviderCustomToken:
+		*c = AuthProviderConfig{Audience: c.Audience, SigningAlgorithm: c.SigningAlgorithm, UseJWKURI: c.UseJWKURI, JWKURI: c.JWKURI}
+		if c.SigningAlgorithm != AlgHS256 && c.SigningAlgorithm != AlgRS256 {
+			return Errorf(EInvalid, "signingAlgorithm must be HS256 or RS256")
+		}
+		if err := validStrings("audience", c.Audience, 10); err != nil {
+			return err
+		}
+		if c.UseJWKURI {
+			if c.SigningAlgorithm != AlgRS256 {
+				return Errorf(EInvalid, "a JWK set URL (useJWKURI) serves RS256 keys only")
+			}
+			if err := ValidProviderURL("jwkURI", c.JWKURI); err != nil {
+				return err
+			}
+			p.Secrets = nil
+		} else {
+			c.JWKURI = ""
+			if err := p.validSigningKeys(); err != nil {
+				return err
+			}
+		}
+		return p.validMetadataFields()
+	case ProviderCustomFunction:
+		*c = AuthProviderConfig{URL: c.URL, TimeoutMS: c.TimeoutMS}
+		p.MetadataFields = nil
+		if err := ValidProviderURL("url", c.URL); err != nil {
+			return err
+		}
+		if c.TimeoutMS != 0 && (c.TimeoutMS < 100 || time.Duration(c.TimeoutMS)*time.Millisecond > MaxFunctionTimeout) {
+			return Errorf(EInvalid, "timeout_ms must be between 100 and %d", MaxFunctionTimeout.Milliseconds())
+		}
+		if p.Secrets == nil || p.Secrets.Secret == "" {
+			return Errorf(EInvalid, "secret_config.secret is required: the webhook's signing secret")
+		}
+		p.Secrets.SigningKeys = nil
+		return validWebhookSecret(p.Secrets.Secret)
+	case ProviderGoogle, ProviderApple:
+		issuer, jwks := GoogleIssuer, GoogleJWKURI
+		if p.Type == ProviderApple {
+			issuer, jwks = AppleIssuer, AppleJWKURI
+		}
+		*c = AuthProviderConfig{ClientID: c.ClientID, ClientIDs: c.ClientIDs, Issuer: cmp.Or(c.Issuer, issuer), JWKURI: cmp.Or(c.JWKURI, jwks), OpenID: c.OpenID}
+		p.MetadataFields, p.Secrets = nil, nil
+		ids := c.AllClientIDs()
+		if len(ids) == 0 {
+			return Errorf(EInvalid, "clientId is required: the client id that ID tokens are issued for")
+		}
+		if err := validStrings("clientIds", ids, 10); err != nil {
+			return err
+		}
+		if err := ValidProviderURL("issuer", c.Issuer); err != nil {
+			return err
+		}
+		return ValidProviderURL("jwkURI", c.JWKURI)
+	}
+	return Errorf(EInvalid, "type must be one of custom-token, custom-function, oauth2-google, oauth2-apple")
+}
+
+func (p *AuthProvider) validSigningKeys() error {
+	if p.Secrets == nil || len(p.Secrets.SigningKeys) == 0 {
+		return Errorf(EInvalid, "secret_config.signingKeys is required unless useJWKURI is set")
+	}
+	p.Secrets.Secret = ""
+	if len(p.Secrets.SigningKeys) > MaxProviderSecrets {
+		return Errorf(EInvalid, "at most %d signing keys", MaxProviderSecrets)
+	}
+	for _, k := range p.Secrets.SigningKeys {
+		switch {
+		case p.Config.SigningAlgorithm == AlgHS256 && (len(k) < 32 || len(k) > 512):
+			return Errorf(EInvalid, "an HS256 signing key must be 32 to 512 characters")
+		case p.Config.SigningAlgorithm == AlgRS256 && !validRSAPublicKeyPEM(k):
+			return Errorf(EInvalid, "an RS256 signing key must be an RSA public key (or certificate) in PEM")
+		}
+	}
+	return nil
+}
+
+func (p *AuthProvider) validMetadataFields() error {
+	if len(p.MetadataFields) > MaxMetadataFields {
+		return Errorf(EInvalid, "at most %d metadata fields", MaxMetadataFields)
+	}
+	seen := map[string]bool{}
+	for i := range p.MetadataFields {
+		f := &p.MetadataFields[i]
+		if f.FieldName == "" {
+			f.FieldName = f.Name
+		}
+		if f.Name == "" || len(f.Name) > 128 || len(f.FieldName) > 128 || !utf8.ValidString(f.Name+f.FieldName) {
+			return Errorf(EInvalid, "a metadata field needs a name of 1 to 128 characters, and a field_name of at most 128")
+		}
+		if seen[f.FieldName] {
+			return Errorf(EInvalid, "metadata field_name %q is used twice", f.FieldName)
+		}
+		seen[f.FieldName] = true
+	}
+	return nil
+}
+
+func validStrings(what string, ss []string, max int) error {
+	if len(ss) > max {
+		return Errorf(EInvalid, "%s takes at most %d values", what, max)
+	}
+	for _, s := range ss {
+		if s == "" || len(s) > 256 || !utf8.ValidString(s) {
+			return Errorf(EInvalid, "each of %s must be 1 to 256 characters", what)
+		}
+	}
+	return nil
+}
+
+// validWebhookSecret takes a Standard Webhooks secret ("whsec_" and base64) or any other
+// text, of at least 16 bytes either way.
+func validWebhookSecret(s string) error {
+	key := []byte(s)
+	if rest, ok := strings.CutPrefix(s, "whsec_"); ok {
+		var err error
+		if key, err = base64.StdEncoding.DecodeString(rest); err != nil {
+			return Errorf(EInvalid, "a secret that starts with whsec_ must go on in base64")
+		}
+	}
+	if len(key) < 16 || len(s) > 512 {
+		return Errorf(EInvalid, "the secret must be 16 to 512 bytes")
+	}
+	return nil
+}
+
+func validRSAPublicKeyPEM(s string) bool {
+	block, _ := pem.Decode([]byte(s))
+	if block == nil {
+		return false
+	}
+	switch block.Type {
+	case "PUBLIC KEY":
+		k, err := x509.ParsePKIXPublicKey(block.Bytes)
+		_, ok := k.(*rsa.PublicKey)
+		return err == nil && ok
+	case "RSA PUBLIC KEY":
+		_, err := x509.ParsePKCS1PublicKey(block.Bytes)
+		return err == nil
+	case "CERTIFICATE":
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return false
+		}
+		_, ok := cert.PublicKey.(*rsa.PublicKey)
+		return ok
+	}
+	return false
+}
+
+// ValidProviderURL reports whether u may be called by Latchkey for a provider: an absolute
+// https URL, or http to a loopback address (tests and local development).
+func ValidProviderURL(what, u string) error {
+	parsed, err := url.Parse(u)
+	if err != nil || parsed.Host == "" || parsed.User != nil || len(u) > 2048 {
+		return Errorf(EInvalid, "%s must be an absolute https URL", what)
+	}
+	switch parsed.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := parsed.Hostname()
+		if ip, err := netip.ParseAddr(host); (err == nil && ip.IsLoopback()) || host == "localhost" {
+			return nil
+		}
+	}
+	return Errorf(EInvalid, "%s must be an https URL (http only to a loopback address)", what)
 }

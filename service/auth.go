@@ -21,19 +21,29 @@ const lastUseGranularity = time.Minute
 
 // LogIn checks the credentials and opens a session.
 func (s *Auth) LogIn(ctx context.Context, app *latchkey.App, creds latchkey.Credentials) (*latchkey.Login, error) {
-	if !app.ProviderEnabled(creds.Provider) {
+	var (
+		user     *latchkey.User
+		key      *latchkey.APIKey
+		provider *latchkey.AuthProvider
+		err      error
+	)
+	if latchkey.ExternalProvider(creds.Provider) {
+		if provider, err = s.enabledProvider(ctx, app, creds.Provider); err != nil {
+			return nil, err
+		}
+	} else if !app.ProviderEnabled(creds.Provider) {
 		return nil, latchkey.Errorf(latchkey.EProviderDisabled, "authentication via '%s' is unsupported", creds.Provider)
 	}
-	var (
-		user *latchkey.User
-		key  *latchkey.APIKey
-		err  error
-	)
 	done, err := s.limitLogIn(ctx, app, creds)
 	if err != nil {
 		return nil, err
 	}
 	switch creds.Provider {
+	case latchkey.ProviderCustomToken, latchkey.ProviderCustomFunction, latchkey.ProviderGoogle, latchkey.ProviderApple:
+		var id *externalIdentity
+		if id, err = s.checkExternal(ctx, provider, creds); err == nil {
+			user, err = s.externalUser(ctx, app, id)
+		}
 	case latchkey.ProviderAnonymous:
 		user, err = s.createAnonymousUser(ctx, app)
 	case latchkey.ProviderUserpass:

@@ -63,12 +63,31 @@ func sealAD(k *latchkey.SigningKey) []byte {
 
 // seal returns plain sealed for the key k: the prefix, a random nonce, the ciphertext.
 func (s *keySealer) seal(k *latchkey.SigningKey, plain []byte) []byte {
+	return s.sealData(sealAD(k), plain)
+}
+
+// sealData returns plain sealed with the associated data ad, which must be given again to
+// open it: the prefix, a random nonce, the ciphertext.
+func (s *keySealer) sealData(ad, plain []byte) []byte {
 	out := make([]byte, 0, len(sealPrefix)+s.aead.NonceSize()+len(plain)+s.aead.Overhead())
 	out = append(out, sealPrefix...)
 	nonce := make([]byte, s.aead.NonceSize())
 	rand.Read(nonce)
 	out = append(out, nonce...)
-	return s.aead.Seal(out, nonce, plain, sealAD(k))
+	return s.aead.Seal(out, nonce, plain, ad)
+}
+
+// openData opens what sealData sealed with ad.
+func (s *keySealer) openData(ad, sealed []byte) ([]byte, error) {
+	if !isSealed(sealed) || len(sealed) < len(sealPrefix)+s.aead.NonceSize() {
+		return nil, errWrongSecret
+	}
+	rest := sealed[len(sealPrefix):]
+	plain, err := s.aead.Open(nil, rest[:s.aead.NonceSize()], rest[s.aead.NonceSize():], ad)
+	if err != nil {
+		return nil, errWrongSecret
+	}
+	return plain, nil
 }
 
 // errWrongSecret is why a sealed key does not open: another secret sealed it, or the row
@@ -80,13 +99,9 @@ func (s *keySealer) open(k *latchkey.SigningKey) ([]byte, error) {
 	if !isSealed(k.PrivateKey) {
 		return k.PrivateKey, nil
 	}
-	rest := k.PrivateKey[len(sealPrefix):]
-	if len(rest) < s.aead.NonceSize() {
-		return nil, fmt.Errorf("signing key %s: %w", k.ID, errWrongSecret)
-	}
-	plain, err := s.aead.Open(nil, rest[:s.aead.NonceSize()], rest[s.aead.NonceSize():], sealAD(k))
+	plain, err := s.openData(sealAD(k), k.PrivateKey)
 	if err != nil {
-		return nil, fmt.Errorf("signing key %s: %w", k.ID, errWrongSecret)
+		return nil, fmt.Errorf("signing key %s: %w", k.ID, err)
 	}
 	return plain, nil
 }

@@ -29,8 +29,10 @@ func (s *Auth) Link(ctx context.Context, creds latchkey.Credentials) (*latchkey.
 		s.auditLink(ctx, app, caller, creds, nil, err)
 		return nil, err
 	}
-	from, err := s.checkPassword(ctx, app, creds.Username, creds.Password)
-	if err == nil {
+	var from *latchkey.User
+	if latchkey.ExternalProvider(creds.Provider) {
+		err = s.linkExternalCredentials(ctx, app, caller, creds)
+	} else if from, err = s.checkPassword(ctx, app, creds.Username, creds.Password); err == nil {
 		err = s.moveUserpassIdentity(ctx, app, from, caller)
 	} else {
 		err = linkCredentialsError(err)
@@ -57,6 +59,9 @@ func (s *core) canLink(auth *latchkey.Auth, creds latchkey.Credentials) error {
 		return latchkey.Errorf(latchkey.EForbidden, "server API key users cannot link identities")
 	case auth.Session.APIKeyID != "" || auth.Session.Provider == latchkey.ProviderAPIKey:
 		return latchkey.Errorf(latchkey.EForbidden, "API key sessions cannot link identities")
+	case latchkey.ExternalProvider(creds.Provider):
+		// Whether the provider is enabled is asked with the credentials' check.
+		return nil
 	case !auth.App.ProviderEnabled(creds.Provider):
 		return latchkey.Errorf(latchkey.EProviderDisabled, "authentication via '%s' is unsupported", creds.Provider)
 	case creds.Provider == latchkey.ProviderAnonymous:
@@ -69,6 +74,20 @@ func (s *core) canLink(auth *latchkey.Auth, creds latchkey.Credentials) error {
 		return latchkey.Errorf(latchkey.EInternal, "linking a local-userpass identity is not allowed")
 	}
 	return nil
+}
+
+// linkExternalCredentials checks external credentials as a login would, and links their
+// identity to the caller.
+func (s *core) linkExternalCredentials(ctx context.Context, app *latchkey.App, caller *latchkey.User, creds latchkey.Credentials) error {
+	p, err := s.enabledProvider(ctx, app, creds.Provider)
+	if err != nil {
+		return err
+	}
+	id, err := s.checkExternal(ctx, p, creds)
+	if err != nil {
+		return err
+	}
+	return s.linkExternal(ctx, app, caller, id)
 }
 
 // moveUserpassIdentity moves the registered user from onto the caller and translates the

@@ -46,6 +46,12 @@ type Config struct {
 	// derived with HKDF-SHA256); at least MinSecretKeyLen bytes, and the same on every node
 	// of one database. Required.
 	SecretKey []byte
+	// TokenVerifier checks the custom tokens and Google's and Apple's ID tokens of the
+	// external providers; nil refuses their logins as unsupported.
+	TokenVerifier latchkey.TokenVerifier
+	// Functions call the custom-function provider's webhooks; nil refuses its logins as
+	// unsupported.
+	Functions latchkey.FunctionCaller
 }
 
 // core is what every service shares: the store, the clock, the token signer, the password
@@ -71,6 +77,9 @@ type core struct {
 	mailLimit latchkey.MailLimit
 	// verify is this node's state of verify calls.
 	verify *verifier
+	// externalTokens and functions serve the external providers' logins; nil when not given.
+	externalTokens latchkey.TokenVerifier
+	functions      latchkey.FunctionCaller
 }
 
 // Service carries every service of the root package by its noun, over one shared core, and
@@ -91,6 +100,7 @@ type Service struct {
 	SigningKeys *SigningKeys
 	WebSessions *WebSessions
 	Verify      *Verify
+	Providers   *AuthProviders
 }
 
 // New returns the services over one core and loads (or, on first start, creates) the token signing keys.
@@ -101,6 +111,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		mailer: cfg.Mailer,
 		now:    cfg.Now,
 		issuer: cfg.Issuer,
+
+		externalTokens: cfg.TokenVerifier,
+		functions:      cfg.Functions,
 	}
 	if s.observer = cfg.Observer; s.observer == nil {
 		s.observer = latchkey.NopObserver{}
@@ -157,6 +170,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		SigningKeys: &SigningKeys{s},
 		WebSessions: &WebSessions{s},
 		Verify:      &Verify{s},
+		Providers:   &AuthProviders{s},
 	}, nil
 }
 

@@ -22,6 +22,7 @@ var auditEvents = []string{
 	latchkey.EventServerKeyCreated, latchkey.EventServerKeyDisabled, latchkey.EventServerKeyEnabled, latchkey.EventServerKeyDeleted,
 	latchkey.EventAdminLogin, latchkey.EventAdminLogout, latchkey.EventAdminCreated,
 	latchkey.EventAppCreated, latchkey.EventAppUpdated, latchkey.EventAppDeleted, latchkey.EventLeakSecretRotated,
+	latchkey.EventAuthProviderSet, latchkey.EventAuthProviderDeleted,
 }
 
 // auditFilter is the audit log's filter form, as the query string carries it.
