@@ -261,46 +261,6 @@ func (s *Server) handleAdminSetAllowedOrigins(w http.ResponseWriter, r *http.Req
 	s.updateApp(w, r, latchkey.AppSettings{AllowedOrigins: &origins}, nil)
 }
 
-type authProviderResponse struct {
-	ID       string `json:"_id"`
-	Name     string `json:"name"`
-	Type     string `json:"type"`
-	Disabled bool   `json:"disabled"`
-}
-
-var providerNames = []string{latchkey.ProviderAnonymous, latchkey.ProviderUserpass, latchkey.ProviderAPIKey}
-
-func (s *Server) handleAdminAuthProviders(w http.ResponseWriter, r *http.Request) {
-	app, err := s.apps.FindApp(r.Context(), r.PathValue("appID"))
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	resp := []authProviderResponse{}
-	for _, p := range providerNames {
-		resp = append(resp, authProviderResponse{ID: p, Name: p, Type: p, Disabled: !app.ProviderEnabled(p)})
-	}
-	writeJSON(w, http.StatusOK, resp)
-}
-
-func (s *Server) setProvider(enabled bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var upd latchkey.AppSettings
-		switch r.PathValue("provider") {
-		case latchkey.ProviderAnonymous:
-			upd.AnonymousEnabled = &enabled
-		case latchkey.ProviderUserpass:
-			upd.UserpassEnabled = &enabled
-		case latchkey.ProviderAPIKey:
-			upd.APIKeyEnabled = &enabled
-		default:
-			s.Error(w, r, latchkey.Errorf(latchkey.ENotFound, "auth provider '%s' not found", r.PathValue("provider")))
-			return
-		}
-		s.updateApp(w, r, upd, nil)
-	}
-}
-
 func (s *Server) handleRotateLeakSecret(w http.ResponseWriter, r *http.Request) {
 	secret, err := s.leaks.RotateLeakSecret(r.Context(), r.PathValue("appID"))
 	if err != nil {

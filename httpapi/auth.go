@@ -11,6 +11,10 @@ type loginRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
 	Key      string `json:"key"`
+	Token    string `json:"token"`
+	IDToken  string `json:"id_token"`
+	AuthCode string `json:"authCode"`
+	Nonce    string `json:"nonce"`
 	Options  struct {
 		Device struct {
 			DeviceID json.RawMessage `json:"deviceId"`
@@ -26,16 +30,31 @@ type loginResponse struct {
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	var req loginRequest
-	if err := decode(r, &req); err != nil {
+	provider := r.PathValue("provider")
+	var (
+		req     loginRequest
+		payload json.RawMessage
+		err     error
+	)
+	if provider == latchkey.ProviderCustomFunction {
+		payload, err = decodeFunctionPayload(r, &req)
+	} else {
+		err = decode(r, &req)
+	}
+	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	creds := latchkey.Credentials{
-		Provider: r.PathValue("provider"),
+		Provider: provider,
 		Username: req.Username,
 		Password: req.Password,
 		Key:      req.Key,
+		Token:    req.Token,
+		IDToken:  req.IDToken,
+		AuthCode: req.AuthCode,
+		Nonce:    req.Nonce,
+		Payload:  payload,
 		DeviceID: deviceID(req.Options.Device.DeviceID),
 	}
 	if r.URL.Query().Get("link") == "true" {
@@ -53,6 +72,29 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		UserID:       login.UserID,
 		DeviceID:     login.DeviceID,
 	})
+}
+
+// decodeFunctionPayload reads a custom-function login: the caller's own document, which the
+// function gets without the SDK's options (and the provider name that realm-core adds to
+// other credentials), and the device id from the options.
+func decodeFunctionPayload(r *http.Request, req *loginRequest) (json.RawMessage, error) {
+	var doc map[string]json.RawMessage
+	if err := decode(r, &doc); err != nil {
+		return nil, err
+	}
+	if opts, ok := doc["options"]; ok {
+		// The device id only: the document's other fields are the function's, of any type.
+		_ = json.Unmarshal(opts, &req.Options)
+		delete(doc, "options")
+	}
+	if doc == nil {
+		doc = map[string]json.RawMessage{}
+	}
+	payload, err := json.Marshal(doc)
+	if err != nil {
+		return nil, latchkey.Errorf(latchkey.EBadRequest, "request body must be a JSON object")
+	}
+	return payload, nil
 }
 
 // linkResponse is a link's answer: realm-web requires user_id (the caller's), access_token
@@ -104,9 +146,10 @@ func deviceID(raw json.RawMessage) string {
 }
 
 type identityResponse struct {
-	ID           string `json:"id"`
-	ProviderType string `json:"provider_type"`
-	ProviderID   string `json:"provider_id"`
+	ID           string         `json:"id"`
+	ProviderType string         `json:"provider_type"`
+	ProviderID   string         `json:"provider_id"`
+	ProviderData map[string]any `json:"provider_data,omitempty"`
 }
 
 type profileResponse struct {
@@ -114,7 +157,7 @@ type profileResponse struct {
 	DomainID   string             `json:"domain_id"`
 	Type       string             `json:"type"`
 	Identities []identityResponse `json:"identities"`
-	Data       map[string]string  `json:"data"`
+	Data       map[string]any     `json:"data"`
 }
 
 func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
@@ -129,18 +172,29 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 }
 
 // identities are a user's identities as the profile and the admin API show them: a list,
-// never null.
+// never null. An external identity shows its id at the provider, as App Services did, and
+// what the provider said of the user.
 func identities(u *latchkey.User) []identityResponse {
 	resp := []identityResponse{}
 	for _, id := range u.Identities {
-		resp = append(resp, identityResponse{ID: id.ID, ProviderType: id.ProviderType, ProviderID: id.ProviderID})
+		ident := identityResponse{ID: id.ID, ProviderType: id.ProviderType, ProviderID: id.ProviderID, ProviderData: id.Data}
+		if id.ExternalID != "" {
+			ident.ID = id.ExternalID
+		}
+		resp = append(resp, ident)
 	}
 	return resp
 }
 
-// userData is a user's data as the profile and the admin API show it: the email, if any.
-func userData(u *latchkey.User) map[string]string {
-	data := map[string]string{}
+// userData is a user's data as the profile and the admin API show it: what its external
+// identities' providers said of it (the oldest identity's first), and its email, if any.
+func userData(u *latchkey.User) map[string]any {
+	data := map[string]any{}
+	for i := len(u.Identities) - 1; i >= 0; i-- {
+		for k, v := range u.Identities[i].Data {
+			data[k] = v
+		}
+	}
 	if u.Email != "" {
 		data["email"] = u.Email
 	}

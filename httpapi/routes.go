@@ -20,6 +20,7 @@ func (s *Server) routes() {
 
 	handle("GET", appPrefix+"/location", s.withApp(s.handleLocation))
 	handle("POST", appPrefix+"/auth/providers/{provider}/login", s.withApp(s.handleLogin))
+	handle("GET", appPrefix+"/auth/providers/{provider}/login", s.withApp(s.handleOAuth2Redirect))
 	handle("POST", appPrefix+"/auth/providers/local-userpass/register", s.withApp(s.handleRegister))
 	handle("POST", appPrefix+"/auth/providers/local-userpass/confirm", s.withApp(s.handleConfirm))
 	handle("POST", appPrefix+"/auth/providers/local-userpass/confirm/send", s.withApp(s.handleResendConfirmation))
@@ -87,8 +88,14 @@ func (s *Server) adminRoutes(handle func(method, path string, h http.HandlerFunc
 	handle("GET", groupApp+"/security/allowed_request_origins", access(s.handleAdminAllowedOrigins))
 	handle("POST", groupApp+"/security/allowed_request_origins", access(s.handleAdminSetAllowedOrigins))
 	handle("GET", groupApp+"/auth_providers", access(s.handleAdminAuthProviders))
+	handle("GET", groupApp+"/auth_providers/{provider}", access(s.handleAdminAuthProvider))
 	handle("PUT", groupApp+"/auth_providers/{provider}/enable", access(s.setProvider(true)))
 	handle("PUT", groupApp+"/auth_providers/{provider}/disable", access(s.setProvider(false)))
+	if s.providers != nil {
+		handle("POST", groupApp+"/auth_providers", access(s.handleAdminCreateAuthProvider))
+		handle("PUT", groupApp+"/auth_providers/{provider}", access(s.handleAdminReplaceAuthProvider))
+		handle("DELETE", groupApp+"/auth_providers/{provider}", access(s.handleAdminDeleteAuthProvider))
+	}
 	handle("GET", groupApp+"/audit", access(s.handleFindAuditEvents))
 	handle("POST", groupApp+"/leak_secret", access(s.handleRotateLeakSecret))
 

@@ -45,7 +45,9 @@ type Config struct {
 	SigningKeys latchkey.SigningKeyService
 	// Verify serves the verify call and the keys' limits and usage; nil serves none of them.
 	Verify latchkey.VerifyService
-	Logger *slog.Logger
+	// Providers manages the apps' external providers; nil serves the built-in ones alone.
+	Providers latchkey.AuthProviderService
+	Logger    *slog.Logger
 	// PublicURL is the base URL clients reach the server at, without a trailing slash.
 	PublicURL string
 	// Now is the clock; nil means time.Now.
@@ -78,6 +80,7 @@ type Server struct {
 	audit       latchkey.AuditService
 	signingKeys latchkey.SigningKeyService
 	verify      latchkey.VerifyService
+	providers   latchkey.AuthProviderService
 	ui          http.Handler
 	logger      *slog.Logger
 	publicURL   string
@@ -113,6 +116,7 @@ func New(cfg Config) *Server {
 		audit:       cfg.Audit,
 		signingKeys: cfg.SigningKeys,
 		verify:      cfg.Verify,
+		providers:   cfg.Providers,
 
 		trustedProxies: cfg.TrustedProxies,
 	}

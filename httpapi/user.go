@@ -16,7 +16,7 @@ type adminUserResponse struct {
 	Confirmed    bool               `json:"confirmed"`
 	CreationDate int64              `json:"creation_date"` // Unix seconds, as App Services had it
 	Identities   []identityResponse `json:"identities"`
-	Data         map[string]string  `json:"data"`
+	Data         map[string]any     `json:"data"`
 	APIKeyCount  *int               `json:"api_key_count,omitempty"`
 	SessionCount *int               `json:"session_count,omitempty"`
 }
