@@ -107,8 +107,9 @@ func refuse(msg string) error {
 	return latchkey.Errorf(latchkey.EUnauthorized, "%s%s", prefix, msg)
 }
 
-// VerifyToken checks token against check and returns its claims. Every refusal is
-// EUnauthorized with a message that never contains the token.
+// VerifyToken checks token against check and returns its claims. An RS256 check with a
+// JWKURI uses the set's keys, else its Keys. Every refusal is EUnauthorized with a message
+// that never contains the token.
 func (v *Verifier) VerifyToken(ctx context.Context, token string, check latchkey.TokenCheck) (map[string]any, error) {
 	if check.Algorithm != latchkey.AlgHS256 && check.Algorithm != latchkey.AlgRS256 {
 		return nil, refuse("unexpected signing method")
@@ -121,11 +122,11 @@ func (v *Verifier) VerifyToken(ctx context.Context, token string, check latchkey
 		jwt.WithIssuedAt(),
 	)
 	claims := jwt.MapClaims{}
-	_, err := parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+	parsed, err := parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		return v.keys(ctx, t, check)
 	})
 	if err != nil {
-		return nil, parseError(token, err)
+		return nil, parseError(token, parsed, check.Algorithm, err)
 	}
 	if err := checkClaims(claims, check); err != nil {
 		return nil, err
@@ -211,11 +212,13 @@ func parsePEM(s string) (*rsa.PublicKey, error) {
 
 // parseError turns the parser's error into a refusal. Refusals of our own (an unknown key
 // id, a set that could not be fetched) pass through.
-func parseError(token string, err error) error {
+func parseError(token string, parsed *jwt.Token, alg string, err error) error {
 	var e *latchkey.Error
 	switch {
 	case errors.As(err, &e):
 		return e
+	case parsed != nil && parsed.Method != nil && parsed.Method.Alg() != alg:
+		return refuse("unexpected signing method")
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		if strings.Count(token, ".") != 2 {
 			return refuse("token contains an invalid number of segments")
@@ -225,9 +228,6 @@ func parseError(token string, err error) error {
 		// No or an unknown alg.
 		return refuse("unexpected signing method")
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		if strings.Contains(err.Error(), "signing method") {
-			return refuse("unexpected signing method")
-		}
 		return refuse("signature is invalid")
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return refuse("token is expired")

@@ -230,10 +230,11 @@ func TestJWKSetCacheBounded(t *testing.T) {
 	for _, s := range srvs {
 		mustVerify(t, v, token, jwkCheck(s.URL))
 	}
-	mustVerify(t, v, token, jwkCheck(srvs[2].URL))
-	mustVerify(t, v, token, jwkCheck(srvs[0].URL)) // evicted: fetched again
-	mustVerify(t, v, token, jwkCheck(srvs[2].URL))
-	for i, want := range []int64{2, 1, 1} {
+	mustVerify(t, v, token, jwkCheck(srvs[1].URL)) // cached; now more recently used than 2
+	mustVerify(t, v, token, jwkCheck(srvs[0].URL)) // evicted: fetched again, and evicts 2
+	mustVerify(t, v, token, jwkCheck(srvs[1].URL))
+	mustVerify(t, v, token, jwkCheck(srvs[2].URL)) // evicted: fetched again
+	for i, want := range []int64{2, 1, 2} {
 		if got := srvs[i].requests.Load(); got != want {
 			t.Errorf("set %d: requests = %d, want %d", i, got, want)
 		}
