@@ -239,8 +239,8 @@ func wantRefused(t *testing.T, v *jose.Verifier, token string, check latchkey.To
 	}
 }
 
-// waitBlocked waits until n goroutines are blocked inside VerifyToken.
-func waitBlocked(t *testing.T, n int) {
+// waitBlocked waits until n goroutines are blocked inside VerifyToken or finished with it.
+func waitBlocked(t *testing.T, n int, finished *atomic.Int64) {
 	t.Helper()
 	buf := make([]byte, 1<<20)
 	for {
@@ -251,7 +251,7 @@ func waitBlocked(t *testing.T, n int) {
 				blocked++
 			}
 		}
-		if blocked >= n {
+		if blocked+int(finished.Load()) >= n {
 			return
 		}
 		time.Sleep(time.Millisecond)

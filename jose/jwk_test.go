@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -253,14 +254,16 @@ func TestJWKSetConcurrentFetch(t *testing.T) {
 
 	const n = 20
 	var wg sync.WaitGroup
+	var finished atomic.Int64
 	errs := make(chan error, n)
 	for range n {
 		wg.Go(func() {
 			_, err := v.VerifyToken(t.Context(), token, jwkCheck(srv.URL))
 			errs <- err
+			finished.Add(1)
 		})
 	}
-	waitBlocked(t, n)
+	waitBlocked(t, n, &finished)
 	close(gate)
 	wg.Wait()
 	close(errs)
