@@ -86,6 +86,17 @@ type UserStore interface {
 	// disabled; EConflict when toID has an email or a local-userpass identity;
 	// EAccountNameInUse when from is gone, changed or used.
 	LinkUserpassIdentity(ctx context.Context, from *User, toID string, ident *Identity) error
+	// FindUserByIdentity returns the app's user with the identity of the provider type and
+	// external id, with its identities.
+	FindUserByIdentity(ctx context.Context, appID, providerType, externalID string) (*User, error)
+	// LinkIdentity adds ident, an identity with an external id, to its user, an enabled user
+	// of the app. Errors: EAccountNameInUse when another identity of the app has the
+	// provider type and external id; EConflict when the user has an identity of the type;
+	// ENotFound when the user is gone or disabled.
+	LinkIdentity(ctx context.Context, appID string, ident *Identity) error
+	// SetIdentityData replaces the data of the user's identity of the provider type.
+	// Errors: ENotFound when the user has no such identity.
+	SetIdentityData(ctx context.Context, userID, providerType string, data map[string]any) error
 }
 
 // UserTokenStore keeps the confirmation and password reset tokens of users.
