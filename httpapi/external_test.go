@@ -189,7 +189,7 @@ func TestAuthProvidersAdmin(t *testing.T) {
 		// Disabled, it answers as an unknown provider; enabled again, it logs in.
 		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/custom-token/disable"), tok, nil).wantEmpty(t, http.StatusNoContent)
 		e.do(t, "POST", loginPath(e.AppID, "custom-token"), "", tokenBody(signHS(t, hsSecret, e.claimsFor("kept", "other-aud")))).
-			wantErrorBody(t, http.StatusNotFound, "AuthProviderNotFound")
+			wantErrorBody(t, http.StatusBadRequest, "AuthProviderNotFound")
 		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/custom-token/enable"), tok, nil).wantEmpty(t, http.StatusNoContent)
 		e.login(t, e.AppID, "custom-token", tokenBody(signHS(t, hsSecret, e.claimsFor("kept", "other-aud"))))
 
@@ -202,11 +202,11 @@ func TestAuthProvidersAdmin(t *testing.T) {
 		token := func(cfg map[string]any, keys ...string) map[string]any {
 			return map[string]any{"type": "custom-token", "config": cfg, "secret_config": map[string]any{"signingKeys": keys}}
 		}
-		e.wantErrors(t, "POST", path, tok, []errCase{
+		for _, tc := range []errCase{
 			{"duplicate", map[string]any{"type": "oauth2-apple", "config": map[string]any{"clientId": "x"}}, http.StatusConflict, noCode, ""},
 			{"unknown type", map[string]any{"type": "oauth2-facebook"}, http.StatusBadRequest, "InvalidParameter", ""},
 			{"name not the type", map[string]any{"name": "mine", "type": "oauth2-google", "config": map[string]any{"clientId": "x"}}, http.StatusBadRequest, "InvalidParameter", ""},
-			{"unknown field", map[string]any{"type": "oauth2-google", "config": map[string]any{"clientID": "x"}}, http.StatusBadRequest, "BadRequest", ""},
+			{"unknown field", map[string]any{"type": "oauth2-google", "config": map[string]any{"clientSecret": "x"}}, http.StatusBadRequest, "BadRequest", ""},
 			{"alg none", token(map[string]any{"signingAlgorithm": "none"}, hsSecret), http.StatusBadRequest, "InvalidParameter", ""},
 			{"short HS256 key", token(map[string]any{"signingAlgorithm": "HS256"}, "short"), http.StatusBadRequest, "InvalidParameter", ""},
 			{"RS256 key not PEM", token(map[string]any{"signingAlgorithm": "RS256"}, hsSecret), http.StatusBadRequest, "InvalidParameter", ""},
@@ -217,7 +217,11 @@ func TestAuthProvidersAdmin(t *testing.T) {
 			{"webhook without secret", map[string]any{"type": "custom-function", "config": map[string]any{"url": "https://example.com/login"}}, http.StatusBadRequest, "InvalidParameter", ""},
 			{"webhook timeout too long", map[string]any{"type": "custom-function", "config": map[string]any{"url": "https://example.com/login", "timeout_ms": 60000}, "secret_config": map[string]any{"secret": webhookSecret}}, http.StatusBadRequest, "InvalidParameter", ""},
 			{"google without client id", map[string]any{"type": "oauth2-google", "config": map[string]any{}}, http.StatusBadRequest, "InvalidParameter", ""},
-		})
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				e.do(t, "POST", path, tok, tc.body).wantErrorContains(t, tc.status, tc.code, tc.msg)
+			})
+		}
 		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/oauth2-google"), tok, map[string]any{"config": map[string]any{"clientId": "x"}}).
 			wantErrorBody(t, http.StatusNotFound, noCode)
 		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/oauth2-apple"), tok, map[string]any{"type": "oauth2-google"}).
@@ -440,7 +444,8 @@ func TestCustomFunctionLogin(t *testing.T) {
 		}
 		down := httptest.NewServer(http.NotFoundHandler())
 		down.Close()
-		e.setProvider(t, admin.AccessToken, map[string]any{"type": "custom-function", "config": map[string]any{"url": down.URL}})
+		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/custom-function"), admin.AccessToken,
+			map[string]any{"config": map[string]any{"url": down.URL}}).wantJSON(t, http.StatusOK, nil)
 		e.do(t, "POST", loginPath(e.AppID, "custom-function"), "", body("dana", nil)).
 			wantErrorContains(t, http.StatusUnauthorized, "AuthError", "custom function authentication failed")
 	})

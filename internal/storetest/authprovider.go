@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -41,23 +40,6 @@ var externalIdentitiesCases = []storeCase{
 	{"ConcurrentLinks", testExternalIdentitiesConcurrentLinks},
 	{"SetIdentityData", testExternalIdentitiesSetIdentityData},
 	{"SetIdentityDataErrNotFound", testExternalIdentitiesSetIdentityDataErrNotFound},
-}
-
-// identityStore is the part of the UserStore for external identities.
-type identityStore interface {
-	FindUserByIdentity(ctx context.Context, appID, providerType, externalID string) (*latchkey.User, error)
-	LinkIdentity(ctx context.Context, appID string, ident *latchkey.Identity) error
-	SetIdentityData(ctx context.Context, appID, identityID string, data map[string]any) error
-}
-
-// identities returns s as an identityStore.
-func identities(t *testing.T, s latchkey.Store) identityStore {
-	t.Helper()
-	is, ok := s.(identityStore)
-	if !ok {
-		t.Fatalf("%T has no FindUserByIdentity, LinkIdentity and SetIdentityData", s)
-	}
-	return is
 }
 
 // newAuthProvider returns a custom-token provider of the app with every field set, not yet
@@ -235,7 +217,7 @@ func testAuthProvidersDelete(t *testing.T, open func(t *testing.T) latchkey.Stor
 	_, err := s.FindAuthProvider(t.Context(), app.ID, p.Type)
 	assertCode(t, err, latchkey.ENotFound)
 	// Its users stay, and log in again once it is configured again.
-	if got, err := identities(t, s).FindUserByIdentity(t.Context(), app.ID, p.Type, "sub-1"); err != nil || got.ID != u.ID {
+	if got, err := s.FindUserByIdentity(t.Context(), app.ID, p.Type, "sub-1"); err != nil || got.ID != u.ID {
 		t.Fatalf("FindUserByIdentity after the provider's deletion = %v, %v; want user %s", got, err, u.ID)
 	}
 	mustCreateAuthProvider(t, s, newAuthProvider(t, app.ID))
@@ -321,7 +303,7 @@ func testExternalIdentitiesFindUserByIdentity(t *testing.T, open func(t *testing
 	u := mustCreateExternalUser(t, s, app.ID, latchkey.ProviderCustomToken, "sub-1", profileData())
 	mustCreateExternalUser(t, s, app.ID, latchkey.ProviderCustomToken, "sub-2", nil)
 
-	got, err := identities(t, s).FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderCustomToken, "sub-1")
+	got, err := s.FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderCustomToken, "sub-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +324,7 @@ func testExternalIdentitiesFindUserByIdentityErrNotFound(t *testing.T, open func
 		{"Empty", app.ID, latchkey.ProviderAnonymous, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := identities(t, s).FindUserByIdentity(t.Context(), tt.appID, tt.typ, tt.externalID)
+			_, err := s.FindUserByIdentity(t.Context(), tt.appID, tt.typ, tt.externalID)
 			assertCode(t, err, latchkey.ENotFound)
 		})
 	}
@@ -360,7 +342,7 @@ func testExternalIdentitiesSameExternalIDOtherAppOrProvider(t *testing.T, open f
 		users[at] = mustCreateExternalUser(t, s, at[0], at[1], "same", nil)
 	}
 	for at, u := range users {
-		got, err := identities(t, s).FindUserByIdentity(t.Context(), at[0], at[1], "same")
+		got, err := s.FindUserByIdentity(t.Context(), at[0], at[1], "same")
 		if err != nil || got.ID != u.ID {
 			t.Fatalf("FindUserByIdentity(%s, %s) = %v, %v; want user %s", at[0], at[1], got, err, u.ID)
 		}
@@ -377,7 +359,7 @@ func testExternalIdentitiesCreateUserErrConflict(t *testing.T, open func(t *test
 	// No half-written user.
 	_, err := s.FindUserByID(t.Context(), app.ID, dup.ID)
 	assertCode(t, err, latchkey.ENotFound)
-	got, err := identities(t, s).FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderApple, "001234.abcd")
+	got, err := s.FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderApple, "001234.abcd")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +382,7 @@ func testExternalIdentitiesConcurrentCreateUser(t *testing.T, open func(t *testi
 			func() error { return s.CreateUser(t.Context(), users[1]) },
 		})
 		i := wantOneWinner(t, errs, latchkey.EConflict)
-		got, err := identities(t, s).FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderCustomFunction, externalID)
+		got, err := s.FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderCustomFunction, externalID)
 		if err != nil || got.ID != users[i].ID {
 			t.Fatalf("FindUserByIdentity = %v, %v; want the created user %s", got, err, users[i].ID)
 		}
@@ -430,7 +412,7 @@ func testExternalIdentitiesFilledByEveryRead(t *testing.T, open func(t *testing.
 		t.Fatal(err)
 	}
 	assertUser(t, "FindUserByEmail", u, got)
-	got, err = identities(t, s).FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderGoogle, u.Identities[1].ExternalID)
+	got, err = s.FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderGoogle, u.Identities[1].ExternalID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,13 +440,13 @@ func testExternalIdentitiesLinkIdentity(t *testing.T, open func(t *testing.T) la
 	anon := mustCreateUser(t, s, app.ID, "")
 	ident := newExternalIdentity(anon, latchkey.ProviderCustomToken, "sub-1", profileData())
 
-	if err := identities(t, s).LinkIdentity(t.Context(), app.ID, ident); err != nil {
+	if err := s.LinkIdentity(t.Context(), app.ID, ident); err != nil {
 		t.Fatal(err)
 	}
 	want := cloneUser(anon)
 	want.Identities = append(want.Identities, ident)
 	assertUser(t, "FindUserByID", want, mustFindUser(t, s, app.ID, anon.ID))
-	got, err := identities(t, s).FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderCustomToken, "sub-1")
+	got, err := s.FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderCustomToken, "sub-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -477,7 +459,7 @@ func testExternalIdentitiesLinkIdentityErrAccountNameInUse(t *testing.T, open fu
 	owner := mustCreateExternalUser(t, s, app.ID, latchkey.ProviderGoogle, "sub-1", nil)
 	anon := mustCreateUser(t, s, app.ID, "")
 
-	err := identities(t, s).LinkIdentity(t.Context(), app.ID, newExternalIdentity(anon, latchkey.ProviderGoogle, "sub-1", nil))
+	err := s.LinkIdentity(t.Context(), app.ID, newExternalIdentity(anon, latchkey.ProviderGoogle, "sub-1", nil))
 	assertCode(t, err, latchkey.EAccountNameInUse)
 	assertUser(t, "the refused user", anon, mustFindUser(t, s, app.ID, anon.ID))
 	assertUser(t, "the identity's owner", owner, mustFindUser(t, s, app.ID, owner.ID))
@@ -488,10 +470,10 @@ func testExternalIdentitiesLinkIdentityErrConflict(t *testing.T, open func(t *te
 	app := mustCreateApp(t, s)
 	u := mustCreateExternalUser(t, s, app.ID, latchkey.ProviderCustomToken, "sub-1", nil)
 
-	err := identities(t, s).LinkIdentity(t.Context(), app.ID, newExternalIdentity(u, latchkey.ProviderCustomToken, "sub-2", nil))
+	err := s.LinkIdentity(t.Context(), app.ID, newExternalIdentity(u, latchkey.ProviderCustomToken, "sub-2", nil))
 	assertCode(t, err, latchkey.EConflict)
 	assertUser(t, "the refused user", u, mustFindUser(t, s, app.ID, u.ID))
-	_, err = identities(t, s).FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderCustomToken, "sub-2")
+	_, err = s.FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderCustomToken, "sub-2")
 	assertCode(t, err, latchkey.ENotFound)
 }
 
@@ -527,8 +509,8 @@ func testExternalIdentitiesLinkIdentityErrNotFound(t *testing.T, open func(t *te
 			ident := newExternalIdentity(u, latchkey.ProviderCustomToken, "sub-1", nil)
 			ident.ProviderID = latchkey.ProviderID(appID, latchkey.ProviderCustomToken)
 
-			assertCode(t, identities(t, s).LinkIdentity(t.Context(), appID, ident), latchkey.ENotFound)
-			_, err := identities(t, s).FindUserByIdentity(t.Context(), appID, latchkey.ProviderCustomToken, "sub-1")
+			assertCode(t, s.LinkIdentity(t.Context(), appID, ident), latchkey.ENotFound)
+			_, err := s.FindUserByIdentity(t.Context(), appID, latchkey.ProviderCustomToken, "sub-1")
 			assertCode(t, err, latchkey.ENotFound)
 			if got, err := s.FindUserByID(t.Context(), u.AppID, u.ID); err == nil && got.HasIdentity(latchkey.ProviderCustomToken) {
 				t.Fatalf("the refused user has the identity: %+v", got.Identities)
@@ -547,14 +529,14 @@ func testExternalIdentitiesConcurrentLinks(t *testing.T, open func(t *testing.T)
 		externalID := newID()
 		errs := linkAll(t, s, []func() error{
 			func() error {
-				return identities(t, s).LinkIdentity(t.Context(), app.ID, newExternalIdentity(users[0], latchkey.ProviderApple, externalID, nil))
+				return s.LinkIdentity(t.Context(), app.ID, newExternalIdentity(users[0], latchkey.ProviderApple, externalID, nil))
 			},
 			func() error {
-				return identities(t, s).LinkIdentity(t.Context(), app.ID, newExternalIdentity(users[1], latchkey.ProviderApple, externalID, nil))
+				return s.LinkIdentity(t.Context(), app.ID, newExternalIdentity(users[1], latchkey.ProviderApple, externalID, nil))
 			},
 		})
 		i := wantOneWinner(t, errs, latchkey.EAccountNameInUse)
-		got, err := identities(t, s).FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderApple, externalID)
+		got, err := s.FindUserByIdentity(t.Context(), app.ID, latchkey.ProviderApple, externalID)
 		if err != nil || got.ID != users[i].ID {
 			t.Fatalf("FindUserByIdentity = %v, %v; want the linked user %s", got, err, users[i].ID)
 		}
@@ -569,7 +551,7 @@ func testExternalIdentitiesSetIdentityData(t *testing.T, open func(t *testing.T)
 	ident := u.Identities[0]
 
 	for _, data := range []map[string]any{profileData(), {"name": "Ada King"}, nil} {
-		if err := identities(t, s).SetIdentityData(t.Context(), app.ID, ident.ID, data); err != nil {
+		if err := s.SetIdentityData(t.Context(), app.ID, ident.ID, data); err != nil {
 			t.Fatal(err)
 		}
 		ident.Data = data
@@ -582,8 +564,8 @@ func testExternalIdentitiesSetIdentityDataErrNotFound(t *testing.T, open func(t 
 	app, other := mustCreateApp(t, s), mustCreateApp(t, s)
 	u := mustCreateExternalUser(t, s, other.ID, latchkey.ProviderCustomToken, "sub-1", map[string]any{"name": "Ada"})
 
-	assertCode(t, identities(t, s).SetIdentityData(t.Context(), app.ID, newID(), profileData()), latchkey.ENotFound)
+	assertCode(t, s.SetIdentityData(t.Context(), app.ID, newID(), profileData()), latchkey.ENotFound)
 	// An identity of another app's user.
-	assertCode(t, identities(t, s).SetIdentityData(t.Context(), app.ID, u.Identities[0].ID, profileData()), latchkey.ENotFound)
+	assertCode(t, s.SetIdentityData(t.Context(), app.ID, u.Identities[0].ID, profileData()), latchkey.ENotFound)
 	assertUser(t, "the other app's user", u, mustFindUser(t, s, other.ID, u.ID))
 }

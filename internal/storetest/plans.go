@@ -161,16 +161,12 @@ func (w *PlanWorkload) Run(t *testing.T, s latchkey.Store) {
 	check("FindUserByEmail", err)
 	_, err = s.FindUserByID(ctx, w.Big.ID, w.user.ID)
 	check("FindUserByID", err)
-	if is, ok := s.(identityStore); ok {
-		extUser, err := is.FindUserByIdentity(ctx, w.Big.ID, latchkey.ProviderCustomToken, w.external)
-		check("FindUserByIdentity", err)
-		check("SetIdentityData", is.SetIdentityData(ctx, w.Big.ID, extUser.Identities[1].ID, map[string]any{"name": "Ada"}))
-		check("LinkIdentity", is.LinkIdentity(ctx, w.Big.ID, &latchkey.Identity{ID: latchkey.NewID(now), UserID: w.user.ID,
-			ProviderType: latchkey.ProviderGoogle, ProviderID: latchkey.ProviderID(w.Big.ID, latchkey.ProviderGoogle),
-			ExternalID: "g-1", CreatedAt: now}))
-	} else {
-		t.Fatalf("%T has no FindUserByIdentity, LinkIdentity and SetIdentityData", s)
-	}
+	extUser, err := s.FindUserByIdentity(ctx, w.Big.ID, latchkey.ProviderCustomToken, w.external)
+	check("FindUserByIdentity", err)
+	check("SetIdentityData", s.SetIdentityData(ctx, w.Big.ID, extUser.Identities[1].ID, map[string]any{"name": "Ada"}))
+	check("LinkIdentity", s.LinkIdentity(ctx, w.Big.ID, &latchkey.Identity{ID: latchkey.NewID(now), UserID: w.user.ID,
+		ProviderType: latchkey.ProviderGoogle, ProviderID: latchkey.ProviderID(w.Big.ID, latchkey.ProviderGoogle),
+		ExternalID: "g-1", CreatedAt: now}))
 	check("TouchAPIKey", s.TouchAPIKey(ctx, w.key.ID, now))
 	check("SetAPIKeyDisabled", s.SetAPIKeyDisabled(ctx, w.user.ID, w.key.ID, true))
 	check("SetUserDisabled", s.SetUserDisabled(ctx, w.Big.ID, w.user.ID, true))
