@@ -333,8 +333,8 @@ func validStrings(what string, ss []string, max int) error {
 	return nil
 }
 
-// validWebhookSecret takes a Standard Webhooks secret ("whsec_" and base64) or any other
-// text, of at least 16 bytes either way.
+// validWebhookSecret takes a Standard Webhooks secret ("whsec_" and the base64 of 24 to 64
+// bytes) or any other text of 24 to 512 bytes, as the webhook package signs with them.
 func validWebhookSecret(s string) error {
 	key := []byte(s)
 	if rest, ok := strings.CutPrefix(s, "whsec_"); ok {
@@ -343,8 +343,11 @@ func validWebhookSecret(s string) error {
 			return Errorf(EInvalid, "a secret that starts with whsec_ must go on in base64")
 		}
 	}
-	if len(key) < 16 || len(s) > 512 {
-		return Errorf(EInvalid, "the secret must be 16 to 512 bytes")
+	switch {
+	case strings.HasPrefix(s, "whsec_") && (len(key) < 24 || len(key) > 64):
+		return Errorf(EInvalid, "a whsec_ secret must encode 24 to 64 bytes")
+	case len(key) < 24 || len(s) > 512 || strings.ContainsRune(s, 0):
+		return Errorf(EInvalid, "the secret must be 24 to 512 bytes, without NUL")
 	}
 	return nil
 }

@@ -199,7 +199,7 @@ var authzRoutes = []authzRoute{
 	{"GET", "/api/admin/v3.0/groups/{group}/apps/{appID}/security/allowed_request_origins", adminAccess, nil, want{200, ""}, false},
 	{"POST", "/api/admin/v3.0/groups/{group}/apps/{appID}/security/allowed_request_origins", adminAccess, []string{"https://authz.example.com"}, want{204, ""}, false},
 	{"GET", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers", adminAccess, nil, want{200, ""}, false},
-	{"POST", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers", adminAccess, map[string]any{"type": "custom-function", "config": map[string]any{"url": "http://127.0.0.1:9/fn"}, "secret_config": map[string]any{"secret": "authz-webhook-secret"}}, want{201, ""}, false},
+	{"POST", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers", adminAccess, map[string]any{"type": "custom-function", "config": map[string]any{"url": "http://127.0.0.1:9/fn"}, "secret_config": map[string]any{"secret": "authz-webhook-secret-of-24-bytes"}}, want{201, ""}, false},
 	{"GET", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers/{provider}", adminAccess, nil, want{200, ""}, false},
 	{"PUT", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers/{provider}", adminAccess, map[string]any{"config": map[string]any{}}, want{404, noCode}, false},
 	{"DELETE", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers/{provider}", adminAccess, nil, want{400, "InvalidParameter"}, false},

@@ -226,7 +226,7 @@ func TestRoutes(t *testing.T) {
 			allow        []string
 		}{
 			{"POST", appPath(e.AppID, "/location"), []string{"GET"}},
-			{"GET", loginPath(e.AppID, "anon-user"), []string{"POST"}},
+			{"PUT", loginPath(e.AppID, "anon-user"), []string{"GET", "POST"}},
 			{"GET", userpassPath(e.AppID, "/register"), []string{"POST"}},
 			{"PUT", authPath + "/profile", []string{"GET"}},
 			{"GET", authPath + "/session", []string{"POST", "DELETE"}},
