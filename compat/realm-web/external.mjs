@@ -750,6 +750,7 @@ await check("the OAuth 2.0 redirect flow (Credentials.google({redirectUrl})) is 
   assert.equal(res.status, 400);
   const body = await res.json();
   assert.equal(body.error_code, "BadRequest");
+  assert.match(body.error, /^the OAuth 2\.0 redirect flow is not supported: /);
 });
 
 await check("log in with an Apple ID token; another client or issuer: 401 AuthError", async () => {
@@ -799,7 +800,11 @@ await check("an anonymous user links a custom token: the same id, no longer anon
 
 await check("linking a token whose sub is another user's: 409 AccountNameInUse", async () => {
   const anon = await newApp().logIn(Realm.Credentials.anonymous());
-  await rejects(anon.linkCredentials(Realm.Credentials.jwt(rsToken(sub1))), { status: 409, code: "AccountNameInUse" });
+  await rejects(anon.linkCredentials(Realm.Credentials.jwt(rsToken(sub1))), {
+    status: 409,
+    code: "AccountNameInUse",
+    error: "a user already exists with the specified provider",
+  });
   assert.deepEqual(providerTypes(anon), ["anon-user"]);
   assert.equal(anon.isLoggedIn, true);
 });
@@ -829,14 +834,19 @@ await check("the same user links a function and a Google account too", async () 
 
 await check("linking a Google account another user has: 409 AccountNameInUse", async () => {
   const anon = await newApp().logIn(Realm.Credentials.anonymous());
-  await rejects(anon.linkCredentials(Realm.Credentials.google({ idToken: googleToken(googleSub) })), { status: 409, code: "AccountNameInUse" });
+  await rejects(anon.linkCredentials(Realm.Credentials.google({ idToken: googleToken(googleSub) })), {
+    status: 409,
+    code: "AccountNameInUse",
+    error: "a user already exists with the specified provider",
+  });
+  assert.deepEqual(providerTypes(anon), ["anon-user"]);
 });
 
 // --- disabled users, deleted providers ------------------------------------------------------
 
 await check("a disabled user's external login: 401 UserDisabled", async () => {
   assert.equal((await adminFetch("PUT", `${admin.app}/users/${jwtUser.id}/disable`)).status, 204);
-  await rejects(newApp().logIn(Realm.Credentials.jwt(rsToken(sub1))), { status: 401, code: "UserDisabled" });
+  await rejects(newApp().logIn(Realm.Credentials.jwt(rsToken(sub1))), { status: 401, code: "UserDisabled", error: "user disabled" });
   assert.equal((await adminFetch("PUT", `${admin.app}/users/${jwtUser.id}/enable`)).status, 204);
   assert.equal((await newApp().logIn(Realm.Credentials.jwt(rsToken(sub1)))).id, jwtUser.id);
 });
