@@ -43,13 +43,13 @@ func TestRealmWeb(t *testing.T) {
 
 	t.Run("sqlite", func(t *testing.T) {
 		srv := startServerEnv(t, bin, compatAdminEnv)
-		runRealmWebFlow(t, flowDir, srv.URL, compatAdminEnv)
+		runRealmWebFlow(t, flowDir, "flow.mjs", srv.URL, compatAdminEnv)
 		srv.Stop(t)
 	})
 
 	t.Run("postgres", func(t *testing.T) {
 		srv := startServerEnv(t, bin, compatAdminEnv, "--database", pgtest.NewDatabase(t))
-		runRealmWebFlow(t, flowDir, srv.URL, compatAdminEnv)
+		runRealmWebFlow(t, flowDir, "flow.mjs", srv.URL, compatAdminEnv)
 		srv.Stop(t)
 	})
 }
@@ -263,15 +263,15 @@ func serverEnv() []string {
 	return env
 }
 
-// runRealmWebFlow runs `node flow.mjs` against baseURL, streaming its output into t.Log, and
-// fails unless it exits 0 after printing its "N passed, 0 failed" summary. adminEnv holds
-// LATCHKEY_ADMIN_EMAIL and LATCHKEY_ADMIN_PASSWORD of an admin of the server, which the flow
-// signs in as to set custom user data.
-func runRealmWebFlow(t *testing.T, flowDir, baseURL string, adminEnv []string) {
+// runRealmWebFlow runs `node <script>` (a flow in flowDir) against baseURL, streaming its
+// output into t.Log, and fails unless it exits 0 after printing its "N passed, 0 failed"
+// summary. adminEnv holds LATCHKEY_ADMIN_EMAIL and LATCHKEY_ADMIN_PASSWORD of an admin of the
+// server, which the flow signs in as to use the admin API.
+func runRealmWebFlow(t *testing.T, flowDir, script, baseURL string, adminEnv []string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), flowTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "flow.mjs")
+	cmd := exec.CommandContext(ctx, "node", script)
 	cmd.Dir = flowDir
 	cmd.Env = append(append(serverEnv(), adminEnv...), "LATCHKEY_URL="+baseURL, "LATCHKEY_APP_ID="+compatAppID)
 	cmd.WaitDelay = 5 * time.Second
@@ -286,7 +286,7 @@ func runRealmWebFlow(t *testing.T, flowDir, baseURL string, adminEnv []string) {
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		pw.Close()
-		t.Fatalf("start node flow.mjs: %v", err)
+		t.Fatalf("start node %s: %v", script, err)
 	}
 	pw.Close()
 
@@ -302,11 +302,11 @@ func runRealmWebFlow(t *testing.T, flowDir, baseURL string, adminEnv []string) {
 	err = cmd.Wait()
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		t.Fatalf("node flow.mjs did not finish within %v", flowTimeout)
+		t.Fatalf("node %s did not finish within %v", script, flowTimeout)
 	case err != nil:
-		t.Fatalf("node flow.mjs failed after %v: %v", time.Since(start).Round(time.Millisecond), err)
+		t.Fatalf("node %s failed after %v: %v", script, time.Since(start).Round(time.Millisecond), err)
 	case !summaryLine.MatchString(last):
-		t.Fatalf("node flow.mjs exited 0 but its last line is %q, not \"N passed, 0 failed\"", last)
+		t.Fatalf("node %s exited 0 but its last line is %q, not \"N passed, 0 failed\"", script, last)
 	}
-	t.Logf("realm-web flow passed in %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("realm-web %s passed in %v", script, time.Since(start).Round(time.Millisecond))
 }

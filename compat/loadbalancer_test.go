@@ -39,7 +39,7 @@ func TestLoadBalancer(t *testing.T) {
 	lb := newCluster(t, bin, 3)
 
 	t.Run("RealmWeb", func(t *testing.T) {
-		runRealmWebFlow(t, flowDir, lb.URL, []string{"LATCHKEY_ADMIN_EMAIL=" + lbAdminEmail, "LATCHKEY_ADMIN_PASSWORD=" + lbAdminPassword})
+		runRealmWebFlow(t, flowDir, "flow.mjs", lb.URL, []string{"LATCHKEY_ADMIN_EMAIL=" + lbAdminEmail, "LATCHKEY_ADMIN_PASSWORD=" + lbAdminPassword})
 	})
 
 	t.Run("LogoutEndsTokensOnEveryNode", func(t *testing.T) {
