@@ -113,16 +113,7 @@ func (s *Server) handleAdminReplaceAuthProvider(w http.ResponseWriter, r *http.R
 }
 
 func (s *Server) handleAdminDeleteAuthProvider(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("provider")
-	if !latchkey.ExternalProvider(name) {
-		err := errProviderNotFound(name)
-		if isBuiltinProvider(name) {
-			err = latchkey.Errorf(latchkey.EInvalid, "the built-in provider '%s' cannot be deleted: disable it", name)
-		}
-		s.Error(w, r, err)
-		return
-	}
-	s.writeOutcome(w, r, s.providers.DeleteAuthProvider(r.Context(), r.PathValue("appID"), name))
+	s.writeOutcome(w, r, s.providers.DeleteAuthProvider(r.Context(), r.PathValue("appID"), r.PathValue("provider")))
 }
 
 // decodeAuthProvider reads a provider's settings; path, when set, is the provider the URL
@@ -136,8 +127,6 @@ func decodeAuthProvider(r *http.Request, path string) (*latchkey.AuthProvider, e
 		req.Type = path
 	}
 	switch {
-	case path != "" && !latchkey.ExternalProvider(path):
-		return nil, errProviderNotFound(path)
 	case path != "" && req.Type != path:
 		return nil, latchkey.Errorf(latchkey.EInvalid, "type must be the provider the URL names, '%s'", path)
 	case req.Name != "" && req.Name != req.Type:

@@ -81,7 +81,12 @@ func (s *AuthProviders) ReplaceAuthProvider(ctx context.Context, appID string, p
 	if err != nil {
 		return nil, err
 	}
-	old, err := s.store.FindAuthProvider(ctx, app.ID, p.Type)
+	var old *latchkey.AuthProvider
+	if latchkey.ExternalProvider(p.Type) {
+		old, err = s.store.FindAuthProvider(ctx, app.ID, p.Type)
+	} else {
+		err = latchkey.Errorf(latchkey.ENotFound, "no such provider")
+	}
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "auth provider '%s' not found", p.Type)
 	}
@@ -128,6 +133,10 @@ func (s *AuthProviders) DeleteAuthProvider(ctx context.Context, appID, typ strin
 	app, err := s.adminApp(ctx, appID)
 	if err != nil {
 		return err
+	}
+	switch typ {
+	case latchkey.ProviderAnonymous, latchkey.ProviderUserpass, latchkey.ProviderAPIKey:
+		return latchkey.Errorf(latchkey.EInvalid, "the built-in provider '%s' cannot be deleted: disable it", typ)
 	}
 	err = s.store.DeleteAuthProvider(ctx, app.ID, typ)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
