@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -169,6 +170,9 @@ func parseMetadataField(s string) (latchkey.MetadataField, error) {
 	return f, nil
 }
 
+// builtinProviders are the providers every app has, which have no settings to set.
+var builtinProviders = []string{client.ProviderAnonymous, client.ProviderEmailPassword, client.ProviderAPIKey}
+
 // maxSecretFile bounds a file that a secret is read from: ten RSA keys in PEM fit many
 // times over.
 const maxSecretFile = 64 << 10
@@ -230,19 +234,23 @@ func (c *AdminProvidersSetCommand) Run(ctx context.Context, args []string) error
 	fs.StringVar(&c.SecretFile, "secret-file", "", "custom-function: a file holding the webhook's signing secret, - for standard input")
 	c.jsonFlag.register(fs, "print the provider as JSON")
 	return c.run(fs, args, func(a *client.Admin, _ []string) error {
+		if slices.Contains(builtinProviders, c.Type) {
+			return fmt.Errorf("%s is a built-in provider, with no settings: turn it on or off with providers enable or disable", c.Type)
+		}
 		p, err := c.provider()
 		if err != nil {
 			return err
 		}
-		verb := "Configured"
-		got, err := a.CreateAuthProvider(ctx, c.App, p)
-		if e := (*client.Error)(nil); errors.As(err, &e) && e.StatusCode == http.StatusConflict {
-			verb = "Replaced the settings of"
+		// Whether to create or replace is asked first: a creation without the secrets that a
+		// replacement keeps would be refused as invalid before it could be refused as taken.
+		verb := "Replaced the settings of"
+		old, err := a.AuthProvider(ctx, c.App, p.Type)
+		var got client.AuthProvider
+		if e := (*client.Error)(nil); errors.As(err, &e) && e.StatusCode == http.StatusNotFound {
+			verb = "Configured"
+			got, err = a.CreateAuthProvider(ctx, c.App, p)
+		} else if err == nil {
 			if c.Disabled.v == nil {
-				old, err := a.AuthProvider(ctx, c.App, p.Type)
-				if err != nil {
-					return err
-				}
 				p.Disabled = old.Disabled
 			}
 			got, err = a.ReplaceAuthProvider(ctx, c.App, p)

@@ -122,6 +122,7 @@ func TestAdminCLIProviders(t *testing.T) {
 	keep(root.fails("signingAlgorithm must be HS256 or RS256 (InvalidParameter)", "", providers("set", "--type", "custom-token", "--alg", "none", "--signing-key-file", keyFile)...))
 	keep(root.fails("an HS256 signing key must be 32 to 512 characters (InvalidParameter)", "short\n", providers("set", "--type", "custom-token", "--alg", "HS256", "--signing-key-file", "-")...))
 	keep(root.fails("(InvalidParameter)", "", providers("set", "--type", "custom-function", "--url", "http://fn.example.com/auth", "--secret-file", keyFile)...))
+	keep(root.fails("anon-user is a built-in provider, with no settings", "", providers("set", "--type", "anon-user")...))
 	keep(root.fails("--type is required", "", providers("set", "--alg", "HS256")...))
 	keep(root.fails("--signing-key-file: standard input is empty", "", providers("set", "--type", "custom-token", "--alg", "HS256", "--signing-key-file", "-")...))
 	keep(root.fails("standard input (-) can give only one secret", hsKey+"\n", providers("set", "--type", "custom-token", "--alg", "HS256", "--signing-key-file", "-", "--signing-key-file", "-")...))
