@@ -106,14 +106,6 @@ func (upd AppSettingsUpdate) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// AuthProvider is one of an app's auth providers and whether it is on.
-type AuthProvider struct {
-	ID       string `json:"_id"`
-	Name     string `json:"name"` // ProviderAnonymous, ProviderEmailPassword or ProviderAPIKey
-	Type     string `json:"type"`
-	Disabled bool   `json:"disabled"`
-}
-
 // Apps lists every app, oldest first.
 func (a *Admin) Apps(ctx context.Context) ([]AppInfo, error) {
 	path, err := a.appsPath(ctx)
@@ -215,27 +207,6 @@ func (a *Admin) SetAllowedRequestOrigins(ctx context.Context, appID string, orig
 		origins = []string{}
 	}
 	return a.appCall(ctx, http.MethodPost, origins, nil, appID, "security", "allowed_request_origins")
-}
-
-// AuthProviders lists an app's auth providers.
-func (a *Admin) AuthProviders(ctx context.Context, appID string) ([]AuthProvider, error) {
-	providers := []AuthProvider{}
-	if err := a.appCall(ctx, http.MethodGet, nil, &providers, appID, "auth_providers"); err != nil {
-		return nil, err
-	}
-	return providers, nil
-}
-
-// EnableAuthProvider turns an auth provider on (ProviderAnonymous, ProviderEmailPassword
-// or ProviderAPIKey). Errors: status 404 without a code for an unknown provider.
-func (a *Admin) EnableAuthProvider(ctx context.Context, appID, provider string) error {
-	return a.appCall(ctx, http.MethodPut, nil, nil, appID, "auth_providers", provider, "enable")
-}
-
-// DisableAuthProvider turns an auth provider off: its logins are refused with
-// ErrAuthProviderNotFound. Errors: status 404 without a code for an unknown provider.
-func (a *Admin) DisableAuthProvider(ctx context.Context, appID, provider string) error {
-	return a.appCall(ctx, http.MethodPut, nil, nil, appID, "auth_providers", provider, "disable")
 }
 
 // RotateLeakSecret makes a new leak-report secret for an app, replacing any earlier one, and

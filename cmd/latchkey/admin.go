@@ -36,6 +36,17 @@ Apps:
   apps settings APP [--set KEY=VALUE ...] [--json]
   apps leak-secret APP [--json]                make the app's leak-report secret; prints it once
 
+Auth providers of an app (secrets read from files, - for stdin; never printed):
+  providers list --app APP [--json]
+  providers show PROVIDER --app APP [--json]
+  providers set --app APP --type TYPE [--audience A] [--alg HS256|RS256] [--jwk-uri URL]
+                [--client-id ID] [--issuer URL] [--open-id] [--url URL] [--timeout 3s]
+                [--metadata-field NAME[:FIELD_NAME][:required] ...] [--disabled[=false]]
+                [--signing-key-file FILE ...] [--secret-file FILE] [--json]
+                                               configure an external provider, or replace its settings
+  providers enable|disable PROVIDER --app APP
+  providers delete PROVIDER --app APP [--yes]
+
 Server API keys of an app:
   server-keys list --app APP [--json]
   server-keys create NAME --app APP [--json]   prints the key's value, this once only
@@ -98,6 +109,13 @@ var adminCommands = map[string]func() adminCommand{
 	"apps settings":    func() adminCommand { return &AdminAppsSettingsCommand{} },
 	"apps leak-secret": func() adminCommand { return &AdminAppsLeakSecretCommand{} },
 
+	"providers list":    func() adminCommand { return &AdminProvidersListCommand{} },
+	"providers show":    func() adminCommand { return &AdminProvidersShowCommand{} },
+	"providers set":     func() adminCommand { return &AdminProvidersSetCommand{} },
+	"providers enable":  func() adminCommand { return &AdminProvidersToggleCommand{} },
+	"providers disable": func() adminCommand { return &AdminProvidersToggleCommand{toggle: toggle{Disable: true}} },
+	"providers delete":  func() adminCommand { return &AdminProvidersDeleteCommand{} },
+
 	"server-keys list":    func() adminCommand { return &AdminServerKeysListCommand{} },
 	"server-keys create":  func() adminCommand { return &AdminServerKeysCreateCommand{} },
 	"server-keys get":     func() adminCommand { return &AdminServerKeysGetCommand{} },
@@ -129,7 +147,7 @@ var adminCommands = map[string]func() adminCommand{
 }
 
 // adminGroups are the first words of the two-word commands.
-var adminGroups = map[string]bool{"apps": true, "server-keys": true, "users": true, "user-keys": true, "signing-keys": true}
+var adminGroups = map[string]bool{"apps": true, "providers": true, "server-keys": true, "users": true, "user-keys": true, "signing-keys": true}
 
 // adminGroupAliases are other names of groups: `admin keys limit` is `admin user-keys limit`.
 var adminGroupAliases = map[string]string{"keys": "user-keys"}
