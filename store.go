@@ -94,9 +94,9 @@ type UserStore interface {
 	// provider type and external id; EConflict when the user has an identity of the type;
 	// ENotFound when the user is gone or disabled.
 	LinkIdentity(ctx context.Context, appID string, ident *Identity) error
-	// SetIdentityData replaces the data of the user's identity of the provider type.
-	// Errors: ENotFound when the user has no such identity.
-	SetIdentityData(ctx context.Context, userID, providerType string, data map[string]any) error
+	// SetIdentityData replaces the data of an identity of a user of the app, or clears it
+	// when data is empty. Errors: ENotFound when the app has no such identity.
+	SetIdentityData(ctx context.Context, appID, identityID string, data map[string]any) error
 }
 
 // UserTokenStore keeps the confirmation and password reset tokens of users.

@@ -153,6 +153,7 @@ var authzRoutes = []authzRoute{
 	// The client API.
 	{"GET", "/api/client/v2.0/app/{app}/location", public, nil, want{200, ""}, false},
 	{"POST", "/api/client/v2.0/app/{app}/auth/providers/{provider}/login", public, nil, want{200, ""}, false},
+	{"GET", "/api/client/v2.0/app/{app}/auth/providers/{provider}/login", public, nil, want{400, "BadRequest"}, false},
 	{"POST", "/api/client/v2.0/app/{app}/auth/providers/local-userpass/register", public, map[string]string{"email": "not an email", "password": "s3cretpass"}, want{400, "BadRequest"}, false},
 	{"POST", "/api/client/v2.0/app/{app}/auth/providers/local-userpass/confirm", public, map[string]string{"token": "x", "tokenId": fakeID}, want{400, "BadRequest"}, false},
 	{"POST", "/api/client/v2.0/app/{app}/auth/providers/local-userpass/confirm/send", public, map[string]string{"email": "nobody@example.com"}, noSuchUser, false},
@@ -198,6 +199,10 @@ var authzRoutes = []authzRoute{
 	{"GET", "/api/admin/v3.0/groups/{group}/apps/{appID}/security/allowed_request_origins", adminAccess, nil, want{200, ""}, false},
 	{"POST", "/api/admin/v3.0/groups/{group}/apps/{appID}/security/allowed_request_origins", adminAccess, []string{"https://authz.example.com"}, want{204, ""}, false},
 	{"GET", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers", adminAccess, nil, want{200, ""}, false},
+	{"POST", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers", adminAccess, map[string]any{"type": "custom-function", "config": map[string]any{"url": "http://127.0.0.1:9/fn"}, "secret_config": map[string]any{"secret": "authz-webhook-secret"}}, want{201, ""}, false},
+	{"GET", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers/{provider}", adminAccess, nil, want{200, ""}, false},
+	{"PUT", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers/{provider}", adminAccess, map[string]any{"config": map[string]any{}}, want{404, noCode}, false},
+	{"DELETE", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers/{provider}", adminAccess, nil, want{400, "InvalidParameter"}, false},
 	{"PUT", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers/{provider}/enable", adminAccess, nil, want{204, ""}, false},
 	{"PUT", "/api/admin/v3.0/groups/{group}/apps/{appID}/auth_providers/{provider}/disable", adminAccess, nil, want{204, ""}, false},
 	{"GET", "/api/admin/v3.0/groups/{group}/apps/{appID}/audit", adminAccess, nil, want{200, ""}, false},

@@ -110,6 +110,11 @@ func TestQueryPlans(t *testing.T) {
 		if scans := plan[0].Plan.seqScans(); len(scans) > 0 {
 			t.Errorf("sequential scan of %v in\n%s", scans, st.sql)
 		}
+		// An external login finds its identity by the unique index, not among every
+		// identity of the provider type.
+		if strings.Contains(st.sql, "external_id = $3") && !plan[0].Plan.uses(externalIdentityKey) {
+			t.Errorf("the plan of\n%s\ndoes not use %s", st.sql, externalIdentityKey)
+		}
 	}
 	if len(log.stmts) < 20 {
 		t.Fatalf("recorded %d statements, want the whole workload", len(log.stmts))
@@ -120,7 +125,21 @@ func TestQueryPlans(t *testing.T) {
 type planNode struct {
 	NodeType string     `json:"Node Type"`
 	Relation string     `json:"Relation Name"`
+	Index    string     `json:"Index Name"`
 	Plans    []planNode `json:"Plans"`
+}
+
+// uses reports whether the plan reads the index.
+func (n planNode) uses(index string) bool {
+	if n.Index == index {
+		return true
+	}
+	for _, c := range n.Plans {
+		if c.uses(index) {
+			return true
+		}
+	}
+	return false
 }
 
 // seqScans returns the large tables that the plan reads sequentially.

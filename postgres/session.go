@@ -97,7 +97,9 @@ func (s *Store) FindSessionAndUser(ctx context.Context, id string) (*latchkey.Se
 		}
 		// Every row repeats the session: the later ones skip it (pgx skips nil destinations).
 		clear(dest[:len(sessDest)])
-		users = ur.appendTo(users)
+		if users, err = ur.appendTo(users); err != nil {
+			return nil, nil, wrap("find session and user", err)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, wrap("find session and user", err)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/dbval"
 	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
@@ -45,18 +47,44 @@ func insertUser(ctx context.Context, tx pgx.Tx, u *latchkey.User) error {
 }
 
 // insertIdentity inserts an identity of the user userID.
+// Errors: EConflict when another identity has its provider id and external id, or the user
+// one of its provider type.
 func insertIdentity(ctx context.Context, tx pgx.Tx, userID string, ident *latchkey.Identity) error {
-	_, err := tx.Exec(ctx, `INSERT INTO identities (id, user_id, provider_type, provider_id, created_at)
-		VALUES ($1, $2, $3, $4, $5)`,
-		ident.ID, userID, ident.ProviderType, ident.ProviderID, dbTime(ident.CreatedAt))
+	data, err := identityData(ident.Data)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO identities (`+identityColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)`,
+		ident.ID, userID, ident.ProviderType, ident.ProviderID, nullString(ident.ExternalID), data,
+		dbTime(ident.CreatedAt))
+	if constraint, ok := violation(err, codeUniqueViolation); ok && constraint == externalIdentityKey {
+		return storeerr.ExternalIdentityTaken()
+	}
 	return insertErr(err, "identity", nil)
+}
+
+// identityColumns are the columns of an identity row, in the order of its insert.
+const identityColumns = `id, user_id, provider_type, provider_id, external_id, data, created_at`
+
+// externalIdentityKey is the unique index over an identity's provider id and external id.
+const externalIdentityKey = "identities_provider_id_external_id_key"
+
+// identityData returns an identity's data as its JSONB column takes it, as text: nil (NULL)
+// for none.
+func identityData(data map[string]any) (*string, error) {
+	v, err := dbval.EncodeIdentityData(data)
+	if err != nil || !v.Valid {
+		return nil, err
+	}
+	return &v.String, nil
 }
 
 // userIdentityColumns are the columns userRow reads, in its order, of users u LEFT JOIN
 // identities i.
 const userIdentityColumns = `u.id, u.app_id, u.type, COALESCE(u.email, ''), u.password_hash,
-	u.confirmed, u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.created_at,
-	u.custom_data::text`
+	u.confirmed, u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.external_id,
+	i.data::text, i.created_at, u.custom_data::text`
 
 // userSelect loads a user with its identities in one query, so that both come from one
 // snapshot; rows without an identity have NULL identity columns.
@@ -76,6 +104,16 @@ func (s *Store) FindUserByID(ctx context.Context, appID, id string) (*latchkey.U
 func (s *Store) FindUserByEmail(ctx context.Context, appID, email string) (*latchkey.User, error) {
 	u, err := s.findUser(ctx, userSelect+`WHERE u.app_id = $1 AND u.email = $2`+userOrder, appID, email)
 	return u, wrap("find user by email", err)
+}
+
+// FindUserByIdentity returns the user of the app that has the identity of the provider type
+// with the external id, with all its identities. The identity is found by the unique index
+// over (provider_id, external_id), whose provider id is the app's provider's.
+func (s *Store) FindUserByIdentity(ctx context.Context, appID, providerType, externalID string) (*latchkey.User, error) {
+	u, err := s.findUser(ctx, userSelect+`WHERE u.app_id = $1 AND u.id = (SELECT user_id FROM identities
+		WHERE provider_id = $2 AND external_id = $3 AND provider_type = $4)`+userOrder,
+		appID, latchkey.ProviderID(appID, providerType), externalID, providerType)
+	return u, wrap("find user by identity", err)
 }
 
 func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latchkey.User, error) {
@@ -102,7 +140,9 @@ func scanUsers(rows pgx.Rows, err error) ([]*latchkey.User, error) {
 		if err := rows.Scan(r.dest()...); err != nil {
 			return nil, err
 		}
-		users = r.appendTo(users)
+		if users, err = r.appendTo(users); err != nil {
+			return nil, err
+		}
 	}
 	return users, rows.Err()
 }
@@ -114,6 +154,7 @@ type userRow struct {
 	confirmed, disabled                 pgtype.Bool
 	createdAt                           pgtype.Timestamptz
 	identID, provider, provID           pgtype.Text
+	externalID, identData               pgtype.Text
 	identCreatedAt                      pgtype.Timestamptz
 	customData                          pgtype.Text
 }
@@ -121,14 +162,15 @@ type userRow struct {
 // dest returns the scan destinations of userIdentityColumns.
 func (r *userRow) dest() []any {
 	return []any{&r.id, &r.appID, &r.typ, &r.email, &r.passwordHash, &r.confirmed, &r.disabled,
-		&r.createdAt, &r.identID, &r.provider, &r.provID, &r.identCreatedAt, &r.customData}
+		&r.createdAt, &r.identID, &r.provider, &r.provID, &r.externalID, &r.identData,
+		&r.identCreatedAt, &r.customData}
 }
 
 // appendTo adds the row to users: its user unless it is the last one already, then its
 // identity, if any, to that user. A row without a user adds nothing.
-func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
+func (r *userRow) appendTo(users []*latchkey.User) ([]*latchkey.User, error) {
 	if !r.id.Valid {
-		return users
+		return users, nil
 	}
 	if len(users) == 0 || users[len(users)-1].ID != r.id.String {
 		users = append(users, &latchkey.User{
@@ -144,25 +186,93 @@ func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
 		})
 	}
 	if r.identID.Valid {
+		data, err := dbval.DecodeIdentityData(sql.NullString{String: r.identData.String, Valid: r.identData.Valid})
+		if err != nil {
+			return nil, err
+		}
 		last := users[len(users)-1]
 		last.Identities = append(last.Identities, &latchkey.Identity{
 			ID:           r.identID.String,
 			UserID:       last.ID,
 			ProviderType: r.provider.String,
 			ProviderID:   r.provID.String,
+			ExternalID:   r.externalID.String,
+			Data:         data,
 			CreatedAt:    r.identCreatedAt.Time.UTC(),
 		})
 	}
-	return users
+	return users, nil
 }
 
 // AddIdentity adds an identity unless the user already has one of that provider type, in
-// which case it does nothing. Errors: ENotFound when the user does not exist.
+// which case it does nothing. Errors: ENotFound when the user does not exist; EConflict when
+// another identity has its provider id and external id.
 func (s *Store) AddIdentity(ctx context.Context, ident *latchkey.Identity) error {
-	return s.execInsert(ctx, "add identity", "identity", storeerr.UserNotFound,
-		`INSERT INTO identities (id, user_id, provider_type, provider_id, created_at) VALUES ($1, $2, $3, $4, $5)
+	return s.retry(ctx, "add identity", func() error {
+		_, err := addIdentity(ctx, timedExec{s}, ident)
+		if constraint, ok := violation(err, codeUniqueViolation); ok && constraint == externalIdentityKey {
+			return storeerr.ExternalIdentityTaken()
+		}
+		return insertErr(err, "identity", storeerr.UserNotFound)
+	})
+}
+
+// addIdentity inserts an identity unless its user already has one of that provider type, and
+// reports whether it did. Its error is the driver's.
+func addIdentity(ctx context.Context, db execer, ident *latchkey.Identity) (bool, error) {
+	data, err := identityData(ident.Data)
+	if err != nil {
+		return false, err
+	}
+	tag, err := db.Exec(ctx, `INSERT INTO identities (`+identityColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
 		ON CONFLICT (user_id, provider_type) DO NOTHING`,
-		ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, dbTime(ident.CreatedAt))
+		ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, nullString(ident.ExternalID), data,
+		dbTime(ident.CreatedAt))
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// LinkIdentity adds the identity ident to its user, an enabled user of the app, in one
+// transaction. The user's row is share-locked first, so that a concurrent disabling waits
+// for the link or the link for it, and never links a disabled user.
+// Errors: ENotFound when the app has no such enabled user; EConflict when the user has an
+// identity of the provider type; EAccountNameInUse when another identity has its provider id
+// and external id.
+func (s *Store) LinkIdentity(ctx context.Context, appID string, ident *latchkey.Identity) error {
+	return s.inTx(ctx, "link identity", func(tx pgx.Tx) error {
+		var disabled bool
+		err := tx.QueryRow(ctx, `SELECT disabled FROM users WHERE app_id = $1 AND id = $2 FOR SHARE`,
+			appID, ident.UserID).Scan(&disabled)
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && disabled {
+			return storeerr.UserNotFound()
+		} else if err != nil {
+			return err
+		}
+		added, err := addIdentity(ctx, tx, ident)
+		if constraint, ok := violation(err, codeUniqueViolation); ok && constraint == externalIdentityKey {
+			return storeerr.ExternalIdentityInUse()
+		} else if err != nil {
+			return insertErr(err, "identity", storeerr.UserNotFound)
+		} else if !added {
+			return storeerr.IdentityTypeTaken()
+		}
+		return nil
+	})
+}
+
+// SetIdentityData replaces the data of an identity of a user of the app, or clears it when
+// data is empty. Errors: ENotFound when the app has no such identity.
+func (s *Store) SetIdentityData(ctx context.Context, appID, identityID string, data map[string]any) error {
+	v, err := identityData(data)
+	if err != nil {
+		return wrap("set identity data", err)
+	}
+	return s.execOne(ctx, "set identity data", storeerr.IdentityNotFound,
+		`UPDATE identities SET data = $1::jsonb
+		WHERE id = $2 AND user_id IN (SELECT id FROM users WHERE app_id = $3)`, v, identityID, appID)
 }
 
 // DeleteUser deletes a user of the app; the foreign keys cascade to its identities, tokens,

@@ -239,7 +239,7 @@ func (s *core) createExternalUser(ctx context.Context, app *latchkey.App, id *ex
 func (s *core) refreshExternalData(ctx context.Context, app *latchkey.App, u *latchkey.User, id *externalIdentity) error {
 	for _, ident := range u.Identities {
 		if ident.ProviderType == id.provider && !reflect.DeepEqual(ident.Data, id.data) {
-			if err := s.store.SetIdentityData(ctx, u.ID, id.provider, id.data); err != nil {
+			if err := s.store.SetIdentityData(ctx, app.ID, ident.ID, id.data); err != nil {
 				return err
 			}
 			ident.Data = id.data
@@ -284,12 +284,13 @@ func (s *core) linkExternal(ctx context.Context, app *latchkey.App, caller *latc
 	ident := s.newIdentity(app, caller.ID, id.provider, now)
 	ident.ExternalID, ident.Data = id.externalID, id.data
 	err := s.store.LinkIdentity(ctx, app.ID, ident)
+	if code := latchkey.ErrorCode(err); code == latchkey.EAccountNameInUse || code == latchkey.EConflict {
+		if owner, ferr := s.store.FindUserByIdentity(ctx, app.ID, id.provider, id.externalID); ferr == nil && owner.ID == caller.ID {
+			err = nil // the caller has this identity already
+		}
+	}
 	switch latchkey.ErrorCode(err) {
 	case latchkey.EAccountNameInUse:
-		owner, ferr := s.store.FindUserByIdentity(ctx, app.ID, id.provider, id.externalID)
-		if ferr == nil && owner.ID == caller.ID {
-			return nil
-		}
 		return latchkey.Errorf(latchkey.EAccountNameInUse, "a user already exists with the specified provider")
 	case latchkey.EConflict:
 		return latchkey.Errorf(latchkey.EAccountNameInUse, "the user already has an identity of provider '%s'", id.provider)

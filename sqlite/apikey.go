@@ -151,7 +151,9 @@ func (s *Store) FindAPIKeyAndUser(ctx context.Context, appID string, hash []byte
 		if k == nil {
 			k = rk
 		}
-		users = r.appendTo(users)
+		if users, err = r.appendTo(users); err != nil {
+			return nil, nil, wrap("find api key and user", err)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, wrap("find api key and user", err)

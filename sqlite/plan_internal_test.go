@@ -86,5 +86,12 @@ func TestQueryPlans(t *testing.T) {
 				t.Errorf("%q in the plan of\n%s\nplan: %q", step, q, plan)
 			}
 		}
+		// An external login finds its identity by the unique index, not among every
+		// identity of the provider type.
+		if q == findUserByIdentityQuery && !slices.ContainsFunc(plan, func(step string) bool {
+			return strings.HasPrefix(step, "SEARCH identities USING INDEX identities_provider_id_external_id ")
+		}) {
+			t.Errorf("the plan of FindUserByIdentity does not use identities_provider_id_external_id: %q", plan)
+		}
 	}
 }

@@ -97,7 +97,9 @@ func (s *Store) FindSessionAndUser(ctx context.Context, id string) (*latchkey.Se
 		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, wrap("find session and user", err)
 		}
-		users = ur.appendTo(users)
+		if users, err = ur.appendTo(users); err != nil {
+			return nil, nil, wrap("find session and user", err)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, wrap("find session and user", err)

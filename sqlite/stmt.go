@@ -12,7 +12,7 @@ import (
 var (
 	readQueries = []string{findAppByClientIDQuery, findAPIKeyByHashQuery, findAPIKeyAndUserQuery,
 		findAPIKeysQuery, findSessionQuery, findSessionAndUserQuery, findUserByIDQuery,
-		findUserByEmailQuery}
+		findUserByEmailQuery, findUserByIdentityQuery}
 	writeQueries = []string{insertSessionQuery, insertKeySessionQuery, touchAPIKeyQuery, takeRateTokenQuery}
 )
 

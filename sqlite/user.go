@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/dbval"
 	"github.com/latchkey/latchkey/internal/storeerr"
 )
 
@@ -42,13 +43,37 @@ func insertUser(ctx context.Context, tx *sql.Tx, u *latchkey.User) error {
 }
 
 // insertIdentity inserts an identity unless its user already has one of that provider type.
+// Errors: EConflict when another identity has its provider id and external id.
 func insertIdentity(ctx context.Context, tx *sql.Tx, ident *latchkey.Identity) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO identities (id, user_id, provider_type, provider_id, created_at)
-		VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (user_id, provider_type) DO NOTHING`,
-		ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, millis(ident.CreatedAt))
+	_, err := addIdentity(ctx, tx, ident)
+	if isUniqueViolation(err) {
+		return storeerr.ExternalIdentityTaken()
+	}
 	return insertErr(err, "identity", storeerr.UserNotFound)
 }
+
+// addIdentity inserts an identity unless its user already has one of that provider type, and
+// reports whether it did. Its error is the driver's: a unique violation is another identity
+// with its provider id and external id.
+func addIdentity(ctx context.Context, tx *sql.Tx, ident *latchkey.Identity) (bool, error) {
+	data, err := dbval.EncodeIdentityData(ident.Data)
+	if err != nil {
+		return false, err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO identities (`+identityColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, provider_type) DO NOTHING`,
+		ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID, nullString(ident.ExternalID), data,
+		millis(ident.CreatedAt))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// identityColumns are the columns of an identity row, in the order of its insert.
+const identityColumns = `id, user_id, provider_type, provider_id, external_id, data, created_at`
 
 // FindUserByID returns a user of the app with its identities.
 func (s *Store) FindUserByID(ctx context.Context, appID, id string) (*latchkey.User, error) {
@@ -74,13 +99,27 @@ const (
 	findUserByEmailQuery = `SELECT ` + userIdentityColumns + `
 		FROM users u LEFT JOIN identities i ON i.user_id = u.id
 		WHERE u.app_id = ? AND u.email = ? ORDER BY i.created_at, i.id`
+	findUserByIdentityQuery = `SELECT ` + userIdentityColumns + `
+		FROM users u LEFT JOIN identities i ON i.user_id = u.id
+		WHERE u.app_id = ? AND u.id = (SELECT user_id FROM identities
+			WHERE provider_id = ? AND external_id = ? AND provider_type = ?)
+		ORDER BY i.created_at, i.id`
 )
+
+// FindUserByIdentity returns the user of the app that has the identity of the provider type
+// with the external id, with all its identities. The identity is found by the unique index
+// over (provider_id, external_id), whose provider id is the app's provider's.
+func (s *Store) FindUserByIdentity(ctx context.Context, appID, providerType, externalID string) (*latchkey.User, error) {
+	u, err := s.findUser(ctx, findUserByIdentityQuery, appID,
+		latchkey.ProviderID(appID, providerType), externalID, providerType)
+	return u, wrap("find user by identity", err)
+}
 
 // userIdentityColumns are the columns scanUsers reads, in its order, of users u LEFT JOIN
 // identities i.
 const userIdentityColumns = `u.id, u.app_id, u.type, u.email, u.password_hash, u.confirmed,
-	u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.created_at,
-	u.custom_data`
+	u.disabled, u.created_at, i.id, i.provider_type, i.provider_id, i.external_id, i.data,
+	i.created_at, u.custom_data`
 
 // findUser reads the user that query finds, with its identities.
 func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latchkey.User, error) {
@@ -108,7 +147,9 @@ func scanUsers(rows *sql.Rows, err error) ([]*latchkey.User, error) {
 		if err := rows.Scan(r.dest()...); err != nil {
 			return nil, err
 		}
-		users = r.appendTo(users)
+		if users, err = r.appendTo(users); err != nil {
+			return nil, err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -123,6 +164,7 @@ type userRow struct {
 	confirmed, disabled                 sql.NullBool
 	createdAt                           sql.NullInt64
 	identID, provider, provID           sql.NullString
+	externalID, identData               sql.NullString
 	identCreatedAt                      sql.NullInt64
 	customData                          sql.NullString
 }
@@ -130,14 +172,15 @@ type userRow struct {
 // dest returns the scan destinations of userIdentityColumns.
 func (r *userRow) dest() []any {
 	return []any{&r.id, &r.appID, &r.typ, &r.email, &r.passwordHash, &r.confirmed, &r.disabled,
-		&r.createdAt, &r.identID, &r.provider, &r.provID, &r.identCreatedAt, &r.customData}
+		&r.createdAt, &r.identID, &r.provider, &r.provID, &r.externalID, &r.identData,
+		&r.identCreatedAt, &r.customData}
 }
 
 // appendTo adds the row to users: its user unless it is the last one already, then its
 // identity, if any, to that user. A row without a user adds nothing.
-func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
+func (r *userRow) appendTo(users []*latchkey.User) ([]*latchkey.User, error) {
 	if !r.id.Valid {
-		return users
+		return users, nil
 	}
 	if len(users) == 0 || users[len(users)-1].ID != r.id.String {
 		users = append(users, &latchkey.User{
@@ -153,16 +196,22 @@ func (r *userRow) appendTo(users []*latchkey.User) []*latchkey.User {
 		})
 	}
 	if r.identID.Valid {
+		data, err := dbval.DecodeIdentityData(r.identData)
+		if err != nil {
+			return nil, err
+		}
 		last := users[len(users)-1]
 		last.Identities = append(last.Identities, &latchkey.Identity{
 			ID:           r.identID.String,
 			UserID:       last.ID,
 			ProviderType: r.provider.String,
 			ProviderID:   r.provID.String,
+			ExternalID:   r.externalID.String,
+			Data:         data,
 			CreatedAt:    fromMillis(r.identCreatedAt.Int64),
 		})
 	}
-	return users
+	return users, nil
 }
 
 // AddIdentity adds an identity unless the user already has one of that provider type, in
@@ -171,6 +220,45 @@ func (s *Store) AddIdentity(ctx context.Context, ident *latchkey.Identity) error
 	return s.inTx(ctx, "add identity", func(tx *sql.Tx) error {
 		return insertIdentity(ctx, tx, ident)
 	})
+}
+
+// LinkIdentity adds the identity ident to its user, an enabled user of the app, in one
+// transaction. Errors: ENotFound when the app has no such enabled user; EConflict when the
+// user has an identity of the provider type; EAccountNameInUse when another identity has its
+// provider id and external id.
+func (s *Store) LinkIdentity(ctx context.Context, appID string, ident *latchkey.Identity) error {
+	return s.inTx(ctx, "link identity", func(tx *sql.Tx) error {
+		var disabled bool
+		err := tx.QueryRowContext(ctx, `SELECT disabled FROM users WHERE app_id = ? AND id = ?`,
+			appID, ident.UserID).Scan(&disabled)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && disabled {
+			return storeerr.UserNotFound()
+		} else if err != nil {
+			return err
+		}
+		added, err := addIdentity(ctx, tx, ident)
+		switch {
+		case isUniqueViolation(err):
+			return storeerr.ExternalIdentityInUse()
+		case err != nil:
+			return insertErr(err, "identity", storeerr.UserNotFound)
+		case !added:
+			return storeerr.IdentityTypeTaken()
+		}
+		return nil
+	})
+}
+
+// SetIdentityData replaces the data of an identity of a user of the app, or clears it when
+// data is empty. Errors: ENotFound when the app has no such identity.
+func (s *Store) SetIdentityData(ctx context.Context, appID, identityID string, data map[string]any) error {
+	v, err := dbval.EncodeIdentityData(data)
+	if err != nil {
+		return wrap("set identity data", err)
+	}
+	return s.execOne(ctx, "set identity data", storeerr.IdentityNotFound,
+		`UPDATE identities SET data = ?
+		WHERE id = ? AND user_id IN (SELECT id FROM users WHERE app_id = ?)`, v, identityID, appID)
 }
 
 // DeleteUser deletes a user of the app; the foreign keys cascade to its identities, tokens,

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/httpapi"
+	"github.com/latchkey/latchkey/jose"
 	"github.com/latchkey/latchkey/service"
 	"github.com/latchkey/latchkey/ui"
+	"github.com/latchkey/latchkey/webhook"
 )
 
 // ServeCommand runs the server until its context ends, then shuts down gracefully.
@@ -118,7 +120,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	svc, err := service.New(ctx, service.Config{Store: store, Logger: logger, Issuer: publicURL,
 		Mailer: ops.sender(), Observer: ops.observer(), Limits: c.Limits.service(), MaxConcurrentHashes: hashes,
 		ConfirmTokenLifetime: c.Ops.ConfirmLifetime, ResetTokenLifetime: c.Ops.ResetLifetime, SecretKey: secretKey,
-		MailLimits: &service.MailLimits{Cooldown: c.Ops.MailCooldown, PerHour: c.Ops.MailPerHour}})
+		MailLimits:    &service.MailLimits{Cooldown: c.Ops.MailCooldown, PerHour: c.Ops.MailPerHour},
+		TokenVerifier: jose.New(jose.Config{Logger: logger}),
+		Functions:     webhook.New(webhook.Config{Logger: logger, UserAgent: "Latchkey"})})
 	if err != nil {
 		return err
 	}
@@ -141,7 +145,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	srv := c.Limits.httpServer(&http.Server{
 		Handler: httpapi.New(httpapi.Config{
 			Apps: svc.Apps, Auth: svc.Auth, Userpass: svc.Userpass, APIKeys: svc.APIKeys, Leaks: svc.Leaks,
-			Admins: svc.Admins, Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, SigningKeys: svc.SigningKeys, Verify: svc.Verify,
+			Admins: svc.Admins, Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, SigningKeys: svc.SigningKeys, Verify: svc.Verify, Providers: svc.Providers,
 			Logger: logger, PublicURL: publicURL, Observer: ops.observer(), Health: svc,
 			TrustedProxies: c.Limits.TrustedProxies, WriteTimeout: c.Limits.WriteTimeout,
 			UI: ui.New(ui.Config{

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/internal/bulk"
 	"github.com/latchkey/latchkey/internal/pgtest"
@@ -91,6 +92,20 @@ func testInsert(t *testing.T, s latchkey.Store, db *bulk.DB) {
 	var meta map[string]string
 	if err := json.Unmarshal(got[1].Meta, &meta); err != nil || meta["plan"] != "bench" {
 		t.Fatalf("Meta = %s, %v; want the plan bench", got[1].Meta, err)
+	}
+
+	// External identities read back with their external ids and data.
+	external, _ := storetest.BulkRows(t, app, 1, 0)
+	external[0].Identities[0] = &latchkey.Identity{ID: latchkey.NewID(time.Now()), UserID: external[0].ID,
+		ProviderType: latchkey.ProviderCustomToken, ProviderID: latchkey.ProviderID(app.ID, latchkey.ProviderCustomToken),
+		ExternalID: "sub-1", Data: map[string]any{"name": "Ada", "age": float64(36)}, CreatedAt: external[0].CreatedAt}
+	if err := db.Insert(ctx, external, nil); err != nil {
+		t.Fatalf("Insert of an external identity: %v", err)
+	}
+	if got, err := s.FindUserByID(ctx, app.ID, external[0].ID); err != nil {
+		t.Fatalf("FindUserByID: %v", err)
+	} else if diff := cmp.Diff(external[0].Identities, got.Identities); diff != "" {
+		t.Fatalf("external identity mismatch (-want +got):\n%s", diff)
 	}
 
 	// The same hash again: the UNIQUE index refuses the whole batch.

@@ -39,8 +39,17 @@ func copyRows(ctx context.Context, tx pgx.Tx, users []*latchkey.User, keys []*la
 		userRows = append(userRows, []any{u.ID, u.AppID, u.Type, email, u.PasswordHash,
 			u.Confirmed, u.Disabled, dbval.Time(u.CreatedAt)})
 		for _, ident := range u.Identities {
+			var externalID, data *string
+			if ident.ExternalID != "" {
+				externalID = &ident.ExternalID
+			}
+			if v, err := dbval.EncodeIdentityData(ident.Data); err != nil {
+				return err
+			} else if v.Valid {
+				data = &v.String
+			}
 			idents = append(idents, []any{ident.ID, ident.UserID, ident.ProviderType, ident.ProviderID,
-				dbval.Time(ident.CreatedAt)})
+				externalID, data, dbval.Time(ident.CreatedAt)})
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"users"},
@@ -49,7 +58,7 @@ func copyRows(ctx context.Context, tx pgx.Tx, users []*latchkey.User, keys []*la
 		return err
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"identities"},
-		[]string{"id", "user_id", "provider_type", "provider_id", "created_at"},
+		[]string{"id", "user_id", "provider_type", "provider_id", "external_id", "data", "created_at"},
 		pgx.CopyFromRows(idents)); err != nil {
 		return err
 	}

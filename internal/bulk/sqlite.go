@@ -25,7 +25,7 @@ func insertSQLite(ctx context.Context, db *sql.DB, users []*latchkey.User, keys 
 	}
 	defer userStmt.Close()
 	identStmt, err := tx.PrepareContext(ctx, `INSERT INTO identities
-		(id, user_id, provider_type, provider_id, created_at) VALUES (?, ?, ?, ?, ?)`)
+		(id, user_id, provider_type, provider_id, external_id, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -45,8 +45,13 @@ func insertSQLite(ctx context.Context, db *sql.DB, users []*latchkey.User, keys 
 			return err
 		}
 		for _, ident := range u.Identities {
+			data, err := dbval.EncodeIdentityData(ident.Data)
+			if err != nil {
+				return err
+			}
 			if _, err := identStmt.ExecContext(ctx, ident.ID, ident.UserID, ident.ProviderType,
-				ident.ProviderID, ident.CreatedAt.UnixMilli()); err != nil {
+				ident.ProviderID, sql.NullString{String: ident.ExternalID, Valid: ident.ExternalID != ""}, data,
+				ident.CreatedAt.UnixMilli()); err != nil {
 				return err
 			}
 		}

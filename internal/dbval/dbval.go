@@ -232,3 +232,60 @@ func SortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// EncodeIdentityData returns an identity's data as stored: the JSON text of the object,
+// NULL for none (nil or empty).
+func EncodeIdentityData(data map[string]any) (sql.NullString, error) {
+	if len(data) == 0 {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+// DecodeIdentityData decodes an identity's data as read: nil for NULL.
+func DecodeIdentityData(v sql.NullString) (map[string]any, error) {
+	if !v.Valid {
+		return nil, nil
+	}
+	var data map[string]any
+	if err := json.Unmarshal([]byte(v.String), &data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// EncodeAuthProvider returns an auth provider's config and metadata fields as stored: JSON
+// text, "[]" for no fields.
+func EncodeAuthProvider(p *latchkey.AuthProvider) (config, fields string, err error) {
+	c, err := json.Marshal(p.Config)
+	if err != nil {
+		return "", "", err
+	}
+	if len(p.MetadataFields) == 0 {
+		return string(c), "[]", nil
+	}
+	f, err := json.Marshal(p.MetadataFields)
+	if err != nil {
+		return "", "", err
+	}
+	return string(c), string(f), nil
+}
+
+// DecodeAuthProvider decodes an auth provider's stored config and metadata fields into p;
+// no fields come back nil.
+func DecodeAuthProvider(p *latchkey.AuthProvider, config, fields string) error {
+	if err := json.Unmarshal([]byte(config), &p.Config); err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(fields), &p.MetadataFields); err != nil {
+		return err
+	}
+	if len(p.MetadataFields) == 0 {
+		p.MetadataFields = nil
+	}
+	return nil
+}

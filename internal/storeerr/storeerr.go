@@ -91,3 +91,28 @@ func LinkTargetTaken() error {
 func LinkSourceUsed() error {
 	return latchkey.Errorf(latchkey.EAccountNameInUse, "name already in use")
 }
+
+// AuthProviderNotFound is ENotFound: auth provider not found.
+func AuthProviderNotFound() error {
+	return latchkey.Errorf(latchkey.ENotFound, "auth provider not found")
+}
+
+// IdentityNotFound is ENotFound: identity not found.
+func IdentityNotFound() error { return latchkey.Errorf(latchkey.ENotFound, "identity not found") }
+
+// ExternalIdentityTaken is EConflict: another user has the identity at that provider, for a
+// new user.
+func ExternalIdentityTaken() error {
+	return latchkey.Errorf(latchkey.EConflict, "a user with that identity already exists")
+}
+
+// ExternalIdentityInUse is EAccountNameInUse: another user has the identity at that provider,
+// for a link.
+func ExternalIdentityInUse() error {
+	return latchkey.Errorf(latchkey.EAccountNameInUse, "identity already linked to another user")
+}
+
+// IdentityTypeTaken is EConflict: the user already has an identity of the provider type.
+func IdentityTypeTaken() error {
+	return latchkey.Errorf(latchkey.EConflict, "user already has an identity of the provider")
+}

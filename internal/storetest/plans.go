@@ -23,10 +23,12 @@ type PlanWorkload struct {
 	serverKey  *latchkey.APIKey
 	email      string
 	session    string
+	// external is the external id of a user's custom-token identity, to look up.
+	external string
 }
 
 // SeedPlans fills s, an empty store, through insert: 30,000 users of the big app (1% disabled, a tenth anonymous, 30
-// server users), a third with a key, and a small app of 10 users.
+// server users, a tenth also with a custom-token identity), a third with a key, and a small app of 10 users.
 func SeedPlans(t *testing.T, s latchkey.Store, insert Insert) *PlanWorkload {
 	t.Helper()
 	ctx := context.Background()
@@ -55,6 +57,11 @@ func SeedPlans(t *testing.T, s latchkey.Store, insert Insert) *PlanWorkload {
 			u.Email = provID
 		}
 		u.Identities = []*latchkey.Identity{{ID: latchkey.NewID(now), UserID: u.ID, ProviderType: provider, ProviderID: provID, CreatedAt: now}}
+		if i%10 == 6 {
+			u.Identities = append(u.Identities, &latchkey.Identity{ID: latchkey.NewID(now), UserID: u.ID,
+				ProviderType: latchkey.ProviderCustomToken, ProviderID: latchkey.ProviderID(app.ID, latchkey.ProviderCustomToken),
+				ExternalID: fmt.Sprintf("sub-%d", i), Data: map[string]any{"name": "User"}, CreatedAt: now})
+		}
 		users = append(users, u)
 		if i%3 == 0 || u.Type == latchkey.UserTypeServer {
 			hash := make([]byte, 32)
@@ -73,6 +80,7 @@ func SeedPlans(t *testing.T, s latchkey.Store, insert Insert) *PlanWorkload {
 		t.Fatal(err)
 	}
 	w.user, w.email = users[3000], users[3000].Email
+	w.external = users[3006].Identities[1].ExternalID
 	serverUsers := map[string]bool{}
 	for _, u := range users {
 		if u.Type == latchkey.UserTypeServer {
@@ -153,6 +161,12 @@ func (w *PlanWorkload) Run(t *testing.T, s latchkey.Store) {
 	check("FindUserByEmail", err)
 	_, err = s.FindUserByID(ctx, w.Big.ID, w.user.ID)
 	check("FindUserByID", err)
+	extUser, err := s.FindUserByIdentity(ctx, w.Big.ID, latchkey.ProviderCustomToken, w.external)
+	check("FindUserByIdentity", err)
+	check("SetIdentityData", s.SetIdentityData(ctx, w.Big.ID, extUser.Identities[1].ID, map[string]any{"name": "Ada"}))
+	check("LinkIdentity", s.LinkIdentity(ctx, w.Big.ID, &latchkey.Identity{ID: latchkey.NewID(now), UserID: w.user.ID,
+		ProviderType: latchkey.ProviderGoogle, ProviderID: latchkey.ProviderID(w.Big.ID, latchkey.ProviderGoogle),
+		ExternalID: "g-1", CreatedAt: now}))
 	check("TouchAPIKey", s.TouchAPIKey(ctx, w.key.ID, now))
 	check("SetAPIKeyDisabled", s.SetAPIKeyDisabled(ctx, w.user.ID, w.key.ID, true))
 	check("SetUserDisabled", s.SetUserDisabled(ctx, w.Big.ID, w.user.ID, true))

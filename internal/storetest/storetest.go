@@ -57,6 +57,8 @@ var suite = []struct {
 	{"Race", raceCases},
 	{"Limits", limitsCases},
 	{"verify", verifyCases},
+	{"AuthProviders", authProvidersCases},
+	{"ExternalIdentities", externalIdentitiesCases},
 }
 
 // now returns the current time as the stores keep it: UTC, at millisecond precision, so that

@@ -15,8 +15,10 @@ import (
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/httpapi"
 	"github.com/latchkey/latchkey/internal/teststore"
+	"github.com/latchkey/latchkey/jose"
 	"github.com/latchkey/latchkey/service"
 	"github.com/latchkey/latchkey/ui"
+	"github.com/latchkey/latchkey/webhook"
 )
 
 // Server is a running test server.
@@ -111,7 +113,9 @@ func New(t testing.TB, opts Options) *Server {
 		opts.MailLimits = GenerousMailLimits()
 	}
 	svc, err := service.New(ctx, service.Config{Store: store, Mailer: sender, Now: clock.Now, Issuer: url, Observer: opts.Observer, Logger: opts.Logger, Limits: opts.Limits,
-		MailLimits: opts.MailLimits, SecretKey: SecretKey, PasswordHashMemory: CheapPasswordHashMemory})
+		MailLimits: opts.MailLimits, SecretKey: SecretKey, PasswordHashMemory: CheapPasswordHashMemory,
+		TokenVerifier: jose.New(jose.Config{Now: clock.Now, Logger: opts.Logger}),
+		Functions:     webhook.New(webhook.Config{Now: clock.Now, Logger: opts.Logger})})
 	if err != nil {
 		t.Fatalf("service: %v", err)
 	}
@@ -146,6 +150,7 @@ func APIConfig(svc *service.Service) httpapi.Config {
 	return httpapi.Config{
 		Apps: svc.Apps, Auth: svc.Auth, Userpass: svc.Userpass, APIKeys: svc.APIKeys, Leaks: svc.Leaks,
 		Admins: svc.Admins, Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, SigningKeys: svc.SigningKeys, Verify: svc.Verify,
+		Providers: svc.Providers,
 	}
 }
 
