@@ -334,6 +334,33 @@ func TestUserPageShowsExternalIdentity(t *testing.T) {
 	}
 }
 
+// TestCustomFunctionConfiguredInConsole: a custom function configured with the console's
+// form logs users in through its webhook, and the user's page shows what it said of them.
+func TestCustomFunctionConfiguredInConsole(t *testing.T) {
+	srv := newConsoleServer(t)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"id": "crm-7", "name": "Yuri", "email": "yuri@example.com"}`))
+	}))
+	t.Cleanup(hook.Close)
+	b := newClient(t, srv.URL, nil)
+	tok := signInAdmin(t, b)
+	if a := b.post("/console/apps/"+srv.AppID+"/providers/custom-function", providerForm(tok, "url", hook.URL, "secret", functionSecret)); a.status != http.StatusSeeOther {
+		t.Fatalf("configure: %d\n%s", a.status, a.body)
+	}
+	login, err := srv.Service.Auth.LogIn(context.Background(), srv.App, latchkey.Credentials{
+		Provider: latchkey.ProviderCustomFunction, Payload: []byte(`{"crmToken": "t"}`)})
+	if err != nil {
+		t.Fatalf("log in through the custom function: %v", err)
+	}
+	a := b.get("/console/apps/" + srv.AppID + "/users/" + login.UserID)
+	for _, want := range []string{`<td class="mono">custom-function</td>`, "crm-7", "<li>email: yuri@example.com</li>", "<li>name: Yuri</li>"} {
+		if !strings.Contains(a.body, want) {
+			t.Errorf("the user's page lacks %s", want)
+		}
+	}
+}
+
 // TestAuthProvidersInBrowser: an admin configures a custom JWT provider through its form in
 // headless Chromium, has a refusal explained next to the form, and disables the provider.
 func TestAuthProvidersInBrowser(t *testing.T) {
