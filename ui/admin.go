@@ -56,7 +56,7 @@ func (h *Handler) consolePage(r *http.Request, title, nav string, app *latchkey.
 	c := currentOf(r)
 	return &pageData{
 		Title: title, Console: true, Nav: nav, CSRF: h.csrfToken(r, c.id), Who: c.ws.Email, App: app,
-		Flash: h.takeFlash(r.Context(), c), Data: data,
+		Providers: h.providers != nil, Flash: h.takeFlash(r.Context(), c), Data: data,
 	}
 }
 

@@ -116,6 +116,14 @@ func newLayoutServer(t *testing.T) (*testserver.Server, layoutPaths) {
 	if err := srv.Service.Apps.CreateApp(adminCtx, app); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := srv.Service.Providers.CreateAuthProvider(adminCtx, app.ID, &latchkey.AuthProvider{
+		Type: latchkey.ProviderCustomToken,
+		Config: latchkey.AuthProviderConfig{SigningAlgorithm: latchkey.AlgRS256, UseJWKURI: true, Audience: []string{"customer-portal-production-eu-west", "customer-portal-staging"},
+			JWKURI: "https://identity.customer-portal.example.com/tenants/eu-west-primary/.well-known/jwks.json"},
+		MetadataFields: []latchkey.MetadataField{{Name: "organization.billing.contact_email", FieldName: "billing_contact_email", Required: true}},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if err := srv.Service.Userpass.Register(ctx, app, longEmail, userPassword); err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +207,7 @@ func newLayoutServer(t *testing.T) (*testserver.Server, layoutPaths) {
 			console + "/users/" + u.ID + "/keys/" + key.ID + "/delete",
 			console + "/server-keys",
 			console + "/server-keys/" + serverKey.ID + "/delete",
+			console + "/providers",
 			"/console/audit",
 			"/console/audit?app=" + longAppID + "&user=" + u.ID,
 		},

@@ -3,10 +3,13 @@ package ui
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +37,7 @@ func staticFS() fs.FS {
 type page struct{ t *template.Template }
 
 var pageNames = []string{
-	"error", "confirm", "sign_in", "apps", "app_settings", "server_keys", "users", "user", "audit",
+	"error", "confirm", "sign_in", "apps", "app_settings", "auth_providers", "server_keys", "users", "user", "audit",
 	"account", "account_sign_in", "home", "forgot",
 }
 
@@ -77,7 +80,8 @@ var funcs = template.FuncMap{
 		}
 		return latchkey.FormatDuration(time.Duration(n) * time.Second)
 	},
-	"detail": auditDetail,
+	"detail":       auditDetail,
+	"identityData": identityData,
 	"providers": func(u *latchkey.User) []string {
 		var ps []string
 		for _, id := range u.Identities {
@@ -85,6 +89,24 @@ var funcs = template.FuncMap{
 		}
 		return ps
 	},
+}
+
+// identityData writes what an external provider said of a user as name: value lines, by
+// name; a value that is not text is written as JSON.
+func identityData(data map[string]any) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(data)) {
+		v, ok := data[k].(string)
+		if !ok {
+			b, err := json.Marshal(data[k])
+			if err != nil {
+				continue
+			}
+			v = string(b)
+		}
+		out = append(out, latchkey.Visible(k)+": "+latchkey.Visible(v))
+	}
+	return out
 }
 
 // when writes a time in UTC to the minute, as a <time> whose date and time of day each stay
@@ -121,8 +143,10 @@ type pageData struct {
 	CSRF    string        // the token every form carries
 	Who     string        // the signed-in admin's or user's email
 	App     *latchkey.App // the app the page is about
-	Flash   *flash
-	Data    any
+	// Providers says the console has its sign-in providers page.
+	Providers bool
+	Flash     *flash
+	Data      any
 }
 
 // render writes a page. The template runs into a buffer first, so a failing template

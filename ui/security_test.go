@@ -299,6 +299,8 @@ func TestCSRF(t *testing.T) {
 		{"AppSettings", admin, "/console/apps/" + srv.AppID, form("name", "renamed", "password_min_length", "6", "refresh_token_lifetime_seconds", "5184000", "key_prefix", "lk", "max_key_lifetime_seconds", "0")},
 		{"DeleteApp", admin, "/console/apps/" + srv.AppID + "/delete", nil},
 		{"CreateServerKey", admin, "/console/apps/" + srv.AppID + "/server-keys", form("name", "csrf-key")},
+		{"SaveProvider", admin, "/console/apps/" + srv.AppID + "/providers/custom-function", form("url", "https://functions.example.com/login", "secret", "a webhook secret of the app")},
+		{"DeleteProvider", admin, "/console/apps/" + srv.AppID + "/providers/custom-function/delete", nil},
 		{"DisableUser", admin, userURL + "/disable", nil},
 		{"RevokeSessions", admin, userURL + "/logout", nil},
 		{"DeleteUser", admin, userURL + "/delete", nil},
@@ -358,6 +360,9 @@ func TestCSRF(t *testing.T) {
 	}
 	if keys, _ := srv.Store.FindServerAPIKeys(ctx, srv.App.ID); len(keys) != 0 {
 		t.Errorf("a server key was created")
+	}
+	if _, err := srv.Store.FindAuthProvider(ctx, srv.App.ID, latchkey.ProviderCustomFunction); latchkey.ErrorCode(err) != latchkey.ENotFound {
+		t.Errorf("a sign-in provider was configured: %v", err)
 	}
 	u, err := srv.Store.FindUserByID(ctx, srv.App.ID, users[0].ID)
 	if err != nil || u.Disabled {

@@ -33,6 +33,9 @@ type Config struct {
 	Audit      latchkey.AuditService
 	// Verify sets the console's key limits and gives both pages each key's usage.
 	Verify latchkey.VerifyService
+	// Providers configures the apps' external sign-in providers; nil leaves the console
+	// without its sign-in providers page.
+	Providers latchkey.AuthProviderService
 	// WebSessions keeps the signed-in browsers, for every node alike.
 	WebSessions latchkey.WebSessionService
 	Logger      *slog.Logger
@@ -62,6 +65,7 @@ type Handler struct {
 	audit       latchkey.AuditService
 	verify      latchkey.VerifyService
 	webSessions latchkey.WebSessionService
+	providers   latchkey.AuthProviderService
 }
 
 // New returns a Handler with its routes registered.
@@ -83,6 +87,7 @@ func New(cfg Config) *Handler {
 		audit:       cfg.Audit,
 		verify:      cfg.Verify,
 		webSessions: cfg.WebSessions,
+		providers:   cfg.Providers,
 	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
@@ -188,6 +193,15 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /console/apps/{app}/server-keys/{key}/enable", h.withAdmin(h.handleSetServerKey(false)))
 	m.HandleFunc("GET /console/apps/{app}/server-keys/{key}/delete", h.withAdmin(h.handleDeleteServerKeyConfirm))
 	m.HandleFunc("POST /console/apps/{app}/server-keys/{key}/delete", h.withAdmin(h.handleDeleteServerKey))
+
+	if h.providers != nil {
+		m.HandleFunc("GET /console/apps/{app}/providers", h.withAdmin(h.handleProviders))
+		m.HandleFunc("POST /console/apps/{app}/providers/{type}", h.withAdmin(h.handleSaveProvider))
+		m.HandleFunc("POST /console/apps/{app}/providers/{type}/disable", h.withAdmin(h.handleSetProvider(true)))
+		m.HandleFunc("POST /console/apps/{app}/providers/{type}/enable", h.withAdmin(h.handleSetProvider(false)))
+		m.HandleFunc("GET /console/apps/{app}/providers/{type}/delete", h.withAdmin(h.handleDeleteProviderConfirm))
+		m.HandleFunc("POST /console/apps/{app}/providers/{type}/delete", h.withAdmin(h.handleDeleteProvider))
+	}
 
 	m.HandleFunc("GET /console/apps/{app}/users", h.withAdmin(h.handleUsers))
 	m.HandleFunc("GET /console/apps/{app}/users/{user}", h.withAdmin(h.handleUser))

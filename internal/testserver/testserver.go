@@ -159,6 +159,7 @@ func UIConfig(svc *service.Service) ui.Config {
 	return ui.Config{
 		Apps: svc.Apps, Auth: svc.Auth, Userpass: svc.Userpass, APIKeys: svc.APIKeys, Admins: svc.Admins,
 		Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, WebSessions: svc.WebSessions, Verify: svc.Verify,
+		Providers: svc.Providers,
 	}
 }
 
