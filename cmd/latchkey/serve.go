@@ -150,7 +150,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			TrustedProxies: c.Limits.TrustedProxies, WriteTimeout: c.Limits.WriteTimeout,
 			UI: ui.New(ui.Config{
 				Apps: svc.Apps, Auth: svc.Auth, Userpass: svc.Userpass, APIKeys: svc.APIKeys, Admins: svc.Admins,
-				Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, WebSessions: svc.WebSessions, Verify: svc.Verify,
+				Users: svc.Users, ServerKeys: svc.ServerKeys, Audit: svc.Audit, WebSessions: svc.WebSessions, Verify: svc.Verify, Providers: svc.Providers,
 				Logger: logger, SecureCookies: strings.HasPrefix(publicURL, "https://"),
 			}),
 		}),
