@@ -32,26 +32,30 @@ const (
 
 var summaryLine = regexp.MustCompile(`^\d+ passed, 0 failed$`)
 
-// TestRealmWeb runs compat/realm-web/flow.mjs (the realm-web SDK's user API keys flow, and
-// custom user data set by an admin) against a freshly built server on the embedded SQLite
-// database and on PostgreSQL.
+// TestRealmWeb runs the realm-web flows against a freshly built server on the embedded SQLite
+// database and on PostgreSQL: compat/realm-web/flow.mjs (the user API keys flow, linking an
+// email/password identity, and custom user data set by an admin), then
+// compat/realm-web/external.mjs (the external providers: custom tokens by HS256 key, RS256 PEM
+// key and JWK set URL, a custom function's webhook, Google and Apple ID tokens, and linking
+// each of them to an anonymous user), which serves its JWK sets and webhook itself, on loopback.
 func TestRealmWeb(t *testing.T) {
 	root := moduleRoot(t)
 	flowDir := filepath.Join(root, "compat", "realm-web")
 	ensureNodeModules(t, flowDir)
 	bin := buildServer(t, root)
 
-	t.Run("sqlite", func(t *testing.T) {
-		srv := startServerEnv(t, bin, compatAdminEnv)
-		runRealmWebFlow(t, flowDir, "flow.mjs", srv.URL, compatAdminEnv)
-		srv.Stop(t)
-	})
-
-	t.Run("postgres", func(t *testing.T) {
-		srv := startServerEnv(t, bin, compatAdminEnv, "--database", pgtest.NewDatabase(t))
-		runRealmWebFlow(t, flowDir, "flow.mjs", srv.URL, compatAdminEnv)
-		srv.Stop(t)
-	})
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) {
+			var args []string
+			if store == "postgres" {
+				args = []string{"--database", pgtest.NewDatabase(t)}
+			}
+			srv := startServerEnv(t, bin, compatAdminEnv, args...)
+			runRealmWebFlow(t, flowDir, "flow.mjs", srv.URL, compatAdminEnv)
+			runRealmWebFlow(t, flowDir, "external.mjs", srv.URL, compatAdminEnv)
+			srv.Stop(t)
+		})
+	}
 }
 
 // moduleRoot is the directory above this package (go test runs in the package directory).

@@ -18,96 +18,7 @@ import { createHmac, generateKeyPairSync, randomBytes, sign, timingSafeEqual } f
 import http from "node:http";
 import * as Realm from "realm-web";
 
-const baseUrl = (process.env.LATCHKEY_URL || "").replace(/\/+$/, "");
-const appId = process.env.LATCHKEY_APP_ID || "";
-if (!baseUrl || !appId) {
-  console.log("not ok - setup: LATCHKEY_URL and LATCHKEY_APP_ID must be set");
-  process.exit(1);
-}
-
-const HEX24 = /^[0-9a-f]{24}$/;
-const run = randomBytes(4).toString("hex"); // keeps subjects unique if the data dir is reused
-
-let passed = 0;
-
-async function check(name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    const detail =
-      err instanceof Realm.MongoDBRealmError
-        ? `${err.message} [statusCode=${err.statusCode} errorCode=${err.errorCode} error=${JSON.stringify(err.error)}]`
-        : err && err.stack
-          ? err.stack
-          : String(err);
-    console.log(`not ok - ${name}: ${detail}`);
-    process.exit(1);
-  }
-  passed++;
-  console.log(`ok - ${name}`);
-}
-
-// An in-memory storage with the interface realm-web expects; each App gets its own.
-class MemoryStorage {
-  constructor(items = {}, keyPart = "") {
-    this.items = items;
-    this.keyPart = keyPart;
-  }
-  full(key) {
-    return this.keyPart ? `${this.keyPart}:${key}` : key;
-  }
-  get(key) {
-    return this.full(key) in this.items ? this.items[this.full(key)] : null;
-  }
-  set(key, value) {
-    this.items[this.full(key)] = value;
-  }
-  remove(key) {
-    delete this.items[this.full(key)];
-  }
-  prefix(keyPart) {
-    return new MemoryStorage(this.items, this.full(keyPart));
-  }
-  clear(prefix = "") {
-    for (const key of Object.keys(this.items)) {
-      if (key.startsWith(this.full(prefix))) delete this.items[key];
-    }
-  }
-  addListener() {}
-  removeListener() {}
-}
-
-function newApp() {
-  return new Realm.App({ id: appId, baseUrl, storage: new MemoryStorage() });
-}
-
-// Awaits a promise that must reject with a MongoDBRealmError of the given shape; error is the
-// exact message or a RegExp it must match.
-async function rejects(promise, { status, code, error }) {
-  let err;
-  try {
-    await promise;
-  } catch (e) {
-    err = e;
-  }
-  if (err === undefined) {
-    assert.fail(`expected a ${status} ${code ?? "(no error_code)"} error, but the call succeeded`);
-  }
-  if (!(err instanceof Realm.MongoDBRealmError)) throw err;
-  assert.equal(err.statusCode, status, `statusCode (${err.message})`);
-  assert.equal(err.errorCode, code, `errorCode (${err.message})`);
-  if (error instanceof RegExp) assert.match(err.error, error, `error (${err.message})`);
-  else if (error !== undefined) assert.equal(err.error, error, `error (${err.message})`);
-  assert.equal(typeof err.link, "string", "link is a string");
-  assert.ok(err.link.startsWith(`${baseUrl}/`) && err.link.includes("logs?co_id="), `link ${JSON.stringify(err.link)}`);
-  return err;
-}
-
-function decodeJwt(token) {
-  const parts = token.split(".");
-  assert.equal(parts.length, 3, "JWT has three parts");
-  return JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
-}
+import { HEX24, adminFetch, adminLogin, appId, baseUrl, check, decodeJwt, newApp, rejects, run, summary } from "./harness.mjs";
 
 function providerTypes(user) {
   return user.identities.map((i) => i.providerType);
@@ -283,28 +194,7 @@ function assertWebhookSigned() {
 
 // --- the admin API --------------------------------------------------------------------------
 
-const adminEmail = process.env.LATCHKEY_ADMIN_EMAIL || "";
-const adminPassword = process.env.LATCHKEY_ADMIN_PASSWORD || "";
-const adminBase = `${baseUrl}/api/admin/v3.0`;
 let admin; // { token, app: the app's admin URL }
-
-async function adminFetch(method, url, body) {
-  const res = await fetch(url, {
-    method,
-    headers: { Authorization: `Bearer ${admin.token}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed = null;
-  if (text) {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      assert.fail(`${method} ${url}: ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
-    }
-  }
-  return { status: res.status, body: parsed, text };
-}
 
 const providersURL = () => `${admin.app}/auth_providers`;
 const providerURL = (name) => `${admin.app}/auth_providers/${name}`;
@@ -354,17 +244,7 @@ const customTokenHS = {
 };
 
 await check("admin API: log in and find the app", async () => {
-  assert.ok(adminEmail && adminPassword, "LATCHKEY_ADMIN_EMAIL and LATCHKEY_ADMIN_PASSWORD must be set");
-  const res = await fetch(`${adminBase}/auth/providers/local-userpass/login`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: adminEmail, password: adminPassword }),
-  });
-  assert.equal(res.status, 200);
-  const { access_token: token } = await res.json();
-  const profile = await (await fetch(`${adminBase}/auth/profile`, { headers: { Authorization: `Bearer ${token}` } })).json();
-  const group = profile.roles[0].group_id;
-  admin = { token, app: `${adminBase}/groups/${group}/apps/${appId}` };
+  admin = await adminLogin();
 });
 
 await check("bad provider settings: 400 InvalidParameter, nothing configured", async () => {
@@ -873,5 +753,4 @@ await check("configured again: the function's users log in as before", async () 
 for (const res of hanging) res.destroy();
 oidc.closeAllConnections();
 fn.closeAllConnections();
-console.log(`${passed} passed, 0 failed`);
-process.exit(0);
+summary();

@@ -13,131 +13,15 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import * as Realm from "realm-web";
 
-const baseUrl = (process.env.LATCHKEY_URL || "").replace(/\/+$/, "");
-const appId = process.env.LATCHKEY_APP_ID || "";
-if (!baseUrl || !appId) {
-  console.log("not ok - setup: LATCHKEY_URL and LATCHKEY_APP_ID must be set");
-  process.exit(1);
-}
+import { HEX24, adminFetch, adminLogin, appId, baseUrl, check, decodeJwt, newApp, rejects, run, summary } from "./harness.mjs";
 
-const HEX24 = /^[0-9a-f]{24}$/;
 const INVALID_NAME = "can only contain ASCII letters, numbers, underscores, and hyphens";
-const run = randomBytes(4).toString("hex"); // keeps emails unique if the data dir is reused
-
-let passed = 0;
-
-async function check(name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    const detail =
-      err instanceof Realm.MongoDBRealmError
-        ? `${err.message} [statusCode=${err.statusCode} errorCode=${err.errorCode} error=${JSON.stringify(err.error)}]`
-        : err && err.stack
-          ? err.stack
-          : String(err);
-    console.log(`not ok - ${name}: ${detail}`);
-    process.exit(1);
-  }
-  passed++;
-  console.log(`ok - ${name}`);
-}
-
-// An in-memory storage with the interface realm-web expects; each App gets its own so that
-// sessions of the same user in different Apps do not overwrite each other.
-class MemoryStorage {
-  constructor() {
-    this.items = {};
-  }
-  get(key) {
-    return key in this.items ? this.items[key] : null;
-  }
-  set(key, value) {
-    this.items[key] = value;
-  }
-  remove(key) {
-    delete this.items[key];
-  }
-  prefix(keyPart) {
-    return new PrefixedStorage(this, keyPart);
-  }
-  clear(prefix) {
-    for (const key of Object.keys(this.items)) {
-      if (!prefix || key.startsWith(prefix)) delete this.items[key];
-    }
-  }
-  addListener() {}
-  removeListener() {}
-}
-
-class PrefixedStorage {
-  constructor(storage, keyPart) {
-    this.storage = storage;
-    this.keyPart = keyPart;
-  }
-  full(key) {
-    return `${this.keyPart}:${key}`;
-  }
-  get(key) {
-    return this.storage.get(this.full(key));
-  }
-  set(key, value) {
-    this.storage.set(this.full(key), value);
-  }
-  remove(key) {
-    this.storage.remove(this.full(key));
-  }
-  prefix(keyPart) {
-    return new PrefixedStorage(this, keyPart);
-  }
-  clear(prefix = "") {
-    this.storage.clear(this.full(prefix));
-  }
-  addListener(listener) {
-    this.storage.addListener(listener);
-  }
-  removeListener(listener) {
-    this.storage.removeListener(listener);
-  }
-}
-
-function newApp() {
-  return new Realm.App({ id: appId, baseUrl, storage: new MemoryStorage() });
-}
-
-// Awaits a promise that must reject with a MongoDBRealmError of the given shape.
-async function rejects(promise, { status, code, error }) {
-  let err;
-  try {
-    await promise;
-  } catch (e) {
-    err = e;
-  }
-  if (err === undefined) {
-    assert.fail(`expected a ${status} ${code ?? "(no error_code)"} error, but the call succeeded`);
-  }
-  if (!(err instanceof Realm.MongoDBRealmError)) throw err;
-  assert.equal(err.statusCode, status, `statusCode (${err.message})`);
-  assert.equal(err.errorCode, code, `errorCode (${err.message})`);
-  if (error !== undefined) assert.equal(err.error, error, `error (${err.message})`);
-  assert.equal(typeof err.link, "string", "link is a string");
-  // What the SDK test suites check (NET/DART: contains "logs?co_id="; core: contains the base URL).
-  // The /app/<app_id>/ part is left out: a request whose token names no live session has no app.
-  assert.ok(err.link.startsWith(`${baseUrl}/`) && err.link.includes("logs?co_id="), `link ${JSON.stringify(err.link)}`);
-  return err;
-}
 
 function assertListedKey(got, want) {
   assert.equal(got._id, want._id);
   assert.equal(got.name, want.name);
   assert.equal(got.disabled, want.disabled);
   assert.ok(!("key" in got), `key object must not carry "key": ${JSON.stringify(got)}`);
-}
-
-function decodeJwt(token) {
-  const parts = token.split(".");
-  assert.equal(parts.length, 3, "JWT has three parts");
-  return JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
 }
 
 function hasIdentity(user, providerType) {
@@ -596,33 +480,11 @@ await check("a refresh token used as access token is refreshed and the call retr
 // An admin sets the user's custom data through the admin API; realm-web's refreshCustomData
 // (a token refresh) returns it and customData (the access token's user_data) shows it.
 
-const adminEmail = process.env.LATCHKEY_ADMIN_EMAIL || "";
-const adminPassword = process.env.LATCHKEY_ADMIN_PASSWORD || "";
-const adminBase = `${baseUrl}/api/admin/v3.0`;
-let admin; // { token, customDataUrl(userId) }
-
-async function adminFetch(method, url, body) {
-  const res = await fetch(url, {
-    method,
-    headers: { Authorization: `Bearer ${admin.token}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+let admin; // { customDataUrl(userId) }
 
 await check("admin API: log in and find the group", async () => {
-  assert.ok(adminEmail && adminPassword, "LATCHKEY_ADMIN_EMAIL and LATCHKEY_ADMIN_PASSWORD must be set");
-  const res = await fetch(`${adminBase}/auth/providers/local-userpass/login`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username: adminEmail, password: adminPassword }),
-  });
-  assert.equal(res.status, 200);
-  const { access_token: token } = await res.json();
-  const profile = await (await fetch(`${adminBase}/auth/profile`, { headers: { Authorization: `Bearer ${token}` } })).json();
-  const group = profile.roles[0].group_id;
-  admin = { token, customDataUrl: (id) => `${adminBase}/groups/${group}/apps/${appId}/users/${id}/custom_data` };
+  const { app: appURL } = await adminLogin();
+  admin = { customDataUrl: (id) => `${appURL}/users/${id}/custom_data` };
 });
 
 await check("customData is {} before any is set", async () => {
@@ -718,4 +580,4 @@ await check("the other user is unaffected", async () => {
   await bob.logOut();
 });
 
-console.log(`${passed} passed, 0 failed`);
+summary();
