@@ -120,7 +120,8 @@ func (m *Metrics) ObserveRequest(route string, status int, d time.Duration) {
 	m.duration.WithLabelValues(route, code).Observe(d.Seconds())
 }
 
-var providers = []string{latchkey.ProviderAnonymous, latchkey.ProviderUserpass, latchkey.ProviderAPIKey}
+var providers = []string{latchkey.ProviderAnonymous, latchkey.ProviderUserpass, latchkey.ProviderAPIKey,
+	latchkey.ProviderCustomToken, latchkey.ProviderCustomFunction, latchkey.ProviderGoogle, latchkey.ProviderApple}
 
 type keyAction struct{ kind, action string }
 

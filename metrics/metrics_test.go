@@ -130,6 +130,7 @@ func TestLabels(t *testing.T) {
 	m.ObserveRequest("/redirect/target", 0, 0)
 	m.ObserveRequest("", 999, 0)
 	m.ObserveEvent(&latchkey.AuditEvent{Event: latchkey.EventLogin, Outcome: "success", Details: map[string]string{"provider": "6b08aa@example.com"}})
+	m.ObserveEvent(&latchkey.AuditEvent{Event: latchkey.EventLogin, Outcome: "failure", Details: map[string]string{"provider": latchkey.ProviderCustomToken}})
 	m.ObserveMail("confirm", "sent")
 	m.ObserveMail("reset", "suppressed")
 	m.ObserveMail("x@example.com", "whatever")
@@ -142,6 +143,8 @@ func TestLabels(t *testing.T) {
 		`latchkey_http_requests_total{route="unmatched",status="200"} 1`,
 		`latchkey_http_requests_total{route="unmatched",status="other"} 1`,
 		`latchkey_logins_total{outcome="success",provider="other"} 1`,
+		`latchkey_logins_total{outcome="failure",provider="custom-token"} 1`,
+		`latchkey_logins_total{outcome="success",provider="oauth2-apple"} 0`,
 		`latchkey_mail_messages_total{kind="confirm",outcome="sent"} 1`,
 		`latchkey_mail_messages_total{kind="reset",outcome="suppressed"} 1`,
 		`latchkey_mail_messages_total{kind="other",outcome="other"} 1`,
