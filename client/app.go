@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -185,24 +186,13 @@ func (a *App) LogIn(ctx context.Context, creds Credentials) (*User, error) {
 	if creds.provider == "" {
 		return nil, errors.New("client: log in: empty credentials")
 	}
-	body := map[string]any{}
-	for k, v := range creds.body {
-		body[k] = v
-	}
-	device := map[string]any{"platform": "go"}
-	if id := a.DeviceID(); id != "" && id != zeroDeviceID {
-		// Canonical EJSON, as realm-web sends it.
-		device["deviceId"] = map[string]string{"$oid": id}
-	}
-	body["options"] = map[string]any{"device": device}
-
 	var resp struct {
 		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`
 		UserID       string `json:"user_id"`
 		DeviceID     string `json:"device_id"`
 	}
-	path := "/app/" + url.PathEscape(a.appID) + "/auth/providers/" + url.PathEscape(creds.provider) + "/login"
+	path, body := a.loginRequest(creds)
 	if err := a.send(ctx, http.MethodPost, path, "", body, &resp); err != nil {
 		return nil, err
 	}
@@ -229,6 +219,23 @@ func (a *App) LogIn(ctx context.Context, creds Credentials) (*User, error) {
 		return u, fmt.Errorf("client: logged in, but the tokens were not saved: %w", err)
 	}
 	return u, nil
+}
+
+// loginRequest is the path and body of a login, or of a link, with creds: the credentials'
+// fields and the SDK's device options, with the device id once the server has given one.
+func (a *App) loginRequest(creds Credentials) (path string, body map[string]any) {
+	body = maps.Clone(creds.body)
+	if body == nil {
+		body = map[string]any{}
+	}
+	device := map[string]any{"platform": "go"}
+	if id := a.DeviceID(); id != "" && id != zeroDeviceID {
+		// Canonical EJSON, as realm-web sends it.
+		device["deviceId"] = map[string]string{"$oid": id}
+	}
+	body["options"] = map[string]any{"device": device}
+	path = "/app/" + url.PathEscape(a.appID) + "/auth/providers/" + url.PathEscape(creds.provider) + "/login"
+	return path, body
 }
 
 // LogInAsync is LogIn in the background: it returns at once, and the channel delivers the

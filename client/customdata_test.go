@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/client"
@@ -76,6 +78,56 @@ func TestAdminUserCustomData(t *testing.T) {
 		}
 		if err := users.SetCustomData(ctx, missing, json.RawMessage(`{"a":1}`)); !errors.Is(err, client.ErrUserNotFound) {
 			t.Fatalf("SetCustomData = %v, want ErrUserNotFound", err)
+		}
+	})
+}
+
+func TestUser_CustomData(t *testing.T) {
+	ctx := context.Background()
+	srv := newExternalServer(t, newIDP(t), nil)
+	users := mustLogInAdmin(t, srv).Users(srv.AppID)
+
+	t.Run("FromFunction", func(t *testing.T) {
+		u := mustLogIn(t, mustNewApp(t, srv), client.FunctionCredentials(map[string]any{
+			"username": "cd", "custom_data": map[string]any{"plan": "pro", "seats": 3},
+		}))
+		if got, want := u.CustomData(), (map[string]any{"plan": "pro", "seats": float64(3)}); !maps.Equal(got, want) {
+			t.Errorf("CustomData() = %v, want %v", got, want)
+		}
+	})
+
+	t.Run("Refresh", func(t *testing.T) {
+		u := mustRegister(t, mustNewApp(t, srv))
+		if got := u.CustomData(); got == nil || len(got) != 0 {
+			t.Errorf("CustomData() of a user without any = %#v, want an empty map", got)
+		}
+		if err := users.SetCustomData(ctx, u.ID(), json.RawMessage(`{"plan":"team"}`)); err != nil {
+			t.Fatal(err)
+		}
+		// The access token is the one of the login until it is refreshed.
+		if got := u.CustomData(); len(got) != 0 {
+			t.Errorf("CustomData() before the refresh = %v, want the login's, empty", got)
+		}
+		srv.Clock.Advance(time.Second) // a new iat, so a new token
+		got, err := u.RefreshCustomData(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (map[string]any{"plan": "team"}); !maps.Equal(got, want) || !maps.Equal(u.CustomData(), want) {
+			t.Errorf("RefreshCustomData() = %v, CustomData() = %v; want %v", got, u.CustomData(), want)
+		}
+	})
+
+	t.Run("ErrNotLoggedIn", func(t *testing.T) {
+		u := mustRegister(t, mustNewApp(t, srv))
+		if err := u.LogOut(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := u.CustomData(); got == nil || len(got) != 0 {
+			t.Errorf("CustomData() of a logged-out user = %#v, want an empty map", got)
+		}
+		if _, err := u.RefreshCustomData(ctx); !errors.Is(err, client.ErrNotLoggedIn) {
+			t.Errorf("RefreshCustomData() = %v, want ErrNotLoggedIn", err)
 		}
 	})
 }

@@ -1,11 +1,14 @@
 // Package client is the Go SDK of Latchkey. It speaks the App Services ("Realm") client API
 // v2.0, so it works with a Latchkey server and with anything else that speaks that API.
 //
-// An App logs users in with email/password, anonymous or API-key credentials and keeps them,
-// with the Realm SDKs' semantics: a current user, every known user, switching between them;
-// a request refused for an expired access token refreshes the token and is retried once; a
-// refused refresh token logs the user out. A TokenStore (a FileStore, say) keeps the users
-// across program runs. A user's APIKeys create, list, fetch, rotate, enable, disable and
+// An App logs users in with email/password, anonymous or API-key credentials, or those of
+// an app's external providers (JWTCredentials, FunctionCredentials, GoogleCredentials,
+// AppleCredentials), and keeps them, with the Realm SDKs' semantics: a current user, every
+// known user, switching between them; a request refused for an expired access token
+// refreshes the token and is retried once; a refused refresh token logs the user out. A
+// TokenStore (a FileStore, say) keeps the users across program runs. A user links more
+// credentials to itself (LinkCredentials) and reads its custom data (CustomData,
+// RefreshCustomData). A user's APIKeys create, list, fetch, rotate, enable, disable and
 // delete the user API keys that let a device or a service log in as that user.
 //
 //	app, err := client.NewApp("http://127.0.0.1:9090", "latchkey-qmzvx")

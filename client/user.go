@@ -2,8 +2,12 @@ package client
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 )
 
@@ -36,8 +40,9 @@ func (u *User) ID() string { return u.id }
 // App returns the App the user belongs to.
 func (u *User) App() *App { return u.app }
 
-// Provider returns the provider of the user's latest login: ProviderEmailPassword,
-// ProviderAnonymous or ProviderAPIKey. A session opened with an API key cannot manage keys.
+// Provider returns the provider of the user's latest login, such as ProviderEmailPassword,
+// ProviderAnonymous, ProviderAPIKey or ProviderCustomToken; an anonymous user that links
+// credentials takes their provider. A session opened with an API key cannot manage keys.
 func (u *User) Provider() string {
 	u.app.mu.Lock()
 	defer u.app.mu.Unlock()
@@ -168,9 +173,12 @@ type Profile struct {
 
 // Identity links a user to one auth provider.
 type Identity struct {
-	ID           string `json:"id"`
+	ID           string `json:"id"` // an external identity's id at its provider (a JWT's sub)
 	ProviderType string `json:"provider_type"`
 	ProviderID   string `json:"provider_id"`
+	// ProviderData is what an external provider said of the user at its latest login: a
+	// custom token's metadata fields, a Google or Apple token's email and name.
+	ProviderData map[string]any `json:"provider_data,omitempty"`
 }
 
 // Email returns the profile's email, or "" for users without one.
@@ -189,4 +197,100 @@ func (u *User) Profile(ctx context.Context) (Profile, error) {
 // APIKeys returns the calls that manage the user's API keys.
 func (u *User) APIKeys() *APIKeys {
 	return &APIKeys{user: u}
+}
+
+// LinkCredentials adds the identity of creds to the user, as realm-web's linkCredentials
+// does: the user keeps its id, its sessions and its keys, and may log in with creds from then
+// on. It sends the login of creds with ?link=true and the user's access token, and takes the
+// new access token the server answers; the refresh token stays. An anonymous user stops
+// being anonymous: it may then create API keys, LogOut keeps it, and Provider becomes the
+// provider of creds.
+//
+// Anonymous credentials are refused before any request, as realm-core refuses them. Errors
+// from the server: ErrAccountNameInUse (409) when the identity belongs to another user or
+// the user has one of that provider already; ErrInvalidPassword or ErrAuth (401) for
+// credentials that do not log in; ErrAuth (403) for a session opened with an API key;
+// ErrBadRequest for API key credentials. An expired access token is refreshed and the link
+// sent again once; a refused credential is not sent again, so that it counts once toward
+// the server's limits.
+func (u *User) LinkCredentials(ctx context.Context, creds Credentials) error {
+	switch creds.provider {
+	case "":
+		return errors.New("client: link credentials: empty credentials")
+	case ProviderAnonymous:
+		return errors.New("client: link credentials: anonymous credentials cannot be linked to a user")
+	}
+	refresh, token := u.token(refreshToken), u.token(accessToken)
+	if refresh == "" {
+		return fmt.Errorf("client: user %s: %w", u.id, ErrNotLoggedIn)
+	}
+	path, body := u.app.loginRequest(creds)
+	path += "?link=true"
+	var resp struct {
+		AccessToken string `json:"access_token"`
+		UserID      string `json:"user_id"`
+	}
+	err := u.app.send(ctx, http.MethodPost, path, token, body, &resp)
+	if errors.Is(err, ErrInvalidSession) {
+		if rerr := u.refresh(ctx, token); rerr != nil {
+			return err // the original refusal, as request returns it
+		}
+		if token = u.token(accessToken); token == "" {
+			return err
+		}
+		err = u.app.send(ctx, http.MethodPost, path, token, body, &resp)
+	}
+	if err != nil {
+		return err
+	}
+	if resp.UserID != u.id {
+		return fmt.Errorf("client: link credentials: the server answered for user %q, not %s", resp.UserID, u.id)
+	}
+	if resp.AccessToken == "" {
+		return errors.New("client: link credentials: the server's answer lacks the access token")
+	}
+	u.app.mu.Lock()
+	if u.refreshToken == refresh { // not logged out or in again meanwhile
+		u.accessToken = resp.AccessToken
+		if u.provider == ProviderAnonymous {
+			u.provider = creds.provider
+		}
+	}
+	u.app.mu.Unlock()
+	if err := u.app.save(); err != nil {
+		return fmt.Errorf("client: linked, but the tokens were not saved: %w", err)
+	}
+	return nil
+}
+
+// CustomData returns the user's custom data as its access token carries it (the token's
+// user_data claim, which the SDK reads without verifying it), or an empty map when it has
+// none. The token was made at the latest login or refresh: RefreshCustomData gets the data
+// as it is now.
+func (u *User) CustomData() map[string]any {
+	data := map[string]any{}
+	parts := strings.Split(u.AccessToken(), ".")
+	if len(parts) != 3 {
+		return data
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return data
+	}
+	var claims struct {
+		UserData map[string]any `json:"user_data"`
+	}
+	if json.Unmarshal(payload, &claims) == nil && claims.UserData != nil {
+		data = claims.UserData
+	}
+	return data
+}
+
+// RefreshCustomData refreshes the access token, which the server makes with the user's
+// custom data as it is now, and returns that data, as realm-web's refreshCustomData does.
+func (u *User) RefreshCustomData(ctx context.Context) (map[string]any, error) {
+	if err := u.RefreshAccessToken(ctx); err != nil {
+		return nil, err
+	}
+	return u.CustomData(), nil
 }
