@@ -30,7 +30,7 @@ func newAuthProviderResponse(p *latchkey.AuthProvider) authProviderResponse {
 type authProviderRequest struct {
 	Name           string                        `json:"name"`
 	Type           string                        `json:"type"`
-	Disabled       bool                          `json:"disabled"`
+	Disabled       *bool                         `json:"disabled"`
 	Config         latchkey.AuthProviderConfig   `json:"config"`
 	SecretConfig   *latchkey.AuthProviderSecrets `json:"secret_config"`
 	MetadataFields []latchkey.MetadataField      `json:"metadata_fields"`
@@ -85,7 +85,7 @@ func (s *Server) handleAdminAuthProvider(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleAdminCreateAuthProvider(w http.ResponseWriter, r *http.Request) {
-	p, err := decodeAuthProvider(r, "")
+	p, _, err := decodeAuthProvider(r, "")
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -99,7 +99,14 @@ func (s *Server) handleAdminCreateAuthProvider(w http.ResponseWriter, r *http.Re
 }
 
 func (s *Server) handleAdminReplaceAuthProvider(w http.ResponseWriter, r *http.Request) {
-	p, err := decodeAuthProvider(r, r.PathValue("provider"))
+	p, disabled, err := decodeAuthProvider(r, r.PathValue("provider"))
+	if err == nil && disabled == nil {
+		// A replacement that does not say keeps the provider enabled or disabled.
+		var old *latchkey.AuthProvider
+		if old, err = s.providers.FindAuthProvider(r.Context(), r.PathValue("appID"), p.Type); err == nil {
+			p.Disabled = old.Disabled
+		}
+	}
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -116,24 +123,28 @@ func (s *Server) handleAdminDeleteAuthProvider(w http.ResponseWriter, r *http.Re
 	s.writeOutcome(w, r, s.providers.DeleteAuthProvider(r.Context(), r.PathValue("appID"), r.PathValue("provider")))
 }
 
-// decodeAuthProvider reads a provider's settings; path, when set, is the provider the URL
-// names, which the body's name and type must agree with.
-func decodeAuthProvider(r *http.Request, path string) (*latchkey.AuthProvider, error) {
+// decodeAuthProvider reads a provider's settings, and disabled as the body gives it (nil when
+// it does not); path, when set, is the provider the URL names, which the body's name and type
+// must agree with.
+func decodeAuthProvider(r *http.Request, path string) (p *latchkey.AuthProvider, disabled *bool, err error) {
 	var req authProviderRequest
 	if err := decodeStrict(r, &req); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if req.Type == "" {
 		req.Type = path
 	}
 	switch {
 	case path != "" && req.Type != path:
-		return nil, latchkey.Errorf(latchkey.EInvalid, "type must be the provider the URL names, '%s'", path)
+		return nil, nil, latchkey.Errorf(latchkey.EInvalid, "type must be the provider the URL names, '%s'", path)
 	case req.Name != "" && req.Name != req.Type:
-		return nil, latchkey.Errorf(latchkey.EInvalid, "name must be the provider's type, '%s'", req.Type)
+		return nil, nil, latchkey.Errorf(latchkey.EInvalid, "name must be the provider's type, '%s'", req.Type)
 	}
-	return &latchkey.AuthProvider{Type: req.Type, Disabled: req.Disabled, Config: req.Config,
-		Secrets: req.SecretConfig, MetadataFields: req.MetadataFields}, nil
+	p = &latchkey.AuthProvider{Type: req.Type, Config: req.Config, Secrets: req.SecretConfig, MetadataFields: req.MetadataFields}
+	if req.Disabled != nil {
+		p.Disabled = *req.Disabled
+	}
+	return p, req.Disabled, nil
 }
 
 func (s *Server) setProvider(enabled bool) http.HandlerFunc {

@@ -190,8 +190,21 @@ func TestAuthProvidersAdmin(t *testing.T) {
 		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/custom-token/disable"), tok, nil).wantEmpty(t, http.StatusNoContent)
 		e.do(t, "POST", loginPath(e.AppID, "custom-token"), "", tokenBody(signHS(t, hsSecret, e.claimsFor("kept", "other-aud")))).
 			wantErrorBody(t, http.StatusBadRequest, "AuthProviderNotFound")
+		// A replacement that does not say keeps it disabled; one that does enables it.
+		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/custom-token"), tok, map[string]any{
+			"config": map[string]any{"audience": []string{"other-aud"}, "signingAlgorithm": "HS256"},
+		}).wantJSON(t, http.StatusOK, &got)
+		if got["disabled"] != true {
+			t.Errorf("replaced without disabled = %v; want it kept disabled", got)
+		}
 		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/custom-token/enable"), tok, nil).wantEmpty(t, http.StatusNoContent)
 		e.login(t, e.AppID, "custom-token", tokenBody(signHS(t, hsSecret, e.claimsFor("kept", "other-aud"))))
+		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/oauth2-apple"), tok, map[string]any{
+			"disabled": true, "config": map[string]any{"clientId": "com.example.app", "jwkURI": p.url("/jwks")},
+		}).wantJSON(t, http.StatusOK, &got)
+		if got["disabled"] != true {
+			t.Errorf("replaced with disabled = %v; want it disabled", got)
+		}
 
 		e.do(t, "DELETE", adminAppPath(e.AppID, "/auth_providers/oauth2-google"), tok, nil).wantEmpty(t, http.StatusNoContent)
 		e.do(t, "GET", adminAppPath(e.AppID, "/auth_providers/oauth2-google"), tok, nil).wantErrorBody(t, http.StatusNotFound, noCode)
