@@ -319,6 +319,7 @@ func TestCustomTokenLogin(t *testing.T) {
 			{"alg none", none, "invalid custom auth token"},
 			{"missing required field", signHS(t, hsSecret, noName), "invalid custom auth token: required metadata field 'user.name' is missing"},
 			{"not a JWT", "garbage", "invalid custom auth token"},
+			{"NUL in sub", signHS(t, hsSecret, jwt.MapClaims{"sub": "a\x00b", "user": map[string]any{"name": "x"}, "aud": "my-aud", "exp": e.Clock.Now().Add(time.Hour).Unix()}), "without NUL"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				e.do(t, "POST", loginPath(e.AppID, "custom-token"), "", tokenBody(tc.token)).

@@ -26,7 +26,7 @@ type externalIdentity struct {
 // or EProviderDisabled when it is not configured, disabled, or this server cannot serve it.
 func (s *core) enabledProvider(ctx context.Context, app *latchkey.App, typ string) (*latchkey.AuthProvider, error) {
 	unsupported := latchkey.Errorf(latchkey.EProviderDisabled, "authentication via '%s' is unsupported", typ)
-	if typ == latchkey.ProviderCustomFunction && s.functions == nil || typ != latchkey.ProviderCustomFunction && s.externalTokens == nil {
+	if (typ == latchkey.ProviderCustomFunction && s.functions == nil) || (typ != latchkey.ProviderCustomFunction && s.externalTokens == nil) {
 		return nil, unsupported
 	}
 	p, err := s.store.FindAuthProvider(ctx, app.ID, typ)
@@ -122,18 +122,11 @@ func (s *core) checkIDToken(ctx context.Context, p *latchkey.AuthProvider, creds
 	}
 	sub, _ := claims["sub"].(string)
 	id := &externalIdentity{provider: p.Type, externalID: sub, data: map[string]any{}}
-	for _, c := range []string{"email", "name", "picture", "given_name", "family_name"} {
-		if v, ok := claims[c].(string); ok && v != "" {
-			id.data[c] = v
+	// The ID token's claims under the profile's names, as the Realm SDKs read them.
+	for claim, field := range map[string]string{"email": "email", "name": "name", "picture": "picture", "given_name": "first_name", "family_name": "last_name"} {
+		if v, ok := claims[claim].(string); ok && v != "" {
+			id.data[field] = v
 		}
-	}
-	if v, ok := id.data["given_name"]; ok {
-		id.data["first_name"] = v
-		delete(id.data, "given_name")
-	}
-	if v, ok := id.data["family_name"]; ok {
-		id.data["last_name"] = v
-		delete(id.data, "family_name")
 	}
 	return id, nil
 }
@@ -169,8 +162,8 @@ func (s *core) callFunction(ctx context.Context, p *latchkey.AuthProvider, creds
 // normalizeIdentity checks the provider's answer: an external id, and data that the stores
 // can hold within its bound.
 func normalizeIdentity(id *externalIdentity) error {
-	if id.externalID == "" || len(id.externalID) > 256 {
-		return latchkey.Errorf(latchkey.EUnauthorized, "the provider's user id must be 1 to 256 characters")
+	if id.externalID == "" || len(id.externalID) > 256 || strings.ContainsRune(id.externalID, 0) {
+		return latchkey.Errorf(latchkey.EUnauthorized, "the provider's user id must be 1 to 256 characters, without NUL")
 	}
 	if len(id.data) == 0 {
 		id.data = nil
