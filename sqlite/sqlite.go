@@ -30,10 +30,9 @@ var _ latchkey.Store = (*Store)(nil)
 var migrationFS embed.FS
 
 // pragmas apply to every connection of both pools. synchronous(FULL) makes each commit fsync
-// the WAL, so an acknowledged write survives kill -9 and power loss; busy_timeout covers other
-// processes (such as the CLI) holding the write lock.
-const pragmas = "_pragma=busy_timeout(10000)" +
-	"&_pragma=journal_mode(WAL)" +
+// the WAL, so an acknowledged write survives kill -9 and power loss; busy_timeout (added by
+// open) covers other processes (such as the CLI) holding the write lock.
+const pragmas = "_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(FULL)" +
 	"&_pragma=foreign_keys(ON)"
 
@@ -56,6 +55,16 @@ type Store struct {
 // Open opens the database file at path, creating it and its parent directory if needed, and
 // applies the pending migrations.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, busyTimeout)
+}
+
+// busyTimeout is how long a statement waits for a lock that another process holds before it
+// fails with SQLITE_BUSY, which the store answers as the database unavailable.
+const busyTimeout = 10 * time.Second
+
+// open is Open with the busy timeout given.
+func open(ctx context.Context, path string, busy time.Duration) (*Store, error) {
+	params := fmt.Sprintf("_pragma=busy_timeout(%d)&", busy.Milliseconds()) + pragmas
 	// The two pools must see the same database, which an in-memory one is not; the driver
 	// reads everything after a '?' as its parameters, and treats a "file:" URI differently.
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.Contains(path, "?") {
@@ -68,7 +77,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 
-	write, err := sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
+	write, err := sql.Open("sqlite", path+"?"+params+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -79,7 +88,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 	// query_only guards against a write slipping into the read pool, where it would bypass
 	// the write pool's serialization.
-	read, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)")
+	read, err := sql.Open("sqlite", path+"?"+params+"&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -318,7 +327,21 @@ func wrap(op string, err error) error {
 	if err == nil || errors.As(err, &e) {
 		return err
 	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
+	err = fmt.Errorf("sqlite: %s: %w", op, err)
+	if isBusy(err) {
+		// Another process held a lock past the busy timeout: the client may try again.
+		return latchkey.StoreUnavailable(err)
+	}
+	return err
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED, of any extended kind.
+func isBusy(err error) bool {
+	switch errorCode(err) & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return true
+	}
+	return false
 }
 
 // inTx runs fn in a transaction on the write connection and commits it; an error of fn's or
