@@ -50,7 +50,9 @@ func openNodes(t testing.TB, n int, raw bool) ([]latchkey.Store, *sql.DB) {
 	case "", "sqlite":
 		path := filepath.Join(t.TempDir(), "data", "latchkey.db")
 		open = func() (latchkey.Store, error) { return sqlite.Open(context.Background(), path) }
-		driver, rawName = "sqlite", path
+		// The raw connection waits for the stores' write lock, as another process would,
+		// rather than failing with SQLITE_BUSY while a node writes.
+		driver, rawName = "sqlite", path+"?_pragma=busy_timeout(10000)"
 	case "postgres":
 		url := pgtest.NewDatabase(t)
 		open = func() (latchkey.Store, error) {
