@@ -157,6 +157,34 @@ func (h *Handler) pathApp(w http.ResponseWriter, r *http.Request) (*latchkey.App
 	return app, true
 }
 
+// pathUser resolves the path's app and its user, or answers the error.
+func (h *Handler) pathUser(w http.ResponseWriter, r *http.Request) (*latchkey.App, *latchkey.User, bool) {
+	app, ok := h.pathApp(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	u, _, err := h.users.FindUser(r.Context(), app.ID, r.PathValue("user"))
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, nil, false
+	}
+	return app, u, true
+}
+
+// pathUserKey resolves the path's app and a key of the path's user, or answers the error.
+func (h *Handler) pathUserKey(w http.ResponseWriter, r *http.Request) (*latchkey.App, *latchkey.APIKey, bool) {
+	app, ok := h.pathApp(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	k, err := h.users.FindUserAPIKey(r.Context(), app.ID, r.PathValue("user"), r.PathValue("key"))
+	if err != nil {
+		h.fail(w, r, err)
+		return nil, nil, false
+	}
+	return app, k, true
+}
+
 func (h *Handler) handleAppSettings(w http.ResponseWriter, r *http.Request) {
 	app, ok := h.pathApp(w, r)
 	if !ok {

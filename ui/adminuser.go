@@ -194,14 +194,8 @@ var userActions = []userAction{
 
 func (h *Handler) handleUserActionConfirm(a userAction) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		app, ok := h.pathApp(w, r)
+		app, u, ok := h.pathUser(w, r)
 		if !ok {
-			return
-		}
-		ctx := r.Context()
-		u, _, err := h.users.FindUser(ctx, app.ID, r.PathValue("user"))
-		if err != nil {
-			h.fail(w, r, err)
 			return
 		}
 		back := userURL(app.ClientAppID, u.ID)
@@ -263,18 +257,11 @@ func (h *Handler) handleSetUserKey(disabled bool) http.HandlerFunc {
 }
 
 func (h *Handler) handleDeleteUserKeyConfirm(w http.ResponseWriter, r *http.Request) {
-	app, ok := h.pathApp(w, r)
+	app, k, ok := h.pathUserKey(w, r)
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	user := r.PathValue("user")
-	k, err := h.users.FindUserAPIKey(ctx, app.ID, user, r.PathValue("key"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	back := userURL(app.ClientAppID, user)
+	back := userURL(app.ClientAppID, r.PathValue("user"))
 	h.render(w, r, http.StatusOK, "confirm", h.consolePage(r, "Delete key", "users", app, confirmData{
 		Question: "Delete the key " + k.Name + " (" + k.Start + "…) of this user?",
 		Detail:   "Whatever uses it can no longer log in, and its sessions end at once. This cannot be undone.",
@@ -299,14 +286,8 @@ func (h *Handler) handleDeleteUserKey(w http.ResponseWriter, r *http.Request) {
 // handleSetUserCustomData replaces a user's custom data with the form's JSON object; an
 // empty form clears it. A refused form is shown again as sent, with the reason.
 func (h *Handler) handleSetUserCustomData(w http.ResponseWriter, r *http.Request) {
-	app, ok := h.pathApp(w, r)
+	app, u, ok := h.pathUser(w, r)
 	if !ok {
-		return
-	}
-	ctx := r.Context()
-	u, _, err := h.users.FindUser(ctx, app.ID, r.PathValue("user"))
-	if err != nil {
-		h.fail(w, r, err)
 		return
 	}
 	text := r.PostForm.Get("custom_data")
@@ -318,7 +299,7 @@ func (h *Handler) handleSetUserCustomData(w http.ResponseWriter, r *http.Request
 	if !json.Valid([]byte(data)) {
 		msg = "Custom data must be a JSON object."
 	} else {
-		err := h.users.SetUserCustomData(ctx, app.ID, u.ID, json.RawMessage(data))
+		err := h.users.SetUserCustomData(r.Context(), app.ID, u.ID, json.RawMessage(data))
 		refusal, answered := h.saved(w, r, err, userURL(app.ClientAppID, u.ID), "Custom data of "+userName(u)+" saved.")
 		if answered {
 			return

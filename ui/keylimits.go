@@ -211,17 +211,11 @@ func metaText(meta json.RawMessage) string {
 // handleSetUserKeyLimits sets a user key's limits from the console's form; a refused form
 // comes back with the message next to it.
 func (h *Handler) handleSetUserKeyLimits(w http.ResponseWriter, r *http.Request) {
-	app, ok := h.pathApp(w, r)
+	app, k, ok := h.pathUserKey(w, r)
 	if !ok {
 		return
 	}
-	ctx := r.Context()
 	user := r.PathValue("user")
-	k, err := h.users.FindUserAPIKey(ctx, app.ID, user, r.PathValue("key"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	form, was := readLimitsForm(r.PostForm, ""), readLimitsForm(r.PostForm, "was_")
 	limits, msg := form.limits(was)
 	if msg == "" && noChange(limits) {
@@ -229,7 +223,7 @@ func (h *Handler) handleSetUserKeyLimits(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if msg == "" {
-		_, err := h.verify.SetUserAPIKeyLimits(ctx, app.ID, user, k.ID, limits)
+		_, err := h.verify.SetUserAPIKeyLimits(r.Context(), app.ID, user, k.ID, limits)
 		var answered bool
 		if msg, answered = h.saved(w, r, err, userURL(app.ClientAppID, user), "Limits of key "+k.Name+" saved."); answered {
 			return
