@@ -12,6 +12,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/client"
+	"github.com/latchkey/latchkey/internal/testidp"
 )
 
 // tokenUserData returns the user_data claim of an access token, without verifying it.
@@ -84,7 +85,7 @@ func TestAdminUserCustomData(t *testing.T) {
 
 func TestUser_CustomData(t *testing.T) {
 	ctx := context.Background()
-	srv := newExternalServer(t, newIDP(t), nil)
+	srv := newExternalServer(t, testidp.New(t), nil)
 	users := mustLogInAdmin(t, srv).Users(srv.AppID)
 
 	t.Run("FromFunction", func(t *testing.T) {

@@ -3,13 +3,9 @@ package client_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -23,6 +19,7 @@ import (
 
 	"github.com/latchkey/latchkey"
 	"github.com/latchkey/latchkey/client"
+	"github.com/latchkey/latchkey/internal/testidp"
 	"github.com/latchkey/latchkey/internal/testserver"
 	"github.com/latchkey/latchkey/webhook"
 )
@@ -32,46 +29,16 @@ const (
 	webhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 )
 
-// idp is a local identity provider, standing in for Google and Apple: an RSA key served as
-// a JWK set, which signs ID tokens.
-type idp struct {
-	key *rsa.PrivateKey
-	url string // the JWK set's URL
-}
-
-func newIDP(t *testing.T) *idp {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
-			"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256",
-			"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
-			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()),
-		}}})
-	}))
-	t.Cleanup(srv.Close)
-	return &idp{key: key, url: srv.URL + "/jwks"}
-}
-
-// idToken is an ID token of the issuer for the audience and subject, valid at the server's
+// idToken is an ID token of p for the issuer, audience and subject, valid at the server's
 // clock, with the extra claims.
-func (p *idp) idToken(t *testing.T, srv *testserver.Server, iss, aud, sub string, extra jwt.MapClaims) string {
+func idToken(t *testing.T, p *testidp.Provider, srv *testserver.Server, iss, aud, sub string, extra jwt.MapClaims) string {
 	t.Helper()
 	c := claims(srv, sub, aud)
 	c["iss"] = iss
 	for k, v := range extra {
 		c[k] = v
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
-	tok.Header["kid"] = "k1"
-	s, err := tok.SignedString(p.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return p.Sign(t, c)
 }
 
 // claims are valid claims for sub and aud at the server's clock.
@@ -88,11 +55,7 @@ func customToken(t *testing.T, srv *testserver.Server, sub string, extra jwt.Map
 	for k, v := range extra {
 		c[k] = v
 	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString([]byte(hsSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return testidp.SignHS(t, hsSecret, c)
 }
 
 // functionReceiver is the app's custom function: a webhook that checks the server's
@@ -123,7 +86,7 @@ func functionReceiver(t *testing.T, srv *testserver.Server, payloads chan<- map[
 // newExternalServer starts a server whose default app has the four external providers: a
 // custom token (HS256, audience my-aud, the email claim mapped), the custom function of
 // functionReceiver, and Google and Apple checked against p's key set.
-func newExternalServer(t *testing.T, p *idp, payloads chan<- map[string]any) *testserver.Server {
+func newExternalServer(t *testing.T, p *testidp.Provider, payloads chan<- map[string]any) *testserver.Server {
 	t.Helper()
 	srv := newAdminServer(t)
 	admin := mustLogInAdmin(t, srv)
@@ -138,10 +101,10 @@ func newExternalServer(t *testing.T, p *idp, payloads chan<- map[string]any) *te
 		Secrets: &latchkey.AuthProviderSecrets{Secret: webhookSecret},
 	}, {
 		Type:   client.ProviderGoogle,
-		Config: latchkey.AuthProviderConfig{ClientID: "google-client", JWKURI: p.url},
+		Config: latchkey.AuthProviderConfig{ClientID: "google-client", JWKURI: p.URL("/jwks")},
 	}, {
 		Type:   client.ProviderApple,
-		Config: latchkey.AuthProviderConfig{ClientID: "com.example.app", JWKURI: p.url},
+		Config: latchkey.AuthProviderConfig{ClientID: "com.example.app", JWKURI: p.URL("/jwks")},
 	}} {
 		if _, err := admin.CreateAuthProvider(context.Background(), srv.AppID, ap); err != nil {
 			t.Fatalf("configure %s: %v", ap.Type, err)
@@ -167,7 +130,7 @@ func mustIdentity(t *testing.T, u *client.User, provider string) client.Identity
 }
 
 func TestLogIn_External(t *testing.T) {
-	p := newIDP(t)
+	p := testidp.New(t)
 	payloads := make(chan map[string]any, 1)
 	srv := newExternalServer(t, p, payloads)
 
@@ -187,11 +150,11 @@ func TestLogIn_External(t *testing.T) {
 		}, client.ProviderCustomFunction, "fn-fay", map[string]any{"name": "fay"},
 	}, {
 		"Google", func() client.Credentials {
-			return client.GoogleCredentials(p.idToken(t, srv, latchkey.GoogleIssuer, "google-client", "g-1", jwt.MapClaims{"email": "gee@example.com"}))
+			return client.GoogleCredentials(idToken(t, p, srv, latchkey.GoogleIssuer, "google-client", "g-1", jwt.MapClaims{"email": "gee@example.com"}))
 		}, client.ProviderGoogle, "g-1", map[string]any{"email": "gee@example.com"},
 	}, {
 		"Apple", func() client.Credentials {
-			return client.AppleCredentials(p.idToken(t, srv, latchkey.AppleIssuer, "com.example.app", "a-1", nil))
+			return client.AppleCredentials(idToken(t, p, srv, latchkey.AppleIssuer, "com.example.app", "a-1", nil))
 		}, client.ProviderApple, "a-1", nil,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,7 +197,7 @@ func TestLogIn_External(t *testing.T) {
 
 func TestUser_LinkCredentials(t *testing.T) {
 	ctx := context.Background()
-	srv := newExternalServer(t, newIDP(t), nil)
+	srv := newExternalServer(t, testidp.New(t), nil)
 
 	t.Run("OK", func(t *testing.T) {
 		app := mustNewApp(t, srv)

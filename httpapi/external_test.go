@@ -2,16 +2,11 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/latchkey/latchkey"
+	"github.com/latchkey/latchkey/internal/testidp"
 	"github.com/latchkey/latchkey/webhook"
 )
 
@@ -29,73 +25,6 @@ const (
 	hsSecret      = "an-hs256-secret-of-at-least-32-characters"
 	webhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 )
-
-// idp is a local identity provider: an RSA key served as a JWK set, which signs tokens.
-type idp struct {
-	key  *rsa.PrivateKey
-	kid  string
-	srv  *httptest.Server
-	hang chan struct{}
-}
-
-func newIDP(t *testing.T) *idp {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &idp{key: key, kid: "k1", hang: make(chan struct{})}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
-			"kty": "RSA", "kid": p.kid, "use": "sig", "alg": "RS256",
-			"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
-			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()),
-		}}})
-	})
-	mux.HandleFunc("GET /garbage", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "not json") })
-	mux.HandleFunc("GET /hang", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-p.hang:
-		case <-r.Context().Done():
-		}
-	})
-	p.srv = httptest.NewServer(mux)
-	t.Cleanup(func() { close(p.hang); p.srv.Close() })
-	return p
-}
-
-func (p *idp) url(path string) string { return p.srv.URL + path }
-
-// sign signs claims with the provider's RSA key and kid.
-func (p *idp) sign(t *testing.T, claims jwt.MapClaims) string {
-	t.Helper()
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
-	tok.Header["kid"] = p.kid
-	s, err := tok.SignedString(p.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func (p *idp) publicPEM(t *testing.T) string {
-	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(&p.key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
-}
-
-func signHS(t *testing.T, secret string, claims jwt.MapClaims) string {
-	t.Helper()
-	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(secret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // claimsFor are valid claims for sub and aud at the server's clock.
 func (e *env) claimsFor(sub, aud string) jwt.MapClaims {
@@ -133,7 +62,7 @@ func TestAuthProvidersAdmin(t *testing.T) {
 	t.Parallel()
 	e, admin := newAdminEnv(t)
 	tok := admin.AccessToken
-	p := newIDP(t)
+	p := testidp.New(t)
 
 	t.Run("OK", func(t *testing.T) {
 		var got map[string]any
@@ -158,7 +87,7 @@ func TestAuthProvidersAdmin(t *testing.T) {
 			t.Errorf("google = %v; want the real issuer and JWK URL by default, no secrets", got)
 		}
 		e.do(t, "POST", adminAppPath(e.AppID, "/auth_providers"), tok, map[string]any{
-			"type": "oauth2-apple", "config": map[string]any{"clientId": "com.example.app", "jwkURI": p.url("/jwks")},
+			"type": "oauth2-apple", "config": map[string]any{"clientId": "com.example.app", "jwkURI": p.URL("/jwks")},
 		}).wantJSON(t, http.StatusCreated, nil)
 
 		var list []map[string]any
@@ -184,11 +113,11 @@ func TestAuthProvidersAdmin(t *testing.T) {
 		if got["secrets_set"] != true {
 			t.Errorf("replaced = %v; want the secrets kept", got)
 		}
-		e.login(t, e.AppID, "custom-token", tokenBody(signHS(t, hsSecret, e.claimsFor("kept", "other-aud"))))
+		e.login(t, e.AppID, "custom-token", tokenBody(testidp.SignHS(t, hsSecret, e.claimsFor("kept", "other-aud"))))
 
 		// Disabled, it answers as an unknown provider; enabled again, it logs in.
 		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/custom-token/disable"), tok, nil).wantEmpty(t, http.StatusNoContent)
-		e.do(t, "POST", loginPath(e.AppID, "custom-token"), "", tokenBody(signHS(t, hsSecret, e.claimsFor("kept", "other-aud")))).
+		e.do(t, "POST", loginPath(e.AppID, "custom-token"), "", tokenBody(testidp.SignHS(t, hsSecret, e.claimsFor("kept", "other-aud")))).
 			wantErrorBody(t, http.StatusBadRequest, "AuthProviderNotFound")
 		// A replacement that does not say keeps it disabled; one that does enables it.
 		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/custom-token"), tok, map[string]any{
@@ -198,9 +127,9 @@ func TestAuthProvidersAdmin(t *testing.T) {
 			t.Errorf("replaced without disabled = %v; want it kept disabled", got)
 		}
 		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/custom-token/enable"), tok, nil).wantEmpty(t, http.StatusNoContent)
-		e.login(t, e.AppID, "custom-token", tokenBody(signHS(t, hsSecret, e.claimsFor("kept", "other-aud"))))
+		e.login(t, e.AppID, "custom-token", tokenBody(testidp.SignHS(t, hsSecret, e.claimsFor("kept", "other-aud"))))
 		e.do(t, "PUT", adminAppPath(e.AppID, "/auth_providers/oauth2-apple"), tok, map[string]any{
-			"disabled": true, "config": map[string]any{"clientId": "com.example.app", "jwkURI": p.url("/jwks")},
+			"disabled": true, "config": map[string]any{"clientId": "com.example.app", "jwkURI": p.URL("/jwks")},
 		}).wantJSON(t, http.StatusOK, &got)
 		if got["disabled"] != true {
 			t.Errorf("replaced with disabled = %v; want it disabled", got)
@@ -224,7 +153,7 @@ func TestAuthProvidersAdmin(t *testing.T) {
 			{"short HS256 key", token(map[string]any{"signingAlgorithm": "HS256"}, "short"), http.StatusBadRequest, "InvalidParameter", ""},
 			{"RS256 key not PEM", token(map[string]any{"signingAlgorithm": "RS256"}, hsSecret), http.StatusBadRequest, "InvalidParameter", ""},
 			{"no keys", token(map[string]any{"signingAlgorithm": "HS256"}), http.StatusBadRequest, "InvalidParameter", ""},
-			{"JWK URL with HS256", token(map[string]any{"signingAlgorithm": "HS256", "useJWKURI": true, "jwkURI": p.url("/jwks")}), http.StatusBadRequest, "InvalidParameter", ""},
+			{"JWK URL with HS256", token(map[string]any{"signingAlgorithm": "HS256", "useJWKURI": true, "jwkURI": p.URL("/jwks")}), http.StatusBadRequest, "InvalidParameter", ""},
 			{"JWK URL not https", map[string]any{"type": "custom-token", "config": map[string]any{"signingAlgorithm": "RS256", "useJWKURI": true, "jwkURI": "http://example.com/jwks"}}, http.StatusBadRequest, "InvalidParameter", ""},
 			{"webhook not https", map[string]any{"type": "custom-function", "config": map[string]any{"url": "http://10.0.0.1/login"}, "secret_config": map[string]any{"secret": webhookSecret}}, http.StatusBadRequest, "InvalidParameter", ""},
 			{"webhook without secret", map[string]any{"type": "custom-function", "config": map[string]any{"url": "https://example.com/login"}}, http.StatusBadRequest, "InvalidParameter", ""},
@@ -247,7 +176,7 @@ func TestAuthProvidersAdmin(t *testing.T) {
 func TestCustomTokenLogin(t *testing.T) {
 	t.Parallel()
 	e, admin := newAdminEnv(t)
-	p := newIDP(t)
+	p := testidp.New(t)
 	e.setProvider(t, admin.AccessToken, map[string]any{
 		"type":            "custom-token",
 		"config":          map[string]any{"audience": []string{"my-aud"}, "signingAlgorithm": "HS256"},
@@ -261,8 +190,8 @@ func TestCustomTokenLogin(t *testing.T) {
 	}
 
 	t.Run("OK", func(t *testing.T) {
-		first := e.login(t, e.AppID, "custom-token", tokenBody(signHS(t, hsSecret, valid("alice"))))
-		again := e.login(t, e.AppID, "custom-token", tokenBody(signHS(t, hsSecret, valid("alice"))))
+		first := e.login(t, e.AppID, "custom-token", tokenBody(testidp.SignHS(t, hsSecret, valid("alice"))))
+		again := e.login(t, e.AppID, "custom-token", tokenBody(testidp.SignHS(t, hsSecret, valid("alice"))))
 		if first.UserID != again.UserID {
 			t.Errorf("the same sub logged in as %s, then %s", first.UserID, again.UserID)
 		}
@@ -279,15 +208,15 @@ func TestCustomTokenLogin(t *testing.T) {
 
 	t.Run("RS256", func(t *testing.T) {
 		e.setProvider(t, admin.AccessToken, map[string]any{"type": "custom-token",
-			"config": map[string]any{"audience": []string{"my-aud"}, "signingAlgorithm": "RS256", "useJWKURI": true, "jwkURI": p.url("/jwks")}})
-		e.login(t, e.AppID, "custom-token", tokenBody(p.sign(t, valid("rita"))))
+			"config": map[string]any{"audience": []string{"my-aud"}, "signingAlgorithm": "RS256", "useJWKURI": true, "jwkURI": p.URL("/jwks")}})
+		e.login(t, e.AppID, "custom-token", tokenBody(p.Sign(t, valid("rita"))))
 		e.setProvider(t, admin.AccessToken, map[string]any{"type": "custom-token",
 			"config":        map[string]any{"audience": []string{"my-aud"}, "signingAlgorithm": "RS256"},
-			"secret_config": map[string]any{"signingKeys": []string{p.publicPEM(t)}}})
-		e.login(t, e.AppID, "custom-token", tokenBody(p.sign(t, valid("rita"))))
+			"secret_config": map[string]any{"signingKeys": []string{p.PublicPEM(t)}}})
+		e.login(t, e.AppID, "custom-token", tokenBody(p.Sign(t, valid("rita"))))
 		// RS/HS confusion: the public key as an HMAC secret.
 		before := e.countUsers(t, "custom-token")
-		e.do(t, "POST", loginPath(e.AppID, "custom-token"), "", tokenBody(signHS(t, p.publicPEM(t), valid("mallory")))).
+		e.do(t, "POST", loginPath(e.AppID, "custom-token"), "", tokenBody(testidp.SignHS(t, p.PublicPEM(t), valid("mallory")))).
 			wantErrorContains(t, http.StatusUnauthorized, "AuthError", "invalid custom auth token")
 		if after := e.countUsers(t, "custom-token"); after != before {
 			t.Errorf("users %d → %d after a refused token", before, after)
@@ -313,13 +242,13 @@ func TestCustomTokenLogin(t *testing.T) {
 		for _, tc := range []struct {
 			name, token, msg string
 		}{
-			{"expired", signHS(t, hsSecret, expired), "invalid custom auth token: token is expired"},
-			{"bad signature", signHS(t, hsSecret+"x", valid("bob")), "invalid custom auth token"},
-			{"wrong audience", signHS(t, hsSecret, wrongAud), "'my-aud' not found in 'aud' claim"},
+			{"expired", testidp.SignHS(t, hsSecret, expired), "invalid custom auth token: token is expired"},
+			{"bad signature", testidp.SignHS(t, hsSecret+"x", valid("bob")), "invalid custom auth token"},
+			{"wrong audience", testidp.SignHS(t, hsSecret, wrongAud), "'my-aud' not found in 'aud' claim"},
 			{"alg none", none, "invalid custom auth token"},
-			{"missing required field", signHS(t, hsSecret, noName), "invalid custom auth token: required metadata field 'user.name' is missing"},
+			{"missing required field", testidp.SignHS(t, hsSecret, noName), "invalid custom auth token: required metadata field 'user.name' is missing"},
 			{"not a JWT", "garbage", "invalid custom auth token"},
-			{"NUL in sub", signHS(t, hsSecret, jwt.MapClaims{"sub": "a\x00b", "user": map[string]any{"name": "x"}, "aud": "my-aud", "exp": e.Clock.Now().Add(time.Hour).Unix()}), "without NUL"},
+			{"NUL in sub", testidp.SignHS(t, hsSecret, jwt.MapClaims{"sub": "a\x00b", "user": map[string]any{"name": "x"}, "aud": "my-aud", "exp": e.Clock.Now().Add(time.Hour).Unix()}), "without NUL"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				e.do(t, "POST", loginPath(e.AppID, "custom-token"), "", tokenBody(tc.token)).
@@ -335,8 +264,8 @@ func TestCustomTokenLogin(t *testing.T) {
 		// A JWK URL that answers garbage or hangs refuses within the fetch timeout.
 		for _, path := range []string{"/garbage", "/hang"} {
 			e.setProvider(t, admin.AccessToken, map[string]any{"type": "custom-token",
-				"config": map[string]any{"signingAlgorithm": "RS256", "useJWKURI": true, "jwkURI": p.url(path)}})
-			e.do(t, "POST", loginPath(e.AppID, "custom-token"), "", tokenBody(p.sign(t, valid("bob")))).
+				"config": map[string]any{"signingAlgorithm": "RS256", "useJWKURI": true, "jwkURI": p.URL(path)}})
+			e.do(t, "POST", loginPath(e.AppID, "custom-token"), "", tokenBody(p.Sign(t, valid("bob")))).
 				wantErrorContains(t, http.StatusUnauthorized, "AuthError", "invalid custom auth token")
 		}
 	})
@@ -345,7 +274,7 @@ func TestCustomTokenLogin(t *testing.T) {
 		e.setProvider(t, admin.AccessToken, map[string]any{"type": "custom-token",
 			"config":        map[string]any{"signingAlgorithm": "HS256"},
 			"secret_config": map[string]any{"signingKeys": []string{hsSecret}}})
-		token := signHS(t, hsSecret, e.claimsFor("twin", ""))
+		token := testidp.SignHS(t, hsSecret, e.claimsFor("twin", ""))
 		ids := make([]string, 8)
 		var wg sync.WaitGroup
 		for i := range ids {
@@ -364,9 +293,9 @@ func TestCustomTokenLogin(t *testing.T) {
 	})
 
 	t.Run("UserDisabled", func(t *testing.T) {
-		l := e.login(t, e.AppID, "custom-token", tokenBody(signHS(t, hsSecret, e.claimsFor("carol", ""))))
+		l := e.login(t, e.AppID, "custom-token", tokenBody(testidp.SignHS(t, hsSecret, e.claimsFor("carol", ""))))
 		e.do(t, "PUT", adminUserPath(e.AppID, l.UserID, "/disable"), admin.AccessToken, nil).wantEmpty(t, http.StatusNoContent)
-		e.do(t, "POST", loginPath(e.AppID, "custom-token"), "", tokenBody(signHS(t, hsSecret, e.claimsFor("carol", "")))).
+		e.do(t, "POST", loginPath(e.AppID, "custom-token"), "", tokenBody(testidp.SignHS(t, hsSecret, e.claimsFor("carol", "")))).
 			wantErrorBody(t, http.StatusUnauthorized, "UserDisabled")
 	})
 }
@@ -468,18 +397,18 @@ func TestCustomFunctionLogin(t *testing.T) {
 func TestIDTokenLogin(t *testing.T) {
 	t.Parallel()
 	e, admin := newAdminEnv(t)
-	p := newIDP(t)
+	p := testidp.New(t)
 	e.setProvider(t, admin.AccessToken, map[string]any{"type": "oauth2-google",
-		"config": map[string]any{"clientId": "google-client", "clientIds": []string{"google-ios"}, "jwkURI": p.url("/jwks")}})
+		"config": map[string]any{"clientId": "google-client", "clientIds": []string{"google-ios"}, "jwkURI": p.URL("/jwks")}})
 	e.setProvider(t, admin.AccessToken, map[string]any{"type": "oauth2-apple",
-		"config": map[string]any{"clientId": "com.example.app", "jwkURI": p.url("/jwks")}})
+		"config": map[string]any{"clientId": "com.example.app", "jwkURI": p.URL("/jwks")}})
 	idToken := func(iss, aud, sub string, extra map[string]any) string {
 		c := e.claimsFor(sub, aud)
 		c["iss"] = iss
 		for k, v := range extra {
 			c[k] = v
 		}
-		return p.sign(t, c)
+		return p.Sign(t, c)
 	}
 	idBody := func(tok string) map[string]any { return map[string]any{"id_token": tok, "options": device(nil)} }
 
@@ -508,7 +437,7 @@ func TestIDTokenLogin(t *testing.T) {
 			{"another issuer", "oauth2-google", idToken("https://evil.example.com", "google-client", "g-2", nil), "", "invalid Google ID token"},
 			{"Apple token to Google", "oauth2-google", idToken(latchkey.AppleIssuer, "google-client", "g-2", nil), "", "invalid Google ID token"},
 			{"nonce mismatch", "oauth2-apple", idToken(latchkey.AppleIssuer, "com.example.app", "a-2", map[string]any{"nonce": "other"}), "n0nce", "invalid Apple ID token"},
-			{"HS256", "oauth2-google", signHS(t, hsSecret, jwt.MapClaims{"iss": latchkey.GoogleIssuer, "aud": "google-client", "sub": "g-2", "exp": e.Clock.Now().Add(time.Hour).Unix()}), "", "invalid Google ID token"},
+			{"HS256", "oauth2-google", testidp.SignHS(t, hsSecret, jwt.MapClaims{"iss": latchkey.GoogleIssuer, "aud": "google-client", "sub": "g-2", "exp": e.Clock.Now().Add(time.Hour).Unix()}), "", "invalid Google ID token"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				b := idBody(tc.token)
@@ -533,7 +462,7 @@ func TestLinkExternal(t *testing.T) {
 	e, admin := newAdminEnv(t)
 	e.setProvider(t, admin.AccessToken, map[string]any{"type": "custom-token",
 		"config": map[string]any{"signingAlgorithm": "HS256"}, "secret_config": map[string]any{"signingKeys": []string{hsSecret}}})
-	jwtFor := func(sub string) map[string]any { return tokenBody(signHS(t, hsSecret, e.claimsFor(sub, ""))) }
+	jwtFor := func(sub string) map[string]any { return tokenBody(testidp.SignHS(t, hsSecret, e.claimsFor(sub, ""))) }
 
 	t.Run("OK", func(t *testing.T) {
 		anon := e.login(t, e.AppID, "anon-user", map[string]any{"options": device(nil)})
@@ -566,7 +495,7 @@ func TestLinkExternal(t *testing.T) {
 		// A second identity of the same provider.
 		e.do(t, "POST", linkPath(e.AppID, "custom-token"), taken.AccessToken, jwtFor("another")).
 			wantErrorBody(t, http.StatusConflict, "AccountNameInUse")
-		e.do(t, "POST", linkPath(e.AppID, "custom-token"), anon.AccessToken, tokenBody(signHS(t, "wrong-secret-wrong-secret-wrong-secret", e.claimsFor("x", "")))).
+		e.do(t, "POST", linkPath(e.AppID, "custom-token"), anon.AccessToken, tokenBody(testidp.SignHS(t, "wrong-secret-wrong-secret-wrong-secret", e.claimsFor("x", "")))).
 			wantErrorContains(t, http.StatusUnauthorized, "AuthError", "invalid custom auth token")
 		k := e.createKey(t, taken.RefreshToken, "k")
 		keySession := e.loginKey(t, e.AppID, k.Key)
