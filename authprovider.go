@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,15 +25,18 @@ const (
 	ProviderApple          = "oauth2-apple"
 )
 
-// ExternalProvider reports whether the provider type is one that an admin configures with an
-// AuthProvider.
-func ExternalProvider(typ string) bool {
-	switch typ {
-	case ProviderCustomToken, ProviderCustomFunction, ProviderGoogle, ProviderApple:
-		return true
-	}
-	return false
-}
+// BuiltinProviders are the providers every app has, enabled or not by its settings, in the
+// order listings show them.
+var BuiltinProviders = []string{ProviderAnonymous, ProviderUserpass, ProviderAPIKey}
+
+// ExternalProviders are the providers an admin configures with an AuthProvider.
+var ExternalProviders = []string{ProviderCustomToken, ProviderCustomFunction, ProviderGoogle, ProviderApple}
+
+// BuiltinProvider reports whether the provider type is one of BuiltinProviders.
+func BuiltinProvider(typ string) bool { return slices.Contains(BuiltinProviders, typ) }
+
+// ExternalProvider reports whether the provider type is one of ExternalProviders.
+func ExternalProvider(typ string) bool { return slices.Contains(ExternalProviders, typ) }
 
 // Signing algorithms of custom tokens.
 const (

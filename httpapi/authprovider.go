@@ -36,9 +36,6 @@ type authProviderRequest struct {
 	MetadataFields []latchkey.MetadataField      `json:"metadata_fields"`
 }
 
-// builtinProviders are the providers every app has, enabled or not by its settings.
-var builtinProviders = []string{latchkey.ProviderAnonymous, latchkey.ProviderUserpass, latchkey.ProviderAPIKey}
-
 func (s *Server) handleAdminAuthProviders(w http.ResponseWriter, r *http.Request) {
 	app, err := s.apps.FindApp(r.Context(), r.PathValue("appID"))
 	if err != nil {
@@ -46,7 +43,7 @@ func (s *Server) handleAdminAuthProviders(w http.ResponseWriter, r *http.Request
 		return
 	}
 	resp := []authProviderResponse{}
-	for _, p := range builtinProviders {
+	for _, p := range latchkey.BuiltinProviders {
 		resp = append(resp, authProviderResponse{ID: p, Name: p, Type: p, Disabled: !app.ProviderEnabled(p)})
 	}
 	if s.providers != nil {
@@ -66,7 +63,7 @@ func (s *Server) handleAdminAuthProvider(w http.ResponseWriter, r *http.Request)
 	name := r.PathValue("provider")
 	if !latchkey.ExternalProvider(name) || s.providers == nil {
 		app, err := s.apps.FindApp(r.Context(), r.PathValue("appID"))
-		if err == nil && !isBuiltinProvider(name) {
+		if err == nil && !latchkey.BuiltinProvider(name) {
 			err = errProviderNotFound(name)
 		}
 		if err != nil {
@@ -167,15 +164,6 @@ func (s *Server) setProvider(enabled bool) http.HandlerFunc {
 		}
 		s.updateApp(w, r, upd, nil)
 	}
-}
-
-func isBuiltinProvider(name string) bool {
-	for _, p := range builtinProviders {
-		if p == name {
-			return true
-		}
-	}
-	return false
 }
 
 func errProviderNotFound(name string) error {

@@ -10,6 +10,7 @@ package metrics
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -120,8 +121,7 @@ func (m *Metrics) ObserveRequest(route string, status int, d time.Duration) {
 	m.duration.WithLabelValues(route, code).Observe(d.Seconds())
 }
 
-var providers = []string{latchkey.ProviderAnonymous, latchkey.ProviderUserpass, latchkey.ProviderAPIKey,
-	latchkey.ProviderCustomToken, latchkey.ProviderCustomFunction, latchkey.ProviderGoogle, latchkey.ProviderApple}
+var providers = slices.Concat(latchkey.BuiltinProviders, latchkey.ExternalProviders)
 
 type keyAction struct{ kind, action string }
 

@@ -38,17 +38,17 @@ func (s *Auth) LogIn(ctx context.Context, app *latchkey.App, creds latchkey.Cred
 	if err != nil {
 		return nil, err
 	}
-	switch creds.Provider {
-	case latchkey.ProviderCustomToken, latchkey.ProviderCustomFunction, latchkey.ProviderGoogle, latchkey.ProviderApple:
+	switch {
+	case provider != nil:
 		var id *externalIdentity
 		if id, err = s.checkExternal(ctx, provider, creds); err == nil {
 			user, err = s.externalUser(ctx, app, id)
 		}
-	case latchkey.ProviderAnonymous:
+	case creds.Provider == latchkey.ProviderAnonymous:
 		user, err = s.createAnonymousUser(ctx, app)
-	case latchkey.ProviderUserpass:
+	case creds.Provider == latchkey.ProviderUserpass:
 		user, err = s.checkPassword(ctx, app, creds.Username, creds.Password)
-	case latchkey.ProviderAPIKey:
+	case creds.Provider == latchkey.ProviderAPIKey:
 		user, key, err = s.checkAPIKey(ctx, app, creds.Key)
 	}
 	var login *latchkey.Login

@@ -134,8 +134,7 @@ func (s *AuthProviders) DeleteAuthProvider(ctx context.Context, appID, typ strin
 	if err != nil {
 		return err
 	}
-	switch typ {
-	case latchkey.ProviderAnonymous, latchkey.ProviderUserpass, latchkey.ProviderAPIKey:
+	if latchkey.BuiltinProvider(typ) {
 		return latchkey.Errorf(latchkey.EInvalid, "the built-in provider '%s' cannot be deleted: disable it", typ)
 	}
 	err = s.store.DeleteAuthProvider(ctx, app.ID, typ)
@@ -148,9 +147,6 @@ func (s *AuthProviders) DeleteAuthProvider(ctx context.Context, appID, typ strin
 
 // prepareAuthProvider validates p and seals its secrets.
 func (s *core) prepareAuthProvider(p *latchkey.AuthProvider) error {
-	if !latchkey.ExternalProvider(p.Type) {
-		return latchkey.Errorf(latchkey.EInvalid, "type must be one of custom-token, custom-function, oauth2-google, oauth2-apple")
-	}
 	if p.Secrets != nil {
 		secrets := *p.Secrets
 		p.Secrets = &secrets

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -170,9 +169,6 @@ func parseMetadataField(s string) (latchkey.MetadataField, error) {
 	return f, nil
 }
 
-// builtinProviders are the providers every app has, which have no settings to set.
-var builtinProviders = []string{client.ProviderAnonymous, client.ProviderEmailPassword, client.ProviderAPIKey}
-
 // maxSecretFile bounds a file that a secret is read from: ten RSA keys in PEM fit many
 // times over.
 const maxSecretFile = 64 << 10
@@ -234,7 +230,7 @@ func (c *AdminProvidersSetCommand) Run(ctx context.Context, args []string) error
 	fs.StringVar(&c.SecretFile, "secret-file", "", "custom-function: a file holding the webhook's signing secret, - for standard input")
 	c.jsonFlag.register(fs, "print the provider as JSON")
 	return c.run(fs, args, func(a *client.Admin, _ []string) error {
-		if slices.Contains(builtinProviders, c.Type) {
+		if latchkey.BuiltinProvider(c.Type) {
 			return fmt.Errorf("%s is a built-in provider, with no settings: turn it on or off with providers enable or disable", c.Type)
 		}
 		p, err := c.provider()
