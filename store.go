@@ -53,7 +53,8 @@ type AppStore interface {
 
 // UserStore keeps the users of the apps and their identities.
 type UserStore interface {
-	// CreateUser inserts a user with its identities (u.Identities).
+	// CreateUser inserts a user with its identities (u.Identities) and its custom data
+	// (u.CustomData, compact JSON; nil for none).
 	// Errors: EConflict when the app already has a user with that (non-empty) email, or an
 	// identity with the provider type and (non-empty) external id of one of u's.
 	CreateUser(ctx context.Context, u *User) error

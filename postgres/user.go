@@ -31,8 +31,9 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 
 // insertUser inserts a user with its identities.
 func insertUser(ctx context.Context, tx pgx.Tx, u *latchkey.User) error {
-	_, err := tx.Exec(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		u.ID, u.AppID, u.Type, nullString(u.Email), u.PasswordHash, u.Confirmed, u.Disabled, dbTime(u.CreatedAt))
+	_, err := tx.Exec(ctx, `INSERT INTO users (`+userColumns+`, custom_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)`,
+		u.ID, u.AppID, u.Type, nullString(u.Email), u.PasswordHash, u.Confirmed, u.Disabled, dbTime(u.CreatedAt),
+		nullCustomData(u.CustomData))
 	if constraint, ok := violation(err, codeUniqueViolation); ok && constraint == "users_app_id_email_key" {
 		return storeerr.UserEmailTaken()
 	} else if err != nil {
@@ -426,13 +427,17 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, e
 // SetUserCustomData replaces the custom data of a user of the app, or clears it when data is
 // nil. Errors: ENotFound when the app has no such user.
 func (s *Store) SetUserCustomData(ctx context.Context, appID, id string, data []byte) error {
-	var v *string
-	if data != nil {
-		str := string(data)
-		v = &str
-	}
 	return s.execOne(ctx, "set user custom data", storeerr.UserNotFound,
-		`UPDATE users SET custom_data = $1::jsonb WHERE app_id = $2 AND id = $3`, v, appID, id)
+		`UPDATE users SET custom_data = $1::jsonb WHERE app_id = $2 AND id = $3`, nullCustomData(data), appID, id)
+}
+
+// nullCustomData is custom data as the column takes it: nil (NULL) for none.
+func nullCustomData(data []byte) *string {
+	if data == nil {
+		return nil
+	}
+	str := string(data)
+	return &str
 }
 
 // customData is a user's custom data as read, nil for NULL. PostgreSQL prints JSONB with

@@ -215,14 +215,11 @@ func (s *core) createExternalUser(ctx context.Context, app *latchkey.App, id *ex
 	ident := s.newIdentity(app, u.ID, id.provider, now)
 	ident.ExternalID, ident.Data = id.externalID, id.data
 	u.Identities = []*latchkey.Identity{ident}
+	if string(id.customData) != "{}" {
+		u.CustomData = id.customData
+	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return nil, err
-	}
-	if id.customData != nil && string(id.customData) != "{}" {
-		if err := s.store.SetUserCustomData(ctx, app.ID, u.ID, id.customData); err != nil {
-			return nil, err
-		}
-		u.CustomData = id.customData
 	}
 	return u, nil
 }
@@ -245,7 +242,7 @@ func (s *core) refreshExternalData(ctx context.Context, app *latchkey.App, u *la
 	if string(data) == "{}" {
 		data = nil
 	}
-	if bytes.Equal(compactJSON(u.CustomData), data) {
+	if sameCustomData(u.CustomData, data) {
 		return nil
 	}
 	if err := s.store.SetUserCustomData(ctx, app.ID, u.ID, data); err != nil {
@@ -255,16 +252,14 @@ func (s *core) refreshExternalData(ctx context.Context, app *latchkey.App, u *la
 	return nil
 }
 
-// compactJSON returns data without insignificant spaces (PostgreSQL prints JSONB with them).
-func compactJSON(data []byte) []byte {
-	if data == nil {
-		return nil
+// sameCustomData reports whether custom data as a store holds it (nil for none; PostgreSQL
+// spaces and orders JSONB its own way) is the normalized custom data norm.
+func sameCustomData(stored, norm []byte) bool {
+	if stored == nil || norm == nil {
+		return stored == nil && norm == nil
 	}
-	var b bytes.Buffer
-	if json.Compact(&b, data) != nil {
-		return data
-	}
-	return b.Bytes()
+	s, err := jsonObject(stored, "custom data", latchkey.MaxCustomDataBytes)
+	return err == nil && bytes.Equal(s, norm)
 }
 
 // linkExternal links the external identity to the caller. Linking the identity the caller

@@ -27,8 +27,9 @@ func (s *Store) CreateUser(ctx context.Context, u *latchkey.User) error {
 
 // insertUser inserts a user with its identities.
 func insertUser(ctx context.Context, tx *sql.Tx, u *latchkey.User) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.AppID, u.Type, nullString(u.Email), u.PasswordHash, u.Confirmed, u.Disabled, millis(u.CreatedAt))
+	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, custom_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.AppID, u.Type, nullString(u.Email), u.PasswordHash, u.Confirmed, u.Disabled, millis(u.CreatedAt),
+		nullCustomData(u.CustomData))
 	if isUniqueViolation(err) {
 		return storeerr.UserEmailTaken()
 	} else if err != nil {
@@ -404,12 +405,13 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string) (int64, e
 // SetUserCustomData replaces the custom data of a user of the app, or clears it when data is
 // nil. Errors: ENotFound when the app has no such user.
 func (s *Store) SetUserCustomData(ctx context.Context, appID, id string, data []byte) error {
-	var v sql.NullString
-	if data != nil {
-		v = sql.NullString{String: string(data), Valid: true}
-	}
 	return s.execOne(ctx, "set user custom data", storeerr.UserNotFound,
-		`UPDATE users SET custom_data = ? WHERE app_id = ? AND id = ?`, v, appID, id)
+		`UPDATE users SET custom_data = ? WHERE app_id = ? AND id = ?`, nullCustomData(data), appID, id)
+}
+
+// nullCustomData is custom data as the column holds it: NULL for none.
+func nullCustomData(data []byte) sql.NullString {
+	return sql.NullString{String: string(data), Valid: data != nil}
 }
 
 // customData is a user's custom data as read, nil for NULL.

@@ -34,6 +34,7 @@ var usersCases = []storeCase{
 	{"DeleteUserSessions", testUsersDeleteUserSessions},
 	{"SetUserCustomData", testUsersSetUserCustomData},
 	{"SetUserCustomDataErrNotFound", testUsersSetUserCustomDataErrNotFound},
+	{"CreateUserWithCustomData", testUsersCreateUserWithCustomData},
 }
 
 func testUsersCreateAndFind(t *testing.T, open func(t *testing.T) latchkey.Store) {
@@ -557,6 +558,18 @@ func testUsersSetUserCustomDataErrNotFound(t *testing.T, open func(t *testing.T)
 	if got := mustFindUser(t, s, app.ID, u.ID).CustomData; got != nil {
 		t.Fatalf("custom data set through another app: %s", got)
 	}
+}
+
+// testUsersCreateUserWithCustomData creates a user with its custom data in the one insert.
+func testUsersCreateUserWithCustomData(t *testing.T, open func(t *testing.T) latchkey.Store) {
+	s, app, _ := openWithUser(t, open)
+	const data = `{"plan":"pro","seats":5}`
+	u := newUser(app.ID, "carol@example.com")
+	u.CustomData = []byte(data)
+	if err := s.CreateUser(t.Context(), u); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	assertJSON(t, "FindUserByID", mustFindUser(t, s, app.ID, u.ID).CustomData, data)
 }
 
 // assertJSON checks that got is the JSON value want: stores may print it differently
