@@ -43,16 +43,24 @@ func (s *core) enabledProvider(ctx context.Context, app *latchkey.App, typ strin
 }
 
 // checkExternal asks the provider who the credentials are: it checks a custom token or an
-// ID token, or calls the custom function.
+// ID token, or calls the custom function; the answer comes back normalized.
 func (s *core) checkExternal(ctx context.Context, p *latchkey.AuthProvider, creds latchkey.Credentials) (*externalIdentity, error) {
+	var (
+		id  *externalIdentity
+		err error
+	)
 	switch p.Type {
 	case latchkey.ProviderCustomToken:
-		return s.checkCustomToken(ctx, p, creds)
+		id, err = s.checkCustomToken(ctx, p, creds)
 	case latchkey.ProviderCustomFunction:
-		return s.callFunction(ctx, p, creds)
+		id, err = s.callFunction(ctx, p, creds)
 	default:
-		return s.checkIDToken(ctx, p, creds)
+		id, err = s.checkIDToken(ctx, p, creds)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return id, normalizeIdentity(id)
 }
 
 func (s *core) checkCustomToken(ctx context.Context, p *latchkey.AuthProvider, creds latchkey.Credentials) (*externalIdentity, error) {
@@ -184,9 +192,6 @@ func normalizeIdentity(id *externalIdentity) error {
 // externalUser returns the app's user of the external identity, creating it at its first
 // login, and brings what the provider said of it up to date.
 func (s *core) externalUser(ctx context.Context, app *latchkey.App, id *externalIdentity) (*latchkey.User, error) {
-	if err := normalizeIdentity(id); err != nil {
-		return nil, err
-	}
 	u, err := s.store.FindUserByIdentity(ctx, app.ID, id.provider, id.externalID)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
 		u, err = s.createExternalUser(ctx, app, id)
@@ -265,9 +270,6 @@ func sameCustomData(stored, norm []byte) bool {
 // linkExternal links the external identity to the caller. Linking the identity the caller
 // already has answers as a success.
 func (s *core) linkExternal(ctx context.Context, app *latchkey.App, caller *latchkey.User, id *externalIdentity) error {
-	if err := normalizeIdentity(id); err != nil {
-		return err
-	}
 	now := s.now()
 	ident := s.newIdentity(app, caller.ID, id.provider, now)
 	ident.ExternalID, ident.Data = id.externalID, id.data
