@@ -46,22 +46,32 @@ function field(s, n)
   end
 end
 
--- bearer makes the script's init and request: each request is method path with the next
--- line of the file the environment variable env names as its bearer token, or that line's
--- n-th field when n is given.
-function bearer(method, path, env, n)
-  local tokens, i
+-- credential makes the script's init and request: each request is method path with the
+-- next line of the file the environment variable env names (or that line's n-th field, when
+-- n is given) in the headers that header(line) returns.
+function credential(method, path, env, n, header)
+  local lines_, i
   function init(args)
-    tokens = lines(env)
+    lines_ = lines(env)
     i = id * 7919
   end
 
   function request()
     i = i + 1
-    local t = tokens[i % #tokens + 1]
+    local t = lines_[i % #lines_ + 1]
     if n then t = field(t, n) end
-    return wrk.format(method, path, { Authorization = "Bearer " .. t })
+    return wrk.format(method, path, header(t))
   end
+end
+
+-- bearer is credential with each line (or its n-th field) as a bearer token.
+function bearer(method, path, env, n)
+  credential(method, path, env, n, function(t) return { Authorization = "Bearer " .. t } end)
+end
+
+-- cookie is credential with each line ("name=value") as a cookie.
+function cookie(method, path, env)
+  credential(method, path, env, nil, function(t) return { Cookie = t } end)
 end
 
 -- done prints one machine-readable line for bench/run: scenario, requests/s, p50 and p99 in

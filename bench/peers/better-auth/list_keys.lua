@@ -2,15 +2,6 @@
 -- password users (5 keys each), as Latchkey's list-keys row lists a password user's keys.
 dofile("bench/lib.lua")
 
-local cookies, i
-function init(args)
-  cookies = lines("LK_COOKIES")
-  i = id * 7919
-end
-
-function request()
-  i = i + 1
-  return wrk.format("GET", "/api/auth/api-key/list", { Cookie = cookies[i % #cookies + 1] })
-end
+cookie("GET", "/api/auth/api-key/list", "LK_COOKIES")
 
 expect('"apiKeys":[{')

@@ -3,15 +3,6 @@
 -- unknown session is a 200 answering null, so the answer must hold the session.
 dofile("bench/lib.lua")
 
-local cookies, i
-function init(args)
-  cookies = lines("LK_COOKIES")
-  i = id * 7919
-end
-
-function request()
-  i = i + 1
-  return wrk.format("GET", "/api/auth/get-session", { Cookie = cookies[i % #cookies + 1] })
-end
+cookie("GET", "/api/auth/get-session", "LK_COOKIES")
 
 expect('"session":{', '"user":{')
