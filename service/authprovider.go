@@ -19,14 +19,8 @@ func (s *AuthProviders) FindAuthProviders(ctx context.Context, appID string) ([]
 	if err != nil {
 		return nil, err
 	}
-	ps, err := s.store.FindAuthProviders(ctx, app.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range ps {
-		p.Secrets = nil
-	}
-	return ps, nil
+	// Stores never fill Secrets: what they hold is sealed.
+	return s.store.FindAuthProviders(ctx, app.ID)
 }
 
 // FindAuthProvider returns one of the app's external providers, without its secrets.
@@ -43,11 +37,7 @@ func (s *core) findAuthProvider(ctx context.Context, app *latchkey.App, typ stri
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
 		return nil, latchkey.Errorf(latchkey.ENotFound, "auth provider '%s' not found", typ)
 	}
-	if err != nil {
-		return nil, err
-	}
-	p.Secrets = nil
-	return p, nil
+	return p, err
 }
 
 // CreateAuthProvider configures an external provider of the app.
@@ -81,15 +71,7 @@ func (s *AuthProviders) ReplaceAuthProvider(ctx context.Context, appID string, p
 	if err != nil {
 		return nil, err
 	}
-	var old *latchkey.AuthProvider
-	if latchkey.ExternalProvider(p.Type) {
-		old, err = s.store.FindAuthProvider(ctx, app.ID, p.Type)
-	} else {
-		err = latchkey.Errorf(latchkey.ENotFound, "no such provider")
-	}
-	if latchkey.ErrorCode(err) == latchkey.ENotFound {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "auth provider '%s' not found", p.Type)
-	}
+	old, err := s.findAuthProvider(ctx, app, p.Type)
 	if err != nil {
 		return nil, err
 	}
