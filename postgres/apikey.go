@@ -94,7 +94,7 @@ const (
 	findAPIKeyAndUserQuery = `WITH k AS (` + findAPIKeyByHashQuery + `)
 		SELECT k.*, ` + userIdentityColumns + `
 		FROM k LEFT JOIN users u ON u.id = k.user_id AND u.app_id = k.app_id
-		LEFT JOIN identities i ON i.user_id = u.id` + userOrder
+		LEFT JOIN identities i ON i.user_id = u.id`
 )
 
 // FindAPIKeys returns a user's keys in creation order.
@@ -261,13 +261,12 @@ func scanAPIKey(row rowScanner) (*latchkey.APIKey, error) {
 		limits dbval.KeyLimits
 	)
 	dest := append([]any{&k.ID, &k.AppID, &k.UserID, &k.Name, &k.Hash, &k.Disabled, &k.CreatedAt,
-		&k.LastUsedAt, &k.Start, &k.Scopes, &k.ExpiresAt, &k.PreviousHash, &k.PreviousExpiresAt}, limits.Dest()...)
+		&k.LastUsedAt, &k.Start, listColumn{&k.Scopes}, &k.ExpiresAt, &k.PreviousHash, &k.PreviousExpiresAt}, limits.Dest()...)
 	if err := row.Scan(append(dest, &k.RefilledAt)...); err != nil {
 		return nil, noRow(err, storeerr.APIKeyNotFound)
 	}
 	limits.DecodeTo(&k)
 	k.RefilledAt = utcPtr(k.RefilledAt)
-	k.Scopes = nilIfEmpty(k.Scopes)
 	k.CreatedAt = k.CreatedAt.UTC()
 	k.LastUsedAt = utcPtr(k.LastUsedAt)
 	k.ExpiresAt = utcPtr(k.ExpiresAt)

@@ -133,13 +133,12 @@ func scanApp(row rowScanner) (*latchkey.App, error) {
 	)
 	if err := row.Scan(&app.ID, &app.ClientAppID, &app.Name, &app.AutoConfirm, &app.AnonymousEnabled,
 		&app.UserpassEnabled, &app.APIKeyEnabled, &app.PasswordMinLength, &lifetime, &app.AllowedOrigins,
-		&app.KeyPrefix, &maxKeyLife, &app.Scopes, &app.LeakSecretHash, &app.HideAccountExistence,
+		&app.KeyPrefix, &maxKeyLife, listColumn{&app.Scopes}, &app.LeakSecretHash, &app.HideAccountExistence,
 		&app.CreatedAt, &rateLimit, &rateLimitMS); err != nil {
 		return nil, noRow(err, storeerr.AppNotFound)
 	}
 	app.KeyRateLimit = dbval.DecodeRateLimit(rateLimit, rateLimitMS)
 	app.AllowedOrigins = nilIfEmpty(app.AllowedOrigins)
-	app.Scopes = nilIfEmpty(app.Scopes)
 	app.RefreshTokenLifetime = time.Duration(lifetime) * time.Second
 	app.MaxKeyLifetime = time.Duration(maxKeyLife) * time.Second
 	app.LeakSecretHash = nullBytes(app.LeakSecretHash)

@@ -13,6 +13,7 @@ package postgres
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -388,6 +389,27 @@ func list(l []string) []string {
 // array literal ('{a,b}', which JSONB reads as an object or rejects) in pgx's exec and
 // simple_protocol modes, and a string is written the same in every mode.
 func jsonList(l []string) string { return dbval.JSONList(l) }
+
+// listColumn is the scan destination of a JSONB list of strings (scopes): it sets
+// the list it points to, nil for an empty list or NULL, as lists come back from every store.
+// Most rows hold the empty list, which it knows without decoding JSON, a cost every token
+// check and key login would pay for otherwise.
+type listColumn struct{ list *[]string }
+
+// ScanBytes implements pgtype.BytesScanner: b is the JSON text, unwrapped from JSONB's binary
+// format, or nil for NULL.
+func (c listColumn) ScanBytes(b []byte) error {
+	if b == nil || string(b) == "[]" {
+		*c.list = nil
+		return nil
+	}
+	var l []string
+	if err := json.Unmarshal(b, &l); err != nil {
+		return err
+	}
+	*c.list = nilIfEmpty(l)
+	return nil
+}
 
 // nilIfEmpty returns nil for an empty list, as lists come back from every store.
 func nilIfEmpty(l []string) []string {

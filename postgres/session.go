@@ -66,12 +66,14 @@ func (s *Store) FindSession(ctx context.Context, id string) (*latchkey.Session, 
 	return r.session(), nil
 }
 
-// findSessionAndUserQuery reads a session's columns, then its user's with the identities as
-// FindUserByID reads them: one row per identity, or one with NULL identity columns.
-const findSessionAndUserQuery = `SELECT s.id, s.app_id, s.user_id, s.device_id, s.provider, s.api_key_id,
+// findSessionAndUserQuery reads a session's columns but its id and user id (the argument and
+// the user's id), then its user's with the identities as FindUserByID reads them: one row per
+// identity, or one with NULL identity columns. Every token's request runs it: each column
+// left out is work saved on both sides.
+const findSessionAndUserQuery = `SELECT s.app_id, s.device_id, s.provider, s.api_key_id,
 		s.created_at, s.expires_at, s.scopes, ` + userIdentityColumns + `
 	FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN identities i ON i.user_id = u.id
-	WHERE s.id = $1` + userOrder
+	WHERE s.id = $1`
 
 // FindSessionAndUser returns a session by id, whether or not it has expired, with its user
 // and the user's identities. It is one query, so one round trip that reads one snapshot,
@@ -85,19 +87,17 @@ func (s *Store) FindSessionAndUser(ctx context.Context, id string) (*latchkey.Se
 	defer rows.Close()
 
 	var (
-		sr    sessionRow
-		ur    userRow
+		r     sessionUserRow
 		users []*latchkey.User
 	)
-	sessDest := sr.dest()
-	dest := append(sessDest, ur.dest()...)
+	dest := r.dest()
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, wrap("find session and user", err)
 		}
 		// Every row repeats the session: the later ones skip it (pgx skips nil destinations).
-		clear(dest[:len(sessDest)])
-		if users, err = ur.appendTo(users); err != nil {
+		clear(dest[:sessionJoinColumns])
+		if users, err = r.ur.appendTo(users); err != nil {
 			return nil, nil, wrap("find session and user", err)
 		}
 	}
@@ -107,7 +107,26 @@ func (s *Store) FindSessionAndUser(ctx context.Context, id string) (*latchkey.Se
 	if len(users) == 0 {
 		return nil, nil, storeerr.SessionNotFound()
 	}
-	return sr.session(), users[0], nil
+	r.sr.sess.ID, r.sr.sess.UserID = id, users[0].ID
+	return r.sr.session(), users[0], nil
+}
+
+// sessionJoinColumns is how many of findSessionAndUserQuery's columns are the session's.
+const sessionJoinColumns = 7
+
+// sessionUserRow receives a row of findSessionAndUserQuery, into destinations allocated once.
+type sessionUserRow struct {
+	sr     sessionRow
+	ur     userRow
+	buffer [sessionJoinColumns + userIdentityColumnCount]any
+}
+
+// dest returns the scan destinations of findSessionAndUserQuery, in their order.
+func (r *sessionUserRow) dest() []any {
+	s := &r.sr.sess
+	d := append(r.buffer[:0], &s.AppID, &s.DeviceID, &s.Provider, &r.sr.apiKeyID, &s.CreatedAt,
+		&s.ExpiresAt, listColumn{&s.Scopes})
+	return r.ur.appendDest(d)
 }
 
 // sessionRow receives a row's sessionColumns.
@@ -119,7 +138,7 @@ type sessionRow struct {
 // dest returns the scan destinations of sessionColumns, in their order.
 func (r *sessionRow) dest() []any {
 	return []any{&r.sess.ID, &r.sess.AppID, &r.sess.UserID, &r.sess.DeviceID, &r.sess.Provider,
-		&r.apiKeyID, &r.sess.CreatedAt, &r.sess.ExpiresAt, &r.sess.Scopes}
+		&r.apiKeyID, &r.sess.CreatedAt, &r.sess.ExpiresAt, listColumn{&r.sess.Scopes}}
 }
 
 // session completes the scanned session and returns it.
@@ -127,7 +146,6 @@ func (r *sessionRow) session() *latchkey.Session {
 	if r.apiKeyID != nil {
 		r.sess.APIKeyID = *r.apiKeyID
 	}
-	r.sess.Scopes = nilIfEmpty(r.sess.Scopes)
 	r.sess.CreatedAt = r.sess.CreatedAt.UTC()
 	r.sess.ExpiresAt = r.sess.ExpiresAt.UTC()
 	return &r.sess

@@ -92,18 +92,16 @@ const userIdentityColumns = `u.id, u.app_id, u.type, COALESCE(u.email, ''), u.pa
 const userSelect = `SELECT ` + userIdentityColumns + `
 	FROM users u LEFT JOIN identities i ON i.user_id = u.id `
 
-const userOrder = ` ORDER BY i.created_at, i.id`
-
 // FindUserByID returns a user of the app with its identities, oldest first.
 func (s *Store) FindUserByID(ctx context.Context, appID, id string) (*latchkey.User, error) {
-	u, err := s.findUser(ctx, userSelect+`WHERE u.app_id = $1 AND u.id = $2`+userOrder, appID, id)
+	u, err := s.findUser(ctx, userSelect+`WHERE u.app_id = $1 AND u.id = $2`, appID, id)
 	return u, wrap("find user by id", err)
 }
 
 // FindUserByEmail returns a user of the app by email, with its identities, oldest first. An
 // empty email matches no user.
 func (s *Store) FindUserByEmail(ctx context.Context, appID, email string) (*latchkey.User, error) {
-	u, err := s.findUser(ctx, userSelect+`WHERE u.app_id = $1 AND u.email = $2`+userOrder, appID, email)
+	u, err := s.findUser(ctx, userSelect+`WHERE u.app_id = $1 AND u.email = $2`, appID, email)
 	return u, wrap("find user by email", err)
 }
 
@@ -112,7 +110,7 @@ func (s *Store) FindUserByEmail(ctx context.Context, appID, email string) (*latc
 // over (provider_id, external_id), whose provider id is the app's provider's.
 func (s *Store) FindUserByIdentity(ctx context.Context, appID, providerType, externalID string) (*latchkey.User, error) {
 	u, err := s.findUser(ctx, userSelect+`WHERE u.app_id = $1 AND u.id = (SELECT user_id FROM identities
-		WHERE provider_id = $2 AND external_id = $3 AND provider_type = $4)`+userOrder,
+		WHERE provider_id = $2 AND external_id = $3 AND provider_type = $4)`,
 		appID, latchkey.ProviderID(appID, providerType), externalID, providerType)
 	return u, wrap("find user by identity", err)
 }
@@ -128,8 +126,8 @@ func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latch
 	return users[0], nil
 }
 
-// scanUsers reads rows of userIdentityColumns, ordered so that the rows of a user come
-// together and its identities oldest first.
+// scanUsers reads rows of userIdentityColumns in which the rows of a user come together (a
+// query of one user, or one ordered by user).
 func scanUsers(rows pgx.Rows, err error) ([]*latchkey.User, error) {
 	if err != nil {
 		return nil, err
@@ -160,15 +158,24 @@ type userRow struct {
 	customData                          pgtype.Text
 }
 
+// userIdentityColumnCount is how many columns userIdentityColumns has.
+const userIdentityColumnCount = 15
+
 // dest returns the scan destinations of userIdentityColumns.
 func (r *userRow) dest() []any {
-	return []any{&r.id, &r.appID, &r.typ, &r.email, &r.passwordHash, &r.confirmed, &r.disabled,
+	return r.appendDest(make([]any, 0, userIdentityColumnCount))
+}
+
+// appendDest appends the scan destinations of userIdentityColumns to d.
+func (r *userRow) appendDest(d []any) []any {
+	return append(d, &r.id, &r.appID, &r.typ, &r.email, &r.passwordHash, &r.confirmed, &r.disabled,
 		&r.createdAt, &r.identID, &r.provider, &r.provID, &r.externalID, &r.identData,
-		&r.identCreatedAt, &r.customData}
+		&r.identCreatedAt, &r.customData)
 }
 
 // appendTo adds the row to users: its user unless it is the last one already, then its
-// identity, if any, to that user. A row without a user adds nothing.
+// identity, if any, to that user, among its others oldest first. A row without a user adds
+// nothing.
 func (r *userRow) appendTo(users []*latchkey.User) ([]*latchkey.User, error) {
 	if !r.id.Valid {
 		return users, nil
@@ -192,7 +199,7 @@ func (r *userRow) appendTo(users []*latchkey.User) ([]*latchkey.User, error) {
 			return nil, err
 		}
 		last := users[len(users)-1]
-		last.Identities = append(last.Identities, &latchkey.Identity{
+		last.Identities = dbval.AddIdentity(last.Identities, &latchkey.Identity{
 			ID:           r.identID.String,
 			UserID:       last.ID,
 			ProviderType: r.provider.String,

@@ -99,8 +99,7 @@ const (
 	findAPIKeyAndUserQuery = `WITH k AS (` + findAPIKeyByHashQuery + `)
 		SELECT k.*, ` + userIdentityColumns + `
 		FROM k LEFT JOIN users u ON u.id = k.user_id AND u.app_id = k.app_id
-		LEFT JOIN identities i ON i.user_id = u.id
-		ORDER BY i.created_at, i.id`
+		LEFT JOIN identities i ON i.user_id = u.id`
 	touchAPIKeyQuery = `UPDATE api_keys SET last_used_at = ? WHERE id = ?`
 )
 

@@ -96,15 +96,14 @@ func (s *Store) FindUserByEmail(ctx context.Context, appID, email string) (*latc
 const (
 	findUserByIDQuery = `SELECT ` + userIdentityColumns + `
 		FROM users u LEFT JOIN identities i ON i.user_id = u.id
-		WHERE u.app_id = ? AND u.id = ? ORDER BY i.created_at, i.id`
+		WHERE u.app_id = ? AND u.id = ?`
 	findUserByEmailQuery = `SELECT ` + userIdentityColumns + `
 		FROM users u LEFT JOIN identities i ON i.user_id = u.id
-		WHERE u.app_id = ? AND u.email = ? ORDER BY i.created_at, i.id`
+		WHERE u.app_id = ? AND u.email = ?`
 	findUserByIdentityQuery = `SELECT ` + userIdentityColumns + `
 		FROM users u LEFT JOIN identities i ON i.user_id = u.id
 		WHERE u.app_id = ? AND u.id = (SELECT user_id FROM identities
-			WHERE provider_id = ? AND external_id = ? AND provider_type = ?)
-		ORDER BY i.created_at, i.id`
+			WHERE provider_id = ? AND external_id = ? AND provider_type = ?)`
 )
 
 // FindUserByIdentity returns the user of the app that has the identity of the provider type
@@ -134,8 +133,8 @@ func (s *Store) findUser(ctx context.Context, query string, args ...any) (*latch
 	return users[0], nil
 }
 
-// scanUsers reads rows of userIdentityColumns, ordered so that the rows of a user come
-// together and its identities oldest first.
+// scanUsers reads rows of userIdentityColumns in which the rows of a user come together (a
+// query of one user, or one ordered by user).
 func scanUsers(rows *sql.Rows, err error) ([]*latchkey.User, error) {
 	if err != nil {
 		return nil, err
@@ -170,15 +169,24 @@ type userRow struct {
 	customData                          sql.NullString
 }
 
+// userIdentityColumnCount is how many columns userIdentityColumns has.
+const userIdentityColumnCount = 15
+
 // dest returns the scan destinations of userIdentityColumns.
 func (r *userRow) dest() []any {
-	return []any{&r.id, &r.appID, &r.typ, &r.email, &r.passwordHash, &r.confirmed, &r.disabled,
+	return r.appendDest(make([]any, 0, userIdentityColumnCount))
+}
+
+// appendDest appends the scan destinations of userIdentityColumns to d.
+func (r *userRow) appendDest(d []any) []any {
+	return append(d, &r.id, &r.appID, &r.typ, &r.email, &r.passwordHash, &r.confirmed, &r.disabled,
 		&r.createdAt, &r.identID, &r.provider, &r.provID, &r.externalID, &r.identData,
-		&r.identCreatedAt, &r.customData}
+		&r.identCreatedAt, &r.customData)
 }
 
 // appendTo adds the row to users: its user unless it is the last one already, then its
-// identity, if any, to that user. A row without a user adds nothing.
+// identity, if any, to that user, among its others oldest first. A row without a user adds
+// nothing.
 func (r *userRow) appendTo(users []*latchkey.User) ([]*latchkey.User, error) {
 	if !r.id.Valid {
 		return users, nil
@@ -202,7 +210,7 @@ func (r *userRow) appendTo(users []*latchkey.User) ([]*latchkey.User, error) {
 			return nil, err
 		}
 		last := users[len(users)-1]
-		last.Identities = append(last.Identities, &latchkey.Identity{
+		last.Identities = dbval.AddIdentity(last.Identities, &latchkey.Identity{
 			ID:           r.identID.String,
 			UserID:       last.ID,
 			ProviderType: r.provider.String,

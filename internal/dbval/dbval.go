@@ -5,6 +5,7 @@ package dbval
 import (
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"sort"
 	"time"
 
@@ -256,6 +257,26 @@ func DecodeIdentityData(v sql.NullString) (map[string]any, error) {
 		return nil, err
 	}
 	return data, nil
+}
+
+// AddIdentity adds ident to a user's identities in the order the stores give them, oldest
+// first (by creation time, then id), wherever it comes among the rows: the stores read a user
+// with its identities in one statement without an ORDER BY, which on PostgreSQL would add a
+// sort to every token check and key login, for the few identities a user has.
+func AddIdentity(list []*latchkey.Identity, ident *latchkey.Identity) []*latchkey.Identity {
+	i := len(list)
+	for i > 0 && identityBefore(ident, list[i-1]) {
+		i--
+	}
+	return slices.Insert(list, i, ident)
+}
+
+// identityBefore reports whether a comes before b among a user's identities.
+func identityBefore(a, b *latchkey.Identity) bool {
+	if !a.CreatedAt.Equal(b.CreatedAt) {
+		return a.CreatedAt.Before(b.CreatedAt)
+	}
+	return a.ID < b.ID
 }
 
 // EncodeAuthProvider returns an auth provider's config and metadata fields as stored: JSON
