@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -133,30 +135,97 @@ const (
 // without a free connection slot refuses a new connection with SQLSTATE 53300; the pool
 // then tries again after a pause, as the connections the pool holds come free, so that a
 // pool larger than the server's free slots queues its callers instead of failing them.
+//
+// The wait is bounded by a deadline that the callers of a short time slice share
+// (acquireDeadline), not by a timer of each call's own: one per statement would cost every
+// token check and key login a timer and a context. A caller whose own deadline comes first
+// gets a timer of its own, so that no call waits past its deadline. A shared deadline does
+// not see the caller's cancellation: a caller that gives up while it waits (a client gone)
+// gets its answer when a connection comes free or the timeout ends, never a connection.
 func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
-	ctx, cancel := context.WithTimeoutCause(ctx, s.acquireTimeout, errAcquireTimeout)
-	defer cancel()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	wait, shared := s.deadlines.get(ctx, s.acquireTimeout)
+	if !shared {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithTimeoutCause(ctx, s.acquireTimeout, errAcquireTimeout)
+		defer cancel()
+	}
 	pause := firstSlotPause
 	for {
-		conn, err := s.pool.Acquire(ctx)
+		conn, err := s.pool.Acquire(wait)
 		if err == nil {
+			if err := ctx.Err(); err != nil {
+				conn.Release()
+				return nil, err
+			}
 			return conn, nil
 		}
-		if context.Cause(ctx) == errAcquireTimeout {
+		if context.Cause(wait) == errAcquireTimeout {
 			return nil, fmt.Errorf("postgres: %w after %v: %w",
 				latchkey.Errorf(latchkey.EServiceUnavailable, "the database is busy; try again later"), s.acquireTimeout, err)
 		}
-		if pgCode(err) != codeTooManyConnections || ctx.Err() != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if pgCode(err) != codeTooManyConnections || wait.Err() != nil {
 			return nil, err
 		}
 		t := time.NewTimer(pause/2 + rand.N(pause/2+1))
 		select {
-		case <-ctx.Done():
+		case <-wait.Done():
 			t.Stop()
 		case <-t.C:
 		}
 		pause = min(2*pause, lastSlotPause)
 	}
+}
+
+// acquireDeadline hands out the shared deadline of acquire: a context that ends with
+// errAcquireTimeout between the acquire timeout and a tenth more after any call that gets
+// it. A new one is made at most once per tenth of the timeout; each ends by itself. The zero
+// value is ready for use.
+type acquireDeadline struct {
+	mu  sync.Mutex
+	cur atomic.Pointer[sharedDeadline]
+}
+
+// sharedDeadline is one slice's context, handed out until renewAt.
+type sharedDeadline struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	renewAt time.Time
+}
+
+// get returns the shared deadline for a call with ctx to wait up to timeout, and true; or
+// false when ctx ends before it: the call needs a timer of its own.
+func (d *acquireDeadline) get(ctx context.Context, timeout time.Duration) (context.Context, bool) {
+	now := time.Now()
+	c := d.cur.Load()
+	if c == nil || !now.Before(c.renewAt) {
+		c = d.renew(now, timeout)
+	}
+	if end, ok := ctx.Deadline(); ok {
+		if shared, _ := c.ctx.Deadline(); end.Before(shared) {
+			return nil, false
+		}
+	}
+	return c.ctx, true
+}
+
+// renew makes the next slice's context, unless another caller has just made it.
+func (d *acquireDeadline) renew(now time.Time, timeout time.Duration) *sharedDeadline {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c := d.cur.Load(); c != nil && now.Before(c.renewAt) {
+		return c
+	}
+	slice := timeout / 10
+	ctx, cancel := context.WithDeadlineCause(context.Background(), now.Add(timeout+slice), errAcquireTimeout)
+	c := &sharedDeadline{ctx: ctx, cancel: cancel, renewAt: now.Add(slice)}
+	d.cur.Store(c)
+	return c
 }
 
 // exec runs one statement, in its own implicit transaction, under the statement timeout.

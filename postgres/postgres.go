@@ -69,7 +69,8 @@ type Config struct {
 	MaxConnIdleTime time.Duration
 	// AcquireTimeout bounds how long an operation waits for a connection: for one of the
 	// pool's to come free, and for the server to have a free slot when it answers "too many
-	// connections". Past it the operation fails with EServiceUnavailable. Zero means
+	// connections". Past it (and at most a tenth more: the waits of a short time slice share
+	// one deadline) the operation fails with EServiceUnavailable. Zero means
 	// DefaultAcquireTimeout.
 	AcquireTimeout time.Duration
 	// StatementTimeout is set as statement_timeout at the start of each transaction (SET
@@ -99,6 +100,7 @@ type Config struct {
 type Store struct {
 	pool           *pgxpool.Pool
 	acquireTimeout time.Duration
+	deadlines      acquireDeadline
 	// beginQuery starts a transaction and sets its statement timeout in one round trip;
 	// setTimeout sets it for the implicit transaction of a single statement, through
 	// PgBouncer only (otherwise each connection has it from its start). Both are "" without
