@@ -35,9 +35,14 @@ func (s *AuthProviders) FindAuthProvider(ctx context.Context, appID, typ string)
 func (s *core) findAuthProvider(ctx context.Context, app *latchkey.App, typ string) (*latchkey.AuthProvider, error) {
 	p, err := s.store.FindAuthProvider(ctx, app.ID, typ)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
-		return nil, latchkey.Errorf(latchkey.ENotFound, "auth provider '%s' not found", typ)
+		return nil, errAuthProviderNotFound(typ)
 	}
 	return p, err
+}
+
+// errAuthProviderNotFound is the answer for a provider the app has not configured.
+func errAuthProviderNotFound(typ string) error {
+	return latchkey.Errorf(latchkey.ENotFound, "auth provider '%s' not found", typ)
 }
 
 // CreateAuthProvider configures an external provider of the app.
@@ -121,7 +126,7 @@ func (s *AuthProviders) DeleteAuthProvider(ctx context.Context, appID, typ strin
 	}
 	err = s.store.DeleteAuthProvider(ctx, app.ID, typ)
 	if latchkey.ErrorCode(err) == latchkey.ENotFound {
-		return latchkey.Errorf(latchkey.ENotFound, "auth provider '%s' not found", typ)
+		return errAuthProviderNotFound(typ)
 	}
 	s.auditProvider(ctx, app, latchkey.EventAuthProviderDeleted, typ, false, err)
 	return err
