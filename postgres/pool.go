@@ -194,7 +194,6 @@ type acquireDeadline struct {
 // sharedDeadline is one slice's context, handed out until renewAt.
 type sharedDeadline struct {
 	ctx     context.Context
-	cancel  context.CancelFunc
 	renewAt time.Time
 }
 
@@ -223,7 +222,8 @@ func (d *acquireDeadline) renew(now time.Time, timeout time.Duration) *sharedDea
 	}
 	slice := timeout / 10
 	ctx, cancel := context.WithDeadlineCause(context.Background(), now.Add(timeout+slice), errAcquireTimeout)
-	c := &sharedDeadline{ctx: ctx, cancel: cancel, renewAt: now.Add(slice)}
+	_ = cancel // never called early: the slice's waiters share it until its deadline ends it
+	c := &sharedDeadline{ctx: ctx, renewAt: now.Add(slice)}
 	d.cur.Store(c)
 	return c
 }
