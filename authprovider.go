@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -262,7 +263,7 @@ func (p *AuthProvider) Validate() error {
 			return Errorf(EInvalid, "secret_config.secret is required: the webhook's signing secret")
 		}
 		p.Secrets.SigningKeys = nil
-		return validWebhookSecret(p.Secrets.Secret)
+		return ValidWebhookSecret(p.Secrets.Secret)
 	case ProviderGoogle, ProviderApple:
 		issuer, jwks := GoogleIssuer, GoogleJWKURI
 		if p.Type == ProviderApple {
@@ -294,10 +295,11 @@ func (p *AuthProvider) validSigningKeys() error {
 		return Errorf(EInvalid, "at most %d signing keys", MaxProviderSecrets)
 	}
 	for _, k := range p.Secrets.SigningKeys {
-		switch {
-		case p.Config.SigningAlgorithm == AlgHS256 && (len(k) < 32 || len(k) > 512):
-			return Errorf(EInvalid, "an HS256 signing key must be 32 to 512 characters")
-		case p.Config.SigningAlgorithm == AlgRS256 && !validRSAPublicKeyPEM(k):
+		if p.Config.SigningAlgorithm == AlgHS256 {
+			if len(k) < 32 || len(k) > 512 {
+				return Errorf(EInvalid, "an HS256 signing key must be 32 to 512 characters")
+			}
+		} else if _, err := ParseRSAPublicKeyPEM(k); err != nil {
 			return Errorf(EInvalid, "an RS256 signing key must be an RSA public key (or certificate) in PEM")
 		}
 	}
@@ -337,18 +339,24 @@ func validStrings(what string, ss []string, max int) error {
 	return nil
 }
 
-// validWebhookSecret takes a Standard Webhooks secret ("whsec_" and the base64 of 24 to 64
-// bytes) or any other text of 24 to 512 bytes, as the webhook package signs with them.
-func validWebhookSecret(s string) error {
+// WebhookSecretPrefix marks a webhook secret in the Standard Webhooks form: the standard
+// base64 of the key follows it.
+const WebhookSecretPrefix = "whsec_"
+
+// ValidWebhookSecret reports whether s may be a custom function's webhook secret: a Standard
+// Webhooks secret (WebhookSecretPrefix and the base64 of 24 to 64 bytes) or any other text of
+// 24 to 512 bytes, as the webhook package signs with them. The error is EInvalid and never
+// shows s.
+func ValidWebhookSecret(s string) error {
 	key := []byte(s)
-	if rest, ok := strings.CutPrefix(s, "whsec_"); ok {
+	if rest, ok := strings.CutPrefix(s, WebhookSecretPrefix); ok {
 		var err error
 		if key, err = base64.StdEncoding.DecodeString(rest); err != nil {
 			return Errorf(EInvalid, "a secret that starts with whsec_ must go on in base64")
 		}
 	}
 	switch {
-	case strings.HasPrefix(s, "whsec_") && (len(key) < 24 || len(key) > 64):
+	case strings.HasPrefix(s, WebhookSecretPrefix) && (len(key) < 24 || len(key) > 64):
 		return Errorf(EInvalid, "a whsec_ secret must encode 24 to 64 bytes")
 	case len(key) < 24 || len(s) > 512 || strings.ContainsRune(s, 0):
 		return Errorf(EInvalid, "the secret must be 24 to 512 bytes, without NUL")
@@ -356,28 +364,39 @@ func validWebhookSecret(s string) error {
 	return nil
 }
 
-func validRSAPublicKeyPEM(s string) bool {
+// ParseRSAPublicKeyPEM parses an RSA public key in PEM: PKIX ("PUBLIC KEY"), PKCS #1 ("RSA
+// PUBLIC KEY") or a certificate's. Validate accepts a custom token's RS256 signing key when it
+// parses; the token check verifies with what it returns.
+func ParseRSAPublicKeyPEM(s string) (*rsa.PublicKey, error) {
 	block, _ := pem.Decode([]byte(s))
 	if block == nil {
-		return false
+		return nil, errors.New("not PEM")
 	}
+	var (
+		pub any
+		err error
+	)
 	switch block.Type {
 	case "PUBLIC KEY":
-		k, err := x509.ParsePKIXPublicKey(block.Bytes)
-		_, ok := k.(*rsa.PublicKey)
-		return err == nil && ok
+		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
 	case "RSA PUBLIC KEY":
-		_, err := x509.ParsePKCS1PublicKey(block.Bytes)
-		return err == nil
+		pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
 	case "CERTIFICATE":
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return false
+		var cert *x509.Certificate
+		if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
+			pub = cert.PublicKey
 		}
-		_, ok := cert.PublicKey.(*rsa.PublicKey)
-		return ok
+	default:
+		return nil, errors.New("PEM block " + block.Type + " is not a public key")
 	}
-	return false
+	if err != nil {
+		return nil, err
+	}
+	rsaPub, ok := pub.(*rsa.PublicKey)
+	if !ok {
+		return nil, errors.New("not an RSA key")
+	}
+	return rsaPub, nil
 }
 
 // ValidProviderURL reports whether u may be called by Latchkey for a provider: an absolute
