@@ -13,9 +13,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
-	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -175,39 +173,17 @@ func (v *Verifier) keys(ctx context.Context, t *jwt.Token, check latchkey.TokenC
 	return set, nil
 }
 
-// parsePEM parses an RSA public key in PEM: PKIX ("PUBLIC KEY"), PKCS #1 ("RSA PUBLIC KEY")
-// or a certificate's.
+// parsePEM parses an RSA public key in PEM (PKIX, PKCS #1 or a certificate's) of at least
+// MinRSABits.
 func parsePEM(s string) (*rsa.PublicKey, error) {
-	block, _ := pem.Decode([]byte(strings.TrimSpace(s)))
-	if block == nil {
-		return nil, errors.New("not PEM")
-	}
-	var pub any
-	var err error
-	switch block.Type {
-	case "PUBLIC KEY":
-		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
-	case "RSA PUBLIC KEY":
-		pub, err = x509.ParsePKCS1PublicKey(block.Bytes)
-	case "CERTIFICATE":
-		var cert *x509.Certificate
-		if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
-			pub = cert.PublicKey
-		}
-	default:
-		return nil, errors.New("PEM block " + block.Type + " is not a public key")
-	}
+	pub, err := jwt.ParseRSAPublicKeyFromPEM([]byte(s))
 	if err != nil {
 		return nil, err
 	}
-	rsaPub, ok := pub.(*rsa.PublicKey)
-	if !ok {
-		return nil, errors.New("not an RSA key")
-	}
-	if rsaPub.N.BitLen() < MinRSABits {
+	if pub.N.BitLen() < MinRSABits {
 		return nil, errors.New("RSA key shorter than 2048 bits")
 	}
-	return rsaPub, nil
+	return pub, nil
 }
 
 // parseError turns the parser's error into a refusal. Refusals of our own (an unknown key

@@ -158,16 +158,14 @@ func (c *Caller) call(ctx context.Context, call latchkey.FunctionCall, status *i
 
 // result reads a 200's answer.
 func result(answer []byte) (*latchkey.FunctionResult, string) {
-	if !json.Valid(answer) || !isObject(answer) {
-		return nil, "the webhook's answer is not a JSON object"
-	}
 	var a struct {
 		ID         json.RawMessage `json:"id"`
 		Name       json.RawMessage `json:"name"`
 		Email      json.RawMessage `json:"email"`
 		CustomData json.RawMessage `json:"custom_data"`
 	}
-	if err := json.Unmarshal(answer, &a); err != nil {
+	// Unmarshal refuses what is not JSON; isObject, JSON that is not an object (such as null).
+	if !isObject(answer) || json.Unmarshal(answer, &a) != nil {
 		return nil, "the webhook's answer is not a JSON object"
 	}
 	if absent(a.ID) {
@@ -217,7 +215,7 @@ func text(raw json.RawMessage, limit int) (string, bool) {
 	return s, latchkey.IsText(s) && utf8.RuneCountInString(s) <= limit
 }
 
-// isObject reports whether b, which is valid JSON, is an object.
+// isObject reports whether b, once known to be JSON, is an object: whether it opens with '{'.
 func isObject(b []byte) bool {
 	b = bytes.TrimLeft(b, " \t\r\n")
 	return len(b) > 0 && b[0] == '{'
