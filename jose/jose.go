@@ -173,10 +173,10 @@ func (v *Verifier) keys(ctx context.Context, t *jwt.Token, check latchkey.TokenC
 	return set, nil
 }
 
-// parsePEM parses an RSA public key in PEM (PKIX, PKCS #1 or a certificate's) of at least
-// MinRSABits.
+// parsePEM parses an RSA public key in PEM as the provider's settings were validated with
+// (latchkey.ParseRSAPublicKeyPEM), of at least MinRSABits.
 func parsePEM(s string) (*rsa.PublicKey, error) {
-	pub, err := jwt.ParseRSAPublicKeyFromPEM([]byte(s))
+	pub, err := latchkey.ParseRSAPublicKeyPEM(s)
 	if err != nil {
 		return nil, err
 	}

@@ -21,39 +21,13 @@ const (
 )
 
 // SecretPrefix marks a secret in the Standard Webhooks form: the base64 of the key follows it.
-const SecretPrefix = "whsec_"
+const SecretPrefix = latchkey.WebhookSecretPrefix
 
-// Bounds of a webhook secret. A whsec_ key is 24 to 64 bytes, as the spec asks; a secret
-// given as plain text must be at least as long as the shortest of those.
-const (
-	minKeyBytes    = 24
-	maxKeyBytes    = 64
-	maxSecretBytes = 512
-)
-
-// ValidSecret reports whether s may be a custom function's webhook secret: either "whsec_"
-// and the standard base64 of a key of 24 to 64 bytes, or any other text of 24 to 512 bytes,
-// used as the key as it is. The error is EInvalid, with a message that says which rule s
-// breaks (never s).
-func ValidSecret(s string) error {
-	if rest, ok := strings.CutPrefix(s, SecretPrefix); ok {
-		key, err := base64.StdEncoding.DecodeString(rest)
-		if err != nil {
-			return latchkey.Errorf(latchkey.EInvalid, "a webhook secret that starts with %s must be followed by standard base64", SecretPrefix)
-		}
-		if len(key) < minKeyBytes || len(key) > maxKeyBytes {
-			return latchkey.Errorf(latchkey.EInvalid, "a %s webhook secret must hold a key of %d to %d bytes", SecretPrefix, minKeyBytes, maxKeyBytes)
-		}
-		return nil
-	}
-	if len(s) < minKeyBytes || len(s) > maxSecretBytes {
-		return latchkey.Errorf(latchkey.EInvalid, "a webhook secret must be %d to %d bytes long", minKeyBytes, maxSecretBytes)
-	}
-	if !latchkey.IsText(s) {
-		return latchkey.Errorf(latchkey.EInvalid, "a webhook secret must be text")
-	}
-	return nil
-}
+// ValidSecret reports whether s may be a custom function's webhook secret, by the rule an
+// admin's provider settings are validated with (latchkey.ValidWebhookSecret): either
+// "whsec_" and the standard base64 of a key of 24 to 64 bytes, or any other text of 24 to
+// 512 bytes, used as the key as it is. The error is EInvalid and never shows s.
+func ValidSecret(s string) error { return latchkey.ValidWebhookSecret(s) }
 
 // key returns the HMAC key of a secret: the decoded rest of a whsec_ secret, and any other
 // secret's bytes. A whsec_ secret whose rest does not decode, which ValidSecret refuses, is
